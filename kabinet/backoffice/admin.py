@@ -1,0 +1,231 @@
+"""The back office: Django admin, each staff user confined to their own organisations.
+
+Every model admin here derives from ``OrganizationScopedAdmin``: its list, its objects and the
+choices of its related fields come from ``for_organizations(organizations_for(user))``, and what
+a user may change follows their role (``orgs.selectors.can_change``).
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from kabinet.billing.models import Charge, Period, Recalculation, Service, Tariff
+from kabinet.housing.models import House, PersonalAccount, Premise
+from kabinet.metering.models import Meter, Reading
+from kabinet.orgs.models import Organization, StaffMembership
+from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
+from kabinet.orgs.services import add_staff_member
+from kabinet.payments.models import Payment
+from kabinet.users.models import AccountLink, User
+
+admin.site.site_header = "Личный кабинет: бэк-офис управляющей организации"
+admin.site.site_title = "Бэк-офис"
+admin.site.index_title = "Управление"
+
+
+class OrganizationScopedAdmin(admin.ModelAdmin):
+    area = ""  # what a role must be allowed to change (see orgs.selectors.WRITABLE_AREAS)
+    superuser_fields: tuple[str, ...] = ()  # read-only for staff (user references)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.for_organizations(organizations_for(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        manager = db_field.related_model._default_manager
+        if not request.user.is_superuser and hasattr(manager, "for_organizations"):
+            kwargs["queryset"] = manager.for_organizations(organizations_for(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, *self.superuser_fields)
+
+    def has_module_permission(self, request):
+        return is_staff_member(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_member(request.user)
+
+    def has_add_permission(self, request):
+        return can_change(request.user, self.area)
+
+    def has_change_permission(self, request, obj=None):
+        return can_change(request.user, self.area)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_change(request.user, self.area)
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = StaffMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(OrganizationScopedAdmin):
+    area = "organization"
+    list_display = ["name", "inn", "kpp", "phone", "email"]
+    search_fields = ["name", "inn", "ogrn"]
+    fieldsets = [
+        (None, {"fields": ["name", "inn", "kpp", "ogrn", "address", "phone", "email", "website"]}),
+        (
+            "Банковские реквизиты",
+            {"fields": ["bank_name", "bik", "correspondent_account", "settlement_account"]},
+        ),
+        ("Приём показаний", {"fields": ["readings_from_day", "readings_to_day"]}),
+    ]
+
+    def get_inlines(self, request, obj):
+        return [StaffMembershipInline] if request.user.is_superuser else []
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(OrganizationScopedAdmin):
+    area = "staff"  # managed by the platform admin (a superuser)
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username", "user__last_name", "organization__name"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = add_staff_member(obj.user, obj.organization, obj.role).pk
+
+
+@admin.register(House)
+class HouseAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["address", "organization"]
+    list_filter = ["organization"]
+    search_fields = ["address"]
+
+
+@admin.register(Premise)
+class PremiseAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["__str__", "area", "ownership"]
+    list_filter = ["ownership", "house"]
+    search_fields = ["number", "house__address"]
+    list_select_related = ["house"]
+
+
+@admin.register(PersonalAccount)
+class PersonalAccountAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["number", "holder_name", "premise", "residents", "is_open"]
+    list_filter = ["is_open", "organization", "premise__house"]
+    search_fields = ["number", "holder_name", "premise__house__address"]
+    list_select_related = ["premise__house"]
+
+
+@admin.register(Service)
+class ServiceAdmin(OrganizationScopedAdmin):
+    area = "billing"
+    list_display = ["name", "unit", "method", "resource", "supplier", "position"]
+    list_filter = ["method", "resource", "organization"]
+    search_fields = ["name", "supplier"]
+
+
+@admin.register(Tariff)
+class TariffAdmin(OrganizationScopedAdmin):
+    area = "billing"
+    list_display = ["service", "house", "value", "valid_from", "valid_to"]
+    list_filter = ["service", "house", "service__organization"]
+    search_fields = ["service__name"]
+    date_hierarchy = "valid_from"
+    list_select_related = ["service", "house"]
+
+
+@admin.register(Period)
+class PeriodAdmin(OrganizationScopedAdmin):
+    area = "billing"
+    list_display = ["__str__", "organization", "status", "closed_at"]
+    list_filter = ["status", "organization"]
+
+
+@admin.register(Charge)
+class ChargeAdmin(OrganizationScopedAdmin):
+    area = "billing"
+    list_display = ["account", "service", "period", "tariff", "volume", "charged", "recalculation",
+                    "total"]  # fmt: skip
+    list_filter = ["period__month", "service", "period__organization"]
+    search_fields = ["account__number", "account__holder_name"]
+    list_select_related = ["account", "service", "period"]
+    readonly_fields = ["total"]
+
+
+@admin.register(Recalculation)
+class RecalculationAdmin(OrganizationScopedAdmin):
+    area = "billing"
+    list_display = ["account", "service", "amount", "period", "corrected_period", "reason"]
+    list_filter = ["period__month", "service"]
+    search_fields = ["account__number", "reason"]
+    list_select_related = ["account", "service", "period", "corrected_period"]
+    superuser_fields = ("created_by",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Payment)
+class PaymentAdmin(OrganizationScopedAdmin):
+    area = "payments"
+    list_display = ["account", "paid_on", "amount", "source", "external_id", "period"]
+    list_filter = ["source", "paid_on"]
+    search_fields = ["account__number", "external_id", "payer_name"]
+    date_hierarchy = "paid_on"
+    list_select_related = ["account"]
+
+
+@admin.register(Meter)
+class MeterAdmin(OrganizationScopedAdmin):
+    area = "metering"
+    list_display = ["serial_number", "resource", "account", "house", "place", "verification_due",
+                    "is_active"]  # fmt: skip
+    list_filter = ["resource", "is_active"]
+    search_fields = ["serial_number", "account__number", "house__address"]
+    list_select_related = ["account", "house"]
+
+
+@admin.register(Reading)
+class ReadingAdmin(OrganizationScopedAdmin):
+    area = "metering"
+    list_display = ["meter", "period", "value", "taken_on", "source"]
+    list_filter = ["source", "period", "meter__resource"]
+    search_fields = ["meter__serial_number", "meter__account__number"]
+    list_select_related = ["meter"]
+    superuser_fields = ("submitted_by",)
+
+
+@admin.register(AccountLink)
+class AccountLinkAdmin(OrganizationScopedAdmin):
+    area = "links"
+    list_display = ["account", "user", "created_at"]
+    search_fields = ["account__number", "user__username", "user__last_name"]
+    raw_id_fields = ["user"]
+    list_select_related = ["account", "user"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Portal users are managed by the platform admin only (their data are not one УК's)."""
+
+    list_display = ["username", "email", "last_name", "first_name", "middle_name", "is_staff"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets[:1],
+        ("Личные данные", {"fields": ["last_name", "first_name", "middle_name", "email", "phone"]}),
+        *DjangoUserAdmin.fieldsets[2:],
+    ]
+    search_fields = ["username", "email", "last_name", "first_name"]

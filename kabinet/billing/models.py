@@ -1,0 +1,256 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from kabinet.formats import month_name
+from kabinet.housing.models import House, PersonalAccount
+from kabinet.metering.models import Resource
+from kabinet.money import MONEY_FIELD
+from kabinet.orgs.models import Organization
+from kabinet.orgs.scoping import OrganizationScopedQuerySet
+
+TARIFF_FIELD = {"max_digits": 14, "decimal_places": 4}
+VOLUME_FIELD = {"max_digits": 16, "decimal_places": 6}
+
+
+class CalculationMethod(models.TextChoices):
+    AREA = "area", "по площади помещения"
+    AREA_NORMATIVE = "area_normative", "по нормативу на площадь (м²)"
+    METER = "meter", "по счётчику (без счётчика — по нормативу на человека)"
+    NORMATIVE = "normative", "по нормативу на человека"
+    WASTEWATER = "wastewater", "по объёму водопотребления (ХВС + ГВС)"
+    FIXED = "fixed", "фиксированная сумма на лицевой счёт"
+    PENALTY = "penalty", "пени"
+
+
+class Service(models.Model):
+    """A housing or utility service an organisation charges for (a row of the services table)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="services", verbose_name="организация"
+    )
+    name = models.CharField("услуга", max_length=255)
+    unit = models.CharField("единица измерения", max_length=30, blank=True)
+    method = models.CharField("способ расчёта", max_length=20, choices=CalculationMethod.choices)
+    resource = models.CharField(
+        "ресурс",
+        max_length=20,
+        choices=Resource.choices,
+        blank=True,
+        help_text="Для услуг по счётчику.",
+    )
+    supplier = models.CharField("поставщик", max_length=255, blank=True)
+    normative = models.DecimalField(
+        "норматив потребления",
+        null=True,
+        blank=True,
+        **VOLUME_FIELD,
+        help_text="В единицах услуги на человека в месяц (на м² — для расчёта по площади).",
+    )
+    position = models.PositiveSmallIntegerField("порядок в квитанции", default=0)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "услуга"
+        verbose_name_plural = "услуги"
+        ordering = ["organization", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="service_name_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.method == CalculationMethod.METER and not self.resource:
+            raise ValidationError({"resource": "Для расчёта по счётчику укажите ресурс."})
+        needs_normative = {CalculationMethod.AREA_NORMATIVE, CalculationMethod.NORMATIVE}
+        if self.method in needs_normative and self.normative is None:
+            raise ValidationError({"normative": "Для расчёта по нормативу укажите норматив."})
+
+
+class Tariff(models.Model):
+    """A service's price from ``valid_from`` to ``valid_to`` (inclusive; open-ended if empty),
+    for one house or, with no house, for all houses of the organisation."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="tariffs", verbose_name="услуга"
+    )
+    house = models.ForeignKey(
+        House,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tariffs",
+        verbose_name="дом",
+        help_text="Пусто — для всех домов организации.",
+    )
+    value = models.DecimalField("тариф, ₽ за единицу", **TARIFF_FIELD)
+    valid_from = models.DateField("действует с")
+    valid_to = models.DateField("действует по", null=True, blank=True)
+
+    objects = OrganizationScopedQuerySet.through("service__organization").as_manager()
+
+    class Meta:
+        verbose_name = "тариф"
+        verbose_name_plural = "тарифы"
+        ordering = ["service", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="tariff_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="tariff_dates_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service}: {self.value} с {self.valid_from:%d.%m.%Y}"
+
+    def clean(self):
+        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": "Окончание действия раньше его начала."})
+        if (
+            self.house_id
+            and self.service_id
+            and self.house.organization_id != self.service.organization_id
+        ):
+            raise ValidationError({"house": "Дом другой организации."})
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "открыт"
+    CLOSED = "closed", "закрыт"
+
+
+class Period(models.Model):
+    """A calendar month of one organisation's accounting; a closed period never changes."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="periods", verbose_name="организация"
+    )
+    month = models.DateField("месяц", help_text="Первое число месяца.")
+    status = models.CharField(
+        "состояние", max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
+    )
+    closed_at = models.DateTimeField("закрыт", null=True, blank=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "расчётный период"
+        verbose_name_plural = "расчётные периоды"
+        ordering = ["organization", "-month"]
+        get_latest_by = "month"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="period_month_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="period_month_first_day"),
+        ]
+
+    def __str__(self):
+        return month_name(self.month)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == PeriodStatus.CLOSED
+
+    def clean(self):
+        if self.month and self.month.day != 1:
+            raise ValidationError({"month": "Укажите первое число месяца."})
+
+
+class Charge(models.Model):
+    """One line of an account's charges for a period: account × service × period."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="charges", verbose_name="период"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name="лицевой счёт",
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="charges", verbose_name="услуга"
+    )
+    tariff = models.DecimalField("тариф", **TARIFF_FIELD)
+    volume = models.DecimalField("объём", **VOLUME_FIELD)
+    charged = models.DecimalField("начислено", **MONEY_FIELD)
+    recalculation = models.DecimalField("перерасчёт", default=0, **MONEY_FIELD)
+    total = models.DecimalField("итого начислено", **MONEY_FIELD)
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "начисление"
+        verbose_name_plural = "начисления"
+        ordering = ["period", "account", "service__position"]
+        indexes = [models.Index(fields=["account", "period"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "account", "service"], name="charge_line_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account}, {self.service}, {self.period}: {self.total}"
+
+    def save(self, *args, **kwargs):
+        # Not a CHECK constraint: SQLite compares decimals as floats and would refuse exact sums.
+        self.total = self.charged + self.recalculation
+        super().save(*args, **kwargs)
+
+
+class Recalculation(models.Model):
+    """A correction of an earlier period: charged in ``period``, naming the period it corrects."""
+
+    period = models.ForeignKey(
+        Period,
+        on_delete=models.PROTECT,
+        related_name="recalculations",
+        verbose_name="начислен в периоде",
+    )
+    corrected_period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="+", verbose_name="корректирует период"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="recalculations",
+        verbose_name="лицевой счёт",
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="recalculations", verbose_name="услуга"
+    )
+    amount = models.DecimalField("сумма", **MONEY_FIELD, help_text="Минус — уменьшение.")
+    reason = models.CharField("основание", max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="кто внёс",
+    )
+    created_at = models.DateTimeField("внесён", auto_now_add=True)
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "перерасчёт"
+        verbose_name_plural = "перерасчёты"
+        ordering = ["-period__month", "account"]
+
+    def __str__(self):
+        return f"{self.account}, {self.service}: {self.amount} за {self.corrected_period}"
+
+    def clean(self):
+        if self.period_id and self.corrected_period_id:
+            if self.corrected_period.month > self.period.month:
+                raise ValidationError(
+                    {"corrected_period": "Перерасчёт не может исправлять будущий период."}
+                )
+            if self.corrected_period.organization_id != self.period.organization_id:
+                raise ValidationError({"corrected_period": "Период другой организации."})

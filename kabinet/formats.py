@@ -1,0 +1,42 @@
+"""How numbers, money and months are written for people, in Russian. One place, used by the
+template filters and by anything that writes text (e-mails, PDF)."""
+
+import datetime
+from decimal import Decimal
+
+from kabinet.money import round_money
+
+NBSP = "\u00a0"  # no-break space: groups thousands and never wraps a figure
+
+MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+
+
+def format_number(value, places: int | None = None) -> str:
+    """``6889.37`` → ``6 889,37``; ``places=None`` keeps the value's own places, trimming zeros."""
+    value = Decimal(value)
+    value = value.normalize() if places is None else value.quantize(Decimal(1).scaleb(-places))
+    integer, _, fraction = format(abs(value), "f").partition(".")
+    groups = []
+    while len(integer) > 3:
+        groups.insert(0, integer[-3:])
+        integer = integer[:-3]
+    groups.insert(0, integer)
+    return ("-" if value < 0 else "") + NBSP.join(groups) + ("," + fraction if fraction else "")
+
+
+def format_money(value) -> str:
+    """``Decimal("6889.37")`` → ``6 889,37`` (kopecks always shown)."""
+    return format_number(round_money(value), 2)
+
+
+def format_rubles(value) -> str:
+    """``Decimal("6889.37")`` → ``6 889,37 ₽``."""
+    return f"{format_money(value)}{NBSP}₽"
+
+
+def month_name(month: datetime.date) -> str:
+    """``date(2026, 10, 1)`` → ``октябрь 2026``."""
+    return f"{MONTHS[month.month - 1]} {month.year}"

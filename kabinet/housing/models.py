@@ -1,0 +1,101 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from kabinet.orgs.models import Organization
+from kabinet.orgs.scoping import OrganizationScopedQuerySet
+
+
+class House(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="houses", verbose_name="организация"
+    )
+    address = models.CharField(
+        "адрес", max_length=255, help_text="Например: ул. Гражданская, д. 12"
+    )
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "дом"
+        verbose_name_plural = "дома"
+        ordering = ["address"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "address"], name="house_address_unique")
+        ]
+
+    def __str__(self):
+        return self.address
+
+
+class OwnershipType(models.TextChoices):
+    MUNICIPAL = "municipal", "муниципальная"
+    PRIVATE = "private", "частная"
+    STATE = "state", "государственная"
+    SHARED = "shared", "общая долевая"
+
+
+class Premise(models.Model):
+    """A premise (квартира or нежилое помещение) in a house."""
+
+    house = models.ForeignKey(
+        House, on_delete=models.PROTECT, related_name="premises", verbose_name="дом"
+    )
+    number = models.CharField("номер", max_length=20)
+    area = models.DecimalField(
+        "площадь, м²", max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    ownership = models.CharField("тип собственности", max_length=20, choices=OwnershipType.choices)
+
+    objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "помещение"
+        verbose_name_plural = "помещения"
+        ordering = ["house", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["house", "number"], name="premise_number_unique"),
+            models.CheckConstraint(condition=Q(area__gte=0), name="premise_area_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.house}, кв. {self.number}"
+
+
+class PersonalAccount(models.Model):
+    """A personal account (лицевой счёт, ЛС): what is charged and paid."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="accounts", verbose_name="организация"
+    )
+    number = models.CharField("номер ЛС", max_length=30)
+    holder_name = models.CharField("ФИО владельца", max_length=255)
+    premise = models.ForeignKey(
+        Premise, on_delete=models.PROTECT, related_name="accounts", verbose_name="помещение"
+    )
+    residents = models.PositiveSmallIntegerField("зарегистрировано человек", default=0)
+    is_open = models.BooleanField("открыт", default=True)
+    opened_on = models.DateField("дата открытия", null=True, blank=True)
+    closed_on = models.DateField("дата закрытия", null=True, blank=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "лицевой счёт"
+        verbose_name_plural = "лицевые счета"
+        ordering = ["organization", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="account_number_unique")
+        ]
+
+    def __str__(self):
+        return f"ЛС № {self.number}"
+
+    def clean(self):
+        if (
+            self.premise_id
+            and self.organization_id
+            and self.premise.house.organization_id != self.organization_id
+        ):
+            raise ValidationError({"premise": "Помещение находится в доме другой организации."})

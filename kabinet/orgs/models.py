@@ -1,0 +1,110 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from kabinet.orgs import validators
+from kabinet.orgs.scoping import OrganizationScopedQuerySet
+
+DAY_OF_MONTH = [MinValueValidator(1), MaxValueValidator(31)]
+
+
+class Organization(models.Model):
+    """A management organisation (управляющая организация, УК)."""
+
+    name = models.CharField("наименование", max_length=255, unique=True)
+    inn = models.CharField("ИНН", max_length=12, validators=[validators.validate_inn])
+    kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validators.validate_kpp])
+    ogrn = models.CharField("ОГРН", max_length=15, validators=[validators.validate_ogrn])
+    address = models.CharField("адрес", max_length=255)
+    phone = models.CharField("телефон", max_length=100, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    website = models.URLField("сайт", blank=True)
+    bank_name = models.CharField("банк", max_length=255)
+    bik = models.CharField("БИК", max_length=9, validators=[validators.validate_bik])
+    correspondent_account = models.CharField(
+        "корр. счёт", max_length=20, validators=[validators.validate_bank_account]
+    )
+    settlement_account = models.CharField(
+        "расчётный счёт", max_length=20, validators=[validators.validate_bank_account]
+    )
+    readings_from_day = models.PositiveSmallIntegerField(
+        "приём показаний с (число месяца)", default=15, validators=DAY_OF_MONTH
+    )
+    readings_to_day = models.PositiveSmallIntegerField(
+        "приём показаний по (число месяца)",
+        default=25,
+        validators=DAY_OF_MONTH,
+        help_text="31 — до конца месяца.",
+    )
+
+    objects = OrganizationScopedQuerySet.through("pk").as_manager()
+
+    class Meta:
+        verbose_name = "управляющая организация"
+        verbose_name_plural = "управляющие организации"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(readings_from_day__gte=1)
+                & Q(readings_to_day__lte=31)
+                & Q(readings_from_day__lte=F("readings_to_day")),
+                name="organization_reading_window_valid",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if (self.readings_from_day or 0) > (self.readings_to_day or 31):
+            errors["readings_to_day"] = "Окончание приёма показаний раньше его начала."
+        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
+            for field, check in (
+                ("settlement_account", validators.check_settlement_account),
+                ("correspondent_account", validators.check_correspondent_account),
+            ):
+                value = getattr(self, field)
+                if len(value) == 20 and value.isdigit():
+                    try:
+                        check(self.bik, value)
+                    except ValidationError as error:
+                        errors[field] = error.messages
+        if errors:
+            raise ValidationError(errors)
+
+
+class StaffRole(models.TextChoices):
+    OPERATOR = "operator", "оператор"
+    ACCOUNTANT = "accountant", "бухгалтер"
+    MANAGER = "manager", "руководитель"
+
+
+class StaffMembership(models.Model):
+    """A user working for an organisation in the back office, with a role."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        verbose_name="пользователь",
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="staff", verbose_name="организация"
+    )
+    role = models.CharField("роль", max_length=20, choices=StaffRole.choices)
+    created_at = models.DateTimeField("добавлен", auto_now_add=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "сотрудник"
+        verbose_name_plural = "сотрудники"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="staff_user_org_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()}, {self.organization}"

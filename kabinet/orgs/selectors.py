@@ -1,0 +1,32 @@
+from kabinet.orgs.models import Organization, StaffMembership, StaffRole
+
+# What each role may change in the back office; every staff member may view all of their
+# organisation's records. Areas are named by the admin classes (see backoffice.admin).
+WRITABLE_AREAS = {
+    StaffRole.OPERATOR: {"housing", "metering", "links"},
+    StaffRole.ACCOUNTANT: {"billing", "payments"},
+    StaffRole.MANAGER: {"organization", "housing", "metering", "links", "billing", "payments"},
+}
+
+
+def organizations_for(user):
+    """The organisations whose records ``user`` may see: all for a superuser, else their own."""
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    if user.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(staff__user=user)
+
+
+def is_staff_member(user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or StaffMembership.objects.filter(user=user).exists()
+    )
+
+
+def can_change(user, area: str) -> bool:
+    """Whether ``user`` may add, change or delete records of ``area`` (in their organisations)."""
+    if user.is_superuser:
+        return True
+    roles = StaffMembership.objects.filter(user=user).values_list("role", flat=True)
+    return any(area in WRITABLE_AREAS.get(role, ()) for role in roles)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "kabinet.portal"
+    verbose_name = "Личный кабинет"

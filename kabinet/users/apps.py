@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UsersConfig(AppConfig):
+    name = "kabinet.users"
+    verbose_name = "Пользователи"

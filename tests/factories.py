@@ -1,0 +1,168 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from allauth.account.models import EmailAddress
+
+from kabinet.billing.models import CalculationMethod, Charge, Period, Service, Tariff
+from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
+from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
+from kabinet.orgs.models import Organization, StaffRole
+from kabinet.orgs.services import add_staff_member
+from kabinet.payments.models import Payment, PaymentSource
+from kabinet.users.models import AccountLink, User
+
+PASSWORD = "correct-horse-42"
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f'ООО "УК № {n}"')
+    inn = "1659001230"
+    kpp = "165901001"
+    ogrn = "1021600012345"
+    address = "г. Казань, ул. Пушкина, д. 1"
+    bank_name = "ПАО Сбербанк"
+    bik = "049205603"
+    correspondent_account = "30101810600000000603"
+    settlement_account = "40702810462000012345"
+
+
+class HouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = House
+
+    organization = factory.SubFactory(OrganizationFactory)
+    address = factory.Sequence(lambda n: f"ул. Садовая, д. {n + 1}")
+
+
+class PremiseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Premise
+
+    house = factory.SubFactory(HouseFactory)
+    number = factory.Sequence(lambda n: str(n + 1))
+    area = Decimal("48.50")
+    ownership = OwnershipType.PRIVATE
+
+
+class PersonalAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PersonalAccount
+
+    premise = factory.SubFactory(PremiseFactory)
+    organization = factory.SelfAttribute("premise.house.organization")
+    number = factory.Sequence(lambda n: f"{5000000 + n}")
+    holder_name = "Петров Пётр Петрович"
+    residents = 2
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user whose e-mail is confirmed (as after registration)."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    last_name = "Сидоров"
+    first_name = "Семён"
+    middle_name = "Семёнович"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def confirmed_email(user, create, extracted, **kwargs):
+        user.save()
+        if create:
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+
+def staff_user(organization, role=StaffRole.OPERATOR, **kwargs):
+    user = UserFactory(**kwargs)
+    add_staff_member(user, organization, role)
+    return user
+
+
+class AccountLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountLink
+
+    user = factory.SubFactory(UserFactory)
+    account = factory.SubFactory(PersonalAccountFactory)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Услуга {n}")
+    unit = "кв м"
+    method = CalculationMethod.AREA
+
+
+class TariffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tariff
+
+    service = factory.SubFactory(ServiceFactory)
+    value = Decimal("20.00")
+    valid_from = datetime.date(2026, 1, 1)
+
+
+class PeriodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Period
+
+    organization = factory.SubFactory(OrganizationFactory)
+    month = datetime.date(2026, 10, 1)
+
+
+class ChargeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Charge
+
+    account = factory.SubFactory(PersonalAccountFactory)
+    service = factory.SubFactory(
+        ServiceFactory, organization=factory.SelfAttribute("..account.organization")
+    )
+    period = factory.SubFactory(
+        PeriodFactory, organization=factory.SelfAttribute("..account.organization")
+    )
+    tariff = Decimal("20.0000")
+    volume = Decimal("48.500000")
+    charged = Decimal("970.00")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    account = factory.SubFactory(PersonalAccountFactory)
+    paid_on = datetime.date(2026, 10, 10)
+    amount = Decimal("1000.00")
+    source = PaymentSource.BANK
+
+
+class MeterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meter
+
+    account = factory.SubFactory(PersonalAccountFactory)
+    resource = Resource.COLD_WATER
+    serial_number = factory.Sequence(lambda n: f"XB-{n:06d}")
+    verification_due = datetime.date(2030, 1, 1)
+
+
+class ReadingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reading
+
+    meter = factory.SubFactory(MeterFactory)
+    value = Decimal("123.456")
+    taken_on = datetime.date(2026, 10, 20)
+    period = datetime.date(2026, 10, 1)
+    source = ReadingSource.RESIDENT

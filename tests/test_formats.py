@@ -1,0 +1,38 @@
+import datetime
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kabinet.formats import NBSP, format_money, format_number, format_rubles, month_name
+from kabinet.money import round_money, to_kopecks
+
+
+def test_money_groups_thousands_and_uses_comma():
+    assert format_money(Decimal("6889.37")) == f"6{NBSP}889,37"
+    assert format_rubles(Decimal("1234567.5")) == f"1{NBSP}234{NBSP}567,50{NBSP}₽"
+    assert format_money(Decimal("-0.5")) == "-0,50"
+    assert format_money(Decimal("0")) == "0,00"
+
+
+def test_number_keeps_own_places_unless_told():
+    assert format_number(Decimal("54.000000")) == "54"
+    assert format_number(Decimal("4.2170")) == "4,217"
+    assert format_number(Decimal("13.1"), 2) == "13,10"
+
+
+def test_month_is_written_in_russian():
+    assert month_name(datetime.date(2026, 10, 1)) == "октябрь 2026"
+    assert month_name(datetime.date(2027, 1, 1)) == "январь 2027"
+
+
+def test_money_rounds_half_up_to_kopecks():
+    assert round_money(Decimal("0.005")) == Decimal("0.01")
+    assert round_money(Decimal("2.675")) == Decimal("2.68")
+    assert to_kopecks(Decimal("6889.37")) == 688937
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2))
+def test_formatted_money_reads_back_as_the_same_amount(amount):
+    text = format_money(amount)
+    assert Decimal(text.replace(NBSP, "").replace(",", ".")) == amount

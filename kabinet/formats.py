@@ -27,6 +27,14 @@ def format_number(value, places: int | None = None) -> str:
     return ("-" if value < 0 else "") + NBSP.join(groups) + ("," + fraction if fraction else "")
 
 
+def format_quantity(value) -> str:
+    """Tariffs and volumes: at least two places, more only where they matter:
+    ``13.1000`` → ``13,10``, ``5.273000`` → ``5,273``."""
+    value = Decimal(value).normalize()
+    places = max(2, -value.as_tuple().exponent)
+    return format_number(value, places)
+
+
 def format_money(value) -> str:
     """``Decimal("6889.37")`` → ``6 889,37`` (kopecks always shown)."""
     return format_number(round_money(value), 2)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_tasks_db",
+    "captcha",
     "bootstrap",
 ]
 
@@ -136,7 +137,16 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
     "change_password": "5/m/user",
 }
-SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить?» keeps the session for two weeks
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить меня» keeps the session for two weeks
+
+# The picture code on «Добавить лицевой счёт». Automated tests may switch on a mode in which
+# the answer «PASSED» is accepted; it is refused outside development.
+CAPTCHA_TEST_MODE = env_bool("KABINET_CAPTCHA_TEST_MODE", False)
+if CAPTCHA_TEST_MODE and not DEBUG:
+    raise ImproperlyConfigured("KABINET_CAPTCHA_TEST_MODE is for tests only (DEBUG is off).")
+CAPTCHA_LENGTH = 5
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (150, 50)
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]
@@ -146,7 +156,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # uploaded files are not public: views check access and stream them
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -10,5 +10,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("captcha/", include("captcha.urls")),
     path("", include("kabinet.portal.urls")),
 ]

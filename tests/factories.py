@@ -116,6 +116,7 @@ class TariffFactory(factory.django.DjangoModelFactory):
 class PeriodFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Period
+        django_get_or_create = ("organization", "month")
 
     organization = factory.SubFactory(OrganizationFactory)
     month = datetime.date(2026, 10, 1)

@@ -72,3 +72,9 @@ def test_development_default_is_the_file_backend():
         env={},
     )
     assert result.stdout.strip() == "kabinet.mail.FilePerMessageBackend", result.stderr
+
+
+def test_captcha_test_mode_is_refused_in_production():
+    result = manage("check", env={**PRODUCTION, "KABINET_CAPTCHA_TEST_MODE": "1"})
+    assert result.returncode != 0
+    assert "KABINET_CAPTCHA_TEST_MODE" in result.stderr

@@ -5,17 +5,24 @@ choices of its related fields come from ``for_organizations(organizations_for(us
 a user may change follows their role (``orgs.selectors.can_change``).
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from kabinet.billing.models import Charge, Period, Recalculation, Service, Tariff
-from kabinet.housing.models import House, PersonalAccount, Premise
+from kabinet.housing.models import (
+    ContractDocument,
+    House,
+    ManagementContract,
+    PersonalAccount,
+    Premise,
+)
 from kabinet.metering.models import Meter, Reading
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment
-from kabinet.users.models import AccountLink, User
+from kabinet.users import services as users
+from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
 
 admin.site.site_header = "Личный кабинет: бэк-офис управляющей организации"
 admin.site.site_title = "Бэк-офис"
@@ -216,6 +223,87 @@ class AccountLinkAdmin(OrganizationScopedAdmin):
     search_fields = ["account__number", "user__username", "user__last_name"]
     raw_id_fields = ["user"]
     list_select_related = ["account", "user"]
+
+
+class ContractDocumentInline(admin.TabularInline):
+    model = ContractDocument
+    extra = 1
+
+
+@admin.register(ManagementContract)
+class ManagementContractAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["__str__", "house", "valid_from", "valid_to"]
+    list_filter = ["house"]
+    search_fields = ["number", "house__address"]
+    inlines = [ContractDocumentInline]
+
+
+@admin.register(LinkAttempt)
+class LinkAttemptAdmin(OrganizationScopedAdmin):
+    """Every attempt to link an account, for staff to see who tries what (read-only)."""
+
+    area = "links"
+    list_display = ["created_at", "user", "account_number", "address", "succeeded", "ip_address"]
+    list_filter = ["succeeded", "created_at"]
+    search_fields = ["account_number", "user__username", "user__last_name", "address"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LinkRequest)
+class LinkRequestAdmin(OrganizationScopedAdmin):
+    """Residents' requests to link an account: set «присоединить ЛС» (or write a reply),
+    then approve or reject with the actions of the list."""
+
+    area = "links"
+    list_display = ["__str__", "created_at", "user", "premise", "account_number", "status"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["account_number", "user__username", "user__last_name", "message"]
+    fields = ["user", "premise", "account_number", "message", "status", "account", "staff_reply",
+              "decided_by", "decided_at"]  # fmt: skip
+    readonly_fields = ["user", "premise", "account_number", "message", "status", "decided_by",
+                       "decided_at"]  # fmt: skip
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        object_id = request.resolver_match.kwargs.get("object_id")
+        link_request = object_id and self.get_queryset(request).filter(pk=object_id).first()
+        if db_field.name == "account" and link_request:
+            kwargs["queryset"] = PersonalAccount.objects.filter(
+                organization=link_request.organization
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.action(description="Одобрить: присоединить лицевой счёт и сообщить жителю")
+    def approve(self, request, queryset):
+        self._decide(request, queryset, users.approve_link_request, "одобрено")
+
+    @admin.action(description="Отклонить и сообщить жителю причину")
+    def reject(self, request, queryset):
+        self._decide(request, queryset, users.reject_link_request, "отклонено")
+
+    def _decide(self, request, queryset, decide, done):
+        count = 0
+        for link_request in queryset.filter(status=LinkRequestStatus.NEW):
+            try:
+                decide(link_request, request.user)
+                count += 1
+            except users.DecisionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+        if count:
+            self.message_user(request, f"Запросов {done}: {count}.", messages.SUCCESS)
 
 
 @admin.register(User)

@@ -24,7 +24,13 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
+from kabinet.housing.models import (
+    House,
+    ManagementContract,
+    OwnershipType,
+    PersonalAccount,
+    Premise,
+)
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money
 from kabinet.months import add_months, first_of_month
@@ -126,6 +132,13 @@ def load_demo(today: datetime.date | None = None) -> None:
     )  # fmt: skip
 
     kamal_house = House.objects.create(organization=kamal, address="ул. Гражданская, д. 12")
+    ManagementContract.objects.create(
+        house=kamal_house, number="12/ГР-2019", signed_on=datetime.date(2019, 4, 1),
+        valid_from=datetime.date(2019, 5, 1),
+        basis="Протокол общего собрания собственников № 1 от 15.03.2019",
+        notes="Управление многоквартирным домом, содержание и текущий ремонт общего имущества, "
+        "предоставление коммунальных услуг. Срок договора — 5 лет с автоматическим продлением.",
+    )  # fmt: skip
     uyut_house = House.objects.create(organization=uyut, address="ул. Садовая, д. 5")
     kamal_accounts = _accounts(kamal, kamal_house, KAMAL_HOLDERS, "1000", months[0])
     uyut_accounts = _accounts(uyut, uyut_house, UYUT_HOLDERS, "200000", months[0])

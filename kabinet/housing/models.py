@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -99,3 +99,60 @@ class PersonalAccount(models.Model):
             and self.premise.house.organization_id != self.organization_id
         ):
             raise ValidationError({"premise": "Помещение находится в доме другой организации."})
+
+
+class ManagementContract(models.Model):
+    """The management contract (договор управления) between the owners of a house and the УК."""
+
+    house = models.ForeignKey(
+        House, on_delete=models.PROTECT, related_name="contracts", verbose_name="дом"
+    )
+    number = models.CharField("номер договора", max_length=50)
+    signed_on = models.DateField("дата заключения")
+    valid_from = models.DateField("действует с")
+    valid_to = models.DateField("действует по", null=True, blank=True)
+    basis = models.CharField(
+        "основание",
+        max_length=255,
+        blank=True,
+        help_text="Например: протокол общего собрания собственников № 1 от 15.03.2019",
+    )
+    notes = models.TextField("условия и примечания", blank=True)
+
+    objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "договор управления"
+        verbose_name_plural = "договоры управления"
+        ordering = ["house", "-signed_on"]
+
+    def __str__(self):
+        return f"Договор № {self.number} от {self.signed_on:%d.%m.%Y}"
+
+
+class ContractDocument(models.Model):
+    """A file staff upload to a contract (the contract itself, annexes, protocols)."""
+
+    contract = models.ForeignKey(
+        ManagementContract,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name="договор",
+    )
+    title = models.CharField("название", max_length=255)
+    file = models.FileField(
+        "файл",
+        upload_to="contracts/%Y/",
+        validators=[FileExtensionValidator(["pdf", "doc", "docx", "jpg", "jpeg", "png"])],
+    )
+    uploaded_at = models.DateTimeField("загружен", auto_now_add=True)
+
+    objects = OrganizationScopedQuerySet.through("contract__house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "документ договора"
+        verbose_name_plural = "документы договора"
+        ordering = ["contract", "title"]
+
+    def __str__(self):
+        return self.title

@@ -1,13 +1,53 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Resident pages: parse the request, call a selector or a service, render."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kabinet.billing import selectors as billing
+from kabinet.housing.models import ContractDocument
+from kabinet.payments.selectors import payments_of
+from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
+from kabinet.users import services as users
 from kabinet.users.selectors import accounts_for
+
+
+def account_or_404(request, account_id):
+    """The account if the user has linked it; any other answers 404, as if it did not exist."""
+    return get_object_or_404(accounts_for(request.user), pk=account_id)
+
+
+def render_account(request, account, template, section, **context):
+    return render(
+        request,
+        template,
+        {
+            "account": account,
+            "section": section,
+            "accounts": accounts_for(request.user),
+            **context,
+        },
+    )
 
 
 @login_required
 def home(request):
-    """Главная: the user's linked personal accounts."""
-    return render(request, "portal/home.html", {"accounts": accounts_for(request.user)})
+    """Главная: every linked account with its debt or overpayment and the way into it."""
+    accounts = list(accounts_for(request.user))
+    debts = billing.balances(accounts)
+    for account in accounts:
+        account.balance = debts[account.pk]
+    return render(request, "portal/home.html", {"accounts": accounts})
+
+
+@login_required
+@require_POST
+def dismiss_help(request):
+    users.dismiss_help(request.user)
+    return redirect("portal:home")
 
 
 @login_required
@@ -17,3 +57,144 @@ def profile(request):
 
 def privacy(request):
     return render(request, "portal/privacy.html")
+
+
+@login_required
+def link_account(request):
+    """«Добавление лицевого счета»: prove the last payment, then land on the account's card."""
+    if request.method == "POST":
+        form = LinkAccountForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                account, created = users.link_account(
+                    request.user,
+                    premise=data["premise"],
+                    account_number=data["account_number"],
+                    paid_on=data["paid_on"],
+                    amount=data["amount"],
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                )
+            except users.LinkRefused as error:
+                form.add_error(None, str(error))
+            else:
+                if created:
+                    messages.success(request, f"Лицевой счёт № {account.number} присоединён.")
+                else:
+                    messages.info(request, f"Лицевой счёт № {account.number} уже присоединён.")
+                return redirect("portal:account", account.pk)
+    else:
+        form = LinkAccountForm(initial=request.GET.dict())
+    return render(request, "portal/link_account.html", {"form": form})
+
+
+@login_required
+def request_link(request):
+    """«Обратиться»: ask the УК to link an account the resident cannot prove by a payment."""
+    if request.method == "POST":
+        form = LinkRequestForm(request.POST)
+        if form.is_valid():
+            link_request = users.request_link(
+                request.user,
+                premise=form.cleaned_data["premise"],
+                account_number=form.cleaned_data["account_number"],
+                message=form.cleaned_data["message"],
+            )
+            messages.success(
+                request,
+                f"Запрос № {link_request.pk} отправлен в {link_request.organization}. "
+                "Ответ придёт на вашу электронную почту.",
+            )
+            return redirect("portal:home")
+    else:
+        form = LinkRequestForm(initial=request.GET.dict())
+    return render(request, "portal/request_link.html", {"form": form})
+
+
+@login_required
+def account_card(request, account_id):
+    account = account_or_404(request, account_id)
+    period = billing.latest_charged_period(account)
+    return render_account(
+        request,
+        account,
+        "portal/account_card.html",
+        "card",
+        balance=billing.account_balance(account),
+        table=billing.charge_table(account, period),
+    )
+
+
+@login_required
+def account_tariffs(request, account_id):
+    account = account_or_404(request, account_id)
+    today = timezone.localdate()
+    house = account.premise.house
+    return render_account(
+        request,
+        account,
+        "portal/account_tariffs.html",
+        "tariffs",
+        today=today,
+        tariffs=billing.tariffs_in_force(house, today),
+    )
+
+
+@login_required
+def account_history(request, account_id):
+    account = account_or_404(request, account_id)
+    return render_account(
+        request,
+        account,
+        "portal/account_history.html",
+        "history",
+        history=billing.charge_history(account),
+    )
+
+
+@login_required
+def account_penalties(request, account_id):
+    account = account_or_404(request, account_id)
+    return render_account(
+        request,
+        account,
+        "portal/account_penalties.html",
+        "penalties",
+        lines=billing.penalty_lines(account),
+    )
+
+
+@login_required
+def account_payments(request, account_id):
+    account = account_or_404(request, account_id)
+    return render_account(
+        request,
+        account,
+        "portal/account_payments.html",
+        "payments",
+        payments=payments_of(account),
+        balance=billing.account_balance(account),
+    )
+
+
+@login_required
+def account_contracts(request, account_id):
+    account = account_or_404(request, account_id)
+    contracts = account.premise.house.contracts.prefetch_related("documents")
+    return render_account(
+        request,
+        account,
+        "portal/account_contracts.html",
+        "contracts",
+        contracts=contracts,
+    )
+
+
+@login_required
+def contract_document(request, account_id, document_id):
+    """A contract document, served only to residents of the contract's house."""
+    account = account_or_404(request, account_id)
+    document = get_object_or_404(
+        ContractDocument, pk=document_id, contract__house=account.premise.house_id
+    )
+    return FileResponse(document.file.open("rb"), as_attachment=True)

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from kabinet.housing.models import PersonalAccount
+from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
@@ -12,6 +13,7 @@ class User(AbstractUser):
 
     middle_name = models.CharField("отчество", max_length=150, blank=True)
     phone = models.CharField("телефон", max_length=30, blank=True)
+    help_dismissed = models.BooleanField("справка на главной закрыта", default=False)
 
     class Meta:
         verbose_name = "пользователь"
@@ -60,3 +62,90 @@ class AccountLink(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.account}"
+
+
+class LinkAttempt(models.Model):
+    """One try to link an account by proving its last payment (kept for limits and for staff)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="link_attempts", verbose_name="пользователь"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name="организация"
+    )
+    account_number = models.CharField("номер ЛС", max_length=30)
+    address = models.CharField("адрес", max_length=255)
+    succeeded = models.BooleanField("успешно")
+    ip_address = models.GenericIPAddressField("IP-адрес", null=True, blank=True)
+    created_at = models.DateTimeField("время", auto_now_add=True, db_index=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "попытка присоединения ЛС"
+        verbose_name_plural = "попытки присоединения ЛС"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account_number", "created_at"])]
+
+    def __str__(self):
+        return f"{self.user}: ЛС {self.account_number} ({'успешно' if self.succeeded else 'отказ'})"
+
+
+class LinkRequestStatus(models.TextChoices):
+    NEW = "new", "новый"
+    APPROVED = "approved", "одобрен"
+    REJECTED = "rejected", "отклонён"
+
+
+class LinkRequest(models.Model):
+    """A resident who cannot prove a payment asks the УК to link an account."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="link_requests", verbose_name="пользователь"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name="организация"
+    )
+    premise = models.ForeignKey(
+        "housing.Premise", on_delete=models.CASCADE, related_name="+", verbose_name="помещение"
+    )
+    account_number = models.CharField("номер ЛС (со слов жителя)", max_length=30, blank=True)
+    message = models.TextField("сообщение жителя")
+    status = models.CharField(
+        "состояние",
+        max_length=10,
+        choices=LinkRequestStatus.choices,
+        default=LinkRequestStatus.NEW,
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="присоединить ЛС",
+        help_text="Лицевой счёт, который будет присоединён при одобрении.",
+    )
+    staff_reply = models.TextField(
+        "ответ жителю", blank=True, help_text="Обязателен при отказе: житель получит его письмом."
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="рассмотрел",
+    )
+    decided_at = models.DateTimeField("рассмотрен", null=True, blank=True)
+    created_at = models.DateTimeField("поступил", auto_now_add=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "запрос на присоединение ЛС"
+        verbose_name_plural = "запросы на присоединение ЛС"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Запрос № {self.pk} от {self.user}"

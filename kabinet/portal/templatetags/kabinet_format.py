@@ -20,8 +20,15 @@ def rubles(value):
 
 
 @register.filter
-def number(value, places=None):
-    return "" if value is None else formats.format_number(value, places)
+def quantity(value):
+    """Tariffs and volumes: ``13.1000`` → ``13,10``, ``5.273000`` → ``5,273``."""
+    return "" if value is None else formats.format_quantity(value)
+
+
+@register.filter
+def money_or_dash(value):
+    """``0`` → ``-`` (as in a recalculation column), else like ``money``."""
+    return "-" if not value else formats.format_money(value)
 
 
 @register.filter
@@ -37,3 +44,16 @@ def bootstrap_widget(field):
     if field.errors:
         css += " is-invalid"
     return field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def absolute(value):
+    return abs(value)
+
+
+@register.simple_tag
+def visible_fields(form, names=""):
+    """The form's visible fields, or only those named (``"paid_on,amount"``), in that order."""
+    if not names:
+        return form.visible_fields()
+    return [form[name] for name in names.split(",")]

@@ -1,0 +1,138 @@
+"""Reads of charges and balances for one personal account (the resident's pages use these)."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from kabinet.billing.models import CalculationMethod, Charge, Period, Tariff
+from kabinet.money import ZERO, round_money
+from kabinet.payments.models import Payment
+
+
+def _sum(queryset, field) -> Decimal:
+    # SQLite adds decimals as floats: round the sum back to kopecks.
+    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
+
+
+def account_balance(account) -> Decimal:
+    """What the account owes now: positive is a debt, negative an overpayment."""
+    charged = _sum(Charge.objects.filter(account=account), "total")
+    paid = _sum(Payment.objects.filter(account=account), "amount")
+    return charged - paid
+
+
+def balances(accounts) -> dict[int, Decimal]:
+    """``account_balance`` for several accounts in two queries."""
+    ids = [account.pk for account in accounts]
+    charged = dict(
+        Charge.objects.filter(account__in=ids)
+        .values_list("account")
+        .annotate(total=Sum("total"))
+        .values_list("account", "total")
+    )
+    paid = dict(
+        Payment.objects.filter(account__in=ids)
+        .values_list("account")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "total")
+    )
+    return {
+        pk: round_money(charged.get(pk) or ZERO) - round_money(paid.get(pk) or ZERO) for pk in ids
+    }
+
+
+def latest_charged_period(account) -> Period | None:
+    """The last month with charges for the account (the one the card shows)."""
+    return Period.objects.filter(charges__account=account).order_by("-month").distinct().first()
+
+
+@dataclass
+class ChargeTable:
+    period: Period | None
+    lines: list[Charge]
+    charged: Decimal
+    recalculation: Decimal
+    total: Decimal
+
+
+def charge_table(account, period: Period | None) -> ChargeTable:
+    """The services table of a month: one line per service, and the «Итого» figures."""
+    lines = (
+        list(
+            Charge.objects.filter(account=account, period=period)
+            .select_related("service")
+            .order_by("service__position", "service__name")
+        )
+        if period
+        else []
+    )
+    return ChargeTable(
+        period=period,
+        lines=lines,
+        charged=sum((line.charged for line in lines), ZERO),
+        recalculation=sum((line.recalculation for line in lines), ZERO),
+        total=sum((line.total for line in lines), ZERO),
+    )
+
+
+@dataclass
+class MonthTotals:
+    period: Period
+    charged: Decimal
+    recalculation: Decimal
+    penalties: Decimal
+    total: Decimal
+
+
+def charge_history(account) -> list[MonthTotals]:
+    """Month by month, newest first: charged, recalculations, penalties and total."""
+    rows = (
+        Charge.objects.filter(account=account)
+        .values("period")
+        .annotate(
+            charged=Sum("charged", filter=~Q(service__method=CalculationMethod.PENALTY)),
+            recalculation=Sum("recalculation"),
+            penalties=Sum("total", filter=Q(service__method=CalculationMethod.PENALTY)),
+            total=Sum("total"),
+        )
+    )
+    periods = Period.objects.in_bulk([row["period"] for row in rows])
+    history = [
+        MonthTotals(
+            period=periods[row["period"]],
+            **{
+                key: round_money(row[key] or ZERO)
+                for key in ("charged", "recalculation", "penalties", "total")
+            },
+        )
+        for row in rows
+    ]
+    return sorted(history, key=lambda month: month.period.month, reverse=True)
+
+
+def penalty_lines(account) -> list[Charge]:
+    return list(
+        Charge.objects.filter(account=account, service__method=CalculationMethod.PENALTY)
+        .select_related("period")
+        .order_by("-period__month")
+    )
+
+
+def tariffs_in_force(house, on: datetime.date) -> list[Tariff]:
+    """The tariffs in force for ``house`` on a date: a house's own tariff wins over the
+    organisation-wide one for the same service."""
+    in_force = (
+        Tariff.objects.filter(service__organization=house.organization, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .filter(Q(house=house) | Q(house__isnull=True))
+        .select_related("service")
+        .order_by("service__position", "service__name")
+    )
+    chosen: dict[int, Tariff] = {}
+    for tariff in in_force:
+        current = chosen.get(tariff.service_id)
+        if current is None or (current.house_id is None and tariff.house_id is not None):
+            chosen[tariff.service_id] = tariff
+    return list(chosen.values())

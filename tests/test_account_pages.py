@@ -1,0 +1,235 @@
+"""Главная and the pages of one personal account (the seed's «Главная», Рис.6)."""
+
+import datetime
+import html
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, reverse
+
+from kabinet.demo.data import load_demo
+from kabinet.housing.models import ContractDocument, ManagementContract, PersonalAccount
+from kabinet.portal import urls as portal_urls
+from kabinet.users.models import User
+from tests.factories import (
+    AccountLinkFactory,
+    ChargeFactory,
+    PaymentFactory,
+    PersonalAccountFactory,
+    ServiceFactory,
+    TariffFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+NBSP = "\u00a0"
+
+
+def text_of(response):
+    """The page's text as a person reads it (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+@pytest.fixture
+def demo_client(client):
+    load_demo(datetime.date(2026, 11, 24))
+    client.force_login(User.objects.get(username="demo"))
+    return client
+
+
+@pytest.fixture
+def seed_account():
+    return PersonalAccount.objects.get(number="1000154")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_card_shows_the_seed_account(demo_client, seed_account):
+    page = text_of(demo_client.get(reverse("portal:account", args=[seed_account.pk])))
+    for text in [
+        "ЛС № 1000154",
+        "Муравьев Сергей Иванович",
+        'ОАО "Камал"',
+        "ул. Гражданская, д. 12, кв. 154",
+        "Площадь помещения",
+        "54,00 м²",
+        "Тип",
+        "Муниципальная",
+        f"Долг: 6{NBSP}889,37",
+        "Начисления за октябрь 2026 года",
+    ]:
+        assert text in page, text
+
+
+def test_card_table_has_the_seed_columns_services_and_a_bold_total(demo_client, seed_account):
+    content = demo_client.get(reverse("portal:account", args=[seed_account.pk])).content.decode()
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', content)
+    assert headers == [
+        "Услуга",
+        "Единица измерения",
+        "Тариф",
+        "Объем",
+        "Начислено",
+        "Перерасчет",
+        "Итого начислено",
+    ]
+    services = re.findall(r'<th scope="row" class="fw-normal">([^<]+)</th>', content)
+    assert services[:3] == ["Ремонт жилья", "Содержание жилья", "Найм жилья"]
+    assert "Отопление" in services
+    assert re.search(r'<tr class="fw-bold">\s*<th scope="row">Итого</th>', content)
+    assert '<td data-label="Перерасчет" class="text-end">-</td>' in content
+
+
+def test_card_totals_are_the_sum_of_the_lines(client):
+    link = AccountLinkFactory()
+    account = link.account
+    ChargeFactory(account=account, charged=Decimal("1042.20"), recalculation=Decimal("-123.45"))
+    ChargeFactory(account=account, charged=Decimal("5847.17"))
+    client.force_login(link.user)
+    table = client.get(reverse("portal:account", args=[account.pk])).context["table"]
+    assert table.charged == Decimal("6889.37")
+    assert table.recalculation == Decimal("-123.45")
+    assert table.total == Decimal("6765.92")
+
+
+def test_overpayment_is_shown_as_such(client):
+    link = AccountLinkFactory()
+    ChargeFactory(account=link.account, charged=Decimal("100.00"))
+    PaymentFactory(account=link.account, amount=Decimal("150.50"))
+    client.force_login(link.user)
+    page = text_of(client.get(reverse("portal:account", args=[link.account.pk])))
+    assert "Переплата: 50,50" in page
+    assert "Долг" not in page
+
+
+def test_home_lists_every_linked_account_with_its_debt(demo_client, seed_account):
+    user = User.objects.get(username="demo")
+    second = PersonalAccountFactory(premise__house__organization__name="ООО Вторая")
+    AccountLinkFactory(user=user, account=second)
+    page = text_of(demo_client.get(reverse("portal:home")))
+    assert "ЛС № 1000154" in page
+    assert f"Долг: 6{NBSP}889,37 ₽" in page
+    assert f"ЛС № {second.number}" in page
+    assert "ООО Вторая" in page
+    assert "Задолженности нет" in page
+
+
+def test_help_box_stays_closed_once_closed(demo_client):
+    assert "Справка." in text_of(demo_client.get(reverse("portal:home")))
+    demo_client.post(reverse("portal:dismiss_help"))
+    assert "Справка." not in text_of(demo_client.get(reverse("portal:home")))
+    assert User.objects.get(username="demo").help_dismissed
+
+
+def test_user_switches_between_accounts_on_any_account_page(client):
+    first = AccountLinkFactory()
+    second = AccountLinkFactory(user=first.user)
+    client.force_login(first.user)
+    content = client.get(reverse("portal:account_tariffs", args=[first.account.pk])).content
+    assert "Другой лицевой счет" in content.decode()
+    assert reverse("portal:account_tariffs", args=[second.account.pk]) in content.decode()
+
+
+def test_tariffs_in_force_with_suppliers_and_dates(client):
+    link = AccountLinkFactory()
+    house = link.account.premise.house
+    water = ServiceFactory(
+        organization=house.organization, name="Холодное водоснабжение", supplier="Водоканал"
+    )
+    TariffFactory(service=water, value=Decimal("48.50"), valid_from=datetime.date(2025, 7, 1),
+                  valid_to=datetime.date(2026, 6, 30))  # fmt: skip
+    TariffFactory(service=water, value=Decimal("51.20"), valid_from=datetime.date(2026, 7, 1))
+    TariffFactory(service=water, value=Decimal("50.00"), valid_from=datetime.date(2026, 7, 1),
+                  house=house)  # fmt: skip
+    other_house_tariff = TariffFactory(service=water, value=Decimal("99.99"),
+                                       valid_from=datetime.date(2026, 7, 1),
+                                       house=PersonalAccountFactory(
+                                           premise__house__organization=house.organization
+                                       ).premise.house)  # fmt: skip
+    client.force_login(link.user)
+    response = client.get(reverse("portal:account_tariffs", args=[link.account.pk]))
+    assert [t.value for t in response.context["tariffs"]] == [Decimal("50.00")]
+    page = text_of(response)
+    assert "Водоканал" in page
+    assert "с 01.07.2026" in page
+    assert "99,99" not in page
+    assert other_house_tariff.house != house
+
+
+def test_contracts_and_their_documents(client, media):
+    link = AccountLinkFactory()
+    contract = ManagementContract.objects.create(
+        house=link.account.premise.house,
+        number="12/ГР-2019",
+        signed_on=datetime.date(2019, 4, 1),
+        valid_from=datetime.date(2019, 5, 1),
+    )
+    document = ContractDocument(contract=contract, title="Договор управления (скан)")
+    document.file.save("contract.pdf", ContentFile(b"%PDF-1.4 test"))
+    client.force_login(link.user)
+    page = text_of(client.get(reverse("portal:account_contracts", args=[link.account.pk])))
+    assert "Договор № 12/ГР-2019 от 01.04.2019" in page
+    assert "Договор управления (скан)" in page
+    response = client.get(reverse("portal:contract_document", args=[link.account.pk, document.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 test"
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_document_of_another_house_is_not_served(client, media):
+    link = AccountLinkFactory()
+    stranger_contract = ManagementContract.objects.create(
+        house=PersonalAccountFactory().premise.house,
+        number="1",
+        signed_on=datetime.date(2020, 1, 1),
+        valid_from=datetime.date(2020, 1, 1),
+    )
+    document = ContractDocument(contract=stranger_contract, title="Чужой")
+    document.file.save("x.pdf", ContentFile(b"secret"))
+    client.force_login(link.user)
+    url = reverse("portal:contract_document", args=[link.account.pk, document.pk])
+    assert client.get(url).status_code == 404
+
+
+def account_urls(account, document):
+    """Every URL of the project that shows one personal account."""
+    for pattern in portal_urls.urlpatterns:
+        if isinstance(pattern, URLPattern) and "account_id" in pattern.pattern.converters:
+            kwargs = {"account_id": account.pk}
+            if "document_id" in pattern.pattern.converters:
+                kwargs["document_id"] = document.pk
+            yield reverse(f"portal:{pattern.name}", kwargs=kwargs)
+
+
+def test_every_account_url_is_scoped_to_the_linked_user(client, media):
+    link = AccountLinkFactory()
+    contract = ManagementContract.objects.create(
+        house=link.account.premise.house,
+        number="1",
+        signed_on=datetime.date(2020, 1, 1),
+        valid_from=datetime.date(2020, 1, 1),
+    )
+    document = ContractDocument(contract=contract, title="Договор")
+    document.file.save("c.pdf", ContentFile(b"%PDF"))
+    urls = list(account_urls(link.account, document))
+    assert len(urls) >= 7
+
+    client.force_login(link.user)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+
+    client.force_login(UserFactory())  # another resident (with an account of their own)
+    AccountLinkFactory(user=User.objects.last())
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+
+    client.logout()
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("account_login"))

@@ -28,6 +28,11 @@ run: setup
 test: setup browser
 	$(BIN)/pytest
 
+# Benchmarks print figures (speed goals live here, not in timed tests): `make bench BENCH=receipts`
+# runs one; DATABASE_URL=postgres://… runs them on PostgreSQL.
+bench: setup
+	$(BIN)/python -m bench $(BENCH)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kabinet.metering",
     "kabinet.payments",
     "kabinet.billing",
+    "kabinet.jobs",
     "kabinet.demo",
     "django.contrib.admin",
     "django.contrib.auth",

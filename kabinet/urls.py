@@ -9,6 +9,7 @@ urlpatterns = [
         RedirectView.as_view(url=reverse_lazy("account_login"), query_string=True),
     ),
     path("admin/", admin.site.urls),
+    path("staff/", include("kabinet.backoffice.urls")),
     path("accounts/", include("allauth.urls")),
     path("captcha/", include("captcha.urls")),
     path("", include("kabinet.portal.urls")),

@@ -7,6 +7,8 @@ a user may change follows their role (``orgs.selectors.can_change``).
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from kabinet.billing.models import Charge, Period, Recalculation, Service, Tariff
 from kabinet.housing.models import (
@@ -16,6 +18,7 @@ from kabinet.housing.models import (
     PersonalAccount,
     Premise,
 )
+from kabinet.jobs.models import Job
 from kabinet.metering.models import Meter, Reading
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
@@ -317,3 +320,30 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets[2:],
     ]
     search_fields = ["username", "email", "last_name", "first_name"]
+
+
+@admin.register(Job)
+class JobAdmin(OrganizationScopedAdmin):
+    """Long jobs are started from their own pages; here staff find them and their progress."""
+
+    list_display = ["title", "organization", "status", "progress_link", "created_by", "created_at"]
+    list_filter = ["status", "kind", "organization"]
+    search_fields = ["title"]
+
+    @admin.display(description="ход выполнения")
+    def progress_link(self, job):
+        return format_html(
+            '<a href="{}">{} из {}</a>',
+            reverse("backoffice:job", args=[job.pk]),
+            job.done,
+            job.total,
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -14,6 +14,8 @@ class User(AbstractUser):
     middle_name = models.CharField("отчество", max_length=150, blank=True)
     phone = models.CharField("телефон", max_length=30, blank=True)
     help_dismissed = models.BooleanField("справка на главной закрыта", default=False)
+    reading_reminders = models.BooleanField("напоминать о передаче показаний", default=True)
+    news_by_email = models.BooleanField("новости УК по e-mail", default=False)
 
     class Meta:
         verbose_name = "пользователь"
@@ -49,6 +51,7 @@ class AccountLink(models.Model):
         verbose_name="лицевой счёт",
     )
     created_at = models.DateTimeField("присоединён", auto_now_add=True)
+    receipts_by_email = models.BooleanField("квитанции по e-mail", default=False)
 
     objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
 

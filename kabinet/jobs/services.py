@@ -1,0 +1,68 @@
+"""Progress of long staff jobs.
+
+A job's state lives in its row. Live progress (``done``/``total``) also goes to the cache,
+because a job that works inside one long transaction cannot show its row's updates to the page
+that polls it; several processes (web + task worker) need a shared cache (``REDIS_URL``) for it.
+"""
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from kabinet.jobs.models import Job, JobStatus
+
+MAX_PROBLEMS = 200  # the first failures are enough to act on; the count says how many in all
+
+
+def _progress_key(job_id) -> str:
+    return f"kabinet:job:{job_id}:progress"
+
+
+def create_job(organization, kind: str, title: str, user=None) -> Job:
+    """A queued job; pass its ``pk`` to the background task that does the work."""
+    return Job.objects.create(organization=organization, kind=kind, title=title, created_by=user)
+
+
+def start_job(job: Job, total: int) -> None:
+    job.status = JobStatus.RUNNING
+    job.total, job.done, job.failed, job.problems = total, 0, 0, []
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "total", "done", "failed", "problems", "started_at"])
+    cache.set(_progress_key(job.pk), (0, total, 0), timeout=24 * 3600)
+
+
+def report_progress(job: Job, done: int, failed: int = 0, problem: str | None = None) -> None:
+    """Record that ``done`` items are processed (``failed`` of them with an error)."""
+    job.done, job.failed = done, failed
+    if problem and len(job.problems) < MAX_PROBLEMS:
+        job.problems.append(problem)
+    cache.set(_progress_key(job.pk), (done, job.total, failed), timeout=24 * 3600)
+    if not connection.in_atomic_block:  # else nobody else could see it before the commit
+        Job.objects.filter(pk=job.pk).update(done=done, failed=failed, problems=job.problems)
+
+
+def finish_job(job: Job, result: dict | None = None) -> None:
+    everything_failed = job.total > 0 and job.failed >= job.total
+    job.status = JobStatus.FAILED if everything_failed else JobStatus.SUCCEEDED
+    job.result = result or {}
+    job.finished_at = timezone.now()
+    job.save()
+    cache.delete(_progress_key(job.pk))
+
+
+def fail_job(job: Job, reason: str) -> None:
+    """The whole job failed (nothing of it is kept); ``reason`` is shown to staff."""
+    job.status = JobStatus.FAILED
+    job.problems = [*job.problems[: MAX_PROBLEMS - 1], reason]
+    job.finished_at = timezone.now()
+    job.save()
+    cache.delete(_progress_key(job.pk))
+
+
+def job_progress(job: Job) -> tuple[int, int, int]:
+    """(done, total, failed) as far as the job has got, live while it runs."""
+    if job.status == JobStatus.RUNNING:
+        live = cache.get(_progress_key(job.pk))
+        if live is not None:
+            return live
+    return job.done, job.total, job.failed

@@ -176,8 +176,19 @@ class Charge(models.Model):
         Service, on_delete=models.PROTECT, related_name="charges", verbose_name="услуга"
     )
     tariff = models.DecimalField("тариф", **TARIFF_FIELD)
-    volume = models.DecimalField("объём", **VOLUME_FIELD)
-    charged = models.DecimalField("начислено", **MONEY_FIELD)
+    volume = models.DecimalField("объём", **VOLUME_FIELD, help_text="Индивидуальное потребление.")
+    common_volume = models.DecimalField(
+        "объём на общедомовые нужды", default=0, **VOLUME_FIELD, help_text="ОДН, доля помещения."
+    )
+    charged = models.DecimalField(
+        "начислено", **MONEY_FIELD, help_text="Вместе с платой за общедомовые нужды."
+    )
+    common_charged = models.DecimalField(
+        "начислено на общедомовые нужды",
+        default=0,
+        **MONEY_FIELD,
+        help_text="Входит в «начислено».",
+    )
     recalculation = models.DecimalField("перерасчёт", default=0, **MONEY_FIELD)
     total = models.DecimalField("итого начислено", **MONEY_FIELD)
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 from allauth.account.models import EmailAddress
 
-from kabinet.billing.models import CalculationMethod, Charge, Period, Service, Tariff
+from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Service, Tariff
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.orgs.models import Organization, StaffRole
@@ -114,12 +114,15 @@ class TariffFactory(factory.django.DjangoModelFactory):
 
 
 class PeriodFactory(factory.django.DjangoModelFactory):
+    """A closed month by default: residents see the charges of closed periods only."""
+
     class Meta:
         model = Period
         django_get_or_create = ("organization", "month")
 
     organization = factory.SubFactory(OrganizationFactory)
     month = datetime.date(2026, 10, 1)
+    status = PeriodStatus.CLOSED
 
 
 class ChargeFactory(factory.django.DjangoModelFactory):

@@ -119,3 +119,16 @@ def test_ledger_refuses_a_range_that_ends_before_it_starts():
     account = PersonalAccountFactory()
     with pytest.raises(ValueError, match="before"):
         account_ledger(account, datetime.date(2026, 10, 1), datetime.date(2026, 9, 1))
+
+
+def test_an_open_periods_draft_charges_are_not_shown_to_residents():
+    account = PersonalAccountFactory()
+    draft = PeriodFactory(
+        organization=account.organization, month=datetime.date(2026, 11, 1), status="open"
+    )
+    ChargeFactory(account=account, period=draft, charged=Decimal("500.00"))
+    ChargeFactory(account=account, charged=Decimal("100.00"))  # October, closed
+
+    assert account_balance(account) == Decimal("100.00")
+    ledger = account_ledger(account, datetime.date(2026, 10, 1), datetime.date(2026, 11, 1))
+    assert [month.charged for month in ledger.months] == [Decimal("100.00"), Decimal("0.00")]

@@ -1,6 +1,7 @@
 """The ledger (движение финансов) of a personal account, month by month.
 
-A month's charges (base charges, recalculations, penalties) belong to its period; a payment
+A month's charges (base charges, recalculations, penalties) belong to its period and count once
+the period is closed (an open period's lines are a draft); a payment
 belongs to the month of its date. The balance at the start of a month is everything charged for
 earlier months minus everything paid before the month began; positive is a debt, negative an
 overpayment. Every figure here reconciles to the kopeck:
@@ -84,9 +85,11 @@ class Ledger:
 
 def opening_balance(account, month: datetime.date) -> Decimal:
     """The debt (or, negative, the overpayment) at the start of ``month``."""
-    charged = Charge.objects.filter(account=account, period__month__lt=month).aggregate(
-        total=Sum("total")
-    )["total"]
+    charged = (
+        Charge.objects.published()
+        .filter(account=account, period__month__lt=month)
+        .aggregate(total=Sum("total"))["total"]
+    )
     paid = Payment.objects.filter(account=account, paid_on__lt=month).aggregate(
         total=Sum("amount")
     )["total"]
@@ -101,9 +104,8 @@ def account_ledger(account, first_month: datetime.date, last_month: datetime.dat
         raise ValueError("The ledger's last month is before its first.")
     sums = {
         row["period__month"]: row
-        for row in Charge.objects.filter(
-            account=account, period__month__gte=first_month, period__month__lte=last_month
-        )
+        for row in Charge.objects.published()
+        .filter(account=account, period__month__gte=first_month, period__month__lte=last_month)
         .values("period__month")
         .annotate(
             base_sum=Sum("charged", filter=~IS_PENALTY),

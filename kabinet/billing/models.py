@@ -160,6 +160,13 @@ class Period(models.Model):
             raise ValidationError({"month": "Укажите первое число месяца."})
 
 
+class ChargeQuerySet(OrganizationScopedQuerySet.through("account__organization")):
+    def published(self):
+        """Lines of closed periods: what residents see. An open period's lines are a draft
+        that the next billing run may replace."""
+        return self.filter(period__status=PeriodStatus.CLOSED)
+
+
 class Charge(models.Model):
     """One line of an account's charges for a period: account × service × period."""
 
@@ -192,7 +199,7 @@ class Charge(models.Model):
     recalculation = models.DecimalField("перерасчёт", default=0, **MONEY_FIELD)
     total = models.DecimalField("итого начислено", **MONEY_FIELD)
 
-    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+    objects = ChargeQuerySet.as_manager()
 
     class Meta:
         verbose_name = "начисление"

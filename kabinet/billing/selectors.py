@@ -1,4 +1,7 @@
-"""Reads of charges and balances for one personal account (the resident's pages use these)."""
+"""Reads of charges and balances for one personal account (the resident's pages use these).
+
+Residents see the charges of closed periods only (``Charge.objects.published()``); payments
+count from the day they are received."""
 
 import datetime
 from dataclasses import dataclass
@@ -6,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from kabinet.billing.models import CalculationMethod, Charge, Period, Tariff
+from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Tariff
 from kabinet.money import ZERO, round_money
 from kabinet.payments.models import Payment
 
@@ -18,7 +21,7 @@ def _sum(queryset, field) -> Decimal:
 
 def account_balance(account) -> Decimal:
     """What the account owes now: positive is a debt, negative an overpayment."""
-    charged = _sum(Charge.objects.filter(account=account), "total")
+    charged = _sum(Charge.objects.published().filter(account=account), "total")
     paid = _sum(Payment.objects.filter(account=account), "amount")
     return charged - paid
 
@@ -27,7 +30,8 @@ def balances(accounts) -> dict[int, Decimal]:
     """``account_balance`` for several accounts in two queries."""
     ids = [account.pk for account in accounts]
     charged = dict(
-        Charge.objects.filter(account__in=ids)
+        Charge.objects.published()
+        .filter(account__in=ids)
         .values_list("account")
         .annotate(total=Sum("total"))
         .values_list("account", "total")
@@ -45,7 +49,12 @@ def balances(accounts) -> dict[int, Decimal]:
 
 def latest_charged_period(account) -> Period | None:
     """The last month with charges for the account (the one the card shows)."""
-    return Period.objects.filter(charges__account=account).order_by("-month").distinct().first()
+    return (
+        Period.objects.filter(charges__account=account, status=PeriodStatus.CLOSED)
+        .order_by("-month")
+        .distinct()
+        .first()
+    )
 
 
 @dataclass
@@ -61,7 +70,8 @@ def charge_table(account, period: Period | None) -> ChargeTable:
     """The services table of a month: one line per service, and the «Итого» figures."""
     lines = (
         list(
-            Charge.objects.filter(account=account, period=period)
+            Charge.objects.published()
+            .filter(account=account, period=period)
             .select_related("service")
             .order_by("service__position", "service__name")
         )
@@ -89,7 +99,8 @@ class MonthTotals:
 def charge_history(account) -> list[MonthTotals]:
     """Month by month, newest first: charged, recalculations, penalties and total."""
     rows = (
-        Charge.objects.filter(account=account)
+        Charge.objects.published()
+        .filter(account=account)
         .values("period")
         .annotate(
             charged=Sum("charged", filter=~Q(service__method=CalculationMethod.PENALTY)),
@@ -114,7 +125,8 @@ def charge_history(account) -> list[MonthTotals]:
 
 def penalty_lines(account) -> list[Charge]:
     return list(
-        Charge.objects.filter(account=account, service__method=CalculationMethod.PENALTY)
+        Charge.objects.published()
+        .filter(account=account, service__method=CalculationMethod.PENALTY)
         .select_related("period")
         .order_by("-period__month")
     )

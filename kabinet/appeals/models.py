@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from kabinet.housing.models import House, PersonalAccount
 from kabinet.orgs.models import Organization
@@ -112,7 +113,7 @@ class Message(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.appeal}: сообщение от {self.created_at:%d.%m.%Y %H:%M}"
+        return f"{self.appeal}: сообщение от {timezone.localtime(self.created_at):%d.%m.%Y %H:%M}"
 
 
 def attachment_path(attachment, filename):

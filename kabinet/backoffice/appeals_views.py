@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 
 from kabinet.appeals import services as appeals
 from kabinet.appeals.attachments import attachment_response
@@ -46,7 +47,7 @@ def appeal(request, appeal_id):
         request,
         "backoffice/appeals/appeal.html",
         {
-            "title": f"{appeal} от {appeal.created_at:%d.%m.%Y}",
+            "title": f"{appeal} от {timezone.localtime(appeal.created_at):%d.%m.%Y}",
             "appeal": appeal,
             "thread": thread(appeal),
             "may_answer": may_answer,

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kabinet.orgs",
     "kabinet.housing",
     "kabinet.users",
+    "kabinet.appeals",
     "kabinet.metering",
     "kabinet.payments",
     "kabinet.billing",
@@ -139,7 +140,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
     "change_password": "5/m/user",
+    "delete_profile": "5/15m/user",  # re-entering the password to delete the profile
 }
+# «Мой профиль»: a new e-mail replaces the old one once confirmed; the old address is told.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:profile"
 SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить меня» keeps the session for two weeks
 
 # The picture code on «Добавить лицевой счёт». Automated tests may switch on a mode in which
@@ -173,6 +179,8 @@ STORAGES = {
 # E-mail: SMTP when EMAIL_HOST is set (or in production), else one file per message in var/mail.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Личный кабинет <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where residents open the portal: links in letters sent by background tasks start with it.
+PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000")
 if os.environ.get("EMAIL_HOST") or not DEBUG:
     MAILERS = {
         "default": {

@@ -1,9 +1,16 @@
 import datetime
+import io
 from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfWriter
 
+from kabinet.appeals import services as appeals
+from kabinet.appeals.attachments import check_attachments
+from kabinet.appeals.selectors import topics_for
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Service, Tariff
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
@@ -170,3 +177,25 @@ class ReadingFactory(factory.django.DjangoModelFactory):
     taken_on = datetime.date(2026, 10, 20)
     period = datetime.date(2026, 10, 1)
     source = ReadingSource.RESIDENT
+
+
+def image_upload(name="photo.png", image_format="PNG", size=(40, 30)):
+    """A real picture as a browser uploads it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(buffer, image_format)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def pdf_upload(name="scan.pdf"):
+    """A real one-page PDF as a browser uploads it."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
+
+
+def make_appeal(author, account, text="Не работает лифт в подъезде.", files=(), topic=None):
+    """An appeal written as a resident writes it (files checked as the form checks them)."""
+    topic = topic or topics_for(account.organization).first()
+    return appeals.create_appeal(author, account, topic, text, check_attachments(files))

@@ -21,6 +21,8 @@ from tests.factories import (
     ServiceFactory,
     TariffFactory,
     UserFactory,
+    image_upload,
+    make_appeal,
 )
 
 pytestmark = pytest.mark.django_db
@@ -196,13 +198,17 @@ def test_document_of_another_house_is_not_served(client, media):
     assert client.get(url).status_code == 404
 
 
-def account_urls(account, document):
-    """Every URL of the project that shows one personal account."""
+def account_urls(account, document, attachment):
+    """Every URL of the project that shows one personal account (an unknown argument fails)."""
+    arguments = {
+        "account_id": account.pk,
+        "document_id": document.pk,
+        "appeal_id": attachment.message.appeal_id,
+        "attachment_id": attachment.pk,
+    }
     for pattern in portal_urls.urlpatterns:
         if isinstance(pattern, URLPattern) and "account_id" in pattern.pattern.converters:
-            kwargs = {"account_id": account.pk}
-            if "document_id" in pattern.pattern.converters:
-                kwargs["document_id"] = document.pk
+            kwargs = {name: arguments[name] for name in pattern.pattern.converters}
             yield reverse(f"portal:{pattern.name}", kwargs=kwargs)
 
 
@@ -216,8 +222,10 @@ def test_every_account_url_is_scoped_to_the_linked_user(client, media):
     )
     document = ContractDocument(contract=contract, title="Договор")
     document.file.save("c.pdf", ContentFile(b"%PDF"))
-    urls = list(account_urls(link.account, document))
-    assert len(urls) >= 7
+    appeal = make_appeal(link.user, link.account, files=[image_upload()])
+    attachment = appeal.messages.get().attachments.get()
+    urls = list(account_urls(link.account, document, attachment))
+    assert len(urls) >= 13
 
     client.force_login(link.user)
     for url in urls:

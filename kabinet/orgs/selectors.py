@@ -3,9 +3,17 @@ from kabinet.orgs.models import Organization, StaffMembership, StaffRole
 # What each role may change in the back office; every staff member may view all of their
 # organisation's records. Areas are named by the admin classes (see backoffice.admin).
 WRITABLE_AREAS = {
-    StaffRole.OPERATOR: {"housing", "metering", "links"},
-    StaffRole.ACCOUNTANT: {"billing", "payments"},
-    StaffRole.MANAGER: {"organization", "housing", "metering", "links", "billing", "payments"},
+    StaffRole.OPERATOR: {"housing", "metering", "links", "appeals"},
+    StaffRole.ACCOUNTANT: {"billing", "payments", "appeals"},
+    StaffRole.MANAGER: {
+        "organization",
+        "housing",
+        "metering",
+        "links",
+        "billing",
+        "payments",
+        "appeals",
+    },
 }
 
 

@@ -1,12 +1,23 @@
 from django.urls import path
 
-from kabinet.portal import views
+from kabinet.portal import appeals_views, profile_views, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("help/dismiss/", views.dismiss_help, name="dismiss_help"),
-    path("profile/", views.profile, name="profile"),
+    path("profile/", profile_views.profile, name="profile"),
+    path("profile/edit/", profile_views.edit_profile, name="edit_profile"),
+    path("profile/subscriptions/", profile_views.subscriptions, name="subscriptions"),
+    path("profile/export/", profile_views.export_personal_data, name="export_personal_data"),
+    path("profile/delete/", profile_views.delete_profile, name="delete_profile"),
+    path(
+        "profile/accounts/<int:account_id>/unlink/",
+        profile_views.unlink_account,
+        name="unlink_account",
+    ),
+    path("appeals/", appeals_views.my_appeals, name="appeals"),
+    path("news/", appeals_views.news, name="news"),
     path("privacy/", views.privacy, name="privacy"),
     path("link/", views.link_account, name="link_account"),
     path("link/request/", views.request_link, name="request_link"),
@@ -21,5 +32,18 @@ urlpatterns = [
         "ls/<int:account_id>/contracts/<int:document_id>/",
         views.contract_document,
         name="contract_document",
+    ),
+    path("ls/<int:account_id>/appeals/", appeals_views.account_appeals, name="account_appeals"),
+    path("ls/<int:account_id>/appeals/new/", appeals_views.new_appeal, name="new_appeal"),
+    path("ls/<int:account_id>/appeals/<int:appeal_id>/", appeals_views.appeal, name="appeal"),
+    path(
+        "ls/<int:account_id>/appeals/<int:appeal_id>/close/",
+        appeals_views.close_appeal,
+        name="close_appeal",
+    ),
+    path(
+        "ls/<int:account_id>/appeals/<int:appeal_id>/files/<int:attachment_id>/",
+        appeals_views.appeal_attachment,
+        name="appeal_attachment",
     ),
 ]

@@ -7,12 +7,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.housing.models import ContractDocument
 from kabinet.payments.selectors import payments_of
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.users import services as users
 from kabinet.users.selectors import accounts_for
+
+HOME_NEWS = 3  # the latest news of the УК on Главная; the rest on «Новости»
 
 
 def account_or_404(request, account_id):
@@ -40,7 +43,8 @@ def home(request):
     debts = billing.balances(accounts)
     for account in accounts:
         account.balance = debts[account.pk]
-    return render(request, "portal/home.html", {"accounts": accounts})
+    news = news_for(request.user)[:HOME_NEWS]
+    return render(request, "portal/home.html", {"accounts": accounts, "news": news})
 
 
 @login_required
@@ -48,11 +52,6 @@ def home(request):
 def dismiss_help(request):
     users.dismiss_help(request.user)
     return redirect("portal:home")
-
-
-@login_required
-def profile(request):
-    return render(request, "portal/profile.html")
 
 
 def privacy(request):

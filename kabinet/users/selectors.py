@@ -10,3 +10,10 @@ def accounts_for(user):
         .select_related("organization", "premise__house")
         .order_by("user_links__created_at")
     )
+
+
+def links_of(user):
+    """The user's links to accounts (with the per-account subscription), oldest first."""
+    return user.account_links.select_related(
+        "account__organization", "account__premise__house"
+    ).order_by("created_at")

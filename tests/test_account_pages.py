@@ -196,13 +196,16 @@ def test_document_of_another_house_is_not_served(client, media):
     assert client.get(url).status_code == 404
 
 
-def account_urls(account, document):
+def account_urls(account, document, period):
     """Every URL of the project that shows one personal account."""
     for pattern in portal_urls.urlpatterns:
         if isinstance(pattern, URLPattern) and "account_id" in pattern.pattern.converters:
             kwargs = {"account_id": account.pk}
             if "document_id" in pattern.pattern.converters:
                 kwargs["document_id"] = document.pk
+            if "year" in pattern.pattern.converters:
+                kwargs.update(year=period.month.year, month=period.month.month)
+            assert set(kwargs) == set(pattern.pattern.converters), pattern.name
             yield reverse(f"portal:{pattern.name}", kwargs=kwargs)
 
 
@@ -216,8 +219,9 @@ def test_every_account_url_is_scoped_to_the_linked_user(client, media):
     )
     document = ContractDocument(contract=contract, title="Договор")
     document.file.save("c.pdf", ContentFile(b"%PDF"))
-    urls = list(account_urls(link.account, document))
-    assert len(urls) >= 7
+    charge = ChargeFactory(account=link.account)
+    urls = list(account_urls(link.account, document, charge.period))
+    assert len(urls) >= 9
 
     client.force_login(link.user)
     for url in urls:

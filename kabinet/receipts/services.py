@@ -15,7 +15,13 @@ from django.utils import timezone
 from kabinet.billing.models import Period
 from kabinet.formats import month_name
 from kabinet.jobs.models import Job
-from kabinet.jobs.services import create_job, finish_job, report_progress, start_job
+from kabinet.jobs.services import (
+    create_job,
+    fail_job,
+    finish_job,
+    report_progress,
+    start_job,
+)
 from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
 from kabinet.receipts.pdf import receipt_filename, receipt_pdf
 from kabinet.receipts.selectors import payee_of, receipt_data
@@ -33,6 +39,8 @@ def mail_receipts_when_period_closes(sender, period, **kwargs):
 
 def start_receipt_mailing(period: Period, user=None) -> Job:
     """Queue the mailing of ``period``'s receipts; the job shows its progress to staff."""
+    if not period.is_closed:
+        raise ValueError("Receipts are mailed for a closed period.")
     job = create_job(
         period.organization, MAILING_KIND, f"Рассылка квитанций за {month_name(period.month)}", user
     )
@@ -42,7 +50,12 @@ def start_receipt_mailing(period: Period, user=None) -> Job:
 
 @task
 def mail_receipts(period_id: int, job_id: int) -> None:
-    mail_period_receipts(Period.objects.get(pk=period_id), Job.objects.get(pk=job_id))
+    job = Job.objects.get(pk=job_id)
+    try:
+        mail_period_receipts(Period.objects.get(pk=period_id), job)
+    except Exception as error:  # staff see that the job stopped; the task backend logs why
+        fail_job(job, f"Рассылка прервана: {error}")
+        raise
 
 
 def subscriptions(period: Period):

@@ -2,6 +2,7 @@
 data are gathered first, the drawing here only lays them out on one A4 page."""
 
 import io
+import re
 from functools import cache
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+DARK_RUN = re.compile(rb"\x01+")  # a row of segno's matrix is a bytearray of 0 and 1
+
+
 class QrCode(Flowable):
     """A QR symbol drawn as vector squares: the dark runs of each row as rectangles in module
     units, written as one fill operation (a thousand ``rect`` calls would double the time of
@@ -74,18 +78,12 @@ class QrCode(Flowable):
     def draw(self):
         count = len(self.matrix) + 2 * self.QUIET_ZONE
         module = self.width / count
-        operations = []
-        for row_index, row in enumerate(self.matrix):
-            y = count - self.QUIET_ZONE - row_index - 1
-            column, width = 0, len(row)
-            while column < width:
-                if row[column]:
-                    start = column
-                    while column < width and row[column]:
-                        column += 1
-                    operations.append(f"{start + self.QUIET_ZONE} {y} {column - start} 1 re")
-                else:
-                    column += 1
+        operations = [
+            f"{run.start() + self.QUIET_ZONE} {count - self.QUIET_ZONE - row_index - 1} "
+            f"{run.end() - run.start()} 1 re"
+            for row_index, row in enumerate(self.matrix)
+            for run in DARK_RUN.finditer(row)
+        ]
         self.canv.saveState()
         self.canv.setFillColor(colors.black)
         self.canv.transform(module, 0, 0, module, 0, 0)
@@ -133,29 +131,44 @@ def _wrap(text: str, width: float, font: str = REGULAR, size: float = FONT_SIZE)
     return "\n".join(simpleSplit(text, font, size, width)) or ""
 
 
-def _fields(title: str, rows, width: float, label_width: float) -> Table:
-    """A titled block of «label: value» rows, the values wrapped to their column."""
-    value_width = width - label_width
-    data = [[title, ""]] + [
-        [label, _wrap(str(value), value_width - 2 * PADDING)] for label, value in rows if value
-    ]
-    table = Table(data, colWidths=[label_width, value_width])
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), REGULAR, FONT_SIZE),
-                ("FONT", (0, 0), (0, -1), BOLD, FONT_SIZE),
-                ("FONT", (0, 0), (-1, 0), BOLD, FONT_SIZE + 0.5),
-                ("SPAN", (0, 0), (-1, 0)),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 0.6),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 0.6),
-                ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
-                ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
-            ]
-        )
-    )
-    return table
+class Fields(Flowable):
+    """A titled block of «label value» lines (labels bold), the values wrapped to their
+    column: one text object, several times cheaper to draw than a table of as many cells."""
+
+    LEADING = FONT_SIZE * 1.25
+
+    def __init__(self, title: str, rows, width: float, label_width: float):
+        super().__init__()
+        self.title, self.label_width = title, label_width
+        value_width = width - label_width - PADDING
+        self.rows = [
+            (label, simpleSplit(str(value), REGULAR, FONT_SIZE, value_width))
+            for label, value in rows
+            if value
+        ]
+        self.width = width
+        self.height = (1 + sum(len(lines) for _, lines in self.rows)) * self.LEADING + PADDING
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        text = self.canv.beginText()
+        y = self.height - FONT_SIZE - PADDING / 2
+        text.setFont(BOLD, FONT_SIZE + 0.5)
+        text.setTextOrigin(0, y)
+        text.textOut(self.title)
+        for label, lines in self.rows:
+            y -= self.LEADING
+            text.setFont(BOLD, FONT_SIZE)
+            text.setTextOrigin(0, y)
+            text.textOut(label)
+            text.setFont(REGULAR, FONT_SIZE)
+            for index, line in enumerate(lines):
+                y -= self.LEADING if index else 0
+                text.setTextOrigin(self.label_width, y)
+                text.textOut(line)
+        self.canv.drawText(text)
 
 
 def _boxed(cells, widths) -> Table:
@@ -167,8 +180,8 @@ def _boxed(cells, widths) -> Table:
                 ("LINEBEFORE", (1, 0), (1, 0), 0.6, GRID),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (-1, 0), (-1, 0), "RIGHT"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+                ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
             ]
         )
     )
@@ -182,7 +195,7 @@ def _payee_line(payee) -> str:
 def _parties(receipt: Receipt) -> Table:
     payee = receipt.payee
     left, right = WIDTH * 0.45, WIDTH * 0.55
-    payer = _fields(
+    payer = Fields(
         "Плательщик",
         [
             ("ФИО", receipt.payer),
@@ -191,10 +204,10 @@ def _parties(receipt: Receipt) -> Table:
             ("Зарегистрировано", f"{receipt.residents} чел."),
             ("Лицевой счёт", receipt.account_number),
         ],
-        left - 4,
-        26 * mm,
+        left - 2 * PADDING,
+        28 * mm,
     )
-    organisation = _fields(
+    organisation = Fields(
         "Исполнитель услуг",
         [
             ("Организация", _payee_line(payee)),
@@ -203,7 +216,7 @@ def _parties(receipt: Receipt) -> Table:
             ("E-mail", payee.email),
             ("Сайт", payee.website),
         ],
-        right - 4,
+        right - 2 * PADDING,
         20 * mm,
     )
     return _boxed([payer, organisation], [left, right])
@@ -212,7 +225,7 @@ def _parties(receipt: Receipt) -> Table:
 def _payment_block(receipt: Receipt) -> Table:
     payee = receipt.payee
     left, right = WIDTH * 0.55, WIDTH * 0.45
-    details = _fields(
+    details = Fields(
         "Платёжные реквизиты",
         [
             ("Получатель", _payee_line(payee)),
@@ -222,7 +235,7 @@ def _payment_block(receipt: Receipt) -> Table:
             ("Корр. счёт", payee.correspondent_account),
             ("Назначение", receipt.purpose),
         ],
-        left - 4,
+        left - 2 * PADDING,
         25 * mm,
     )
     summary = [
@@ -247,7 +260,7 @@ def _payment_block(receipt: Receipt) -> Table:
             [f"Итого к оплате: {format_rubles(receipt.to_pay)}"],
             [pay_by],
         ],
-        colWidths=[right - 4],
+        colWidths=[right - 2 * PADDING],
     )
     right_column.setStyle(
         TableStyle(

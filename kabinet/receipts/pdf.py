@@ -8,12 +8,19 @@ from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from kabinet.formats import (
     format_money,
@@ -45,19 +52,6 @@ def _register_fonts() -> None:
     for name in (REGULAR, BOLD):
         pdfmetrics.registerFont(TTFont(name, FONTS / f"{name}.ttf"))
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
-
-
-@cache
-def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=REGULAR, fontSize=7.5, leading=9.2)
-    return {
-        "base": base,
-        "title": ParagraphStyle("title", base, fontName=BOLD, fontSize=10.5, leading=13),
-        "heading": ParagraphStyle(
-            "heading", base, fontName=BOLD, fontSize=8, leading=10, spaceBefore=5, spaceAfter=2
-        ),
-        "small": ParagraphStyle("small", base, fontSize=6.5, leading=8),
-    }
 
 
 DARK_RUN = re.compile(rb"\x01+")  # a row of segno's matrix is a bytearray of 0 and 1
@@ -129,6 +123,26 @@ def _grid(data, widths, *, header_rows=1, footer=False, align_from=2) -> Table:
 def _wrap(text: str, width: float, font: str = REGULAR, size: float = FONT_SIZE) -> str:
     """Text broken into lines that fit ``width`` (cheaper than a Paragraph per cell)."""
     return "\n".join(simpleSplit(text, font, size, width)) or ""
+
+
+class Text(Flowable):
+    """Lines of one font wrapped to the page width (a heading, a note): one text object."""
+
+    def __init__(self, text: str, font: str, size: float, space_before: float = 0):
+        super().__init__()
+        self.font, self.size, self.leading = font, size, size * 1.25
+        self.lines = simpleSplit(text, font, size, WIDTH)
+        self.width = WIDTH
+        self.height = len(self.lines) * self.leading + space_before + size * 0.3
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        text = self.canv.beginText(0, len(self.lines) * self.leading - self.size)
+        text.setFont(self.font, self.size, self.leading)
+        text.textLines(self.lines)
+        self.canv.drawText(text)
 
 
 class Fields(Flowable):
@@ -358,45 +372,41 @@ def receipt_filename(receipt: Receipt) -> str:
 def receipt_pdf(receipt: Receipt) -> bytes:
     """The payment document as PDF bytes (one A4 page for an ordinary account)."""
     _register_fonts()
-    styles = _styles()
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
+    document = BaseDocTemplate(
         buffer,
         pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
         title=f"Платёжный документ за {month_name(receipt.month)}, ЛС {receipt.account_number}",
         author=receipt.payee.name,
         creator="Личный кабинет потребителя",
     )
+    frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, 0, 0, 0, 0)
+    document.addPageTemplates([PageTemplate(frames=[frame])])
+    title = (
+        "Платёжный документ для внесения платы за содержание и ремонт жилого помещения "
+        f"и предоставление коммунальных услуг за {month_name(receipt.month)} г."
+    )
     story = [
-        Paragraph(
-            "Платёжный документ для внесения платы за содержание и ремонт жилого помещения "
-            f"и предоставление коммунальных услуг за {month_name(receipt.month)} г.",
-            styles["title"],
-        ),
+        Text(title, BOLD, 10.5),
         Spacer(1, 4),
         _parties(receipt),
         Spacer(1, 4),
         _payment_block(receipt),
-        Paragraph(SERVICES_HEADING, styles["heading"]),
+        Text(SERVICES_HEADING, BOLD, 8, space_before=5),
         _services(receipt),
     ]
     if receipt.recalculations:
-        story += [Paragraph("Перерасчёты", styles["heading"]), _recalculations(receipt)]
+        story += [Text("Перерасчёты", BOLD, 8, space_before=5), _recalculations(receipt)]
     if receipt.readings:
-        story += [
-            Paragraph("Показания приборов учёта, использованные в расчёте", styles["heading"]),
-            _readings(receipt),
-        ]
+        heading = "Показания приборов учёта, использованные в расчёте"
+        story += [Text(heading, BOLD, 8, space_before=5), _readings(receipt)]
     story.append(Spacer(1, 6))
     story.append(
-        Paragraph(
+        Text(
             "Форма платёжного документа — по приказу Минстроя России от 26.01.2018 № 43/пр. "
             "QR-код для оплаты — по ГОСТ Р 56042-2014: отсканируйте его в приложении банка.",
-            styles["small"],
+            REGULAR,
+            6.5,
         )
     )
     document.build(story)

@@ -59,6 +59,20 @@ class ReceiptLine:
         return self.charged - self.common_charged
 
 
+# Charge columns in the order of ReceiptLine's fields.
+LINE_FIELDS = (
+    "service__name",
+    "service__unit",
+    "tariff",
+    "volume",
+    "common_volume",
+    "charged",
+    "common_charged",
+    "recalculation",
+    "total",
+)
+
+
 @dataclass(frozen=True)
 class RecalculationRow:
     service: str
@@ -209,25 +223,12 @@ def receipt_data(account, period: Period, payee: Payee | None = None) -> Receipt
         raise ValueError("A receipt is made for a closed period of the account's organisation.")
     month = period.month
     ledger_month = account_ledger(account, month, month).months[0]
-    charges = (
-        Charge.objects.filter(account=account, period=period)
-        .exclude(service__method=CalculationMethod.PENALTY)
-        .select_related("service")
-        .order_by("service__position", "service__name")
-    )
     lines = tuple(
-        ReceiptLine(
-            service=charge.service.name,
-            unit=charge.service.unit,
-            tariff=charge.tariff,
-            volume=charge.volume,
-            common_volume=charge.common_volume,
-            charged=charge.charged,
-            common_charged=charge.common_charged,
-            recalculation=charge.recalculation,
-            total=charge.total,
-        )
-        for charge in charges
+        ReceiptLine(*row)
+        for row in Charge.objects.filter(account=account, period=period)
+        .exclude(service__method=CalculationMethod.PENALTY)
+        .order_by("service__position", "service__name")
+        .values_list(*LINE_FIELDS)  # plain values: a mass run makes thousands of these
     )
     # Recalculations are summed in their lines: most months have none, and need no query.
     recalculations = (

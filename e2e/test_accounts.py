@@ -73,7 +73,7 @@ def test_account_pages_fit_phone_and_desktop(page, demo, width, tmp_path):
     sign_in(page, demo, "demo", "demo12345")
     for path in ["/", "/link/?organization=1&house=1", "/link/request/"] + [
         f"/ls/{account.pk}/{section}" for section in
-        ("", "tariffs/", "history/", "penalties/", "contracts/", "payments/")
+        ("", "charges/", "tariffs/", "penalties/", "contracts/", "payments/")
     ]:  # fmt: skip
         page.goto(demo + path)
         name = path.strip("/").replace("/", "-").replace("?", "-") or "home"

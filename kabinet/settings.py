@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kabinet.payments",
     "kabinet.billing",
     "kabinet.jobs",
+    "kabinet.receipts",
     "kabinet.demo",
     "django.contrib.admin",
     "django.contrib.auth",

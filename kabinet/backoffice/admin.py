@@ -27,6 +27,8 @@ from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment
+from kabinet.receipts.models import ReceiptDelivery
+from kabinet.receipts.services import start_receipt_mailing
 from kabinet.users import services as users
 from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
 
@@ -423,3 +425,40 @@ class NewsAdmin(OrganizationScopedAdmin):
                 ),
                 messages.INFO,
             )
+
+
+@admin.register(ReceiptDelivery)
+class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
+    """E-receipts mailed (or not) per account, period and subscriber; the failed ones can be
+    mailed again (the mailing sends only what has not gone out yet)."""
+
+    area = "billing"
+    list_display = ["account", "period", "email", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status", "period__month"]
+    search_fields = ["account__number", "email"]
+    list_select_related = ["account", "period"]
+    actions = ["mail_again"]
+
+    @admin.action(description="Разослать квитанции за период повторно", permissions=["mail"])
+    def mail_again(self, request, queryset):
+        periods = Period.objects.filter(receipt_deliveries__in=queryset).distinct()
+        jobs = [start_receipt_mailing(period, request.user) for period in periods]
+        if len(jobs) == 1:
+            return redirect("backoffice:job", jobs[0].pk)
+        for job in jobs:
+            messages.info(request, format_html('<a href="{}">{}</a>',
+                                               reverse("backoffice:job", args=[job.pk]),
+                                               job.title))  # fmt: skip
+        return None
+
+    def has_mail_permission(self, request):
+        return can_change(request.user, self.area)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.portal import appeals_views, profile_views, views
+from kabinet.portal import appeals_views, charges_views, profile_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -24,7 +24,17 @@ urlpatterns = [
     # Every page of one personal account: <account_id> is checked against the user's links.
     path("ls/<int:account_id>/", views.account_card, name="account"),
     path("ls/<int:account_id>/tariffs/", views.account_tariffs, name="account_tariffs"),
-    path("ls/<int:account_id>/history/", views.account_history, name="account_history"),
+    path("ls/<int:account_id>/charges/", charges_views.account_charges, name="account_charges"),
+    path(
+        "ls/<int:account_id>/receipt/<int:year>-<int:month>/",
+        charges_views.receipt,
+        name="receipt",
+    ),
+    path(
+        "ls/<int:account_id>/receipt/<int:year>-<int:month>.pdf",
+        charges_views.receipt_pdf,
+        name="receipt_pdf",
+    ),
     path("ls/<int:account_id>/penalties/", views.account_penalties, name="account_penalties"),
     path("ls/<int:account_id>/payments/", views.account_payments, name="account_payments"),
     path("ls/<int:account_id>/contracts/", views.account_contracts, name="account_contracts"),

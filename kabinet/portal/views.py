@@ -140,18 +140,6 @@ def account_tariffs(request, account_id):
 
 
 @login_required
-def account_history(request, account_id):
-    account = account_or_404(request, account_id)
-    return render_account(
-        request,
-        account,
-        "portal/account_history.html",
-        "history",
-        history=billing.charge_history(account),
-    )
-
-
-@login_required
 def account_penalties(request, account_id):
     account = account_or_404(request, account_id)
     return render_account(

@@ -1,0 +1,87 @@
+"""«Начисления» of one personal account and its payment document (квитанция): the print page
+and the PDF. Residents see closed periods only; any other month answers 404."""
+
+import datetime
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+
+from kabinet.billing.selectors import charge_history
+from kabinet.portal.charts import monthly_totals_chart
+from kabinet.portal.views import account_or_404, render_account
+from kabinet.receipts.pdf import receipt_filename
+from kabinet.receipts.pdf import receipt_pdf as render_receipt_pdf
+from kabinet.receipts.qr import payment_qr
+from kabinet.receipts.selectors import receipt_data, receipt_period, receipt_periods
+
+
+def _chosen_period(periods, value: str | None):
+    """The period named by ``?period=YYYY-MM`` (the latest without one); 404 if unknown."""
+    if not value:
+        return periods[0] if periods else None
+    try:
+        month = datetime.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise Http404("Нет такого периода.") from None
+    for period in periods:
+        if period.month == month:
+            return period
+    raise Http404("Нет начислений за этот период.")
+
+
+@login_required
+def account_charges(request, account_id):
+    """The chosen month's charges (services, ОДН, recalculations, penalties, totals) and the
+    history of monthly totals as a table and a chart."""
+    account = account_or_404(request, account_id)
+    periods = receipt_periods(account)
+    period = _chosen_period(periods, request.GET.get("period"))
+    history = charge_history(account)
+    return render_account(
+        request,
+        account,
+        "portal/charges/charges.html",
+        "charges",
+        periods=periods,
+        period=period,
+        receipt=receipt_data(account, period) if period else None,
+        history=history,
+        chart=monthly_totals_chart(history, selected=period.month if period else None),
+    )
+
+
+def _receipt_or_404(request, account_id, year, month):
+    account = account_or_404(request, account_id)
+    period = receipt_period(account, year, month)
+    if period is None:
+        raise Http404("Нет квитанции за этот период.")
+    return account, receipt_data(account, period)
+
+
+@login_required
+def receipt(request, account_id, year, month):
+    """The payment document as a page to read and print."""
+    account, data = _receipt_or_404(request, account_id, year, month)
+    payload = data.qr_payload
+    # segno writes only the symbol's paths: nothing of the payload's text is in the markup.
+    qr_svg = mark_safe(payment_qr(payload).svg_inline(scale=4, omitsize=True)) if payload else ""
+    return render(
+        request,
+        "portal/charges/receipt.html",
+        {"account": account, "receipt": data, "qr_svg": qr_svg},
+    )
+
+
+@login_required
+def receipt_pdf(request, account_id, year, month):
+    """The payment document as a PDF file to download."""
+    _account, data = _receipt_or_404(request, account_id, year, month)
+    return FileResponse(
+        io.BytesIO(render_receipt_pdf(data)),
+        as_attachment=True,
+        filename=receipt_filename(data),
+        content_type="application/pdf",
+    )

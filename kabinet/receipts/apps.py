@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ReceiptsConfig(AppConfig):
+    name = "kabinet.receipts"
+    verbose_name = "Квитанции"
+
+    def ready(self):
+        from kabinet.billing.signals import period_closed
+        from kabinet.receipts.services import mail_receipts_when_period_closes
+
+        period_closed.connect(mail_receipts_when_period_closes, dispatch_uid="receipts_mailing")

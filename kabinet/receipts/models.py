@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+
+from kabinet.billing.models import Period
+from kabinet.housing.models import PersonalAccount
+from kabinet.orgs.scoping import OrganizationScopedQuerySet
+
+
+class DeliveryStatus(models.TextChoices):
+    SENDING = "sending", "отправляется"
+    SENT = "sent", "отправлена"
+    FAILED = "failed", "ошибка"
+
+
+class ReceiptDelivery(models.Model):
+    """One e-receipt: the payment document of ``account`` for ``period`` mailed to ``user``.
+    Unique per account, period and subscriber, so that a repeated mailing sends nothing twice;
+    a failed one is retried by the next mailing."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="receipt_deliveries", verbose_name="период"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.CASCADE,
+        related_name="receipt_deliveries",
+        verbose_name="лицевой счёт",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="receipt_deliveries",
+        verbose_name="подписчик",
+    )
+    email = models.EmailField("адрес")
+    status = models.CharField("состояние", max_length=10, choices=DeliveryStatus.choices)
+    attempts = models.PositiveSmallIntegerField("попыток", default=0)
+    error = models.TextField("ошибка", blank=True)
+    sent_at = models.DateTimeField("отправлена", null=True, blank=True)
+    updated_at = models.DateTimeField("изменена", auto_now=True)
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "электронная квитанция"
+        verbose_name_plural = "электронные квитанции"
+        ordering = ["-period__month", "account", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "account", "user"], name="receipt_delivery_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account}, {self.period} → {self.email} ({self.get_status_display()})"

@@ -1,0 +1,413 @@
+"""The payment document as a PDF (ReportLab), drawn from a ``Receipt`` (see selectors): the
+data are gathered first, the drawing here only lays them out on one A4 page."""
+
+import io
+import re
+from functools import cache
+from pathlib import Path
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from kabinet.formats import (
+    format_money,
+    format_number,
+    format_quantity,
+    format_rubles,
+    month_name,
+)
+from kabinet.receipts.qr import payment_qr
+from kabinet.receipts.selectors import Receipt
+
+FONTS = Path(__file__).parent / "fonts"
+REGULAR, BOLD = "DejaVuSansCondensed", "DejaVuSansCondensed-Bold"
+MARGIN = 12 * mm
+WIDTH = A4[0] - 2 * MARGIN
+QR_SIZE = 38 * mm
+FONT_SIZE = 7.5
+SERVICES_HEADING = (
+    "Расчёт размера платы за содержание и ремонт жилого помещения и коммунальные услуги"
+)
+PADDING = 2.5
+GRID = colors.HexColor("#8a8f96")
+SHADE = colors.HexColor("#eef1f4")
+
+
+@cache
+def _register_fonts() -> None:
+    """DejaVu (shipped with the app, see fonts/LICENSE): Cyrillic on any machine."""
+    for name in (REGULAR, BOLD):
+        pdfmetrics.registerFont(TTFont(name, FONTS / f"{name}.ttf"))
+    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
+
+
+DARK_RUN = re.compile(rb"\x01+")  # a row of segno's matrix is a bytearray of 0 and 1
+
+
+class QrCode(Flowable):
+    """A QR symbol drawn as vector squares: the dark runs of each row as rectangles in module
+    units, written as one fill operation (a thousand ``rect`` calls would double the time of
+    a receipt)."""
+
+    QUIET_ZONE = 2  # modules of white border inside the box (the page around it is white too)
+
+    def __init__(self, payload: str, size: float):
+        super().__init__()
+        self.matrix = payment_qr(payload).matrix
+        self.width = self.height = size
+
+    def draw(self):
+        count = len(self.matrix) + 2 * self.QUIET_ZONE
+        module = self.width / count
+        operations = [
+            f"{run.start() + self.QUIET_ZONE} {count - self.QUIET_ZONE - row_index - 1} "
+            f"{run.end() - run.start()} 1 re"
+            for row_index, row in enumerate(self.matrix)
+            for run in DARK_RUN.finditer(row)
+        ]
+        self.canv.saveState()
+        self.canv.setFillColor(colors.black)
+        self.canv.transform(module, 0, 0, module, 0, 0)
+        self.canv.addLiteral("\n".join([*operations, "f"]))
+        self.canv.restoreState()
+
+
+def _money(value) -> str:
+    return format_money(value)
+
+
+def _money_or_dash(value) -> str:
+    return format_money(value) if value else "—"
+
+
+def _quantity_or_dash(value) -> str:
+    return format_quantity(value) if value else "—"
+
+
+def _grid(data, widths, *, header_rows=1, footer=False, align_from=2) -> Table:
+    table = Table(data, colWidths=widths, repeatRows=header_rows)
+    style = [
+        ("FONT", (0, 0), (-1, -1), REGULAR, 7),
+        ("GRID", (0, 0), (-1, -1), 0.4, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (align_from, header_rows), (-1, -1), "RIGHT"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.6),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if header_rows:
+        style += [
+            ("FONT", (0, 0), (-1, header_rows - 1), BOLD, 6.5),
+            ("BACKGROUND", (0, 0), (-1, header_rows - 1), SHADE),
+        ]
+    if footer:
+        style += [("FONT", (0, -1), (-1, -1), BOLD, 7), ("BACKGROUND", (0, -1), (-1, -1), SHADE)]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _wrap(text: str, width: float, font: str = REGULAR, size: float = FONT_SIZE) -> str:
+    """Text broken into lines that fit ``width`` (cheaper than a Paragraph per cell)."""
+    return "\n".join(simpleSplit(text, font, size, width)) or ""
+
+
+class Text(Flowable):
+    """Lines of one font wrapped to the page width (a heading, a note): one text object."""
+
+    def __init__(self, text: str, font: str, size: float, space_before: float = 0):
+        super().__init__()
+        self.font, self.size, self.leading = font, size, size * 1.25
+        self.lines = simpleSplit(text, font, size, WIDTH)
+        self.width = WIDTH
+        self.height = len(self.lines) * self.leading + space_before + size * 0.3
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        text = self.canv.beginText(0, len(self.lines) * self.leading - self.size)
+        text.setFont(self.font, self.size, self.leading)
+        text.textLines(self.lines)
+        self.canv.drawText(text)
+
+
+class Fields(Flowable):
+    """A titled block of «label value» lines (labels bold), the values wrapped to their
+    column: one text object, several times cheaper to draw than a table of as many cells."""
+
+    LEADING = FONT_SIZE * 1.25
+
+    def __init__(self, title: str, rows, width: float, label_width: float):
+        super().__init__()
+        self.title, self.label_width = title, label_width
+        value_width = width - label_width - PADDING
+        self.rows = [
+            (label, simpleSplit(str(value), REGULAR, FONT_SIZE, value_width))
+            for label, value in rows
+            if value
+        ]
+        self.width = width
+        self.height = (1 + sum(len(lines) for _, lines in self.rows)) * self.LEADING + PADDING
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        text = self.canv.beginText()
+        y = self.height - FONT_SIZE - PADDING / 2
+        text.setFont(BOLD, FONT_SIZE + 0.5)
+        text.setTextOrigin(0, y)
+        text.textOut(self.title)
+        for label, lines in self.rows:
+            y -= self.LEADING
+            text.setFont(BOLD, FONT_SIZE)
+            text.setTextOrigin(0, y)
+            text.textOut(label)
+            text.setFont(REGULAR, FONT_SIZE)
+            for index, line in enumerate(lines):
+                y -= self.LEADING if index else 0
+                text.setTextOrigin(self.label_width, y)
+                text.textOut(line)
+        self.canv.drawText(text)
+
+
+def _boxed(cells, widths) -> Table:
+    table = Table([cells], colWidths=widths)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.6, GRID),
+                ("LINEBEFORE", (1, 0), (1, 0), 0.6, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (-1, 0), (-1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+                ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
+            ]
+        )
+    )
+    return table
+
+
+def _payee_line(payee) -> str:
+    return f"{payee.name}, ИНН {payee.inn}" + (f", КПП {payee.kpp}" if payee.kpp else "")
+
+
+def _parties(receipt: Receipt) -> Table:
+    payee = receipt.payee
+    left, right = WIDTH * 0.45, WIDTH * 0.55
+    payer = Fields(
+        "Плательщик",
+        [
+            ("ФИО", receipt.payer),
+            ("Адрес", receipt.address),
+            ("Площадь", f"{format_quantity(receipt.area)} м²"),
+            ("Зарегистрировано", f"{receipt.residents} чел."),
+            ("Лицевой счёт", receipt.account_number),
+        ],
+        left - 2 * PADDING,
+        28 * mm,
+    )
+    organisation = Fields(
+        "Исполнитель услуг",
+        [
+            ("Организация", _payee_line(payee)),
+            ("Адрес", payee.address),
+            ("Телефон", payee.phone),
+            ("E-mail", payee.email),
+            ("Сайт", payee.website),
+        ],
+        right - 2 * PADDING,
+        20 * mm,
+    )
+    return _boxed([payer, organisation], [left, right])
+
+
+def _payment_block(receipt: Receipt) -> Table:
+    payee = receipt.payee
+    left, right = WIDTH * 0.55, WIDTH * 0.45
+    details = Fields(
+        "Платёжные реквизиты",
+        [
+            ("Получатель", _payee_line(payee)),
+            ("Расчётный счёт", payee.settlement_account),
+            ("Банк", payee.bank_name),
+            ("БИК", payee.bik),
+            ("Корр. счёт", payee.correspondent_account),
+            ("Назначение", receipt.purpose),
+        ],
+        left - 2 * PADDING,
+        25 * mm,
+    )
+    summary = [
+        ["Задолженность (+) / переплата (−) на начало периода", _money(receipt.opening)],
+        ["Оплачено в периоде", _money(receipt.paid)],
+        ["Начислено за период", _money(receipt.charged)],
+        ["Перерасчёты", _money(receipt.recalculation)],
+        ["Пени", _money(receipt.penalties)],
+        ["Итого к оплате", _money(receipt.to_pay)],
+    ]
+    totals = _grid(summary, [left * 0.72, left * 0.24], header_rows=0, footer=True, align_from=1)
+    pay_by = f"Оплатить до {receipt.pay_by:%d.%m.%Y}"
+    if receipt.closing < 0:
+        pay_by += f"; переплата {format_rubles(-receipt.closing)}"
+    right_column = Table(
+        [
+            [
+                QrCode(receipt.qr_payload, QR_SIZE)
+                if receipt.qr_payload
+                else "QR-код для оплаты не сформирован:\nреквизиты получателя неполны."
+            ],
+            [f"Итого к оплате: {format_rubles(receipt.to_pay)}"],
+            [pay_by],
+        ],
+        colWidths=[right - 2 * PADDING],
+    )
+    right_column.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                ("FONT", (0, 0), (0, 0), REGULAR, FONT_SIZE),
+                ("FONT", (0, 1), (0, 1), BOLD, 11),
+                ("FONT", (0, 2), (0, 2), REGULAR, FONT_SIZE),
+                ("TOPPADDING", (0, 1), (0, 1), 4),
+            ]
+        )
+    )
+    return _boxed([[details, Spacer(1, 3), totals], right_column], [left, right])
+
+
+def _services(receipt: Receipt) -> Table:
+    header = [
+        "Вид услуги",
+        "Ед. изм.",
+        "Объём\nинд.",
+        "Объём\nОДН",
+        "Тариф, ₽",
+        "Начислено\nинд., ₽",
+        "Начислено\nОДН, ₽",
+        "Перерасчёт, ₽",
+        "Итого, ₽",
+    ]
+    rows = [
+        [
+            line.service,
+            line.unit or "—",
+            _quantity_or_dash(line.volume),
+            _quantity_or_dash(line.common_volume),
+            _quantity_or_dash(line.tariff),
+            _money(line.individual_charged),
+            _money_or_dash(line.common_charged),
+            _money_or_dash(line.recalculation),
+            _money(line.total),
+        ]
+        for line in receipt.lines
+    ]
+    footer = [
+        "Итого",
+        "",
+        "",
+        "",
+        "",
+        _money(sum((line.individual_charged for line in receipt.lines), 0)),
+        _money_or_dash(sum((line.common_charged for line in receipt.lines), 0)),
+        _money_or_dash(receipt.lines_recalculation),
+        _money(receipt.lines_total),
+    ]
+    widths = [0.22, 0.07, 0.09, 0.08, 0.09, 0.11, 0.1, 0.12, 0.12]
+    return _grid([header, *rows, footer], [WIDTH * w for w in widths], footer=True)
+
+
+def _recalculations(receipt: Receipt) -> Table:
+    rows = [
+        [
+            row.service,
+            month_name(row.corrected_month),
+            _wrap(row.reason, WIDTH * 0.5 - 2 * PADDING, size=7),
+            _money(row.amount),
+        ]
+        for row in receipt.recalculations
+    ]
+    header = ["Услуга", "Корректируемый период", "Основание", "Сумма, ₽"]
+    return _grid([header, *rows], [WIDTH * w for w in (0.22, 0.16, 0.5, 0.12)], align_from=3)
+
+
+def _readings(receipt: Receipt) -> Table:
+    def reading(value):
+        return "—" if value is None else format_number(value, 3)
+
+    rows = [
+        [
+            row.resource.capitalize(),
+            row.serial_number,
+            row.source,
+            reading(row.previous),
+            reading(row.current),
+            reading(row.consumption),
+        ]
+        for row in receipt.readings
+    ]
+    header = ["Прибор учёта", "Заводской №", "Источник", "Предыдущее", "Текущее", "Расход"]
+    widths = [WIDTH * w for w in (0.2, 0.2, 0.15, 0.15, 0.15, 0.15)]
+    return _grid([header, *rows], widths, align_from=3)
+
+
+def receipt_filename(receipt: Receipt) -> str:
+    return f"kvitanciya-{receipt.account_number}-{receipt.month:%Y-%m}.pdf"
+
+
+def receipt_pdf(receipt: Receipt) -> bytes:
+    """The payment document as PDF bytes (one A4 page for an ordinary account)."""
+    _register_fonts()
+    buffer = io.BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=f"Платёжный документ за {month_name(receipt.month)}, ЛС {receipt.account_number}",
+        author=receipt.payee.name,
+        creator="Личный кабинет потребителя",
+    )
+    frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, 0, 0, 0, 0)
+    document.addPageTemplates([PageTemplate(frames=[frame])])
+    title = (
+        "Платёжный документ для внесения платы за содержание и ремонт жилого помещения "
+        f"и предоставление коммунальных услуг за {month_name(receipt.month)} г."
+    )
+    story = [
+        Text(title, BOLD, 10.5),
+        Spacer(1, 4),
+        _parties(receipt),
+        Spacer(1, 4),
+        _payment_block(receipt),
+        Text(SERVICES_HEADING, BOLD, 8, space_before=5),
+        _services(receipt),
+    ]
+    if receipt.recalculations:
+        story += [Text("Перерасчёты", BOLD, 8, space_before=5), _recalculations(receipt)]
+    if receipt.readings:
+        heading = "Показания приборов учёта, использованные в расчёте"
+        story += [Text(heading, BOLD, 8, space_before=5), _readings(receipt)]
+    story.append(Spacer(1, 6))
+    story.append(
+        Text(
+            "Форма платёжного документа — по приказу Минстроя России от 26.01.2018 № 43/пр. "
+            "QR-код для оплаты — по ГОСТ Р 56042-2014: отсканируйте его в приложении банка.",
+            REGULAR,
+            6.5,
+        )
+    )
+    document.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,296 @@
+"""The data of a payment document (платёжный документ) of one account for one closed period,
+after the form of Приказ Минстроя России от 26.01.2018 № 43/пр, gathered as plain values so
+that the HTML page, the PDF and the e-mail show the same figures.
+
+The money summary comes from the ledger (``kabinet.billing.ledger``), so that the receipt
+reconciles with it to the kopeck: to pay = debt at the start + charged + recalculations +
+penalties − paid in the month."""
+
+import datetime
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from kabinet.billing.ledger import account_ledger
+from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Recalculation
+from kabinet.formats import month_name
+from kabinet.metering.models import Reading
+from kabinet.money import ZERO, to_kopecks
+from kabinet.months import add_months
+from kabinet.receipts.qr import PaymentCodeError, payment_payload
+
+logger = logging.getLogger(__name__)
+
+PAYMENT_DAY = 10  # ЖК РФ ст. 155 ч. 1: paid by the 10th of the following month
+
+
+@dataclass(frozen=True)
+class Payee:
+    name: str
+    inn: str
+    kpp: str
+    address: str
+    phone: str
+    email: str
+    website: str
+    bank_name: str
+    bik: str
+    correspondent_account: str
+    settlement_account: str
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """A service's row: individual and common-house (ОДН) volumes and charges."""
+
+    service: str
+    unit: str
+    tariff: Decimal
+    volume: Decimal
+    common_volume: Decimal
+    charged: Decimal  # individual + ОДН
+    common_charged: Decimal
+    recalculation: Decimal
+    total: Decimal
+
+    @property
+    def individual_charged(self) -> Decimal:
+        return self.charged - self.common_charged
+
+
+# Charge columns in the order of ReceiptLine's fields.
+LINE_FIELDS = (
+    "service__name",
+    "service__unit",
+    "tariff",
+    "volume",
+    "common_volume",
+    "charged",
+    "common_charged",
+    "recalculation",
+    "total",
+)
+
+
+@dataclass(frozen=True)
+class RecalculationRow:
+    service: str
+    corrected_month: datetime.date
+    reason: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MeterRow:
+    """A meter reading used for the period, with the previous one it is counted from."""
+
+    resource: str
+    serial_number: str
+    previous: Decimal | None
+    current: Decimal
+    consumption: Decimal | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    account_number: str
+    payer: str
+    address: str
+    area: Decimal
+    residents: int
+    payee: Payee
+    month: datetime.date
+    lines: tuple[ReceiptLine, ...]
+    recalculations: tuple[RecalculationRow, ...]
+    readings: tuple[MeterRow, ...]
+    opening: Decimal  # debt (+) or overpayment (−) at the start of the month
+    charged: Decimal
+    recalculation: Decimal
+    penalties: Decimal
+    paid: Decimal
+    closing: Decimal
+
+    @property
+    def accrued(self) -> Decimal:
+        return self.charged + self.recalculation + self.penalties
+
+    @property
+    def to_pay(self) -> Decimal:
+        return max(self.closing, ZERO)
+
+    @property
+    def pay_by(self) -> datetime.date:
+        return add_months(self.month, 1).replace(day=PAYMENT_DAY)
+
+    @property
+    def has_common_share(self) -> bool:
+        return any(line.common_volume or line.common_charged for line in self.lines)
+
+    @property
+    def lines_charged(self) -> Decimal:
+        return sum((line.charged for line in self.lines), ZERO)
+
+    @property
+    def lines_recalculation(self) -> Decimal:
+        return sum((line.recalculation for line in self.lines), ZERO)
+
+    @property
+    def lines_total(self) -> Decimal:
+        return sum((line.total for line in self.lines), ZERO)
+
+    @property
+    def purpose(self) -> str:
+        return f"Оплата ЖКУ за {month_name(self.month)}, ЛС {self.account_number}"
+
+    @cached_property
+    def qr_payload(self) -> str | None:
+        """The ГОСТ Р 56042-2014 string of the payment code printed on the receipt; ``None``
+        if the payee's requisites cannot make one (the receipt goes without the code)."""
+        payee = self.payee
+        try:
+            return payment_payload(
+                Name=payee.name,
+                PersonalAcc=payee.settlement_account,
+                BankName=payee.bank_name,
+                BIC=payee.bik,
+                CorrespAcc=payee.correspondent_account,
+                PayeeINN=payee.inn,
+                KPP=payee.kpp,
+                PersAcc=self.account_number,
+                Sum=to_kopecks(self.to_pay) or None,
+                Purpose=self.purpose,
+                PaymPeriod=f"{self.month:%m%Y}",
+            )
+        except PaymentCodeError as error:
+            logger.warning("No payment code for ЛС %s: %s", self.account_number, error)
+            return None
+
+
+def receipt_periods(account) -> list[Period]:
+    """The closed months the account has charges for, newest first: what a resident may
+    choose on «Начисления» and get a receipt for."""
+    return list(
+        Period.objects.filter(
+            organization=account.organization_id,
+            status=PeriodStatus.CLOSED,
+            charges__account=account,
+        )
+        .distinct()
+        .order_by("-month")
+    )
+
+
+def receipt_period(account, year: int, month: int) -> Period | None:
+    """The closed period of that month if the account has charges in it, else ``None``."""
+    if not 1 <= month <= 12 or not datetime.MINYEAR <= year <= datetime.MAXYEAR:
+        return None
+    return (
+        Period.objects.filter(
+            organization=account.organization_id,
+            status=PeriodStatus.CLOSED,
+            month=datetime.date(year, month, 1),
+            charges__account=account,
+        )
+        .distinct()
+        .first()
+    )
+
+
+def payee_of(organization) -> Payee:
+    return Payee(
+        name=organization.name,
+        inn=organization.inn,
+        kpp=organization.kpp,
+        address=organization.address,
+        phone=organization.phone,
+        email=organization.email,
+        website=organization.website,
+        bank_name=organization.bank_name,
+        bik=organization.bik,
+        correspondent_account=organization.correspondent_account,
+        settlement_account=organization.settlement_account,
+    )
+
+
+def receipt_data(account, period: Period, payee: Payee | None = None) -> Receipt:
+    """Everything the payment document of ``account`` for the closed ``period`` shows.
+
+    ``account`` should come with ``premise__house`` and ``organization`` loaded; a mass run
+    passes the organisation's ``payee`` once."""
+    if not period.is_closed or period.organization_id != account.organization_id:
+        raise ValueError("A receipt is made for a closed period of the account's organisation.")
+    month = period.month
+    ledger_month = account_ledger(account, month, month).months[0]
+    lines = tuple(
+        ReceiptLine(*row)
+        for row in Charge.objects.filter(account=account, period=period)
+        .exclude(service__method=CalculationMethod.PENALTY)
+        .order_by("service__position", "service__name")
+        .values_list(*LINE_FIELDS)  # plain values: a mass run makes thousands of these
+    )
+    # Recalculations are summed in their lines: most months have none, and need no query.
+    recalculations = (
+        Recalculation.objects.filter(account=account, period=period)
+        .select_related("service", "corrected_period")
+        .order_by("service__position", "corrected_period__month", "pk")
+        if any(line.recalculation for line in lines)
+        else []
+    )
+    premise = account.premise
+    return Receipt(
+        account_number=account.number,
+        payer=account.holder_name,
+        address=f"{premise.house.address}, кв. {premise.number}",
+        area=premise.area,
+        residents=account.residents,
+        payee=payee or payee_of(account.organization),
+        month=month,
+        lines=lines,
+        recalculations=tuple(
+            RecalculationRow(
+                service=row.service.name,
+                corrected_month=row.corrected_period.month,
+                reason=row.reason,
+                amount=row.amount,
+            )
+            for row in recalculations
+        ),
+        readings=_meter_rows(account, month),
+        opening=ledger_month.opening,
+        charged=ledger_month.charged,
+        recalculation=ledger_month.recalculation,
+        penalties=ledger_month.penalties,
+        paid=ledger_month.paid,
+        closing=ledger_month.closing,
+    )
+
+
+def _meter_rows(account, month) -> tuple[MeterRow, ...]:
+    previous_month = add_months(month, -1)
+    readings = (
+        Reading.objects.filter(meter__account=account, period__in=[previous_month, month])
+        .select_related("meter")
+        .order_by("meter__resource", "meter__serial_number", "period")
+    )
+    previous, rows = {}, []
+    for reading in readings:
+        if reading.period == previous_month:
+            previous[reading.meter_id] = reading.value
+            continue
+        meter, before = reading.meter, previous.get(reading.meter_id)
+        used = None if before is None else reading.value - before
+        if used is not None and used < 0:  # the meter rolled over past 99…9
+            used += 10**meter.digits
+        rows.append(
+            MeterRow(
+                resource=meter.get_resource_display(),
+                serial_number=meter.serial_number,
+                previous=before,
+                current=reading.value,
+                consumption=used,
+                source=reading.get_source_display(),
+            )
+        )
+    return tuple(rows)

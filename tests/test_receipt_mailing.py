@@ -1,0 +1,192 @@
+"""E-receipts: mailed to subscribers when a period closes, once per account and period."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from kabinet.billing.models import Period, PeriodStatus
+from kabinet.billing.signals import period_closed
+from kabinet.jobs.models import Job, JobStatus
+from kabinet.orgs.models import StaffRole
+from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
+from kabinet.receipts.services import MAILING_KIND, start_receipt_mailing
+from tests.factories import (
+    AccountLinkFactory,
+    ChargeFactory,
+    PersonalAccountFactory,
+    UserFactory,
+    staff_user,
+)
+
+pytestmark = pytest.mark.django_db
+OCT = datetime.date(2026, 10, 1)
+
+
+@pytest.fixture
+def period():
+    """October of one organisation, still open, with two accounts charged."""
+    first = ChargeFactory(period__status=PeriodStatus.OPEN)
+    organization = first.account.organization
+    second = PersonalAccountFactory(premise__house__organization=organization)
+    ChargeFactory(account=second, period=first.period)
+    return first.period
+
+
+def subscribe(account, **user_fields):
+    return AccountLinkFactory(account=account, receipts_by_email=True, **user_fields)
+
+
+def delivery_of(link, period, **fields):
+    fields.setdefault("email", link.user.email)
+    return ReceiptDelivery.objects.create(
+        period=period, account=link.account, user=link.user, **fields
+    )
+
+
+def close(period):
+    """What billing's close_period does, as far as receipts care: closed, then the signal."""
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    period_closed.send(sender=Period, period=period)
+
+
+def test_closing_a_period_mails_each_subscriber_their_receipt(period, mailoutbox):
+    first, second = (charge.account for charge in period.charges.order_by("account__number"))
+    family = [subscribe(first), subscribe(first)]
+    neighbour = subscribe(second)
+    AccountLinkFactory(account=second)  # linked, not subscribed
+    other_org = subscribe(ChargeFactory(period__month=OCT).account)
+
+    close(period)
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        link.user.email for link in [*family, neighbour]
+    )
+    message = next(m for m in mailoutbox if m.to == [neighbour.user.email])
+    assert message.subject == f"Квитанция за октябрь 2026, ЛС № {second.number}"
+    assert "К оплате: 970,00" in message.body
+    [(filename, content, mimetype)] = message.attachments
+    assert filename == f"kvitanciya-{second.number}-2026-10.pdf"
+    assert mimetype == "application/pdf"
+    assert content.startswith(b"%PDF")
+    assert other_org.user.email not in [m.to[0] for m in mailoutbox]
+
+    job = Job.objects.get(kind=MAILING_KIND)
+    assert (job.status, job.done, job.total, job.failed) == (JobStatus.SUCCEEDED, 3, 3, 0)
+    assert job.organization == period.organization
+    assert set(ReceiptDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_mailing_again_sends_nothing_twice(period, mailoutbox):
+    subscribe(period.charges.first().account)
+    close(period)
+    assert len(mailoutbox) == 1
+
+    job = start_receipt_mailing(period)
+    job.refresh_from_db()
+    assert len(mailoutbox) == 1
+    assert job.result == {"Отправлено": 0, "С ошибкой": 0, "Отправлено раньше": 1}
+    assert ReceiptDelivery.objects.get().attempts == 1
+
+
+def test_a_failure_is_recorded_shown_to_staff_and_retried_later(
+    period, mailoutbox, monkeypatch, client
+):
+    first, second = (charge.account for charge in period.charges.order_by("account__number"))
+    ok = subscribe(first)
+    broken = subscribe(second, user__email="broken@example.com")
+    sent = []
+
+    def send_or_fail(message, fail_silently=False):
+        if message.to == ["broken@example.com"]:
+            raise ConnectionRefusedError("SMTP-сервер недоступен")
+        sent.append(message)
+        mailoutbox.append(message)
+        return 1
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", send_or_fail)
+    close(period)
+
+    failure = ReceiptDelivery.objects.get(user=broken.user)
+    assert failure.status == DeliveryStatus.FAILED
+    assert "SMTP-сервер недоступен" in failure.error
+    job = Job.objects.get(kind=MAILING_KIND)
+    assert (job.done, job.failed) == (2, 1)
+    assert [message.to for message in sent] == [[ok.user.email]]
+
+    client.force_login(staff_user(period.organization))
+    page = client.get(reverse("backoffice:job", args=[job.pk])).text
+    assert "с ошибкой: 1" in page
+    assert f"ЛС {second.number}, broken@example.com: SMTP-сервер недоступен" in page
+
+    monkeypatch.undo()
+    retry = start_receipt_mailing(period)
+    retry.refresh_from_db()
+    assert [message.to for message in mailoutbox[1:]] == [["broken@example.com"]]
+    assert retry.result["Отправлено"] == 1
+    failure.refresh_from_db()
+    assert (failure.status, failure.attempts, failure.error) == (DeliveryStatus.SENT, 2, "")
+
+
+def test_a_delivery_being_sent_by_another_mailing_is_left_to_it(period, mailoutbox):
+    link = subscribe(period.charges.first().account)
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    delivery_of(link, period, status=DeliveryStatus.SENDING)
+    start_receipt_mailing(period)
+    assert mailoutbox == []
+
+
+def test_users_without_an_address_or_inactive_are_not_mailed(period, mailoutbox):
+    account = period.charges.first().account
+    subscribe(account, user=UserFactory(email=""))
+    subscribe(account, user=UserFactory(is_active=False))
+    close(period)
+    assert mailoutbox == []
+    assert Job.objects.get(kind=MAILING_KIND).total == 0
+
+
+def test_an_open_period_is_not_mailed(period):
+    with pytest.raises(ValueError, match="closed period"):
+        start_receipt_mailing(period)
+
+
+def test_a_mailing_that_breaks_off_is_shown_failed(period, monkeypatch):
+    subscribe(period.charges.first().account)
+    period.status = PeriodStatus.CLOSED
+    period.save()
+
+    def break_off(*args):
+        raise RuntimeError("база данных недоступна")
+
+    monkeypatch.setattr("kabinet.receipts.services.subscriptions", break_off)
+    job = start_receipt_mailing(period)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.problems == ["Рассылка прервана: база данных недоступна"]
+
+
+def test_staff_mail_the_failed_receipts_again_from_the_deliveries_list(period, client):
+    link = subscribe(period.charges.first().account)
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    delivery = delivery_of(link, period, status=DeliveryStatus.FAILED, attempts=1,
+                           error="SMTP-сервер недоступен")  # fmt: skip
+    client.force_login(staff_user(period.organization, role=StaffRole.ACCOUNTANT))
+    changelist = reverse("admin:receipts_receiptdelivery_changelist")
+    assert "SMTP-сервер недоступен" in client.get(changelist).text
+
+    response = client.post(changelist, {"action": "mail_again", "_selected_action": [delivery.pk]})
+    job = Job.objects.get(kind=MAILING_KIND)
+    assert response.url == reverse("backoffice:job", args=[job.pk])
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+
+
+def test_other_organisations_deliveries_are_not_listed(period, client):
+    link = subscribe(period.charges.first().account)
+    delivery_of(link, period, status=DeliveryStatus.SENT, email="secret@example.com")
+    client.force_login(staff_user(PersonalAccountFactory().organization))
+    page = client.get(reverse("admin:receipts_receiptdelivery_changelist")).text
+    assert "secret@example.com" not in page

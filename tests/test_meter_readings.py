@@ -143,8 +143,7 @@ def test_value_below_the_previous_reading_is_refused(link, meter):
     with pytest.raises(services.ReadingsRefused) as refused:
         submit(link, {meter: "812.3"})
     assert refused.value.checks[0].error == (
-        "Показание 812,30 меньше предыдущего (812,345 за октябрь 2026). Проверьте цифры до "
-        "запятой; если счётчик заменили, сообщите в управляющую организацию."
+        "Показание 812,30 меньше предыдущего (812,345 за октябрь 2026). Проверьте цифры до запятой."
     )
     assert not Reading.objects.filter(period=NOVEMBER).exists()
 

@@ -156,11 +156,13 @@ def test_a_blank_form_asks_for_a_reading(resident, link, meter):
 def test_text_that_is_not_a_number_is_refused_at_its_field(resident, link, meter):
     page = text_of(post(resident, link, {f"meter_{meter.pk}": "сто"}))
     assert "«сто» — не показание" in page
+    assert "Если счетчик заменили" not in page
 
 
 def test_a_lower_value_is_refused_with_a_clear_message(resident, link, meter):
     page = text_of(post(resident, link, {f"meter_{meter.pk}": "108"}))
     assert "Показание 108,00 меньше предыдущего (109,00 за" in page
+    assert "Если счетчик заменили, сообщите об этом в управляющую организацию" in page
     assert Reading.objects.count() == 4
 
 

@@ -88,8 +88,7 @@ def value_problem(meter: Meter, value: Decimal, previous=None, following=None) -
     ):
         return (
             f"Показание {shown} меньше предыдущего ({format_quantity(previous.value)} за "
-            f"{month_name(previous.period)}). Проверьте цифры до запятой; если счётчик "
-            "заменили, сообщите в управляющую организацию."
+            f"{month_name(previous.period)}). Проверьте цифры до запятой."
         )
     if (
         following is not None

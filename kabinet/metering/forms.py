@@ -1,5 +1,6 @@
 """The form of a meter reading, shared by the resident's page and the staff's."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
@@ -22,6 +23,17 @@ class ReadingValueField(forms.CharField):
             raise forms.ValidationError(str(error), code="invalid") from None
 
 
+@dataclass
+class MeterPanel:
+    """A meter on a page with the form: its card, its field, and what the check said."""
+
+    card: object  # metering.selectors.MeterCard
+    field: forms.BoundField
+    confirm: forms.BoundField
+    warning: str
+    below_previous: bool
+
+
 class MeterReadingsForm(forms.Form):
     """One field per meter (left blank: skipped). A value whose consumption looked unusual
     comes back with a hidden field holding it: submitting the same value again confirms it."""
@@ -30,6 +42,7 @@ class MeterReadingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.meters = list(meters)
         self.warnings: dict[int, str] = {}
+        self.below_previous: set[int] = set()  # meters whose value was below the last reading
         for meter in self.meters:
             self.fields[self.value_name(meter)] = ReadingValueField(
                 label=f"{meter.get_resource_display().capitalize()}, № {meter.serial_number}",
@@ -75,6 +88,20 @@ class MeterReadingsForm(forms.Form):
         for check in checks:
             if check.error:
                 self.add_error(self.value_name(check.meter), check.error)
+                if check.previous is not None and check.value < check.previous.value:
+                    self.below_previous.add(check.meter.pk)
             else:
                 self.warnings[check.meter.pk] = check.warning
                 self.data[self.confirm_name(check.meter)] = str(check.value)
+
+    def panels(self, cards) -> list[MeterPanel]:
+        return [
+            MeterPanel(
+                card=card,
+                field=self[self.value_name(card.meter)],
+                confirm=self[self.confirm_name(card.meter)],
+                warning=self.warnings.get(card.meter.pk, ""),
+                below_previous=card.meter.pk in self.below_previous,
+            )
+            for card in cards
+        ]

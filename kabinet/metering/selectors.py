@@ -5,10 +5,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, F, FilteredRelation, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 
 from kabinet.metering.checks import consumption
-from kabinet.metering.models import ACTUAL_SOURCES, Meter, Reading, Resource
+from kabinet.metering.models import ACTUAL_SOURCES, Meter, Reading, ReadingSource, Resource
 from kabinet.months import add_months
 
 HISTORY_MONTHS = 12
@@ -18,6 +30,15 @@ RESOURCE_ORDER = Case(
     *(When(resource=resource, then=Value(index)) for index, resource in enumerate(Resource)),
     default=Value(len(Resource)),
 )
+
+
+def _source_label(field_name: str) -> Case:
+    """«житель», «по среднему», … for a reading's source found by a query."""
+    return Case(
+        *(When(**{field_name: value}, then=Value(label)) for value, label in ReadingSource.choices),
+        default=Value(""),
+        output_field=CharField(),
+    )
 
 
 @dataclass
@@ -62,10 +83,10 @@ def active_meters(account):
     return account.meters.filter(is_active=True).order_by(RESOURCE_ORDER, "serial_number")
 
 
-def meter_cards(account, today: datetime.date, months: int = HISTORY_MONTHS) -> list[MeterCard]:
-    """Every active meter of ``account`` with its readings of the last ``months`` months (and
-    the consumption of each), in two queries."""
-    meters = list(active_meters(account))
+def meter_cards(meters, today: datetime.date, months: int = HISTORY_MONTHS) -> list[MeterCard]:
+    """``meters`` (e.g. ``active_meters(account)``) with their readings of the last ``months``
+    months and the consumption of each, in two queries."""
+    meters = list(meters)
     since = add_months(today.replace(day=1), -months)
     readings = defaultdict(list)
     # One month more than shown, for the consumption of the oldest line.
@@ -95,8 +116,8 @@ def _history(meter, readings, since) -> list[HistoryLine]:
 def organization_readings(
     organizations, period: datetime.date, *, house=None, resource="", missing=False
 ):
-    """The apartment meters of ``organizations`` with their reading for ``period`` (or none),
-    and the last actual reading before it, annotated as ``reading_*`` and ``previous_value``.
+    """The apartment meters of ``organizations`` with their reading for ``period`` (or none)
+    and the last actual reading before it, annotated as ``reading_*`` and ``previous_*``.
     ``missing`` keeps the meters without an actual reading for the month."""
     previous = (
         Reading.objects.actual().filter(meter=OuterRef("pk"), period__lt=period).order_by("-period")
@@ -110,6 +131,10 @@ def organization_readings(
             reading_value=F("this_month__value"),
             reading_source=F("this_month__source"),
             reading_taken_on=F("this_month__taken_on"),
+            reading_source_label=_source_label("this_month__source"),
+            reading_is_actual=ExpressionWrapper(
+                Q(this_month__source__in=ACTUAL_SOURCES), output_field=BooleanField()
+            ),
             previous_value=Subquery(previous.values("value")[:1]),
             previous_period=Subquery(previous.values("period")[:1]),
         )
@@ -121,7 +146,7 @@ def organization_readings(
     if resource:
         meters = meters.filter(resource=resource)
     if missing:
-        meters = meters.exclude(reading_source__in=ACTUAL_SOURCES)
+        meters = meters.filter(Q(reading_source__isnull=True) | ~Q(reading_is_actual=True))
     return meters
 
 
@@ -135,6 +160,7 @@ def house_meters(organizations, *, house=None):
             last_value=Subquery(last.values("value")[:1]),
             last_period=Subquery(last.values("period")[:1]),
             last_source=Subquery(last.values("source")[:1]),
+            last_source_label=_source_label("last_source"),
         )
         .select_related("house")
         .order_by("house__address", RESOURCE_ORDER, "serial_number")

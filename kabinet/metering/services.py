@@ -7,15 +7,22 @@ the last guard. SQLite, which has no row locks, runs one writing transaction at 
 """
 
 import datetime
+import uuid
 from decimal import Decimal
+from pathlib import PurePath
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from kabinet.jobs.models import Job
+from kabinet.jobs.services import create_job
 from kabinet.metering import tasks
 from kabinet.metering.checks import ReadingCheck, check_reading
 from kabinet.metering.models import Meter, Reading, ReadingSource
 from kabinet.metering.window import ReadingWindow, reading_window
+
+IMPORT_JOB_KIND = "readings_import"
 
 
 class ReadingsRefused(Exception):
@@ -113,3 +120,14 @@ def submit_resident_readings(
         reading_ids = [reading.pk for reading in readings]
         transaction.on_commit(lambda: tasks.send_readings_receipt.enqueue(user.pk, reading_ids))
     return readings
+
+
+def queue_readings_import(organization, uploaded_file, user) -> Job:
+    """Keep the uploaded file and queue its import as a job whose progress staff watch."""
+    name = PurePath(uploaded_file.name).name
+    path = default_storage.save(
+        f"imports/readings/{uuid.uuid4().hex}{PurePath(name).suffix.lower()}", uploaded_file
+    )
+    job = create_job(organization, IMPORT_JOB_KIND, f"Импорт показаний: {name}", user)
+    transaction.on_commit(lambda: tasks.import_readings_file.enqueue(job.pk, path))
+    return job

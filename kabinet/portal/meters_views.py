@@ -8,7 +8,7 @@ from django.utils import timezone
 from kabinet.formats import month_name
 from kabinet.metering import services
 from kabinet.metering.forms import MeterReadingsForm
-from kabinet.metering.selectors import meter_cards
+from kabinet.metering.selectors import active_meters, meter_cards
 from kabinet.metering.window import reading_window
 from kabinet.portal.meters_chart import consumption_chart
 from kabinet.portal.views import account_or_404, render_account
@@ -19,7 +19,7 @@ def account_meters(request, account_id):
     account = account_or_404(request, account_id)
     today = timezone.localdate()
     window = reading_window(account.organization, today)
-    cards = meter_cards(account, today)
+    cards = meter_cards(active_meters(account), today)
     form = MeterReadingsForm([card.meter for card in cards], request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -33,16 +33,7 @@ def account_meters(request, account_id):
         else:
             messages.success(request, _accepted_message(request.user, readings))
             return redirect("portal:account_meters", account.pk)
-    panels = [
-        {
-            "card": card,
-            "field": form[form.value_name(card.meter)],
-            "confirm": form[form.confirm_name(card.meter)],
-            "warning": form.warnings.get(card.meter.pk, ""),
-            "chart": consumption_chart(card),
-        }
-        for card in cards
-    ]
+    panels = [(panel, consumption_chart(panel.card)) for panel in form.panels(cards)]
     return render_account(
         request,
         account,

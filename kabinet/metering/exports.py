@@ -1,0 +1,80 @@
+"""The readings of a month as a file for staff: CSV (for Excel: UTF-8 with BOM, «;», decimal
+comma) or XLSX. The columns include those of the import, so that a file of the meters without
+readings can be filled in and imported back."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from kabinet.formats import format_number
+
+HEADER = [
+    "ЛС", "Адрес", "Ресурс", "Заводской номер", "Предыдущее показание", "Период предыдущего",
+    "Показание", "Дата", "Период", "Источник",
+]  # fmt: skip
+WIDTHS = [12, 40, 18, 18, 14, 12, 14, 12, 10, 14]
+
+
+def _month(month: datetime.date | None) -> str:
+    return f"{month:%m.%Y}" if month else ""
+
+
+def readings_rows(meters, period: datetime.date):
+    """The rows of ``metering.selectors.organization_readings`` (as Python values)."""
+    for meter in meters.iterator(chunk_size=2000):
+        yield [
+            meter.account.number,
+            str(meter.account.premise),
+            meter.get_resource_display(),
+            meter.serial_number,
+            meter.previous_value,
+            _month(meter.previous_period),
+            meter.reading_value,
+            meter.reading_taken_on,
+            _month(period),
+            meter.reading_source_label,
+        ]
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_number(value).replace("\u00a0", "")  # no thousands spaces: a number
+    if isinstance(value, datetime.date):
+        return f"{value:%d.%m.%Y}"
+    return str(value)
+
+
+def as_csv(rows) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows([_csv_cell(value) for value in row] for row in rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def as_xlsx(rows) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Показания"
+    sheet.append(HEADER)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, datetime.date):
+                cell.number_format = "DD.MM.YYYY"
+            elif isinstance(cell.value, Decimal):
+                cell.number_format = "0.000"
+    for column, width in zip(sheet.columns, WIDTHS, strict=True):
+        sheet.column_dimensions[column[0].column_letter].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

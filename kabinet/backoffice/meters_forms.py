@@ -97,9 +97,14 @@ class ReadingsImportForm(forms.Form):
     def __init__(self, organizations, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
-        if len(organizations) == 1:
-            self.fields["organization"].widget = forms.HiddenInput()
-            self.fields["organization"].initial = organizations[0]
+        self.only_organization = organizations.first() if len(organizations) == 1 else None
+        if self.only_organization:
+            del self.fields["organization"]
+
+    @property
+    def chosen_organization(self):
+        """The organisation whose readings the file holds."""
+        return self.only_organization or self.cleaned_data["organization"]
 
     def clean_file(self):
         file = self.cleaned_data["file"]

@@ -94,7 +94,7 @@ def readings_import(request):
     form = ReadingsImportForm(request.organizations, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = services.queue_readings_import(
-            form.cleaned_data["organization"], form.cleaned_data["file"], request.user
+            form.chosen_organization, form.cleaned_data["file"], request.user
         )
         return redirect("backoffice:job", job.pk)
     return _render(

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kabinet.formats import month_name
+from kabinet.formats import MONTHS, month_name
 from kabinet.metering.models import Reading, ReadingSource, Resource
 from kabinet.months import add_months, first_of_month
 from tests.factories import AccountLinkFactory, MeterFactory, ReadingFactory, UserFactory
@@ -125,10 +125,15 @@ def test_history_shows_consumption_and_every_source(resident, link):
 def test_each_meter_has_a_consumption_chart(resident, link, meter):
     content = resident.get(url(link)).content.decode()
     [svg] = re.findall(r"<svg.*?</svg>", content, re.S)
-    assert 'viewBox="0 0 320 180"' in svg
-    assert len(re.findall(r"<rect ", svg)) == 12
-    last_month = add_months(first_of_month(today()), -1)
-    assert f"{month_name(last_month)}: 3,00 м³" in svg  # each bar's figure, in its title
+    assert re.search(r'viewBox="0 0 320 \d+"', svg)
+    current = first_of_month(today())
+    labels = re.findall(r'class="kb-chart-label"[^>]*>([^<]+)<', svg)
+    assert len(labels) == 12
+    assert labels[0] == f"{MONTHS[current.month - 1][:3]} {current.year}"  # newest first
+    figures = re.findall(r'class="kb-chart-figure[^"]*"[^>]*>([^<]+)<', svg)
+    assert figures[:4] == ["нет данных", "3,00", "3,00", "3,00"]
+    assert len(re.findall(r"<rect ", svg)) == 3  # three months with a consumption to draw
+    assert f"{month_name(add_months(current, -1))}: 3,00 м³" in svg  # for screen readers too
     coordinates = re.findall(r' (?:x|y|width|height)="([^"]*)"', svg)
     assert all(re.fullmatch(r"\d+(\.\d+)?", value) for value in coordinates), coordinates
 

@@ -48,8 +48,10 @@ class ReadingsFilterForm(forms.Form):
         self.fields["house"].queryset = House.objects.for_organizations(organizations)
 
     def filters(self, today: datetime.date) -> ReadingsFilter:
-        """What to show: the valid choices, the current month when none is chosen."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """What to show: the valid choices (a wrong one is left out and shown as an error),
+        the current month when none is chosen."""
+        self.is_valid()
+        data = self.cleaned_data
         return ReadingsFilter(
             period=data.get("period") or first_of_month(today),
             house=data.get("house"),

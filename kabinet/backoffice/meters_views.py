@@ -42,8 +42,11 @@ def _render(request, template, context):
 
 
 def _filtered_readings(request):
-    form = ReadingsFilterForm(request.organizations, request.GET or None)
-    chosen = form.filters(timezone.localdate())
+    today = timezone.localdate()
+    form = ReadingsFilterForm(
+        request.organizations, {"period": f"{today:%Y-%m}", **request.GET.dict()}
+    )
+    chosen = form.filters(today)
     meters = organization_readings(
         request.organizations,
         chosen.period,

@@ -1,49 +1,56 @@
-"""The consumption chart of a meter: bars per month, drawn as SVG by the server.
+"""The consumption chart of a meter, drawn as SVG by the server: one horizontal bar per month,
+newest first like the history beside it, each with its figure at the end.
 
-The geometry is computed here and written out by ``portal/meters/consumption_chart.svg``. The
-drawing is 320 units wide, about the width it gets on a phone, so that its text is as large
-there as the page's small print; on a desktop it grows up to a limit set by the stylesheet.
+Horizontal bars keep the month names and the figures legible on a phone: the drawing is 320
+units wide, about the width it gets at 360 px, so its text is as large there as the page's small
+print; the stylesheet limits how much it grows on a desktop.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kabinet.formats import MONTHS, format_number, format_quantity, month_name
+from kabinet.formats import MONTHS, format_quantity, month_name
 from kabinet.months import add_months
 
-WIDTH, HEIGHT = 320, 180
-LEFT, RIGHT, TOP, BOTTOM = 44, 6, 12, 38  # margins: axis labels left, month names below
-NICE_STEPS = tuple(Decimal(step) for step in ("1", "2", "2.5", "5", "10"))
+WIDTH = 320
+LABEL_WIDTH = 74  # «сен 2026» on the left
+FIGURE_WIDTH = 66  # «2 846,15» after the longest bar
+ROW_HEIGHT = 22
+BAR_HEIGHT = 14
 
 
 @dataclass(frozen=True)
 class Bar:
-    x: float
-    y: float
+    y: float  # top of the row
     width: float
-    height: float
-    label_x: float
-    month: str  # «ноя»
-    year: str  # under January and the first month, so that the years are told apart
+    label: str  # «ноя 2026»
+    figure: str  # «3,21», or «нет данных»
     title: str  # «ноябрь 2026: 3,21 м³»
     estimated: bool
 
+    @property
+    def bar_y(self) -> float:
+        return self.y + (ROW_HEIGHT - BAR_HEIGHT) / 2
 
-@dataclass(frozen=True)
-class Tick:
-    y: float
-    label: str
+    @property
+    def text_y(self) -> float:
+        return self.y + ROW_HEIGHT / 2
+
+    @property
+    def figure_x(self) -> float:
+        return LABEL_WIDTH + self.width + 4
 
 
 @dataclass(frozen=True)
 class Chart:
     bars: list[Bar]
-    ticks: list[Tick]
     width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    right_edge: int = WIDTH - RIGHT
-    baseline: int = HEIGHT - BOTTOM
+    bar_x: int = LABEL_WIDTH
+    bar_height: int = BAR_HEIGHT
+
+    @property
+    def height(self) -> int:
+        return ROW_HEIGHT * len(self.bars)
 
     @property
     def has_estimates(self) -> bool:
@@ -55,49 +62,27 @@ class Chart:
         return "; ".join(bar.title for bar in self.bars)
 
 
-def _nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ not below ``value``: a round top for the axis."""
-    if value <= 0:
-        return Decimal(1)
-    power = Decimal(10) ** value.adjusted()
-    return next(power * step for step in NICE_STEPS if power * step >= value)
-
-
 def consumption_chart(card, months: int = 12) -> Chart:
-    """The consumption of the last ``months`` months up to the current one (a month without a
-    reading is a gap), for a ``metering.selectors.MeterCard``."""
+    """The consumption of the last ``months`` months up to the current one, newest first (a
+    month without a reading says so), for a ``metering.selectors.MeterCard``."""
     current = card.today.replace(day=1)
-    slots = [add_months(current, offset) for offset in range(1 - months, 1)]
     used = {line.reading.period: line for line in card.history if line.consumption is not None}
-    top = _nice_ceiling(max((max(line.consumption, 0) for line in used.values()), default=0))
-    plot_height = HEIGHT - TOP - BOTTOM
-    slot_width = (WIDTH - LEFT - RIGHT) / months
+    largest = max((line.consumption for line in used.values()), default=Decimal(0))
+    scale = (WIDTH - LABEL_WIDTH - FIGURE_WIDTH) / float(largest) if largest > 0 else 0
     bars = []
-    for index, month in enumerate(slots):
+    for index in range(months):
+        month = add_months(current, -index)
         line = used.get(month)
-        value = max(line.consumption, 0) if line else Decimal(0)
-        height = float(value / top) * plot_height
-        x = LEFT + index * slot_width
+        figure = format_quantity(line.consumption) if line else "нет данных"
         bars.append(
             Bar(
-                x=round(x + slot_width * 0.15, 1),
-                y=round(HEIGHT - BOTTOM - height, 1),
-                width=round(slot_width * 0.7, 1),
-                height=round(height, 1),
-                label_x=round(x + slot_width / 2, 1),
-                month=MONTHS[month.month - 1][:3],
-                year=str(month.year) if index == 0 or month.month == 1 else "",
+                y=index * ROW_HEIGHT,
+                width=round(max(float(line.consumption), 0) * scale, 1) if line else 0,
+                label=f"{MONTHS[month.month - 1][:3]} {month.year}",
+                figure=figure,
                 title=f"{month_name(month)}: "
-                + (
-                    f"{format_quantity(line.consumption)} {card.meter.unit}"
-                    if line
-                    else "нет данных"
-                ),
+                + (f"{figure} {card.meter.unit}" if line else "нет данных"),
                 estimated=bool(line and line.reading.is_estimate),
             )
         )
-    ticks = [
-        Tick(y=round(HEIGHT - BOTTOM - plot_height * share, 1), label=format_number(top * share))
-        for share in (Decimal(0), Decimal("0.5"), Decimal(1))
-    ]
-    return Chart(bars=bars, ticks=ticks)
+    return Chart(bars=bars)

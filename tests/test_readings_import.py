@@ -2,13 +2,11 @@
 imports nothing, the same file twice changes nothing the second time."""
 
 import datetime
-import io
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from openpyxl import Workbook
 
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering.imports import import_readings, parse_period, read_import
@@ -22,6 +20,7 @@ from tests.factories import (
     ReadingFactory,
     staff_user,
 )
+from tests.test_tabular import xlsx
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -164,15 +163,6 @@ def test_periods_as_people_write_them(text, month):
 def test_a_missing_column_is_named():
     with pytest.raises(TableError, match="«Заводской номер»"):
         read_import("ЛС;Показание;Дата\n100;1;20.11.2026\n".encode())
-
-
-def xlsx(rows):
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def test_an_xlsx_file_with_numbers_and_dates(organization, meters):

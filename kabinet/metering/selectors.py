@@ -49,7 +49,7 @@ class HistoryLine:
 
 @dataclass
 class MeterCard:
-    """One meter of an account as the resident's page shows it."""
+    """A meter with its recent history, as the readings pages show it."""
 
     meter: Meter
     today: datetime.date

@@ -1,10 +1,19 @@
-"""Development e-mail backend: every message is written to a file of its own under var/mail/."""
+"""E-mail helpers: links in letters, and the development backend that writes every message to a
+file of its own under var/mail/."""
 
 import uuid
 from datetime import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend
+from django.urls import reverse
+
+
+def absolute_url(view_name: str, *args) -> str:
+    """A link for an e-mail: letters are sent without a request to tell the portal's address,
+    so it comes from ``SITE_URL``."""
+    return settings.SITE_URL + reverse(view_name, args=args)
 
 
 class FilePerMessageBackend(EmailBackend):

@@ -36,6 +36,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The portal's address for links in e-mails sent without a request (background tasks).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/") or (
+    f"https://{ALLOWED_HOSTS[0]}" if not DEBUG and ALLOWED_HOSTS else "http://127.0.0.1:8000"
+)
 
 INSTALLED_APPS = [
     "kabinet.portal",
@@ -180,8 +184,6 @@ STORAGES = {
 # E-mail: SMTP when EMAIL_HOST is set (or in production), else one file per message in var/mail.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Личный кабинет <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Where residents open the portal: links in letters sent by background tasks start with it.
-PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000")
 if os.environ.get("EMAIL_HOST") or not DEBUG:
     MAILERS = {
         "default": {

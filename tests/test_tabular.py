@@ -57,3 +57,12 @@ def test_dates_in_russian_and_iso_form(text):
 def test_bad_date_message_is_russian():
     with pytest.raises(ValueError, match="неверная дата"):
         parse_date("31.02.2026")
+
+
+def test_an_optional_column_may_be_missing():
+    columns = {**COLUMNS, "period": ("Период",)}
+    data = "ЛС;Сумма\n1000154;10\n".encode()
+    rows = list(read_table(data, columns, optional=("period",)))
+    assert rows == [(2, {"account": "1000154", "amount": "10", "period": ""})]
+    with pytest.raises(TableError, match="«Период»"):
+        list(read_table(data, columns))

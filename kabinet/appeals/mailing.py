@@ -2,22 +2,17 @@
 
 from itertools import batched
 
-from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from kabinet.appeals.models import Message, News
 from kabinet.appeals.selectors import news_subscribers
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import fail_job, finish_job, report_progress, start_job
+from kabinet.mail import absolute_url
 
 NEWS_MAIL_BATCH = 100
-
-
-def portal_url(path: str) -> str:
-    return settings.PORTAL_URL.rstrip("/") + path
 
 
 def send_answer_mail(message: Message) -> bool:
@@ -26,12 +21,11 @@ def send_answer_mail(message: Message) -> bool:
     resident = appeal.author
     if resident is None or not resident.is_active or not resident.email:
         return False
-    url = reverse("portal:appeal", args=[appeal.account_id, appeal.pk])
     context = {
         "appeal": appeal,
         "message": message,
         "resident": resident,
-        "url": portal_url(url),
+        "url": absolute_url("portal:appeal", appeal.account_id, appeal.pk),
     }
     EmailMessage(
         subject=render_to_string("appeals/email/answer_subject.txt", context).strip(),
@@ -70,7 +64,7 @@ def _news_letter(news, user) -> EmailMessage:
     context = {
         "news": news,
         "user": user,
-        "profile_url": portal_url(reverse("portal:profile")),
+        "profile_url": absolute_url("portal:profile"),
     }
     return EmailMessage(
         subject=render_to_string("appeals/email/news_subject.txt", context).strip(),

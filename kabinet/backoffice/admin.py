@@ -212,16 +212,27 @@ class MeterAdmin(OrganizationScopedAdmin):
     list_filter = ["resource", "is_active"]
     search_fields = ["serial_number", "account__number", "house__address"]
     list_select_related = ["account", "house"]
+    change_list_template = "backoffice/meters/admin_change_list.html"
 
 
 @admin.register(Reading)
 class ReadingAdmin(OrganizationScopedAdmin):
+    """Readings are entered on the readings pages (``backoffice:readings``), where the rules
+    of a reading apply; here staff find them, and remove a wrong one."""
+
     area = "metering"
     list_display = ["meter", "period", "value", "taken_on", "source"]
     list_filter = ["source", "period", "meter__resource"]
     search_fields = ["meter__serial_number", "meter__account__number"]
     list_select_related = ["meter"]
     superuser_fields = ("submitted_by",)
+    change_list_template = "backoffice/meters/admin_change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AccountLink)

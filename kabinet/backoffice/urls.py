@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from kabinet.backoffice import appeals_views, views
+from kabinet.backoffice import appeals_views, meters_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -11,4 +11,19 @@ urlpatterns = [
         appeals_views.appeal_attachment,
         name="appeal_attachment",
     ),
+    path("readings/", meters_views.readings, name="readings"),
+    re_path(
+        r"^readings/export\.(?P<file_format>csv|xlsx)$",
+        meters_views.readings_export,
+        name="readings_export",
+    ),
+    path("readings/import/", meters_views.readings_import, name="readings_import"),
+    path("readings/account/", meters_views.find_account, name="find_account"),
+    path(
+        "readings/account/<int:account_id>/",
+        meters_views.account_readings,
+        name="account_readings",
+    ),
+    path("house-meters/", meters_views.house_meters_list, name="house_meters"),
+    path("house-meters/<int:meter_id>/", meters_views.house_meter, name="house_meter"),
 ]

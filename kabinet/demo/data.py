@@ -25,6 +25,7 @@ from kabinet.billing.models import (
     Tariff,
 )
 from kabinet.demo.appeals import load_appeals_demo
+from kabinet.demo.meters import load_house_meters
 from kabinet.housing.models import (
     House,
     ManagementContract,
@@ -155,6 +156,7 @@ def load_demo(today: datetime.date | None = None) -> None:
 
     _users(kamal, kamal_accounts)
     load_appeals_demo()
+    load_house_meters(today)
 
 
 def _accounts(organization, house, holders, prefix, opened_on):

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from kabinet.housing.models import House, PersonalAccount
+from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
@@ -13,6 +14,15 @@ class Resource(models.TextChoices):
     ELECTRICITY = "electricity", "электроэнергия"
     HEAT = "heat", "тепловая энергия"
     GAS = "gas", "газ"
+
+
+RESOURCE_UNITS = {
+    Resource.COLD_WATER: "м³",
+    Resource.HOT_WATER: "м³",
+    Resource.ELECTRICITY: "кВт·ч",
+    Resource.HEAT: "Гкал",
+    Resource.GAS: "м³",
+}
 
 
 class Meter(models.Model):
@@ -66,6 +76,10 @@ class Meter(models.Model):
     def __str__(self):
         return f"{self.get_resource_display()} № {self.serial_number}"
 
+    @property
+    def unit(self) -> str:
+        return RESOURCE_UNITS[self.resource]
+
 
 class ReadingSource(models.TextChoices):
     RESIDENT = "resident", "житель"
@@ -73,6 +87,19 @@ class ReadingSource(models.TextChoices):
     IMPORT = "import", "импорт"
     AVERAGE = "average", "по среднему"
     NORMATIVE = "normative", "по нормативу"
+
+
+# Readings taken from the meter itself; the others are the billing's estimates for a month
+# without one (never a floor for a new reading, and replaced by a reading for their month).
+ACTUAL_SOURCES = (ReadingSource.RESIDENT, ReadingSource.STAFF, ReadingSource.IMPORT)
+ESTIMATED_SOURCES = (ReadingSource.AVERAGE, ReadingSource.NORMATIVE)
+
+
+class ReadingQuerySet(
+    OrganizationScopedQuerySet.through("meter__account__organization", "meter__house__organization")
+):
+    def actual(self):
+        return self.filter(source__in=ACTUAL_SOURCES)
 
 
 class Reading(models.Model):
@@ -97,9 +124,7 @@ class Reading(models.Model):
     )
     created_at = models.DateTimeField("принято", auto_now_add=True)
 
-    objects = OrganizationScopedQuerySet.through(
-        "meter__account__organization", "meter__house__organization"
-    ).as_manager()
+    objects = ReadingQuerySet.as_manager()
 
     class Meta:
         verbose_name = "показание"
@@ -113,3 +138,39 @@ class Reading(models.Model):
 
     def __str__(self):
         return f"{self.meter}: {self.value} ({self.period:%m.%Y})"
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.source in ESTIMATED_SOURCES
+
+
+class ReadingReminder(models.Model):
+    """A reminder e-mail sent to a user for one organisation's reading window of a month:
+    the record that makes the daily reminder run send it once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="пользователь",
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name="организация"
+    )
+    month = models.DateField("месяц", help_text="Первое число месяца.")
+    sent_at = models.DateTimeField("отправлено", auto_now_add=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "напоминание о показаниях"
+        verbose_name_plural = "напоминания о показаниях"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "month"], name="reading_reminder_once_a_month"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="reading_reminder_month_first"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.organization}, {self.month:%m.%Y}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.portal import appeals_views, charges_views, profile_views, views
+from kabinet.portal import appeals_views, charges_views, meters_views, profile_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -38,6 +38,7 @@ urlpatterns = [
     path("ls/<int:account_id>/penalties/", views.account_penalties, name="account_penalties"),
     path("ls/<int:account_id>/payments/", views.account_payments, name="account_payments"),
     path("ls/<int:account_id>/contracts/", views.account_contracts, name="account_contracts"),
+    path("ls/<int:account_id>/meters/", meters_views.account_meters, name="account_meters"),
     path(
         "ls/<int:account_id>/contracts/<int:document_id>/",
         views.contract_document,

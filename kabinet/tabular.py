@@ -92,12 +92,13 @@ def read_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, 
             yield number, cells
 
 
-def read_table(data: bytes, columns: dict[str, tuple[str, ...]]):
+def read_table(data: bytes, columns: dict[str, tuple[str, ...]], optional=frozenset()):
     """Rows of a table with a header, as (line number, {field: text}).
 
     ``columns`` maps each field to the header titles accepted for it (compared case-insensitively,
     e.g. ``{"account": ("лс", "лицевой счет", "лицевой счёт")}``). A missing column is a
-    ``TableError`` naming it; columns not asked for are ignored.
+    ``TableError`` naming it, unless its field is in ``optional`` (then its text is empty);
+    columns not asked for are ignored.
     """
     rows = read_rows(data)
     try:
@@ -108,11 +109,19 @@ def read_table(data: bytes, columns: dict[str, tuple[str, ...]]):
     positions = {}
     for field, accepted in columns.items():
         found = [i for i, title in enumerate(titles) if title in {a.lower() for a in accepted}]
-        if not found:
+        if found:
+            positions[field] = found[0]
+        elif field not in optional:
             raise TableError(f"В файле нет столбца «{accepted[0]}».")
-        positions[field] = found[0]
+    missing = dict.fromkeys(columns.keys() - positions.keys(), "")
     for number, cells in rows:
-        yield number, {field: cells[i] if i < len(cells) else "" for field, i in positions.items()}
+        yield (
+            number,
+            {
+                **missing,
+                **{field: cells[i] if i < len(cells) else "" for field, i in positions.items()},
+            },
+        )
 
 
 def parse_date(text: str) -> datetime.date:

@@ -1,4 +1,5 @@
 import datetime
+import uuid
 from decimal import Decimal
 
 import factory
@@ -9,7 +10,7 @@ from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premis
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
-from kabinet.payments.models import Payment, PaymentSource
+from kabinet.payments.models import OnlinePayment, Payment, PaymentSource
 from kabinet.users.models import AccountLink, User
 
 PASSWORD = "correct-horse-42"
@@ -170,3 +171,17 @@ class ReadingFactory(factory.django.DjangoModelFactory):
     taken_on = datetime.date(2026, 10, 20)
     period = datetime.date(2026, 10, 1)
     source = ReadingSource.RESIDENT
+
+
+class OnlinePaymentFactory(factory.django.DjangoModelFactory):
+    """A payment the resident started online; the gateway has not answered yet."""
+
+    class Meta:
+        model = OnlinePayment
+
+    account = factory.SubFactory(PersonalAccountFactory)
+    user = factory.SubFactory(UserFactory)
+    email = factory.SelfAttribute("user.email")
+    amount = Decimal("1500.00")
+    provider = "sandbox"
+    gateway_id = factory.LazyFunction(lambda: str(uuid.uuid4()))

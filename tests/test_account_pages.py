@@ -16,6 +16,7 @@ from kabinet.users.models import User
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
+    OnlinePaymentFactory,
     PaymentFactory,
     PersonalAccountFactory,
     ServiceFactory,
@@ -196,13 +197,17 @@ def test_document_of_another_house_is_not_served(client, media):
     assert client.get(url).status_code == 404
 
 
-def account_urls(account, document):
+def account_urls(account, document, online_payment):
     """Every URL of the project that shows one personal account."""
+    extra = {"document_id": document.pk, "payment_id": online_payment.pk}
     for pattern in portal_urls.urlpatterns:
         if isinstance(pattern, URLPattern) and "account_id" in pattern.pattern.converters:
-            kwargs = {"account_id": account.pk}
-            if "document_id" in pattern.pattern.converters:
-                kwargs["document_id"] = document.pk
+            converters = pattern.pattern.converters
+            unknown = set(converters) - {"account_id", *extra}
+            assert not unknown, f"account_urls does not know {unknown} of {pattern.name}"
+            kwargs = {"account_id": account.pk} | {
+                k: v for k, v in extra.items() if k in converters
+            }
             yield reverse(f"portal:{pattern.name}", kwargs=kwargs)
 
 
@@ -216,8 +221,9 @@ def test_every_account_url_is_scoped_to_the_linked_user(client, media):
     )
     document = ContractDocument(contract=contract, title="Договор")
     document.file.save("c.pdf", ContentFile(b"%PDF"))
-    urls = list(account_urls(link.account, document))
-    assert len(urls) >= 7
+    online_payment = OnlinePaymentFactory(account=link.account, user=link.user)
+    urls = list(account_urls(link.account, document, online_payment))
+    assert len(urls) >= 9
 
     client.force_login(link.user)
     for url in urls:

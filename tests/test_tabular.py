@@ -39,6 +39,11 @@ def test_missing_column_is_named():
         list(read_table("ЛС;Плательщик\n1;Иванов\n".encode(), COLUMNS))
 
 
+def test_optional_column_may_be_missing():
+    rows = read_table("ЛС;Сумма\n1;2,00\n".encode(), {**COLUMNS, "payer": ("ФИО",)}, {"payer"})
+    assert list(rows) == [(2, {"account": "1", "amount": "2,00", "payer": ""})]
+
+
 def test_damaged_xlsx_is_a_clear_error():
     with pytest.raises(TableError, match="XLSX"):
         list(read_rows(b"PK\x03\x04 not really a zip"))

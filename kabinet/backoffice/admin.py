@@ -88,6 +88,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
             {"fields": ["bank_name", "bik", "correspondent_account", "settlement_account"]},
         ),
         ("Приём показаний", {"fields": ["readings_from_day", "readings_to_day"]}),
+        ("Онлайн-оплата", {"fields": ["online_payment_limit"]}),
     ]
 
     def get_inlines(self, request, obj):

@@ -23,7 +23,7 @@ from kabinet.metering.models import Meter, Reading
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
 from kabinet.orgs.services import add_staff_member
-from kabinet.payments.models import Payment
+from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
 from kabinet.users import services as users
 from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
 
@@ -197,6 +197,45 @@ class PaymentAdmin(OrganizationScopedAdmin):
     list_filter = ["source", "paid_on"]
     search_fields = ["account__number", "external_id", "payer_name"]
     date_hierarchy = "paid_on"
+    list_select_related = ["account"]
+
+
+class ReadOnlyAdmin(OrganizationScopedAdmin):
+    """Records that only their own process creates and changes (imports, gateways)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentRegistry)
+class PaymentRegistryAdmin(ReadOnlyAdmin):
+    """Registries are uploaded and shown on their own staff pages; this list finds them."""
+
+    list_display = ["__str__", "organization", "uploaded_at", "status", "rows_total",
+                    "rows_credited", "amount_credited", "registry_link"]  # fmt: skip
+    list_filter = ["status", "organization"]
+    search_fields = ["file_name"]
+    date_hierarchy = "uploaded_at"
+
+    @admin.display(description="подробно")
+    def registry_link(self, registry):
+        return format_html(
+            '<a href="{}">открыть</a>', reverse("backoffice:registry", args=[registry.pk])
+        )
+
+
+@admin.register(OnlinePayment)
+class OnlinePaymentAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "created_at", "status", "provider", "gateway_id", "paid_at"]
+    list_filter = ["status", "provider", "created_at"]
+    search_fields = ["account__number", "gateway_id", "email"]
+    date_hierarchy = "created_at"
     list_select_related = ["account"]
 
 

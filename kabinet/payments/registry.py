@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles
@@ -46,9 +46,10 @@ from kabinet.payments.models import (
 )
 from kabinet.tabular import XLSX_MAGIC, RowError, TableError, decode_text, read_table
 
-BATCH = 2000
+BATCH = 5000
 MAX_ERRORS = 200  # the first ones are enough to fix a file; the count says how many in all
 
+PLAIN_AMOUNT = re.compile(r"\d+\.\d\d")  # how banks write amounts: the fast path
 TIME = re.compile(r"\d{1,2}[-:.]\d{2}([-:.]\d{2})?")
 DATE = re.compile(r"(\d{2})[-./](\d{2})[-./](\d{4})|(\d{4})-(\d{2})-(\d{2})")
 PERIOD = re.compile(r"(\d{2})[./-]?(\d{2}|\d{4})")
@@ -66,7 +67,7 @@ TABLE_COLUMNS = {
 TABLE_OPTIONAL = {"payer", "address", "period", "commission", "operation"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RegistryRow:
     line: int
     paid_on: datetime.date
@@ -95,6 +96,7 @@ class _RowReader:
     def __init__(self, today: datetime.date):
         self.today = today
         self.dates: dict[str, datetime.date] = {}
+        self.periods: dict[str, datetime.date | None] = {}
 
     def date(self, text: str) -> datetime.date:
         if text not in self.dates:
@@ -112,34 +114,37 @@ class _RowReader:
         return self.dates[text]
 
     @staticmethod
-    def amount(text: str) -> Decimal:
+    def money(text: str) -> Decimal:
+        return Decimal(text) if PLAIN_AMOUNT.fullmatch(text) else parse_money(text)
+
+    def amount(self, text: str) -> Decimal:
         try:
-            amount = parse_money(text)
+            amount = self.money(text)
         except ValueError:
             raise ValueError(f"неверная сумма «{text}»") from None
         if amount <= 0:
             raise ValueError(f"сумма «{text}» должна быть больше нуля")
         return amount
 
-    @staticmethod
-    def commission(text: str) -> Decimal:
+    def commission(self, text: str) -> Decimal:
         if not text:
             return ZERO
         try:
-            return parse_money(text)
+            return self.money(text)
         except ValueError:
             raise ValueError(f"неверная комиссия «{text}»") from None
 
-    @staticmethod
-    def period(text: str) -> datetime.date | None:
-        if not text:
-            return None
-        match = PERIOD.fullmatch(text)
-        month = int(match.group(1)) if match else 0
-        if not 1 <= month <= 12:
-            raise ValueError(f"неверный период «{text}» (нужно ММГГГГ или ММ.ГГГГ)")
-        year = int(match.group(2))
-        return datetime.date(year + 2000 if year < 100 else year, month, 1)
+    def period(self, text: str) -> datetime.date | None:
+        if text not in self.periods:
+            match = PERIOD.fullmatch(text)
+            month = int(match.group(1)) if match else 0
+            if text and not 1 <= month <= 12:
+                raise ValueError(f"неверный период «{text}» (нужно ММГГГГ или ММ.ГГГГ)")
+            year = int(match.group(2)) if text else 0
+            self.periods[text] = (
+                datetime.date(year + 2000 if year < 100 else year, month, 1) if text else None
+            )
+        return self.periods[text]
 
     def row(self, line, date, account, amount, commission="", payer="", address="", period="",
             reference="") -> RegistryRow:  # fmt: skip
@@ -287,17 +292,6 @@ def payment_keys(organization_id: int, rows: list[RegistryRow]) -> list[str]:
     return keys
 
 
-def _already_credited(keys: list[str]) -> set[str]:
-    found = set()
-    for start in range(0, len(keys), 900):
-        found.update(
-            Payment.objects.filter(
-                source=PaymentSource.BANK, external_id__in=keys[start : start + 900]
-            ).values_list("external_id", flat=True)
-        )
-    return found
-
-
 class DuplicateRegistry(Exception):
     """This very file was uploaded before (``registry`` is that upload)."""
 
@@ -404,42 +398,68 @@ def import_registry(registry_id: int) -> str:
     return registry.status
 
 
+PAYMENT_COLUMNS = ("account", "paid_on", "amount", "commission", "source", "external_id",
+                   "period", "payer_name", "registry", "created_at")  # fmt: skip
+
+
 def _credit(registry, rows: list[RegistryRow], accounts: dict, job) -> list[RegistryRow]:
-    """Create the payments of ``rows`` not credited before; returns the rows credited now."""
+    """Create the payments of ``rows`` not credited before; returns the rows credited now.
+
+    A payment credited before — by an earlier registry, or by an import running at the same
+    moment — meets the unique ``(source, external_id)`` and is skipped (``ON CONFLICT DO
+    NOTHING``)."""
     keys = payment_keys(registry.organization_id, rows)
-    credited_before = _already_credited(keys)
-    new, new_rows, seen = [], [], set()
+    now = timezone.now()
+    values = [
+        (accounts[row.account_number], row.paid_on, row.amount, row.commission,
+         PaymentSource.BANK, key, row.period, row.payer[:255], registry.pk, now)
+        for row, key in zip(rows, keys, strict=True)
+    ]  # fmt: skip
+    _insert_payments(values, job)
+    credited = set(Payment.objects.filter(registry=registry).values_list("external_id", flat=True))
+    credited_rows = []
     for row, key in zip(rows, keys, strict=True):
-        if key not in credited_before and key not in seen:
-            seen.add(key)
-            new_rows.append(row)
-            new.append(
-                Payment(
-                    account_id=accounts[row.account_number],
-                    paid_on=row.paid_on,
-                    amount=row.amount,
-                    commission=row.commission,
-                    source=PaymentSource.BANK,
-                    external_id=key,
-                    period=row.period,
-                    payer_name=row.payer[:255],
-                    registry=registry,
-                )
+        if key in credited:
+            credited.discard(key)  # a row the bank repeated within the file counts once
+            credited_rows.append(row)
+    registry.rows_credited = len(credited_rows)
+    registry.rows_duplicate = len(rows) - len(credited_rows)
+    registry.amount_credited = sum((row.amount for row in credited_rows), ZERO)
+    registry.commission = sum((row.commission for row in credited_rows), ZERO)
+    return credited_rows
+
+
+def _insert_payments(values: list[tuple], job) -> None:
+    """Insert payment rows in bulk, skipping those whose key exists. Not through model
+    instances: 100 000 rows must take seconds (``bench/bench_registry.py``). PostgreSQL copies
+    them into a temporary table first (``COPY`` is its fast way in); SQLite inserts them in
+    one ``executemany``."""
+    quote = connection.ops.quote_name
+    table = quote(Payment._meta.db_table)
+    columns = ", ".join(quote(Payment._meta.get_field(name).column) for name in PAYMENT_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE registry_payments ON COMMIT DROP AS "
+                f"SELECT {columns} FROM {table} WITH NO DATA"
             )
-    for start in range(0, len(new), BATCH):
-        # ignore_conflicts: a registry imported at the same moment may have credited a payment
-        Payment.objects.bulk_create(new[start : start + BATCH], ignore_conflicts=True)
-        report_progress(job, done=len(rows) - len(new) + min(start + BATCH, len(new)))
-    credited = Payment.objects.filter(registry=registry)
-    registry.rows_credited = credited.count()
-    registry.rows_duplicate = len(rows) - registry.rows_credited
-    registry.amount_credited = sum((payment.amount for payment in new), ZERO)
-    registry.commission = sum((payment.commission for payment in new), ZERO)
-    if registry.rows_credited != len(new):  # rare: lost a race to another import
-        totals = credited.values_list("amount", "commission")
-        registry.amount_credited = sum((amount for amount, _ in totals), ZERO)
-        registry.commission = sum((commission for _, commission in totals), ZERO)
-    return new_rows
+            with cursor.cursor.copy(f"COPY registry_payments ({columns}) FROM STDIN") as copy:
+                for number, row in enumerate(values, start=1):
+                    copy.write_row(row)
+                    if number % BATCH == 0:
+                        report_progress(job, done=number)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM registry_payments "
+                "ON CONFLICT DO NOTHING"
+            )
+            cursor.execute("DROP TABLE registry_payments")
+        else:
+            placeholders = ", ".join(["%s"] * len(PAYMENT_COLUMNS))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
+            for start in range(0, len(values), BATCH):
+                cursor.executemany(sql, values[start : start + BATCH])
+                report_progress(job, done=min(start + BATCH, len(values)))
+    report_progress(job, done=len(values))
 
 
 def _record_days(registry: PaymentRegistry, rows: list[RegistryRow]) -> None:

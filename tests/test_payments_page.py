@@ -92,7 +92,7 @@ def test_chosen_months_show_opening_and_closing_balances_that_chain(client):
     assert "долг 900,00" in page  # at the end
     assert "05.11.2026" in page
     assert "Касса УК" in page
-    assert re.search(r"с\s+октябрь 2026\s+по\s+ноябрь 2026", page)
+    assert re.search(r"октябрь 2026\s+—\s+ноябрь 2026", page)
 
 
 def test_an_overpayment_is_named_as_such(client):

@@ -77,6 +77,7 @@ def registry_detail(request, registry_id):
             "can_import_good_rows": registry.status == RegistryStatus.REJECTED
             and can_change(request.user, "payments"),
             "days": registry.days.order_by("day"),
+            "good_rows": registry.rows_total - registry.rows_rejected,
         },
     )
 

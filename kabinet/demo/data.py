@@ -24,6 +24,7 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
+from kabinet.demo.payments import add_accountant
 from kabinet.housing.models import (
     House,
     ManagementContract,
@@ -153,6 +154,7 @@ def load_demo(today: datetime.date | None = None) -> None:
         _history(accounts, services, periods, meters)
 
     _users(kamal, kamal_accounts)
+    add_accountant(kamal)
 
 
 def _accounts(organization, house, holders, prefix, opened_on):

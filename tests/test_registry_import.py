@@ -268,3 +268,25 @@ def test_overlapping_registries_credit_every_payment_exactly_once(organization, 
 
     assert Payment.objects.count() == len(rows)
     assert sum(Payment.objects.values_list("amount", flat=True)) == sum(row[2] for row in rows)
+
+
+def test_full_lines_without_a_commission_are_read(organization, accounts):
+    row = "24.11.2026;10:15:32;8610;8610/0123;77;1000154;МУРАВЬЕВ С И;Г КАЗАНЬ;102026;500.00\n"
+    registry = run_import(organization, row)
+    assert registry.status == RegistryStatus.IMPORTED
+    assert Payment.objects.get().commission == 0
+
+
+def test_an_import_that_breaks_credits_nothing_and_says_so(organization, accounts, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(registries, "_record_days", broken)
+    registry = registries.upload_registry(organization, "r.txt", SBERBANK.encode("cp1251"), None)
+    with pytest.raises(RuntimeError):
+        registries.import_registry(registry.pk)
+
+    registry.refresh_from_db()
+    assert registry.status == RegistryStatus.FAILED
+    assert "внутренней ошибки" in registry.errors[0]
+    assert not Payment.objects.exists()

@@ -201,7 +201,7 @@ class PaymentAdmin(OrganizationScopedAdmin):
 
 
 class ReadOnlyAdmin(OrganizationScopedAdmin):
-    """Records that only their own process creates and changes (imports, gateways)."""
+    """Records that only their own process creates and changes (imports, gateways, logs)."""
 
     def has_add_permission(self, request):
         return False
@@ -283,7 +283,7 @@ class ManagementContractAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(LinkAttempt)
-class LinkAttemptAdmin(OrganizationScopedAdmin):
+class LinkAttemptAdmin(ReadOnlyAdmin):
     """Every attempt to link an account, for staff to see who tries what (read-only)."""
 
     area = "links"
@@ -291,15 +291,6 @@ class LinkAttemptAdmin(OrganizationScopedAdmin):
     list_filter = ["succeeded", "created_at"]
     search_fields = ["account_number", "user__username", "user__last_name", "address"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LinkRequest)

@@ -23,13 +23,14 @@ the payment's ``external_id``, unique per source, so no payment is credited twic
 
 import datetime
 import hashlib
+import logging
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles
@@ -45,6 +46,8 @@ from kabinet.payments.models import (
     RegistryStatus,
 )
 from kabinet.tabular import XLSX_MAGIC, RowError, TableError, decode_text, read_table
+
+logger = logging.getLogger(__name__)
 
 BATCH = 5000
 MAX_ERRORS = 200  # the first ones are enough to fix a file; the count says how many in all
@@ -197,11 +200,12 @@ def parse_sberbank(text: str, today: datetime.date) -> ParsedRegistry:
             continue
         parsed.lines += 1
         try:
-            if len(cells) >= 11 and TIME.fullmatch(cells[1]):
+            if len(cells) >= 10 and TIME.fullmatch(cells[1]):
                 date, time, branch, office, operation, account, payer, address, period, amount = (
                     cells[:10]
                 )
-                commission = cells[11] if len(cells) >= 12 else cells[10]
+                # …;сумма[;сумма перевода];комиссия — or no commission at all
+                commission = cells[11] if len(cells) >= 12 else "".join(cells[10:11])
                 reference = f"{time}|{branch}|{office}|{operation}"
                 row = reader.row(number, date, account, amount, commission, payer, address,
                                  period, reference)  # fmt: skip
@@ -315,7 +319,13 @@ def upload_registry(organization, name: str, data: bytes, user, *, good_rows_onl
         good_rows_only=good_rows_only,
     )
     registry.file.save(name, ContentFile(data), save=False)
-    _queue_import(registry, user)
+    try:
+        with transaction.atomic():
+            _queue_import(registry, user)
+    except IntegrityError:  # the same file, uploaded at the same moment
+        raise DuplicateRegistry(
+            PaymentRegistry.objects.get(organization=organization, sha256=sha256)
+        ) from None
     return registry
 
 
@@ -345,6 +355,20 @@ def import_registry(registry_id: int) -> str:
     registry = PaymentRegistry.objects.select_related("organization", "job").get(pk=registry_id)
     if registry.is_finished:
         return registry.status
+    try:
+        return _import(registry)
+    except Exception:
+        # Nothing was credited (the crediting is one transaction); staff see why it stopped.
+        logger.exception("Registry %s failed to import", registry.pk)
+        message = "Реестр не загружен из-за внутренней ошибки; попробуйте загрузить его снова."
+        PaymentRegistry.objects.filter(pk=registry.pk).update(
+            status=RegistryStatus.FAILED, errors=[message]
+        )
+        fail_job(registry.job, message)
+        raise
+
+
+def _import(registry: PaymentRegistry) -> str:
     job = registry.job
     try:
         with registry.file.open("rb") as file:

@@ -290,3 +290,19 @@ def test_an_import_that_breaks_credits_nothing_and_says_so(organization, account
     assert registry.status == RegistryStatus.FAILED
     assert "внутренней ошибки" in registry.errors[0]
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["1026", "102026", "10.2026", "10/26", "2026-10", "2026-10-01"])
+def test_periods_as_banks_and_spreadsheets_write_them(text):
+    row = f"20.11.2026;1000154;Иванов;;{text};500,00;0\n"
+    parsed = registries.parse_registry(row.encode(), TODAY)
+    assert parsed.rows[0].period == datetime.date(2026, 10, 1)
+
+
+def test_a_wrong_period_is_named():
+    parsed = registries.parse_registry(
+        "20.11.2026;1000154;Иванов;;13.2026;500,00;0\n".encode(), TODAY
+    )
+    assert [str(error) for error in parsed.errors] == [
+        "Строка 1: неверный период «13.2026» (нужно ММГГГГ или ММ.ГГГГ)"
+    ]

@@ -55,7 +55,7 @@ MAX_ERRORS = 200  # the first ones are enough to fix a file; the count says how 
 PLAIN_AMOUNT = re.compile(r"\d+\.\d\d")  # how banks write amounts: the fast path
 TIME = re.compile(r"\d{1,2}[-:.]\d{2}([-:.]\d{2})?")
 DATE = re.compile(r"(\d{2})[-./](\d{2})[-./](\d{4})|(\d{4})-(\d{2})-(\d{2})")
-PERIOD = re.compile(r"(\d{2})[./-]?(\d{2}|\d{4})")
+PERIOD = re.compile(r"(\d{2})[./-]?(\d{2}|\d{4})|(\d{4})-(\d{2})(-01)?")  # 1026, 10.2026, 2026-10
 
 TABLE_COLUMNS = {
     "date": ("дата", "дата платежа", "дата оплаты"),
@@ -139,15 +139,19 @@ class _RowReader:
 
     def period(self, text: str) -> datetime.date | None:
         if text not in self.periods:
-            match = PERIOD.fullmatch(text)
-            month = int(match.group(1)) if match else 0
-            if text and not 1 <= month <= 12:
-                raise ValueError(f"неверный период «{text}» (нужно ММГГГГ или ММ.ГГГГ)")
-            year = int(match.group(2)) if text else 0
-            self.periods[text] = (
-                datetime.date(year + 2000 if year < 100 else year, month, 1) if text else None
-            )
+            self.periods[text] = self._period(text) if text else None
         return self.periods[text]
+
+    @staticmethod
+    def _period(text: str) -> datetime.date:
+        match = PERIOD.fullmatch(text)
+        month, year = (
+            (match.group(1, 2) if match.group(1) else match.group(4, 3)) if match else (0, 0)
+        )
+        if not 1 <= int(month) <= 12:
+            raise ValueError(f"неверный период «{text}» (нужно ММГГГГ или ММ.ГГГГ)")
+        year = int(year)
+        return datetime.date(year + 2000 if year < 100 else year, int(month), 1)
 
     def row(self, line, date, account, amount, commission="", payer="", address="", period="",
             reference="") -> RegistryRow:  # fmt: skip

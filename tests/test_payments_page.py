@@ -138,3 +138,17 @@ def test_the_page_links_to_online_payment(demo):
     demo_client, seed_account = demo
     response = demo_client.get(payments_url(seed_account))
     assert reverse("portal:pay", args=[seed_account.pk]) in response.text
+
+
+def test_a_chart_draws_charged_and_paid_for_each_month(client):
+    link = AccountLinkFactory()
+    ChargeFactory(account=link.account, charged=Decimal("1000.00"))  # October
+    PaymentFactory(account=link.account, paid_on=datetime.date(2026, 10, 5), amount=Decimal("500"))
+    client.force_login(link.user)
+    response = client.get(payments_url(link.account, first="2026-09", last="2026-10"))
+
+    svg = re.search(r"<svg.*?</svg>", response.text, re.S).group()
+    heights = re.findall(r'<rect x="\d+" y="([\d.]+)" width="15" height="([\d.]+)"', svg)
+    # September: nothing; October: charged to the top (120), paid half of it
+    assert heights == [("120.0", "0.0"), ("120.0", "0.0"), ("0.0", "120.0"), ("60.0", "60.0")]
+    assert "октябрь 2026: оплачено 500,00\u00a0₽" in svg

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from kabinet.jobs.services import report_progress, start_job
 from kabinet.orgs.models import StaffRole
 from kabinet.payments import registry as registries
 from kabinet.payments.models import Payment, PaymentRegistry, PaymentSource, RegistryStatus
@@ -165,3 +166,13 @@ def test_residents_and_strangers_have_no_registry_pages(client, url):
     assert response.url.startswith(reverse("account_login"))
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
+
+
+def test_a_registry_being_imported_shows_its_progress(client, accountant, own):
+    registry = registries.upload_registry(own, "big.txt", b"20.11.2026;1;A;;;1,00;0\n", None)
+    start_job(registry.job, total=100_000)
+    report_progress(registry.job, done=40_000)
+
+    page = client.get(reverse("backoffice:registry", args=[registry.pk]))
+    assert "Обработано 40000 из 100000 (40%)" in text_of(page)
+    assert 'http-equiv="refresh"' in page.text

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kabinet.appeals",
     "kabinet.metering",
     "kabinet.payments",
+    "kabinet.payments.sandbox",
     "kabinet.billing",
     "kabinet.jobs",
     "kabinet.receipts",
@@ -226,6 +227,22 @@ TASKS = {
         else "django.tasks.backends.immediate.ImmediateBackend"
     }
 }
+
+# Online payment (README: «Онлайн-оплата»). The sandbox gateway takes no money: development and
+# tests only. Without a provider (production's default) residents see no «Оплатить».
+PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox" if DEBUG else "")
+if PAYMENT_PROVIDER == "sandbox" and not DEBUG:
+    raise ImproperlyConfigured("PAYMENT_PROVIDER=sandbox takes no money: development only.")
+PAYMENTS_SANDBOX_SECRET = os.environ.get("PAYMENTS_SANDBOX_SECRET", f"sandbox:{SECRET_KEY}")
+PAYMENTS_SANDBOX_REPEAT_NOTIFICATIONS = env_bool("PAYMENTS_SANDBOX_REPEAT_NOTIFICATIONS", True)
+YOOKASSA_SHOP_ID = os.environ.get("YOOKASSA_SHOP_ID", "")
+YOOKASSA_SECRET_KEY = os.environ.get("YOOKASSA_SECRET_KEY", "")
+YOOKASSA_API_URL = os.environ.get("YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
+YOOKASSA_CHECK_IP = env_bool("YOOKASSA_CHECK_IP", False)
+if PAYMENT_PROVIDER == "yookassa" and not (YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY):
+    raise ImproperlyConfigured("PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and _SECRET_KEY.")
+if PAYMENT_PROVIDER not in {"", "sandbox", "yookassa"}:
+    raise ImproperlyConfigured(f"Unknown PAYMENT_PROVIDER {PAYMENT_PROVIDER!r}.")
 
 # Production hardening (all on when DEBUG is off; each can be turned off behind a TLS proxy).
 if not DEBUG:

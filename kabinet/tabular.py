@@ -92,7 +92,7 @@ def read_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, 
             yield number, cells
 
 
-def read_table(data: bytes, columns: dict[str, tuple[str, ...]], optional: tuple[str, ...] = ()):
+def read_table(data: bytes, columns: dict[str, tuple[str, ...]], optional=()):
     """Rows of a table with a header, as (line number, {field: text}).
 
     ``columns`` maps each field to the header titles accepted for it (compared case-insensitively,

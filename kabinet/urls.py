@@ -12,5 +12,6 @@ urlpatterns = [
     path("staff/", include("kabinet.backoffice.urls")),
     path("accounts/", include("allauth.urls")),
     path("captcha/", include("captcha.urls")),
+    path("sandbox-gateway/", include("kabinet.payments.sandbox.urls")),
     path("", include("kabinet.portal.urls")),
 ]

@@ -1,5 +1,6 @@
 import datetime
 import io
+import uuid
 from decimal import Decimal
 
 import factory
@@ -16,7 +17,7 @@ from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premis
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
-from kabinet.payments.models import Payment, PaymentSource
+from kabinet.payments.models import OnlinePayment, Payment, PaymentSource
 from kabinet.users.models import AccountLink, User
 
 PASSWORD = "correct-horse-42"
@@ -199,3 +200,17 @@ def make_appeal(author, account, text="Не работает лифт в под�
     """An appeal written as a resident writes it (files checked as the form checks them)."""
     topic = topic or topics_for(account.organization).first()
     return appeals.create_appeal(author, account, topic, text, check_attachments(files))
+
+
+class OnlinePaymentFactory(factory.django.DjangoModelFactory):
+    """A payment the resident started online; the gateway has not answered yet."""
+
+    class Meta:
+        model = OnlinePayment
+
+    account = factory.SubFactory(PersonalAccountFactory)
+    user = factory.SubFactory(UserFactory)
+    email = factory.SelfAttribute("user.email")
+    amount = Decimal("1500.00")
+    provider = "sandbox"
+    gateway_id = factory.LazyFunction(lambda: str(uuid.uuid4()))

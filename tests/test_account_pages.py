@@ -16,6 +16,7 @@ from kabinet.users.models import User
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
+    OnlinePaymentFactory,
     PaymentFactory,
     PersonalAccountFactory,
     ServiceFactory,
@@ -198,7 +199,7 @@ def test_document_of_another_house_is_not_served(client, media):
     assert client.get(url).status_code == 404
 
 
-def account_urls(account, document, attachment, period):
+def account_urls(account, document, attachment, period, online_payment):
     """Every URL of the project that shows one personal account (an unknown argument fails)."""
     arguments = {
         "account_id": account.pk,
@@ -207,6 +208,7 @@ def account_urls(account, document, attachment, period):
         "attachment_id": attachment.pk,
         "year": period.month.year,
         "month": period.month.month,
+        "payment_id": online_payment.pk,
     }
     for pattern in portal_urls.urlpatterns:
         if isinstance(pattern, URLPattern) and "account_id" in pattern.pattern.converters:
@@ -227,7 +229,8 @@ def test_every_account_url_is_scoped_to_the_linked_user(client, media):
     appeal = make_appeal(link.user, link.account, files=[image_upload()])
     attachment = appeal.messages.get().attachments.get()
     charge = ChargeFactory(account=link.account)
-    urls = list(account_urls(link.account, document, attachment, charge.period))
+    online_payment = OnlinePaymentFactory(account=link.account, user=link.user)
+    urls = list(account_urls(link.account, document, attachment, charge.period, online_payment))
     assert len(urls) >= 15
 
     client.force_login(link.user)

@@ -113,6 +113,7 @@ def test_month_by_month_with_penalties_recalculations_and_payments():
     assert november_row.paid == Decimal("800.00")
     assert november_row.closing == Decimal("1053.21")
     assert [p.amount for p in ledger.payments] == [Decimal("800.00")]
+    assert [month.billed for month in ledger.months] == [True, True]
 
 
 def test_ledger_refuses_a_range_that_ends_before_it_starts():
@@ -132,3 +133,4 @@ def test_an_open_periods_draft_charges_are_not_shown_to_residents():
     assert account_balance(account) == Decimal("100.00")
     ledger = account_ledger(account, datetime.date(2026, 10, 1), datetime.date(2026, 11, 1))
     assert [month.charged for month in ledger.months] == [Decimal("100.00"), Decimal("0.00")]
+    assert [month.billed for month in ledger.months] == [True, False]  # no receipt for a draft

@@ -26,7 +26,7 @@ from kabinet.metering.models import Meter, Reading
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
 from kabinet.orgs.services import add_staff_member
-from kabinet.payments.models import Payment
+from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
 from kabinet.receipts.models import ReceiptDelivery
 from kabinet.receipts.services import start_receipt_mailing
 from kabinet.users import services as users
@@ -93,6 +93,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
             {"fields": ["bank_name", "bik", "correspondent_account", "settlement_account"]},
         ),
         ("Приём показаний", {"fields": ["readings_from_day", "readings_to_day"]}),
+        ("Онлайн-оплата", {"fields": ["online_payment_limit"]}),
     ]
 
     def get_inlines(self, request, obj):
@@ -204,6 +205,45 @@ class PaymentAdmin(OrganizationScopedAdmin):
     list_select_related = ["account"]
 
 
+class ReadOnlyAdmin(OrganizationScopedAdmin):
+    """Records that only their own process creates and changes (imports, gateways, logs)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentRegistry)
+class PaymentRegistryAdmin(ReadOnlyAdmin):
+    """Registries are uploaded and shown on their own staff pages; this list finds them."""
+
+    list_display = ["__str__", "organization", "uploaded_at", "status", "rows_total",
+                    "rows_credited", "amount_credited", "registry_link"]  # fmt: skip
+    list_filter = ["status", "organization"]
+    search_fields = ["file_name"]
+    date_hierarchy = "uploaded_at"
+
+    @admin.display(description="подробно")
+    def registry_link(self, registry):
+        return format_html(
+            '<a href="{}">открыть</a>', reverse("backoffice:registry", args=[registry.pk])
+        )
+
+
+@admin.register(OnlinePayment)
+class OnlinePaymentAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "created_at", "status", "provider", "gateway_id", "paid_at"]
+    list_filter = ["status", "provider", "created_at"]
+    search_fields = ["account__number", "gateway_id", "email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["account"]
+
+
 @admin.register(Meter)
 class MeterAdmin(OrganizationScopedAdmin):
     area = "metering"
@@ -259,7 +299,7 @@ class ManagementContractAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(LinkAttempt)
-class LinkAttemptAdmin(OrganizationScopedAdmin):
+class LinkAttemptAdmin(ReadOnlyAdmin):
     """Every attempt to link an account, for staff to see who tries what (read-only)."""
 
     area = "links"
@@ -267,15 +307,6 @@ class LinkAttemptAdmin(OrganizationScopedAdmin):
     list_filter = ["succeeded", "created_at"]
     search_fields = ["account_number", "user__username", "user__last_name", "address"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LinkRequest)

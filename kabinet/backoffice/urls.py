@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from kabinet.backoffice import appeals_views, meters_views, views
+from kabinet.backoffice import appeals_views, meters_views, payments_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -26,4 +26,16 @@ urlpatterns = [
     ),
     path("house-meters/", meters_views.house_meters_list, name="house_meters"),
     path("house-meters/<int:meter_id>/", meters_views.house_meter, name="house_meter"),
+    path("payments/registries/", payments_views.registry_list, name="registries"),
+    path(
+        "payments/registries/<int:registry_id>/",
+        payments_views.registry_detail,
+        name="registry",
+    ),
+    path(
+        "payments/registries/<int:registry_id>/import-good-rows/",
+        payments_views.registry_import_good_rows,
+        name="registry_import_good_rows",
+    ),
+    path("payments/reconciliation/", payments_views.payment_reconciliation, name="reconciliation"),
 ]

@@ -37,6 +37,7 @@ class LedgerMonth:
     penalties: Decimal = ZERO
     paid: Decimal = ZERO
     payments: tuple[Payment, ...] = field(default=(), compare=False)
+    billed: bool = False  # a closed period charged the account for the month: it has a receipt
 
     @property
     def accrued(self) -> Decimal:
@@ -133,6 +134,7 @@ def account_ledger(account, first_month: datetime.date, last_month: datetime.dat
             penalties=_money(row.get("penalty_sum")),
             paid=sum((payment.amount for payment in paid_in_month), ZERO),
             payments=tuple(paid_in_month),
+            billed=month in sums,
         )
         months.append(entry)
         balance = entry.closing

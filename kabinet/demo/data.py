@@ -26,6 +26,7 @@ from kabinet.billing.models import (
 )
 from kabinet.demo.appeals import load_appeals_demo
 from kabinet.demo.meters import load_house_meters
+from kabinet.demo.payments import add_accountant
 from kabinet.housing.models import (
     House,
     ManagementContract,
@@ -157,6 +158,7 @@ def load_demo(today: datetime.date | None = None) -> None:
     _users(kamal, kamal_accounts)
     load_appeals_demo()
     load_house_meters(today)
+    add_accountant(kamal)
 
 
 def _accounts(organization, house, holders, prefix, opened_on):

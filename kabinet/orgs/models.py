@@ -1,9 +1,12 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from kabinet.money import MONEY_FIELD
 from kabinet.orgs import validators
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
@@ -37,6 +40,13 @@ class Organization(models.Model):
         default=25,
         validators=DAY_OF_MONTH,
         help_text="31 — до конца месяца.",
+    )
+    online_payment_limit = models.DecimalField(
+        "наибольшая сумма онлайн-оплаты, ₽",
+        **MONEY_FIELD,
+        default=Decimal("100000.00"),
+        validators=[MinValueValidator(Decimal("1.00"))],
+        help_text="Житель может заплатить онлайн любую сумму больше нуля, но не больше этой.",
     )
 
     objects = OrganizationScopedQuerySet.through("pk").as_manager()

@@ -1,8 +1,13 @@
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from kabinet.housing.models import PersonalAccount
-from kabinet.money import MONEY_FIELD
+from kabinet.jobs.models import Job
+from kabinet.money import MONEY_FIELD, ZERO
+from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
@@ -11,6 +16,111 @@ class PaymentSource(models.TextChoices):
     ONLINE = "online", "онлайн-оплата"
     CASH_DESK = "cash_desk", "касса УК"
     MANUAL = "manual", "внесён вручную"
+
+
+class RegistryFormat(models.TextChoices):
+    SBERBANK = "sberbank", "реестр Сбербанка (текст через «;»)"
+    TABLE = "table", "таблица CSV или XLSX"
+
+
+class RegistryStatus(models.TextChoices):
+    QUEUED = "queued", "в очереди на проверку"
+    IMPORTED = "imported", "зачтён"
+    PARTIAL = "partial", "зачтены только правильные строки"
+    REJECTED = "rejected", "не зачтён: в файле есть ошибки"
+    FAILED = "failed", "не прочитан"
+
+
+class PaymentRegistry(models.Model):
+    """A bank's file of payments (реестр платежей) uploaded by staff, and what its import did.
+
+    The same file is recognised by its SHA-256 and never imported twice; each row becomes a
+    ``Payment`` whose ``external_id`` identifies the bank payment (see ``payments.registry``)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name="организация"
+    )
+    file = models.FileField("файл", upload_to="registries/%Y/%m/")
+    file_name = models.CharField("имя файла", max_length=255)
+    sha256 = models.CharField("SHA-256 файла", max_length=64)
+    format = models.CharField("формат", max_length=10, choices=RegistryFormat.choices, blank=True)
+    status = models.CharField(
+        "состояние", max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.QUEUED
+    )
+    good_rows_only = models.BooleanField("зачесть только правильные строки", default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="загрузил",
+    )
+    uploaded_at = models.DateTimeField("загружен", auto_now_add=True)
+    job = models.ForeignKey(
+        Job,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="задание",
+    )
+    rows_total = models.PositiveIntegerField("строк с платежами", default=0)
+    rows_credited = models.PositiveIntegerField("зачтено", default=0)
+    rows_duplicate = models.PositiveIntegerField("уже были зачтены", default=0)
+    rows_rejected = models.PositiveIntegerField("с ошибкой", default=0)
+    amount_credited = models.DecimalField("зачтено, ₽", **MONEY_FIELD, default=ZERO)
+    commission = models.DecimalField("комиссия банка, ₽", **MONEY_FIELD, default=ZERO)
+    declared_count = models.PositiveIntegerField("платежей по итоговой строке", null=True)
+    declared_amount = models.DecimalField(
+        "сумма по итоговой строке, ₽", **MONEY_FIELD, null=True, blank=True
+    )
+    errors = models.JSONField("ошибки", default=list, blank=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "реестр платежей"
+        verbose_name_plural = "реестры платежей"
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "sha256"], name="registry_file_unique_per_organization"
+            )
+        ]
+
+    def __str__(self):
+        return f"Реестр № {self.pk} ({self.file_name})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != RegistryStatus.QUEUED
+
+
+class RegistryDay(models.Model):
+    """What a registry says was paid on one day (its rows, credited or not), for reconciliation.
+
+    Rows that repeat a payment already credited from an earlier registry are not counted again."""
+
+    registry = models.ForeignKey(
+        PaymentRegistry, on_delete=models.CASCADE, related_name="days", verbose_name="реестр"
+    )
+    day = models.DateField("дата платежа")
+    count = models.PositiveIntegerField("платежей")
+    amount = models.DecimalField("сумма", **MONEY_FIELD)
+    commission = models.DecimalField("комиссия", **MONEY_FIELD, default=ZERO)
+
+    objects = OrganizationScopedQuerySet.through("registry__organization").as_manager()
+
+    class Meta:
+        verbose_name = "итог реестра за день"
+        verbose_name_plural = "итоги реестров по дням"
+        constraints = [
+            models.UniqueConstraint(fields=["registry", "day"], name="registry_day_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.registry}: {self.day:%d.%m.%Y}"
 
 
 class Payment(models.Model):
@@ -22,6 +132,7 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
         verbose_name="лицевой счёт",
+        db_index=False,  # the (account, paid_on) index serves it; one index less to write
     )
     paid_on = models.DateField("дата платежа")
     amount = models.DecimalField("сумма", **MONEY_FIELD)
@@ -29,6 +140,15 @@ class Payment(models.Model):
     external_id = models.CharField("внешний идентификатор", max_length=100, blank=True)
     period = models.DateField("за период", null=True, blank=True)
     payer_name = models.CharField("плательщик", max_length=255, blank=True)
+    commission = models.DecimalField("комиссия банка", **MONEY_FIELD, default=ZERO)
+    registry = models.ForeignKey(
+        PaymentRegistry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name="реестр",
+    )
     created_at = models.DateTimeField("зарегистрирован", auto_now_add=True)
 
     objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
@@ -37,6 +157,7 @@ class Payment(models.Model):
         verbose_name = "платёж"
         verbose_name_plural = "платежи"
         ordering = ["-paid_on", "-id"]
+        # Few indexes: a bank registry inserts 100 000 rows at once (bench/bench_registry.py).
         indexes = [models.Index(fields=["account", "paid_on"])]
         constraints = [
             models.UniqueConstraint(
@@ -49,3 +170,81 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.account}: {self.amount} от {self.paid_on:%d.%m.%Y}"
+
+
+class OnlinePaymentStatus(models.TextChoices):
+    PENDING = "pending", "ожидает оплаты"
+    SUCCEEDED = "succeeded", "оплачен"
+    CANCELED = "canceled", "отменён"
+
+
+class OnlinePayment(models.Model):
+    """A resident's payment through a payment gateway, from «Оплатить» to the gateway's verdict.
+
+    Once the gateway confirms it, exactly one ``Payment`` (source ONLINE, ``external_id`` = the
+    gateway's id) is credited to the account, however many notifications arrive."""
+
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="online_payments",
+        verbose_name="лицевой счёт",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="online_payments",
+        verbose_name="плательщик",
+    )
+    email = models.EmailField("e-mail для квитанции об оплате", blank=True)
+    amount = models.DecimalField("сумма", **MONEY_FIELD)
+    provider = models.CharField("платёжный сервис", max_length=20)
+    gateway_id = models.CharField("идентификатор в платёжном сервисе", max_length=100, blank=True)
+    idempotence_key = models.UUIDField("ключ идемпотентности", default=uuid.uuid4, unique=True)
+    confirmation_url = models.URLField("страница оплаты", max_length=2000, blank=True)
+    status = models.CharField(
+        "состояние",
+        max_length=10,
+        choices=OnlinePaymentStatus.choices,
+        default=OnlinePaymentStatus.PENDING,
+    )
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_payment",
+        verbose_name="зачтённый платёж",
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+    paid_at = models.DateTimeField("оплачен", null=True, blank=True)
+    checked_at = models.DateTimeField("последняя проверка", null=True, blank=True)
+    receipt_sent_at = models.DateTimeField("квитанция отправлена", null=True, blank=True)
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "онлайн-оплата"
+        verbose_name_plural = "онлайн-оплаты"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "gateway_id"],
+                condition=~Q(gateway_id=""),
+                name="online_payment_gateway_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="online_payment_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Онлайн-оплата № {self.pk}: {self.account}, {self.amount}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == OnlinePaymentStatus.PENDING

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from kabinet.portal import appeals_views, charges_views, meters_views, profile_views, views
+from kabinet.portal import (
+    appeals_views,
+    charges_views,
+    meters_views,
+    payments_views,
+    profile_views,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -36,7 +43,22 @@ urlpatterns = [
         name="receipt_pdf",
     ),
     path("ls/<int:account_id>/penalties/", views.account_penalties, name="account_penalties"),
-    path("ls/<int:account_id>/payments/", views.account_payments, name="account_payments"),
+    path(
+        "ls/<int:account_id>/payments/",
+        payments_views.account_payments,
+        name="account_payments",
+    ),
+    path("ls/<int:account_id>/pay/", payments_views.pay, name="pay"),
+    path(
+        "ls/<int:account_id>/pay/<int:payment_id>/",
+        payments_views.online_payment,
+        name="online_payment",
+    ),
+    path(
+        "payments/notify/<slug:provider>/",
+        payments_views.payment_notification,
+        name="payment_notification",
+    ),
     path("ls/<int:account_id>/contracts/", views.account_contracts, name="account_contracts"),
     path("ls/<int:account_id>/meters/", meters_views.account_meters, name="account_meters"),
     path(

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.housing.models import ContractDocument
-from kabinet.payments.selectors import payments_of
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.users import services as users
 from kabinet.users.selectors import accounts_for
@@ -148,19 +147,6 @@ def account_penalties(request, account_id):
         "portal/account_penalties.html",
         "penalties",
         lines=billing.penalty_lines(account),
-    )
-
-
-@login_required
-def account_payments(request, account_id):
-    account = account_or_404(request, account_id)
-    return render_account(
-        request,
-        account,
-        "portal/account_payments.html",
-        "payments",
-        payments=payments_of(account),
-        balance=billing.account_balance(account),
     )
 
 

@@ -1,0 +1,120 @@
+"""Staff pages of payments: bank registries (upload, progress, result) and reconciliation."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kabinet.backoffice.payments_forms import ReconciliationForm, RegistryUploadForm
+from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.jobs.services import job_progress
+from kabinet.money import ZERO
+from kabinet.months import add_months
+from kabinet.orgs.selectors import can_change
+from kabinet.payments import registry as registries
+from kabinet.payments.models import PaymentSource, RegistryStatus
+from kabinet.payments.selectors import reconciliation, registries_for
+
+REGISTRIES_SHOWN = 50
+
+
+def _require_payments_role(request):
+    if not can_change(request.user, "payments"):
+        raise PermissionDenied("Загружать реестры могут бухгалтер и руководитель.")
+
+
+@staff_required
+def registry_list(request):
+    """Реестры платежей: upload a bank's file; the latest uploads with their outcome."""
+    form = RegistryUploadForm(
+        request.POST or None, request.FILES or None, organizations=request.organizations
+    )
+    if request.method == "POST":
+        _require_payments_role(request)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                registry = registries.upload_registry(
+                    form.cleaned_data["organization"],
+                    upload.name,
+                    upload.read(),
+                    request.user,
+                    good_rows_only=form.cleaned_data["good_rows_only"],
+                )
+            except registries.DuplicateRegistry as error:
+                messages.warning(request, str(error))
+                return redirect("backoffice:registry", error.registry.pk)
+            return redirect("backoffice:registry", registry.pk)
+    return staff_render(
+        request,
+        "backoffice/payments/registry_list.html",
+        {
+            "title": "Реестры платежей",
+            "form": form,
+            "can_upload": can_change(request.user, "payments"),
+            "registries": registries_for(request.organizations)[:REGISTRIES_SHOWN],
+        },
+    )
+
+
+@staff_required
+def registry_detail(request, registry_id):
+    """One registry: progress while it is checked, then what was credited and what was not."""
+    registry = get_object_or_404(registries_for(request.organizations), pk=registry_id)
+    done, total, _ = job_progress(registry.job) if registry.job else (0, 0, 0)
+    return staff_render(
+        request,
+        "backoffice/payments/registry_detail.html",
+        {
+            "title": str(registry),
+            "registry": registry,
+            "percent": round(100 * done / total) if total else 0,
+            "done": done,
+            "total": total,
+            "can_import_good_rows": registry.status == RegistryStatus.REJECTED
+            and can_change(request.user, "payments"),
+            "days": registry.days.order_by("day"),
+            "good_rows": registry.rows_total - registry.rows_rejected,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def registry_import_good_rows(request, registry_id):
+    _require_payments_role(request)
+    registry = get_object_or_404(registries_for(request.organizations), pk=registry_id)
+    if registry.status == RegistryStatus.REJECTED:
+        registries.import_good_rows(registry, request.user)
+    return redirect("backoffice:registry", registry.pk)
+
+
+@staff_required
+def payment_reconciliation(request):
+    """Сверка: payments of each day by source against what the banks' registries say."""
+    form = ReconciliationForm(request.GET or None)
+    month = form.chosen_month(timezone.localdate())
+    last_day = add_months(month, 1) - datetime.timedelta(days=1)
+    days = reconciliation(request.organizations, month, last_day)
+    sources = PaymentSource.choices
+    totals = [sum((day.by_source()[i] for day in days), ZERO) for i in range(len(sources))]
+    return staff_render(
+        request,
+        "backoffice/payments/reconciliation.html",
+        {
+            "title": "Сверка платежей",
+            "form": form,
+            "month": month,
+            "previous": add_months(month, -1),
+            "next": add_months(month, 1),
+            "days": days,
+            "sources": sources,
+            "totals": totals,
+            "total": sum(totals, ZERO),
+            "registries_total": sum((day.registries for day in days), ZERO),
+            "difference_total": sum((day.difference for day in days), ZERO),
+        },
+    )

@@ -1,0 +1,75 @@
+"""Payment gateways behind one small interface (as pretix's payment providers).
+
+A provider creates a payment at its gateway and gives the page the payer is sent to, tells the
+payment's state as the gateway knows it now, and says which payment a notification is about —
+refusing a notification it cannot trust. The state is always taken from ``fetch_payment``
+(the gateway's API), never from the notification's body.
+"""
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+PROVIDERS = {
+    "sandbox": "kabinet.payments.providers.sandbox.SandboxProvider",
+    "yookassa": "kabinet.payments.providers.yookassa.YooKassaProvider",
+}
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or refused the request; try again later."""
+
+
+class InvalidNotification(Exception):
+    """A notification that is not from the gateway (unsigned, forged, malformed)."""
+
+
+@dataclass(frozen=True)
+class GatewayPayment:
+    """A payment as the gateway reports it."""
+
+    id: str
+    status: str  # an OnlinePaymentStatus value
+    amount: Decimal
+    confirmation_url: str = ""
+    paid_at: datetime.datetime | None = None
+
+
+class PaymentProvider:
+    name = ""
+    verbose_name = ""
+
+    def create_payment(
+        self, online_payment, *, description: str, return_url: str, notification_url: str
+    ) -> GatewayPayment:
+        """Create the payment at the gateway (idempotent by ``online_payment.idempotence_key``);
+        the result's ``confirmation_url`` is where the payer goes next."""
+        raise NotImplementedError
+
+    def fetch_payment(self, gateway_id: str) -> GatewayPayment:
+        """The payment's state as the gateway knows it now (``GatewayError`` if the gateway
+        does not answer or knows no such payment)."""
+        raise NotImplementedError
+
+    def notification_payment_id(
+        self, body: bytes, headers: Mapping[str, str], remote_addr: str
+    ) -> str:
+        """The gateway's id of the payment a notification is about; ``InvalidNotification``
+        if the notification cannot be trusted to come from the gateway."""
+        raise NotImplementedError
+
+
+def is_enabled() -> bool:
+    return bool(settings.PAYMENT_PROVIDER)
+
+
+def get_provider(name: str | None = None) -> PaymentProvider:
+    """The provider called ``name`` (by default the configured one)."""
+    name = name or settings.PAYMENT_PROVIDER
+    if name not in PROVIDERS:
+        raise LookupError(f"Unknown payment provider {name!r}")
+    return import_string(PROVIDERS[name])()

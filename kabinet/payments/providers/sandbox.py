@@ -1,0 +1,55 @@
+import json
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from kabinet.payments.providers import (
+    GatewayError,
+    GatewayPayment,
+    InvalidNotification,
+    PaymentProvider,
+)
+from kabinet.payments.sandbox import gateway
+from kabinet.payments.sandbox.models import SandboxPayment
+
+
+class SandboxProvider(PaymentProvider):
+    """The built-in test gateway (``kabinet.payments.sandbox``)."""
+
+    name = "sandbox"
+    verbose_name = "тестовый платёжный шлюз"
+
+    def create_payment(self, online_payment, *, description, return_url, notification_url):
+        payment = gateway.create_payment(
+            amount=online_payment.amount,
+            description=description,
+            return_url=return_url,
+            notification_url=notification_url,
+            key=str(online_payment.idempotence_key),
+        )
+        return self._report(payment)
+
+    def fetch_payment(self, gateway_id):
+        try:
+            return self._report(gateway.find_payment(gateway_id))
+        except (SandboxPayment.DoesNotExist, ValidationError, ValueError):
+            raise GatewayError(f"sandbox: no payment {gateway_id}") from None
+
+    def notification_payment_id(self, body: bytes, headers: Mapping[str, str], remote_addr: str):
+        if not gateway.is_signed(body, headers.get(gateway.SIGNATURE_HEADER, "")):
+            raise InvalidNotification("bad or missing signature")
+        try:
+            return str(json.loads(body)["payment_id"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidNotification("malformed body") from error
+
+    @staticmethod
+    def _report(payment: SandboxPayment) -> GatewayPayment:
+        return GatewayPayment(
+            id=str(payment.pk),
+            status=payment.status,
+            amount=payment.amount,
+            confirmation_url=reverse("sandbox:pay", args=[payment.pk]),
+            paid_at=payment.decided_at if payment.status == "succeeded" else None,
+        )

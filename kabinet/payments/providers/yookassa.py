@@ -1,0 +1,82 @@
+"""ЮKassa through its official SDK (PyPI ``yookassa``).
+
+Payments are created with the online payment's idempotence key and a redirect confirmation;
+a notification only names the payment — its state is always re-read through the API, so a
+forged notification changes nothing. The SDK is configured from settings (``YOOKASSA_*``)."""
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+from yookassa import Configuration
+from yookassa import Payment as YooPayment
+from yookassa.domain.common.security_helper import SecurityHelper
+from yookassa.domain.notification import WebhookNotificationFactory
+
+from kabinet.payments.providers import (
+    GatewayError,
+    GatewayPayment,
+    InvalidNotification,
+    PaymentProvider,
+)
+
+# ЮKassa's "waiting_for_capture" cannot happen with capture=True; count it as pending.
+STATUSES = {"pending": "pending", "waiting_for_capture": "pending",
+            "succeeded": "succeeded", "canceled": "canceled"}  # fmt: skip
+
+
+class YooKassaProvider(PaymentProvider):
+    name = "yookassa"
+    verbose_name = "ЮKassa"
+
+    def __init__(self):
+        Configuration.configure(
+            settings.YOOKASSA_SHOP_ID,
+            settings.YOOKASSA_SECRET_KEY,
+            api_url=settings.YOOKASSA_API_URL,
+        )
+
+    def create_payment(self, online_payment, *, description, return_url, notification_url):
+        params = {
+            "amount": {"value": f"{online_payment.amount:.2f}", "currency": "RUB"},
+            "confirmation": {"type": "redirect", "return_url": return_url},
+            "capture": True,
+            "description": description[:128],
+            "metadata": {"online_payment_id": str(online_payment.pk)},
+        }
+        return self._call(YooPayment.create, params, str(online_payment.idempotence_key))
+
+    def fetch_payment(self, gateway_id):
+        return self._call(YooPayment.find_one, gateway_id)
+
+    def notification_payment_id(self, body: bytes, headers: Mapping[str, str], remote_addr: str):
+        if settings.YOOKASSA_CHECK_IP and not SecurityHelper().is_ip_trusted(remote_addr):
+            raise InvalidNotification(f"sender {remote_addr} is not one of ЮKassa's addresses")
+        try:
+            notification = WebhookNotificationFactory().create(json.loads(body))
+            payment_id = notification.object.id
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise InvalidNotification(f"malformed notification: {error}") from error
+        if not str(notification.event).startswith("payment.") or not payment_id:
+            raise InvalidNotification(f"not a payment notification: {notification.event}")
+        return str(payment_id)
+
+    @staticmethod
+    def _call(method, *args) -> GatewayPayment:
+        try:
+            response = method(*args)
+        except Exception as error:
+            # The SDK raises its ApiError subclasses for refusals, and for a connection that
+            # failed an AttributeError of its own error handling: both mean "not now".
+            raise GatewayError(f"ЮKassa: {error}") from error
+        confirmation = getattr(response, "confirmation", None)
+        captured_at = getattr(response, "captured_at", None)
+        return GatewayPayment(
+            id=str(response.id),
+            status=STATUSES.get(response.status, "pending"),
+            amount=Decimal(str(response.amount.value)),
+            confirmation_url=getattr(confirmation, "confirmation_url", "") or "",
+            paid_at=parse_datetime(captured_at) if captured_at else None,
+        )

@@ -1,0 +1,34 @@
+import uuid
+
+from django.db import models
+
+from kabinet.money import MONEY_FIELD
+
+
+class SandboxStatus(models.TextChoices):
+    PENDING = "pending", "ожидает оплаты"
+    SUCCEEDED = "succeeded", "оплачен"
+    CANCELED = "canceled", "отменён"
+
+
+class SandboxPayment(models.Model):
+    """The gateway's side of a payment: what a real gateway keeps in its own database."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    idempotence_key = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(**MONEY_FIELD)
+    description = models.CharField(max_length=255)
+    return_url = models.URLField(max_length=2000)
+    notification_url = models.URLField(max_length=2000)
+    status = models.CharField(
+        max_length=10, choices=SandboxStatus.choices, default=SandboxStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "платёж тестового шлюза"
+        verbose_name_plural = "платежи тестового шлюза"
+
+    def __str__(self):
+        return f"{self.id}: {self.amount} ({self.get_status_display()})"

@@ -1,0 +1,177 @@
+"""Online payment: from «Оплатить» to one credited payment, whatever the gateway sends.
+
+The gateway's word is taken only from its API (``PaymentProvider.fetch_payment``): a
+notification, the resident's return and the background re-check all just ask it again and apply
+the answer under a row lock. A payment is credited once — the lock, and the unique
+``(source, external_id)`` of ``Payment`` behind it, see to that.
+"""
+
+import datetime
+import logging
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from kabinet.formats import format_rubles
+from kabinet.payments.models import (
+    OnlinePayment,
+    OnlinePaymentStatus,
+    Payment,
+    PaymentSource,
+)
+from kabinet.payments.providers import (
+    GatewayError,
+    GatewayPayment,
+    InvalidNotification,
+    get_provider,
+)
+
+logger = logging.getLogger(__name__)
+
+RECHECK_AFTER = datetime.timedelta(minutes=2)  # a notification usually comes sooner
+STOP_CHECKING_AFTER = datetime.timedelta(days=3)  # gateways cancel unpaid payments well before
+
+
+class PaymentRefused(Exception):
+    """The payment could not be started; ``str(error)`` is the message for the resident."""
+
+
+def payment_limit(account) -> Decimal:
+    """The largest amount the resident may pay online (set by the organisation's staff)."""
+    return account.organization.online_payment_limit
+
+
+def start_online_payment(
+    account,
+    user,
+    amount: Decimal,
+    *,
+    return_url: Callable[[OnlinePayment], str],
+    notification_url: str,
+) -> OnlinePayment:
+    """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
+
+    ``return_url(online_payment)`` is where the gateway sends the resident back."""
+    limit = payment_limit(account)
+    if amount <= 0:
+        raise PaymentRefused("Сумма должна быть больше нуля.")
+    if amount > limit:
+        raise PaymentRefused(f"Онлайн можно оплатить не больше {format_rubles(limit)} за раз.")
+    provider = get_provider()
+    online_payment = OnlinePayment.objects.create(
+        account=account, user=user, email=user.email, amount=amount, provider=provider.name
+    )
+    description = f"Оплата ЖКУ, ЛС № {account.number}, {account.organization}"
+    try:
+        created = provider.create_payment(
+            online_payment,
+            description=description,
+            return_url=return_url(online_payment),
+            notification_url=notification_url,
+        )
+    except GatewayError as error:
+        logger.error("Online payment %s not created: %s", online_payment.pk, error)
+        online_payment.status = OnlinePaymentStatus.CANCELED
+        online_payment.save(update_fields=["status", "updated_at"])
+        raise PaymentRefused(
+            "Платёжный сервис сейчас недоступен. Попробуйте ещё раз через несколько минут."
+        ) from error
+    online_payment.gateway_id = created.id
+    online_payment.confirmation_url = created.confirmation_url
+    online_payment.save(update_fields=["gateway_id", "confirmation_url", "updated_at"])
+    return online_payment
+
+
+def refresh_online_payment(online_payment: OnlinePayment) -> OnlinePayment:
+    """Ask the gateway about a pending payment and apply its answer. A gateway that does not
+    answer leaves the payment pending (the background re-check asks again)."""
+    if not online_payment.is_pending or not online_payment.gateway_id:
+        return online_payment
+    try:
+        state = get_provider(online_payment.provider).fetch_payment(online_payment.gateway_id)
+    except GatewayError as error:
+        logger.warning("Online payment %s not checked: %s", online_payment.pk, error)
+        OnlinePayment.objects.filter(pk=online_payment.pk).update(checked_at=timezone.now())
+        return online_payment
+    return apply_gateway_state(online_payment, state)
+
+
+def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) -> OnlinePayment:
+    """Record the gateway's verdict once: a success credits the account, a cancellation closes
+    the payment; anything after the first verdict changes nothing."""
+    from kabinet.payments.tasks import send_payment_receipt
+
+    with transaction.atomic():
+        online_payment = OnlinePayment.objects.select_for_update().get(pk=online_payment.pk)
+        online_payment.checked_at = timezone.now()
+        if not online_payment.is_pending or state.status == OnlinePaymentStatus.PENDING:
+            online_payment.save(update_fields=["checked_at"])
+            return online_payment
+        if state.status == OnlinePaymentStatus.SUCCEEDED:
+            if state.amount != online_payment.amount:
+                logger.error(
+                    "Online payment %s: the gateway took %s instead of %s; crediting what it took",
+                    online_payment.pk, state.amount, online_payment.amount,
+                )  # fmt: skip
+            online_payment.paid_at = state.paid_at or timezone.now()
+            online_payment.payment = _credit(online_payment, state)
+            transaction.on_commit(lambda: send_payment_receipt.enqueue(online_payment.pk))
+        online_payment.status = state.status
+        online_payment.save()
+    return online_payment
+
+
+def _credit(online_payment: OnlinePayment, state: GatewayPayment) -> Payment:
+    user = online_payment.user
+    payment, _ = Payment.objects.get_or_create(
+        source=PaymentSource.ONLINE,
+        external_id=state.id,
+        defaults={
+            "account": online_payment.account,
+            "paid_on": timezone.localdate(online_payment.paid_at),
+            "amount": state.amount,
+            "payer_name": (user.full_name or user.username) if user else "",
+        },
+    )
+    return payment
+
+
+def handle_notification(
+    provider_name: str, body: bytes, headers: Mapping[str, str], remote_addr: str
+) -> OnlinePayment | None:
+    """A gateway's notification: check that it is the gateway's, then ask the gateway about
+    the payment it names. Raises ``InvalidNotification`` (logged) for anything untrusted and
+    ``GatewayError`` when the gateway cannot be asked now (it will notify again)."""
+    try:
+        provider = get_provider(provider_name)
+        gateway_id = provider.notification_payment_id(body, headers, remote_addr)
+    except (LookupError, InvalidNotification) as error:
+        logger.warning(
+            "Refused a payment notification for %r from %s: %s", provider_name, remote_addr, error
+        )
+        raise InvalidNotification(str(error)) from error
+    online_payment = OnlinePayment.objects.filter(
+        provider=provider.name, gateway_id=gateway_id
+    ).first()
+    if online_payment is None:
+        logger.warning(
+            "Notification from %s about an unknown payment %s", provider.name, gateway_id
+        )
+        return None
+    if not online_payment.is_pending:
+        return online_payment
+    return apply_gateway_state(online_payment, provider.fetch_payment(gateway_id))
+
+
+def check_pending_online_payments(now: datetime.datetime | None = None) -> int:
+    """Ask the gateway about every payment pending for a while (a notification may be lost).
+    Returns how many of them got a verdict."""
+    now = now or timezone.now()
+    due = OnlinePayment.objects.filter(
+        status=OnlinePaymentStatus.PENDING,
+        created_at__lte=now - RECHECK_AFTER,
+        created_at__gte=now - STOP_CHECKING_AFTER,
+    ).exclude(gateway_id="")
+    return sum(not refresh_online_payment(payment).is_pending for payment in due)

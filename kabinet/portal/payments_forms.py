@@ -1,0 +1,85 @@
+import datetime
+
+from django import forms
+
+from kabinet.formats import format_rubles
+from kabinet.months import add_months, first_of_month
+from kabinet.portal.forms import MoneyField
+
+QUICK_CHOICES = {1: "Этот месяц", 3: "3 месяца", 6: "6 месяцев", 12: "12 месяцев"}
+DEFAULT_MONTHS = 12
+MAX_MONTHS = 120
+
+
+class MonthField(forms.DateField):
+    """A whole month, as ``<input type="month">`` sends it (``2026-11``)."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    input_formats = ["%Y-%m", "%m.%Y"]
+    default_error_messages = {"invalid": "Укажите месяц, например 11.2026."}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return first_of_month(value) if value else value
+
+
+class LedgerPeriodForm(forms.Form):
+    """«Период отображения»: whole months, or a quick choice of the last 1, 3, 6 or 12."""
+
+    first = MonthField(label="С месяца", required=False)
+    last = MonthField(label="По месяц", required=False)
+    months = forms.TypedChoiceField(
+        choices=list(QUICK_CHOICES.items()), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = first_of_month(today)
+
+    def clean(self):
+        data = super().clean()
+        first, last, months = data.get("first"), data.get("last"), data.get("months")
+        if months or not (first or last):
+            months = months or DEFAULT_MONTHS
+            first, last = add_months(self.current, 1 - months), self.current
+        first, last = first or last, last or self.current
+        if last > self.current:
+            raise forms.ValidationError("Период не может заканчиваться в будущем.")
+        if first > last:
+            raise forms.ValidationError("Начало периода позже его конца.")
+        if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+            raise forms.ValidationError("Выберите период не длиннее 10 лет.")
+        data.update(first=first, last=last, months=months)
+        return data
+
+    def period(self) -> tuple[datetime.date, datetime.date, int | None]:
+        """The chosen months; the default period when the choice is not valid."""
+        if self.is_valid():
+            return (
+                self.cleaned_data["first"],
+                self.cleaned_data["last"],
+                self.cleaned_data["months"],
+            )
+        return add_months(self.current, 1 - DEFAULT_MONTHS), self.current, DEFAULT_MONTHS
+
+
+class OnlinePaymentForm(forms.Form):
+    amount = MoneyField(
+        label="Сумма к оплате, ₽",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, limit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+        self.fields[
+            "amount"
+        ].help_text = f"Любая сумма больше нуля, но не больше {format_rubles(limit)}."
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount > self.limit:
+            raise forms.ValidationError(
+                f"Онлайн можно оплатить не больше {format_rubles(self.limit)} за раз."
+            )
+        return amount

@@ -1,0 +1,112 @@
+"""«Платежи» (the account's money movement) and online payment: the form, the return from the
+gateway, and the gateway's notifications."""
+
+import datetime
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from kabinet.billing.ledger import account_ledger
+from kabinet.billing.selectors import account_balance
+from kabinet.months import add_months
+from kabinet.payments import providers, services
+from kabinet.payments.selectors import online_payments_of
+from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
+from kabinet.portal.views import account_or_404, render_account
+
+logger = logging.getLogger(__name__)
+RECENT_ONLINE_PAYMENTS = 10
+
+
+@login_required
+def account_payments(request, account_id):
+    """«Платежи»: the money movement of the chosen months, reconciled, and online payments."""
+    account = account_or_404(request, account_id)
+    form = LedgerPeriodForm(request.GET or None, today=timezone.localdate())
+    first, last, months = form.period()
+    today = timezone.localdate()
+    return render_account(
+        request,
+        account,
+        "portal/payments/account_payments.html",
+        "payments",
+        form=form,
+        quick_choices=QUICK_CHOICES,
+        months=months,
+        ledger=account_ledger(account, first, last),
+        closing_date=min(today, add_months(last, 1) - datetime.timedelta(days=1)),
+        balance=account_balance(account),
+        online_payments=online_payments_of(account)[:RECENT_ONLINE_PAYMENTS],
+    )
+
+
+@login_required
+def pay(request, account_id):
+    """«Оплатить»: the amount (the debt by default), then the gateway's page."""
+    account = account_or_404(request, account_id)
+    if not providers.is_enabled():
+        raise Http404
+    balance = account_balance(account)
+    limit = services.payment_limit(account)
+    initial = {"amount": f"{min(balance, limit):.2f}".replace(".", ",")} if balance > 0 else {}
+    form = OnlinePaymentForm(request.POST or None, initial=initial, limit=limit)
+    if form.is_valid():
+        try:
+            online_payment = services.start_online_payment(
+                account,
+                request.user,
+                form.cleaned_data["amount"],
+                return_url=lambda payment: request.build_absolute_uri(
+                    reverse("portal:online_payment", args=[account.pk, payment.pk])
+                ),
+                notification_url=request.build_absolute_uri(
+                    reverse("portal:payment_notification", args=[providers.get_provider().name])
+                ),
+            )
+        except services.PaymentRefused as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect(online_payment.confirmation_url)
+    return render_account(
+        request, account, "portal/payments/pay.html", "payments", form=form, balance=balance
+    )
+
+
+@login_required
+def online_payment(request, account_id, payment_id):
+    """Where the gateway returns the resident: the payment's result, asked of the gateway if
+    its notification has not come yet."""
+    account = account_or_404(request, account_id)
+    payment = get_object_or_404(online_payments_of(account), pk=payment_id)
+    payment = services.refresh_online_payment(payment)
+    return render_account(
+        request,
+        account,
+        "portal/payments/online_payment.html",
+        "payments",
+        online_payment=payment,
+        balance=account_balance(account),
+    )
+
+
+@csrf_exempt
+@require_POST
+def payment_notification(request, provider):
+    """The gateway's webhook. Anything not provably from the gateway is refused (and logged by
+    the service); the payment's state is asked of the gateway, never taken from the body."""
+    try:
+        services.handle_notification(
+            provider, request.body, request.headers, request.META.get("REMOTE_ADDR", "")
+        )
+    except providers.InvalidNotification:
+        return HttpResponseBadRequest("invalid notification")
+    except providers.GatewayError:
+        logger.warning("Notification from %s not processed: the gateway did not answer", provider)
+        return HttpResponse("try again", status=503)
+    return HttpResponse("ok")

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from kabinet.formats import month_name
-from kabinet.housing.models import House, PersonalAccount
+from kabinet.housing.models import House, OwnershipType, PersonalAccount
 from kabinet.metering.models import Resource
 from kabinet.money import MONEY_FIELD
 from kabinet.orgs.models import Organization
@@ -47,6 +48,13 @@ class Service(models.Model):
         blank=True,
         **VOLUME_FIELD,
         help_text="В единицах услуги на человека в месяц (на м² — для расчёта по площади).",
+    )
+    ownership = models.CharField(
+        "только для помещений",
+        max_length=20,
+        choices=OwnershipType.choices,
+        blank=True,
+        help_text="Например, плата за наём — только для муниципальных помещений. Пусто — для всех.",
     )
     position = models.PositiveSmallIntegerField("порядок в квитанции", default=0)
 
@@ -134,6 +142,13 @@ class Period(models.Model):
     status = models.CharField(
         "состояние", max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
     )
+    calculated_at = models.DateTimeField(
+        "рассчитан",
+        null=True,
+        blank=True,
+        help_text="Когда начисления периода получены в "
+        "последний раз: расчётом или загрузкой из файла.",
+    )
     closed_at = models.DateTimeField("закрыт", null=True, blank=True)
 
     objects = OrganizationScopedQuerySet.as_manager()
@@ -160,6 +175,15 @@ class Period(models.Model):
             raise ValidationError({"month": "Укажите первое число месяца."})
 
 
+class ChargeBasis(models.TextChoices):
+    READING = "reading", "по показаниям"
+    AVERAGE = "average", "по среднему потреблению"
+    NORMATIVE = "normative", "по нормативу"
+    AREA = "area", "по площади"
+    FIXED = "fixed", "фиксированная"
+    IMPORT = "import", "загружено из файла"
+
+
 class ChargeQuerySet(OrganizationScopedQuerySet.through("account__organization")):
     def published(self):
         """Lines of closed periods: what residents see. An open period's lines are a draft
@@ -184,6 +208,9 @@ class Charge(models.Model):
     )
     tariff = models.DecimalField("тариф", **TARIFF_FIELD)
     volume = models.DecimalField("объём", **VOLUME_FIELD, help_text="Индивидуальное потребление.")
+    basis = models.CharField(
+        "объём определён", max_length=10, choices=ChargeBasis.choices, blank=True
+    )
     common_volume = models.DecimalField(
         "объём на общедомовые нужды", default=0, **VOLUME_FIELD, help_text="ОДН, доля помещения."
     )
@@ -221,6 +248,13 @@ class Charge(models.Model):
         super().save(*args, **kwargs)
 
 
+class RecalculationKind(models.TextChoices):
+    READING = "reading", "исправлены показания"
+    ABSENCE = "absence", "временное отсутствие"
+    QUALITY = "quality", "услуга ненадлежащего качества"
+    OTHER = "other", "другое"
+
+
 class Recalculation(models.Model):
     """A correction of an earlier period: charged in ``period``, naming the period it corrects."""
 
@@ -243,6 +277,9 @@ class Recalculation(models.Model):
         Service, on_delete=models.PROTECT, related_name="recalculations", verbose_name="услуга"
     )
     amount = models.DecimalField("сумма", **MONEY_FIELD, help_text="Минус — уменьшение.")
+    kind = models.CharField(
+        "вид", max_length=20, choices=RecalculationKind.choices, default=RecalculationKind.OTHER
+    )
     reason = models.CharField("основание", max_length=255)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -272,3 +309,108 @@ class Recalculation(models.Model):
                 )
             if self.corrected_period.organization_id != self.period.organization_id:
                 raise ValidationError({"corrected_period": "Период другой организации."})
+
+
+class KeyRate(models.Model):
+    """The Bank of Russia's key rate from a date (ставка, применяемая для расчёта пеней)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="key_rates", verbose_name="организация"
+    )
+    valid_from = models.DateField("действует с")
+    rate = models.DecimalField(
+        "ставка, % годовых",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ключевая ставка"
+        verbose_name_plural = "ключевые ставки"
+        ordering = ["organization", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "valid_from"], name="key_rate_date_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rate} % с {self.valid_from:%d.%m.%Y}"
+
+
+class Penalty(models.Model):
+    """One line of a penalty calculation: the days of a period on which one month's unpaid
+    debt, the rate and its fraction stayed the same (the resident sees these day by day)."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="penalties", verbose_name="период"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="penalties",
+        verbose_name="лицевой счёт",
+    )
+    debt_month = models.DateField("долг за месяц")
+    due_date = models.DateField("срок оплаты")
+    date_from = models.DateField("с")
+    date_to = models.DateField("по")
+    debt = models.DecimalField("долг", **MONEY_FIELD)
+    rate = models.DecimalField("ставка, %", max_digits=5, decimal_places=2)
+    fraction = models.PositiveSmallIntegerField("доля ставки, 1/…")
+    amount = models.DecimalField("пени", **MONEY_FIELD)
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "расчёт пеней"
+        verbose_name_plural = "расчёт пеней"
+        ordering = ["period", "account", "date_from", "debt_month"]
+        indexes = [models.Index(fields=["account", "period"])]
+
+    def __str__(self):
+        return f"{self.account}: {self.amount} с {self.date_from:%d.%m.%Y}"
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    @property
+    def first_overdue_day(self) -> int:
+        return (self.date_from - self.due_date).days
+
+
+class AccountBalance(models.Model):
+    """An account's figures for a closed period, stored when the period is closed."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="balances", verbose_name="период"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="balances",
+        verbose_name="лицевой счёт",
+    )
+    opening = models.DecimalField("на начало периода", **MONEY_FIELD)
+    charged = models.DecimalField("начислено", **MONEY_FIELD)
+    recalculation = models.DecimalField("перерасчёты", **MONEY_FIELD)
+    penalties = models.DecimalField("пени", **MONEY_FIELD)
+    paid = models.DecimalField("оплачено", **MONEY_FIELD)
+    closing = models.DecimalField("на конец периода", **MONEY_FIELD)
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "сальдо лицевого счёта"
+        verbose_name_plural = "сальдо лицевых счетов"
+        ordering = ["-period__month", "account"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "account"], name="balance_once_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.account}, {self.period}: {self.closing}"

@@ -1,5 +1,7 @@
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -73,6 +75,15 @@ class PersonalAccount(models.Model):
     holder_name = models.CharField("ФИО владельца", max_length=255)
     premise = models.ForeignKey(
         Premise, on_delete=models.PROTECT, related_name="accounts", verbose_name="помещение"
+    )
+    share = models.DecimalField(
+        "доля в помещении",
+        max_digits=5,
+        decimal_places=4,
+        default=1,
+        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(1)],
+        help_text="Часть площади помещения, за которую платит этот счёт: 1 — всё помещение, "
+        "0,5 — половина (например, комната в коммунальной квартире).",
     )
     residents = models.PositiveSmallIntegerField("зарегистрировано человек", default=0)
     is_open = models.BooleanField("открыт", default=True)

@@ -13,6 +13,11 @@ from kabinet.orgs.scoping import OrganizationScopedQuerySet
 DAY_OF_MONTH = [MinValueValidator(1), MaxValueValidator(31)]
 
 
+class PenaltyRateRule(models.TextChoices):
+    PERIOD_END = "period_end", "действующая на последний день расчётного месяца"
+    EACH_DAY = "each_day", "действующая в каждый день просрочки"
+
+
 class Organization(models.Model):
     """A management organisation (управляющая организация, УК)."""
 
@@ -40,6 +45,21 @@ class Organization(models.Model):
         default=25,
         validators=DAY_OF_MONTH,
         help_text="31 — до конца месяца.",
+    )
+    payment_due_day = models.PositiveSmallIntegerField(
+        "срок оплаты (число следующего месяца)",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="ЖК РФ ст. 155 ч. 1: до 10-го числа, если договор управления не "
+        "устанавливает другой срок.",
+    )
+    penalty_rate_rule = models.CharField(
+        "ставка для пеней",
+        max_length=20,
+        choices=PenaltyRateRule.choices,
+        default=PenaltyRateRule.PERIOD_END,
+        help_text="ЖК РФ ст. 155 ч. 14 берёт ставку на день оплаты; для долга, не оплаченного "
+        "к концу месяца, — на день расчёта.",
     )
     online_payment_limit = models.DecimalField(
         "наибольшая сумма онлайн-оплаты, ₽",

@@ -1,0 +1,41 @@
+"""Writing many rows at once: PostgreSQL's COPY, or one prepared INSERT run for every row.
+
+The monthly run writes a line per account and service (900 000 rows for 100 000 accounts);
+``bulk_create`` builds a model object per row and is several times slower for that."""
+
+import datetime
+
+from django.db import connection
+
+BATCH = 5000
+
+
+def _plain(value):
+    # SQLite's driver no longer adapts dates by itself; PostgreSQL's COPY takes the same text.
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def insert_rows(model, fields: list[str], rows) -> int:
+    """Insert ``rows`` (tuples in the order of ``fields``) into ``model``'s table."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        batch = []
+        for row in rows:
+            batch.append(tuple(_plain(value) for value in row))
+            if len(batch) == BATCH:
+                cursor.executemany(sql, batch)
+                count, batch = count + len(batch), []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count

@@ -1,0 +1,704 @@
+"""The monthly billing run, penalties, recalculations and closing a period.
+
+The run reads an organisation's data set-wise (a few queries, whatever the number of
+accounts), computes every line in memory with ``calculation`` and writes them in one go; it
+replaces the open period's lines in one transaction, so running it again gives the same lines
+and a failure leaves the previous ones.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from kabinet.billing import calculation as calc
+from kabinet.billing.bulk import insert_rows
+from kabinet.billing.models import (
+    AccountBalance,
+    CalculationMethod,
+    Charge,
+    ChargeBasis,
+    KeyRate,
+    Penalty,
+    Period,
+    PeriodStatus,
+    Recalculation,
+    RecalculationKind,
+    Service,
+    Tariff,
+)
+from kabinet.billing.signals import period_closed
+from kabinet.formats import month_name
+from kabinet.housing.models import PersonalAccount
+from kabinet.metering.checks import consumption
+from kabinet.metering.models import Meter, Reading, Resource
+from kabinet.money import ZERO, round_money
+from kabinet.months import add_months
+from kabinet.orgs.models import PenaltyRateRule
+from kabinet.payments.models import Payment
+
+PROGRESS_EVERY = 2000  # accounts between two progress reports
+READINGS_LOOKBACK = 12  # months of readings a meter's volume may need
+PENALTY_LOOKBACK = 37  # months of debt that earn penalties (three years' limitation and a bit)
+WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
+CHARGE_FIELDS = [
+    "period", "account", "service", "tariff", "volume", "basis", "common_volume", "charged",
+    "common_charged", "recalculation", "total",
+]  # fmt: skip
+PENALTY_FIELDS = [
+    "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
+    "fraction", "amount",
+]  # fmt: skip
+
+
+class BillingError(Exception):
+    """Staff asked for something the period's state does not allow; the message says why."""
+
+
+@dataclass
+class Line:
+    account: int
+    service: int
+    tariff: Decimal
+    volume: Decimal
+    basis: str
+    common_volume: Decimal = ZERO
+    common_charged: Decimal = ZERO
+    charged: Decimal = ZERO
+    recalculation: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.charged + self.recalculation
+
+
+@dataclass
+class Calculation:
+    """A period's lines computed in memory (not yet written)."""
+
+    lines: dict[tuple[int, int], Line] = field(default_factory=dict)
+    penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    accounts: int = 0
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    pk: int
+    house: int
+    area: Decimal
+    ownership: str
+    share: Decimal
+    residents: int
+    opened_on: datetime.date | None
+    closed_on: datetime.date | None
+
+
+def open_period(organization) -> Period | None:
+    """The organisation's period being calculated: the earliest open one."""
+    return (
+        Period.objects.filter(organization=organization, status=PeriodStatus.OPEN)
+        .order_by("month")
+        .first()
+    )
+
+
+# The run -----------------------------------------------------------------------------------
+
+
+def run_billing(period: Period, progress: Callable[[int, int], None] | None = None) -> Calculation:
+    """Compute and store ``period``'s charges and penalties for all its organisation's open
+    accounts, replacing what an earlier run stored for the period."""
+    with transaction.atomic():
+        period = _locked_open(period)
+        result = calculate(period, progress=progress)
+        _replace_lines(period, result)
+        period.calculated_at = timezone.now()
+        period.save(update_fields=["calculated_at"])
+    return result
+
+
+def _locked_open(period: Period) -> Period:
+    period = Period.objects.select_for_update().select_related("organization").get(pk=period.pk)
+    if period.is_closed:
+        raise BillingError(f"Период {month_name(period.month)} закрыт: он не меняется.")
+    return period
+
+
+def _replace_lines(period: Period, result: Calculation) -> None:
+    Charge.objects.filter(period=period)._raw_delete(Charge.objects.db)
+    Penalty.objects.filter(period=period)._raw_delete(Penalty.objects.db)
+    insert_rows(
+        Charge,
+        CHARGE_FIELDS,
+        (
+            (
+                period.pk,
+                line.account,
+                line.service,
+                line.tariff,
+                line.volume,
+                line.basis,
+                line.common_volume,
+                line.charged,
+                line.common_charged,
+                line.recalculation,
+                line.total,
+            )
+            for line in result.lines.values()
+        ),
+    )
+    insert_rows(
+        Penalty,
+        PENALTY_FIELDS,
+        (
+            (
+                period.pk,
+                account,
+                line.debt_month,
+                line.due,
+                line.first,
+                line.last,
+                line.debt,
+                line.rate,
+                line.fraction,
+                line.amount,
+            )
+            for account, lines in result.penalties.items()
+            for line in lines
+        ),
+    )
+
+
+def calculate(
+    period: Period,
+    *,
+    account_ids: list[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    with_adjustments: bool = True,
+) -> Calculation:
+    """``period``'s lines for the organisation's accounts (or only ``account_ids``), computed
+    from today's data; with adjustments: the period's recalculations and penalties."""
+    progress = progress or (lambda done, total: None)
+    organization, month = period.organization, period.month
+    first, last = month, calc.last_day(month)
+    accounts = _accounts(organization, first, last, account_ids)
+    services = list(Service.objects.filter(organization=organization).order_by("position", "pk"))
+    result = Calculation(accounts=len(accounts))
+    spans = _tariff_spans(services, first, last)
+    tariffs = _TariffCache(spans, first, last)
+    meters = _meter_volumes(period, accounts)
+    progress(0, len(accounts))
+    for done, account in enumerate(accounts, start=1):
+        _account_lines(account, services, tariffs, meters, period, result)
+        if done % PROGRESS_EVERY == 0:
+            progress(done, len(accounts))
+    _add_common_share(period, accounts, services, result)
+    if with_adjustments:
+        _add_recalculations(period, result, account_ids)
+        _add_penalties(period, accounts, services, result)
+    _note_missing_tariffs(spans, services, accounts, result)
+    progress(len(accounts), len(accounts))
+    return result
+
+
+def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
+    queryset = (
+        PersonalAccount.objects.filter(organization=organization)
+        .filter(Q(opened_on__isnull=True) | Q(opened_on__lte=last))
+        .filter(Q(is_open=True) | Q(closed_on__gte=first))
+    )
+    if account_ids is not None:
+        queryset = queryset.filter(pk__in=account_ids)
+    rows = queryset.order_by("pk").values_list(
+        "pk", "premise__house", "premise__area", "premise__ownership", "share", "residents",
+        "opened_on", "closed_on",
+    )  # fmt: skip
+    return [AccountRow(*row) for row in rows]
+
+
+def _tariff_spans(services, first, last) -> dict[tuple[int, int | None], list[calc.TariffSpan]]:
+    """(service, house or None for the organisation-wide tariff) → the spans in the month."""
+    spans = defaultdict(list)
+    for tariff in Tariff.objects.filter(service__in=services, valid_from__lte=last).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=first)
+    ):
+        spans[tariff.service_id, tariff.house_id].append(
+            calc.TariffSpan(tariff.value, tariff.valid_from, tariff.valid_to)
+        )
+    return spans
+
+
+class _TariffCache:
+    """Month tariffs per (service, house): a house's own tariffs win over the organisation's."""
+
+    def __init__(self, spans, first, last):
+        self.spans, self.first, self.last, self.cache = spans, first, last, {}
+
+    def tariff(self, service: int, house: int, first=None, last=None) -> Decimal | None:
+        first, last = first or self.first, last or self.last
+        key = (service, house, first, last)
+        if key not in self.cache:
+            spans = self.spans.get((service, house)) or self.spans.get((service, None), [])
+            self.cache[key] = calc.month_tariff(spans, first, last)
+        return self.cache[key]
+
+
+def _account_lines(account: AccountRow, services, tariffs, meters, period, result) -> None:
+    month = period.month
+    first, last = calc.active_days(month, account.opened_on, account.closed_on)
+    share_of_month = Decimal((last - first).days + 1) / calc.days_in_month(month)
+    water, water_bases = ZERO, set()
+    pending_wastewater = []
+    for service in services:
+        if service.method == CalculationMethod.PENALTY:
+            continue
+        if service.ownership and service.ownership != account.ownership:
+            continue
+        tariff = tariffs.tariff(service.pk, account.house, first, last)
+        if tariff is None:
+            continue
+        method = service.method
+        if method == CalculationMethod.AREA:
+            volume, basis = account.area * account.share * share_of_month, ChargeBasis.AREA
+        elif method == CalculationMethod.AREA_NORMATIVE:
+            volume = account.area * account.share * (service.normative or ZERO) * share_of_month
+            basis = ChargeBasis.NORMATIVE
+        elif method == CalculationMethod.NORMATIVE:
+            volume = (service.normative or ZERO) * account.residents * share_of_month
+            basis = ChargeBasis.NORMATIVE
+        elif method == CalculationMethod.FIXED:
+            volume, basis = share_of_month, ChargeBasis.FIXED
+        elif method == CalculationMethod.METER:
+            metered = meters.get((account.pk, service.resource))
+            if metered is None:
+                volume = (service.normative or ZERO) * account.residents * share_of_month
+                basis = ChargeBasis.NORMATIVE
+            else:
+                volume, basis = metered
+            if service.resource in WATER:
+                water += volume
+                water_bases.add(basis)
+        else:  # wastewater: the cold and hot water of the account
+            pending_wastewater.append((service, tariff))
+            continue
+        _put_line(result, account.pk, service.pk, tariff, volume, basis)
+    water_basis = water_bases.pop() if len(water_bases) == 1 else ChargeBasis.AVERAGE
+    for service, tariff in pending_wastewater:
+        _put_line(result, account.pk, service.pk, tariff, water, water_basis)
+
+
+def _put_line(result, account, service, tariff, volume, basis) -> Line:
+    volume = calc.volume(volume)
+    line = Line(account, service, tariff, volume, basis, charged=round_money(tariff * volume))
+    result.lines[account, service] = line
+    return line
+
+
+def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str]]:
+    """(account, resource) → (volume, basis) for accounts whose meters tell the month's volume;
+    missing: the normative applies (no meter, a meter past its verification, or no readings for
+    more than three months)."""
+    month = period.month
+    ids = {account.pk for account in accounts}
+    meters = [
+        meter
+        for meter in Meter.objects.filter(
+            account__organization=period.organization, is_active=True
+        ).only("pk", "account_id", "resource", "digits", "verification_due")
+        if meter.account_id in ids and meter.verification_due >= month
+    ]
+    readings = defaultdict(dict)
+    for meter_id, reading_month, value in (
+        Reading.objects.actual()
+        .filter(
+            meter__account__organization=period.organization,
+            period__gte=add_months(month, -READINGS_LOOKBACK),
+            period__lte=month,
+        )
+        .values_list("meter", "period", "value")
+    ):
+        readings[meter_id][reading_month] = value
+    per_account = defaultdict(list)
+    for meter in meters:
+        per_account[meter.account_id, meter.resource].append(meter)
+    estimated = _estimated_volumes(period, per_account, readings)
+    volumes = {}
+    for (account, resource), account_meters in per_account.items():
+        total, bases = ZERO, set()
+        for meter in account_meters:
+            found = calc.meter_volume(
+                readings[meter.pk],
+                month,
+                lambda previous, value, meter=meter: consumption(meter, previous, value),
+                estimated.get((account, resource)) if len(account_meters) == 1 else None,
+            )
+            if found.volume is None:
+                break
+            total += found.volume
+            bases.add(found.how)
+        else:
+            basis = ChargeBasis.READING if bases == {"reading"} else ChargeBasis.AVERAGE
+            volumes[account, resource] = (total, basis)
+    return volumes
+
+
+def _estimated_volumes(period, per_account, readings):
+    """(account, resource) → {month: volume} charged by estimate in the months since the
+    meter's previous reading, for meters read this month after a gap."""
+    wanted = set()
+    for (account, resource), account_meters in per_account.items():
+        if len(account_meters) != 1:
+            continue
+        marks = readings[account_meters[0].pk]
+        earlier = [m for m in marks if m < period.month]
+        if period.month in marks and earlier and max(earlier) < add_months(period.month, -1):
+            wanted.add((account, resource))
+    if not wanted:
+        return {}
+    found = defaultdict(dict)
+    rows = Charge.objects.filter(
+        period__organization=period.organization,
+        period__status=PeriodStatus.CLOSED,
+        period__month__gte=add_months(period.month, -READINGS_LOOKBACK),
+        period__month__lt=period.month,
+        service__method=CalculationMethod.METER,
+        account__in={account for account, _ in wanted},
+    ).values_list("account", "service__resource", "period__month", "volume", "basis")
+    for account, resource, month, volume, basis in rows:
+        if (account, resource) in wanted and basis != ChargeBasis.READING:
+            found[account, resource][month] = volume
+    return found
+
+
+def _add_common_share(period, accounts, services, result) -> None:
+    """ОДН from the house meters read this month and last month, shared by area."""
+    metered = {s.resource: s for s in services if s.method == CalculationMethod.METER}
+    if not metered:
+        return
+    house_volumes = _house_volumes(period, set(metered))
+    houses = defaultdict(list)
+    for account in accounts:
+        houses[account.house].append(account)
+    for (house, resource), house_volume in house_volumes.items():
+        service = metered[resource]
+        lines = [
+            (account, line)
+            for account in houses.get(house, ())
+            if (line := result.lines.get((account.pk, service.pk)))
+        ]
+        individual = sum((line.volume for _, line in lines), ZERO)
+        areas = {account.pk: account.area * account.share for account, _ in lines}
+        shares = calc.common_volumes(house_volume, individual, areas)
+        for account, line in lines:
+            common = shares.get(account.pk, ZERO)
+            line.common_volume = common
+            line.common_charged = round_money(line.tariff * common)
+            line.charged += line.common_charged
+
+
+def _house_volumes(period, resources) -> dict[tuple[int, str], Decimal]:
+    previous = add_months(period.month, -1)
+    meters = {
+        meter.pk: meter
+        for meter in Meter.objects.filter(
+            house__organization=period.organization, is_active=True, resource__in=resources
+        )
+    }
+    values = defaultdict(dict)
+    for meter_id, month, value in (
+        Reading.objects.actual()
+        .filter(meter__in=meters, period__in=[previous, period.month])
+        .values_list("meter", "period", "value")
+    ):
+        values[meter_id][month] = value
+    volumes = defaultdict(Decimal)
+    for meter_id, marks in values.items():
+        if len(marks) == 2:
+            meter = meters[meter_id]
+            used = consumption(meter, marks[previous], marks[period.month])
+            volumes[meter.house_id, meter.resource] += used
+    return volumes
+
+
+def _add_recalculations(period, result, account_ids) -> None:
+    recalculations = Recalculation.objects.filter(period=period)
+    if account_ids is not None:
+        recalculations = recalculations.filter(account__in=account_ids)
+    for account, service, amount in recalculations.values_list("account", "service", "amount"):
+        line = result.lines.get((account, service))
+        if line is None:
+            line = result.lines[account, service] = Line(account, service, ZERO, ZERO, "")
+        line.recalculation += amount
+
+
+def _note_missing_tariffs(spans, services, accounts, result) -> None:
+    houses = {account.house for account in accounts}
+    for service in services:
+        if service.method == CalculationMethod.PENALTY:
+            continue
+        if not any((service.pk, h) in spans for h in (*houses, None)):
+            result.problems.append(f"У услуги «{service}» нет тарифа на этот месяц: не начислена.")
+
+
+# Penalties --------------------------------------------------------------------------------
+
+
+def _add_penalties(period, accounts, services, result) -> None:
+    penalty_service = next((s for s in services if s.method == CalculationMethod.PENALTY), None)
+    if penalty_service is None:
+        return
+    rates = list(
+        KeyRate.objects.filter(organization=period.organization).values_list("valid_from", "rate")
+    )
+    if not rates:
+        result.problems.append("Нет ключевой ставки: пени не начислены.")
+        return
+    for account, lines in penalty_lines_for(period, [a.pk for a in accounts], rates).items():
+        amount = sum((line.amount for line in lines), ZERO)
+        if amount:
+            result.penalties[account] = lines
+            result.lines[account, penalty_service.pk] = Line(
+                account, penalty_service.pk, ZERO, ZERO, "", charged=amount
+            )
+
+
+def rate_lookup(organization, rates, last: datetime.date) -> Callable[[datetime.date], Decimal]:
+    """The key rate to use for a day of delay, by the organisation's rule."""
+    rates = sorted(rates, reverse=True)
+
+    def rate_on(day):
+        return next((rate for start, rate in rates if start <= day), None)
+
+    if organization.penalty_rate_rule == PenaltyRateRule.EACH_DAY:
+        return rate_on
+    at_end = rate_on(last)
+    return lambda day: at_end
+
+
+def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.PenaltyLine]]:
+    """Each account's penalty lines for the days of ``period`` on the principal debt (charges
+    of closed months without penalties) not paid in time, oldest debt paid first."""
+    organization, month = period.organization, period.month
+    first, last = month, calc.last_day(month)
+    since = add_months(month, -PENALTY_LOOKBACK)
+    published = Charge.objects.filter(
+        period__organization=organization,
+        period__status=PeriodStatus.CLOSED,
+        period__month__lt=month,
+    ).exclude(service__method=CalculationMethod.PENALTY)
+    older = dict(
+        published.filter(period__month__lt=since)
+        .values("account")
+        .annotate(total=Sum("total"))
+        .values_list("account", "total")
+    )
+    monthly = defaultdict(list)
+    for account, charged_month, total in (
+        published.filter(period__month__gte=since)
+        .values("account", "period__month")
+        .annotate(total=Sum("total"))
+        .values_list("account", "period__month", "total")
+        .order_by("account", "period__month")
+    ):
+        due = calc.due_date(charged_month, organization.payment_due_day)
+        monthly[account].append(calc.Debt(charged_month, due, round_money(total)))
+    payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
+    paid_before = dict(
+        payments.filter(paid_on__lt=first)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "total")
+    )
+    in_month = defaultdict(list)
+    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount"
+    ):
+        in_month[account].append((paid_on, amount))
+    rate_on = rate_lookup(organization, rates, last)
+    found = {}
+    wanted = set(account_ids)
+    for account, debts in monthly.items():
+        if account not in wanted:
+            continue
+        paid = round_money(paid_before.get(account) or ZERO) - round_money(
+            older.get(account) or ZERO
+        )
+        lines = calc.penalty_lines(debts, paid, in_month.get(account, []), first, last, rate_on)
+        if lines:
+            found[account] = lines
+    return found
+
+
+# Closing -----------------------------------------------------------------------------------
+
+
+def close_period(period: Period, user=None) -> Period:
+    """Freeze ``period``: store each account's balances, open the next month, and (after the
+    commit) send ``period_closed``, which starts the e-receipt mailing. Returns the next period."""
+    asked = period
+    with transaction.atomic():
+        period = _locked_open(period)
+        earlier_open = Period.objects.filter(
+            organization=period.organization, status=PeriodStatus.OPEN, month__lt=period.month
+        )
+        if earlier_open.exists():
+            raise BillingError("Сначала закройте более ранний открытый период.")
+        if period.calculated_at is None:
+            raise BillingError(
+                "Период ещё не рассчитан: выполните расчёт или загрузите начисления."
+            )
+        if period.month > timezone.localdate():
+            raise BillingError("Месяц ещё не начался: закрывать его рано.")
+        _store_balances(period)
+        period.status = PeriodStatus.CLOSED
+        period.closed_at = timezone.now()
+        period.save(update_fields=["status", "closed_at"])
+        asked.status, asked.closed_at = period.status, period.closed_at
+        following, _ = Period.objects.get_or_create(
+            organization=period.organization, month=add_months(period.month, 1)
+        )
+        transaction.on_commit(lambda: period_closed.send(sender=Period, period=period))
+    return following
+
+
+def _sums(queryset, *group, **sums) -> dict:
+    named = {f"sum_{name}": expression for name, expression in sums.items()}
+    rows = queryset.values(*group).annotate(**named).values_list(*group, *named)
+    return {row[: len(group)] if len(group) > 1 else row[0]: row[len(group) :] for row in rows}
+
+
+def _store_balances(period: Period) -> None:
+    """Each account's opening and closing balance (ledger.py's figures) for the period."""
+    organization, month = period.organization, period.month
+    next_month = add_months(month, 1)
+    charges = Charge.objects.filter(
+        Q(period__status=PeriodStatus.CLOSED) | Q(period=period),
+        period__organization=organization,
+    )
+    is_penalty = Q(service__method=CalculationMethod.PENALTY)
+    before = _sums(charges.filter(period__month__lt=month), "account", total=Sum("total"))
+    this_month = _sums(
+        charges.filter(period=period),
+        "account",
+        charged=Sum("charged", filter=~is_penalty),
+        recalculation=Sum("recalculation"),
+        penalties=Sum("charged", filter=is_penalty),
+    )
+    payments = Payment.objects.filter(account__organization=organization, paid_on__lt=next_month)
+    paid_before = _sums(payments.filter(paid_on__lt=month), "account", total=Sum("amount"))
+    paid_now = _sums(payments.filter(paid_on__gte=month), "account", total=Sum("amount"))
+    accounts = set(before) | set(this_month) | set(paid_before) | set(paid_now)
+
+    def money(table, account, index=0):
+        row = table.get(account)
+        return round_money((row[index] if row else None) or ZERO)
+
+    rows = []
+    for account in sorted(accounts):
+        opening = money(before, account) - money(paid_before, account)
+        charged, recalculation, penalties = (money(this_month, account, i) for i in range(3))
+        paid = money(paid_now, account)
+        closing = opening + charged + recalculation + penalties - paid
+        rows.append((period.pk, account, opening, charged, recalculation, penalties, paid, closing))
+    fields = ["period", "account", "opening", "charged", "recalculation", "penalties", "paid"]
+    insert_rows(AccountBalance, [*fields, "closing"], rows)
+
+
+# Recalculations ----------------------------------------------------------------------------
+
+
+def recalculation_amount(
+    account,
+    service,
+    corrected: Period,
+    kind: str,
+    *,
+    days: int | None = None,
+    percent: Decimal | None = None,
+    amount: Decimal | None = None,
+) -> Decimal:
+    """What a correction of the closed period ``corrected`` changes for ``account``'s
+    ``service``: minus is a reduction.
+
+    - reading: the line computed again from today's readings, less what was charged;
+    - absence: for a volume by the normative per person, the charge for ``days`` of the month;
+    - quality: ``percent`` of the charge for the service of poor quality;
+    - other: ``amount`` as staff give it."""
+    if not corrected.is_closed:
+        raise BillingError("Перерасчёт исправляет закрытый период.")
+    charged = Charge.objects.filter(period=corrected, account=account, service=service).first()
+    individual = (charged.charged - charged.common_charged) if charged else ZERO
+    if kind == RecalculationKind.READING:
+        if service.method != CalculationMethod.METER:
+            raise BillingError("Показания исправляют только услугу по счётчику.")
+        fresh = calculate(corrected, account_ids=[account.pk], with_adjustments=False)
+        line = fresh.lines.get((account.pk, service.pk))
+        new = (line.charged - line.common_charged) if line else ZERO
+        return new - individual
+    if kind == RecalculationKind.ABSENCE:
+        if (
+            charged is None
+            or charged.basis != ChargeBasis.NORMATIVE
+            or service.method in {CalculationMethod.AREA_NORMATIVE}
+        ):
+            raise BillingError(
+                "За временное отсутствие пересчитывается только начисленное по нормативу на "
+                "человека."
+            )
+        month_days = calc.days_in_month(corrected.month)
+        if not days or not 1 <= days <= month_days:
+            raise BillingError(f"Число дней отсутствия — от 1 до {month_days}.")
+        return -round_money(individual * days / month_days)
+    if kind == RecalculationKind.QUALITY:
+        if percent is None or not 0 < percent <= 100:
+            raise BillingError("Снижение платы — от 0 до 100 %.")
+        return -round_money(individual * percent / 100)
+    if amount is None or amount == 0:
+        raise BillingError("Укажите сумму перерасчёта.")
+    return amount
+
+
+def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
+                      **params) -> Recalculation:  # fmt: skip
+    """Record a correction of a closed period, to be charged in the organisation's open period
+    (its next run adds it to the line of the service)."""
+    period = open_period(account.organization)
+    if period is None:
+        raise BillingError("Нет открытого периода.")
+    amount = recalculation_amount(account, service, corrected, kind, **params)
+    if amount == 0:
+        raise BillingError("Перерасчёт ничего не меняет: сумма равна нулю.")
+    with transaction.atomic():
+        period = _locked_open(period)
+        recalculation = Recalculation.objects.create(
+            period=period, corrected_period=corrected, account=account, service=service,
+            amount=amount, kind=kind, reason=reason, created_by=user,
+        )  # fmt: skip
+        _apply_to_line(period, account, service, amount)
+    return recalculation
+
+
+def delete_recalculation(recalculation: Recalculation) -> None:
+    """Take back a recalculation of the open period (and its amount from the period's line)."""
+    with transaction.atomic():
+        period = _locked_open(recalculation.period)
+        _apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
+        recalculation.delete()
+
+
+def _apply_to_line(period, account, service, amount) -> None:
+    """A calculated period shows a recalculation at once; a run would give the same line."""
+    if period.calculated_at is None:
+        return
+    line, _ = Charge.objects.get_or_create(
+        period=period, account=account, service=service,
+        defaults={"tariff": ZERO, "volume": ZERO, "charged": ZERO, "total": ZERO},
+    )  # fmt: skip
+    line.recalculation += amount
+    line.save()

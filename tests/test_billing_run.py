@@ -1,0 +1,370 @@
+"""The monthly run: each method by hand-checked figures, tariffs by days, ОДН, recalculations,
+repeatability, and closing a period."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from kabinet.billing.models import (
+    AccountBalance,
+    CalculationMethod,
+    Charge,
+    ChargeBasis,
+    Period,
+    PeriodStatus,
+    Recalculation,
+    RecalculationKind,
+)
+from kabinet.billing.services import (
+    BillingError,
+    add_recalculation,
+    close_period,
+    delete_recalculation,
+    run_billing,
+)
+from kabinet.billing.signals import period_closed
+from kabinet.housing.models import OwnershipType
+from kabinet.metering.models import Resource
+from tests.factories import (
+    HouseFactory,
+    MeterFactory,
+    OrganizationFactory,
+    PaymentFactory,
+    PeriodFactory,
+    PersonalAccountFactory,
+    ReadingFactory,
+    ServiceFactory,
+    TariffFactory,
+)
+
+pytestmark = pytest.mark.django_db
+NOVEMBER = datetime.date(2026, 11, 1)
+D = Decimal
+
+
+@pytest.fixture
+def house():
+    return HouseFactory()
+
+
+@pytest.fixture
+def period(house):
+    return PeriodFactory(organization=house.organization, month=NOVEMBER, status=PeriodStatus.OPEN)
+
+
+def account_in(house, area="54.00", **kwargs):
+    return PersonalAccountFactory(premise__house=house, premise__area=D(area), **kwargs)
+
+
+def service(house, method, tariff="10.00", **kwargs):
+    made = ServiceFactory(organization=house.organization, method=method, **kwargs)
+    TariffFactory(service=made, value=D(tariff), valid_from=datetime.date(2026, 1, 1))
+    return made
+
+
+def line(account, service, period):
+    return Charge.objects.get(account=account, service=service, period=period)
+
+
+def read(meter, month, value):
+    return ReadingFactory(
+        meter=meter, period=month, value=D(value), taken_on=month.replace(day=20)
+    )
+
+
+def test_by_area_is_tariff_times_area_times_share(house, period):
+    whole = account_in(house, "54.00")
+    half = account_in(house, "60.00", share=D("0.5"))
+    upkeep = service(house, CalculationMethod.AREA, "18.40")
+    run_billing(period)
+    assert line(whole, upkeep, period).charged == D("993.60")  # 18,40 × 54
+    assert line(half, upkeep, period).volume == D("30")
+    assert line(half, upkeep, period).charged == D("552.00")  # 18,40 × 60 × 0,5
+
+
+def test_by_normative_is_normative_times_residents(house, period):
+    account = account_in(house, residents=3)
+    gas = service(house, CalculationMethod.NORMATIVE, "7.15", normative=D("9.6"))
+    run_billing(period)
+    charge = line(account, gas, period)
+    assert (charge.volume, charge.charged, charge.basis) == (
+        D("28.8"), D("205.92"), ChargeBasis.NORMATIVE
+    )  # fmt: skip
+
+
+def test_heating_by_normative_per_square_metre(house, period):
+    account = account_in(house, "54.00")
+    heating = service(house, CalculationMethod.AREA_NORMATIVE, "2950.00", normative=D("0.0105"))
+    run_billing(period)
+    assert line(account, heating, period).charged == D("1672.65")  # 54 × 0,0105 × 2950
+
+
+def test_fixed_charge_per_account(house, period):
+    account = account_in(house)
+    intercom = service(house, CalculationMethod.FIXED, "65.00")
+    run_billing(period)
+    assert line(account, intercom, period).charged == D("65.00")
+
+
+def test_service_for_municipal_premises_only(house, period):
+    municipal = account_in(house, premise__ownership=OwnershipType.MUNICIPAL)
+    private = account_in(house, premise__ownership=OwnershipType.PRIVATE)
+    rent = service(house, CalculationMethod.AREA, "9.10", ownership=OwnershipType.MUNICIPAL)
+    run_billing(period)
+    assert line(municipal, rent, period).charged == D("491.40")
+    assert not Charge.objects.filter(account=private, service=rent).exists()
+
+
+def test_tariff_changed_mid_month_is_split_by_days(house, period):
+    account = account_in(house, "50.00")
+    upkeep = ServiceFactory(organization=house.organization, method=CalculationMethod.AREA)
+    TariffFactory(service=upkeep, value=D("20.00"), valid_from=datetime.date(2026, 1, 1),
+                  valid_to=datetime.date(2026, 11, 15))  # fmt: skip
+    TariffFactory(service=upkeep, value=D("23.00"), valid_from=datetime.date(2026, 11, 16))
+    run_billing(period)
+    charge = line(account, upkeep, period)
+    assert charge.tariff == D("21.5000")  # 15 days at 20,00 and 15 at 23,00 of 30
+    assert charge.charged == D("1075.00")
+
+
+def test_house_tariff_wins_over_organisation_tariff(house, period):
+    account = account_in(house, "10.00")
+    other_house = HouseFactory(organization=house.organization)
+    elsewhere = account_in(other_house, "10.00")
+    upkeep = service(house, CalculationMethod.AREA, "20.00")
+    TariffFactory(service=upkeep, house=house, value=D("25.00"), valid_from=NOVEMBER)
+    run_billing(period)
+    assert line(account, upkeep, period).charged == D("250.00")
+    assert line(elsewhere, upkeep, period).charged == D("200.00")
+
+
+def test_account_opened_mid_month_pays_for_its_days(house, period):
+    account = account_in(house, "30.00", opened_on=datetime.date(2026, 11, 21))
+    upkeep = service(house, CalculationMethod.AREA, "20.00")
+    run_billing(period)
+    assert line(account, upkeep, period).charged == D("200.00")  # 10 days of 30
+
+
+def test_meter_volume_is_the_difference_of_readings(house, period):
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "48.50", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 10, 1), "100.000")
+    read(meter, NOVEMBER, "104.250")
+    run_billing(period)
+    charge = line(account, water, period)
+    assert (charge.volume, charge.charged, charge.basis) == (
+        D("4.25"), D("206.13"), ChargeBasis.READING
+    )  # fmt: skip
+
+
+def test_missing_reading_is_charged_by_average_for_three_months_then_normative(house):
+    organization = house.organization
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    for month, value in (("2026-05-01", "100"), ("2026-06-01", "103"), ("2026-07-01", "106"),
+                         ("2026-08-01", "112")):  # fmt: skip
+        read(meter, datetime.date.fromisoformat(month), value)
+    volumes = {}
+    for month in (datetime.date(2026, m, 1) for m in (9, 10, 11, 12)):
+        period = PeriodFactory(organization=organization, month=month, status=PeriodStatus.OPEN)
+        run_billing(period)
+        charge = line(account, water, period)
+        volumes[month.month] = (charge.volume, charge.basis)
+        Period.objects.filter(pk=period.pk).update(status=PeriodStatus.CLOSED)
+    average = (D("4"), ChargeBasis.AVERAGE)  # (112 − 100) / 3 months
+    assert volumes[9] == volumes[10] == volumes[11] == average
+    assert volumes[12] == (D("9"), ChargeBasis.NORMATIVE)  # 4,5 × 2 residents
+
+
+def test_reading_after_estimates_charges_the_rest(house):
+    organization = house.organization
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 7, 1), "100")
+    read(meter, datetime.date(2026, 8, 1), "104")
+    for number in (9, 10):  # no readings: 4 m³ a month by average
+        month = datetime.date(2026, number, 1)
+        run_billing(PeriodFactory(organization=organization, month=month,
+                                  status=PeriodStatus.OPEN))  # fmt: skip
+        Period.objects.filter(month=month).update(status=PeriodStatus.CLOSED)
+    read(meter, NOVEMBER, "115")
+    period = PeriodFactory(organization=organization, month=NOVEMBER, status=PeriodStatus.OPEN)
+    run_billing(period)
+    assert line(account, water, period).volume == D("3")  # 115 − 104 − 2 × 4
+
+
+def test_expired_meter_is_charged_by_normative(house, period):
+    account = account_in(house, residents=3)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, verification_due=datetime.date(2026, 10, 31))
+    read(meter, datetime.date(2026, 10, 1), "100")
+    read(meter, NOVEMBER, "102")
+    run_billing(period)
+    assert line(account, water, period).volume == D("13.5")
+
+
+def test_wastewater_is_cold_plus_hot_water(house, period):
+    account = account_in(house, residents=1)
+    service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+            normative=D("4.5"))  # fmt: skip
+    service(house, CalculationMethod.METER, "20.00", resource=Resource.HOT_WATER,
+            normative=D("3.2"))  # fmt: skip
+    sewage = service(house, CalculationMethod.WASTEWATER, "40.00")
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 10, 1), "10")
+    read(meter, NOVEMBER, "15")
+    run_billing(period)
+    assert line(account, sewage, period).volume == D("8.2")  # 5 by meter + 3,2 hot by normative
+
+
+def test_common_house_share_is_distributed_by_area(house, period):
+    small, large = account_in(house, "30.00", residents=1), account_in(house, "70.00", residents=1)
+    power = service(house, CalculationMethod.METER, "6.00", resource=Resource.ELECTRICITY,
+                    normative=D("100"))  # fmt: skip
+    house_meter = MeterFactory(account=None, house=house, resource=Resource.ELECTRICITY, digits=8)
+    read(house_meter, datetime.date(2026, 10, 1), "10000")
+    read(house_meter, NOVEMBER, "10300")  # 300 kWh for the house, 200 in the apartments
+    run_billing(period)
+    small_line, large_line = line(small, power, period), line(large, power, period)
+    assert (small_line.common_volume, large_line.common_volume) == (D("30"), D("70"))
+    assert small_line.common_charged == D("180.00")
+    assert small_line.charged == D("780.00")  # 100 × 6 + 30 × 6
+    assert large_line.charged == D("1020.00")
+
+
+def test_no_common_share_when_apartments_used_more_than_the_house_meter(house, period):
+    account = account_in(house, residents=1)
+    power = service(house, CalculationMethod.METER, "6.00", resource=Resource.ELECTRICITY,
+                    normative=D("100"))  # fmt: skip
+    house_meter = MeterFactory(account=None, house=house, resource=Resource.ELECTRICITY, digits=8)
+    read(house_meter, datetime.date(2026, 10, 1), "10000")
+    read(house_meter, NOVEMBER, "10050")
+    run_billing(period)
+    assert line(account, power, period).common_volume == 0
+
+
+def test_running_again_replaces_the_period_exactly(house, period):
+    account = account_in(house)
+    upkeep = service(house, CalculationMethod.AREA, "18.40")
+    run_billing(period)
+    first = list(Charge.objects.filter(period=period).values_list("account", "service", "total"))
+    run_billing(period)
+    again = list(Charge.objects.filter(period=period).values_list("account", "service", "total"))
+    assert first == again == [(account.pk, upkeep.pk, D("993.60"))]
+
+
+def test_a_failed_run_leaves_the_previous_lines(house, period, monkeypatch):
+    account_in(house)
+    service(house, CalculationMethod.AREA, "18.40")
+    run_billing(period)
+    before = list(Charge.objects.filter(period=period).values_list("pk", "total"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("kabinet.billing.services._add_common_share", broken)
+    with pytest.raises(RuntimeError):
+        run_billing(period)
+    assert list(Charge.objects.filter(period=period).values_list("pk", "total")) == before
+
+
+def test_a_closed_period_is_not_run_again(house):
+    period = PeriodFactory(organization=house.organization, month=NOVEMBER)
+    with pytest.raises(BillingError, match="закрыт"):
+        run_billing(period)
+
+
+@pytest.fixture
+def october(house):
+    return PeriodFactory(organization=house.organization, month=datetime.date(2026, 10, 1),
+                         status=PeriodStatus.OPEN)  # fmt: skip
+
+
+def test_closing_stores_balances_opens_next_month_and_announces_it(house, october):
+    account = account_in(house)
+    service(house, CalculationMethod.AREA, "10.00")
+    PaymentFactory(account=account, paid_on=datetime.date(2026, 10, 5), amount=D("100.00"))
+    run_billing(october)
+    heard = []
+    period_closed.connect(lambda sender, period, **kw: heard.append(period), weak=False,
+                          dispatch_uid="test_heard")  # fmt: skip
+    try:
+        with __import__("django").test.TestCase.captureOnCommitCallbacks(execute=True):
+            following = close_period(october)
+    finally:
+        period_closed.disconnect(dispatch_uid="test_heard")
+    october.refresh_from_db()
+    assert october.status == PeriodStatus.CLOSED and october.closed_at
+    assert (following.month, following.status) == (NOVEMBER, PeriodStatus.OPEN)
+    assert heard == [october]
+    balance = AccountBalance.objects.get(account=account, period=october)
+    assert (balance.opening, balance.charged, balance.paid, balance.closing) == (
+        D("0"), D("540.00"), D("100.00"), D("440.00")
+    )  # fmt: skip
+
+
+def test_closing_needs_a_run_first(house, october):
+    with pytest.raises(BillingError, match="не рассчитан"):
+        close_period(october)
+
+
+def test_recalculation_of_a_wrong_reading_charges_the_difference(house, october):
+    account = account_in(house, residents=1)
+    water = service(house, CalculationMethod.METER, "50.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 9, 1), "100")
+    wrong = read(meter, datetime.date(2026, 10, 1), "110")
+    run_billing(october)
+    november = close_period(october)
+    assert line(account, water, october).charged == D("500.00")
+    wrong.value = D("104")
+    wrong.save()
+    recalculation = add_recalculation(account, water, october, RecalculationKind.READING,
+                                      "Ошибка в показаниях")  # fmt: skip
+    assert recalculation.amount == D("-300.00")  # 6 m³ less at 50,00
+    assert recalculation.period == november
+    run_billing(november)
+    assert line(account, water, november).recalculation == D("-300.00")
+    assert line(account, water, october).charged == D("500.00")  # the closed month stays
+
+
+def test_recalculation_for_absence_takes_back_the_normative_days(house, october):
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    run_billing(october)
+    close_period(october)
+    recalculation = add_recalculation(account, water, october, RecalculationKind.ABSENCE,
+                                      "Командировка", days=10)  # fmt: skip
+    assert recalculation.amount == D("-29.03")  # 90,00 × 10 / 31
+
+
+def test_recalculation_for_poor_quality_reduces_by_percent(house, october):
+    account = account_in(house, "50.00")
+    upkeep = service(house, CalculationMethod.AREA, "20.00")
+    run_billing(october)
+    november = close_period(october)
+    run_billing(november)
+    recalculation = add_recalculation(account, upkeep, october, RecalculationKind.QUALITY,
+                                      "Не убирали подъезд", percent=D("15"))  # fmt: skip
+    assert recalculation.amount == D("-150.00")
+    assert line(account, upkeep, november).total == D("850.00")  # shown at once
+    delete_recalculation(recalculation)
+    assert line(account, upkeep, november).total == D("1000.00")
+    assert not Recalculation.objects.exists()
+
+
+def test_recalculation_corrects_closed_periods_only(house, october):
+    account = account_in(house)
+    upkeep = service(house, CalculationMethod.AREA, "20.00")
+    with pytest.raises(BillingError, match="закрытый"):
+        add_recalculation(account, upkeep, october, RecalculationKind.OTHER, "x", amount=D("1"))

@@ -29,7 +29,6 @@ from kabinet.metering.models import Resource
 from tests.factories import (
     HouseFactory,
     MeterFactory,
-    OrganizationFactory,
     PaymentFactory,
     PeriodFactory,
     PersonalAccountFactory,
@@ -68,9 +67,7 @@ def line(account, service, period):
 
 
 def read(meter, month, value):
-    return ReadingFactory(
-        meter=meter, period=month, value=D(value), taken_on=month.replace(day=20)
-    )
+    return ReadingFactory(meter=meter, period=month, value=D(value), taken_on=month.replace(day=20))
 
 
 def test_by_area_is_tariff_times_area_times_share(house, period):
@@ -288,7 +285,9 @@ def october(house):
                          status=PeriodStatus.OPEN)  # fmt: skip
 
 
-def test_closing_stores_balances_opens_next_month_and_announces_it(house, october):
+def test_closing_stores_balances_opens_next_month_and_announces_it(
+    house, october, django_capture_on_commit_callbacks
+):
     account = account_in(house)
     service(house, CalculationMethod.AREA, "10.00")
     PaymentFactory(account=account, paid_on=datetime.date(2026, 10, 5), amount=D("100.00"))
@@ -297,12 +296,13 @@ def test_closing_stores_balances_opens_next_month_and_announces_it(house, octobe
     period_closed.connect(lambda sender, period, **kw: heard.append(period), weak=False,
                           dispatch_uid="test_heard")  # fmt: skip
     try:
-        with __import__("django").test.TestCase.captureOnCommitCallbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=True):
             following = close_period(october)
     finally:
         period_closed.disconnect(dispatch_uid="test_heard")
     october.refresh_from_db()
-    assert october.status == PeriodStatus.CLOSED and october.closed_at
+    assert october.status == PeriodStatus.CLOSED
+    assert october.closed_at is not None
     assert (following.month, following.status) == (NOVEMBER, PeriodStatus.OPEN)
     assert heard == [october]
     balance = AccountBalance.objects.get(account=account, period=october)

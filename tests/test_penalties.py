@@ -1,0 +1,148 @@
+"""Penalties per ЖК РФ ст. 155 ч. 14, by hand-checked figures: nothing for 30 days of delay,
+1/300 of the key rate from day 31 to day 90, 1/130 from day 91, oldest debt paid first."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kabinet.billing.calculation import Debt, due_date, penalty_fraction, penalty_lines
+from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
+from kabinet.billing.services import run_billing
+from kabinet.orgs.models import PenaltyRateRule
+from tests.factories import (
+    ChargeFactory,
+    PaymentFactory,
+    PeriodFactory,
+    PersonalAccountFactory,
+    ServiceFactory,
+)
+
+D = Decimal
+AUGUST = datetime.date(2026, 8, 1)
+SEPTEMBER = datetime.date(2026, 9, 1)
+RATE = D("16.5")
+
+
+def day(month, number):
+    return datetime.date(2026, month, number)
+
+
+def debt(month, amount):
+    return Debt(month, due_date(month, 10), D(amount))
+
+
+def flat_rate(_day):
+    return RATE
+
+
+def total(lines):
+    return sum((line.amount for line in lines), D(0))
+
+
+def test_the_debt_is_due_on_the_tenth_of_the_next_month():
+    assert due_date(AUGUST, 10) == day(9, 10)
+    assert due_date(datetime.date(2026, 12, 1), 15) == datetime.date(2027, 1, 15)
+
+
+@pytest.mark.parametrize(
+    ("days_late", "fraction"), [(1, None), (30, None), (31, 300), (90, 300), (91, 130), (400, 130)]
+)
+def test_fraction_of_the_rate_by_day_of_delay(days_late, fraction):
+    assert penalty_fraction(days_late) == fraction
+
+
+def test_nothing_for_the_first_thirty_days():
+    # August's debt is due on 10 September; day 30 of delay is 10 October.
+    lines = penalty_lines([debt(AUGUST, "10000")], D(0), [], day(9, 1), day(10, 10), flat_rate)
+    assert lines == []
+
+
+def test_from_day_31_one_three_hundredth_of_the_rate():
+    lines = penalty_lines([debt(AUGUST, "10000")], D(0), [], day(10, 1), day(10, 31), flat_rate)
+    [line] = lines
+    assert (line.first, line.last, line.days, line.fraction) == (day(10, 11), day(10, 31), 21, 300)
+    assert line.amount == D("115.50")  # 10 000 × 21 × 16,5 % / 300
+
+
+def test_from_day_91_one_hundred_thirtieth():
+    # Day 90 of delay is 9 December, day 91 is 10 December.
+    lines = penalty_lines([debt(AUGUST, "10000")], D(0), [], day(12, 1), day(12, 31), flat_rate)
+    first, second = lines
+    assert (first.first, first.last, first.fraction, first.amount) == (
+        day(12, 1), day(12, 9), 300, D("49.50")
+    )  # fmt: skip  # 10 000 × 9 × 16,5 % / 300
+    assert (second.first, second.last, second.fraction, second.amount) == (
+        day(12, 10), day(12, 31), 130, D("279.23")
+    )  # fmt: skip  # 10 000 × 22 × 16,5 % / 130 = 279,230…
+
+
+def test_payments_settle_the_oldest_debt_first_and_count_from_the_next_day():
+    debts = [debt(AUGUST, "10000"), debt(SEPTEMBER, "5000")]
+    payments = [(day(10, 15), D("12000"))]
+    october = penalty_lines(debts, D(0), payments, day(10, 1), day(10, 31), flat_rate)
+    [line] = october  # August's debt from 11 October until the payment day, 15 October
+    assert (line.debt_month, line.first, line.last, line.amount) == (
+        AUGUST, day(10, 11), day(10, 15), D("27.50")
+    )  # fmt: skip
+    november = penalty_lines(debts, D("12000"), [], day(11, 1), day(11, 30), flat_rate)
+    [line] = november  # 3 000 of September's debt, from day 31 of its delay: 10 November
+    assert (line.debt_month, line.debt, line.first, line.amount) == (
+        SEPTEMBER, D("3000"), day(11, 10), D("34.65")
+    )  # fmt: skip
+
+
+def test_rate_of_each_day_or_of_the_calculation_day():
+    rates = [(datetime.date(2025, 1, 1), D("16.5")), (day(10, 27), D("15.0"))]
+    debts = [debt(AUGUST, "10000")]
+
+    def lines_by(rule):
+        from kabinet.billing.services import rate_lookup
+
+        organization = type("Org", (), {"penalty_rate_rule": rule})()
+        rate_on = rate_lookup(organization, rates, day(10, 31))
+        return penalty_lines(debts, D(0), [], day(10, 1), day(10, 31), rate_on)
+
+    each_day = lines_by(PenaltyRateRule.EACH_DAY)
+    assert [(line.days, line.rate) for line in each_day] == [(16, D("16.5")), (5, D("15.0"))]
+    assert total(each_day) == D("113.00")  # 88,00 + 25,00
+    [at_end] = lines_by(PenaltyRateRule.PERIOD_END)
+    assert (at_end.days, at_end.rate, at_end.amount) == (21, D("15.0"), D("105.00"))
+
+
+@given(
+    amounts=st.lists(st.decimals(D("0.01"), D("50000"), places=2), min_size=1, max_size=6),
+    paid=st.decimals(D("0"), D("200000"), places=2),
+    more=st.decimals(D("0.01"), D("10000"), places=2),
+)
+def test_paying_more_never_raises_the_penalty(amounts, paid, more):
+    debts = [debt(datetime.date(2025, 6 + i, 1), amount) for i, amount in enumerate(amounts)]
+    period = (day(3, 1), day(3, 31))
+    less_paid = penalty_lines(debts, paid, [], *period, flat_rate)
+    more_paid = penalty_lines(debts, paid + more, [], *period, flat_rate)
+    assert D(0) <= total(more_paid) <= total(less_paid)
+    if paid >= sum(amounts):
+        assert less_paid == []
+
+
+@pytest.mark.django_db
+def test_the_run_charges_penalties_and_keeps_their_days():
+    account = PersonalAccountFactory()
+    organization = account.organization
+    organization.key_rates.create(valid_from=datetime.date(2025, 10, 27), rate=RATE)
+    penalty = ServiceFactory(organization=organization, method=CalculationMethod.PENALTY)
+    base = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
+    ChargeFactory(account=account, service=base, charged=D("10000"),
+                  period=PeriodFactory(organization=organization, month=AUGUST))  # fmt: skip
+    PaymentFactory(account=account, paid_on=day(7, 25), amount=D("1"))  # before: not this debt
+    october = PeriodFactory(organization=organization, month=day(10, 1),
+                            status=PeriodStatus.OPEN)  # fmt: skip
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=penalty)
+    assert line.charged == D("115.49")  # 9 999 × 21 × 16,5 % / 300 = 115,488…
+    days = Penalty.objects.get(account=account, period=october)
+    assert (days.date_from, days.date_to, days.debt, days.fraction) == (
+        day(10, 11), day(10, 31), D("9999.00"), 300
+    )  # fmt: skip

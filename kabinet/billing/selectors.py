@@ -9,7 +9,14 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Tariff
+from kabinet.billing.models import (
+    CalculationMethod,
+    Charge,
+    Penalty,
+    Period,
+    PeriodStatus,
+    Tariff,
+)
 from kabinet.money import ZERO, round_money
 from kabinet.payments.models import Payment
 
@@ -124,11 +131,55 @@ def charge_history(account) -> list[MonthTotals]:
 
 
 def penalty_lines(account) -> list[Charge]:
+    """The penalty line of every closed month that charged the account penalties, newest first."""
     return list(
         Charge.objects.published()
         .filter(account=account, service__method=CalculationMethod.PENALTY)
         .select_related("period")
         .order_by("-period__month")
+    )
+
+
+@dataclass
+class PenaltyCalculation:
+    """How a closed month's penalty was computed: the days on which one month's unpaid debt,
+    the key rate and its fraction stayed the same, each with its penalty."""
+
+    period: Period
+    lines: list[Penalty]
+    charged: Decimal  # the month's «Пени» as charged: the sum of the lines
+    recalculation: Decimal  # a correction of earlier penalties, charged with them
+    total: Decimal
+
+    @property
+    def lines_total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+
+def penalty_calculation(account, period: Period) -> PenaltyCalculation:
+    """The penalty of ``account`` for the closed ``period``, day range by day range, oldest
+    debt first (an open period's penalty is a draft: residents see no lines of it)."""
+    published = period.is_closed
+    lines = (
+        list(
+            Penalty.objects.filter(account=account, period=period).order_by(
+                "debt_month", "date_from"
+            )
+        )
+        if published
+        else []
+    )
+    charge = (
+        Charge.objects.published()
+        .filter(account=account, period=period, service__method=CalculationMethod.PENALTY)
+        .first()
+    )
+    return PenaltyCalculation(
+        period=period,
+        lines=lines,
+        charged=charge.charged if charge else ZERO,
+        recalculation=charge.recalculation if charge else ZERO,
+        total=charge.total if charge else ZERO,
     )
 
 

@@ -11,6 +11,7 @@ from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.housing.models import ContractDocument
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
+from kabinet.portal.periods import chosen_period
 from kabinet.users import services as users
 from kabinet.users.selectors import accounts_for
 
@@ -140,13 +141,19 @@ def account_tariffs(request, account_id):
 
 @login_required
 def account_penalties(request, account_id):
+    """«Пени»: the chosen closed month's calculation day by day (the latest month with
+    penalties by default) and the penalty of every month."""
     account = account_or_404(request, account_id)
+    lines = billing.penalty_lines(account)
+    period = chosen_period([line.period for line in lines], request.GET.get("period"))
     return render_account(
         request,
         account,
         "portal/account_penalties.html",
         "penalties",
-        lines=billing.penalty_lines(account),
+        lines=lines,
+        period=period,
+        calculation=billing.penalty_calculation(account, period) if period else None,
     )
 
 

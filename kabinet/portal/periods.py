@@ -1,0 +1,20 @@
+"""The month a resident's page shows, chosen by ``?period=YYYY-MM`` among the months it has."""
+
+import datetime
+
+from django.http import Http404
+
+
+def chosen_period(periods, value: str | None):
+    """The period named by ``value`` (the first of ``periods``, newest first, without one);
+    404 for a month that is not among them or is not a month at all."""
+    if not value:
+        return periods[0] if periods else None
+    try:
+        month = datetime.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise Http404("Нет такого периода.") from None
+    for period in periods:
+        if period.month == month:
+            return period
+    raise Http404("Нет данных за этот период.")

@@ -5,10 +5,23 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
-from kabinet.billing.models import Charge, Period, PeriodStatus, Recalculation, Service
+from kabinet.billing.ledger import account_ledger
+from kabinet.billing.models import (
+    AccountBalance,
+    CalculationMethod,
+    Charge,
+    KeyRate,
+    Penalty,
+    Period,
+    PeriodStatus,
+    Recalculation,
+    RecalculationKind,
+    Service,
+)
 from kabinet.demo.data import load_demo
 from kabinet.housing.models import OwnershipType, PersonalAccount
-from kabinet.metering.models import Reading, Resource
+from kabinet.jobs.models import Job
+from kabinet.metering.models import Reading, ReadingSource, Resource
 from kabinet.money import round_money
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.payments.models import Payment
@@ -92,20 +105,111 @@ def test_history_leaves_the_seed_debt(demo):
     assert balance("1000155") > 0
 
 
-def test_one_recalculation_is_reflected_in_its_charge_line(demo):
-    recalculation = Recalculation.objects.get()
-    line = Charge.objects.get(
-        account=recalculation.account, service=recalculation.service, period=recalculation.period
+def test_the_seed_debt_reconciles_in_the_ledger_and_the_stored_balances(demo):
+    account = PersonalAccount.objects.get(number="1000154")
+    ledger = account_ledger(account, datetime.date(2025, 11, 1), datetime.date(2026, 10, 1))
+    assert ledger.opening == 0
+    assert ledger.closing == Decimal("6889.37")
+    assert ledger.closing == (
+        ledger.opening + ledger.charged + ledger.recalculation + ledger.penalties - ledger.paid
     )
-    assert line.recalculation == recalculation.amount
-    assert line.total == line.charged + line.recalculation
-    assert recalculation.corrected_period.month < recalculation.period.month
+    # more than the last month's charges is owed: the summer's debt has not been paid off
+    assert ledger.months[-1].accrued < ledger.closing < 2 * ledger.months[-1].accrued
+    stored = list(AccountBalance.objects.filter(account=account).order_by("period__month"))
+    assert len(stored) == 12
+    for month, row in zip(ledger.months, stored, strict=True):
+        assert (row.opening, row.closing, row.penalties) == (
+            month.opening, month.closing, month.penalties
+        )  # fmt: skip
+
+
+def test_the_seed_account_pays_penalties_in_the_last_three_months(demo):
+    account = PersonalAccount.objects.get(number="1000154")
+    penalty_months = {}
+    for line in Charge.objects.filter(account=account, service__method=CalculationMethod.PENALTY):
+        days = Penalty.objects.filter(account=account, period=line.period)
+        assert sum(day.amount for day in days) == line.charged > 0
+        penalty_months[line.period.month] = days
+    assert sorted(penalty_months) == [datetime.date(2026, m, 1) for m in (8, 9, 10)]
+    october = penalty_months[datetime.date(2026, 10, 1)]
+    assert {line.fraction for line in october} == {300, 130}  # June's debt passes day 90
+    assert all(line.first_overdue_day > 30 for lines in penalty_months.values() for line in lines)
+    assert not Penalty.objects.exclude(account=account).exists()
+
+
+def test_key_rates_for_both_organisations(demo):
+    for organization in Organization.objects.all():
+        rates = KeyRate.objects.filter(organization=organization)
+        assert rates.get(valid_from=datetime.date(2025, 10, 27)).rate == Decimal("16.50")
+        assert rates.order_by("valid_from").first().valid_from <= datetime.date(2025, 11, 1)
+
+
+def test_a_corrected_reading_is_recalculated_in_the_next_month(demo):
+    account = PersonalAccount.objects.get(number="1000154")
+    cold_water = Recalculation.objects.get(service__resource=Resource.COLD_WATER)
+    may, june = datetime.date(2026, 5, 1), datetime.date(2026, 6, 1)
+    assert (cold_water.account, cold_water.kind) == (account, RecalculationKind.READING)
+    assert (cold_water.corrected_period.month, cold_water.period.month) == (may, june)
+    assert cold_water.amount == Decimal("-436.50")  # 9 m³ too many × 48,50 ₽
+    wastewater = Recalculation.objects.get(service__method=CalculationMethod.WASTEWATER)
+    assert wastewater.amount == Decimal("-358.20")  # 9 m³ × 39,80 ₽
+    assert Recalculation.objects.count() == 2
+    reading = account.meters.get(resource=Resource.COLD_WATER).readings.get(period=may)
+    assert reading.source == ReadingSource.STAFF
+    for recalculation in (cold_water, wastewater):
+        line = Charge.objects.get(account=account, service=recalculation.service,
+                                  period=recalculation.period)  # fmt: skip
+        assert line.recalculation == recalculation.amount
+        assert line.total == line.charged + line.recalculation
 
 
 def test_charge_lines_are_tariff_times_volume_rounded(demo):
-    for line in Charge.objects.exclude(service__name="Пени"):
-        assert line.charged == round_money(line.tariff * line.volume)
+    lines = Charge.objects.exclude(service__method=CalculationMethod.PENALTY)
+    for line in lines:
+        assert line.charged - line.common_charged == round_money(line.tariff * line.volume)
+        assert line.common_charged == round_money(line.tariff * line.common_volume)
         assert line.total == line.charged + line.recalculation
+
+
+def test_house_meters_count_a_little_more_than_the_apartments(demo):
+    shares = (
+        Charge.objects.filter(
+            service__method=CalculationMethod.METER, account__organization__name='ОАО "Камал"'
+        )
+        .values("period__month", "service__resource")
+        .annotate(individual=Sum("volume"), common=Sum("common_volume"))
+    )
+    assert len(shares) == 12 * 3  # the first month too: the house meters were read before it
+    without = []
+    for share in shares:
+        ratio = share["common"] / share["individual"]
+        assert ratio < 0.09, share
+        if ratio < 0.02:
+            without.append((share["period__month"], share["service__resource"]))
+    # In May the mistyped reading (9 m³ too many) put the apartments above the house meter.
+    assert without == [(datetime.date(2026, 5, 1), Resource.COLD_WATER)]
+
+
+def test_heating_is_charged_evenly_every_month(demo):
+    account = PersonalAccount.objects.get(number="1000154")
+    heating = Charge.objects.filter(account=account, service__name="Отопление")
+    assert heating.count() == 12
+    assert {line.volume for line in heating} == {Decimal("0.567")}  # 54 м² × 0,0105 Гкал
+
+
+def test_rent_is_charged_only_for_municipal_premises(demo):
+    rent = Service.objects.get(name="Найм жилья")
+    assert rent.ownership == OwnershipType.MUNICIPAL
+    charged = set(Charge.objects.filter(service=rent).values_list("account__premise__number",
+                                                                  flat=True))  # fmt: skip
+    assert charged == {"150", "152", "154", "157"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_the_demo_months_mails_no_receipts():
+    load_demo(TODAY)  # commits, as the command does: the closings' signals are sent
+    assert Period.objects.filter(status=PeriodStatus.CLOSED).count() == 24
+    assert not Job.objects.exists()
 
 
 def test_meters_with_monthly_readings_for_the_seed_accounts(demo):
@@ -140,6 +244,12 @@ def test_demo_users(demo):
     assert operator.check_password("operator12345")
     membership = operator.staff_memberships.get()
     assert (membership.organization.name, membership.role) == ('ОАО "Камал"', StaffRole.OPERATOR)
+    accountant = User.objects.get(username="accountant")
+    assert accountant.check_password("accountant12345")
+    assert accountant.full_name == "Сафиуллина Алсу Рифовна"
+    membership = accountant.staff_memberships.get()
+    assert (membership.organization.name, membership.role) == ('ОАО "Камал"', StaffRole.ACCOUNTANT)
+    assert not User.objects.filter(username="buh").exists()
     admin = User.objects.get(username="admin")
     assert admin.is_superuser
     assert admin.check_password("admin12345")

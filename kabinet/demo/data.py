@@ -1,32 +1,43 @@
 """The demo data set: the seed manual's example, relative to today so that it always shows
-twelve closed months up to the previous one and the current month open.
+twelve closed months up to the previous one and the current month open (not calculated).
 
-Figures are deterministic (a fixed random seed per account). Until the billing engine exists,
-charges are computed here by the simple rules of each service's method.
-"""
+The twelve months are produced the way staff produce them: each month the billing run and
+closing (``kabinet.billing.services``), then the month's payments in the next month. Readings
+and payments are deterministic (a fixed random seed per account and house), and so is every
+figure the engine derives from them.
+
+ЛС 1000154 (the demo resident's) falls behind four months before the last closed one, so
+penalties appear from the month its debt turns 30 days late; its cold-water reading for one
+month is corrected and that month recalculated; its last payment is sized so that it ends with
+the seed's «Долг: 6 889,37»."""
 
 import datetime
 import random
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from kabinet.billing.models import (
     CalculationMethod,
     Charge,
+    KeyRate,
     Period,
-    PeriodStatus,
     Recalculation,
+    RecalculationKind,
     Service,
     Tariff,
 )
+from kabinet.billing.services import add_recalculation, close_period, run_billing
+from kabinet.billing.signals import period_closed
 from kabinet.demo.appeals import load_appeals_demo
 from kabinet.demo.meters import load_house_meters
-from kabinet.demo.payments import add_accountant
+from kabinet.formats import format_quantity, month_name
 from kabinet.housing.models import (
     House,
     ManagementContract,
@@ -35,18 +46,32 @@ from kabinet.housing.models import (
     Premise,
 )
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
-from kabinet.money import round_money
+from kabinet.metering.services import record_readings
+from kabinet.money import ZERO, round_money
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment, PaymentSource
+from kabinet.receipts.services import mail_receipts_when_period_closes
 from kabinet.users.models import AccountLink, User
 
 KAMAL = 'ОАО "Камал"'
 UYUT = 'ООО "УК Уютный дом"'
-DEMO_DEBT = Decimal("6889.37")  # the seed's «Долг: 6 889,37» on ЛС 1000154
-HEATING_MONTHS = {1, 2, 3, 4, 10, 11, 12}
+SEED_ACCOUNT = "1000154"
+SEED_DEBT = Decimal("6889.37")  # the seed's «Долг: 6 889,37» on ЛС 1000154
+RECEIPTS_MAILING = "receipts_mailing"  # dispatch_uid of the receipts app's period_closed receiver
 D = Decimal
+
+# The Bank of Russia's key rate (% per year) from the day it applied.
+KEY_RATES = [
+    (datetime.date(2024, 10, 28), "21.00"),
+    (datetime.date(2025, 6, 9), "20.00"),
+    (datetime.date(2025, 7, 28), "18.00"),
+    (datetime.date(2025, 9, 15), "17.00"),
+    (datetime.date(2025, 10, 27), "16.50"),
+    (datetime.date(2025, 12, 22), "16.00"),
+    (datetime.date(2026, 2, 16), "15.50"),
+]
 
 
 @dataclass(frozen=True)
@@ -58,13 +83,15 @@ class ServiceSpec:
     supplier: str
     tariffs: tuple[str, str]  # before and after the July indexation
     normative: str | None = None
+    ownership: str = ""
 
 
 KAMAL_SERVICES = [
     ServiceSpec("Ремонт жилья", "кв м", CalculationMethod.AREA, "", KAMAL, ("12.50", "13.10")),
     ServiceSpec("Содержание жилья", "кв м", CalculationMethod.AREA, "", KAMAL, ("18.40", "19.30")),
     ServiceSpec("Найм жилья", "кв м", CalculationMethod.AREA, "",
-                "Исполнительный комитет г. Казани", ("9.10", "9.10")),
+                "Исполнительный комитет г. Казани", ("9.10", "9.10"),
+                ownership=OwnershipType.MUNICIPAL),
     ServiceSpec("Холодное водоснабжение", "куб м", CalculationMethod.METER, Resource.COLD_WATER,
                 "АО \"Водоканал\"", ("48.50", "51.20"), "4.5"),
     ServiceSpec("Горячее водоснабжение", "куб м", CalculationMethod.METER, Resource.HOT_WATER,
@@ -73,8 +100,9 @@ KAMAL_SERVICES = [
                 ("39.80", "41.90")),
     ServiceSpec("Электроснабжение", "кВтч", CalculationMethod.METER, Resource.ELECTRICITY,
                 "АО \"Татэнергосбыт\"", ("6.43", "6.84"), "90"),
+    # Charged evenly all year: the yearly heat per m² spread over twelve months.
     ServiceSpec("Отопление", "Гкал", CalculationMethod.AREA_NORMATIVE, Resource.HEAT,
-                "АО \"Татэнерго\"", ("2950.00", "3098.00"), "0.018"),
+                "АО \"Татэнерго\"", ("2950.00", "3098.00"), "0.0105"),
     ServiceSpec("Пени", "", CalculationMethod.PENALTY, "", KAMAL, ("0", "0")),
 ]  # fmt: skip
 
@@ -104,16 +132,43 @@ METER_USE = {  # usual monthly consumption range per resource
     Resource.HOT_WATER: (D("1.9"), D("3.4")),
     Resource.ELECTRICITY: (D("140"), D("235")),
 }
+COMMON_USE = (D("0.03"), D("0.08"))  # the house meter counts this much above the apartments
+
+# ЛС 1000154's payments for the months before the last closed one, by how many months before
+# it they pay for: (day of the next month, amount; None — the month's charges). Nothing for one
+# month and two partial payments leave a debt that turns 30 and then 90 days late; the
+# payment for the month before the last one pays off nearly all of it and is sized (``settle``)
+# to leave the seed's debt.
+SEED_PAYMENTS = {4: (14, ZERO), 3: (17, D("2000.00")), 2: (12, D("3000.00")), 1: (20, None)}
+SEED_CORRECTED = 5  # months before the last closed one: the month of the mistyped reading
+SEED_TYPO = D("9.000")  # two digits swapped: 9 m³ too many
 
 
 def is_loaded() -> bool:
     return Organization.objects.filter(name=KAMAL).exists()
 
 
-@transaction.atomic
 def load_demo(today: datetime.date | None = None) -> None:
     """Create the demo data set (call once: see ``is_loaded``)."""
-    today = today or timezone.localdate()
+    with _no_receipt_mailing():
+        _load(today or timezone.localdate())
+
+
+@contextmanager
+def _no_receipt_mailing():
+    """The demo's months were closed long ago: closing them now mails no receipts. The
+    closings' ``period_closed`` signals are sent when the outermost transaction commits: the
+    loading one (a test's transaction, around it, never commits)."""
+    connected = period_closed.disconnect(dispatch_uid=RECEIPTS_MAILING)
+    try:
+        yield
+    finally:
+        if connected:
+            period_closed.connect(mail_receipts_when_period_closes, dispatch_uid=RECEIPTS_MAILING)
+
+
+@transaction.atomic
+def _load(today: datetime.date) -> None:
     current = first_of_month(today)
     months = [add_months(current, offset) for offset in range(-12, 0)]
     indexation = next(month for month in months if month.month == 7)
@@ -133,6 +188,11 @@ def load_demo(today: datetime.date | None = None) -> None:
         correspondent_account="30101810400000000225", settlement_account="40702810538000054321",
         readings_from_day=15, readings_to_day=25,
     )  # fmt: skip
+    KeyRate.objects.bulk_create(
+        KeyRate(organization=organization, valid_from=valid_from, rate=D(rate))
+        for organization in (kamal, uyut)
+        for valid_from, rate in KEY_RATES
+    )
 
     kamal_house = House.objects.create(organization=kamal, address="ул. Гражданская, д. 12")
     ManagementContract.objects.create(
@@ -145,20 +205,18 @@ def load_demo(today: datetime.date | None = None) -> None:
     uyut_house = House.objects.create(organization=uyut, address="ул. Садовая, д. 5")
     kamal_accounts = _accounts(kamal, kamal_house, KAMAL_HOLDERS, "1000", months[0])
     uyut_accounts = _accounts(uyut, uyut_house, UYUT_HOLDERS, "200000", months[0])
+    operator = _users(kamal, kamal_accounts)
 
-    for organization, specs, accounts in (
-        (kamal, KAMAL_SERVICES, kamal_accounts),
-        (uyut, UYUT_SERVICES, uyut_accounts),
-    ):
-        services = _services(organization, specs, months[0], indexation)
-        periods = _periods(organization, months, current)
-        meters = _meters(accounts, today)
-        _history(accounts, services, periods, meters)
+    kamal_services = _services(kamal, KAMAL_SERVICES, months[0], indexation)
+    _services(uyut, UYUT_SERVICES, months[0], indexation)
+    meters = _meters(kamal_accounts, today)
+    used = _readings(kamal_accounts, meters, months)
+    load_house_meters(kamal_house, months, _house_use(kamal_accounts, kamal_services, used))
 
-    _users(kamal, kamal_accounts)
+    seed = SeedAccount(kamal_accounts[154], meters[154, Resource.COLD_WATER], operator, months)
+    _bill_months(kamal, kamal_accounts, months, seed)
+    _bill_months(uyut, uyut_accounts, months)
     load_appeals_demo()
-    load_house_meters(today)
-    add_accountant(kamal)
 
 
 def _accounts(organization, house, holders, prefix, opened_on):
@@ -190,7 +248,7 @@ def _services(organization, specs, first_month, indexation):
         service = Service.objects.create(
             organization=organization, name=spec.name, unit=spec.unit, method=spec.method,
             resource=spec.resource, supplier=spec.supplier, position=position,
-            normative=D(spec.normative) if spec.normative else None,
+            normative=D(spec.normative) if spec.normative else None, ownership=spec.ownership,
         )  # fmt: skip
         if spec.method != CalculationMethod.PENALTY:
             before, after = (D(value) for value in spec.tariffs)
@@ -201,24 +259,6 @@ def _services(organization, specs, first_month, indexation):
             Tariff.objects.create(service=service, value=after, valid_from=indexation)
         services.append(service)
     return services
-
-
-def _periods(organization, months, current):
-    periods = [
-        Period(
-            organization=organization,
-            month=month,
-            status=PeriodStatus.CLOSED,
-            closed_at=timezone.make_aware(
-                datetime.datetime.combine(add_months(month, 1).replace(day=3), datetime.time(10))
-            ),
-        )
-        for month in months
-    ]
-    Period.objects.bulk_create([*periods, Period(organization=organization, month=current)])
-    return list(
-        Period.objects.filter(organization=organization, month__in=months).order_by("month")
-    )
 
 
 def _meters(accounts, today):
@@ -243,42 +283,29 @@ def _meters(accounts, today):
     return meters
 
 
-def _history(accounts, services, periods, meters):
-    """Charges, readings and payments month by month for every account."""
-    tariffs = {service.pk: list(service.tariffs.order_by("valid_from")) for service in services}
-    charges, readings, payments = [], [], []
-    for number, account in accounts.items():
-        rng = random.Random(int(account.number))
-        meter_values = {resource: D(rng.randrange(100, 900)) for resource in METER_USE}
-        for resource, meter in meters.items():
-            if resource[0] == number:
-                month = periods[0].month
-                readings.append(_reading(meter, meter_values[resource[1]], add_months(month, -1)))
-        for period in periods:
-            volumes = {}
+def _readings(accounts, meters, months):
+    """The residents' readings: one before the first month, then one a month. Returns what
+    each meter counted: (apartment, resource, month) → volume. ЛС 1000154's cold-water reading
+    of one month is mistyped (corrected later by staff)."""
+    readings, used = [], {}
+    typo_month = months[-1 - SEED_CORRECTED]
+    for number in sorted(METERED_APARTMENTS & accounts.keys()):
+        rng = random.Random(int(accounts[number].number))
+        values = {resource: D(rng.randrange(100, 900)) for resource in METER_USE}
+        for resource in METER_USE:
+            readings.append(_reading(meters[number, resource], values[resource],
+                                     add_months(months[0], -1)))  # fmt: skip
+        for month in months:
             for resource, (low, high) in METER_USE.items():
-                used = (low + (high - low) * D(rng.random())).quantize(D("0.001"))
-                if (number, resource) in meters:
-                    meter_values[resource] += used
-                    readings.append(_reading(meters[number, resource], meter_values[resource],
-                                             period.month))  # fmt: skip
-                    volumes[resource] = used
-            charges.extend(
-                line
-                for service in services
-                if (line := _charge(account, service, period, tariffs[service.pk], volumes))
-            )
-    _add_penalties_and_recalculation(accounts, services, periods, charges)
-    totals = defaultdict(D)
-    for line in charges:
-        totals[line.account.pk, line.period.pk] += line.total
-    for account in accounts.values():
-        payments.extend(
-            _payments(account, periods, [totals[account.pk, period.pk] for period in periods])
-        )
+                volume = (low + (high - low) * D(rng.random())).quantize(D("0.001"))
+                values[resource] += volume
+                used[number, resource, month] = volume
+                value = values[resource]
+                if (number, resource, month) == (154, Resource.COLD_WATER, typo_month):
+                    value += SEED_TYPO
+                readings.append(_reading(meters[number, resource], value, month))
     Reading.objects.bulk_create(readings)
-    Charge.objects.bulk_create(charges)
-    Payment.objects.bulk_create(payments)
+    return used
 
 
 def _reading(meter, value, month):
@@ -288,93 +315,164 @@ def _reading(meter, value, month):
     )  # fmt: skip
 
 
-def _charge(account, service, period, tariffs, metered):
-    premise = account.premise
-    method = service.method
-    if method == CalculationMethod.PENALTY:
-        return None
-    if service.name == "Найм жилья" and premise.ownership != OwnershipType.MUNICIPAL:
-        return None
-    if method == CalculationMethod.AREA_NORMATIVE and period.month.month not in HEATING_MONTHS:
-        return None
-    by_normative = service.normative * account.residents if service.normative else D(0)
-    if method == CalculationMethod.AREA:
-        volume = premise.area
-    elif method == CalculationMethod.AREA_NORMATIVE:
-        volume = premise.area * service.normative
-    elif method == CalculationMethod.METER:
-        volume = metered.get(service.resource, by_normative)
-    else:  # wastewater: cold plus hot water
-        volume = sum(
-            metered.get(resource, D(normative) * account.residents)
-            for resource, normative in ((Resource.COLD_WATER, "4.5"), (Resource.HOT_WATER, "3.2"))
+def _house_use(accounts, services, used):
+    """(resource, month) → what the apartments used: by their meters, else by the normative."""
+    normatives = {s.resource: s.normative for s in services if s.method == CalculationMethod.METER}
+    months = {month for _, _, month in used}
+    totals = defaultdict(Decimal)
+    for number, account in accounts.items():
+        for resource, normative in normatives.items():
+            for month in months:
+                volume = used.get((number, resource, month))
+                totals[resource, month] += (
+                    normative * account.residents if volume is None else volume
+                )
+    rng = random.Random("ул. Гражданская, д. 12")
+    low, high = COMMON_USE
+    return {
+        key: (total * (1 + low + (high - low) * D(rng.random()))).quantize(D("0.001"))
+        for key, total in sorted(totals.items())
+    }
+
+
+class SeedAccount:
+    """ЛС 1000154's story in the demo: its payments, the corrected reading, the final debt."""
+
+    def __init__(self, account, cold_water_meter, operator, months):
+        self.account, self.meter, self.operator = account, cold_water_meter, operator
+        self.last = len(months) - 1
+
+    def payment(self, index, total, payment):
+        """The account's payment for month ``index``, as planned in SEED_PAYMENTS."""
+        plan = SEED_PAYMENTS.get(self.last - index)
+        if plan is None:
+            return payment
+        day, amount = plan
+        payment.paid_on = payment.paid_on.replace(day=day)
+        payment.amount = total if amount is None else amount
+        return payment
+
+    def before_run(self, index, period):
+        """Staff correct the mistyped reading of the month before and recalculate that month."""
+        if self.last - index != SEED_CORRECTED - 1:
+            return
+        corrected = Period.objects.get(
+            organization=period.organization, month=add_months(period.month, -1)
         )
-    tariff = next(t for t in reversed(tariffs) if t.valid_from <= period.month).value
-    charged = round_money(tariff * volume)
-    return Charge(
-        period=period, account=account, service=service, tariff=tariff, volume=volume,
-        charged=charged, recalculation=D(0), total=charged,
-    )  # fmt: skip
+        reading = self.meter.readings.get(period=corrected.month)
+        right = reading.value - SEED_TYPO
+        record_readings(
+            {self.meter: right}, period=corrected.month, taken_on=period.month.replace(day=3),
+            source=ReadingSource.STAFF, user=self.operator,
+        )  # fmt: skip
+        reason = (
+            f"Исправлено показание счётчика ХВС № {self.meter.serial_number} за "
+            f"{month_name(corrected.month)}: передано {format_quantity(reading.value)} вместо "
+            f"{format_quantity(right)}"
+        )
+        cold_water = Service.objects.get(organization=period.organization,
+                                         resource=Resource.COLD_WATER)  # fmt: skip
+        add_recalculation(self.account, cold_water, corrected, RecalculationKind.READING, reason,
+                          user=self.operator)  # fmt: skip
+        wastewater_line = Charge.objects.get(
+            account=self.account, period=corrected, service__method=CalculationMethod.WASTEWATER
+        )
+        add_recalculation(
+            self.account, wastewater_line.service, corrected, RecalculationKind.OTHER,
+            f"Водоотведение по исправленному показанию ХВС за {month_name(corrected.month)}",
+            user=self.operator, amount=-round_money(wastewater_line.tariff * SEED_TYPO),
+        )  # fmt: skip
+        made_on = _moment(period.month, 3)
+        Recalculation.objects.filter(account=self.account).update(created_at=made_on)
 
-
-def _payments(account, periods, totals):
-    """Each month's charges are paid in the next month, which leaves the last month as debt;
-    ЛС 1000154 ends with the seed's debt and ЛС 1000155 with a partial last payment."""
-    payments = []
-    for index, total in enumerate(totals[:-1]):
-        paid_month = periods[index + 1].month
-        payments.append(
-            Payment(
-                account=account,
-                paid_on=paid_month.replace(day=10 + index % 9),
-                amount=total,
-                source=PaymentSource.BANK,
-                external_id=f"demo-{account.number}-{index}",
-                period=periods[index].month,
-                payer_name=account.holder_name,
+    def settle(self, period):
+        """Size the payment made in the last closed month so that the debt after it is the
+        seed's figure. The payment changes that month's penalty a little: run it again until
+        the figure holds."""
+        payment = Payment.objects.get(account=self.account, period=add_months(period.month, -1))
+        for _ in range(5):
+            debt = _sum(Charge.objects.filter(account=self.account), "total") - _sum(
+                Payment.objects.filter(account=self.account), "amount"
             )
+            if debt == SEED_DEBT:
+                return
+            payment.amount += debt - SEED_DEBT
+            if payment.amount <= 0:
+                raise ValueError("The demo history must leave a debt above the seed's figure.")
+            payment.save(update_fields=["amount"])
+            run_billing(period)
+        raise ValueError("The seed's debt could not be reached.")
+
+
+def _bill_months(organization, accounts, months, seed=None):
+    """Each month in order: the billing run, closing, then the month's payments (in the next
+    month; the last closed month stays unpaid). The current month stays open, not calculated."""
+    period = Period.objects.create(organization=organization, month=months[0])
+    for index in range(len(months)):
+        if seed:
+            seed.before_run(index, period)
+        run_billing(period)
+        if seed and index == len(months) - 1:
+            seed.settle(period)
+        closed, period = period, close_period(period)
+        Period.objects.filter(pk=closed.pk).update(
+            calculated_at=_moment(period.month, 1), closed_at=_moment(period.month, 3)
         )
-    if account.number == "1000155":
-        payments[-1].amount = D("2345.67")
-        payments[-1].paid_on = periods[-1].month.replace(day=10)
-    if account.number == "1000154":
-        earlier = sum(payment.amount for payment in payments[:-1])
-        payments[-1].amount = sum(totals) - earlier - DEMO_DEBT
-        assert payments[-1].amount > 0, "the demo history must leave the seed's debt"
-    return payments
+        if index < len(months) - 1:
+            _pay(closed, accounts, index, index == len(months) - 2, seed)
 
 
-def _add_penalties_and_recalculation(accounts, services, periods, charges):
-    """ЛС 1000154: small penalties in the last three months and one recalculation of cold water."""
-    account = accounts.get(154)
-    if account is None:
-        return
-    penalty = next(s for s in services if s.method == CalculationMethod.PENALTY)
-    for period, amount in zip(periods[-3:], ("18.42", "31.07", "44.95"), strict=True):
-        charges.append(Charge(period=period, account=account, service=penalty, tariff=0, volume=0,
-                              charged=D(amount), total=D(amount)))  # fmt: skip
-    cold_water = next(s for s in services if s.resource == Resource.COLD_WATER)
-    corrected, period = periods[-5], periods[-4]
-    recalculation = Recalculation.objects.create(
-        period=period, corrected_period=corrected, account=account, service=cold_water,
-        amount=D("-123.45"),
-        reason="Исправлены ошибочные показания счётчика ХВС за " + str(corrected),
-    )  # fmt: skip
-    line = next(c for c in charges if (c.account, c.service, c.period) == (account, cold_water,
-                                                                           period))  # fmt: skip
-    line.recalculation = recalculation.amount
-    line.total = line.charged + line.recalculation
+def _moment(month, day):
+    return timezone.make_aware(datetime.datetime.combine(month.replace(day=day), datetime.time(10)))
+
+
+def _pay(period, accounts, index, before_last, seed):
+    """Each account pays the month's charges between the 10th and the 18th of the next month;
+    ЛС 1000155 pays only part of the month before the last (on the 10th of the last month),
+    ЛС 1000154 as SEED_PAYMENTS says."""
+    totals = dict(
+        Charge.objects.filter(period=period)
+        .values("account")
+        .annotate(total=Sum("total"))
+        .values_list("account", "total")
+    )
+    paid_month = add_months(period.month, 1)
+    payments = []
+    for account in accounts.values():
+        total = round_money(totals.get(account.pk) or ZERO)
+        payment = Payment(
+            account=account, paid_on=paid_month.replace(day=10 + index % 9), amount=total,
+            source=PaymentSource.BANK, external_id=f"demo-{account.number}-{index}",
+            period=period.month, payer_name=account.holder_name,
+        )  # fmt: skip
+        if seed and account == seed.account:
+            payment = seed.payment(index, total, payment)
+        elif account.number == "1000155" and before_last:
+            payment.paid_on, payment.amount = paid_month.replace(day=10), D("2345.67")
+        if payment.amount > 0:
+            payments.append(payment)
+    Payment.objects.bulk_create(payments)
+
+
+def _sum(queryset, field) -> Decimal:
+    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
 
 
 def _users(kamal, accounts):
+    """The demo resident, the УК's operator and accountant, the portal's administrator.
+    Returns the operator."""
     demo = _user("demo", "demo12345", "demo@example.com", ("Иванов", "Иван", "Иванович"))
     AccountLink.objects.create(user=demo, account=accounts[154])
     operator = _user(
         "operator", "operator12345", "operator@kamal-uk.ru", ("Петрова", "Анна", "Сергеевна")
     )
     add_staff_member(operator, kamal, StaffRole.OPERATOR)
+    accountant = _user("accountant", "accountant12345", "buh@kamal-uk.ru",
+                       ("Сафиуллина", "Алсу", "Рифовна"))  # fmt: skip
+    add_staff_member(accountant, kamal, StaffRole.ACCOUNTANT)
     _user("admin", "admin12345", "admin@example.com", ("Администратор", "Портала", ""),
           is_superuser=True, is_staff=True)  # fmt: skip
+    return operator
 
 
 def _user(username, password, email, names, **flags):
@@ -383,5 +481,5 @@ def _user(username, password, email, names, **flags):
         username=username, password=password, email=email, last_name=last_name,
         first_name=first_name, middle_name=middle_name, **flags,
     )  # fmt: skip
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user

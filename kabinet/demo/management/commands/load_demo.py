@@ -14,7 +14,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Демо-данные загружены. Вход: demo / demo12345 (житель), "
-                "operator / operator12345 (оператор УК), buh / buh12345 (бухгалтер УК), "
+                "operator / operator12345 (оператор УК), "
+                "accountant / accountant12345 (бухгалтер УК), "
                 "admin / admin12345 (администратор)."
             )
         )

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -300,6 +301,16 @@ def _put_line(result, account, service, tariff, volume, basis) -> Line:
     return line
 
 
+class _MeterRow(NamedTuple):
+    """What the run needs of a meter: rows, not model instances (a third of the time of
+    ``_meter_volumes`` at 100 000 accounts went into building instances)."""
+
+    pk: int
+    account_id: int
+    resource: str
+    digits: int  # ``consumption`` reads the dial's size from it
+
+
 def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str]]:
     """(account, resource) → (volume, basis) for accounts whose meters tell the month's volume;
     missing: the normative applies (no meter, a meter past its verification, or no readings for
@@ -307,11 +318,11 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
     month = period.month
     ids = {account.pk for account in accounts}
     meters = [
-        meter
-        for meter in Meter.objects.filter(
+        _MeterRow(pk, account, resource, digits)
+        for pk, account, resource, digits, due in Meter.objects.filter(
             account__organization=period.organization, is_active=True
-        ).only("pk", "account_id", "resource", "digits", "verification_due")
-        if meter.account_id in ids and meter.verification_due >= month
+        ).values_list("pk", "account", "resource", "digits", "verification_due")
+        if account in ids and due >= month
     ]
     readings = defaultdict(dict)
     for meter_id, reading_month, value in (

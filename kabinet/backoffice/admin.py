@@ -13,7 +13,16 @@ from django.utils.html import format_html
 
 from kabinet.appeals.models import Appeal, News, Topic
 from kabinet.appeals.services import publish_news
-from kabinet.billing.models import Charge, Period, Recalculation, Service, Tariff
+from kabinet.billing.models import (
+    AccountBalance,
+    Charge,
+    KeyRate,
+    Penalty,
+    Period,
+    Recalculation,
+    Service,
+    Tariff,
+)
 from kabinet.housing.models import (
     ContractDocument,
     House,
@@ -195,6 +204,16 @@ class RecalculationAdmin(OrganizationScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
+@admin.register(KeyRate)
+class KeyRateAdmin(OrganizationScopedAdmin):
+    """The key rate of the Bank of Russia by dates: the penalties of a run are counted by it."""
+
+    area = "billing"
+    list_display = ["valid_from", "rate", "organization"]
+    list_filter = ["organization"]
+    date_hierarchy = "valid_from"
+
+
 @admin.register(Payment)
 class PaymentAdmin(OrganizationScopedAdmin):
     area = "payments"
@@ -233,6 +252,28 @@ class PaymentRegistryAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">открыть</a>', reverse("backoffice:registry", args=[registry.pk])
         )
+
+
+@admin.register(Penalty)
+class PenaltyAdmin(ReadOnlyAdmin):
+    """The day ranges of the penalties a run counted (the run writes them; read-only)."""
+
+    list_display = ["account", "period", "debt_month", "date_from", "date_to", "debt", "rate",
+                    "fraction", "amount"]  # fmt: skip
+    list_filter = ["period__month", "period__organization"]
+    search_fields = ["account__number"]
+    list_select_related = ["account", "period"]
+
+
+@admin.register(AccountBalance)
+class AccountBalanceAdmin(ReadOnlyAdmin):
+    """Each account's figures of a closed period (stored when it is closed; read-only)."""
+
+    list_display = ["account", "period", "opening", "charged", "recalculation", "penalties",
+                    "paid", "closing"]  # fmt: skip
+    list_filter = ["period__month", "period__organization"]
+    search_fields = ["account__number", "account__holder_name"]
+    list_select_related = ["account", "period"]
 
 
 @admin.register(OnlinePayment)

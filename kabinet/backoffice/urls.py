@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from kabinet.backoffice import appeals_views, meters_views, payments_views, views
+from kabinet.backoffice import appeals_views, billing_views, meters_views, payments_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -38,4 +38,21 @@ urlpatterns = [
         name="registry_import_good_rows",
     ),
     path("payments/reconciliation/", payments_views.payment_reconciliation, name="reconciliation"),
+    path("billing/", billing_views.billing, name="billing"),
+    path("billing/periods/<int:period_id>/run/", billing_views.billing_run, name="billing_run"),
+    path(
+        "billing/periods/<int:period_id>/import/",
+        billing_views.billing_import,
+        name="billing_import",
+    ),
+    path(
+        "billing/periods/<int:period_id>/close/", billing_views.billing_close, name="billing_close"
+    ),
+    path("billing/jobs/<int:job_id>/", billing_views.billing_job, name="billing_job"),
+    path("billing/recalculations/", billing_views.recalculations, name="recalculations"),
+    path(
+        "billing/recalculations/<int:recalculation_id>/delete/",
+        billing_views.recalculation_delete,
+        name="recalculation_delete",
+    ),
 ]

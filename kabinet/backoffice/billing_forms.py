@@ -1,0 +1,163 @@
+"""Forms of the staff's billing pages."""
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import FileExtensionValidator
+
+from kabinet.billing.models import (
+    CalculationMethod,
+    Period,
+    PeriodStatus,
+    RecalculationKind,
+    Service,
+)
+from kabinet.housing.models import PersonalAccount
+from kabinet.money import parse_money
+
+MAX_IMPORT_SIZE = 100 * 1024 * 1024  # 900 000 lines (100 000 accounts) of CSV are about 45 MB
+
+
+class OrganizationForm(forms.Form):
+    """Which of the staff user's organisations the page shows (asked only if several)."""
+
+    organization = forms.ModelChoiceField(None, label="Организация", empty_label=None)
+
+    def __init__(self, organizations, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations.order_by("name")
+
+    def chosen(self):
+        """The organisation asked for, else the first one (``None`` if there are none)."""
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["organization"]
+        return self.fields["organization"].queryset.first()
+
+    @property
+    def is_choice(self) -> bool:
+        return len(self.fields["organization"].queryset) > 1
+
+
+class ClosePeriodForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Начисления проверены: закрыть период",
+        error_messages={
+            "required": "Отметьте, что начисления проверены: закрытый период уже не меняется."
+        },
+    )
+
+
+class ChargesImportForm(forms.Form):
+    file = forms.FileField(
+        label="Файл CSV или XLSX",
+        validators=[FileExtensionValidator(["csv", "txt", "xlsx"])],
+        help_text="Столбцы: «ЛС», «Услуга» (как она названа в списке услуг), «Тариф», «Объём», "
+        "«Начислено» и, если есть, «Перерасчёт». Дробная часть — после запятой или точки.",
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_IMPORT_SIZE:
+            raise forms.ValidationError("Файл больше 100 МБ: такой не загрузить.")
+        return file
+
+
+class SignedMoneyField(forms.CharField):
+    """An amount in rubles, minus for a reduction: −123,45, -123.45, 1 234,56."""
+
+    default_error_messages = {
+        "invalid": "Введите сумму в рублях и копейках, например -123,45 (минус — уменьшение).",
+    }
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        text = value.replace("\u2212", "-").strip()
+        sign = -1 if text.startswith("-") else 1
+        try:
+            return sign * parse_money(text.removeprefix("-"))
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class RecalculationForm(forms.Form):
+    """A recalculation of a closed month; which figure it needs depends on its kind."""
+
+    account = forms.CharField(label="Номер ЛС", max_length=30)
+    service = forms.ModelChoiceField(Service.objects.none(), label="Услуга")
+    corrected_period = forms.ModelChoiceField(Period.objects.none(), label="Исправляемый месяц")
+    kind = forms.ChoiceField(label="Вид перерасчёта", choices=RecalculationKind.choices)
+    days = forms.IntegerField(
+        label="Дней отсутствия",
+        required=False,
+        min_value=1,
+        max_value=31,
+        help_text="Для временного отсутствия: пересчитывается начисленное по нормативу.",
+    )
+    percent = forms.DecimalField(
+        label="Снижение платы, %",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=100,
+        decimal_places=2,
+        localize=True,
+        help_text="Для услуги ненадлежащего качества: доля платы за месяц.",
+    )
+    amount = SignedMoneyField(
+        label="Сумма, ₽",
+        required=False,
+        help_text="Для вида «другое»: минус — уменьшение платы.",
+    )
+    reason = forms.CharField(
+        label="Основание",
+        max_length=255,
+        help_text="Например: акт от 12.11.2026 № 15 о перерыве в подаче горячей воды.",
+    )
+
+    NEEDS = {
+        RecalculationKind.ABSENCE: "days",
+        RecalculationKind.QUALITY: "percent",
+        RecalculationKind.OTHER: "amount",
+    }
+
+    def __init__(self, organization, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.fields["service"].queryset = Service.objects.filter(organization=organization).exclude(
+            method=CalculationMethod.PENALTY
+        )
+        self.fields["corrected_period"].queryset = Period.objects.filter(
+            organization=organization, status=PeriodStatus.CLOSED
+        ).order_by("-month")
+
+    def clean_account(self):
+        number = re.sub(r"\s+", "", self.cleaned_data["account"])
+        account = PersonalAccount.objects.filter(
+            organization=self.organization, number=number
+        ).first()
+        if account is None:
+            raise forms.ValidationError(f"Лицевой счёт № {number} не найден.")
+        return account
+
+    def clean(self):
+        data = super().clean()
+        needed = self.NEEDS.get(data.get("kind"))
+        if needed and data.get(needed) is None and needed not in self.errors:
+            self.add_error(needed, "Для этого вида перерасчёта заполните это поле.")
+        return data
+
+    def arguments(self) -> dict:
+        """The arguments of ``services.recalculation_amount`` (and ``add_recalculation``)."""
+        data = self.cleaned_data
+        params = {}
+        if needed := self.NEEDS.get(data["kind"]):
+            params[needed] = data[needed]
+        return {
+            "account": data["account"],
+            "service": data["service"],
+            "corrected": data["corrected_period"],
+            "kind": data["kind"],
+            **params,
+        }

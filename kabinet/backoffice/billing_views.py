@@ -1,0 +1,274 @@
+"""Staff pages of billing: the run of the open period and its summary, the import of charges,
+closing the period, recalculations. Every query starts from ``request.organizations``."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from kabinet.backoffice.billing_forms import (
+    ChargesImportForm,
+    ClosePeriodForm,
+    OrganizationForm,
+    RecalculationForm,
+)
+from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.billing import jobs, services
+from kabinet.billing.models import Period, Recalculation
+from kabinet.billing.summary import run_summary
+from kabinet.formats import format_rubles, month_name
+from kabinet.jobs.models import Job, JobStatus
+from kabinet.jobs.services import job_progress
+from kabinet.orgs.selectors import can_change
+from kabinet.receipts.services import MAILING_KIND
+
+AREA = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
+
+
+def _require_billing_role(request):
+    if not can_change(request.user, AREA):
+        raise PermissionDenied("Рассчитывать и закрывать периоды могут бухгалтер и руководитель.")
+
+
+def _page_of(view_name, organization) -> str:
+    """A billing page's address for ``organization`` (chosen by the query string)."""
+    url = reverse(view_name)
+    return f"{url}?organization={organization.pk}" if organization else url
+
+
+def _billing_page(organization) -> str:
+    return _page_of("backoffice:billing", organization)
+
+
+def _recalculations_page(organization) -> str:
+    return _page_of("backoffice:recalculations", organization)
+
+
+def _scoped_period(request, period_id) -> Period:
+    return get_object_or_404(
+        Period.objects.for_organizations(request.organizations).select_related("organization"),
+        pk=period_id,
+    )
+
+
+@staff_required
+def billing(request):
+    """«Расчёт начислений»: the open period, its run and summary, the import, closing."""
+    chooser = OrganizationForm(request.organizations, request.GET or None)
+    return _render_billing(request, chooser)
+
+
+def _render_billing(request, chooser, *, import_form=None, close_form=None, status=200):
+    organization = chooser.chosen()
+    period = services.open_period(organization) if organization else None
+    last_job = jobs.last_billing_job(period) if period else None
+    calculated = period is not None and period.calculated_at is not None
+    response = staff_render(
+        request,
+        "backoffice/billing/billing.html",
+        {
+            "title": "Расчёт начислений",
+            "chooser": chooser,
+            "organization": organization,
+            "period": period,
+            "can_change": can_change(request.user, AREA),
+            "last_job": last_job,
+            "summary": run_summary(period) if calculated else None,
+            "import_form": import_form or ChargesImportForm(),
+            "close_form": close_form or ClosePeriodForm(),
+            "recalculations": period.recalculations.count() if period else 0,
+        },
+    )
+    response.status_code = status
+    return response
+
+
+@staff_required
+@require_POST
+def billing_run(request, period_id):
+    """«Выполнить расчёт»: queue the run, then watch it on the job's page."""
+    _require_billing_role(request)
+    period = _scoped_period(request, period_id)
+    try:
+        job = jobs.queue_billing_run(period, request.user)
+    except services.BillingError as error:
+        messages.error(request, str(error))
+        return redirect(_billing_page(period.organization))
+    return redirect("backoffice:billing_job", job.pk)
+
+
+@staff_required
+@require_POST
+def billing_import(request, period_id):
+    """Charges from a file: queued as a job whose page names the bad rows, if any."""
+    _require_billing_role(request)
+    period = _scoped_period(request, period_id)
+    form = ChargesImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            job = jobs.queue_charges_import(period, form.cleaned_data["file"], request.user)
+        except services.BillingError as error:
+            messages.error(request, str(error))
+            return redirect(_billing_page(period.organization))
+        return redirect("backoffice:billing_job", job.pk)
+    chooser = OrganizationForm(request.organizations, {"organization": period.organization_id})
+    return _render_billing(request, chooser, import_form=form, status=400)
+
+
+@staff_required
+@require_POST
+def billing_close(request, period_id):
+    """«Закрыть период» after the confirmation box is ticked; a refusal is shown as a
+    message (earlier period open, not calculated, month not begun, closed already)."""
+    _require_billing_role(request)
+    period = _scoped_period(request, period_id)
+    form = ClosePeriodForm(request.POST)
+    if not form.is_valid():
+        chooser = OrganizationForm(request.organizations, {"organization": period.organization_id})
+        return _render_billing(request, chooser, close_form=form, status=400)
+    started = timezone.now()
+    try:
+        following = services.close_period(period, request.user)
+    except services.BillingError as error:
+        messages.error(request, str(error))
+        return redirect(_billing_page(period.organization))
+    messages.success(
+        request,
+        f"Период {month_name(period.month)} закрыт: жители видят его начисления. "
+        f"Открыт период {month_name(following.month)}.",
+    )
+    mailing = Job.objects.filter(
+        organization=period.organization, kind=MAILING_KIND, created_at__gte=started
+    ).first()
+    if mailing is not None:
+        messages.info(
+            request,
+            format_html(
+                'Квитанции рассылаются подписчикам: <a href="{}">ход рассылки</a>.',
+                reverse("backoffice:job", args=[mailing.pk]),
+            ),
+        )
+    return redirect(_billing_page(period.organization))
+
+
+@staff_required
+def billing_job(request, job_id):
+    """A run or an import: progress while it works (the page refreshes itself), then its
+    figures, the run's remarks or the file's bad rows."""
+    job = get_object_or_404(jobs.billing_jobs(request.organizations), pk=job_id)
+    done, total, _ = job_progress(job)
+    percent = round(100 * done / total) if total else (100 if job.is_finished else 0)
+    return staff_render(
+        request,
+        "backoffice/billing/job.html",
+        {
+            "title": job.title,
+            "job": job,
+            "is_run": job.kind == jobs.RUN_KIND,
+            "failed_job": job.status == JobStatus.FAILED,
+            "done": done,
+            "total": total,
+            "percent": percent,
+            "back": _billing_page(job.organization),
+        },
+    )
+
+
+@staff_required
+def recalculations(request):
+    """«Перерасчёты»: compute a recalculation («Рассчитать»), then record it («Сохранить»);
+    the open period's recalculations, each can be taken back."""
+    chooser = OrganizationForm(request.organizations, request.GET or None)
+    organization = chooser.chosen()
+    period = services.open_period(organization) if organization else None
+    form = RecalculationForm(organization, request.POST or None)
+    preview = None
+    if request.method == "POST":
+        _require_billing_role(request)
+        if form.is_valid():
+            preview, saved = _preview_or_save(request, form)
+            if saved:
+                return redirect(_recalculations_page(organization))
+    listed = (
+        Recalculation.objects.filter(period=period)
+        .select_related("account", "service", "corrected_period", "created_by")
+        .order_by("-created_at", "-pk")
+        if period
+        else Recalculation.objects.none()
+    )
+    return staff_render(
+        request,
+        "backoffice/billing/recalculations.html",
+        {
+            "title": "Перерасчёты",
+            "chooser": chooser,
+            "organization": organization,
+            "period": period,
+            "form": form,
+            "preview": preview,
+            "can_change": can_change(request.user, AREA),
+            "recalculations": listed,
+            "billing_page": _billing_page(organization),
+        },
+    )
+
+
+def _preview_or_save(request, form) -> tuple[Decimal | None, bool]:
+    """(the amount to show, whether it is saved). The staff member sees the amount first; it
+    is saved only when «Сохранить» comes with the amount shown (the data may have changed)."""
+    arguments = form.arguments()
+    try:
+        amount = services.recalculation_amount(**arguments)
+    except services.BillingError as error:
+        form.add_error(None, str(error))
+        return None, False
+    if amount == 0:
+        form.add_error(None, "Перерасчёт ничего не меняет: сумма равна нулю.")
+        return None, False
+    if "save" not in request.POST:
+        return amount, False
+    if request.POST.get("shown_amount") != str(amount):
+        messages.warning(request, "Сумма перерасчёта изменилась: проверьте её и сохраните снова.")
+        return amount, False
+    try:
+        recalculation = services.add_recalculation(
+            **arguments, reason=form.cleaned_data["reason"], user=request.user
+        )
+    except services.BillingError as error:
+        form.add_error(None, str(error))
+        return amount, False
+    messages.success(
+        request,
+        f"Перерасчёт записан: ЛС № {recalculation.account.number}, «{recalculation.service}», "
+        f"{format_rubles(recalculation.amount)} за "
+        f"{month_name(recalculation.corrected_period.month)}.",
+    )
+    return amount, True
+
+
+@staff_required
+@require_POST
+def recalculation_delete(request, recalculation_id):
+    _require_billing_role(request)
+    recalculation = get_object_or_404(
+        Recalculation.objects.for_organizations(request.organizations).select_related(
+            "account__organization", "service", "period"
+        ),
+        pk=recalculation_id,
+    )
+    organization = recalculation.account.organization
+    try:
+        services.delete_recalculation(recalculation)
+    except services.BillingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Перерасчёт по ЛС № {recalculation.account.number} «{recalculation.service}» удалён.",
+        )
+    return redirect(_recalculations_page(organization))

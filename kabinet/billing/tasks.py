@@ -1,0 +1,92 @@
+"""Background work of billing (``django.tasks``): arguments are ids, read again here; each
+task reports to its job (``jobs.queue_billing_run``, ``jobs.queue_charges_import``)."""
+
+from django.core.files.storage import default_storage
+from django.tasks import task
+
+from kabinet.billing import imports
+from kabinet.billing.jobs import period_result
+from kabinet.billing.models import Period
+from kabinet.billing.services import BillingError, run_billing
+from kabinet.formats import format_money
+from kabinet.jobs.models import Job
+from kabinet.jobs.services import MAX_PROBLEMS, fail_job, finish_job, report_progress, start_job
+from kabinet.money import ZERO
+from kabinet.tabular import TableError
+
+
+def _report(job: Job, done: int, total: int) -> None:
+    job.total = total  # the run counts the accounts once it has read them
+    report_progress(job, done)
+
+
+@task
+def run_billing_job(job_id: int, period_id: int) -> None:
+    """Run ``period_id``'s billing; the job shows the progress by accounts, then the figures
+    and the run's remarks (services without a tariff, no key rate, …)."""
+    job = Job.objects.get(pk=job_id)
+    period = Period.objects.select_related("organization").get(pk=period_id)
+    start_job(job, total=0)
+    try:
+        calculation = run_billing(period, progress=lambda done, total: _report(job, done, total))
+    except BillingError as error:
+        fail_job(job, f"Расчёт не выполнен: {error}")
+        return
+    except Exception:
+        fail_job(
+            job,
+            "Внутренняя ошибка: расчёт не выполнен, начисления периода остались прежними. "
+            "Сообщите администратору.",
+        )
+        raise
+    lines = calculation.lines.values()
+    charged = sum((line.charged for line in lines), ZERO)
+    recalculation = sum((line.recalculation for line in lines), ZERO)
+    job.problems = calculation.problems[:MAX_PROBLEMS]
+    finish_job(
+        job,
+        period_result(
+            period,
+            **{
+                "Лицевых счетов": calculation.accounts,
+                "Строк начислений": len(calculation.lines),
+                "Начислено, ₽": format_money(charged),
+                "Перерасчёты, ₽": format_money(recalculation),
+                "Итого начислено, ₽": format_money(charged + recalculation),
+                "Замечаний": len(calculation.problems),
+            },
+        ),
+    )
+
+
+@task
+def import_charges_job(job_id: int, period_id: int, path: str) -> None:
+    """Import the file staff uploaded (kept in the default storage until this is done) as
+    ``period_id``'s charges; the job shows the progress, then the figures or the bad rows."""
+    job = Job.objects.get(pk=job_id)
+    period = Period.objects.select_related("organization").get(pk=period_id)
+    try:
+        with default_storage.open(path, "rb") as file:
+            table = imports.read_import(file.read())
+        start_job(job, total=len(table))
+        result = imports.import_charges(
+            table, period, progress=lambda done, failed: report_progress(job, done, failed)
+        )
+        if result.errors:
+            job.problems = [str(error) for error in result.errors[: MAX_PROBLEMS - 1]]
+            fail_job(
+                job,
+                f"Файл не загружен: строк с ошибками — {len(result.errors)}. Исправьте их и "
+                "загрузите файл снова; начисления периода не изменились.",
+            )
+        else:
+            finish_job(job, period_result(period, **result.summary()))
+    except TableError as error:
+        fail_job(job, f"Файл не загружен: {error}")
+    except BillingError as error:
+        fail_job(job, f"Файл не загружен: {error}")
+    except Exception:
+        fail_job(job, "Внутренняя ошибка: файл не загружен. Сообщите администратору.")
+        raise
+    finally:
+        default_storage.delete(path)

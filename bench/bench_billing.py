@@ -1,0 +1,320 @@
+"""The monthly billing run at 10 000 and 100 000 accounts (goal: 100 000 under 30 s on
+PostgreSQL). ``BENCH_BILLING_SIZES=10000`` runs only the sizes it lists.
+
+For each size, an organisation of houses of 100 accounts with nine services: three by area (the
+repair tariff changes on the 16th of the second month; rent only for municipal premises), cold
+and hot water and electricity by meter, wastewater, heating by the normative per m², penalties.
+Half of the accounts have the three meters, read before the first month and in it; four in
+five of them are read in the second month too (the rest are charged by their average). Every
+house has its three house meters, so every metered service has its common-house share (ОДН).
+A backdated closed month before the first one, unpaid by one account in ten, gives the second
+month debt more than 30 days late: its run charges penalties.
+
+Timed: the run of month 1, closing it, the month's payments (most accounts pay in full, some in
+part, the debtors nothing), the run of month 2. Memory is the growth of the process's peak
+resident set (``getrusage`` ``ru_maxrss``) during each step: zero when the step stayed below an
+earlier peak.
+"""
+
+import datetime
+import logging
+import os
+import random
+import resource
+import time
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from kabinet.billing.bulk import insert_rows
+from kabinet.billing.models import (
+    CalculationMethod,
+    Charge,
+    ChargeBasis,
+    KeyRate,
+    Penalty,
+    Period,
+    PeriodStatus,
+    Service,
+    Tariff,
+)
+from kabinet.billing.services import CHARGE_FIELDS, close_period, run_billing
+from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
+from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
+from kabinet.money import round_money
+from kabinet.orgs.models import Organization
+from kabinet.payments.models import Payment, PaymentSource
+
+SIZES = [int(size) for size in os.environ.get("BENCH_BILLING_SIZES", "10000,100000").split(",")]
+HOUSE_SIZE = 100
+BACKDATED, FIRST, SECOND = (datetime.date(2026, month, 1) for month in (7, 8, 9))
+TARIFF_CHANGE = datetime.date(2026, 9, 16)
+D = Decimal
+SERVICES = [  # name, method, resource, normative, tariff, ownership
+    ("Содержание жилья", CalculationMethod.AREA, "", None, "19.30", ""),
+    ("Ремонт жилья", CalculationMethod.AREA, "", None, "12.50", ""),
+    ("Найм жилья", CalculationMethod.AREA, "", None, "9.10", OwnershipType.MUNICIPAL),
+    ("Холодное водоснабжение", CalculationMethod.METER, Resource.COLD_WATER, "4.5", "51.20", ""),
+    ("Горячее водоснабжение", CalculationMethod.METER, Resource.HOT_WATER, "3.2", "257.60", ""),
+    ("Водоотведение", CalculationMethod.WASTEWATER, "", None, "41.90", ""),
+    ("Электроснабжение", CalculationMethod.METER, Resource.ELECTRICITY, "90", "6.84", ""),
+    ("Отопление", CalculationMethod.AREA_NORMATIVE, Resource.HEAT, "0.0105", "3098.00", ""),
+    ("Пени", CalculationMethod.PENALTY, "", None, None, ""),
+]
+REPAIR_AFTER_CHANGE = D("13.10")
+METER_USE = {  # a metered apartment's monthly use: low, high
+    Resource.COLD_WATER: (3.0, 6.0),
+    Resource.HOT_WATER: (1.8, 3.6),
+    Resource.ELECTRICITY: (120.0, 260.0),
+}
+
+
+def _peak_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class Step:
+    """Times a step and the growth of the process's peak memory during it."""
+
+    def __enter__(self):
+        self.peak, self.started = _peak_kb(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.started
+        self.grown_mb = (_peak_kb() - self.peak) / 1024
+
+
+def _organization(size: int):
+    organization = Organization.objects.create(
+        name=f"Бенчмарк {size}", inn="1659001230", ogrn="1021600012345", address="г. Казань",
+        bank_name="ПАО Сбербанк", bik="049205603", correspondent_account="30101810600000000603",
+        settlement_account="40702810462000012345",
+    )  # fmt: skip
+    rates = [(datetime.date(2025, 10, 27), "16.50"), (datetime.date(2026, 2, 16), "15.50")]
+    KeyRate.objects.bulk_create(
+        KeyRate(organization=organization, valid_from=day, rate=D(rate)) for day, rate in rates
+    )
+    services = {}
+    for position, (name, method, resource_, normative, tariff, ownership) in enumerate(SERVICES):
+        service = Service.objects.create(
+            organization=organization, name=name, method=method, resource=resource_,
+            normative=D(normative) if normative else None, ownership=ownership, position=position,
+        )  # fmt: skip
+        services[name] = service
+        if tariff is None:
+            continue
+        if name == "Ремонт жилья":
+            Tariff.objects.create(service=service, value=D(tariff), valid_from=BACKDATED,
+                                  valid_to=TARIFF_CHANGE - datetime.timedelta(days=1))  # fmt: skip
+            Tariff.objects.create(service=service, value=REPAIR_AFTER_CHANGE,
+                                  valid_from=TARIFF_CHANGE)  # fmt: skip
+        else:
+            Tariff.objects.create(service=service, value=D(tariff), valid_from=BACKDATED)
+    return organization, services
+
+
+def _housing(organization, size: int, rng) -> list[tuple[int, int, Decimal, str, int]]:
+    """Houses, premises and accounts; returns (account, house, area, ownership, residents)."""
+    houses = House.objects.bulk_create(
+        House(organization=organization, address=f"ул. Бенчмарка, д. {n + 1}")
+        for n in range((size + HOUSE_SIZE - 1) // HOUSE_SIZE)
+    )
+    premises = []
+    for index in range(size):
+        area = D(rng.randrange(3000, 9000)) / 100
+        ownership = OwnershipType.MUNICIPAL if index % 5 == 0 else OwnershipType.PRIVATE
+        premises.append((houses[index // HOUSE_SIZE].pk, str(index % HOUSE_SIZE + 1), area,
+                         ownership))  # fmt: skip
+    insert_rows(Premise, ["house", "number", "area", "ownership"], premises)
+    premise_ids = Premise.objects.filter(house__organization=organization).order_by("pk")
+    residents = [rng.randint(1, 4) for _ in range(size)]
+    insert_rows(
+        PersonalAccount,
+        ["organization", "number", "holder_name", "premise", "share", "residents", "is_open"],
+        (
+            (organization.pk, f"{size}{index:07d}", "Иванов И. И.", premise, 1, people, True)
+            for index, (premise, people) in enumerate(
+                zip(premise_ids.values_list("pk", flat=True), residents, strict=True)
+            )
+        ),
+    )
+    account_ids = PersonalAccount.objects.filter(organization=organization).order_by("pk")
+    return [
+        (account, house, area, ownership, people)
+        for account, (house, _, area, ownership), people in zip(
+            account_ids.values_list("pk", flat=True), premises, residents, strict=True
+        )
+    ]
+
+
+def _meters(organization, accounts, services, rng) -> tuple[int, int]:
+    """Apartment meters on every other account, house meters in every house, and readings."""
+    normatives = {s.resource: s.normative for s in services.values() if s.normative}
+    due = datetime.date(2031, 1, 1)
+    rows, uses, house_use = [], [], {}
+    for index, (account, house, _, _, people) in enumerate(accounts):
+        metered = index % 2 == 0
+        for resource_, (low, high) in METER_USE.items():
+            use = [D(f"{rng.uniform(low, high):.3f}") for _ in (FIRST, SECOND)]
+            if metered:
+                rows.append((account, None, resource_, f"ИПУ-{account}-{resource_}", due))
+                uses.append((use, index % 10 != 0))
+            else:
+                use = [normatives[resource_] * people] * 2
+            month_use = house_use.setdefault((house, resource_), [D(0), D(0)])
+            for month, used in enumerate(use):
+                month_use[month] += used
+    houses = sorted({house for _, house, *_ in accounts})
+    for house in houses:
+        for resource_ in METER_USE:
+            rows.append((None, house, resource_, f"ОДПУ-{house}-{resource_}", due))
+    fields = ["account", "house", "resource", "serial_number", "verification_due", "place",
+              "digits", "is_active"]  # fmt: skip
+    insert_rows(Meter, fields, ((*row, "", 7, True) for row in rows))
+    meter_ids = list(
+        Meter.objects.filter(
+            Q(account__organization=organization) | Q(house__organization=organization)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    readings = []
+
+    def read(meter, value, month):
+        readings.append((meter, value, month.replace(day=25), month, ReadingSource.RESIDENT, now))
+
+    for meter, (use, read_second) in zip(meter_ids[: len(uses)], uses, strict=True):
+        value = D(rng.randrange(100, 900))
+        read(meter, value, BACKDATED)
+        read(meter, value + use[0], FIRST)
+        if read_second:  # else the second month is charged by the average
+            read(meter, value + use[0] + use[1], SECOND)
+    house_meters = meter_ids[len(uses) :]
+    for meter, key in zip(house_meters, [(h, r) for h in houses for r in METER_USE], strict=True):
+        value = D(1_000_000)
+        read(meter, value, BACKDATED)
+        for month, used in enumerate(house_use[key]):
+            value += (used * D("1.05")).quantize(D("0.001"))  # 5 % above the apartments
+            read(meter, value, (FIRST, SECOND)[month])
+    fields = ["meter", "value", "taken_on", "period", "source", "created_at"]
+    return len(meter_ids), insert_rows(Reading, fields, readings)
+
+
+def _backdated_month(organization, accounts, services, rng) -> tuple[Period, int]:
+    """A closed month before the first, charged by area and normatives, paid in the first month
+    by all but one account in ten."""
+    period = Period.objects.create(organization=organization, month=BACKDATED,
+                                   status=PeriodStatus.CLOSED, calculated_at=timezone.now(),
+                                   closed_at=timezone.now())  # fmt: skip
+    tariffs = {name: D(tariff) for name, _, _, _, tariff, _ in SERVICES if tariff}
+    totals = {}
+
+    def lines():
+        for account, _, area, ownership, people in accounts:
+            total = D(0)
+            for name, service in services.items():
+                if service.method == CalculationMethod.PENALTY:
+                    continue
+                if service.ownership and service.ownership != ownership:
+                    continue
+                if service.method == CalculationMethod.AREA:
+                    volume = area
+                elif service.method == CalculationMethod.AREA_NORMATIVE:
+                    volume = area * service.normative
+                elif service.method == CalculationMethod.WASTEWATER:
+                    volume = (D("4.5") + D("3.2")) * people
+                else:
+                    volume = service.normative * people
+                charged = round_money(tariffs[name] * volume)
+                total += charged
+                yield (period.pk, account, service.pk, tariffs[name], volume,
+                       ChargeBasis.NORMATIVE, 0, charged, 0, 0, charged)  # fmt: skip
+            totals[account] = total
+
+    written = insert_rows(Charge, CHARGE_FIELDS, lines())
+    paying = ((account, total) for index, (account, total) in enumerate(totals.items())
+              if index % 10 != 0)  # fmt: skip
+    _payments(paying, FIRST, rng)
+    return period, written
+
+
+def _payments(amounts, month, rng) -> int:
+    now = timezone.now()
+    fields = ["account", "paid_on", "amount", "source", "external_id", "period", "payer_name",
+              "commission", "created_at"]  # fmt: skip
+    rows = (
+        (account, month + datetime.timedelta(days=rng.randrange(9, 18)), amount, PaymentSource.BANK,
+         f"bench-{month:%Y%m}-{account}", month, "", 0, now)
+        for account, amount in amounts
+        if amount > 0
+    )  # fmt: skip
+    return insert_rows(Payment, fields, rows)
+
+
+def _pay_first_month(period, accounts, rng) -> int:
+    """Most accounts pay the month in full in the next month, one in twenty half of it, the
+    backdated month's debtors nothing."""
+    totals = dict(
+        Charge.objects.filter(period=period)
+        .values("account")
+        .annotate(total=Sum("total"))
+        .values_list("account", "total")
+    )
+
+    def amounts():
+        for index, (account, *_) in enumerate(accounts):
+            total = round_money(totals.get(account) or D(0))
+            if index % 10 == 0:
+                continue
+            yield account, (round_money(total / 2) if index % 20 == 1 else total)
+
+    return _payments(amounts(), SECOND, rng)
+
+
+def _report(name, step, size, result):
+    penalties = sum(len(lines) for lines in result.penalties.values())
+    print(
+        f"  {name}: {step.seconds:.2f} s, {size / step.seconds:,.0f} accounts/s, "
+        f"{len(result.lines):,} charge lines + {penalties:,} penalty lines written, "
+        f"peak memory +{step.grown_mb:,.0f} MB"
+    )
+
+
+def run_size(size: int) -> None:
+    rng = random.Random(size)
+    print(f"{size:,} accounts, {len(SERVICES)} services", flush=True)
+    started = time.perf_counter()
+    organization, services = _organization(size)
+    accounts = _housing(organization, size, rng)
+    meters, readings = _meters(organization, accounts, services, rng)
+    _, backdated_lines = _backdated_month(organization, accounts, services, rng)
+    first = Period.objects.create(organization=organization, month=FIRST)
+    print(f"  data: {time.perf_counter() - started:.1f} s ({meters:,} meters, {readings:,} "
+          f"readings, a closed month of {backdated_lines:,} lines)", flush=True)  # fmt: skip
+    with Step() as step:
+        result = run_billing(first)
+    _report(f"run_billing {FIRST:%m.%Y}", step, size, result)
+    with Step() as step:
+        second = close_period(first)
+    print(f"  close_period {FIRST:%m.%Y}: {step.seconds:.2f} s, "
+          f"peak memory +{step.grown_mb:,.0f} MB", flush=True)  # fmt: skip
+    with Step() as step:
+        paid = _pay_first_month(first, accounts, rng)
+    print(f"  payments: {paid:,} in {step.seconds:.2f} s", flush=True)
+    with Step() as step:
+        result = run_billing(second)
+    _report(f"run_billing {SECOND:%m.%Y}", step, size, result)
+    debtors = Penalty.objects.filter(period=second).values("account").distinct().count()
+    print(f"  accounts with penalties in {SECOND:%m.%Y}: {debtors:,}; "
+          f"peak memory of the process: {_peak_kb() / 1024:,.0f} MB", flush=True)  # fmt: skip
+    if result.problems:
+        print(f"  problems: {result.problems}")
+
+
+def run() -> None:
+    logging.getLogger("django.tasks").setLevel(logging.WARNING)  # each closing's mailing task
+    for size in SIZES:
+        run_size(size)

@@ -612,3 +612,13 @@ def test_balances_and_penalties_are_read_only_and_found_by_account(
         response = client.get(reverse(f"admin:billing_{model}_changelist"), {"q": "100015"})
         assert [row.account for row in response.context["cl"].result_list] == [mine], model
         assert client.get(reverse(f"admin:billing_{model}_add")).status_code == 403
+
+
+def test_accountant_of_one_organisation_is_only_an_operator_in_another(client):
+    own, other = OrganizationFactory(), OrganizationFactory()
+    user = staff_user(own, StaffRole.ACCOUNTANT)
+    add_staff_member(user, other, StaffRole.OPERATOR)
+    period = PeriodFactory(organization=other, status=PeriodStatus.OPEN)
+    client.force_login(user)
+    response = client.post(reverse("backoffice:billing_run", args=[period.pk]))
+    assert response.status_code == 403

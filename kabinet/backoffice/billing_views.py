@@ -30,8 +30,8 @@ from kabinet.receipts.services import MAILING_KIND
 AREA = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
 
 
-def _require_billing_role(request):
-    if not can_change(request.user, AREA):
+def _require_billing_role(request, organization):
+    if not can_change(request.user, AREA, organization):
         raise PermissionDenied("Рассчитывать и закрывать периоды могут бухгалтер и руководитель.")
 
 
@@ -76,7 +76,7 @@ def _render_billing(request, chooser, *, import_form=None, close_form=None, stat
             "chooser": chooser,
             "organization": organization,
             "period": period,
-            "can_change": can_change(request.user, AREA),
+            "can_change": organization is not None and can_change(request.user, AREA, organization),
             "last_job": last_job,
             "summary": run_summary(period) if calculated else None,
             "import_form": import_form or ChargesImportForm(),
@@ -92,8 +92,8 @@ def _render_billing(request, chooser, *, import_form=None, close_form=None, stat
 @require_POST
 def billing_run(request, period_id):
     """«Выполнить расчёт»: queue the run, then watch it on the job's page."""
-    _require_billing_role(request)
     period = _scoped_period(request, period_id)
+    _require_billing_role(request, period.organization)
     try:
         job = jobs.queue_billing_run(period, request.user)
     except services.BillingError as error:
@@ -106,8 +106,8 @@ def billing_run(request, period_id):
 @require_POST
 def billing_import(request, period_id):
     """Charges from a file: queued as a job whose page names the bad rows, if any."""
-    _require_billing_role(request)
     period = _scoped_period(request, period_id)
+    _require_billing_role(request, period.organization)
     form = ChargesImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -125,8 +125,8 @@ def billing_import(request, period_id):
 def billing_close(request, period_id):
     """«Закрыть период» after the confirmation box is ticked; a refusal is shown as a
     message (earlier period open, not calculated, month not begun, closed already)."""
-    _require_billing_role(request)
     period = _scoped_period(request, period_id)
+    _require_billing_role(request, period.organization)
     form = ClosePeriodForm(request.POST)
     if not form.is_valid():
         chooser = OrganizationForm(request.organizations, {"organization": period.organization_id})
@@ -189,7 +189,7 @@ def recalculations(request):
     form = RecalculationForm(organization, request.POST or None)
     preview = None
     if request.method == "POST":
-        _require_billing_role(request)
+        _require_billing_role(request, organization)
         if form.is_valid():
             preview, saved = _preview_or_save(request, form)
             if saved:
@@ -211,7 +211,7 @@ def recalculations(request):
             "period": period,
             "form": form,
             "preview": preview,
-            "can_change": can_change(request.user, AREA),
+            "can_change": organization is not None and can_change(request.user, AREA, organization),
             "recalculations": listed,
             "billing_page": _billing_page(organization),
         },
@@ -254,7 +254,6 @@ def _preview_or_save(request, form) -> tuple[Decimal | None, bool]:
 @staff_required
 @require_POST
 def recalculation_delete(request, recalculation_id):
-    _require_billing_role(request)
     recalculation = get_object_or_404(
         Recalculation.objects.for_organizations(request.organizations).select_related(
             "account__organization", "service", "period"
@@ -262,6 +261,7 @@ def recalculation_delete(request, recalculation_id):
         pk=recalculation_id,
     )
     organization = recalculation.account.organization
+    _require_billing_role(request, organization)
     try:
         services.delete_recalculation(recalculation)
     except services.BillingError as error:

@@ -11,8 +11,21 @@ BATCH = 5000
 
 
 def _plain(value):
-    # SQLite's driver no longer adapts dates by itself; PostgreSQL's COPY takes the same text.
+    # SQLite's driver no longer adapts dates by itself.
     return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """A value as COPY's text format writes it (formatting here is several times faster than
+    psycopg adapting every value of every row)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
 
 
 def insert_rows(model, fields: list[str], rows) -> int:
@@ -23,9 +36,15 @@ def insert_rows(model, fields: list[str], rows) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                chunk = []
                 for row in rows:
-                    copy.write_row(row)
-                    count += 1
+                    chunk.append("\t".join(map(_copy_text, row)))
+                    if len(chunk) == BATCH:
+                        copy.write("\n".join(chunk) + "\n")
+                        count, chunk = count + len(chunk), []
+                if chunk:
+                    copy.write("\n".join(chunk) + "\n")
+                    count += len(chunk)
             return count
         marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"

@@ -194,14 +194,22 @@ class ChargeQuerySet(OrganizationScopedQuerySet.through("account__organization")
 class Charge(models.Model):
     """One line of an account's charges for a period: account × service × period."""
 
+    # No single-column indexes: (period, account, service) and (account, period) serve both
+    # lookups, and a billing run writes every index for each of its hundreds of thousands of
+    # lines.
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="charges", verbose_name="период"
+        Period,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name="период",
+        db_index=False,
     )
     account = models.ForeignKey(
         PersonalAccount,
         on_delete=models.PROTECT,
         related_name="charges",
         verbose_name="лицевой счёт",
+        db_index=False,
     )
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, related_name="charges", verbose_name="услуга"

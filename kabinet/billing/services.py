@@ -494,7 +494,11 @@ def rate_lookup(organization, rates, last: datetime.date) -> Callable[[datetime.
 
 def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
-    of closed months without penalties) not paid in time, oldest debt paid first."""
+    of closed months without penalties) not paid in time, oldest debt paid first.
+
+    Only the accounts in debt at the end of the previous month can owe penalties: their stored
+    balances say which (a payment recorded since can only lower a debt), so the history of
+    the others is not read."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since = add_months(month, -PENALTY_LOOKBACK)
@@ -503,6 +507,14 @@ def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.Penalty
         period__status=PeriodStatus.CLOSED,
         period__month__lt=month,
     ).exclude(service__method=CalculationMethod.PENALTY)
+    payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
+    balances = AccountBalance.objects.filter(
+        period__organization=organization, period__month=add_months(month, -1)
+    )
+    if balances.exists():
+        debtors = balances.filter(closing__gt=0).values("account")
+        published = published.filter(account__in=debtors)
+        payments = payments.filter(account__in=debtors)
     older = dict(
         published.filter(period__month__lt=since)
         .values("account")
@@ -519,7 +531,6 @@ def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.Penalty
     ):
         due = calc.due_date(charged_month, organization.payment_due_day)
         monthly[account].append(calc.Debt(charged_month, due, round_money(total)))
-    payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
     paid_before = dict(
         payments.filter(paid_on__lt=first)
         .values("account")
@@ -641,6 +652,8 @@ def recalculation_amount(
     - absence: for a volume by the normative per person, the charge for ``days`` of the month;
     - quality: ``percent`` of the charge for the service of poor quality;
     - other: ``amount`` as staff give it."""
+    if not (account.organization_id == service.organization_id == corrected.organization_id):
+        raise BillingError("Лицевой счёт, услуга и период — разных организаций.")
     if not corrected.is_closed:
         raise BillingError("Перерасчёт исправляет закрытый период.")
     charged = Charge.objects.filter(period=corrected, account=account, service=service).first()

@@ -32,9 +32,14 @@ def is_staff_member(user) -> bool:
     )
 
 
-def can_change(user, area: str) -> bool:
-    """Whether ``user`` may add, change or delete records of ``area`` (in their organisations)."""
+def can_change(user, area: str, organization=None) -> bool:
+    """Whether ``user`` may add, change or delete records of ``area`` in their organisations,
+    or, given ``organization``, in that one (someone may be accountant of one УК and operator
+    of another)."""
     if user.is_superuser:
         return True
-    roles = StaffMembership.objects.filter(user=user).values_list("role", flat=True)
+    memberships = StaffMembership.objects.filter(user=user)
+    if organization is not None:
+        memberships = memberships.filter(organization=organization)
+    roles = memberships.values_list("role", flat=True)
     return any(area in WRITABLE_AREAS.get(role, ()) for role in roles)

@@ -10,11 +10,11 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from kabinet.billing import calculation as calc
@@ -38,7 +38,7 @@ from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption
 from kabinet.metering.models import Meter, Reading, Resource
-from kabinet.money import ZERO, round_money
+from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
 from kabinet.orgs.models import PenaltyRateRule
 from kabinet.payments.models import Payment
@@ -46,7 +46,8 @@ from kabinet.payments.models import Payment
 PROGRESS_EVERY = 2000  # accounts between two progress reports
 READINGS_LOOKBACK = 12  # months of readings a meter's volume may need
 PENALTY_LOOKBACK = 37  # months of debt that earn penalties (three years' limitation and a bit)
-WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
+WATER = (str(Resource.COLD_WATER), str(Resource.HOT_WATER))
+ONE = Decimal(1)
 CHARGE_FIELDS = [
     "period", "account", "service", "tariff", "volume", "basis", "common_volume", "charged",
     "common_charged", "recalculation", "total",
@@ -61,7 +62,7 @@ class BillingError(Exception):
     """Staff asked for something the period's state does not allow; the message says why."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     account: int
     service: int
@@ -194,9 +195,12 @@ def calculate(
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, first, last)
     meters = _meter_volumes(period, accounts)
+    plans = [
+        _Plan.of(service) for service in services if service.method != CalculationMethod.PENALTY
+    ]
     progress(0, len(accounts))
     for done, account in enumerate(accounts, start=1):
-        _account_lines(account, services, tariffs, meters, period, result)
+        _account_lines(account, plans, tariffs, meters, period, result)
         if done % PROGRESS_EVERY == 0:
             progress(done, len(accounts))
     _add_common_share(period, accounts, services, result)
@@ -250,53 +254,86 @@ class _TariffCache:
         return self.cache[key]
 
 
-def _account_lines(account: AccountRow, services, tariffs, meters, period, result) -> None:
-    month = period.month
-    first, last = calc.active_days(month, account.opened_on, account.closed_on)
-    share_of_month = Decimal((last - first).days + 1) / calc.days_in_month(month)
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the per-account loop needs of a service, read once (not per line)."""
+
+    pk: int
+    method: str
+    resource: str
+    ownership: str
+    normative: Decimal
+
+    @classmethod
+    def of(cls, service: Service) -> "_Plan":
+        return cls(service.pk, str(service.method), service.resource, service.ownership,
+                   service.normative or ZERO)  # fmt: skip
+
+
+AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
+    str(method) for method in (
+        CalculationMethod.AREA, CalculationMethod.AREA_NORMATIVE, CalculationMethod.NORMATIVE,
+        CalculationMethod.FIXED, CalculationMethod.METER, CalculationMethod.WASTEWATER,
+    )
+)  # fmt: skip
+
+
+def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) -> None:
+    """The lines of one account. The hot loop of the run: plain comparisons, no lookups that
+    could be done once."""
+    month, month_end = period.month, tariffs.last
+    partial = (account.opened_on is not None and account.opened_on > month) or (
+        account.closed_on is not None and account.closed_on < month_end
+    )
+    if partial:
+        first, last = calc.active_days(month, account.opened_on, account.closed_on)
+        share_of_month = Decimal((last - first).days + 1) / calc.days_in_month(month)
+    else:
+        first, last, share_of_month = month, month_end, None
     water, water_bases = ZERO, set()
     pending_wastewater = []
-    for service in services:
-        if service.method == CalculationMethod.PENALTY:
+    area = account.area * account.share
+    for plan in plans:
+        if plan.ownership and plan.ownership != account.ownership:
             continue
-        if service.ownership and service.ownership != account.ownership:
-            continue
-        tariff = tariffs.tariff(service.pk, account.house, first, last)
+        tariff = tariffs.tariff(plan.pk, account.house, first, last)
         if tariff is None:
             continue
-        method = service.method
-        if method == CalculationMethod.AREA:
-            volume, basis = account.area * account.share * share_of_month, ChargeBasis.AREA
-        elif method == CalculationMethod.AREA_NORMATIVE:
-            volume = account.area * account.share * (service.normative or ZERO) * share_of_month
-            basis = ChargeBasis.NORMATIVE
-        elif method == CalculationMethod.NORMATIVE:
-            volume = (service.normative or ZERO) * account.residents * share_of_month
-            basis = ChargeBasis.NORMATIVE
-        elif method == CalculationMethod.FIXED:
-            volume, basis = share_of_month, ChargeBasis.FIXED
-        elif method == CalculationMethod.METER:
-            metered = meters.get((account.pk, service.resource))
-            if metered is None:
-                volume = (service.normative or ZERO) * account.residents * share_of_month
-                basis = ChargeBasis.NORMATIVE
+        method = plan.method
+        metered = False
+        if method == AREA:
+            volume, basis = area, ChargeBasis.AREA
+        elif method == METER:
+            found = meters.get((account.pk, plan.resource))
+            if found is None:
+                volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
             else:
-                volume, basis = metered
-            if service.resource in WATER:
-                water += volume
-                water_bases.add(basis)
-        else:  # wastewater: the cold and hot water of the account
-            pending_wastewater.append((service, tariff))
+                (volume, basis), metered = found, True
+        elif method == WASTEWATER:
+            pending_wastewater.append((plan, tariff))
             continue
-        _put_line(result, account.pk, service.pk, tariff, volume, basis)
+        elif method == AREA_NORMATIVE:
+            volume, basis = area * plan.normative, ChargeBasis.NORMATIVE
+        elif method == NORMATIVE:
+            volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
+        else:  # fixed per account
+            volume, basis = ONE, ChargeBasis.FIXED
+        if share_of_month is not None and not metered:
+            volume *= share_of_month  # the days of the month the account was open
+        volume = volume.quantize(calc.VOLUME)
+        if plan.resource in WATER:
+            water += volume
+            water_bases.add(basis)
+        _put_line(result, account.pk, plan.pk, tariff, volume, basis)
     water_basis = water_bases.pop() if len(water_bases) == 1 else ChargeBasis.AVERAGE
-    for service, tariff in pending_wastewater:
-        _put_line(result, account.pk, service.pk, tariff, water, water_basis)
+    for plan, tariff in pending_wastewater:
+        _put_line(result, account.pk, plan.pk, tariff, water, water_basis)
 
 
 def _put_line(result, account, service, tariff, volume, basis) -> Line:
-    volume = calc.volume(volume)
-    line = Line(account, service, tariff, volume, basis, charged=round_money(tariff * volume))
+    """A line of ``volume`` (already rounded to the volume's places) at ``tariff``."""
+    charged = (tariff * volume).quantize(KOPECK, ROUND_HALF_UP)
+    line = Line(account, service, tariff, volume, basis, charged=charged)
     result.lines[account, service] = line
     return line
 
@@ -496,23 +533,25 @@ def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.Penalty
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
     of closed months without penalties) not paid in time, oldest debt paid first.
 
-    Only the accounts in debt at the end of the previous month can owe penalties: their stored
-    balances say which (a payment recorded since can only lower a debt), so the history of
-    the others is not read."""
+    Only the debt of the months before the previous one can be 31 days late in this month
+    (the previous month's is due in it), and payments settle it before any later month's, so
+    later months are not read. Only accounts that had not paid it off by the end of the previous
+    month can owe penalties: their stored balances say which (opening above the month's
+    payments; a payment recorded since can only lower a debt)."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since = add_months(month, -PENALTY_LOOKBACK)
     published = Charge.objects.filter(
         period__organization=organization,
         period__status=PeriodStatus.CLOSED,
-        period__month__lt=month,
+        period__month__lt=add_months(month, -1),
     ).exclude(service__method=CalculationMethod.PENALTY)
     payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
     balances = AccountBalance.objects.filter(
         period__organization=organization, period__month=add_months(month, -1)
     )
     if balances.exists():
-        debtors = balances.filter(closing__gt=0).values("account")
+        debtors = balances.filter(opening__gt=F("paid")).values("account")
         published = published.filter(account__in=debtors)
         payments = payments.filter(account__in=debtors)
     older = dict(

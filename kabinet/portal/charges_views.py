@@ -1,7 +1,6 @@
 """«Начисления» of one personal account and its payment document (квитанция): the print page
 and the PDF. Residents see closed periods only; any other month answers 404."""
 
-import datetime
 import io
 
 from django.contrib.auth.decorators import login_required
@@ -11,25 +10,12 @@ from django.utils.safestring import mark_safe
 
 from kabinet.billing.selectors import charge_history
 from kabinet.portal.charts import monthly_totals_chart
+from kabinet.portal.periods import chosen_period
 from kabinet.portal.views import account_or_404, render_account
 from kabinet.receipts.pdf import receipt_filename
 from kabinet.receipts.pdf import receipt_pdf as render_receipt_pdf
 from kabinet.receipts.qr import payment_qr
 from kabinet.receipts.selectors import receipt_data, receipt_period, receipt_periods
-
-
-def _chosen_period(periods, value: str | None):
-    """The period named by ``?period=YYYY-MM`` (the latest without one); 404 if unknown."""
-    if not value:
-        return periods[0] if periods else None
-    try:
-        month = datetime.datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise Http404("Нет такого периода.") from None
-    for period in periods:
-        if period.month == month:
-            return period
-    raise Http404("Нет начислений за этот период.")
 
 
 @login_required
@@ -38,7 +24,7 @@ def account_charges(request, account_id):
     history of monthly totals as a table and a chart."""
     account = account_or_404(request, account_id)
     periods = receipt_periods(account)
-    period = _chosen_period(periods, request.GET.get("period"))
+    period = chosen_period(periods, request.GET.get("period"))
     history = charge_history(account)
     return render_account(
         request,

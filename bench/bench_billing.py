@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from bench.common import benchmark_organization
 from kabinet.billing.bulk import insert_rows
 from kabinet.billing.models import (
     CalculationMethod,
@@ -43,7 +44,6 @@ from kabinet.billing.services import CHARGE_FIELDS, close_period, run_billing
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money
-from kabinet.orgs.models import Organization
 from kabinet.payments.models import Payment, PaymentSource
 
 SIZES = [int(size) for size in os.environ.get("BENCH_BILLING_SIZES", "10000,100000").split(",")]
@@ -87,11 +87,7 @@ class Step:
 
 
 def _organization(size: int):
-    organization = Organization.objects.create(
-        name=f"Бенчмарк {size}", inn="1659001230", ogrn="1021600012345", address="г. Казань",
-        bank_name="ПАО Сбербанк", bik="049205603", correspondent_account="30101810600000000603",
-        settlement_account="40702810462000012345",
-    )  # fmt: skip
+    organization = benchmark_organization(f"Бенчмарк {size}")
     rates = [(datetime.date(2025, 10, 27), "16.50"), (datetime.date(2026, 2, 16), "15.50")]
     KeyRate.objects.bulk_create(
         KeyRate(organization=organization, valid_from=day, rate=D(rate)) for day, rate in rates

@@ -14,24 +14,20 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from bench.common import benchmark_organization
 from kabinet.billing.bulk import insert_rows
 from kabinet.billing.imports import import_charges, read_import
 from kabinet.billing.models import Charge, ChargeBasis, Period, PeriodStatus, Service
 from kabinet.billing.services import CHARGE_FIELDS
 from kabinet.billing.summary import run_summary
 from kabinet.housing.models import House, PersonalAccount, Premise
-from kabinet.orgs.models import Organization
 
 ACCOUNTS = 100_000
 SERVICES = 9
 
 
 def _organization():
-    organization = Organization.objects.create(
-        name="Бенчмарк", inn="1659001230", ogrn="1021600012345", address="г. Казань",
-        bank_name="ПАО Сбербанк", bik="049205603", correspondent_account="30101810600000000603",
-        settlement_account="40702810462000012345",
-    )  # fmt: skip
+    organization = benchmark_organization()
     house = House.objects.create(organization=organization, address="ул. Бенчмарка, д. 1")
     premises = Premise.objects.bulk_create(
         (

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.test import override_settings
 
+from bench.common import benchmark_organization
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.orgs.models import Organization
 from kabinet.payments import registry as registries
@@ -24,11 +25,7 @@ PAYMENTS = 100_000
 
 
 def _organization_with_accounts() -> tuple[Organization, list[str]]:
-    organization = Organization.objects.create(
-        name="Бенчмарк", inn="1659001230", ogrn="1021600012345", address="г. Казань",
-        bank_name="ПАО Сбербанк", bik="049205603", correspondent_account="30101810600000000603",
-        settlement_account="40702810462000012345",
-    )  # fmt: skip
+    organization = benchmark_organization()
     house = House.objects.create(organization=organization, address="ул. Бенчмарка, д. 1")
     premises = Premise.objects.bulk_create(
         Premise(house=house, number=str(n), area=Decimal("50.00"), ownership="private")

@@ -227,9 +227,6 @@ def _preview_or_save(request, form) -> tuple[Decimal | None, bool]:
     except services.BillingError as error:
         form.add_error(None, str(error))
         return None, False
-    if amount == 0:
-        form.add_error(None, "Перерасчёт ничего не меняет: сумма равна нулю.")
-        return None, False
     if "save" not in request.POST:
         return amount, False
     if request.POST.get("shown_amount") != str(amount):

@@ -193,7 +193,7 @@ def calculate(
     services = list(Service.objects.filter(organization=organization).order_by("position", "pk"))
     result = Calculation(accounts=len(accounts))
     spans = _tariff_spans(services, first, last)
-    tariffs = _TariffCache(spans, first, last)
+    tariffs = _TariffCache(spans, last)
     meters = _meter_volumes(period, accounts)
     plans = [
         _Plan.of(service) for service in services if service.method != CalculationMethod.PENALTY
@@ -242,11 +242,10 @@ def _tariff_spans(services, first, last) -> dict[tuple[int, int | None], list[ca
 class _TariffCache:
     """Month tariffs per (service, house): a house's own tariffs win over the organisation's."""
 
-    def __init__(self, spans, first, last):
-        self.spans, self.first, self.last, self.cache = spans, first, last, {}
+    def __init__(self, spans, month_end):
+        self.spans, self.month_end, self.cache = spans, month_end, {}
 
-    def tariff(self, service: int, house: int, first=None, last=None) -> Decimal | None:
-        first, last = first or self.first, last or self.last
+    def tariff(self, service: int, house: int, first, last) -> Decimal | None:
         key = (service, house, first, last)
         if key not in self.cache:
             spans = self.spans.get((service, house)) or self.spans.get((service, None), [])
@@ -281,7 +280,7 @@ AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
 def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) -> None:
     """The lines of one account. The hot loop of the run: plain comparisons, no lookups that
     could be done once."""
-    month, month_end = period.month, tariffs.last
+    month, month_end = period.month, tariffs.month_end
     partial = (account.opened_on is not None and account.opened_on > month) or (
         account.closed_on is not None and account.closed_on < month_end
     )
@@ -674,7 +673,17 @@ def _store_balances(period: Period) -> None:
 # Recalculations ----------------------------------------------------------------------------
 
 
-def recalculation_amount(
+def recalculation_amount(account, service, corrected: Period, kind: str, **params) -> Decimal:
+    """What a correction of the closed period ``corrected`` changes for ``account``'s
+    ``service`` (minus is a reduction); ``BillingError`` when it cannot be made or changes
+    nothing."""
+    amount = _correction(account, service, corrected, kind, **params)
+    if amount == 0:
+        raise BillingError("Перерасчёт ничего не меняет: сумма равна нулю.")
+    return amount
+
+
+def _correction(
     account,
     service,
     corrected: Period,
@@ -684,8 +693,7 @@ def recalculation_amount(
     percent: Decimal | None = None,
     amount: Decimal | None = None,
 ) -> Decimal:
-    """What a correction of the closed period ``corrected`` changes for ``account``'s
-    ``service``: minus is a reduction.
+    """The amount of a correction, by its kind:
 
     - reading: the line computed again from today's readings, less what was charged;
     - absence: for a volume by the normative per person, the charge for ``days`` of the month;
@@ -722,7 +730,7 @@ def recalculation_amount(
         if percent is None or not 0 < percent <= 100:
             raise BillingError("Снижение платы — от 0 до 100 %.")
         return -round_money(individual * percent / 100)
-    if amount is None or amount == 0:
+    if amount is None:
         raise BillingError("Укажите сумму перерасчёта.")
     return amount
 
@@ -735,8 +743,6 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     if period is None:
         raise BillingError("Нет открытого периода.")
     amount = recalculation_amount(account, service, corrected, kind, **params)
-    if amount == 0:
-        raise BillingError("Перерасчёт ничего не меняет: сумма равна нулю.")
     with transaction.atomic():
         period = _locked_open(period)
         recalculation = Recalculation.objects.create(

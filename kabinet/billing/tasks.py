@@ -10,7 +10,14 @@ from kabinet.billing.models import Period
 from kabinet.billing.services import BillingError, run_billing
 from kabinet.formats import format_money
 from kabinet.jobs.models import Job
-from kabinet.jobs.services import MAX_PROBLEMS, fail_job, finish_job, report_progress, start_job
+from kabinet.jobs.services import (
+    MAX_PROBLEMS,
+    fail_job,
+    fail_job_with_rows,
+    finish_job,
+    report_progress,
+    start_job,
+)
 from kabinet.money import ZERO
 from kabinet.tabular import TableError
 
@@ -73,9 +80,9 @@ def import_charges_job(job_id: int, period_id: int, path: str) -> None:
             table, period, progress=lambda done, failed: report_progress(job, done, failed)
         )
         if result.errors:
-            job.problems = [str(error) for error in result.errors[: MAX_PROBLEMS - 1]]
-            fail_job(
+            fail_job_with_rows(
                 job,
+                result.errors,
                 f"Файл не загружен: строк с ошибками — {len(result.errors)}. Исправьте их и "
                 "загрузите файл снова; начисления периода не изменились.",
             )

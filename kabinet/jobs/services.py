@@ -59,6 +59,13 @@ def fail_job(job: Job, reason: str) -> None:
     cache.delete(_progress_key(job.pk))
 
 
+def fail_job_with_rows(job: Job, errors, reason: str) -> None:
+    """The file the job imports has bad rows (``errors``, each shown as «Строка N: …»): the
+    first of them are kept for staff to fix, ``reason`` says that nothing was imported."""
+    job.problems = [str(error) for error in errors[: MAX_PROBLEMS - 1]]
+    fail_job(job, reason)
+
+
 def job_progress(job: Job) -> tuple[int, int, int]:
     """(done, total, failed) as far as the job has got, live while it runs."""
     if job.status == JobStatus.RUNNING:

@@ -8,7 +8,13 @@ from django.tasks import task
 from django.utils import timezone
 
 from kabinet.jobs.models import Job
-from kabinet.jobs.services import MAX_PROBLEMS, fail_job, finish_job, report_progress, start_job
+from kabinet.jobs.services import (
+    fail_job,
+    fail_job_with_rows,
+    finish_job,
+    report_progress,
+    start_job,
+)
 from kabinet.metering import emails, imports, reminders
 from kabinet.metering.models import Reading
 from kabinet.metering.window import reading_window
@@ -52,9 +58,9 @@ def import_readings_file(job_id: int, path: str) -> None:
             progress=lambda done, failed: report_progress(job, done, failed),
         )
         if result.errors:
-            job.problems = [str(error) for error in result.errors[: MAX_PROBLEMS - 1]]
-            fail_job(
+            fail_job_with_rows(
                 job,
+                result.errors,
                 f"Файл не импортирован: строк с ошибками — {len(result.errors)}. Исправьте их "
                 "и загрузите файл снова.",
             )

@@ -352,6 +352,15 @@ def test_bulk_delete_is_refused_in_an_organisation_where_the_role_may_not_write(
     assert Tariff.objects.filter(pk=tariff.pk).exists()
 
 
+def test_an_edit_in_the_list_is_saved_only_where_the_role_may_write(two_hats, org_a):
+    tariffs = admin.site.get_model_admin(Tariff)
+    request = admin_request(two_hats)
+    tariff = TariffFactory(service__organization=org_a)
+    form = tariffs.get_changelist_form(request)(instance=tariff)
+    with pytest.raises(PermissionDenied):
+        tariffs.save_form(request, form, change=True)
+
+
 def test_link_requests_are_decided_only_where_the_role_keeps_the_links(
     client, two_hats, org_b, django_capture_on_commit_callbacks
 ):

@@ -116,6 +116,9 @@ def _related_choices(request, area: str, db_field, queryset):
 
 
 class OrganizationScopedAdmin(admin.ModelAdmin):
+    """The base of every model admin of the back office (the rules are in the module's
+    docstring): what a subclass narrows, it narrows further, never wider."""
+
     area = ""  # what a role must be allowed to change (see orgs.selectors.WRITABLE_AREAS)
     superuser_fields: tuple[str, ...] = ()  # read-only for staff (user references)
 

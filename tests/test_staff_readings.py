@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from kabinet.metering.models import Reading, ReadingSource, Resource
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import StaffRole
+from kabinet.orgs.services import add_staff_member
 from tests.factories import (
     AccountLinkFactory,
     HouseFactory,
@@ -251,6 +252,22 @@ def test_another_organisations_pages_are_not_found(client, operator, other):
                 "taken_on": timezone.localdate()}  # fmt: skip
         assert client.post(url, data).status_code == 404, url
     assert not Reading.objects.exists()
+
+
+def test_an_operator_here_and_accountant_there_enters_and_imports_readings_here_only(
+    client, own, other
+):
+    user = staff_user(own, StaffRole.OPERATOR)
+    add_staff_member(user, other, StaffRole.ACCOUNTANT)
+    client.force_login(user)
+    ours, theirs = meter_of(own, "СВОЙ-1"), meter_of(other, "ЧУЖОЙ-1")
+    page = client.get(reverse("backoffice:account_readings", args=[ours.account.pk]))
+    assert "Записать показания" in page.text
+    assert "Импорт показаний" in page.text
+    page = client.get(reverse("backoffice:account_readings", args=[theirs.account.pk]))
+    assert "Записать показания" not in page.text
+    form = client.get(reverse("backoffice:readings_import")).context["form"]
+    assert form.only_organization == own
 
 
 STAFF_URLS = [

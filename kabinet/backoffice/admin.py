@@ -1,12 +1,28 @@
 """The back office: Django admin, each staff user confined to their own organisations.
 
-Every model admin here derives from ``OrganizationScopedAdmin``: its list, its objects and the
-choices of its related fields come from ``for_organizations(organizations_for(user))``, and what
-a user may change follows their role (``orgs.selectors.can_change``).
+Every model admin here derives from ``OrganizationScopedAdmin``, which holds the rules in one
+place:
+
+- a staff member *sees* the records of all their organisations (``organizations_for``);
+- they *change* a record only if their role in the record's own organisation may write the
+  admin's ``area`` (``orgs.selectors.organizations_to_change``; the organisation of a record is
+  found by ``orgs.scoping.organization_id_of``) — an accountant of one УК who is operator of
+  another keeps the books of the first only; without a record, «add» and the lists ask whether
+  the role may write in any of their organisations;
+- the choices of related fields (the organisation itself, houses, accounts, services…) are the
+  records of the organisations where the role may write, so nothing is added to or moved into
+  another one (a posted id outside them is a form error); admin actions and list edits check
+  each chosen record's organisation; ``OrganizationScopedInline`` does the same for inlines;
+- the filter sidebars list only the user's organisations' houses, services, periods…
+  (``ScopedRelatedFieldListFilter``);
+- portal users are the platform admin's: staff never look them up (no user pop-ups or search,
+  user fields read-only, ``UserAdmin`` for superusers only).
 """
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -33,7 +49,8 @@ from kabinet.housing.models import (
 from kabinet.jobs.models import Job
 from kabinet.metering.models import Meter, Reading
 from kabinet.orgs.models import Organization, StaffMembership
-from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
+from kabinet.orgs.scoping import organization_id_of
+from kabinet.orgs.selectors import is_staff_member, organizations_for, organizations_to_change
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
 from kabinet.receipts.models import ReceiptDelivery
@@ -46,7 +63,62 @@ admin.site.site_title = "Бэк-офис"
 admin.site.index_title = "Управление"
 
 
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A filter sidebar of related records (houses, services, periods…) that lists only the
+    user's organisations' ones; registered below for every relation of every list."""
+
+    def field_choices(self, field, request, model_admin):
+        if request.user.is_superuser:
+            return super().field_choices(field, request, model_admin)
+        related = field.related_model._default_manager.all()
+        if hasattr(related, "for_organizations"):
+            shown = related.for_organizations(organizations_for(request.user))
+        else:  # records of no organisation (users): only those the user's list refers to
+            listed = model_admin.get_queryset(request).values(f"{self.field_path}__pk")
+            shown = related.filter(pk__in=listed)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False, ordering=ordering, limit_choices_to=Q(pk__in=shown.values("pk"))
+        )
+
+
+admin.FieldListFilter.register(
+    lambda field: field.remote_field, ScopedRelatedFieldListFilter, take_priority=True
+)
+
+
+def _writable_organization_ids(request, area: str) -> set[int]:
+    """The organisations where the user's role may change ``area``, asked once per request."""
+    cache = request.__dict__.setdefault("_writable_organization_ids", {})
+    if area not in cache:
+        cache[area] = set(organizations_to_change(request.user, area).values_list("pk", flat=True))
+    return cache[area]
+
+
+def may_write(request, area: str, obj=None) -> bool:
+    """Whether the user may change ``area`` in ``obj``'s organisation or, without ``obj``, in
+    any of their organisations (so that «add» and the lists show)."""
+    if request.user.is_superuser:
+        return True
+    writable = _writable_organization_ids(request, area)
+    if obj is None:
+        return bool(writable)
+    return organization_id_of(obj) in writable
+
+
+def _related_choices(request, area: str, db_field, queryset):
+    """A related field's choices for staff: the records of the organisations where the role
+    may write ``area``."""
+    related = queryset if queryset is not None else db_field.related_model._default_manager.all()
+    if request.user.is_superuser or not hasattr(related, "for_organizations"):
+        return queryset  # users: such fields are read-only for staff (``superuser_fields``)
+    return related.for_organizations(_writable_organization_ids(request, area))
+
+
 class OrganizationScopedAdmin(admin.ModelAdmin):
+    """The base of every model admin of the back office (the rules are in the module's
+    docstring): what a subclass narrows, it narrows further, never wider."""
+
     area = ""  # what a role must be allowed to change (see orgs.selectors.WRITABLE_AREAS)
     superuser_fields: tuple[str, ...] = ()  # read-only for staff (user references)
 
@@ -57,9 +129,9 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         return queryset.for_organizations(organizations_for(request.user))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        manager = db_field.related_model._default_manager
-        if not request.user.is_superuser and hasattr(manager, "for_organizations"):
-            kwargs["queryset"] = manager.for_organizations(organizations_for(request.user))
+        queryset = _related_choices(request, self.area, db_field, kwargs.get("queryset"))
+        if queryset is not None:
+            kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -75,13 +147,61 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         return is_staff_member(request.user)
 
     def has_add_permission(self, request):
-        return can_change(request.user, self.area)
+        return may_write(request, self.area)
 
     def has_change_permission(self, request, obj=None):
-        return can_change(request.user, self.area)
+        return may_write(request, self.area, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return can_change(request.user, self.area)
+        return may_write(request, self.area, obj)
+
+    def save_form(self, request, form, change):
+        # The change form has asked already; an edit in the list («list_editable») has not.
+        if change and not self.has_change_permission(request, form.instance):
+            raise PermissionDenied
+        return super().save_form(request, form, change)
+
+    def changeable(self, request, queryset):
+        """The records an admin action acts on: all of ``queryset`` if the role may change
+        this area in each record's organisation, else none (and the user is told why)."""
+        if request.user.is_superuser:
+            return queryset
+        allowed = queryset.for_organizations(_writable_organization_ids(request, self.area))
+        if queryset.exclude(pk__in=allowed.values("pk")).exists():
+            self.message_user(
+                request,
+                "Действие не выполнено: среди выбранных записей есть записи организации, "
+                "где ваша роль не даёт права их менять.",
+                messages.ERROR,
+            )
+            return queryset.none()
+        return queryset
+
+
+class OrganizationScopedInline(admin.TabularInline):
+    """Records edited inside their parent's page, with the rights of the parent's admin in the
+    parent's organisation."""
+
+    def _area(self) -> str:
+        return self.admin_site.get_model_admin(self.parent_model).area
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        queryset = _related_choices(request, self._area(), db_field, kwargs.get("queryset"))
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_member(request.user)
+
+    def has_add_permission(self, request, obj):
+        return may_write(request, self._area(), obj)
+
+    def has_change_permission(self, request, obj=None):
+        return may_write(request, self._area(), obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return may_write(request, self._area(), obj)
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -122,6 +242,7 @@ class StaffMembershipAdmin(OrganizationScopedAdmin):
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "user__last_name", "organization__name"]
     autocomplete_fields = ["user"]
+    superuser_fields = ("user",)
 
     def save_model(self, request, obj, form, change):
         obj.pk = add_staff_member(obj.user, obj.organization, obj.role).pk
@@ -323,9 +444,15 @@ class AccountLinkAdmin(OrganizationScopedAdmin):
     search_fields = ["account__number", "user__username", "user__last_name"]
     raw_id_fields = ["user"]
     list_select_related = ["account", "user"]
+    superuser_fields = ("user",)
+
+    def has_add_permission(self, request):
+        # A link names a portal user, whom staff do not look up: residents link their accounts
+        # themselves or through a request staff approve (``LinkRequestAdmin``).
+        return request.user.is_superuser
 
 
-class ContractDocumentInline(admin.TabularInline):
+class ContractDocumentInline(OrganizationScopedInline):
     model = ContractDocument
     extra = 1
 
@@ -377,17 +504,19 @@ class LinkRequestAdmin(OrganizationScopedAdmin):
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.action(description="Одобрить: присоединить лицевой счёт и сообщить жителю")
+    @admin.action(
+        description="Одобрить: присоединить лицевой счёт и сообщить жителю", permissions=["change"]
+    )
     def approve(self, request, queryset):
         self._decide(request, queryset, users.approve_link_request, "одобрено")
 
-    @admin.action(description="Отклонить и сообщить жителю причину")
+    @admin.action(description="Отклонить и сообщить жителю причину", permissions=["change"])
     def reject(self, request, queryset):
         self._decide(request, queryset, users.reject_link_request, "отклонено")
 
     def _decide(self, request, queryset, decide, done):
         count = 0
-        for link_request in queryset.filter(status=LinkRequestStatus.NEW):
+        for link_request in self.changeable(request, queryset).filter(status=LinkRequestStatus.NEW):
             try:
                 decide(link_request, request.user)
                 count += 1
@@ -408,6 +537,23 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets[2:],
     ]
     search_fields = ["username", "email", "last_name", "first_name"]
+
+    # Said here, not left to Django's model permissions: staff never list, search (autocomplete
+    # and raw-id pop-ups ask this admin) or open portal users.
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(Job)
@@ -444,7 +590,7 @@ class TopicAdmin(OrganizationScopedAdmin):
     area = "appeals"
     list_display = ["name", "organization", "position", "is_active"]
     list_editable = ["position", "is_active"]
-    list_filter = ["is_active", ("organization", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["is_active", "organization"]
 
 
 @admin.register(Appeal)
@@ -454,11 +600,7 @@ class AppealAdmin(OrganizationScopedAdmin):
     area = "appeals"
     list_display = ["thread_link", "created_at", "account", "topic", "status", "updated_at"]
     list_display_links = None
-    list_filter = [
-        "status",
-        ("topic", admin.RelatedOnlyFieldListFilter),
-        ("organization", admin.RelatedOnlyFieldListFilter),
-    ]
+    list_filter = ["status", "topic", "organization"]
     search_fields = ["=number", "account__number", "author__last_name", "author__username"]
     date_hierarchy = "created_at"
     list_select_related = ["account", "topic"]
@@ -489,7 +631,7 @@ class NewsAdmin(OrganizationScopedAdmin):
 
     area = "appeals"
     list_display = ["title", "audience", "organization", "published_at", "mailed_at"]
-    list_filter = [("organization", admin.RelatedOnlyFieldListFilter), "house"]
+    list_filter = ["organization", "house"]
     search_fields = ["title", "text"]
     date_hierarchy = "published_at"
     fields = ["organization", "house", "title", "text"]
@@ -524,6 +666,7 @@ class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
 
     @admin.action(description="Разослать квитанции за период повторно", permissions=["mail"])
     def mail_again(self, request, queryset):
+        queryset = self.changeable(request, queryset)
         periods = Period.objects.filter(receipt_deliveries__in=queryset).distinct()
         jobs = [start_receipt_mailing(period, request.user) for period in periods]
         if len(jobs) == 1:
@@ -535,7 +678,7 @@ class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
         return None
 
     def has_mail_permission(self, request):
-        return can_change(request.user, self.area)
+        return may_write(request, self.area)
 
     def has_add_permission(self, request):
         return False

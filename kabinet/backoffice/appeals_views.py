@@ -1,8 +1,8 @@
 """Staff pages of appeals: the thread of one appeal, the answer and the state (the list of
-appeals is the admin's, see admin.AppealAdmin)."""
+appeals is the admin's, see admin.AppealAdmin). Answering or changing the state needs the
+right in the appeal's own organisation (``record_to_change``)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -12,7 +12,9 @@ from kabinet.appeals.attachments import attachment_response
 from kabinet.appeals.forms import AnswerForm, StatusForm
 from kabinet.appeals.selectors import appeals_for_staff, attachment_of, thread
 from kabinet.backoffice.views import staff_render, staff_required
-from kabinet.orgs.selectors import can_change
+from kabinet.orgs.selectors import can_change, record_to_change
+
+AREA = "appeals"  # the role's right to answer appeals (orgs.selectors)
 
 
 def appeal_or_404(request, appeal_id):
@@ -21,13 +23,15 @@ def appeal_or_404(request, appeal_id):
 
 @staff_required
 def appeal(request, appeal_id):
-    appeal = appeal_or_404(request, appeal_id)
-    may_answer = can_change(request.user, "appeals")
+    if request.method == "POST":
+        scoped = appeals_for_staff(request.organizations)
+        appeal = record_to_change(request.user, AREA, scoped, pk=appeal_id)
+    else:
+        appeal = appeal_or_404(request, appeal_id)
+    may_answer = can_change(request.user, AREA, appeal.organization_id)
     answer_form = AnswerForm(prefix="answer")
     status_form = StatusForm(prefix="status", initial={"status": appeal.status})
     if request.method == "POST":
-        if not may_answer:
-            raise PermissionDenied
         if "send_answer" in request.POST:
             answer_form = AnswerForm(request.POST, request.FILES, prefix="answer")
             if answer_form.is_valid():

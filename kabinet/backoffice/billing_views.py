@@ -1,5 +1,7 @@
 """Staff pages of billing: the run of the open period and its summary, the import of charges,
-closing the period, recalculations. Every query starts from ``request.organizations``."""
+closing the period, recalculations. Every query starts from ``request.organizations``; what
+changes a period or a recalculation loads it through ``record_to_change``, which checks the
+role in its own organisation."""
 
 from decimal import Decimal
 
@@ -24,15 +26,16 @@ from kabinet.billing.summary import run_summary
 from kabinet.formats import format_rubles, month_name
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.jobs.services import job_progress
-from kabinet.orgs.selectors import can_change
+from kabinet.orgs.selectors import can_change, record_to_change
 from kabinet.receipts.services import MAILING_KIND
 
 AREA = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
 
 
-def _require_billing_role(request, organization):
-    if not can_change(request.user, AREA, organization):
-        raise PermissionDenied("Рассчитывать и закрывать периоды могут бухгалтер и руководитель.")
+def _period_to_change(request, period_id) -> Period:
+    return record_to_change(
+        request.user, AREA, Period.objects.select_related("organization"), pk=period_id
+    )
 
 
 def _page_of(view_name, organization) -> str:
@@ -47,13 +50,6 @@ def _billing_page(organization) -> str:
 
 def _recalculations_page(organization) -> str:
     return _page_of("backoffice:recalculations", organization)
-
-
-def _scoped_period(request, period_id) -> Period:
-    return get_object_or_404(
-        Period.objects.for_organizations(request.organizations).select_related("organization"),
-        pk=period_id,
-    )
 
 
 @staff_required
@@ -92,8 +88,7 @@ def _render_billing(request, chooser, *, import_form=None, close_form=None, stat
 @require_POST
 def billing_run(request, period_id):
     """«Выполнить расчёт»: queue the run, then watch it on the job's page."""
-    period = _scoped_period(request, period_id)
-    _require_billing_role(request, period.organization)
+    period = _period_to_change(request, period_id)
     try:
         job = jobs.queue_billing_run(period, request.user)
     except services.BillingError as error:
@@ -106,8 +101,7 @@ def billing_run(request, period_id):
 @require_POST
 def billing_import(request, period_id):
     """Charges from a file: queued as a job whose page names the bad rows, if any."""
-    period = _scoped_period(request, period_id)
-    _require_billing_role(request, period.organization)
+    period = _period_to_change(request, period_id)
     form = ChargesImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -125,8 +119,7 @@ def billing_import(request, period_id):
 def billing_close(request, period_id):
     """«Закрыть период» after the confirmation box is ticked; a refusal is shown as a
     message (earlier period open, not calculated, month not begun, closed already)."""
-    period = _scoped_period(request, period_id)
-    _require_billing_role(request, period.organization)
+    period = _period_to_change(request, period_id)
     form = ClosePeriodForm(request.POST)
     if not form.is_valid():
         chooser = OrganizationForm(request.organizations, {"organization": period.organization_id})
@@ -189,7 +182,8 @@ def recalculations(request):
     form = RecalculationForm(organization, request.POST or None)
     preview = None
     if request.method == "POST":
-        _require_billing_role(request, organization)
+        if not can_change(request.user, AREA, organization):
+            raise PermissionDenied("Перерасчёты вносят бухгалтер и руководитель организации.")
         if form.is_valid():
             preview, saved = _preview_or_save(request, form)
             if saved:
@@ -251,14 +245,13 @@ def _preview_or_save(request, form) -> tuple[Decimal | None, bool]:
 @staff_required
 @require_POST
 def recalculation_delete(request, recalculation_id):
-    recalculation = get_object_or_404(
-        Recalculation.objects.for_organizations(request.organizations).select_related(
-            "account__organization", "service", "period"
-        ),
+    recalculation = record_to_change(
+        request.user,
+        AREA,
+        Recalculation.objects.select_related("account__organization", "service", "period"),
         pk=recalculation_id,
     )
     organization = recalculation.account.organization
-    _require_billing_role(request, organization)
     try:
         services.delete_recalculation(recalculation)
     except services.BillingError as error:

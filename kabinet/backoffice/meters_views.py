@@ -1,4 +1,6 @@
-"""Staff pages of meters and readings: each query starts from ``request.organizations``."""
+"""Staff pages of meters and readings: each query starts from ``request.organizations``;
+readings are entered for an account or a house meter loaded through ``record_to_change`` (the
+role in its own organisation), and imported into an organisation where the role may write."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -24,7 +26,7 @@ from kabinet.metering.selectors import (
     meter_cards,
     organization_readings,
 )
-from kabinet.orgs.selectors import can_change
+from kabinet.orgs.selectors import can_change, organizations_to_change, record_to_change
 
 PAGE_SIZE = 100
 AREA = "metering"  # the role's right to change meters and readings (orgs.selectors)
@@ -35,10 +37,9 @@ EXPORT_TYPES = {
 
 
 def _render(request, template, context):
-    """A page of this section: its links depend on whether the user may change readings."""
-    return staff_render(
-        request, template, {"can_change": can_change(request.user, AREA), **context}
-    )
+    """A page of this section: «Импорт показаний» is offered to those who may import somewhere."""
+    can_import = organizations_to_change(request.user, AREA).exists()
+    return staff_render(request, template, {"can_import": can_import, **context})
 
 
 def _filtered_readings(request):
@@ -92,9 +93,10 @@ def readings_export(request, file_format):
 
 @staff_required
 def readings_import(request):
-    if not can_change(request.user, AREA):
+    writable = organizations_to_change(request.user, AREA)
+    if not writable.exists():
         raise PermissionDenied
-    form = ReadingsImportForm(request.organizations, request.POST or None, request.FILES or None)
+    form = ReadingsImportForm(writable, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = services.queue_readings_import(
             form.chosen_organization, form.cleaned_data["file"], request.user
@@ -128,10 +130,9 @@ def find_account(request):
 @staff_required
 def account_readings(request, account_id):
     """A resident's meters: their history, and the form to enter readings for them."""
-    account = get_object_or_404(
-        PersonalAccount.objects.for_organizations(request.organizations).select_related(
-            "organization", "premise__house"
-        ),
+    account = _record(
+        request,
+        PersonalAccount.objects.select_related("organization", "premise__house"),
         pk=account_id,
     )
     return _meters_page(
@@ -139,6 +140,7 @@ def account_readings(request, account_id):
         active_meters(account),
         "backoffice/meters/account.html",
         {"title": f"Показания счётчиков ЛС № {account.number}", "account": account},
+        organization_id=account.organization_id,
     )
 
 
@@ -156,47 +158,55 @@ def house_meters_list(request):
 
 @staff_required
 def house_meter(request, meter_id):
-    meter = get_object_or_404(
-        Meter.objects.for_organizations(request.organizations)
-        .filter(house__isnull=False)
-        .select_related("house"),
-        pk=meter_id,
+    meter = _record(
+        request, Meter.objects.filter(house__isnull=False).select_related("house"), pk=meter_id
     )
     return _meters_page(
         request,
         [meter],
         "backoffice/meters/house_meter.html",
         {"title": f"Общедомовой прибор: {meter}", "meter": meter},
+        organization_id=meter.house.organization_id,
     )
 
 
-def _meters_page(request, meters, template, context):
-    """The history of ``meters`` and, for those allowed, the form that records readings."""
+def _record(request, queryset, **lookup):
+    """The account or house meter of the page: entering readings (a POST) needs the right in
+    its organisation, looking at them only that it is one of the user's organisations."""
+    if request.method == "POST":
+        return record_to_change(request.user, AREA, queryset, **lookup)
+    return get_object_or_404(queryset.for_organizations(request.organizations), **lookup)
+
+
+def _meters_page(request, meters, template, context, *, organization_id):
+    """The history of ``meters`` and, for those allowed in their organisation, the form that
+    records readings."""
     today = timezone.localdate()
     cards = meter_cards(meters, today)
-    allowed = can_change(request.user, AREA)
     data = request.POST if request.method == "POST" else None
     form = StaffReadingsForm([card.meter for card in cards], data, today=today)
-    if data is not None:
-        if not allowed:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                recorded = services.record_readings(
-                    form.values(),
-                    period=form.cleaned_data["period"],
-                    taken_on=form.cleaned_data["taken_on"],
-                    source=ReadingSource.STAFF,
-                    user=request.user,
-                    confirmed=form.confirmed(),
-                )
-            except services.ReadingsRefused as refused:
-                form.refuse(refused.checks)
-            else:
-                messages.success(
-                    request,
-                    f"Показания за {month_name(recorded[0].period)} записаны: "
-                    f"счётчиков — {len(recorded)}.",
-                )
-                return redirect(request.path)
-    return _render(request, template, {**context, "panels": form.panels(cards), "form": form})
+    if data is not None and form.is_valid():
+        try:
+            recorded = services.record_readings(
+                form.values(),
+                period=form.cleaned_data["period"],
+                taken_on=form.cleaned_data["taken_on"],
+                source=ReadingSource.STAFF,
+                user=request.user,
+                confirmed=form.confirmed(),
+            )
+        except services.ReadingsRefused as refused:
+            form.refuse(refused.checks)
+        else:
+            messages.success(
+                request,
+                f"Показания за {month_name(recorded[0].period)} записаны: "
+                f"счётчиков — {len(recorded)}.",
+            )
+            return redirect(request.path)
+    can_enter = can_change(request.user, AREA, organization_id)
+    return _render(
+        request,
+        template,
+        {**context, "panels": form.panels(cards), "form": form, "can_change": can_enter},
+    )

@@ -1,4 +1,6 @@
-"""Staff pages of payments: bank registries (upload, progress, result) and reconciliation."""
+"""Staff pages of payments: bank registries (upload, progress, result) and reconciliation.
+A registry is uploaded into, and credited for, an organisation where the role may write
+payments; the lists show all of the user's organisations."""
 
 import datetime
 
@@ -13,27 +15,23 @@ from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.jobs.services import job_progress
 from kabinet.money import ZERO
 from kabinet.months import add_months
-from kabinet.orgs.selectors import can_change
+from kabinet.orgs.selectors import can_change, organizations_to_change, record_to_change
 from kabinet.payments import registry as registries
-from kabinet.payments.models import PaymentSource, RegistryStatus
+from kabinet.payments.models import PaymentRegistry, PaymentSource, RegistryStatus
 from kabinet.payments.selectors import reconciliation, registries_for
 
 REGISTRIES_SHOWN = 50
-
-
-def _require_payments_role(request):
-    if not can_change(request.user, "payments"):
-        raise PermissionDenied("Загружать реестры могут бухгалтер и руководитель.")
+AREA = "payments"  # the role's right to upload and credit registries (orgs.selectors)
 
 
 @staff_required
 def registry_list(request):
     """Реестры платежей: upload a bank's file; the latest uploads with their outcome."""
-    form = RegistryUploadForm(
-        request.POST or None, request.FILES or None, organizations=request.organizations
-    )
+    writable = organizations_to_change(request.user, AREA)
+    form = RegistryUploadForm(request.POST or None, request.FILES or None, organizations=writable)
     if request.method == "POST":
-        _require_payments_role(request)
+        if not writable.exists():
+            raise PermissionDenied("Загружать реестры могут бухгалтер и руководитель.")
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -54,7 +52,7 @@ def registry_list(request):
         {
             "title": "Реестры платежей",
             "form": form,
-            "can_upload": can_change(request.user, "payments"),
+            "can_upload": writable.exists(),
             "registries": registries_for(request.organizations)[:REGISTRIES_SHOWN],
         },
     )
@@ -75,7 +73,7 @@ def registry_detail(request, registry_id):
             "done": done,
             "total": total,
             "can_import_good_rows": registry.status == RegistryStatus.REJECTED
-            and can_change(request.user, "payments"),
+            and can_change(request.user, AREA, registry.organization_id),
             "days": registry.days.order_by("day"),
             "good_rows": registry.rows_total - registry.rows_rejected,
         },
@@ -85,8 +83,7 @@ def registry_detail(request, registry_id):
 @staff_required
 @require_POST
 def registry_import_good_rows(request, registry_id):
-    _require_payments_role(request)
-    registry = get_object_or_404(registries_for(request.organizations), pk=registry_id)
+    registry = record_to_change(request.user, AREA, PaymentRegistry.objects, pk=registry_id)
     if registry.status == RegistryStatus.REJECTED:
         registries.import_good_rows(registry, request.user)
     return redirect("backoffice:registry", registry.pk)

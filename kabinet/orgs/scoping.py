@@ -1,7 +1,8 @@
 """Scoping every record to the organisations a staff user belongs to, written once.
 
 Each domain model's queryset says where its organisation is (``organization``,
-``house__organization``, …); the back office and the selectors call ``for_organizations``.
+``house__organization``, …); the back office and the selectors call ``for_organizations``,
+and ``organization_id_of`` follows the same lookups to the organisation of one record.
 """
 
 from django.db import models
@@ -21,3 +22,12 @@ class OrganizationScopedQuerySet(models.QuerySet):
         for lookup in self.organization_lookups:
             condition |= Q(**{f"{lookup}__in": organizations})
         return self.filter(condition)
+
+
+def organization_id_of(record) -> int | None:
+    """The id of the organisation ``record`` belongs to, as stored (not as a form may have
+    changed it in memory): the first of its queryset's lookups that leads somewhere (a meter
+    belongs through its account or, a house meter, through its house)."""
+    queryset = type(record)._default_manager.filter(pk=record.pk)
+    found = queryset.values_list(*queryset.organization_lookups).first()
+    return next((pk for pk in found or () if pk is not None), None)

@@ -208,6 +208,12 @@ else:
         }
     }
 
+# Uploaded tables (kabinet/tabular.py) are measured before they are parsed. An honest XLSX packs
+# 7–8 times and takes ~265 bytes of sheet XML a row: 900 000 charge lines unpack to ~240 MB.
+IMPORT_MAX_UNPACKED_MB = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "300"))
+IMPORT_MAX_COMPRESSION_RATIO = int(os.environ.get("IMPORT_MAX_COMPRESSION_RATIO", "100"))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1100000"))
+
 # Cache: Redis when REDIS_URL is set (needed for rate limits shared by several web processes).
 if os.environ.get("REDIS_URL"):
     CACHES = {

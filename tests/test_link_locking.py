@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
@@ -18,13 +17,6 @@ from tests.factories import PaymentFactory, PersonalAccountFactory, UserFactory,
 
 PAID_ON = datetime.date(2026, 10, 10)
 WRONG = Decimal("1.00")
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

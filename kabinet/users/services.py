@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kabinet import quotas
 from kabinet.housing.models import PersonalAccount, Premise
 from kabinet.orgs.models import StaffRole
 from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
@@ -58,12 +59,14 @@ def link_account(
 ) -> tuple[PersonalAccount, bool]:
     """Link the account at ``premise`` numbered ``account_number`` to ``user`` if its last
     payment was made on ``paid_on`` for ``amount``. Returns the account and whether a new
-    link was made (``False``: it was linked already). Raises ``LinkRefused``.
+    link was made (``False``: it was linked already). Raises ``LinkRefused``, or
+    ``quotas.QuotaExceeded`` past the user's quota of attempts (right or wrong).
 
     One user's attempts are judged one at a time (the user's row is locked until the attempt
     is recorded), so concurrent requests cannot all pass the count before any is written."""
     account_number = account_number.strip()
     organization = premise.house.organization
+    quotas.consume(user, link_attempts=1)
     with transaction.atomic():
         list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
         left = link_failures_left(user)
@@ -138,7 +141,9 @@ def _last_payment_matches(account, paid_on, amount) -> bool:
 
 
 def request_link(user, *, premise: Premise, account_number: str, message: str) -> LinkRequest:
-    """Ask the УК to link an account the resident cannot prove by a payment."""
+    """Ask the УК to link an account the resident cannot prove by a payment (counted against
+    the user's quota of requests: ``quotas.QuotaExceeded``)."""
+    quotas.consume(user, link_requests=1)
     return LinkRequest.objects.create(
         user=user,
         organization=premise.house.organization,

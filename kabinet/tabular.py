@@ -115,8 +115,9 @@ def check_xlsx(data: bytes) -> None:
     ratio = unpacked / max(len(data), 1)
     if unpacked > RATIO_CHECKED_FROM and ratio > settings.IMPORT_MAX_COMPRESSION_RATIO:
         raise TableError(
-            f"Файл XLSX сжат слишком сильно (в {format_number(int(ratio))} раз): так бывает у "
-            "файлов, сделанных, чтобы перегрузить сервер. Сохраните таблицу как CSV."
+            f"Файл XLSX сжат слишком сильно (степень сжатия {format_number(int(ratio))}, "
+            f"допустимо до {settings.IMPORT_MAX_COMPRESSION_RATIO}): так бывает у файлов, "
+            "сделанных, чтобы перегрузить сервер. Сохраните таблицу как CSV."
         )
 
 

@@ -9,13 +9,15 @@ from django.core.files.base import ContentFile
 
 from kabinet import tabular
 from kabinet.billing import imports as charges
+from kabinet.billing import jobs as billing_jobs
+from kabinet.billing.models import PeriodStatus
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering import imports as readings
 from kabinet.metering import services as metering
 from kabinet.payments import registry as registries
 from kabinet.payments.models import RegistryStatus
 from kabinet.tabular import TableError, read_rows, read_table
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, PeriodFactory
 
 COLUMNS = {"account": ("ЛС",), "amount": ("Сумма",)}
 
@@ -180,3 +182,18 @@ def test_a_bomb_registry_fails_with_the_reason(
 def test_imports_read_their_tables_through_the_checked_reader(openpyxl_must_not_run, read_import):
     with pytest.raises(TableError, match="сжат слишком сильно"):
         read_import(bomb_xlsx(300_000))
+
+
+@pytest.mark.django_db
+def test_a_bomb_charges_import_fails_its_job_with_the_reason(
+    media, openpyxl_must_not_run, django_capture_on_commit_callbacks
+):
+    period = PeriodFactory(status=PeriodStatus.OPEN)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = billing_jobs.queue_charges_import(
+            period, ContentFile(bomb_xlsx(300_000), name="c.xlsx"), None
+        )
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "сжат слишком сильно" in job.problems[-1]
+    assert not any((media / "imports" / "charges").iterdir())

@@ -131,7 +131,8 @@ def test_the_form_shows_the_tries_left(client, account, monkeypatch):
     reason="SQLite runs one writer at a time: the race needs PostgreSQL's concurrent writers",
 )
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_wrong_guesses_are_evaluated_no_more_than_the_limit(account):
+def test_concurrent_wrong_guesses_are_evaluated_no_more_than_the_limit(account, settings):
+    settings.QUOTAS = {**settings.QUOTAS, "link_attempts": "100/h"}  # the lock, not the quota
     user = UserFactory()
     start = threading.Barrier(24)
     outcomes = []

@@ -146,7 +146,6 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
     "change_password": "5/m/user",
-    "delete_profile": "5/15m/user",  # re-entering the password to delete the profile
 }
 # «Мой профиль»: a new e-mail replaces the old one once confirmed; the old address is told.
 ACCOUNT_CHANGE_EMAIL = True
@@ -207,6 +206,22 @@ else:
             "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
         }
     }
+
+# Uploaded tables (kabinet/tabular.py) are measured before they are parsed. An honest XLSX packs
+# 7–8 times and takes ~265 bytes of sheet XML a row: 900 000 charge lines unpack to ~240 MB.
+IMPORT_MAX_UNPACKED_MB = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "300"))
+IMPORT_MAX_COMPRESSION_RATIO = int(os.environ.get("IMPORT_MAX_COMPRESSION_RATIO", "100"))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1100000"))
+
+# Per-user quotas (kabinet/quotas.py): "amount/period" (s, m, h, d; "5/15m"), "M" for megabytes.
+QUOTAS = {
+    "appeals": os.environ.get("QUOTA_APPEALS", "10/h"),
+    "appeal_messages": os.environ.get("QUOTA_APPEAL_MESSAGES", "30/h"),
+    "link_requests": os.environ.get("QUOTA_LINK_REQUESTS", "5/d"),
+    "link_attempts": os.environ.get("QUOTA_LINK_ATTEMPTS", "20/h"),
+    "password_confirmations": os.environ.get("QUOTA_PASSWORD_CONFIRMATIONS", "5/15m"),
+    "upload_bytes": os.environ.get("QUOTA_UPLOADS", "100M/d"),
+}
 
 # Cache: Redis when REDIS_URL is set (needed for rate limits shared by several web processes).
 if os.environ.get("REDIS_URL"):

@@ -3,19 +3,38 @@ the bad rows.
 
 Imports validate every row first and write nothing when one is bad; this module only turns a
 file into numbered rows of text and says plainly when the file itself cannot be read.
+
+Files come from outside, so they are measured before they are parsed: an XLSX is a zip archive
+that may unpack to a hundred times its size (a «zip bomb»), so its declared unpacked size and
+compression ratio are checked before openpyxl opens it (``zipfile`` never unpacks more than a
+member declares), and no table may have more rows than ``IMPORT_MAX_ROWS``.
 """
 
+import codecs
 import csv
 import datetime
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from openpyxl import load_workbook
+
+from kabinet.formats import format_number
 
 XLSX_MAGIC = b"PK\x03\x04"
 DELIMITERS = ";,\t"
+MAX_COLUMNS = 100  # imports need a dozen; openpyxl pads each row to the width the file claims
+RATIO_CHECKED_FROM = 10 * 2**20  # a smaller workbook is cheap to read, however packed
+DAMAGED_XLSX = "Файл XLSX повреждён или не является таблицей Excel."
+WIDE_BOMS = (  # the longer first: UTF-32 LE begins like UTF-16 LE
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 class TableError(ValueError):
@@ -31,8 +50,25 @@ class RowError:
         return f"Строка {self.line}: {self.message}"
 
 
+def _wide_encoding(data: bytes) -> str | None:
+    """«UTF-16»/«UTF-32» for a text in such an encoding (by its BOM, or by its zero bytes: text
+    in UTF-8 or CP1251 has none), else ``None``."""
+    for bom, name in WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:4096]
+    return "UTF-16" if head and head.count(0) * 4 >= len(head) else None
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else CP1251 — what Russian banks and Excel write."""
+    """UTF-8 (with or without BOM), else CP1251 — what Russian banks and Excel write. A text in
+    UTF-16 or UTF-32 (Excel's «Текст Юникод») is refused by name: it would decode as CP1251
+    into nonsense and fail later with a misleading message."""
+    if wide := _wide_encoding(data):
+        raise TableError(
+            f"Файл в кодировке {wide}: сохраните его как UTF-8 или Windows-1251 "
+            "(в Excel — «CSV UTF-8» или «CSV (разделители — запятые)»)."
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -54,15 +90,53 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+def check_row_count(number: int) -> None:
+    """Refuse a table at its row past ``IMPORT_MAX_ROWS`` (header and blank rows count)."""
+    if number > settings.IMPORT_MAX_ROWS:
+        limit = format_number(settings.IMPORT_MAX_ROWS)
+        raise TableError(f"В файле больше {limit} строк: разделите его на части.")
+
+
+def check_xlsx(data: bytes) -> None:
+    """Refuse an XLSX that unpacks to more than ``IMPORT_MAX_UNPACKED_MB`` or more than
+    ``IMPORT_MAX_COMPRESSION_RATIO`` times its size, by the sizes its zip directory declares
+    (reading it costs nothing; ``zipfile`` stops at a member's declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise TableError(DAMAGED_XLSX) from error
+    limit = settings.IMPORT_MAX_UNPACKED_MB
+    if unpacked > limit * 2**20:
+        raise TableError(
+            f"Таблица XLSX в распакованном виде — {format_number(unpacked // 2**20)} МБ, больше "
+            f"{format_number(limit)} МБ: разделите её на части или сохраните как CSV."
+        )
+    ratio = unpacked / max(len(data), 1)
+    if unpacked > RATIO_CHECKED_FROM and ratio > settings.IMPORT_MAX_COMPRESSION_RATIO:
+        raise TableError(
+            f"Файл XLSX сжат слишком сильно (степень сжатия {format_number(int(ratio))}, "
+            f"допустимо до {settings.IMPORT_MAX_COMPRESSION_RATIO}): так бывает у файлов, "
+            "сделанных, чтобы перегрузить сервер. Сохраните таблицу как CSV."
+        )
+
+
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    check_xlsx(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise TableError("Файл XLSX повреждён или не является таблицей Excel.") from error
+        raise TableError(DAMAGED_XLSX) from error
     try:
         sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(value) for value in row]
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        for number, row in enumerate(rows, start=1):
+            check_row_count(number)
+            width = len(row)
+            while width and row[width - 1] is None:
+                width -= 1
+            if width:
+                yield number, [_cell_text(value) for value in row[:width]]
     finally:
         workbook.close()
 
@@ -74,7 +148,8 @@ def _text_rows(data: bytes, delimiter: str | None) -> Iterator[tuple[int, list[s
         delimiter = max(DELIMITERS, key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for row in reader:
+        for number, row in enumerate(reader, start=1):
+            check_row_count(number)
             yield reader.line_num, [cell.strip() for cell in row]
     except csv.Error as error:
         raise TableError(f"Строка {reader.line_num}: файл CSV повреждён ({error}).") from error
@@ -84,7 +159,8 @@ def read_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, 
     """(line number, cells as text) for every row of a CSV or XLSX file, blank rows skipped.
 
     The format is told by the content, not by the file's name; a CSV's delimiter (``;``, ``,`` or
-    tab) by its first line unless given.
+    tab) by its first line unless given. Columns past the ``MAX_COLUMNS``-th of an XLSX are
+    not read.
     """
     rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _text_rows(data, delimiter)
     for number, cells in rows:

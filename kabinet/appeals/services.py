@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from kabinet import quotas
 from kabinet.appeals.attachments import CheckedFile
 from kabinet.appeals.models import Appeal, AppealStatus, Attachment, Message, News, Topic
 from kabinet.appeals.selectors import news_subscribers
@@ -37,9 +38,11 @@ def create_appeal(
     author, account, topic: Topic, text: str, attachments: Sequence[CheckedFile] = ()
 ) -> Appeal:
     """A new appeal of ``author`` to the УК of ``account`` (the caller has checked that the
-    account is the author's); it gets the organisation's next number."""
+    account is the author's); it gets the organisation's next number. Counted against the
+    author's quotas of appeals and of uploads (``quotas.QuotaExceeded``)."""
     if topic.organization_id != account.organization_id or not topic.is_active:
         raise AppealError("Выберите тему из списка.")
+    quotas.consume(author, appeals=1, upload_bytes=_size(attachments))
     organization = Organization.objects.select_for_update().get(pk=account.organization_id)
     last_number = organization.appeals.aggregate(last=Max("number"))["last"] or 0
     appeal = Appeal.objects.create(
@@ -52,9 +55,11 @@ def create_appeal(
 
 @transaction.atomic
 def reply_as_resident(appeal: Appeal, author, text: str, attachments=()) -> Message:
-    """The resident writes again; an answered appeal goes back to work."""
+    """The resident writes again; an answered appeal goes back to work. Counted against the
+    author's quotas of messages and of uploads (``quotas.QuotaExceeded``)."""
     if appeal.is_closed:
         raise AppealError(CLOSED)
+    quotas.consume(author, appeal_messages=1, upload_bytes=_size(attachments))
     message = _add_message(appeal, author, text, attachments, from_staff=False)
     if appeal.status == AppealStatus.ANSWERED:
         _set_status(appeal, AppealStatus.IN_PROGRESS)
@@ -83,6 +88,10 @@ def close_appeal(appeal: Appeal) -> None:
     """The resident closes the appeal: the question is settled."""
     if not appeal.is_closed:
         _set_status(appeal, AppealStatus.CLOSED)
+
+
+def _size(attachments: Sequence[CheckedFile]) -> int:
+    return sum(checked.size for checked in attachments)
 
 
 def _add_message(appeal, author, text, attachments, *, from_staff) -> Message:

@@ -1,6 +1,11 @@
 """The readings of a month as a file for staff: CSV (for Excel: UTF-8 with BOM, «;», decimal
 comma) or XLSX. The columns include those of the import, so that a file of the meters without
-readings can be filled in and imported back."""
+readings can be filled in and imported back.
+
+Text comes partly from residents and staff (addresses, serial numbers), so no cell may become a
+formula when the file is opened (OWASP «CSV injection»): text starting with ``=``, ``+``, ``-``,
+``@``, a tab or a CR gets a leading ``'`` in CSV and is stored as a string in XLSX. Numbers and
+dates are written as values, never as text, so they need no such care."""
 
 import csv
 import datetime
@@ -18,6 +23,7 @@ HEADER = [
     "Показание", "Дата", "Период", "Источник",
 ]  # fmt: skip
 WIDTHS = [12, 40, 18, 18, 14, 12, 14, 12, 10, 14]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _month(month: datetime.date | None) -> str:
@@ -48,7 +54,8 @@ def _csv_cell(value) -> str:
         return format_number(value).replace("\u00a0", "")  # no thousands spaces: a number
     if isinstance(value, datetime.date):
         return f"{value:%d.%m.%Y}"
-    return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def as_csv(rows) -> bytes:
@@ -60,7 +67,12 @@ def as_csv(rows) -> bytes:
 
 
 def _xlsx_cell(sheet, value):
-    """Dates and readings get their format; other values go in as they are (faster)."""
+    """Dates and readings get their format; text that openpyxl would take for a formula is
+    set as a string; other values go in as they are (faster)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     if isinstance(value, datetime.date):
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = "DD.MM.YYYY"

@@ -45,7 +45,14 @@ from kabinet.payments.models import (
     RegistryFormat,
     RegistryStatus,
 )
-from kabinet.tabular import XLSX_MAGIC, RowError, TableError, decode_text, read_table
+from kabinet.tabular import (
+    XLSX_MAGIC,
+    RowError,
+    TableError,
+    check_row_count,
+    decode_text,
+    read_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +186,7 @@ def parse_sberbank(text: str, today: datetime.date) -> ParsedRegistry:
     reader = _RowReader(today)
     summary_line = None
     for number, line in enumerate(text.splitlines(), start=1):
+        check_row_count(number)
         line = line.strip()
         if not line:
             continue

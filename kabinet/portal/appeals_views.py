@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from kabinet import quotas
 from kabinet.appeals import services as appeals
 from kabinet.appeals.attachments import attachment_response
 from kabinet.appeals.forms import AppealForm, MessageForm
@@ -46,6 +47,7 @@ def new_appeal(request, account_id):
     account = account_or_404(request, account_id)
     organization = account.organization
     form = AppealForm(request.POST or None, request.FILES or None, organization=organization)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -54,6 +56,9 @@ def new_appeal(request, account_id):
             )
         except appeals.AppealError as error:
             form.add_error(None, str(error))
+        except quotas.QuotaExceeded as error:
+            form.add_error(None, str(error))
+            status = 429
         else:
             messages.success(
                 request,
@@ -61,7 +66,11 @@ def new_appeal(request, account_id):
                 "Об ответе мы сообщим на вашу электронную почту.",
             )
             return redirect("portal:appeal", account.pk, appeal.pk)
-    return render_account(request, account, "portal/appeals/new_appeal.html", "appeals", form=form)
+    response = render_account(
+        request, account, "portal/appeals/new_appeal.html", "appeals", form=form
+    )
+    response.status_code = status
+    return response
 
 
 @login_required
@@ -70,6 +79,7 @@ def appeal(request, account_id, appeal_id):
     account = account_or_404(request, account_id)
     appeal = appeal_or_404(request, account, appeal_id)
     form = MessageForm(request.POST or None, request.FILES or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             appeals.reply_as_resident(
@@ -77,10 +87,13 @@ def appeal(request, account_id, appeal_id):
             )
         except appeals.AppealError as error:
             form.add_error(None, str(error))
+        except quotas.QuotaExceeded as error:
+            form.add_error(None, str(error))
+            status = 429
         else:
             messages.success(request, "Сообщение отправлено.")
             return redirect("portal:appeal", account.pk, appeal.pk)
-    return render_account(
+    response = render_account(
         request,
         account,
         "portal/appeals/appeal.html",
@@ -89,6 +102,8 @@ def appeal(request, account_id, appeal_id):
         thread=thread(appeal),
         form=form,
     )
+    response.status_code = status
+    return response
 
 
 @login_required

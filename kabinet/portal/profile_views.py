@@ -2,7 +2,6 @@
 data download and deleting the profile."""
 
 from allauth.account.models import EmailAddress
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kabinet import quotas
 from kabinet.portal.profile_forms import PasswordConfirmForm, ProfileForm, SubscriptionsForm
 from kabinet.portal.views import account_or_404
 from kabinet.users import profile as profiles
@@ -91,9 +91,17 @@ def delete_profile(request):
         return render(request, "portal/profile/delete.html", {"can_delete": False})
     form = PasswordConfirmForm(request.POST or None, user=user)
     if request.method == "POST":
-        if not ratelimit.consume(request, action="delete_profile", user=user):
-            form.add_error(None, "Слишком много попыток. Попробуйте снова через 15 минут.")
-        elif form.is_valid():
+        try:
+            quotas.consume(user, password_confirmations=1)
+        except quotas.QuotaExceeded as error:
+            form.add_error(None, str(error))
+            return render(
+                request,
+                "portal/profile/delete.html",
+                {"form": form, "can_delete": True},
+                status=429,
+            )
+        if form.is_valid():
             email = user.email
             profiles.delete_profile(user)
             logout(request)

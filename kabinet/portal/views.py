@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kabinet import quotas
 from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.housing.models import ContractDocument
@@ -61,6 +62,7 @@ def privacy(request):
 @login_required
 def link_account(request):
     """«Добавление лицевого счета»: prove the last payment, then land on the account's card."""
+    status = 200
     if request.method == "POST":
         form = LinkAccountForm(request.POST)
         if form.is_valid():
@@ -76,6 +78,9 @@ def link_account(request):
                 )
             except users.LinkRefused as error:
                 form.add_error(None, str(error))
+            except quotas.QuotaExceeded as error:
+                form.add_error(None, str(error))
+                status = 429
             else:
                 if created:
                     messages.success(request, f"Лицевой счёт № {account.number} присоединён.")
@@ -84,30 +89,36 @@ def link_account(request):
                 return redirect("portal:account", account.pk)
     else:
         form = LinkAccountForm(initial=request.GET.dict())
-    return render(request, "portal/link_account.html", {"form": form})
+    return render(request, "portal/link_account.html", {"form": form}, status=status)
 
 
 @login_required
 def request_link(request):
     """«Обратиться»: ask the УК to link an account the resident cannot prove by a payment."""
+    status = 200
     if request.method == "POST":
         form = LinkRequestForm(request.POST)
         if form.is_valid():
-            link_request = users.request_link(
-                request.user,
-                premise=form.cleaned_data["premise"],
-                account_number=form.cleaned_data["account_number"],
-                message=form.cleaned_data["message"],
-            )
-            messages.success(
-                request,
-                f"Запрос № {link_request.pk} отправлен в {link_request.organization}. "
-                "Ответ придёт на вашу электронную почту.",
-            )
-            return redirect("portal:home")
+            try:
+                link_request = users.request_link(
+                    request.user,
+                    premise=form.cleaned_data["premise"],
+                    account_number=form.cleaned_data["account_number"],
+                    message=form.cleaned_data["message"],
+                )
+            except quotas.QuotaExceeded as error:
+                form.add_error(None, str(error))
+                status = 429
+            else:
+                messages.success(
+                    request,
+                    f"Запрос № {link_request.pk} отправлен в {link_request.organization}. "
+                    "Ответ придёт на вашу электронную почту.",
+                )
+                return redirect("portal:home")
     else:
         form = LinkRequestForm(initial=request.GET.dict())
-    return render(request, "portal/request_link.html", {"form": form})
+    return render(request, "portal/request_link.html", {"form": form}, status=status)
 
 
 @login_required

@@ -4,17 +4,21 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kabinet import quotas
 from kabinet.housing.models import PersonalAccount, Premise
-from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus
+from kabinet.orgs.models import StaffRole
+from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
 
-MAX_FAILURES_PER_USER = 5
-MAX_USERS_FAILING_ON_ONE_ACCOUNT = 3
+MAX_FAILURES_PER_USER = 5  # failed proofs in LOCK_PERIOD, whatever account numbers they named
 LOCK_PERIOD = datetime.timedelta(hours=1)
+GUESSERS_ALERT = 3  # distinct users failing on one account number in ALERT_PERIOD: staff are told
+ALERT_PERIOD = datetime.timedelta(hours=24)
 
 NOT_PROVEN = (
     "Лицевой счёт не найден по этому адресу или дата и сумма последней оплаты не совпадают. "
@@ -30,17 +34,18 @@ class LinkRefused(Exception):
     """The account was not linked; ``str(error)`` is the message for the resident."""
 
 
-def is_link_locked(user, account_number: str) -> bool:
-    """Five failures of a user in an hour lock the user; failures of several users on one
-    account number in an hour lock that number (someone is guessing)."""
+def link_failures_left(user) -> int:
+    """How many more failed proofs ``user`` may make now. Only the user's own failures count:
+    other people guessing an account never stop its owner (staff are told of them instead)."""
     since = timezone.now() - LOCK_PERIOD
-    failures = LinkAttempt.objects.filter(succeeded=False, created_at__gte=since)
-    if failures.filter(user=user).count() >= MAX_FAILURES_PER_USER:
-        return True
-    users_on_number = (
-        failures.filter(account_number=account_number).values("user").distinct().count()
-    )
-    return users_on_number >= MAX_USERS_FAILING_ON_ONE_ACCOUNT
+    failures = LinkAttempt.objects.filter(user=user, succeeded=False, created_at__gte=since)
+    return max(0, MAX_FAILURES_PER_USER - failures.count())
+
+
+def _not_proven(left: int) -> str:
+    if left:
+        return f"{NOT_PROVEN} Осталось попыток: {left}."
+    return f"{NOT_PROVEN} Попыток больше не осталось: попробуйте снова через час."
 
 
 def link_account(
@@ -54,27 +59,80 @@ def link_account(
 ) -> tuple[PersonalAccount, bool]:
     """Link the account at ``premise`` numbered ``account_number`` to ``user`` if its last
     payment was made on ``paid_on`` for ``amount``. Returns the account and whether a new
-    link was made (``False``: it was linked already). Raises ``LinkRefused``."""
+    link was made (``False``: it was linked already). Raises ``LinkRefused``, or
+    ``quotas.QuotaExceeded`` past the user's quota of attempts (right or wrong).
+
+    One user's attempts are judged one at a time (the user's row is locked until the attempt
+    is recorded), so concurrent requests cannot all pass the count before any is written."""
     account_number = account_number.strip()
-    if is_link_locked(user, account_number):
-        raise LinkRefused(LOCKED)
     organization = premise.house.organization
-    account = PersonalAccount.objects.filter(
-        organization=organization, premise=premise, number=account_number
-    ).first()
-    proven = account is not None and _last_payment_matches(account, paid_on, amount)
-    LinkAttempt.objects.create(
-        user=user,
-        organization=organization,
-        account_number=account_number,
-        address=str(premise),
-        succeeded=proven,
-        ip_address=ip_address,
+    quotas.consume(user, link_attempts=1)
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        left = link_failures_left(user)
+        if not left:
+            raise LinkRefused(LOCKED)
+        account = PersonalAccount.objects.filter(
+            organization=organization, premise=premise, number=account_number
+        ).first()
+        proven = account is not None and _last_payment_matches(account, paid_on, amount)
+        LinkAttempt.objects.create(
+            user=user,
+            organization=organization,
+            account_number=account_number,
+            address=str(premise),
+            succeeded=proven,
+            ip_address=ip_address,
+        )
+        if proven:
+            _, created = AccountLink.objects.get_or_create(user=user, account=account)
+            return account, created
+    _alert_if_guessed(organization, account_number)
+    raise LinkRefused(_not_proven(left - 1))
+
+
+def _alert_if_guessed(organization, account_number: str) -> None:
+    """Tell the organisation, once a day per account number, that several users fail to
+    prove it: someone may be guessing an account's last payment."""
+    since = timezone.now() - ALERT_PERIOD
+    guessers = (
+        LinkAttempt.objects.filter(
+            organization=organization,
+            account_number=account_number,
+            succeeded=False,
+            created_at__gte=since,
+        )
+        .values("user")
+        .distinct()
+        .count()
     )
-    if not proven:
-        raise LinkRefused(NOT_PROVEN)
-    _, created = AccountLink.objects.get_or_create(user=user, account=account)
-    return account, created
+    if guessers < GUESSERS_ALERT:
+        return
+    key = f"link-guess-alert:{organization.pk}:{account_number}"
+    if not cache.add(key, True, timeout=int(ALERT_PERIOD.total_seconds())):
+        return  # told already (the add is atomic, across processes with a shared cache)
+    recipients = [organization.email] if organization.email else _manager_emails(organization)
+    if not recipients:
+        return
+    context = {"organization": organization, "number": account_number, "users": guessers}
+    send_mail(
+        subject=render_to_string("users/email/link_guessing_subject.txt", context).strip(),
+        message=render_to_string("users/email/link_guessing.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+
+
+def _manager_emails(organization) -> list[str]:
+    return sorted(
+        {
+            email
+            for email in organization.staff.filter(role=StaffRole.MANAGER).values_list(
+                "user__email", flat=True
+            )
+            if email
+        }
+    )
 
 
 def _last_payment_matches(account, paid_on, amount) -> bool:
@@ -83,7 +141,9 @@ def _last_payment_matches(account, paid_on, amount) -> bool:
 
 
 def request_link(user, *, premise: Premise, account_number: str, message: str) -> LinkRequest:
-    """Ask the УК to link an account the resident cannot prove by a payment."""
+    """Ask the УК to link an account the resident cannot prove by a payment (counted against
+    the user's quota of requests: ``quotas.QuotaExceeded``)."""
+    quotas.consume(user, link_requests=1)
     return LinkRequest.objects.create(
         user=user,
         organization=premise.house.organization,

@@ -36,7 +36,7 @@ from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.selectors import can_change, is_staff_member, organizations_for
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
-from kabinet.receipts.models import ReceiptDelivery
+from kabinet.receipts.models import PaymentDocumentId, ReceiptDelivery
 from kabinet.receipts.services import start_receipt_mailing
 from kabinet.users import services as users
 from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
@@ -151,6 +151,12 @@ class PersonalAccountAdmin(OrganizationScopedAdmin):
     list_filter = ["is_open", "organization", "premise__house"]
     search_fields = ["number", "holder_name", "premise__house__address"]
     list_select_related = ["premise__house"]
+    fieldsets = [
+        (None, {"fields": ["organization", "number", "holder_name", "premise", "share",
+                           "residents", "is_open", "opened_on", "closed_on"]}),
+        # Printed on the payment document (Приказ Минстроя России № 43/пр, раздел 1).
+        ("ГИС ЖКХ", {"fields": ["unified_account", "gis_service_id"]}),
+    ]  # fmt: skip
 
 
 @admin.register(Service)
@@ -545,3 +551,15 @@ class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PaymentDocumentId)
+class PaymentDocumentIdAdmin(OrganizationScopedAdmin):
+    """ИПД that ГИС ЖКХ gave each account's payment document of a month (printed on it)."""
+
+    area = "housing"
+    list_display = ["value", "account", "period"]
+    list_filter = ["period__month"]
+    search_fields = ["value", "account__number"]
+    list_select_related = ["account", "period"]
+    autocomplete_fields = ["account"]

@@ -18,6 +18,7 @@ from kabinet.formats import month_name
 from kabinet.metering.models import Reading
 from kabinet.money import ZERO, to_kopecks
 from kabinet.months import add_months
+from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.qr import PaymentCodeError, payment_payload
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,10 @@ class Receipt:
     penalties: Decimal
     paid: Decimal
     closing: Decimal
+    # ГИС ЖКХ's identifiers (Приказ № 43/пр, раздел 1): printed only when the system gave them.
+    unified_account: str | None = None  # ЕЛС
+    service_id: str | None = None  # идентификатор ЖКУ
+    document_id: str | None = None  # ИПД of this account and month
 
     @property
     def accrued(self) -> Decimal:
@@ -264,6 +269,12 @@ def receipt_data(account, period: Period, payee: Payee | None = None) -> Receipt
         penalties=ledger_month.penalties,
         paid=ledger_month.paid,
         closing=ledger_month.closing,
+        unified_account=account.unified_account,
+        service_id=account.gis_service_id,
+        document_id=PaymentDocumentId.objects.filter(account=account, period=period)
+        .values_list("value", flat=True)
+        .order_by("pk")
+        .first(),
     )
 
 

@@ -99,7 +99,15 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         (None, {"fields": ["name", "inn", "kpp", "ogrn", "address", "phone", "email", "website"]}),
         (
             "Банковские реквизиты",
-            {"fields": ["bank_name", "bik", "correspondent_account", "settlement_account"]},
+            {
+                "fields": [
+                    "bank_name",
+                    "bank_short_name",
+                    "bik",
+                    "correspondent_account",
+                    "settlement_account",
+                ]
+            },
         ),
         ("Приём показаний", {"fields": ["readings_from_day", "readings_to_day"]}),
         ("Онлайн-оплата", {"fields": ["online_payment_limit"]}),

@@ -184,6 +184,7 @@ def _load(today: datetime.date) -> None:
         address="420021, г. Казань, ул. Гражданская, д. 10", phone="+7 (843) 231-54-00",
         email="info@kamal-uk.ru", website="https://kamal-uk.ru",
         bank_name="Отделение «Банк Татарстан» № 8610 ПАО Сбербанк", bik="049205603",
+        bank_short_name="Банк Татарстан № 8610 ПАО Сбербанк",
         correspondent_account="30101810600000000603", settlement_account="40702810462000012345",
         readings_from_day=1, readings_to_day=31,
     )  # fmt: skip

@@ -36,6 +36,7 @@ class Payee:
     email: str
     website: str
     bank_name: str
+    bank_short_name: str  # the QR code's BankName (ГОСТ Р 56042-2014: at most 45 characters)
     bik: str
     correspondent_account: str
     settlement_account: str
@@ -158,7 +159,7 @@ class Receipt:
             return payment_payload(
                 Name=payee.name,
                 PersonalAcc=payee.settlement_account,
-                BankName=payee.bank_name,
+                BankName=payee.bank_short_name,
                 BIC=payee.bik,
                 CorrespAcc=payee.correspondent_account,
                 PayeeINN=payee.inn,
@@ -213,6 +214,7 @@ def payee_of(organization) -> Payee:
         email=organization.email,
         website=organization.website,
         bank_name=organization.bank_name,
+        bank_short_name=organization.payment_bank_name,
         bik=organization.bik,
         correspondent_account=organization.correspondent_account,
         settlement_account=organization.settlement_account,

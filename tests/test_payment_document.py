@@ -210,14 +210,15 @@ def test_a_mass_run_reads_each_houses_figures_once():
     account, neighbour = PersonalAccount.objects.select_related(
         "organization", "premise__house"
     ).filter(premise__house=account.premise.house_id)  # as the mailing loads them
-    houses = {}
+    shared = {}
     with CaptureQueriesContext(connection) as first_queries:
-        first = receipt_data(account, period, houses=houses)
+        first = receipt_data(account, period, shared=shared)
     with CaptureQueriesContext(connection) as second_queries:
-        second = receipt_data(neighbour, period, houses=houses)
+        second = receipt_data(neighbour, period, shared=shared)
     assert second.house is first.house
-    # the house's volumes, its meters' readings and its premises' areas are not read again
-    assert len(second_queries) == len(first_queries) - 3
+    # the house's volumes, its meters' readings and its premises' areas, the period's ИПД:
+    # not read again
+    assert len(second_queries) == len(first_queries) - 4
 
 
 def test_sections_without_figures_are_not_drawn(resident):

@@ -297,13 +297,9 @@ def _table(grid: Grid) -> Table:
     header = [column.header for column in grid.columns]
     data = [header, *rows, *([list(grid.footer)] if grid.footer else [])]
     table = _grid(data, widths, footer=bool(grid.footer))
-    table.setStyle(
-        TableStyle(
-            [
-                ("ALIGN", (index, 1), (index, -1), "RIGHT" if column.numeric else "LEFT")
-                for index, column in enumerate(grid.columns)
-            ]
-        )
+    text_columns = [index for index, column in enumerate(grid.columns) if not column.numeric]
+    table.setStyle(  # _grid right-aligns from the second column; the text ones go left
+        TableStyle([("ALIGN", (index, 1), (index, -1), "LEFT") for index in text_columns[1:]])
     )
     return table
 

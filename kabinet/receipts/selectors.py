@@ -262,13 +262,13 @@ def payee_of(organization) -> Payee:
 
 
 def receipt_data(
-    account, period: Period, payee: Payee | None = None, houses: dict | None = None
+    account, period: Period, payee: Payee | None = None, shared: dict | None = None
 ) -> Receipt:
     """Everything the payment document of ``account`` for the closed ``period`` shows.
 
     ``account`` should come with ``premise__house`` and ``organization`` loaded; a mass run
-    passes the organisation's ``payee`` once and a dict in ``houses`` that keeps each house's
-    figures for the next receipts of the period."""
+    passes the organisation's ``payee`` once and a dict in ``shared`` that keeps what the
+    period's receipts have in common (each house's figures, the period's ИПД) for the next."""
     if not period.is_closed or period.organization_id != account.organization_id:
         raise ValueError("A receipt is made for a closed period of the account's organisation.")
     month = period.month
@@ -308,7 +308,7 @@ def receipt_data(
             for row in recalculations
         ),
         readings=_meter_rows(Reading.objects.filter(meter__account=account), month),
-        house=_house_reference(premise.house_id, period, lines, houses),
+        house=_house_reference(premise.house_id, period, lines, shared),
         opening=ledger_month.opening,
         charged=ledger_month.charged,
         recalculation=ledger_month.recalculation,
@@ -317,17 +317,25 @@ def receipt_data(
         closing=ledger_month.closing,
         unified_account=account.unified_account,
         service_id=account.gis_service_id,
-        document_id=PaymentDocumentId.objects.filter(account=account, period=period)
-        .values_list("value", flat=True)
-        .order_by("pk")
-        .first(),
+        document_id=_document_id(account, period, shared),
     )
 
 
-def _house_reference(house_id, period, lines, houses: dict | None) -> HouseReference:
-    key = (house_id, period.pk, frozenset(line.service_id for line in lines))
-    if houses is not None and key in houses:
-        return houses[key]
+def _document_id(account, period, shared: dict | None) -> str | None:
+    if shared is None:
+        documents = PaymentDocumentId.objects.filter(account=account, period=period)
+        return documents.values_list("value", flat=True).first()
+    key = ("documents", period.pk)
+    if key not in shared:
+        documents = PaymentDocumentId.objects.filter(period=period)
+        shared[key] = dict(documents.values_list("account", "value"))
+    return shared[key].get(account.pk)
+
+
+def _house_reference(house_id, period, lines, shared: dict | None) -> HouseReference:
+    key = ("house", house_id, period.pk, frozenset(line.service_id for line in lines))
+    if shared is not None and key in shared:
+        return shared[key]
     utilities = [
         line
         for line in lines
@@ -370,8 +378,8 @@ def _house_reference(house_id, period, lines, houses: dict | None) -> HouseRefer
             for line in utilities
         ),
     )
-    if houses is not None:
-        houses[key] = reference
+    if shared is not None:
+        shared[key] = reference
     return reference
 
 

@@ -4,7 +4,8 @@ show the same sections in the same order and every total under its own column.
 
 A column of the form is shown when the receipt has something to put in it (``when``): the
 form's «коэффициент», «штрафы исполнителя» and the like get an entry in ``SERVICE_COLUMNS``
-once the billing stores their figures; no column is drawn empty."""
+once the billing stores their figures; no column is drawn empty. The sources, and what is
+left for later: ``docs/payment-document.md``."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -235,6 +236,9 @@ def _resources_grid(resources) -> Grid:
 
 
 def _reference(receipt: Receipt) -> Section:
+    """«Справочная информация»: the normatives, the meters' current readings and the house's
+    volumes the charges come from — the list of the form's recommendations (Приказ Минстроя
+    России № 924/пр, раздел V, пп. 24–26, kept by № 43/пр; see docs/payment-document.md)."""
     grids = []
     if receipt.readings:
         grids.append(_meters_grid("Показания индивидуальных приборов учёта", receipt.readings))

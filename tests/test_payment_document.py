@@ -21,7 +21,7 @@ from kabinet.billing.models import CalculationMethod, Recalculation
 from kabinet.housing.gis import validate_payment_document_id, validate_unified_account
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import ReadingSource, Resource
-from kabinet.orgs.models import Organization
+from kabinet.orgs.models import Organization, StaffRole
 from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.qr import parse_payload
@@ -35,6 +35,7 @@ from tests.factories import (
     PersonalAccountFactory,
     ReadingFactory,
     ServiceFactory,
+    staff_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -310,3 +311,21 @@ def test_the_page_and_the_pdf_show_the_same_sections_in_order_and_the_same_total
     assert totals["Тариф, ₽"] == ""
     pdf_footer = next(line for line in pdf.splitlines() if re.match(r"Итого [\d—-]", line))
     assert pdf_footer == " ".join(cell for cell in footer if cell)
+
+
+def test_staff_enter_the_account_identifiers_in_the_back_office(client):
+    account = PersonalAccountFactory()
+    client.force_login(staff_user(account.organization, StaffRole.OPERATOR))
+    url = reverse("admin:housing_personalaccount_change", args=[account.pk])
+    fields = {"organization": account.organization_id, "number": account.number,
+              "holder_name": account.holder_name, "premise": account.premise_id, "share": "1",
+              "residents": "2", "is_open": "on"}  # fmt: skip
+    refused = client.post(url, {**fields, "unified_account": "16АБ 15400"})
+    assert "unified_account" in refused.context["adminform"].form.errors
+    saved = client.post(url, {**fields, "unified_account": ELS, "gis_service_id": SERVICE_ID})
+    assert saved.status_code == 302
+    account.refresh_from_db()
+    assert (account.unified_account, account.gis_service_id) == (ELS, SERVICE_ID)
+    client.post(url, {**fields, "unified_account": "", "gis_service_id": ""})
+    account.refresh_from_db()
+    assert (account.unified_account, account.gis_service_id) == (None, None)  # not ""

@@ -148,7 +148,7 @@ def _charges(rng, account, period, services):
 def make_receipts(period: Period, count: int, every: int = 0, on_batch=None) -> int:
     """What a mass run does per account: gather the receipt, draw the PDF; returns bytes made.
     ``on_batch(made)`` is called after every ``every`` receipts."""
-    payee = payee_of(period.organization)
+    payee, shared = payee_of(period.organization), {}
     accounts = (
         PersonalAccount.objects.filter(organization=period.organization_id)
         .select_related("organization", "premise__house")
@@ -156,7 +156,7 @@ def make_receipts(period: Period, count: int, every: int = 0, on_batch=None) -> 
     )
     size = 0
     for made, account in enumerate(accounts.iterator(chunk_size=200), start=1):
-        size += len(receipt_pdf(receipt_data(account, period, payee)))
+        size += len(receipt_pdf(receipt_data(account, period, payee, shared)))
         if every and made % every == 0:
             on_batch(made)
     return size

@@ -48,3 +48,15 @@ def format_rubles(value) -> str:
 def month_name(month: datetime.date) -> str:
     """``date(2026, 10, 1)`` → ``октябрь 2026``."""
     return f"{MONTHS[month.month - 1]} {month.year}"
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` of at most ``limit`` characters, cut after the last whole word that fits
+    (a single word longer than the limit is cut inside it): «Отделение «Банк Татарстан»
+    № 8610 ПАО Сбербанк» at 45 → «Отделение «Банк Татарстан» № 8610 ПАО»."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if not text[limit].isspace() and any(char.isspace() for char in cut):
+        cut = cut[: max(index for index, char in enumerate(cut) if char.isspace())]
+    return cut.rstrip(" \t,;:–—-") or text[:limit]

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.selectors import organizations_for
+from kabinet.receipts.models import PaymentDocumentId
 from tests.factories import (
     ChargeFactory,
     HouseFactory,
@@ -49,16 +50,20 @@ def changelist(model):
 def records_of(organization):
     account = PersonalAccountFactory(premise__house__organization=organization)
     meter = MeterFactory(account=account)
+    charge = ChargeFactory(account=account)
     return [
         organization,
         account.premise.house,
         account.premise,
         account,
-        ChargeFactory(account=account),
+        charge,
         PaymentFactory(account=account),
         meter,
         ReadingFactory(meter=meter),
         MeterFactory(account=None, house=account.premise.house),
+        PaymentDocumentId.objects.create(
+            account=account, period=charge.period, value=f"{account.number:0>10}-01-1026"
+        ),
     ]
 
 

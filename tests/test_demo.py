@@ -25,6 +25,7 @@ from kabinet.metering.models import Reading, ReadingSource, Resource
 from kabinet.money import round_money
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.payments.models import Payment
+from kabinet.receipts.models import PaymentDocumentId
 from kabinet.users.models import User
 
 TODAY = datetime.date(2026, 11, 24)
@@ -76,6 +77,17 @@ def test_seed_accounts(demo):
     assert account.premise.ownership == OwnershipType.MUNICIPAL
     numbers = PersonalAccount.objects.filter(premise__house__address="ул. Гражданская, д. 12")
     assert sorted(int(a.premise.number) for a in numbers) == list(range(150, 161))
+
+
+def test_the_seed_account_carries_the_identifiers_gis_would_give_it(demo):
+    account = PersonalAccount.objects.get(number="1000154")
+    account.full_clean()
+    assert (len(account.unified_account), len(account.gis_service_id)) == (10, 13)
+    documents = PaymentDocumentId.objects.filter(account=account)
+    assert documents.count() == 12  # one a closed month
+    for document in documents:
+        document.full_clean()
+        assert len(document.value) == 18
 
 
 def test_unlinked_account_paid_on_the_tenth_of_last_month(demo):

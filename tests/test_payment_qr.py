@@ -76,6 +76,12 @@ def test_free_text_is_cut_to_the_standards_limit():
     assert requisites["Purpose"] == "П" * TEXT_LIMITS["Purpose"]
 
 
+def test_a_long_bank_name_is_cut_after_a_whole_word():
+    long_name = "Отделение «Банк Татарстан» № 8610 ПАО Сбербанк"  # 46 characters
+    requisites = parse_payload(payment_payload(**{**PAYEE, "BankName": long_name}))
+    assert requisites["BankName"] == "Отделение «Банк Татарстан» № 8610 ПАО"
+
+
 def test_the_whole_string_has_a_length_limit():
     extra = {f"Field{letter}": "Ж" * 150 for letter in "ABCD"}
     with pytest.raises(PaymentCodeError, match=str(MAX_PAYLOAD_BYTES)):
@@ -118,5 +124,11 @@ def test_any_text_survives_as_one_value_each(name, bank, purpose):
     assert list(requisites)[:5] == ["Name", "PersonalAcc", "BankName", "BIC", "CorrespAcc"]
     assert requisites["BIC"] == PAYEE["BIC"]
     for key, original in (("Name", name), ("BankName", bank), ("Purpose", purpose)):
-        expected = original.replace("|", "/").strip()[: TEXT_LIMITS[key]].rstrip()
-        assert requisites.get(key, "") == expected
+        cleaned, value = original.replace("|", "/").strip(), requisites.get(key, "")
+        assert cleaned.startswith(value)
+        if len(cleaned) <= TEXT_LIMITS[key]:
+            assert value == cleaned
+        else:  # cut after a whole word, unless the first word alone is too long
+            first_word_too_long = not any(char.isspace() for char in cleaned[: TEXT_LIMITS[key]])
+            assert 0 < len(value) <= TEXT_LIMITS[key]
+            assert first_word_too_long or not cleaned[len(value)].isalnum()

@@ -53,7 +53,7 @@ from kabinet.orgs.scoping import organization_id_of
 from kabinet.orgs.selectors import is_staff_member, organizations_for, organizations_to_change
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
-from kabinet.receipts.models import ReceiptDelivery
+from kabinet.receipts.models import PaymentDocumentId, ReceiptDelivery
 from kabinet.receipts.services import start_receipt_mailing
 from kabinet.users import services as users
 from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
@@ -219,7 +219,15 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         (None, {"fields": ["name", "inn", "kpp", "ogrn", "address", "phone", "email", "website"]}),
         (
             "Банковские реквизиты",
-            {"fields": ["bank_name", "bik", "correspondent_account", "settlement_account"]},
+            {
+                "fields": [
+                    "bank_name",
+                    "bank_short_name",
+                    "bik",
+                    "correspondent_account",
+                    "settlement_account",
+                ]
+            },
         ),
         ("Приём показаний", {"fields": ["readings_from_day", "readings_to_day"]}),
         ("Онлайн-оплата", {"fields": ["online_payment_limit"]}),
@@ -272,6 +280,12 @@ class PersonalAccountAdmin(OrganizationScopedAdmin):
     list_filter = ["is_open", "organization", "premise__house"]
     search_fields = ["number", "holder_name", "premise__house__address"]
     list_select_related = ["premise__house"]
+    fieldsets = [
+        (None, {"fields": ["organization", "number", "holder_name", "premise", "share",
+                           "residents", "is_open", "opened_on", "closed_on"]}),
+        # Printed on the payment document (Приказ Минстроя России № 43/пр, раздел 1).
+        ("ГИС ЖКХ", {"fields": ["unified_account", "gis_service_id"]}),
+    ]  # fmt: skip
 
 
 @admin.register(Service)
@@ -688,3 +702,15 @@ class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PaymentDocumentId)
+class PaymentDocumentIdAdmin(OrganizationScopedAdmin):
+    """ИПД that ГИС ЖКХ gave each account's payment document of a month (printed on it)."""
+
+    area = "housing"
+    list_display = ["value", "account", "period"]
+    list_filter = ["period__month"]
+    search_fields = ["value", "account__number"]
+    list_select_related = ["account", "period"]
+    autocomplete_fields = ["account"]

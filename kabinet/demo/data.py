@@ -28,6 +28,7 @@ from kabinet.billing.models import (
     Charge,
     KeyRate,
     Period,
+    PeriodStatus,
     Recalculation,
     RecalculationKind,
     Service,
@@ -52,6 +53,7 @@ from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment, PaymentSource
+from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.services import mail_receipts_when_period_closes
 from kabinet.users.models import AccountLink, User
 
@@ -59,6 +61,10 @@ KAMAL = 'ОАО "Камал"'
 UYUT = 'ООО "УК Уютный дом"'
 SEED_ACCOUNT = "1000154"
 SEED_DEBT = Decimal("6889.37")  # the seed's «Долг: 6 889,37» on ЛС 1000154
+# ГИС ЖКХ's identifiers of ЛС 1000154 as the system would have given them (kabinet.housing.gis):
+# ЕЛС of 10 characters, the ЖКУ identifier (13) = ЕЛС + service number, an ИПД (18) a month.
+SEED_UNIFIED_ACCOUNT = "16АБ015400"
+SEED_SERVICE_ID = f"{SEED_UNIFIED_ACCOUNT}-01"
 RECEIPTS_MAILING = "receipts_mailing"  # dispatch_uid of the receipts app's period_closed receiver
 D = Decimal
 
@@ -178,6 +184,7 @@ def _load(today: datetime.date) -> None:
         address="420021, г. Казань, ул. Гражданская, д. 10", phone="+7 (843) 231-54-00",
         email="info@kamal-uk.ru", website="https://kamal-uk.ru",
         bank_name="Отделение «Банк Татарстан» № 8610 ПАО Сбербанк", bik="049205603",
+        bank_short_name="Банк Татарстан № 8610 ПАО Сбербанк",
         correspondent_account="30101810600000000603", settlement_account="40702810462000012345",
         readings_from_day=1, readings_to_day=31,
     )  # fmt: skip
@@ -215,6 +222,7 @@ def _load(today: datetime.date) -> None:
 
     seed = SeedAccount(kamal_accounts[154], meters[154, Resource.COLD_WATER], operator, months)
     _bill_months(kamal, kamal_accounts, months, seed)
+    _gis_identifiers(kamal_accounts[154])
     _bill_months(uyut, uyut_accounts, months)
     load_appeals_demo()
 
@@ -420,6 +428,19 @@ def _bill_months(organization, accounts, months, seed=None):
         )
         if index < len(months) - 1:
             _pay(closed, accounts, index, index == len(months) - 2, seed)
+
+
+def _gis_identifiers(account):
+    account.unified_account, account.gis_service_id = SEED_UNIFIED_ACCOUNT, SEED_SERVICE_ID
+    account.save(update_fields=["unified_account", "gis_service_id"])
+    PaymentDocumentId.objects.bulk_create(
+        PaymentDocumentId(
+            account=account, period=period, value=f"{SEED_SERVICE_ID}-{period.month:%m%y}"
+        )
+        for period in Period.objects.filter(
+            organization=account.organization_id, status=PeriodStatus.CLOSED
+        )
+    )
 
 
 def _moment(month, day):

@@ -5,6 +5,7 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, Mi
 from django.db import models
 from django.db.models import Q
 
+from kabinet.housing import gis
 from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
@@ -89,6 +90,24 @@ class PersonalAccount(models.Model):
     is_open = models.BooleanField("открыт", default=True)
     opened_on = models.DateField("дата открытия", null=True, blank=True)
     closed_on = models.DateField("дата закрытия", null=True, blank=True)
+    # Assigned by ГИС ЖКХ and printed on the payment document (see kabinet.housing.gis).
+    unified_account = models.CharField(
+        "единый лицевой счёт (ЕЛС)",
+        max_length=gis.UNIFIED_ACCOUNT_LENGTH,
+        null=True,
+        blank=True,
+        validators=[gis.validate_unified_account],
+        help_text="10 знаков, присваивает ГИС ЖКХ.",
+    )
+    gis_service_id = models.CharField(
+        "идентификатор ЖКУ",
+        max_length=gis.SERVICE_ID_LENGTH,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[gis.validate_service_id],
+        help_text="13 знаков, присваивает ГИС ЖКХ.",
+    )
 
     objects = OrganizationScopedQuerySet.as_manager()
 

@@ -6,11 +6,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from kabinet.formats import cut_at_word
 from kabinet.money import MONEY_FIELD
 from kabinet.orgs import validators
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 DAY_OF_MONTH = [MinValueValidator(1), MaxValueValidator(31)]
+# ГОСТ Р 56042-2014: the payment code's BankName holds at most 45 characters.
+BANK_NAME_LIMIT = 45
 
 
 class PenaltyRateRule(models.TextChoices):
@@ -30,6 +33,14 @@ class Organization(models.Model):
     email = models.EmailField("e-mail", blank=True)
     website = models.URLField("сайт", blank=True)
     bank_name = models.CharField("банк", max_length=255)
+    bank_short_name = models.CharField(
+        "краткое наименование банка",
+        max_length=BANK_NAME_LIMIT,
+        blank=True,
+        validators=[validators.validate_payment_text],
+        help_text="Для QR-кода оплаты (ГОСТ Р 56042-2014): не длиннее 45 знаков. Пусто — "
+        "полное наименование, сокращённое до 45 знаков по словам.",
+    )
     bik = models.CharField("БИК", max_length=9, validators=[validators.validate_bik])
     correspondent_account = models.CharField(
         "корр. счёт", max_length=20, validators=[validators.validate_bank_account]
@@ -86,6 +97,12 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def payment_bank_name(self) -> str:
+        """The bank's name in the payment QR code: the short name staff gave, else the full
+        name cut at a word (a name cut mid-word reads as a typo in the payer's bank app)."""
+        return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
 
     def clean(self):
         errors = {}

@@ -62,3 +62,10 @@ def check_correspondent_account(bik: str, account: str) -> None:
     """The control key of a корр. счёт depends on «0» and digits 5–6 of the БИК."""
     if not _account_key_ok("0" + bik[4:6], account):
         raise ValidationError("Корреспондентский счёт не соответствует БИК.")
+
+
+def validate_payment_text(value: str) -> None:
+    """Text printed into the payment QR code as it is: ``|`` separates its requisites
+    (ГОСТ Р 56042-2014) and a line break cannot be shown."""
+    if "|" in value or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError("Без знака «|» и переводов строки: так текст попадёт в QR-код.")

@@ -12,6 +12,7 @@ from kabinet.billing.selectors import charge_history
 from kabinet.portal.charts import monthly_totals_chart
 from kabinet.portal.periods import chosen_period
 from kabinet.portal.views import account_or_404, render_account
+from kabinet.receipts.layout import receipt_sections
 from kabinet.receipts.pdf import receipt_filename
 from kabinet.receipts.pdf import receipt_pdf as render_receipt_pdf
 from kabinet.receipts.qr import payment_qr
@@ -57,7 +58,12 @@ def receipt(request, account_id, year, month):
     return render(
         request,
         "portal/charges/receipt.html",
-        {"account": account, "receipt": data, "qr_svg": qr_svg},
+        {
+            "account": account,
+            "receipt": data,
+            "qr_svg": qr_svg,
+            "sections": receipt_sections(data),
+        },
     )
 
 

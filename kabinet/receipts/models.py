@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from kabinet.billing.models import Period
+from kabinet.housing import gis
 from kabinet.housing.models import PersonalAccount
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
@@ -53,3 +55,47 @@ class ReceiptDelivery(models.Model):
 
     def __str__(self):
         return f"{self.account}, {self.period} → {self.email} ({self.get_status_display()})"
+
+
+class PaymentDocumentId(models.Model):
+    """The идентификатор платёжного документа (ИПД) that ГИС ЖКХ gave the payment document of
+    ``account`` for ``period``: printed on it (Приказ Минстроя России № 43/пр, раздел 1
+    формы), never made up here (see ``kabinet.housing.gis``)."""
+
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.CASCADE,
+        related_name="payment_document_ids",
+        verbose_name="лицевой счёт",
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="+", verbose_name="период"
+    )
+    value = models.CharField(
+        "идентификатор платёжного документа (ИПД)",
+        max_length=gis.PAYMENT_DOCUMENT_ID_LENGTH,
+        unique=True,
+        validators=[gis.validate_payment_document_id],
+        help_text="18 знаков, присваивает ГИС ЖКХ.",
+    )
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "идентификатор платёжного документа"
+        verbose_name_plural = "идентификаторы платёжных документов"
+        ordering = ["account", "-period__month"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "period"], name="payment_document_id_unique")
+        ]
+
+    def __str__(self):
+        return self.value
+
+    def clean(self):
+        if (
+            self.account_id
+            and self.period_id
+            and self.account.organization_id != self.period.organization_id
+        ):
+            raise ValidationError({"period": "Период другой организации."})

@@ -24,11 +24,11 @@ from reportlab.platypus import (
 
 from kabinet.formats import (
     format_money,
-    format_number,
     format_quantity,
     format_rubles,
     month_name,
 )
+from kabinet.receipts.layout import Grid, Section, receipt_sections
 from kabinet.receipts.qr import payment_qr
 from kabinet.receipts.selectors import Receipt
 
@@ -38,9 +38,6 @@ MARGIN = 12 * mm
 WIDTH = A4[0] - 2 * MARGIN
 QR_SIZE = 38 * mm
 FONT_SIZE = 7.5
-SERVICES_HEADING = (
-    "Расчёт размера платы за содержание и ремонт жилого помещения и коммунальные услуги"
-)
 PADDING = 2.5
 GRID = colors.HexColor("#8a8f96")
 SHADE = colors.HexColor("#eef1f4")
@@ -89,15 +86,7 @@ def _money(value) -> str:
     return format_money(value)
 
 
-def _money_or_dash(value) -> str:
-    return format_money(value) if value else "—"
-
-
-def _quantity_or_dash(value) -> str:
-    return format_quantity(value) if value else "—"
-
-
-def _grid(data, widths, *, header_rows=1, footer=False, align_from=2) -> Table:
+def _grid(data, widths, *, header_rows=1, footer=False, align_from=1) -> Table:
     table = Table(data, colWidths=widths, repeatRows=header_rows)
     style = [
         ("FONT", (0, 0), (-1, -1), REGULAR, 7),
@@ -217,9 +206,11 @@ def _parties(receipt: Receipt) -> Table:
             ("Площадь", f"{format_quantity(receipt.area)} м²"),
             ("Зарегистрировано", f"{receipt.residents} чел."),
             ("Лицевой счёт", receipt.account_number),
+            ("ЕЛС", receipt.unified_account),
+            ("Идентификатор ЖКУ", receipt.service_id),
         ],
         left - 2 * PADDING,
-        28 * mm,
+        34 * mm,  # «Идентификатор ЖКУ»
     )
     organisation = Fields(
         "Исполнитель услуг",
@@ -248,6 +239,7 @@ def _payment_block(receipt: Receipt) -> Table:
             ("БИК", payee.bik),
             ("Корр. счёт", payee.correspondent_account),
             ("Назначение", receipt.purpose),
+            ("ИПД", receipt.document_id),
         ],
         left - 2 * PADDING,
         25 * mm,
@@ -290,79 +282,37 @@ def _payment_block(receipt: Receipt) -> Table:
     return _boxed([[details, Spacer(1, 3), totals], right_column], [left, right])
 
 
-def _services(receipt: Receipt) -> Table:
-    header = [
-        "Вид услуги",
-        "Ед. изм.",
-        "Объём\nинд.",
-        "Объём\nОДН",
-        "Тариф, ₽",
-        "Начислено\nинд., ₽",
-        "Начислено\nОДН, ₽",
-        "Перерасчёт, ₽",
-        "Итого, ₽",
+def _table(grid: Grid) -> Table:
+    """A grid of the layout as a table: numeric columns right-aligned, long text wrapped."""
+    widths = [WIDTH * column.width for column in grid.columns]
+    wrapped = [
+        (index, width - 2 * 2.5)
+        for index, (column, width) in enumerate(zip(grid.columns, widths, strict=True))
+        if column.wrap
     ]
-    rows = [
-        [
-            line.service,
-            line.unit or "—",
-            _quantity_or_dash(line.volume),
-            _quantity_or_dash(line.common_volume),
-            _quantity_or_dash(line.tariff),
-            _money(line.individual_charged),
-            _money_or_dash(line.common_charged),
-            _money_or_dash(line.recalculation),
-            _money(line.total),
-        ]
-        for line in receipt.lines
-    ]
-    footer = [
-        "Итого",
-        "",
-        "",
-        "",
-        "",
-        _money(sum((line.individual_charged for line in receipt.lines), 0)),
-        _money_or_dash(sum((line.common_charged for line in receipt.lines), 0)),
-        _money_or_dash(receipt.lines_recalculation),
-        _money(receipt.lines_total),
-    ]
-    widths = [0.22, 0.07, 0.09, 0.08, 0.09, 0.11, 0.1, 0.12, 0.12]
-    return _grid([header, *rows, footer], [WIDTH * w for w in widths], footer=True)
+    rows = [list(row) for row in grid.rows]
+    for row in rows:
+        for index, width in wrapped:
+            row[index] = "\n".join(_wrap(line, width, size=7) for line in row[index].split("\n"))
+    header = [column.header for column in grid.columns]
+    data = [header, *rows, *([list(grid.footer)] if grid.footer else [])]
+    table = _grid(data, widths, footer=bool(grid.footer))
+    text_columns = [index for index, column in enumerate(grid.columns) if not column.numeric]
+    table.setStyle(  # _grid right-aligns from the second column; the text ones go left
+        TableStyle([("ALIGN", (index, 1), (index, -1), "LEFT") for index in text_columns[1:]])
+    )
+    return table
 
 
-def _recalculations(receipt: Receipt) -> Table:
-    rows = [
-        [
-            row.service,
-            month_name(row.corrected_month),
-            _wrap(row.reason, WIDTH * 0.5 - 2 * PADDING, size=7),
-            _money(row.amount),
-        ]
-        for row in receipt.recalculations
-    ]
-    header = ["Услуга", "Корректируемый период", "Основание", "Сумма, ₽"]
-    return _grid([header, *rows], [WIDTH * w for w in (0.22, 0.16, 0.5, 0.12)], align_from=3)
-
-
-def _readings(receipt: Receipt) -> Table:
-    def reading(value):
-        return "—" if value is None else format_number(value, 3)
-
-    rows = [
-        [
-            row.resource.capitalize(),
-            row.serial_number,
-            row.source,
-            reading(row.previous),
-            reading(row.current),
-            reading(row.consumption),
-        ]
-        for row in receipt.readings
-    ]
-    header = ["Прибор учёта", "Заводской №", "Источник", "Предыдущее", "Текущее", "Расход"]
-    widths = [WIDTH * w for w in (0.2, 0.2, 0.15, 0.15, 0.15, 0.15)]
-    return _grid([header, *rows], widths, align_from=3)
+def _section(section: Section) -> list:
+    story = [Text(section.title, BOLD, 8, space_before=5)]
+    for grid in section.grids:
+        if grid.caption:
+            story.append(Text(grid.caption, BOLD, 7, space_before=2))
+        story.append(_table(grid))
+    for note in section.notes:
+        story.append(Text(note, REGULAR, 7, space_before=3))
+    return story
 
 
 def receipt_filename(receipt: Receipt) -> str:
@@ -392,14 +342,9 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         _parties(receipt),
         Spacer(1, 4),
         _payment_block(receipt),
-        Text(SERVICES_HEADING, BOLD, 8, space_before=5),
-        _services(receipt),
     ]
-    if receipt.recalculations:
-        story += [Text("Перерасчёты", BOLD, 8, space_before=5), _recalculations(receipt)]
-    if receipt.readings:
-        heading = "Показания приборов учёта, использованные в расчёте"
-        story += [Text(heading, BOLD, 8, space_before=5), _readings(receipt)]
+    for section in receipt_sections(receipt):
+        story += _section(section)
     story.append(Spacer(1, 6))
     story.append(
         Text(

@@ -10,6 +10,8 @@ import re
 
 import segno
 
+from kabinet.formats import cut_at_word
+
 HEADER = "ST00012"  # format ST, version 0001, character set 2 = UTF-8
 SEPARATOR = "|"
 MANDATORY = ("Name", "PersonalAcc", "BankName", "BIC", "CorrespAcc")
@@ -25,8 +27,8 @@ FORMATS = {
     "PaymPeriod": re.compile(r"(0[1-9]|1[0-2])\d{4}"),
     "PersAcc": re.compile(r"[^|\s][^|]{0,29}"),
 }
-# Free-text requisites and the standard's length limits (characters). Longer text is cut:
-# a bank app only shows it, the accounts and the BIC identify the payee.
+# Free-text requisites and the standard's length limits (characters). Longer text is cut
+# after a whole word: a bank app only shows it, the accounts and the BIC identify the payee.
 TEXT_LIMITS = {"Name": 160, "BankName": 45, "Purpose": 210, "PayerAddress": 210}
 
 # The whole string: what a QR code of version 25 at level M (the standard's error correction)
@@ -44,7 +46,7 @@ def clean_text(value: str, limit: int | None = None) -> str:
     """A value that cannot break the string: the separator becomes ``/`` (every banking app
     splits on ``|`` only, so another separator is not an option), control characters a space."""
     text = _CONTROL.sub(" ", str(value)).replace(SEPARATOR, "/").strip()
-    return text[:limit].rstrip() if limit else text
+    return cut_at_word(text, limit) if limit else text
 
 
 def payment_payload(**requisites) -> str:

@@ -8,6 +8,7 @@ penalties − paid in the month."""
 
 import datetime
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -15,9 +16,11 @@ from functools import cached_property
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Recalculation
 from kabinet.formats import month_name
+from kabinet.housing.models import Premise
 from kabinet.metering.models import Reading
 from kabinet.money import ZERO, to_kopecks
 from kabinet.months import add_months
+from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.qr import PaymentCodeError, payment_payload
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ class Payee:
     email: str
     website: str
     bank_name: str
+    bank_short_name: str  # the QR code's BankName (ГОСТ Р 56042-2014: at most 45 characters)
     bik: str
     correspondent_account: str
     settlement_account: str
@@ -53,6 +57,11 @@ class ReceiptLine:
     common_charged: Decimal
     recalculation: Decimal
     total: Decimal
+    service_id: int
+    supplier: str  # who supplies it when not the organisation itself ("" — the organisation)
+    resource: str  # metering.Resource of a metered service, else ""
+    method: str
+    normative: Decimal | None
 
     @property
     def individual_charged(self) -> Decimal:
@@ -70,6 +79,11 @@ LINE_FIELDS = (
     "common_charged",
     "recalculation",
     "total",
+    "service_id",
+    "service__supplier",
+    "service__resource",
+    "service__method",
+    "service__normative",
 )
 
 
@@ -85,12 +99,39 @@ class RecalculationRow:
 class MeterRow:
     """A meter reading used for the period, with the previous one it is counted from."""
 
+    resource_code: str
     resource: str
     serial_number: str
     previous: Decimal | None
     current: Decimal
     consumption: Decimal | None
     source: str
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    """«Справочная информация» of one utility: the normative the organisation charges by and
+    the month's volumes of the whole house — in its premises (the individual volumes of every
+    account) and on common-house needs (ОДН), as the billing run stored them, and what the
+    house meters (ОДПУ) of the resource counted."""
+
+    service: str
+    unit: str
+    normative: Decimal | None
+    normative_per_area: bool  # per m² of area (heating), else per person
+    house_meter_volume: Decimal | None  # None: no house meter read in both months
+    premises_volume: Decimal
+    common_volume: Decimal
+
+
+@dataclass(frozen=True)
+class HouseReference:
+    """What the receipt tells about the account's house (Приказ Минстроя России № 43/пр,
+    раздел «Справочная информация»)."""
+
+    total_area: Decimal  # the areas of all premises of the house
+    house_meters: tuple[MeterRow, ...]
+    resources: tuple[ResourceRow, ...]
 
 
 @dataclass(frozen=True)
@@ -111,6 +152,11 @@ class Receipt:
     penalties: Decimal
     paid: Decimal
     closing: Decimal
+    house: HouseReference | None = None
+    # ГИС ЖКХ's identifiers (Приказ № 43/пр, раздел 1): printed only when the system gave them.
+    unified_account: str | None = None  # ЕЛС
+    service_id: str | None = None  # идентификатор ЖКУ
+    document_id: str | None = None  # ИПД of this account and month
 
     @property
     def accrued(self) -> Decimal:
@@ -153,7 +199,7 @@ class Receipt:
             return payment_payload(
                 Name=payee.name,
                 PersonalAcc=payee.settlement_account,
-                BankName=payee.bank_name,
+                BankName=payee.bank_short_name,
                 BIC=payee.bik,
                 CorrespAcc=payee.correspondent_account,
                 PayeeINN=payee.inn,
@@ -208,17 +254,21 @@ def payee_of(organization) -> Payee:
         email=organization.email,
         website=organization.website,
         bank_name=organization.bank_name,
+        bank_short_name=organization.payment_bank_name,
         bik=organization.bik,
         correspondent_account=organization.correspondent_account,
         settlement_account=organization.settlement_account,
     )
 
 
-def receipt_data(account, period: Period, payee: Payee | None = None) -> Receipt:
+def receipt_data(
+    account, period: Period, payee: Payee | None = None, shared: dict | None = None
+) -> Receipt:
     """Everything the payment document of ``account`` for the closed ``period`` shows.
 
     ``account`` should come with ``premise__house`` and ``organization`` loaded; a mass run
-    passes the organisation's ``payee`` once."""
+    passes the organisation's ``payee`` once and a dict in ``shared`` that keeps what the
+    period's receipts have in common (each house's figures, the period's ИПД) for the next."""
     if not period.is_closed or period.organization_id != account.organization_id:
         raise ValueError("A receipt is made for a closed period of the account's organisation.")
     month = period.month
@@ -257,20 +307,87 @@ def receipt_data(account, period: Period, payee: Payee | None = None) -> Receipt
             )
             for row in recalculations
         ),
-        readings=_meter_rows(account, month),
+        readings=_meter_rows(Reading.objects.filter(meter__account=account), month),
+        house=_house_reference(premise.house_id, period, lines, shared),
         opening=ledger_month.opening,
         charged=ledger_month.charged,
         recalculation=ledger_month.recalculation,
         penalties=ledger_month.penalties,
         paid=ledger_month.paid,
         closing=ledger_month.closing,
+        unified_account=account.unified_account,
+        service_id=account.gis_service_id,
+        document_id=_document_id(account, period, shared),
     )
 
 
-def _meter_rows(account, month) -> tuple[MeterRow, ...]:
+def _document_id(account, period, shared: dict | None) -> str | None:
+    if shared is None:
+        documents = PaymentDocumentId.objects.filter(account=account, period=period)
+        return documents.values_list("value", flat=True).first()
+    key = ("documents", period.pk)
+    if key not in shared:
+        documents = PaymentDocumentId.objects.filter(period=period)
+        shared[key] = dict(documents.values_list("account", "value"))
+    return shared[key].get(account.pk)
+
+
+def _house_reference(house_id, period, lines, shared: dict | None) -> HouseReference:
+    key = ("house", house_id, period.pk, frozenset(line.service_id for line in lines))
+    if shared is not None and key in shared:
+        return shared[key]
+    utilities = [
+        line
+        for line in lines
+        if line.resource
+        or line.normative is not None
+        or line.method == CalculationMethod.WASTEWATER
+    ]
+    volumes = defaultdict(lambda: [ZERO, ZERO])
+    # Summed here, not by the database: SQLite sums decimals as floats.
+    for service, volume, common in Charge.objects.filter(
+        period=period,
+        account__premise__house=house_id,
+        service__in=[u.service_id for u in utilities],
+    ).values_list("service", "volume", "common_volume"):
+        volumes[service][0] += volume
+        volumes[service][1] += common
+    house_meters = _meter_rows(
+        Reading.objects.filter(
+            meter__house=house_id, meter__resource__in={u.resource for u in utilities if u.resource}
+        ),
+        period.month,
+    )
+    metered = defaultdict(lambda: None)
+    for row in house_meters:
+        if row.consumption is not None:
+            metered[row.resource_code] = (metered[row.resource_code] or ZERO) + row.consumption
+    reference = HouseReference(
+        total_area=sum(Premise.objects.filter(house=house_id).values_list("area", flat=True), ZERO),
+        house_meters=house_meters,
+        resources=tuple(
+            ResourceRow(
+                service=line.service,
+                unit=line.unit,
+                normative=line.normative,
+                normative_per_area=line.method == CalculationMethod.AREA_NORMATIVE,
+                house_meter_volume=metered[line.resource] if line.resource else None,
+                premises_volume=volumes[line.service_id][0],
+                common_volume=volumes[line.service_id][1],
+            )
+            for line in utilities
+        ),
+    )
+    if shared is not None:
+        shared[key] = reference
+    return reference
+
+
+def _meter_rows(readings, month) -> tuple[MeterRow, ...]:
+    """The meters' readings of ``month`` with the previous month's they are counted from."""
     previous_month = add_months(month, -1)
     readings = (
-        Reading.objects.filter(meter__account=account, period__in=[previous_month, month])
+        readings.filter(period__in=[previous_month, month])
         .select_related("meter")
         .order_by("meter__resource", "meter__serial_number", "period")
     )
@@ -285,6 +402,7 @@ def _meter_rows(account, month) -> tuple[MeterRow, ...]:
             used += 10**meter.digits
         rows.append(
             MeterRow(
+                resource_code=meter.resource,
                 resource=meter.get_resource_display(),
                 serial_number=meter.serial_number,
                 previous=before,

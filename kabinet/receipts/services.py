@@ -90,7 +90,7 @@ def mail_period_receipts(period: Period, job: Job) -> dict[str, int]:
         if (link.account_id, link.user_id) not in already_sent
     ]
     start_job(job, total=len(pending))
-    payee = payee_of(period.organization)
+    payee, shared = payee_of(period.organization), {}
     done = sent = failed = 0
     for account, links in groupby(pending, key=lambda link: link.account):
         document = None
@@ -101,7 +101,7 @@ def mail_period_receipts(period: Period, job: Job) -> dict[str, int]:
                 continue
             try:
                 if document is None:
-                    receipt = receipt_data(account, period, payee)
+                    receipt = receipt_data(account, period, payee, shared)
                     document = (receipt, receipt_pdf(receipt))
                 _send(link.user, *document)
             except Exception as error:  # one bad receipt must not stop the others

@@ -1,0 +1,270 @@
+"""The payment document's tables as text, in the order of the form of Приказ Минстроя России
+от 26.01.2018 № 43/пр: one layout that both the print page and the PDF draw, so that the two
+show the same sections in the same order and every total under its own column.
+
+A column of the form is shown when the receipt has something to put in it (``when``): the
+form's «коэффициент», «штрафы исполнителя» and the like get an entry in ``SERVICE_COLUMNS``
+once the billing stores their figures; no column is drawn empty. The sources, and what is
+left for later: ``docs/payment-document.md``."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kabinet.formats import format_money, format_number, format_quantity, month_name
+from kabinet.money import ZERO
+from kabinet.receipts.selectors import Receipt, ReceiptLine
+
+SERVICES_TITLE = (
+    "Расчёт размера платы за содержание и ремонт жилого помещения и коммунальные услуги"
+)
+RECALCULATIONS_TITLE = "Перерасчёты"
+REFERENCE_TITLE = "Справочная информация"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # "\n" breaks the PDF's header; the page shows a space
+    width: float  # share of the page width in the PDF
+    numeric: bool = True  # right-aligned
+    wrap: bool = False  # long text wraps in the PDF cell
+
+    @property
+    def label(self) -> str:
+        return self.header.replace("\n", " ")
+
+
+@dataclass(frozen=True)
+class Grid:
+    caption: str  # "" when the section's title says it all
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+    footer: tuple[str, ...] = ()
+
+    @property
+    def labelled_rows(self) -> list[list[tuple[Column, str]]]:
+        """Each row's cells with their columns (the page labels each cell on a phone)."""
+        return [list(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    @property
+    def labelled_footer(self) -> list[tuple[Column, str]]:
+        return list(zip(self.columns, self.footer, strict=True))
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    grids: tuple[Grid, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _money_or_dash(value) -> str:
+    return format_money(value) if value else "—"
+
+
+def _quantity_or_dash(value) -> str:
+    return format_quantity(value) if value else "—"
+
+
+def _reading(value) -> str:
+    return "—" if value is None else format_number(value, 3)
+
+
+def _service_name(line: ReceiptLine, receipt: Receipt) -> str:
+    # The form names who provides a service when it is not the payee (a supplier under a
+    # direct contract, a regional operator): the resident asks them about its figures.
+    if line.supplier and line.supplier != receipt.payee.name:
+        return f"{line.service}\nпоставщик: {line.supplier}"
+    return line.service
+
+
+def _total(receipt: Receipt, value: Callable[[ReceiptLine], Decimal]) -> Decimal:
+    return sum((value(line) for line in receipt.lines), ZERO)
+
+
+@dataclass(frozen=True)
+class ServiceColumn:
+    column: Column
+    cell: Callable[[ReceiptLine, Receipt], str]
+    footer: Callable[[Receipt], str] = lambda receipt: ""
+    when: Callable[[Receipt], bool] = lambda receipt: True
+
+
+def _individual(line: ReceiptLine) -> Decimal:
+    return line.individual_charged
+
+
+def _common(line: ReceiptLine) -> Decimal:
+    return line.common_charged
+
+
+def _common_share(receipt: Receipt) -> bool:
+    return receipt.has_common_share
+
+
+SERVICE_COLUMNS = (
+    ServiceColumn(
+        Column("Вид услуги", 0.22, numeric=False, wrap=True),
+        _service_name,
+        footer=lambda receipt: "Итого",
+    ),
+    ServiceColumn(Column("Ед. изм.", 0.07, numeric=False), lambda line, _: line.unit or "—"),
+    ServiceColumn(Column("Объём\nинд.", 0.09), lambda line, _: _quantity_or_dash(line.volume)),
+    ServiceColumn(
+        Column("Объём\nОДН", 0.08),
+        lambda line, _: _quantity_or_dash(line.common_volume),
+        when=_common_share,
+    ),
+    ServiceColumn(Column("Тариф, ₽", 0.09), lambda line, _: _quantity_or_dash(line.tariff)),
+    ServiceColumn(
+        Column("Начислено\nинд., ₽", 0.11),
+        lambda line, _: format_money(line.individual_charged),
+        footer=lambda receipt: format_money(_total(receipt, _individual)),
+    ),
+    ServiceColumn(
+        Column("Начислено\nОДН, ₽", 0.10),
+        lambda line, _: _money_or_dash(line.common_charged),
+        footer=lambda receipt: _money_or_dash(_total(receipt, _common)),
+        when=_common_share,
+    ),
+    ServiceColumn(
+        Column("Перерасчёт, ₽", 0.12),
+        lambda line, _: _money_or_dash(line.recalculation),
+        footer=lambda receipt: _money_or_dash(receipt.lines_recalculation),
+    ),
+    ServiceColumn(
+        Column("Итого, ₽", 0.12),
+        lambda line, _: format_money(line.total),
+        footer=lambda receipt: format_money(receipt.lines_total),
+    ),
+)
+
+
+def _scaled(columns: list[Column]) -> tuple[Column, ...]:
+    """The columns' widths stretched to the page when some are left out."""
+    total = sum(column.width for column in columns)
+    return tuple(
+        Column(column.header, column.width / total, column.numeric, column.wrap)
+        for column in columns
+    )
+
+
+def services_grid(receipt: Receipt) -> Grid:
+    shown = [spec for spec in SERVICE_COLUMNS if spec.when(receipt)]
+    return Grid(
+        caption="",
+        columns=_scaled([spec.column for spec in shown]),
+        rows=tuple(tuple(spec.cell(line, receipt) for spec in shown) for line in receipt.lines),
+        footer=tuple(spec.footer(receipt) for spec in shown),
+    )
+
+
+def _recalculations_grid(receipt: Receipt) -> Grid:
+    return Grid(
+        caption="",
+        columns=(
+            Column("Услуга", 0.22, numeric=False),
+            Column("Корректируемый период", 0.16, numeric=False),
+            Column("Основание", 0.5, numeric=False, wrap=True),
+            Column("Сумма, ₽", 0.12),
+        ),
+        rows=tuple(
+            (row.service, month_name(row.corrected_month), row.reason, format_money(row.amount))
+            for row in receipt.recalculations
+        ),
+    )
+
+
+METER_COLUMNS = (
+    Column("Прибор учёта", 0.2, numeric=False),
+    Column("Заводской №", 0.2, numeric=False),
+    Column("Источник", 0.15, numeric=False),
+    Column("Предыдущее", 0.15),
+    Column("Текущее", 0.15),
+    Column("Расход", 0.15),
+)
+
+
+def _meters_grid(caption: str, meters) -> Grid:
+    return Grid(
+        caption=caption,
+        columns=METER_COLUMNS,
+        rows=tuple(
+            (
+                row.resource.capitalize(),
+                row.serial_number,
+                row.source,
+                _reading(row.previous),
+                _reading(row.current),
+                _reading(row.consumption),
+            )
+            for row in meters
+        ),
+    )
+
+
+def _normative(row) -> str:
+    if row.normative is None:
+        return "—"
+    return f"{format_quantity(row.normative)} на {'м²' if row.normative_per_area else 'чел.'}"
+
+
+def _resources_grid(resources) -> Grid:
+    return Grid(
+        caption="Объёмы коммунальных ресурсов по дому и нормативы потребления за месяц",
+        columns=(
+            Column("Вид услуги", 0.24, numeric=False),
+            Column("Ед. изм.", 0.08, numeric=False),
+            Column("Норматив\nпотребления", 0.16),
+            Column("Расход по\nОДПУ", 0.16),
+            Column("Объём в помещениях\nдома", 0.18),
+            Column("Объём на\nОДН", 0.18),
+        ),
+        rows=tuple(
+            (
+                row.service,
+                row.unit or "—",
+                _normative(row),
+                "—" if row.house_meter_volume is None else format_number(row.house_meter_volume, 3),
+                format_number(row.premises_volume, 3),
+                format_number(row.common_volume, 3),
+            )
+            for row in resources
+        ),
+    )
+
+
+def _reference(receipt: Receipt) -> Section:
+    """«Справочная информация»: the normatives, the meters' current readings and the house's
+    volumes the charges come from — the list of the form's recommendations (Приказ Минстроя
+    России № 924/пр, раздел V, пп. 24–26, kept by № 43/пр; see docs/payment-document.md)."""
+    grids = []
+    if receipt.readings:
+        grids.append(_meters_grid("Показания индивидуальных приборов учёта", receipt.readings))
+    house = receipt.house
+    notes = (f"Площадь помещения: {format_quantity(receipt.area)} м².",)
+    if house is not None:
+        if house.house_meters:
+            grids.append(
+                _meters_grid("Показания общедомовых приборов учёта (ОДПУ)", house.house_meters)
+            )
+        if house.resources:
+            grids.append(_resources_grid(house.resources))
+        notes = (
+            f"Площадь помещения: {format_quantity(receipt.area)} м²; "
+            f"общая площадь помещений дома: {format_quantity(house.total_area)} м².",
+        )
+    return Section("reference", REFERENCE_TITLE, tuple(grids), notes)
+
+
+def receipt_sections(receipt: Receipt) -> tuple[Section, ...]:
+    """The sections below the payer's and the payment's blocks, in the form's order; a
+    section with nothing to show is left out (no empty headings)."""
+    sections = [Section("services", SERVICES_TITLE, (services_grid(receipt),))]
+    if receipt.recalculations:
+        sections.append(
+            Section("recalculations", RECALCULATIONS_TITLE, (_recalculations_grid(receipt),))
+        )
+    sections.append(_reference(receipt))
+    return tuple(sections)

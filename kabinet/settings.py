@@ -2,7 +2,8 @@
 
 The defaults are for development: SQLite and e-mail files under ``var/``, background tasks run
 in-process. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL`` and
-``EMAIL_HOST`` (see README).
+``EMAIL_HOST`` (see README and docs/security.md). The settings fail closed: development is the
+default only on a local host, and a value that cannot be read stops the start.
 """
 
 import os
@@ -15,11 +16,33 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KABINET_VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
+
+
 def env_bool(name, default):
+    """A yes/no variable; anything but 1/0, true/false, yes/no, on/off stops the start, so that
+    a typo (``DEBUG=fasle``) never silently picks one side."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r}: expected 1/0, true/false, yes/no or on/off.")
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number.") from None
 
 
 def env_list(name, default=""):
@@ -35,6 +58,13 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+# Development (the default) serves only this machine: on a public host a forgotten DEBUG=0 would
+# otherwise mean the development key, the sandbox gateway (no money moves) and insecure cookies.
+if DEBUG and set(ALLOWED_HOSTS) - LOCAL_HOSTS:
+    raise ImproperlyConfigured(
+        "DEBUG is on (the default) but ALLOWED_HOSTS names a public host: set DEBUG=0 in "
+        f"production ({', '.join(sorted(set(ALLOWED_HOSTS) - LOCAL_HOSTS))})."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The portal's address for links in e-mails sent without a request (background tasks).
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/") or (

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.mail import EmailMessage
 
 from kabinet.mail import FilePerMessageBackend
@@ -78,3 +79,47 @@ def test_captcha_test_mode_is_refused_in_production():
     result = manage("check", env={**PRODUCTION, "KABINET_CAPTCHA_TEST_MODE": "1"})
     assert result.returncode != 0
     assert "KABINET_CAPTCHA_TEST_MODE" in result.stderr
+
+
+def print_setting(name, env):
+    return manage(
+        "shell", "--no-imports", "-c", f"from django.conf import settings; print(settings.{name})",
+        env=env,
+    )  # fmt: skip
+
+
+def test_a_public_host_without_debug_set_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DEBUG"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "kabinet.example.ru" in result.stderr
+
+
+def test_debug_on_a_public_host_refuses_to_start():
+    result = manage("check", env={"DEBUG": "1", "ALLOWED_HOSTS": "localhost,*"})
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["", "localhost,127.0.0.1", "[::1],testserver"])
+def test_development_stays_the_default_on_local_hosts(hosts):
+    env = {"ALLOWED_HOSTS": hosts} if hosts else {}
+    result = print_setting("DEBUG", env)
+    assert result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize("value", ["fasle", "2", "Ja", ""])
+def test_a_yes_no_setting_that_cannot_be_read_stops_the_start(value):
+    result = manage("check", env={**PRODUCTION, "DEBUG": value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DEBUG" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("OFF", "False"), (" no ", "False"), ("True", "True"), ("on", "True")]
+)
+def test_yes_no_words_in_any_case_are_read(value, expected):
+    result = print_setting("YOOKASSA_CHECK_IP", {"YOOKASSA_CHECK_IP": value})
+    assert result.stdout.strip() == expected, result.stderr

@@ -153,6 +153,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 
+# Reverse proxies of our own in front of the web processes (nginx: 1). Client addresses for rate
+# limits and records are read from X-Forwarded-For that many entries from the right
+# (kabinet.http.client_ip, allauth's limits); 0 takes REMOTE_ADDR and ignores the header.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 # django-allauth: login by username, mandatory e-mail confirmation, rate limits against guessing.
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]

@@ -123,3 +123,8 @@ def test_a_yes_no_setting_that_cannot_be_read_stops_the_start(value):
 def test_yes_no_words_in_any_case_are_read(value, expected):
     result = print_setting("YOOKASSA_CHECK_IP", {"YOOKASSA_CHECK_IP": value})
     assert result.stdout.strip() == expected, result.stderr
+
+
+def test_the_trusted_proxy_count_is_allauths_too():
+    result = print_setting("ALLAUTH_TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": "1"})
+    assert result.stdout.strip() == "1", result.stderr

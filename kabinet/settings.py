@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KABINET_VAR_DIR", BASE_DIR / "var"))
@@ -101,11 +102,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "kabinet.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kabinet.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -113,6 +117,30 @@ MIDDLEWARE = [
 
 if not DEBUG:  # in development runserver serves static files; in production whitenoise does
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Content-Security-Policy: scripts and styles only from our own static files (no inline code, no
+# event-handler attributes), images also as data: URIs (Bootstrap's icons), no plugins, no framing.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Request bodies. Django keeps at most DATA_UPLOAD_MAX_MEMORY_SIZE of form fields (not files) in
+# memory and writes uploaded files above FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file.
+# MAX_REQUEST_BODY caps the whole body of a signed-in person's request before anything reads it:
+# the largest legitimate upload is staff's charges import (100 MB, backoffice/billing_forms.py;
+# a registry is at most 50 MB, an appeal 5 files × 10 MB). A visitor who is not signed in (login,
+# sign-up, gateway notifications) sends at most MAX_ANONYMOUS_REQUEST_BODY. The reverse proxy's
+# own limit (nginx: client_max_body_size 110m) must match MAX_REQUEST_BODY.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MAX_REQUEST_BODY = env_int("MAX_REQUEST_BODY", 110 * 1024 * 1024)
+MAX_ANONYMOUS_REQUEST_BODY = env_int("MAX_ANONYMOUS_REQUEST_BODY", 1024 * 1024)
 
 ROOT_URLCONF = "kabinet.urls"
 WSGI_APPLICATION = "kabinet.wsgi.application"

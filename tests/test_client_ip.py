@@ -6,9 +6,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from kabinet.http import client_ip
-from kabinet.users.models import LinkAttempt
 from tests.factories import PASSWORD, UserFactory
-from tests.test_link_account import account, captcha_passes, form_data  # noqa: F401
 
 PROXY = "10.0.0.2"
 
@@ -44,24 +42,6 @@ def test_behind_two_proxies_the_second_from_the_right_is_the_client(settings):
 def test_a_missing_or_malformed_header_falls_back_to_the_peer(settings, forwarded):
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request_from(forwarded=forwarded)) == PROXY
-
-
-@pytest.mark.django_db
-def test_a_link_attempt_records_the_clients_address_not_the_proxys(
-    client,
-    settings,
-    account,
-    captcha_passes,  # noqa: F811
-):
-    settings.TRUSTED_PROXY_COUNT = 1
-    client.force_login(UserFactory())
-    client.post(
-        reverse("portal:link_account"),
-        form_data(account),
-        REMOTE_ADDR=PROXY,
-        headers={"X-Forwarded-For": "203.0.113.9"},
-    )
-    assert LinkAttempt.objects.get().ip_address == "203.0.113.9"
 
 
 @pytest.mark.django_db

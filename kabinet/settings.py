@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks_db",
     "captcha",
     "bootstrap",
@@ -113,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "kabinet.users.mfa.StaffTwoFactorMiddleware",
 ]
 
 if not DEBUG:  # in development runserver serves static files; in production whitenoise does
@@ -219,6 +221,14 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:profile"
 SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить меня» keeps the session for two weeks
+
+# Two-factor sign-in (allauth.mfa): an authenticator app (TOTP) with recovery codes. With
+# STAFF_MFA_REQUIRED (production's default) accountants, managers and superusers must set it up
+# before the back office opens; development leaves it to them, so the demo needs no phone.
+MFA_ADAPTER = "kabinet.users.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Личный кабинет ЖКХ")
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", not DEBUG)
 
 # The picture code on «Добавить лицевой счёт». Automated tests may switch on a mode in which
 # the answer «PASSED» is accepted; it is refused outside development.

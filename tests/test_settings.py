@@ -128,3 +128,8 @@ def test_yes_no_words_in_any_case_are_read(value, expected):
 def test_the_trusted_proxy_count_is_allauths_too():
     result = print_setting("ALLAUTH_TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": "1"})
     assert result.stdout.strip() == "1", result.stderr
+
+
+def test_staff_two_factor_is_required_in_production_and_optional_in_development():
+    assert print_setting("STAFF_MFA_REQUIRED", PRODUCTION).stdout.strip() == "True"
+    assert print_setting("STAFF_MFA_REQUIRED", {}).stdout.strip() == "False"

@@ -103,6 +103,23 @@ def test_registered_login_or_email_is_refused_in_any_case(client, field, value):
     assert "уже" in " ".join(response.context["form"].errors[field])
 
 
+def test_a_password_shorter_than_twelve_characters_is_refused(client):
+    response = signup(client, password1="Kv@rtira-15", password2="Kv@rtira-15")
+    assert "12" in " ".join(response.context["form"].errors["password1"])
+    assert not User.objects.exists()
+
+
+def test_a_new_password_shorter_than_twelve_characters_is_refused(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": "Short-2026!", "password2": "Short-2026!"},
+    )
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
 def test_expired_confirmation_link_explains_how_to_get_a_new_one(client):
     response = client.get("/accounts/confirm-email/not-a-real-key/")
     page = response.content.decode()

@@ -206,8 +206,14 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+ACCOUNT_USERNAME_VALIDATORS = "kabinet.users.validators.username_validators"
 ACCOUNT_SESSION_REMEMBER = None  # the «Запомнить?» checkbox decides
+# Sign-up with a registered e-mail looks like any sign-up (the address's owner gets an e-mail
+# saying they already have an account); a taken login must be shown, as it cannot be hidden.
 ACCOUNT_PREVENT_ENUMERATION = True
+# Adding, removing or switching an e-mail address asks for the password again (ASVS 6.4: the
+# e-mail is where password resets go).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Личный кабинет] "
 ACCOUNT_RATE_LIMITS = {

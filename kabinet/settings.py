@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kabinet.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kabinet.users.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "kabinet.users.mfa.StaffTwoFactorMiddleware",
@@ -230,6 +231,13 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:profile"
 SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить меня» keeps the session for two weeks
+# Session limits in seconds (kabinet.users.sessions): a resident without «Запомнить?» is signed
+# out after 2 hours idle; every resident session ends 14 days after signing in. Staff: 30 minutes
+# idle, 12 hours in all.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 2 * 3600)
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", SESSION_COOKIE_AGE)
+STAFF_SESSION_IDLE_TIMEOUT = env_int("STAFF_SESSION_IDLE_TIMEOUT", 30 * 60)
+STAFF_SESSION_ABSOLUTE_TIMEOUT = env_int("STAFF_SESSION_ABSOLUTE_TIMEOUT", 12 * 3600)
 
 # Two-factor sign-in (allauth.mfa): an authenticator app (TOTP) with recovery codes. With
 # STAFF_MFA_REQUIRED (production's default) accountants, managers and superusers must set it up

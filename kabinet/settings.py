@@ -253,6 +253,7 @@ CAPTCHA_TEST_MODE = env_bool("KABINET_CAPTCHA_TEST_MODE", False)
 if CAPTCHA_TEST_MODE and not DEBUG:
     raise ImproperlyConfigured("KABINET_CAPTCHA_TEST_MODE is for tests only (DEBUG is off).")
 CAPTCHA_LENGTH = 5
+CAPTCHA_REFRESH_LIMIT = env_int("CAPTCHA_REFRESH_LIMIT", 30)  # new pictures a minute per client
 CAPTCHA_FONT_SIZE = 30
 CAPTCHA_IMAGE_SIZE = (150, 50)
 

@@ -1,4 +1,5 @@
 import email
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,8 @@ PRODUCTION = {
     "EMAIL_USE_TLS": "1",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "SECURE_HSTS_PRELOAD": "1",
+    "TRUSTED_PROXY_COUNT": "1",
+    "STAFF_MFA_REQUIRED": "1",
 }
 
 
@@ -40,6 +43,30 @@ def manage(*args, env):
 def test_production_settings_pass_the_deployment_check():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_are_the_hardened_ones():
+    names = [
+        "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT",
+        "STAFF_MFA_REQUIRED", "PAYMENT_PROVIDER", "ALLAUTH_TRUSTED_PROXY_COUNT",
+        "ACCOUNT_PREVENT_ENUMERATION", "ACCOUNT_REAUTHENTICATION_REQUIRED",
+    ]  # fmt: skip
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}))"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
+    assert json.loads(result.stdout) == {
+        "DEBUG": False,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "STAFF_MFA_REQUIRED": True,
+        "PAYMENT_PROVIDER": "",
+        "ALLAUTH_TRUSTED_PROXY_COUNT": 1,
+        "ACCOUNT_PREVENT_ENUMERATION": True,
+        "ACCOUNT_REAUTHENTICATION_REQUIRED": True,
+    }, result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -2,7 +2,8 @@
 
 The defaults are for development: SQLite and e-mail files under ``var/``, background tasks run
 in-process. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL`` and
-``EMAIL_HOST`` (see README).
+``EMAIL_HOST`` (see README and docs/security.md). The settings fail closed: development is the
+default only on a local host, and a value that cannot be read stops the start.
 """
 
 import os
@@ -10,16 +11,39 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KABINET_VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
+
+
 def env_bool(name, default):
+    """A yes/no variable; anything but 1/0, true/false, yes/no, on/off stops the start, so that
+    a typo (``DEBUG=fasle``) never silently picks one side."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r}: expected 1/0, true/false, yes/no or on/off.")
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number.") from None
 
 
 def env_list(name, default=""):
@@ -35,6 +59,13 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+# Development (the default) serves only this machine: on a public host a forgotten DEBUG=0 would
+# otherwise mean the development key, the sandbox gateway (no money moves) and insecure cookies.
+if DEBUG and set(ALLOWED_HOSTS) - LOCAL_HOSTS:
+    raise ImproperlyConfigured(
+        "DEBUG is on (the default) but ALLOWED_HOSTS names a public host: set DEBUG=0 in "
+        f"production ({', '.join(sorted(set(ALLOWED_HOSTS) - LOCAL_HOSTS))})."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The portal's address for links in e-mails sent without a request (background tasks).
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/") or (
@@ -64,6 +95,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks_db",
     "captcha",
     "bootstrap",
@@ -71,18 +103,47 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "kabinet.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kabinet.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kabinet.users.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "kabinet.users.mfa.StaffTwoFactorMiddleware",
 ]
 
 if not DEBUG:  # in development runserver serves static files; in production whitenoise does
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Content-Security-Policy: scripts and styles only from our own static files (no inline code, no
+# event-handler attributes), images also as data: URIs (Bootstrap's icons), no plugins, no framing.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Request bodies. Django keeps at most DATA_UPLOAD_MAX_MEMORY_SIZE of form fields (not files) in
+# memory and writes uploaded files above FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file.
+# MAX_REQUEST_BODY caps the whole body of a signed-in person's request before anything reads it:
+# the largest legitimate upload is staff's charges import (100 MB, backoffice/billing_forms.py;
+# a registry is at most 50 MB, an appeal 5 files × 10 MB). A visitor who is not signed in (login,
+# sign-up, gateway notifications) sends at most MAX_ANONYMOUS_REQUEST_BODY. The reverse proxy's
+# own limit (nginx: client_max_body_size 110m) must match MAX_REQUEST_BODY.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MAX_REQUEST_BODY = env_int("MAX_REQUEST_BODY", 110 * 1024 * 1024)
+MAX_ANONYMOUS_REQUEST_BODY = env_int("MAX_ANONYMOUS_REQUEST_BODY", 1024 * 1024)
 
 ROOT_URLCONF = "kabinet.urls"
 WSGI_APPLICATION = "kabinet.wsgi.application"
@@ -116,12 +177,23 @@ AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {  # ASVS 6.2.1: at least 12 characters for everyone (demo users are made in code)
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
+
+# Reverse proxies of our own in front of the web processes (nginx: 1). Client addresses for rate
+# limits and records are read from X-Forwarded-For that many entries from the right
+# (kabinet.http.client_ip, allauth's limits); 0 takes REMOTE_ADDR and ignores the header.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # django-allauth: login by username, mandatory e-mail confirmation, rate limits against guessing.
 ACCOUNT_LOGIN_METHODS = {"username"}
@@ -135,8 +207,14 @@ ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
+ACCOUNT_USERNAME_VALIDATORS = "kabinet.users.validators.username_validators"
 ACCOUNT_SESSION_REMEMBER = None  # the «Запомнить?» checkbox decides
+# Sign-up with a registered e-mail looks like any sign-up (the address's owner gets an e-mail
+# saying they already have an account); a taken login must be shown, as it cannot be hidden.
 ACCOUNT_PREVENT_ENUMERATION = True
+# Adding, removing or switching an e-mail address asks for the password again (ASVS 6.4: the
+# e-mail is where password resets go).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Личный кабинет] "
 ACCOUNT_RATE_LIMITS = {
@@ -152,6 +230,21 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:profile"
 SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить меня» keeps the session for two weeks
+# Session limits in seconds (kabinet.users.sessions): a resident without «Запомнить?» is signed
+# out after 2 hours idle; every resident session ends 14 days after signing in. Staff: 30 minutes
+# idle, 12 hours in all.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 2 * 3600)
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", SESSION_COOKIE_AGE)
+STAFF_SESSION_IDLE_TIMEOUT = env_int("STAFF_SESSION_IDLE_TIMEOUT", 30 * 60)
+STAFF_SESSION_ABSOLUTE_TIMEOUT = env_int("STAFF_SESSION_ABSOLUTE_TIMEOUT", 12 * 3600)
+
+# Two-factor sign-in (allauth.mfa): an authenticator app (TOTP) with recovery codes. With
+# STAFF_MFA_REQUIRED (production's default) accountants, managers and superusers must set it up
+# before the back office opens; development leaves it to them, so the demo needs no phone.
+MFA_ADAPTER = "kabinet.users.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Личный кабинет ЖКХ")
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", not DEBUG)
 
 # The picture code on «Добавить лицевой счёт». Automated tests may switch on a mode in which
 # the answer «PASSED» is accepted; it is refused outside development.
@@ -159,6 +252,7 @@ CAPTCHA_TEST_MODE = env_bool("KABINET_CAPTCHA_TEST_MODE", False)
 if CAPTCHA_TEST_MODE and not DEBUG:
     raise ImproperlyConfigured("KABINET_CAPTCHA_TEST_MODE is for tests only (DEBUG is off).")
 CAPTCHA_LENGTH = 5
+CAPTCHA_REFRESH_LIMIT = env_int("CAPTCHA_REFRESH_LIMIT", 30)  # new pictures a minute per client
 CAPTCHA_FONT_SIZE = 30
 CAPTCHA_IMAGE_SIZE = (150, 50)
 

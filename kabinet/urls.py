@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
+from kabinet.portal.captcha_views import refresh_captcha
+
 urlpatterns = [
     # The back office signs in through the portal's login, which limits password guessing.
     path(
@@ -11,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("kabinet.backoffice.urls")),
     path("accounts/", include("allauth.urls")),
+    path("captcha/refresh/", refresh_captcha, name="captcha-refresh"),  # limited per client
     path("captcha/", include("captcha.urls")),
     path("sandbox-gateway/", include("kabinet.payments.sandbox.urls")),
     path("", include("kabinet.portal.urls")),

@@ -93,14 +93,55 @@ def test_signup_sends_a_confirmation_and_blocks_login_until_confirmed(client):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("username", "PETROV"), ("email", "Petrov@Example.COM")]
-)
-def test_registered_login_or_email_is_refused_in_any_case(client, field, value):
+def test_a_registered_login_is_refused_in_any_case(client):
     UserFactory(username="petrov", email="petrov@example.com")
-    response = signup(client, **{field: value})
+    response = signup(client, username="PETROV", email="other@example.com")
     assert response.status_code == 200
-    assert "уже" in " ".join(response.context["form"].errors[field])
+    assert "уже" in " ".join(response.context["form"].errors["username"])
+
+
+@pytest.mark.parametrize("email", ["petrov@example.com", "Petrov@Example.COM"])
+def test_signup_with_a_registered_email_looks_like_any_signup(client, email):
+    UserFactory(username="petrov", email="petrov@example.com")
+    fresh = signup(client, username="sidorov", email="sidorov@example.com")
+    client.logout()
+    taken = signup(client, username="kuznetsov", email=email)
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.url == fresh.url
+    assert not User.objects.filter(username="kuznetsov").exists()
+    (warning,) = [m for m in mail.outbox if m.to == ["petrov@example.com"]]
+    assert "kuznetsov" not in warning.body
+
+
+@pytest.mark.parametrize("username", ["аdmin", "pеtrov", "ivan ivanov", "ivan@home", "ivan+1"])
+def test_a_login_of_anything_but_latin_letters_digits_and_dot_dash_underscore_is_refused(
+    client, username
+):
+    response = signup(client, username=username)
+    assert response.status_code == 200
+    assert "латинские буквы" in " ".join(response.context["form"].errors["username"])
+    assert not User.objects.exists()
+
+
+def test_a_login_of_latin_letters_digits_dot_dash_and_underscore_is_accepted(client):
+    assert signup(client, username="ivan.petrov-2_a").status_code == 302
+
+
+def test_a_password_shorter_than_twelve_characters_is_refused(client):
+    response = signup(client, password1="Kv@rtira-15", password2="Kv@rtira-15")
+    assert "12" in " ".join(response.context["form"].errors["password1"])
+    assert not User.objects.exists()
+
+
+def test_a_new_password_shorter_than_twelve_characters_is_refused(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": "Short-2026!", "password2": "Short-2026!"},
+    )
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
 
 
 def test_expired_confirmation_link_explains_how_to_get_a_new_one(client):

@@ -152,6 +152,7 @@ def test_receipt_page_and_pdf_from_the_charges_page(resident, link):
         f'attachment; filename="kvitanciya-{link.account.number}-2026-10.pdf"'
     )
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert "no-store" in pdf["Cache-Control"]  # a personal document stays out of caches
 
 
 def test_zero_padded_month_in_the_receipt_url(resident, link):

@@ -85,6 +85,20 @@ def test_account_at_another_address_does_not_link(account):
         link(UserFactory(), account, premise=elsewhere.premise)
 
 
+def test_behind_a_proxy_an_attempt_records_the_clients_address(
+    client, settings, account, captcha_passes
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.force_login(UserFactory())
+    client.post(
+        reverse("portal:link_account"),
+        form_data(account),
+        REMOTE_ADDR="10.0.0.2",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert LinkAttempt.objects.get().ip_address == "203.0.113.9"
+
+
 def test_account_without_payments_cannot_be_proven():
     account = PersonalAccountFactory()
     with pytest.raises(services.LinkRefused):

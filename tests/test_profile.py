@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kabinet.users.models import AccountLink, User
 from kabinet.users.profile import normalize_phone
-from tests.factories import AccountLinkFactory, PaymentFactory, UserFactory
+from tests.factories import PASSWORD, AccountLinkFactory, PaymentFactory, UserFactory
 from tests.test_auth import confirmation_link
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,13 @@ def test_edit_profile_saves_names_and_a_normalised_phone(client, resident):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("phone", "12345"), ("phone", "+7 912 ABC-67-89"), ("last_name", ""), ("username", "a b")],
+    [
+        ("phone", "12345"),
+        ("phone", "+7 912 ABC-67-89"),
+        ("last_name", ""),
+        ("username", "a b"),
+        ("username", "аdmin"),  # a Cyrillic «а»
+    ],
 )
 def test_bad_profile_data_is_refused_and_nothing_changes(client, resident, field, value):
     response = client.post(reverse("portal:edit_profile"), {**EDIT, field: value})
@@ -86,7 +92,28 @@ def test_any_ten_digit_number_is_written_one_way(digits):
     assert normalize_phone("8" + digits) == written
 
 
+def reauthenticate(client):
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+
+
+def test_email_change_asks_for_the_password_first(client, resident):
+    response = client.post(reverse("account_email"), {"email": "new@example.com", "action_add": ""})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert not mail.outbox
+    assert not EmailAddress.objects.filter(email="new@example.com").exists()
+
+    wrong = client.post(response.url, {"password": "not-the-password"})
+    assert wrong.status_code == 200
+    assert not mail.outbox
+
+    client.post(response.url, {"password": PASSWORD})
+    assert EmailAddress.objects.filter(user=resident, email="new@example.com").exists()
+    assert [m.to for m in mail.outbox] == [["new@example.com"]]
+
+
 def test_email_change_waits_for_the_new_address_to_be_confirmed(client, resident):
+    reauthenticate(client)
     client.post(reverse("account_email"), {"email": "new@example.com", "action_add": ""})
     resident.refresh_from_db()
     assert resident.email == "ivanov@example.com"  # not before the confirmation
@@ -106,6 +133,7 @@ def test_email_change_waits_for_the_new_address_to_be_confirmed(client, resident
 
 def test_email_of_another_user_cannot_be_taken(client, resident):
     UserFactory(email="taken@example.com")
+    reauthenticate(client)
     client.post(reverse("account_email"), {"email": "taken@example.com", "action_add": ""})
     (letter,) = mail.outbox  # allauth does not tell who owns an address; its owner is asked
     client.post(confirmation_link(letter))

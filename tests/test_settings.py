@@ -1,9 +1,11 @@
 import email
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.core.mail import EmailMessage
 
 from kabinet.mail import FilePerMessageBackend
@@ -20,6 +22,8 @@ PRODUCTION = {
     "EMAIL_USE_TLS": "1",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "SECURE_HSTS_PRELOAD": "1",
+    "TRUSTED_PROXY_COUNT": "1",
+    "STAFF_MFA_REQUIRED": "1",
 }
 
 
@@ -39,6 +43,30 @@ def manage(*args, env):
 def test_production_settings_pass_the_deployment_check():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_are_the_hardened_ones():
+    names = [
+        "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT",
+        "STAFF_MFA_REQUIRED", "PAYMENT_PROVIDER", "ALLAUTH_TRUSTED_PROXY_COUNT",
+        "ACCOUNT_PREVENT_ENUMERATION", "ACCOUNT_REAUTHENTICATION_REQUIRED",
+    ]  # fmt: skip
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}))"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
+    assert json.loads(result.stdout) == {
+        "DEBUG": False,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "STAFF_MFA_REQUIRED": True,
+        "PAYMENT_PROVIDER": "",
+        "ALLAUTH_TRUSTED_PROXY_COUNT": 1,
+        "ACCOUNT_PREVENT_ENUMERATION": True,
+        "ACCOUNT_REAUTHENTICATION_REQUIRED": True,
+    }, result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -78,3 +106,57 @@ def test_captcha_test_mode_is_refused_in_production():
     result = manage("check", env={**PRODUCTION, "KABINET_CAPTCHA_TEST_MODE": "1"})
     assert result.returncode != 0
     assert "KABINET_CAPTCHA_TEST_MODE" in result.stderr
+
+
+def print_setting(name, env):
+    return manage(
+        "shell", "--no-imports", "-c", f"from django.conf import settings; print(settings.{name})",
+        env=env,
+    )  # fmt: skip
+
+
+def test_a_public_host_without_debug_set_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DEBUG"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "kabinet.example.ru" in result.stderr
+
+
+def test_debug_on_a_public_host_refuses_to_start():
+    result = manage("check", env={"DEBUG": "1", "ALLOWED_HOSTS": "localhost,*"})
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["", "localhost,127.0.0.1", "[::1],testserver"])
+def test_development_stays_the_default_on_local_hosts(hosts):
+    env = {"ALLOWED_HOSTS": hosts} if hosts else {}
+    result = print_setting("DEBUG", env)
+    assert result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize("value", ["fasle", "2", "Ja", ""])
+def test_a_yes_no_setting_that_cannot_be_read_stops_the_start(value):
+    result = manage("check", env={**PRODUCTION, "DEBUG": value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DEBUG" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("OFF", "False"), (" no ", "False"), ("True", "True"), ("on", "True")]
+)
+def test_yes_no_words_in_any_case_are_read(value, expected):
+    result = print_setting("YOOKASSA_CHECK_IP", {"YOOKASSA_CHECK_IP": value})
+    assert result.stdout.strip() == expected, result.stderr
+
+
+def test_the_trusted_proxy_count_is_allauths_too():
+    result = print_setting("ALLAUTH_TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": "1"})
+    assert result.stdout.strip() == "1", result.stderr
+
+
+def test_staff_two_factor_is_required_in_production_and_optional_in_development():
+    assert print_setting("STAFF_MFA_REQUIRED", PRODUCTION).stdout.strip() == "True"
+    assert print_setting("STAFF_MFA_REQUIRED", {}).stdout.strip() == "False"

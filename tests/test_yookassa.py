@@ -229,6 +229,23 @@ def test_notifications_from_outside_yookassas_networks_can_be_refused(
     assert not Payment.objects.exists()
 
 
+def test_behind_a_proxy_the_address_checked_is_the_one_the_proxy_saw(
+    client, yookassa, link, settings
+):
+    settings.YOOKASSA_CHECK_IP = True
+    settings.TRUSTED_PROXY_COUNT = 1
+    online_payment = start(link)
+    yookassa.settle(online_payment.gateway_id, "succeeded")
+    response = client.post(
+        NOTIFY,
+        notification(online_payment.gateway_id),
+        content_type="application/json",
+        headers={"X-Forwarded-For": "185.71.76.5"},  # one of ЮKassa's networks
+    )
+    assert response.status_code == 200
+    assert Payment.objects.count() == 1
+
+
 def test_the_return_page_asks_the_api(client, yookassa, link):
     online_payment = start(link)
     yookassa.settle(online_payment.gateway_id, "succeeded")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.selectors import account_balance
+from kabinet.http import client_ip
 from kabinet.months import add_months
 from kabinet.payments import providers, services
 from kabinet.payments.selectors import online_payments_of
@@ -101,9 +102,7 @@ def payment_notification(request, provider):
     """The gateway's webhook. Anything not provably from the gateway is refused (and logged by
     the service); the payment's state is asked of the gateway, never taken from the body."""
     try:
-        services.handle_notification(
-            provider, request.body, request.headers, request.META.get("REMOTE_ADDR", "")
-        )
+        services.handle_notification(provider, request.body, request.headers, client_ip(request))
     except providers.InvalidNotification:
         return HttpResponseBadRequest("invalid notification")
     except providers.GatewayError:

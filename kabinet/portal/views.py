@@ -11,6 +11,7 @@ from kabinet import quotas
 from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.housing.models import ContractDocument
+from kabinet.http import client_ip
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.portal.periods import chosen_period
 from kabinet.users import services as users
@@ -74,7 +75,7 @@ def link_account(request):
                     account_number=data["account_number"],
                     paid_on=data["paid_on"],
                     amount=data["amount"],
-                    ip_address=request.META.get("REMOTE_ADDR"),
+                    ip_address=client_ip(request),
                 )
             except users.LinkRefused as error:
                 form.add_error(None, str(error))

@@ -59,14 +59,6 @@ class SignupForm(AllauthSignupForm):
             raise forms.ValidationError("Пользователь с таким именем уже зарегистрирован.")
         return username
 
-    def clean_email(self):
-        email = super().clean_email()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "Этот e-mail уже зарегистрирован. Войдите или восстановите пароль."
-            )
-        return email
-
     def custom_signup(self, request, user):
         user.middle_name = self.cleaned_data["middle_name"]
         user.save(update_fields=["middle_name"])

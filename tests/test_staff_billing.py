@@ -589,7 +589,11 @@ def test_key_rates_are_kept_per_organisation(client, accountant, own, other):
         {"organization": other.pk, "valid_from": "01.06.2026", "rate": "21"},
     )
     assert response.status_code == 200  # the form refuses another organisation
-    assert KeyRate.objects.count() == 2
+    shipped = {"valid_from": "01.06.2026", "rate": "21"}
+    response = client.post(reverse("admin:billing_keyrate_add"), shipped)
+    assert response.status_code == 200  # staff cannot add to the shipped (global) history
+    assert KeyRate.objects.filter(organization__isnull=False).count() == 2
+    assert not KeyRate.objects.filter(valid_from=datetime.date(2026, 6, 1)).exists()
 
 
 def test_balances_and_penalties_are_read_only_and_found_by_account(

@@ -213,11 +213,28 @@ class KeyRateAdmin(OrganizationScopedAdmin):
     list_filter = ["organization"]
     date_hierarchy = "valid_from"
 
+    def get_queryset(self, request):
+        """Staff see the shipped history too (read-only) beside their organisation's rows."""
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset | KeyRate.objects.filter(organization__isnull=True)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "organization" and not request.user.is_superuser:
             field.required = True  # rates without an organisation are shipped with the portal
         return field
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.organization_id is None and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(
+            request, obj
+        )
 
 
 @admin.register(Payment)

@@ -143,3 +143,11 @@ def test_the_calendar_covers_2020_to_2027():
     assert is_working_day(date(2021, 2, 20))  # a working Saturday
     assert not is_working_day(date(2027, 5, 3))  # 1 May 2027 is a Saturday
     assert not is_working_day(date(2027, 12, 31))
+
+
+def test_the_engine_names_the_rules_as_the_stored_lines_do():
+    from kabinet.billing import calculation
+    from kabinet.billing.models import PenaltyBasis
+
+    names = {calculation.KEY_RATE, calculation.RATE_CAP, calculation.MORATORIUM}
+    assert names == set(PenaltyBasis.values)

@@ -10,7 +10,7 @@ import bisect
 import calendar
 import datetime
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kabinet.metering.checks import months_between
@@ -177,10 +177,11 @@ class PenaltyLaw:
     due_days: tuple[DueDay, ...] = ()
     working_day: Callable[[datetime.date], bool] = weekdays_only
     fixed_rate: Decimal | None = None
+    _starts: tuple[datetime.date, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "key_rates", tuple(sorted(self.key_rates)))
-        object.__setattr__(self, "_starts", [start for start, _ in self.key_rates])
+        object.__setattr__(self, "_starts", tuple(start for start, _ in self.key_rates))
 
     def key_rate(self, day: datetime.date) -> Decimal | None:
         """The key rate in force on ``day`` (None before the first known rate)."""

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from kabinet.billing import calculation
 from kabinet.billing.calculation import Debt, penalty_lines
 from kabinet.billing.law import due_date, is_working_day, penalty_law
-from kabinet.billing.models import KeyRate
+from kabinet.billing.models import KeyRate, PenaltyBasis
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -146,8 +147,5 @@ def test_the_calendar_covers_2020_to_2027():
 
 
 def test_the_engine_names_the_rules_as_the_stored_lines_do():
-    from kabinet.billing import calculation
-    from kabinet.billing.models import PenaltyBasis
-
     names = {calculation.KEY_RATE, calculation.RATE_CAP, calculation.MORATORIUM}
     assert names == set(PenaltyBasis.values)

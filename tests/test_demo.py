@@ -149,11 +149,26 @@ def test_the_seed_account_pays_penalties_in_the_last_three_months(demo):
     assert not Penalty.objects.exclude(account=account).exists()
 
 
-def test_key_rates_for_both_organisations(demo):
-    for organization in Organization.objects.all():
-        rates = KeyRate.objects.filter(organization=organization)
-        assert rates.get(valid_from=datetime.date(2025, 10, 27)).rate == Decimal("16.50")
-        assert rates.order_by("valid_from").first().valid_from <= datetime.date(2025, 11, 1)
+def test_the_demo_counts_penalties_by_the_shipped_law(demo):
+    """No rates of its own: the shipped key-rate history, capped at 9,5 % to 31.12.2026
+    (Постановление № 329), and the 15th as the due date (Федеральный закон № 177-ФЗ)."""
+    assert not KeyRate.objects.filter(organization__isnull=False).exists()
+    account = PersonalAccount.objects.get(number="1000154")
+    lines = Penalty.objects.filter(account=account)
+    assert {(line.rate, line.rule) for line in lines} == {(Decimal("9.50"), "rate_cap")}
+    assert {line.due_date.day for line in lines} <= {15, 16, 17}  # the 15th or the next working day
+    by_month = {
+        line.period.month: line.charged
+        for line in Charge.objects.filter(
+            account=account, service__method=CalculationMethod.PENALTY
+        )
+    }
+    # without the cap and the 15th (15,5 %, due on the 10th) they were 49,42, 105,40, 120,31
+    assert by_month == {
+        datetime.date(2026, 8, 1): Decimal("21.39"),
+        datetime.date(2026, 9, 1): Decimal("48.83"),
+        datetime.date(2026, 10, 1): Decimal("61.62"),
+    }
 
 
 def test_a_corrected_reading_is_recalculated_in_the_next_month(demo):

@@ -1,5 +1,7 @@
 """Penalties per ЖК РФ ст. 155 ч. 14, by hand-checked figures: nothing for 30 days of delay,
-1/300 of the key rate from day 31 to day 90, 1/130 from day 91, oldest debt paid first."""
+1/300 of the key rate from day 31 to day 90, 1/130 from day 91, oldest debt paid first; the
+key rate of the day of payment (of the calculation for a debt still unpaid). The dated rules
+(caps, moratoria, due dates) are in test_penalty_law.py."""
 
 import datetime
 from decimal import Decimal
@@ -8,10 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kabinet.billing.calculation import Debt, due_date, penalty_fraction, penalty_lines
+from kabinet.billing.calculation import (
+    Debt,
+    PenaltyLaw,
+    due_date,
+    penalty_fraction,
+    penalty_lines,
+)
 from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
 from kabinet.billing.services import run_billing
-from kabinet.orgs.models import PenaltyRateRule
 from tests.factories import (
     ChargeFactory,
     PaymentFactory,
@@ -30,12 +37,12 @@ def day(month, number):
     return datetime.date(2026, month, number)
 
 
+WEEKDAYS = PenaltyLaw()  # no dated rules; Saturdays and Sundays are days off
+flat_rate = PenaltyLaw(fixed_rate=RATE)
+
+
 def debt(month, amount):
-    return Debt(month, due_date(month, 10), D(amount))
-
-
-def flat_rate(_day):
-    return RATE
+    return Debt(month, due_date(month, 10, WEEKDAYS), D(amount))
 
 
 def total(lines):
@@ -43,8 +50,8 @@ def total(lines):
 
 
 def test_the_debt_is_due_on_the_tenth_of_the_next_month():
-    assert due_date(AUGUST, 10) == day(9, 10)
-    assert due_date(datetime.date(2026, 12, 1), 15) == datetime.date(2027, 1, 15)
+    assert due_date(AUGUST, 10, WEEKDAYS) == day(9, 10)
+    assert due_date(datetime.date(2026, 12, 1), 15, WEEKDAYS) == datetime.date(2027, 1, 15)
 
 
 @pytest.mark.parametrize(
@@ -88,28 +95,36 @@ def test_payments_settle_the_oldest_debt_first_and_count_from_the_next_day():
         AUGUST, day(10, 11), day(10, 15), D("27.50")
     )  # fmt: skip
     november = penalty_lines(debts, D("12000"), [], day(11, 1), day(11, 30), flat_rate)
-    [line] = november  # 3 000 of September's debt, from day 31 of its delay: 10 November
+    # 3 000 of September's debt, due on Saturday 10 October, so on Monday the 12th (ГК РФ
+    # ст. 193); day 31 of its delay is 12 November
+    [line] = november
     assert (line.debt_month, line.debt, line.first, line.amount) == (
-        SEPTEMBER, D("3000"), day(11, 10), D("34.65")
+        SEPTEMBER, D("3000"), day(11, 12), D("31.35")
+    )  # fmt: skip  # 3 000 × 19 × 16,5 % / 300
+
+
+def test_the_rate_of_the_day_of_payment_or_of_the_calculation_day():
+    """ЖК РФ ст. 155 ч. 14: «ключевой ставки ЦБ РФ, действующей на день фактической оплаты»;
+    what is still unpaid bears the rate of the calculation day (not each day's rate, which is
+    ГК РФ ст. 395's method)."""
+    law = PenaltyLaw(key_rates=((datetime.date(2025, 1, 1), D("16.5")), (day(10, 27), D("15.0"))))
+    payments = [(day(10, 20), D("4000"))]
+    lines = penalty_lines([debt(AUGUST, "10000")], D(0), payments, day(10, 1), day(10, 31), law)
+    paid, unpaid = sorted(lines, key=lambda line: line.debt)
+    # 4 000 paid on 20 October (16,5 %): 11–20 October; 6 000 unpaid on the 31st (15 %)
+    assert (paid.first, paid.last, paid.debt, paid.rate) == (day(10, 11), day(10, 20), D("4000"),
+                                                            D("16.5"))  # fmt: skip
+    assert (unpaid.first, unpaid.last, unpaid.debt, unpaid.rate) == (
+        day(10, 11), day(10, 31), D("6000"), D("15.0")
     )  # fmt: skip
+    assert (paid.amount, unpaid.amount) == (
+        D("22.00"),
+        D("63.00"),
+    )  # 4000×10×16,5/300; 6000×21×15/300
 
 
-def test_rate_of_each_day_or_of_the_calculation_day():
-    rates = [(datetime.date(2025, 1, 1), D("16.5")), (day(10, 27), D("15.0"))]
-    debts = [debt(AUGUST, "10000")]
-
-    def lines_by(rule):
-        from kabinet.billing.services import rate_lookup
-
-        organization = type("Org", (), {"penalty_rate_rule": rule})()
-        rate_on = rate_lookup(organization, rates, day(10, 31))
-        return penalty_lines(debts, D(0), [], day(10, 1), day(10, 31), rate_on)
-
-    each_day = lines_by(PenaltyRateRule.EACH_DAY)
-    assert [(line.days, line.rate) for line in each_day] == [(16, D("16.5")), (5, D("15.0"))]
-    assert total(each_day) == D("113.00")  # 88,00 + 25,00
-    [at_end] = lines_by(PenaltyRateRule.PERIOD_END)
-    assert (at_end.days, at_end.rate, at_end.amount) == (21, D("15.0"), D("105.00"))
+def test_without_a_key_rate_nothing_is_charged():
+    assert penalty_lines([debt(AUGUST, "10000")], D(0), [], day(10, 1), day(10, 31), WEEKDAYS) == []
 
 
 @given(
@@ -128,10 +143,9 @@ def test_paying_more_never_raises_the_penalty(amounts, paid, more):
 
 
 @pytest.mark.django_db
-def test_the_run_charges_penalties_and_keeps_their_days():
+def test_the_run_charges_penalties_by_the_shipped_law_and_keeps_their_days():
     account = PersonalAccountFactory()
     organization = account.organization
-    organization.key_rates.create(valid_from=datetime.date(2025, 10, 27), rate=RATE)
     penalty = ServiceFactory(organization=organization, method=CalculationMethod.PENALTY)
     base = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
     ChargeFactory(account=account, service=base, charged=D("10000"),
@@ -141,8 +155,10 @@ def test_the_run_charges_penalties_and_keeps_their_days():
                             status=PeriodStatus.OPEN)  # fmt: skip
     run_billing(october)
     line = Charge.objects.get(account=account, period=october, service=penalty)
-    assert line.charged == D("115.49")  # 9 999 × 21 × 16,5 % / 300 = 115,488…
+    # August 2026 is due on 15 September (177-ФЗ), day 31 of delay is 16 October; the key
+    # rate of 31 October 2026 (15,5 %) is capped at 9,5 % (Постановление № 329)
+    assert line.charged == D("50.66")  # 9 999 × 16 × 9,5 % / 300 = 50,66…
     days = Penalty.objects.get(account=account, period=october)
-    assert (days.date_from, days.date_to, days.debt, days.fraction) == (
-        day(10, 11), day(10, 31), D("9999.00"), 300
+    assert (days.date_from, days.date_to, days.debt, days.fraction, days.rate, days.rule) == (
+        day(10, 16), day(10, 31), D("9999.00"), 300, D("9.50"), "rate_cap"
     )  # fmt: skip

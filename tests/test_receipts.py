@@ -112,7 +112,8 @@ def test_receipt_shows_payer_payee_and_the_common_house_share():
     assert (line.volume, line.common_volume) == (Decimal("5.273"), Decimal("0.412"))
     assert line.individual_charged == Decimal("269.98")
     assert receipt.has_common_share
-    assert receipt.pay_by == datetime.date(2026, 11, 10)
+    # «Оплатить до»: the 15th (Федеральный закон № 177-ФЗ), a Sunday, so Monday the 16th
+    assert receipt.pay_by == datetime.date(2026, 11, 16)
 
 
 def test_recalculations_name_the_period_they_correct_and_why():

@@ -583,13 +583,27 @@ def test_key_rates_are_kept_per_organisation(client, accountant, own, other):
     KeyRate.objects.create(organization=own, valid_from=datetime.date(2026, 1, 1), rate=D("16"))
     KeyRate.objects.create(organization=other, valid_from=datetime.date(2026, 1, 1), rate=D("9"))
     listed = client.get(reverse("admin:billing_keyrate_changelist"))
-    assert [rate.rate for rate in listed.context["cl"].result_list] == [D("16")]
+    shown = {(rate.organization, rate.rate) for rate in listed.context["cl"].result_list}
+    assert (own, D("16")) in shown
+    assert {organization for organization, _ in shown} == {own, None}  # and the shipped history
+    shipped = KeyRate.objects.get(organization=None, valid_from=datetime.date(2026, 2, 16))
+    change = reverse("admin:billing_keyrate_change", args=[shipped.pk])
+    client.post(change, {"organization": own.pk, "valid_from": "16.02.2026", "rate": "1"})
+    shipped.refresh_from_db()
+    assert (shipped.organization, shipped.rate) == (None, D("15.50"))  # read-only for staff
+    delete = reverse("admin:billing_keyrate_delete", args=[shipped.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert KeyRate.objects.filter(pk=shipped.pk).exists()
     response = client.post(
         reverse("admin:billing_keyrate_add"),
         {"organization": other.pk, "valid_from": "01.06.2026", "rate": "21"},
     )
     assert response.status_code == 200  # the form refuses another organisation
-    assert KeyRate.objects.count() == 2
+    global_row = {"valid_from": "01.06.2026", "rate": "21"}
+    response = client.post(reverse("admin:billing_keyrate_add"), global_row)
+    assert response.status_code == 200  # staff cannot add to the shipped (global) history
+    assert KeyRate.objects.filter(organization__isnull=False).count() == 2
+    assert not KeyRate.objects.filter(valid_from=datetime.date(2026, 6, 1)).exists()
 
 
 def test_balances_and_penalties_are_read_only_and_found_by_account(

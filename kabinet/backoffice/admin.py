@@ -344,9 +344,32 @@ class KeyRateAdmin(OrganizationScopedAdmin):
     """The key rate of the Bank of Russia by dates: the penalties of a run are counted by it."""
 
     area = "billing"
-    list_display = ["valid_from", "rate", "organization"]
+    list_display = ["valid_from", "rate", "organization", "source"]
     list_filter = ["organization"]
     date_hierarchy = "valid_from"
+
+    def get_queryset(self, request):
+        """Staff see the shipped history too (read-only) beside their organisation's rows."""
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset | KeyRate.objects.filter(organization__isnull=True)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "organization" and not request.user.is_superuser:
+            field.required = True  # rates without an organisation are shipped with the portal
+        return field
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.organization_id is None and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(
+            request, obj
+        )
 
 
 @admin.register(Payment)
@@ -394,7 +417,7 @@ class PenaltyAdmin(ReadOnlyAdmin):
     """The day ranges of the penalties a run counted (the run writes them; read-only)."""
 
     list_display = ["account", "period", "debt_month", "date_from", "date_to", "debt", "rate",
-                    "fraction", "amount"]  # fmt: skip
+                    "fraction", "rule", "amount"]  # fmt: skip
     list_filter = ["period__month", "period__organization"]
     search_fields = ["account__number"]
     list_select_related = ["account", "period"]

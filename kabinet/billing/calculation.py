@@ -6,10 +6,11 @@ common-house share (ОДН) and penalties (ЖК РФ ст. 155 ч. 14).
 call them directly with hand-checked figures.
 """
 
+import bisect
 import calendar
 import datetime
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kabinet.metering.checks import months_between
@@ -120,6 +121,89 @@ def common_volumes(
 
 
 # Penalties --------------------------------------------------------------------------------
+# The rules of law that change by date come in as data (``PenaltyLaw``, read from the database
+# by ``billing.law``); docs/billing-law.md cites each act.
+
+KEY_RATE, RATE_CAP, MORATORIUM = "key_rate", "rate_cap", "moratorium"  # PenaltyBasis values
+
+
+@dataclass(frozen=True)
+class RateCap:
+    """Постановление Правительства РФ от 26.03.2022 № 474 п. 5 (as amended; extended by
+    Постановление от 18.03.2025 № 329): on penalty days ``first``–``last`` the lesser of
+    ``rate`` and the key rate on the day of payment."""
+
+    first: datetime.date
+    last: datetime.date | None
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Moratorium:
+    """No penalty accrues on days ``first``–``last`` (Постановления № 424, № 497); with
+    ``arisen_before``, only on debts for months that ended before that day."""
+
+    first: datetime.date
+    last: datetime.date
+    arisen_before: datetime.date | None = None
+
+    def covers(self, day: datetime.date, debt_month: datetime.date) -> bool:
+        if not self.first <= day <= self.last:
+            return False
+        return self.arisen_before is None or last_day(debt_month) < self.arisen_before
+
+
+@dataclass(frozen=True)
+class DueDay:
+    """Months billed from ``first_month`` on are due on ``day`` of the next month, whatever
+    the contract says (ЖК РФ ст. 155 ч. 1 as amended by Федеральный закон № 177-ФЗ)."""
+
+    first_month: datetime.date
+    day: int
+
+
+def weekdays_only(day: datetime.date) -> bool:
+    return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class PenaltyLaw:
+    """Everything dated that a penalty depends on. ``fixed_rate`` replaces the key-rate
+    history and its caps (a calculation «по ставке N %»); moratoria apply regardless."""
+
+    key_rates: tuple[tuple[datetime.date, Decimal], ...] = ()  # (from, % per year)
+    caps: tuple[RateCap, ...] = ()
+    moratoria: tuple[Moratorium, ...] = ()
+    due_days: tuple[DueDay, ...] = ()
+    working_day: Callable[[datetime.date], bool] = weekdays_only
+    fixed_rate: Decimal | None = None
+    _starts: tuple[datetime.date, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "key_rates", tuple(sorted(self.key_rates)))
+        object.__setattr__(self, "_starts", tuple(start for start, _ in self.key_rates))
+
+    def key_rate(self, day: datetime.date) -> Decimal | None:
+        """The key rate in force on ``day`` (None before the first known rate)."""
+        if self.fixed_rate is not None:
+            return self.fixed_rate
+        index = bisect.bisect_right(self._starts, day)
+        return self.key_rates[index - 1][1] if index else None
+
+    def rate(self, day: datetime.date, paid_on: datetime.date) -> tuple[Decimal | None, str]:
+        """The rate for a penalty day whose debt is paid on ``paid_on`` (for a debt still
+        unpaid: the day of the calculation), and the rule that set it. ЖК РФ ст. 155 ч. 14:
+        the key rate on the day of payment; capped where a cap covers the penalty day."""
+        rate = self.key_rate(paid_on)
+        if self.fixed_rate is not None or rate is None:
+            return rate, KEY_RATE
+        for cap in self.caps:
+            if cap.first <= day and (cap.last is None or day <= cap.last) and cap.rate < rate:
+                return cap.rate, RATE_CAP
+        return rate, KEY_RATE
+
+    def in_moratorium(self, day: datetime.date, debt_month: datetime.date) -> bool:
+        return any(moratorium.covers(day, debt_month) for moratorium in self.moratoria)
 
 
 @dataclass(frozen=True)
@@ -139,15 +223,28 @@ class PenaltyLine:
     rate: Decimal
     fraction: int
     amount: Decimal
+    rule: str = KEY_RATE
 
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
 
 
-def due_date(month: datetime.date, due_day: int) -> datetime.date:
-    """The last day to pay for ``month``: ``due_day`` of the next month."""
-    return add_months(month, 1).replace(day=due_day)
+def next_working_day(day: datetime.date, working_day: Callable[[datetime.date], bool]):
+    """ГК РФ ст. 193: a term ending on a non-working day ends on the next working day."""
+    while not working_day(day):
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def due_date(month: datetime.date, due_day: int, law: PenaltyLaw) -> datetime.date:
+    """The last day to pay for the billed ``month``: the day the law fixes for the month
+    (the 15th from February 2026, ``law.due_days``), else the organisation's ``due_day`` of
+    the next month; moved to the next working day."""
+    in_force = [rule for rule in law.due_days if rule.first_month <= month]
+    fixed = max(in_force, key=lambda rule: rule.first_month) if in_force else None
+    nominal = add_months(month, 1).replace(day=fixed.day if fixed else due_day)
+    return next_working_day(nominal, law.working_day)
 
 
 def penalty_fraction(days_late: int) -> int | None:
@@ -163,38 +260,74 @@ def penalty_lines(
     payments: list[tuple[datetime.date, Decimal]],
     first: datetime.date,
     last: datetime.date,
-    rate_on: Callable[[datetime.date], Decimal | None],
+    law: PenaltyLaw,
 ) -> list[PenaltyLine]:
-    """The penalty for the days ``first``–``last``, as lines of days on which one month's unpaid
-    debt, the rate and its fraction stayed the same.
+    """The penalty for the days ``first``–``last`` (``last`` is the day of the calculation),
+    as lines of days on which one month's unpaid debt, the rate, its fraction and the rule
+    stayed the same.
 
     ``debts`` are in month order; everything paid (``paid_before`` the first day, then
     ``payments`` by date) settles the oldest debt first. A payment counts from the day after
-    it: the day of payment is still a day of delay ("по день оплаты включительно")."""
+    it: the day of payment is still a day of delay ("по день оплаты включительно"). Each part
+    of a debt bears the rate of the day it was paid; what is unpaid, the rate of ``last``."""
     debts = sorted(debts, key=lambda debt: debt.month)
     overdue_at_end = [d for d in debts if penalty_fraction((last - d.due).days)]
     if sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
         return []  # even the oldest debts are paid: the fast way out for most accounts
+    parts = _settlement(debts, paid_before, [p for p in payments if p[0] <= last], last)
     lines: list[PenaltyLine] = []
-    day, paid = first, paid_before
-    pending = sorted(payments)
+    rates: dict[tuple[datetime.date, datetime.date], tuple[Decimal | None, str]] = {}
+    day = first
     while day <= last:
-        while pending and pending[0][0] < day:
-            paid += pending.pop(0)[1]
-        rate = rate_on(day)
-        left, reached = paid, ZERO
         for debt in debts:
-            unpaid = min(debt.amount, max(ZERO, reached + debt.amount - left))
-            reached += debt.amount
             fraction = penalty_fraction((day - debt.due).days)
-            if unpaid <= 0 or fraction is None or not rate:
+            if fraction is None:
                 continue
-            _add_day(lines, debt, day, unpaid, rate, fraction)
+            # parts paid on or after ``day`` (or never) are still unpaid on ``day``
+            open_parts = [(paid_on, amount) for paid_on, amount in parts[debt.month]
+                          if paid_on >= day]  # fmt: skip
+            if not open_parts:
+                continue
+            if law.in_moratorium(day, debt.month):
+                unpaid = sum((amount for _, amount in open_parts), ZERO)
+                _add_day(lines, debt, day, unpaid, ZERO, fraction, MORATORIUM)
+                continue
+            by_rate: dict[tuple[Decimal, str], Decimal] = {}
+            for paid_on, amount in open_parts:
+                if (day, paid_on) not in rates:
+                    rates[day, paid_on] = law.rate(day, paid_on)
+                rate, rule = rates[day, paid_on]
+                if rate:
+                    by_rate[rate, rule] = by_rate.get((rate, rule), ZERO) + amount
+            for (rate, rule), unpaid in by_rate.items():
+                _add_day(lines, debt, day, unpaid, rate, fraction, rule)
         day += datetime.timedelta(days=1)
     return [PenaltyLine(**{**line.__dict__, "amount": _penalty(line)}) for line in lines]
 
 
-def _add_day(lines, debt, day, unpaid, rate, fraction):
+def _settlement(debts, paid_before, payments, last) -> dict[datetime.date, list]:
+    """Each debt's parts as (day paid, amount), oldest debt first: what ``paid_before``
+    settled is left out, what nothing settled is «paid» on ``last`` (the calculation day)."""
+    parts: dict[datetime.date, list] = {debt.month: [] for debt in debts}
+    pending = [[paid_on, amount] for paid_on, amount in sorted(payments)]
+    before = max(paid_before, ZERO)
+    for debt in debts:
+        left = debt.amount - min(debt.amount, before)
+        before -= min(debt.amount, before)
+        while left > 0 and pending:
+            payment = pending[0]
+            part = min(left, payment[1])
+            parts[debt.month].append((payment[0], part))
+            left -= part
+            payment[1] -= part
+            if payment[1] <= 0:
+                pending.pop(0)
+        if left > 0:
+            parts[debt.month].append((last, left))
+    return parts
+
+
+def _add_day(lines, debt, day, unpaid, rate, fraction, rule):
     for index in range(len(lines) - 1, -1, -1):
         line = lines[index]
         if line.last == day - datetime.timedelta(days=1) and (
@@ -202,10 +335,11 @@ def _add_day(lines, debt, day, unpaid, rate, fraction):
             line.debt,
             line.rate,
             line.fraction,
-        ) == (debt.month, unpaid, rate, fraction):
+            line.rule,
+        ) == (debt.month, unpaid, rate, fraction, rule):
             lines[index] = PenaltyLine(**{**line.__dict__, "last": day})
             return
-    lines.append(PenaltyLine(debt.month, debt.due, day, day, unpaid, rate, fraction, ZERO))
+    lines.append(PenaltyLine(debt.month, debt.due, day, day, unpaid, rate, fraction, ZERO, rule))
 
 
 def _penalty(line: PenaltyLine) -> Decimal:

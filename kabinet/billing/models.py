@@ -328,10 +328,20 @@ class Recalculation(models.Model):
 
 
 class KeyRate(models.Model):
-    """The Bank of Russia's key rate from a date (ставка, применяемая для расчёта пеней)."""
+    """The Bank of Russia's key rate from a date (ЖК РФ ст. 155 ч. 14: пени считаются от неё).
+
+    The history is shipped with the portal (no organisation: a data migration names each
+    decision); staff may add a rate of their own organisation, e.g. a decision announced after
+    the last release. On the same date the organisation's row wins."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="key_rates", verbose_name="организация"
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="key_rates",
+        verbose_name="организация",
+        help_text="Пусто — ставка из истории Банка России, поставляемой с порталом.",
     )
     valid_from = models.DateField("действует с")
     rate = models.DecimalField(
@@ -340,6 +350,7 @@ class KeyRate(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
+    source = models.CharField("источник", max_length=255, blank=True)
 
     objects = OrganizationScopedQuerySet.as_manager()
 
@@ -350,11 +361,65 @@ class KeyRate(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "valid_from"], name="key_rate_date_unique"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["valid_from"],
+                condition=Q(organization__isnull=True),
+                name="shipped_key_rate_date_unique",
+            ),
         ]
 
     def __str__(self):
         return f"{self.rate} % с {self.valid_from:%d.%m.%Y}"
+
+
+class PenaltyRuleKind(models.TextChoices):
+    RATE_CAP = "rate_cap", "предельная ставка пеней"
+    MORATORIUM = "moratorium", "мораторий на пени"
+    DUE_DAY = "due_day", "срок оплаты, установленный законом"
+
+
+class PenaltyRule(models.Model):
+    """A rule of law about penalties or the due date that holds for a range of dates, as data:
+    next year's change of the law is a new row (shipped by a data migration), not new code.
+
+    - rate cap: for penalty days ``first_day``–``last_day`` the key rate is at most ``value``;
+    - moratorium: no penalty accrues on ``first_day``–``last_day`` (only on debts for months
+      that ended before ``arisen_before``, when set);
+    - due day: months billed from ``first_day`` on are due on the ``value``-th of the next
+      month whatever the organisation's contract says."""
+
+    kind = models.CharField("вид", max_length=20, choices=PenaltyRuleKind.choices)
+    first_day = models.DateField("действует с")
+    last_day = models.DateField("действует по", null=True, blank=True)
+    value = models.DecimalField(
+        "значение", max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text="Ставка, % (предельная ставка) или число месяца (срок оплаты).",
+    )  # fmt: skip
+    arisen_before = models.DateField(
+        "для долгов, возникших до", null=True, blank=True, help_text="Для моратория."
+    )
+    source = models.CharField("основание (акт, дата, номер, пункт)", max_length=500)
+
+    class Meta:
+        verbose_name = "правило начисления пеней"
+        verbose_name_plural = "правила начисления пеней"
+        ordering = ["kind", "first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__isnull=True) | Q(last_day__gte=F("first_day")),
+                name="penalty_rule_dates_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} с {self.first_day:%d.%m.%Y}"
+
+
+class PenaltyBasis(models.TextChoices):
+    KEY_RATE = "key_rate", "ключевая ставка (ЖК РФ ст. 155 ч. 14)"
+    RATE_CAP = "rate_cap", "ставка не выше предельной (ПП РФ № 474, № 329)"
+    MORATORIUM = "moratorium", "мораторий: пени не начисляются (ПП РФ № 424, № 497)"
 
 
 class Penalty(models.Model):
@@ -377,6 +442,9 @@ class Penalty(models.Model):
     debt = models.DecimalField("долг", **MONEY_FIELD)
     rate = models.DecimalField("ставка, %", max_digits=5, decimal_places=2)
     fraction = models.PositiveSmallIntegerField("доля ставки, 1/…")
+    rule = models.CharField(
+        "правило", max_length=20, choices=PenaltyBasis.choices, default=PenaltyBasis.KEY_RATE
+    )
     amount = models.DecimalField("пени", **MONEY_FIELD)
 
     objects = OrganizationScopedQuerySet.through("account__organization").as_manager()

@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_rows
+from kabinet.billing.law import penalty_law
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
     Charge,
     ChargeBasis,
-    KeyRate,
     Penalty,
     Period,
     PeriodStatus,
@@ -40,7 +40,6 @@ from kabinet.metering.checks import consumption
 from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
-from kabinet.orgs.models import PenaltyRateRule
 from kabinet.payments.models import Payment
 
 PROGRESS_EVERY = 2000  # accounts between two progress reports
@@ -54,7 +53,7 @@ CHARGE_FIELDS = [
 ]  # fmt: skip
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
-    "fraction", "amount",
+    "fraction", "rule", "amount",
 ]  # fmt: skip
 
 
@@ -169,6 +168,7 @@ def _replace_lines(period: Period, result: Calculation) -> None:
                 line.debt,
                 line.rate,
                 line.fraction,
+                line.rule,
                 line.amount,
             )
             for account, lines in result.penalties.items()
@@ -500,13 +500,11 @@ def _add_penalties(period, accounts, services, result) -> None:
     penalty_service = next((s for s in services if s.method == CalculationMethod.PENALTY), None)
     if penalty_service is None:
         return
-    rates = list(
-        KeyRate.objects.filter(organization=period.organization).values_list("valid_from", "rate")
-    )
-    if not rates:
+    law = penalty_law(period.organization)
+    if not law.key_rates:
         result.problems.append("Нет ключевой ставки: пени не начислены.")
         return
-    for account, lines in penalty_lines_for(period, [a.pk for a in accounts], rates).items():
+    for account, lines in penalty_lines_for(period, [a.pk for a in accounts], law).items():
         amount = sum((line.amount for line in lines), ZERO)
         if amount:
             result.penalties[account] = lines
@@ -515,20 +513,7 @@ def _add_penalties(period, accounts, services, result) -> None:
             )
 
 
-def rate_lookup(organization, rates, last: datetime.date) -> Callable[[datetime.date], Decimal]:
-    """The key rate to use for a day of delay, by the organisation's rule."""
-    rates = sorted(rates, reverse=True)
-
-    def rate_on(day):
-        return next((rate for start, rate in rates if start <= day), None)
-
-    if organization.penalty_rate_rule == PenaltyRateRule.EACH_DAY:
-        return rate_on
-    at_end = rate_on(last)
-    return lambda day: at_end
-
-
-def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.PenaltyLine]]:
+def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
     of closed months without penalties) not paid in time, oldest debt paid first.
 
@@ -560,6 +545,7 @@ def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.Penalty
         .values_list("account", "total")
     )
     monthly = defaultdict(list)
+    dues: dict[datetime.date, datetime.date] = {}
     for account, charged_month, total in (
         published.filter(period__month__gte=since)
         .values("account", "period__month")
@@ -567,7 +553,9 @@ def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.Penalty
         .values_list("account", "period__month", "total")
         .order_by("account", "period__month")
     ):
-        due = calc.due_date(charged_month, organization.payment_due_day)
+        if charged_month not in dues:
+            dues[charged_month] = calc.due_date(charged_month, organization.payment_due_day, law)
+        due = dues[charged_month]
         monthly[account].append(calc.Debt(charged_month, due, round_money(total)))
     paid_before = dict(
         payments.filter(paid_on__lt=first)
@@ -580,7 +568,6 @@ def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.Penalty
         "account", "paid_on", "amount"
     ):
         in_month[account].append((paid_on, amount))
-    rate_on = rate_lookup(organization, rates, last)
     found = {}
     wanted = set(account_ids)
     for account, debts in monthly.items():
@@ -589,7 +576,7 @@ def penalty_lines_for(period, account_ids, rates) -> dict[int, list[calc.Penalty
         paid = round_money(paid_before.get(account) or ZERO) - round_money(
             older.get(account) or ZERO
         )
-        lines = calc.penalty_lines(debts, paid, in_month.get(account, []), first, last, rate_on)
+        lines = calc.penalty_lines(debts, paid, in_month.get(account, []), first, last, law)
         if lines:
             found[account] = lines
     return found

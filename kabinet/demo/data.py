@@ -26,7 +26,6 @@ from django.utils import timezone
 from kabinet.billing.models import (
     CalculationMethod,
     Charge,
-    KeyRate,
     Period,
     PeriodStatus,
     Recalculation,
@@ -67,17 +66,6 @@ SEED_UNIFIED_ACCOUNT = "16АБ015400"
 SEED_SERVICE_ID = f"{SEED_UNIFIED_ACCOUNT}-01"
 RECEIPTS_MAILING = "receipts_mailing"  # dispatch_uid of the receipts app's period_closed receiver
 D = Decimal
-
-# The Bank of Russia's key rate (% per year) from the day it applied.
-KEY_RATES = [
-    (datetime.date(2024, 10, 28), "21.00"),
-    (datetime.date(2025, 6, 9), "20.00"),
-    (datetime.date(2025, 7, 28), "18.00"),
-    (datetime.date(2025, 9, 15), "17.00"),
-    (datetime.date(2025, 10, 27), "16.50"),
-    (datetime.date(2025, 12, 22), "16.00"),
-    (datetime.date(2026, 2, 16), "15.50"),
-]
 
 
 @dataclass(frozen=True)
@@ -195,11 +183,6 @@ def _load(today: datetime.date) -> None:
         correspondent_account="30101810400000000225", settlement_account="40702810538000054321",
         readings_from_day=15, readings_to_day=25,
     )  # fmt: skip
-    KeyRate.objects.bulk_create(
-        KeyRate(organization=organization, valid_from=valid_from, rate=D(rate))
-        for organization in (kamal, uyut)
-        for valid_from, rate in KEY_RATES
-    )
 
     kamal_house = House.objects.create(organization=kamal, address="ул. Гражданская, д. 12")
     ManagementContract.objects.create(

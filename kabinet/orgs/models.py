@@ -16,11 +16,6 @@ DAY_OF_MONTH = [MinValueValidator(1), MaxValueValidator(31)]
 BANK_NAME_LIMIT = 45
 
 
-class PenaltyRateRule(models.TextChoices):
-    PERIOD_END = "period_end", "действующая на последний день расчётного месяца"
-    EACH_DAY = "each_day", "действующая в каждый день просрочки"
-
-
 class Organization(models.Model):
     """A management organisation (управляющая организация, УК)."""
 
@@ -61,16 +56,9 @@ class Organization(models.Model):
         "срок оплаты (число следующего месяца)",
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(28)],
-        help_text="ЖК РФ ст. 155 ч. 1: до 10-го числа, если договор управления не "
-        "устанавливает другой срок.",
-    )
-    penalty_rate_rule = models.CharField(
-        "ставка для пеней",
-        max_length=20,
-        choices=PenaltyRateRule.choices,
-        default=PenaltyRateRule.PERIOD_END,
-        help_text="ЖК РФ ст. 155 ч. 14 берёт ставку на день оплаты; для долга, не оплаченного "
-        "к концу месяца, — на день расчёта.",
+        help_text="ЖК РФ ст. 155 ч. 1 в редакции до 01.03.2026: до 10-го числа, если договор "
+        "управления не устанавливает другой срок. За месяцы с февраля 2026 года срок — 15-е "
+        "число (Федеральный закон от 24.06.2025 № 177-ФЗ), это поле не действует.",
     )
     online_payment_limit = models.DecimalField(
         "наибольшая сумма онлайн-оплаты, ₽",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from kabinet.billing.law import due_date
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Recalculation
 from kabinet.formats import month_name
@@ -24,8 +25,6 @@ from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.qr import PaymentCodeError, payment_payload
 
 logger = logging.getLogger(__name__)
-
-PAYMENT_DAY = 10  # ЖК РФ ст. 155 ч. 1: paid by the 10th of the following month
 
 
 @dataclass(frozen=True)
@@ -143,6 +142,7 @@ class Receipt:
     residents: int
     payee: Payee
     month: datetime.date
+    pay_by: datetime.date  # «Оплатить до»: billing.law.due_date
     lines: tuple[ReceiptLine, ...]
     recalculations: tuple[RecalculationRow, ...]
     readings: tuple[MeterRow, ...]
@@ -165,10 +165,6 @@ class Receipt:
     @property
     def to_pay(self) -> Decimal:
         return max(self.closing, ZERO)
-
-    @property
-    def pay_by(self) -> datetime.date:
-        return add_months(self.month, 1).replace(day=PAYMENT_DAY)
 
     @property
     def has_common_share(self) -> bool:
@@ -297,6 +293,7 @@ def receipt_data(
         residents=account.residents,
         payee=payee or payee_of(account.organization),
         month=month,
+        pay_by=due_date(account.organization, month),
         lines=lines,
         recalculations=tuple(
             RecalculationRow(

@@ -1,0 +1,68 @@
+"""The dated rules of law that penalties and due dates follow, read from the database once per
+calculation: the Bank of Russia's key rates, rate caps, moratoria, the statutory due day
+(``PenaltyRule`` rows shipped by data migrations) and the Russian production calendar.
+
+The calendar comes from the ``holidays`` package (public holidays of ТК РФ ст. 112 and the
+government's yearly transfers of days off); docs/billing-law.md says why and what it covers.
+"""
+
+import datetime
+from decimal import Decimal
+from functools import cache
+
+import holidays
+
+from kabinet.billing import calculation as calc
+from kabinet.billing.models import KeyRate, PenaltyRule, PenaltyRuleKind
+
+
+@cache
+def _russian_calendar() -> holidays.HolidayBase:
+    return holidays.country_holidays("RU")
+
+
+def is_working_day(day: datetime.date) -> bool:
+    """A working day of the Russian production calendar (weekends, public holidays and
+    transferred days off are not; a Saturday made a working day is)."""
+    return _russian_calendar().is_working_day(day)
+
+
+def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> calc.PenaltyLaw:
+    """The rules in force for ``organization`` (its own key rates added to the shipped ones;
+    on the same date its own wins), or only the shipped ones."""
+    rates = dict(
+        KeyRate.objects.filter(organization__isnull=True).values_list("valid_from", "rate")
+    )
+    if organization is not None:
+        rates.update(
+            KeyRate.objects.filter(organization=organization).values_list("valid_from", "rate")
+        )
+    caps, moratoria, due_days = [], [], []
+    for rule in PenaltyRule.objects.order_by("first_day"):
+        if rule.kind == PenaltyRuleKind.RATE_CAP:
+            caps.append(calc.RateCap(rule.first_day, rule.last_day, rule.value))
+        elif rule.kind == PenaltyRuleKind.MORATORIUM:
+            moratoria.append(calc.Moratorium(rule.first_day, rule.last_day, rule.arisen_before))
+        elif rule.kind == PenaltyRuleKind.DUE_DAY:
+            due_days.append(calc.DueDay(rule.first_day, int(rule.value)))
+    return calc.PenaltyLaw(
+        key_rates=tuple(rates.items()),
+        caps=tuple(caps),
+        moratoria=tuple(moratoria),
+        due_days=tuple(due_days),
+        working_day=is_working_day,
+        fixed_rate=fixed_rate,
+    )
+
+
+def due_date(organization, billed_month: datetime.date) -> datetime.date:
+    """The last day to pay for ``billed_month`` — the one date the penalties count from and
+    the receipt's «Оплатить до» shows (ЖК РФ ст. 155 ч. 1, ГК РФ ст. 193)."""
+    due_days = tuple(
+        calc.DueDay(first_day, int(value))
+        for first_day, value in PenaltyRule.objects.filter(
+            kind=PenaltyRuleKind.DUE_DAY, first_day__lte=billed_month
+        ).values_list("first_day", "value")
+    )
+    law = calc.PenaltyLaw(due_days=due_days, working_day=is_working_day)
+    return calc.due_date(billed_month, organization.payment_due_day, law)

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('billing', '0007_charge_lean_writes'),
-        ('orgs', '0005_drop_penalty_rate_rule'),
+        ('orgs', '0006_drop_penalty_rate_rule'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0004_organization_penalty_terms'),
+        ('orgs', '0005_organization_bank_short_name'),
     ]
 
     operations = [

@@ -308,6 +308,20 @@ def test_a_role_given_in_the_organisations_inline_is_logged(client, superuser, o
     assert entry.changes["role"] == [None, "manager"]
 
 
+def test_a_user_made_superuser_is_logged_without_the_password(client, superuser):
+    someone = UserFactory(username="petrova")
+    data = {
+        "username": "petrova", "last_name": "", "first_name": "", "middle_name": "",
+        "email": someone.email, "phone": "", "is_active": "on", "is_staff": "on",
+        "is_superuser": "on", "date_joined_0": "2026-01-01", "date_joined_1": "10:00:00",
+    }  # fmt: skip
+    client.post(reverse("admin:users_user_change", args=[someone.pk]), data)
+    entry = last_entry(AuditAction.CHANGED)
+    assert (entry.actor, entry.organization, entry.object_type) == (superuser, None, "users.user")
+    assert entry.changes["is_superuser"] == [False, True]
+    assert "password" not in entry.changes
+
+
 def test_approving_a_link_request_is_logged(
     client, own, account, django_capture_on_commit_callbacks
 ):

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from kabinet.audit.models import AuditEntry
 
+SECRET_FIELDS = {"password"}  # never written to the log, not even as a hash
+
 
 def record(
     *,
@@ -51,7 +53,7 @@ def snapshot(obj) -> dict:
     """``obj``'s fields (a related record by its name), as the log keeps them."""
     values = {}
     for field in obj._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.name in SECRET_FIELDS:
             continue
         value = getattr(obj, field.name) if field.is_relation else field.value_from_object(obj)
         if isinstance(value, Decimal) and field.get_internal_type() == "DecimalField":

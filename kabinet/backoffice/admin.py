@@ -54,48 +54,12 @@ admin.site.index_title = "Управление"
 
 # Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
 AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
-                  Payment, AccountLink}  # fmt: skip
+                  Payment, AccountLink, User}  # fmt: skip
 
 
-class OrganizationScopedAdmin(admin.ModelAdmin):
-    area = ""  # what a role must be allowed to change (see orgs.selectors.WRITABLE_AREAS)
-    superuser_fields: tuple[str, ...] = ()  # read-only for staff (user references)
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.for_organizations(organizations_for(request.user))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        manager = db_field.related_model._default_manager
-        if not request.user.is_superuser and hasattr(manager, "for_organizations"):
-            kwargs["queryset"] = manager.for_organizations(organizations_for(request.user))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if request.user.is_superuser:
-            return readonly
-        return (*readonly, *self.superuser_fields)
-
-    def has_module_permission(self, request):
-        return is_staff_member(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_staff_member(request.user)
-
-    def has_add_permission(self, request):
-        return can_change(request.user, self.area)
-
-    def has_change_permission(self, request, obj=None):
-        return can_change(request.user, self.area)
-
-    def has_delete_permission(self, request, obj=None):
-        return can_change(request.user, self.area)
-
-    # The audit log of the admin's changes: the one place for every model in AUDITED_MODELS
-    # (forms, inlines, deletions one by one and by the list's action).
+class AuditedAdmin(admin.ModelAdmin):
+    """The audit log of the admin's changes, the one place for every model in AUDITED_MODELS:
+    forms, inlines, deletions one by one and by the list's action."""
 
     def save_model(self, request, obj, form, change):
         before = self._stored_snapshot(obj) if change else None
@@ -157,6 +121,44 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
             changes=changes,
             amount=amount if isinstance(amount, Decimal) else None,
         )
+
+
+class OrganizationScopedAdmin(AuditedAdmin):
+    area = ""  # what a role must be allowed to change (see orgs.selectors.WRITABLE_AREAS)
+    superuser_fields: tuple[str, ...] = ()  # read-only for staff (user references)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.for_organizations(organizations_for(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        manager = db_field.related_model._default_manager
+        if not request.user.is_superuser and hasattr(manager, "for_organizations"):
+            kwargs["queryset"] = manager.for_organizations(organizations_for(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, *self.superuser_fields)
+
+    def has_module_permission(self, request):
+        return is_staff_member(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_member(request.user)
+
+    def has_add_permission(self, request):
+        return can_change(request.user, self.area)
+
+    def has_change_permission(self, request, obj=None):
+        return can_change(request.user, self.area)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_change(request.user, self.area)
 
 
 class ClosedPeriodReadOnly:
@@ -500,8 +502,9 @@ class LinkRequestAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Portal users are managed by the platform admin only (their data are not one УК's)."""
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    """Portal users are managed by the platform admin only (their data are not one УК's); a
+    change of their rights (superuser, staff, active) is in the audit log."""
 
     list_display = ["username", "email", "last_name", "first_name", "middle_name", "is_staff"]
     fieldsets = [

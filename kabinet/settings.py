@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "kabinet.billing",
     "kabinet.jobs",
     "kabinet.receipts",
+    "kabinet.audit",
     "kabinet.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -80,12 +80,12 @@ def test_month_shows_common_share_recalculations_penalties_and_totals(resident, 
                   common_charged=Decimal("21.09"), recalculation=Decimal("-123.45"))  # fmt: skip
     ChargeFactory(account=account, period=period, charged=Decimal("44.95"),
                   service__method=CalculationMethod.PENALTY)  # fmt: skip
-    Recalculation.objects.create(
+    Recalculation.objects.bulk_create([Recalculation(  # a closed month's: loaded, not saved
         period=period, account=account, service=water, amount=Decimal("-123.45"),
         corrected_period=PeriodFactory(organization=account.organization,
                                        month=datetime.date(2026, 7, 1)),
         reason="Исправлены ошибочные показания счётчика ХВС",
-    )  # fmt: skip
+    )])  # fmt: skip
     page = text_of(resident.get(charges_url(account)))
     for text in [
         "Холодное водоснабжение",

@@ -31,25 +31,17 @@ payments = st.lists(st.tuples(st.integers(0, 364), amounts), max_size=12)
 def make_history(account, charge_rows, payment_rows):
     base = ServiceFactory(organization=account.organization, method=CalculationMethod.AREA)
     penalty = ServiceFactory(organization=account.organization, method=CalculationMethod.PENALTY)
+    lines = {}  # one line per account × service × period: rows of the same one add up
     for month_offset, amount, recalculation, is_penalty in charge_rows:
+        key = (month_offset, penalty if is_penalty else base)
+        charged, recalculated = lines.get(key, (0, 0))
+        lines[key] = (charged + amount, recalculated + recalculation)
+    for (month_offset, service), (charged, recalculation) in lines.items():
         period = PeriodFactory(
             organization=account.organization, month=add_months(JAN, month_offset)
         )
-        service = penalty if is_penalty else base
-        # one line per account × service × period: add to it if it exists
-        line = account.charges.filter(period=period, service=service).first()
-        if line:
-            line.charged += amount
-            line.recalculation += recalculation
-            line.save()
-        else:
-            ChargeFactory(
-                account=account,
-                period=period,
-                service=service,
-                charged=amount,
-                recalculation=recalculation,
-            )
+        ChargeFactory(account=account, period=period, service=service, charged=charged,
+                      recalculation=recalculation)  # fmt: skip
     for day, amount in payment_rows:
         PaymentFactory(account=account, amount=amount, paid_on=JAN + datetime.timedelta(days=day))
 

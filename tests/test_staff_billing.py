@@ -613,15 +613,25 @@ def test_balances_and_penalties_are_read_only_and_found_by_account(
     theirs = PersonalAccountFactory(premise__house__organization=other, number="1000155")
     their_period = PeriodFactory(organization=other, month=previous.month)
     for account, month in ((mine, previous), (theirs, their_period)):
-        AccountBalance.objects.create(
-            period=month, account=account, opening=0, charged=D("100"), recalculation=0,
-            penalties=0, paid=0, closing=D("100"),
-        )  # fmt: skip
-        Penalty.objects.create(
+        AccountBalance.objects.bulk_create(
+            [
+                AccountBalance(
+                    period=month,
+                    account=account,
+                    opening=0,
+                    charged=D("100"),
+                    recalculation=0,
+                    penalties=0,
+                    paid=0,
+                    closing=D("100"),
+                )
+            ]
+        )  # fmt: skip  (a closed month's history: loaded, not saved)
+        Penalty.objects.bulk_create([Penalty(
             period=month, account=account, debt_month=previous.month, due_date=previous.month,
             date_from=previous.month, date_to=previous.month, debt=D("100"), rate=D("16"),
             fraction=300, amount=D("0.01"),
-        )  # fmt: skip
+        )])  # fmt: skip
     for model in ("accountbalance", "penalty"):
         response = client.get(reverse(f"admin:billing_{model}_changelist"), {"q": "100015"})
         assert [row.account for row in response.context["cl"].result_list] == [mine], model

@@ -19,9 +19,12 @@ place:
   user fields read-only, ``UserAdmin`` for superusers only).
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -29,6 +32,9 @@ from django.utils.html import format_html
 
 from kabinet.appeals.models import Appeal, News, Topic
 from kabinet.appeals.services import publish_news
+from kabinet.audit import services as audit
+from kabinet.audit.models import AuditAction, AuditEntry
+from kabinet.audit.selectors import audit_entries_for, can_read_audit
 from kabinet.billing.models import (
     AccountBalance,
     Charge,
@@ -46,6 +52,7 @@ from kabinet.housing.models import (
     PersonalAccount,
     Premise,
 )
+from kabinet.http import client_ip
 from kabinet.jobs.models import Job
 from kabinet.metering.models import Meter, Reading
 from kabinet.orgs.models import Organization, StaffMembership
@@ -61,6 +68,10 @@ from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequ
 admin.site.site_header = "Личный кабинет: бэк-офис управляющей организации"
 admin.site.site_title = "Бэк-офис"
 admin.site.index_title = "Управление"
+
+# Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
+AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
+                  Payment, AccountLink, User}  # fmt: skip
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
@@ -115,7 +126,73 @@ def _related_choices(request, area: str, db_field, queryset):
     return related.for_organizations(_writable_organization_ids(request, area))
 
 
-class OrganizationScopedAdmin(admin.ModelAdmin):
+class AuditedAdmin(admin.ModelAdmin):
+    """The audit log of the admin's changes, the one place for every model in AUDITED_MODELS:
+    forms, inlines, deletions one by one and by the list's action."""
+
+    def save_model(self, request, obj, form, change):
+        before = self._stored_snapshot(obj) if change else None
+        super().save_model(request, obj, form, change)
+        if change:
+            self._audit(request, obj, AuditAction.CHANGED, audit.changed(before or {}, obj))
+        else:
+            self._audit(request, obj, AuditAction.ADDED, audit.added(obj))
+
+    def delete_model(self, request, obj):
+        self._audit(request, obj, AuditAction.DELETED, audit.deleted(obj))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            if queryset.model in AUDITED_MODELS:
+                for obj in queryset:
+                    self._audit(request, obj, AuditAction.DELETED, audit.deleted(obj))
+            super().delete_queryset(request, queryset)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in AUDITED_MODELS:
+            return super().save_formset(request, form, formset, change)
+        for inline in formset.deleted_forms:
+            if inline.instance.pk is not None:
+                self._audit(request, inline.instance, AuditAction.DELETED,
+                            audit.deleted(inline.instance))  # fmt: skip
+        before = {
+            inline.instance.pk: self._stored_snapshot(inline.instance)
+            for inline in formset.initial_forms
+            if inline.has_changed() and inline not in formset.deleted_forms
+        }
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            self._audit(request, obj, AuditAction.ADDED, audit.added(obj))
+        for obj, _ in formset.changed_objects:
+            self._audit(request, obj, AuditAction.CHANGED,
+                        audit.changed(before.get(obj.pk) or {}, obj))  # fmt: skip
+        return None
+
+    @staticmethod
+    def _stored_snapshot(obj) -> dict | None:
+        if type(obj) not in AUDITED_MODELS:
+            return None
+        stored = type(obj)._base_manager.filter(pk=obj.pk).first()
+        return audit.snapshot(stored) if stored else None
+
+    @staticmethod
+    def _audit(request, obj, action, changes) -> None:
+        if type(obj) not in AUDITED_MODELS or (action == AuditAction.CHANGED and not changes):
+            return
+        amount = getattr(obj, "amount", None)
+        audit.record(
+            action=action,
+            organization=audit.organization_of(obj),
+            actor=request.user,
+            ip=client_ip(request),
+            obj=obj,
+            changes=changes,
+            amount=amount if isinstance(amount, Decimal) else None,
+        )
+
+
+class OrganizationScopedAdmin(AuditedAdmin):
     """The base of every model admin of the back office (the rules are in the module's
     docstring): what a subclass narrows, it narrows further, never wider."""
 
@@ -204,6 +281,24 @@ class OrganizationScopedInline(admin.TabularInline):
         return may_write(request, self._area(), obj)
 
 
+class ClosedPeriodReadOnly:
+    """A closed period and its rows are shown, never changed or deleted (the models refuse it
+    too): corrections are recalculations in the open period."""
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self.of_closed_period(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self.of_closed_period(obj)
+
+    @staticmethod
+    def of_closed_period(obj) -> bool:
+        if obj is None:
+            return False
+        period = obj if isinstance(obj, Period) else obj.period
+        return period.is_closed
+
+
 class StaffMembershipInline(admin.TabularInline):
     model = StaffMembership
     extra = 0
@@ -253,7 +348,10 @@ class StaffMembershipAdmin(OrganizationScopedAdmin):
     superuser_fields = ("user",)
 
     def save_model(self, request, obj, form, change):
-        obj.pk = add_staff_member(obj.user, obj.organization, obj.role).pk
+        # add_staff_member logs the role (the deletions are logged by the base class).
+        obj.pk = add_staff_member(
+            obj.user, obj.organization, obj.role, by=request.user, ip=client_ip(request)
+        ).pk
 
 
 @admin.register(House)
@@ -307,14 +405,17 @@ class TariffAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(Period)
-class PeriodAdmin(OrganizationScopedAdmin):
+class PeriodAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
+    """Periods are opened and closed by the billing pages (``services.close_period``) only."""
+
     area = "billing"
     list_display = ["__str__", "organization", "status", "closed_at"]
     list_filter = ["status", "organization"]
+    readonly_fields = ["status", "calculated_at", "closed_at"]
 
 
 @admin.register(Charge)
-class ChargeAdmin(OrganizationScopedAdmin):
+class ChargeAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
     area = "billing"
     list_display = ["account", "service", "period", "tariff", "volume", "charged", "recalculation",
                     "total"]  # fmt: skip
@@ -325,7 +426,7 @@ class ChargeAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(Recalculation)
-class RecalculationAdmin(OrganizationScopedAdmin):
+class RecalculationAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
     area = "billing"
     list_display = ["account", "service", "amount", "period", "corrected_period", "reason"]
     list_filter = ["period__month", "service"]
@@ -545,7 +646,10 @@ class LinkRequestAdmin(OrganizationScopedAdmin):
         description="Одобрить: присоединить лицевой счёт и сообщить жителю", permissions=["change"]
     )
     def approve(self, request, queryset):
-        self._decide(request, queryset, users.approve_link_request, "одобрено")
+        def approve(link_request, staff_user):
+            users.approve_link_request(link_request, staff_user, ip=client_ip(request))
+
+        self._decide(request, queryset, approve, "одобрено")
 
     @admin.action(description="Отклонить и сообщить жителю причину", permissions=["change"])
     def reject(self, request, queryset):
@@ -564,8 +668,9 @@ class LinkRequestAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Portal users are managed by the platform admin only (their data are not one УК's)."""
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    """Portal users are managed by the platform admin only (their data are not one УК's); a
+    change of their rights (superuser, staff, active) is in the audit log."""
 
     list_display = ["username", "email", "last_name", "first_name", "middle_name", "is_staff"]
     fieldsets = [
@@ -737,3 +842,37 @@ class PaymentDocumentIdAdmin(OrganizationScopedAdmin):
     search_fields = ["value", "account__number"]
     list_select_related = ["account", "period"]
     autocomplete_fields = ["account"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only: superusers read all of it, an organisation's manager their
+    organisation's entries; nobody adds, changes or deletes an entry (the model refuses too).
+    Not an ``OrganizationScopedAdmin``: its readers are fewer than the organisation's staff."""
+
+    list_display = ["at", "actor_name", "ip", "organization", "action", "object_repr", "amount"]
+    list_filter = ["action", ("organization", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["actor_name", "object_repr", "object_id", "ip"]
+    date_hierarchy = "at"
+    fields = ["at", "actor", "actor_name", "ip", "organization", "action", "object_type",
+              "object_id", "object_repr", "changes", "amount"]  # fmt: skip
+    readonly_fields = fields
+    list_select_related = ["organization"]
+
+    def get_queryset(self, request):
+        return audit_entries_for(request.user).select_related("organization", "actor")
+
+    def has_module_permission(self, request):
+        return can_read_audit(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can_read_audit(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -24,6 +24,7 @@ from kabinet.billing import jobs, services
 from kabinet.billing.models import Period, Recalculation
 from kabinet.billing.summary import run_summary
 from kabinet.formats import format_rubles, month_name
+from kabinet.http import client_ip
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.jobs.services import job_progress
 from kabinet.orgs.selectors import can_change, record_to_change
@@ -90,7 +91,7 @@ def billing_run(request, period_id):
     """«Выполнить расчёт»: queue the run, then watch it on the job's page."""
     period = _period_to_change(request, period_id)
     try:
-        job = jobs.queue_billing_run(period, request.user)
+        job = jobs.queue_billing_run(period, request.user, ip=client_ip(request))
     except services.BillingError as error:
         messages.error(request, str(error))
         return redirect(_billing_page(period.organization))
@@ -105,7 +106,9 @@ def billing_import(request, period_id):
     form = ChargesImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            job = jobs.queue_charges_import(period, form.cleaned_data["file"], request.user)
+            job = jobs.queue_charges_import(
+                period, form.cleaned_data["file"], request.user, ip=client_ip(request)
+            )
         except services.BillingError as error:
             messages.error(request, str(error))
             return redirect(_billing_page(period.organization))
@@ -126,7 +129,7 @@ def billing_close(request, period_id):
         return _render_billing(request, chooser, close_form=form, status=400)
     started = timezone.now()
     try:
-        following = services.close_period(period, request.user)
+        following = services.close_period(period, request.user, ip=client_ip(request))
     except services.BillingError as error:
         messages.error(request, str(error))
         return redirect(_billing_page(period.organization))
@@ -228,7 +231,10 @@ def _preview_or_save(request, form) -> tuple[Decimal | None, bool]:
         return amount, False
     try:
         recalculation = services.add_recalculation(
-            **arguments, reason=form.cleaned_data["reason"], user=request.user
+            **arguments,
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+            ip=client_ip(request),
         )
     except services.BillingError as error:
         form.add_error(None, str(error))
@@ -253,7 +259,7 @@ def recalculation_delete(request, recalculation_id):
     )
     organization = recalculation.account.organization
     try:
-        services.delete_recalculation(recalculation)
+        services.delete_recalculation(recalculation, user=request.user, ip=client_ip(request))
     except services.BillingError as error:
         messages.error(request, str(error))
     else:

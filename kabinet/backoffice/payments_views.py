@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.backoffice.payments_forms import ReconciliationForm, RegistryUploadForm
 from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.http import client_ip
 from kabinet.jobs.services import job_progress
 from kabinet.money import ZERO
 from kabinet.months import add_months
@@ -41,6 +42,7 @@ def registry_list(request):
                     upload.read(),
                     request.user,
                     good_rows_only=form.cleaned_data["good_rows_only"],
+                    ip=client_ip(request),
                 )
             except registries.DuplicateRegistry as error:
                 messages.warning(request, str(error))
@@ -85,7 +87,7 @@ def registry_detail(request, registry_id):
 def registry_import_good_rows(request, registry_id):
     registry = record_to_change(request.user, AREA, PaymentRegistry.objects, pk=registry_id)
     if registry.status == RegistryStatus.REJECTED:
-        registries.import_good_rows(registry, request.user)
+        registries.import_good_rows(registry, request.user, ip=client_ip(request))
     return redirect("backoffice:registry", registry.pk)
 
 

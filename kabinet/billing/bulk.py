@@ -7,6 +7,8 @@ import datetime
 
 from django.db import connection
 
+from kabinet.billing.models import Period, refuse_closed
+
 BATCH = 5000
 
 
@@ -26,6 +28,14 @@ def _copy_text(value) -> str:
     if isinstance(value, str):
         return value.translate(_COPY_ESCAPES)
     return str(value)
+
+
+def insert_period_rows(period, model, fields: list[str], rows) -> int:
+    """``insert_rows`` for the rows of ``period`` (charges, penalties, balances). These writes
+    pass by the models' refusal to change a closed period, so the period's state is asserted
+    here, in the database (the callers hold the period's row locked)."""
+    refuse_closed(Period.objects.filter(pk=period.pk))
+    return insert_rows(model, fields, rows)
 
 
 def insert_rows(model, fields: list[str], rows) -> int:

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from kabinet.billing.bulk import insert_rows
+from kabinet.audit.models import AuditAction
+from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.models import (
     Charge,
     ChargeBasis,
@@ -26,7 +27,12 @@ from kabinet.billing.models import (
     Recalculation,
     Service,
 )
-from kabinet.billing.services import CHARGE_FIELDS, BillingError
+from kabinet.billing.services import (
+    CHARGE_FIELDS,
+    BillingError,
+    charged_in,
+    record_replaced_lines,
+)
 from kabinet.formats import format_money, month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
@@ -115,10 +121,13 @@ def import_charges(
     period: Period,
     *,
     progress: Callable[[int, int], None] | None = None,
+    user=None,
+    ip: str | None = None,
 ) -> ImportResult:
     """Replace ``period``'s charge lines with the rows of ``read_import``: all of them, or
     nothing when ``ImportResult.errors`` names bad rows. ``progress(done, failed)`` hears of
-    the checking as it goes. A closed period is refused (``BillingError``)."""
+    the checking as it goes. A closed period is refused (``BillingError``). The audit log
+    keeps an import that changed the lines (``user`` started it from ``ip``)."""
     progress = progress or (lambda done, failed: None)
     result = ImportResult()
     with transaction.atomic():
@@ -128,7 +137,12 @@ def import_charges(
         rows = _parse_rows(table, period.organization, result, progress)
         progress(len(table), len(result.errors))
         if not result.errors:
+            before = charged_in(period)
             _write(period, rows, result)
+            after = (result.lines, result.charged + result.recalculation)
+            record_replaced_lines(
+                AuditAction.CHARGES_IMPORT, period, before, after, user=user, ip=ip
+            )
     return result
 
 
@@ -209,7 +223,7 @@ def _write(period: Period, rows: list[Row], result: ImportResult) -> None:
          ZERO, row.charged, ZERO, row.recalculation, row.charged + row.recalculation)
         for row in lines.values()
     )  # fmt: skip
-    insert_rows(Charge, CHARGE_FIELDS, values)
+    insert_period_rows(period, Charge, CHARGE_FIELDS, values)
     period.calculated_at = timezone.now()
     period.save(update_fields=["calculated_at"])
     result.lines = len(lines)

@@ -34,16 +34,17 @@ def _create(period: Period, kind: str, title: str, user) -> Job:
     return job
 
 
-def queue_billing_run(period: Period, user=None) -> Job:
-    """Queue the run of ``period`` (``services.run_billing``) as a job staff watch."""
+def queue_billing_run(period: Period, user=None, *, ip: str | None = None) -> Job:
+    """Queue the run of ``period`` (``services.run_billing``) as a job staff watch (the audit
+    log names ``user`` and their ``ip``)."""
     from kabinet.billing import tasks  # tasks import this module
 
     job = _create(period, RUN_KIND, f"Расчёт начислений за {month_name(period.month)}", user)
-    transaction.on_commit(lambda: tasks.run_billing_job.enqueue(job.pk, period.pk))
+    transaction.on_commit(lambda: tasks.run_billing_job.enqueue(job.pk, period.pk, ip))
     return job
 
 
-def queue_charges_import(period: Period, uploaded_file, user=None) -> Job:
+def queue_charges_import(period: Period, uploaded_file, user=None, *, ip: str | None = None) -> Job:
     """Keep the uploaded file and queue its import into ``period`` (``imports``) as a job."""
     from kabinet.billing import tasks  # tasks import this module
 
@@ -54,7 +55,7 @@ def queue_charges_import(period: Period, uploaded_file, user=None) -> Job:
     path = default_storage.save(
         f"imports/charges/{uuid.uuid4().hex}{PurePath(name).suffix.lower()}", uploaded_file
     )
-    transaction.on_commit(lambda: tasks.import_charges_job.enqueue(job.pk, period.pk, path))
+    transaction.on_commit(lambda: tasks.import_charges_job.enqueue(job.pk, period.pk, path, ip))
     return job
 
 

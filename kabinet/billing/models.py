@@ -132,6 +132,36 @@ class PeriodStatus(models.TextChoices):
     CLOSED = "closed", "закрыт"
 
 
+class ClosedPeriodError(Exception):
+    """Something asked to change a closed period or its figures; they never change once
+    residents have seen them (corrections are recalculations, charged in the open period)."""
+
+
+def refuse_closed(periods) -> None:
+    """Raise ``ClosedPeriodError`` if any of ``periods`` (a queryset) is closed."""
+    closed = periods.filter(status=PeriodStatus.CLOSED).order_by("month").first()
+    if closed is not None:
+        raise ClosedPeriodError(
+            f"Период {month_name(closed.month)} закрыт: его данные не меняются. "
+            "Исправления вносятся перерасчётом в открытом периоде."
+        )
+
+
+# What a closed period keeps (its timestamps may still be set, as the demo's history does).
+FROZEN_PERIOD_FIELDS = {"organization", "organization_id", "month", "status"}
+
+
+class PeriodQuerySet(OrganizationScopedQuerySet):
+    def update(self, **kwargs):
+        if FROZEN_PERIOD_FIELDS & kwargs.keys():
+            refuse_closed(self)
+        return super().update(**kwargs)
+
+    def delete(self):
+        refuse_closed(self)
+        return super().delete()
+
+
 class Period(models.Model):
     """A calendar month of one organisation's accounting; a closed period never changes."""
 
@@ -151,7 +181,7 @@ class Period(models.Model):
     )
     closed_at = models.DateTimeField("закрыт", null=True, blank=True)
 
-    objects = OrganizationScopedQuerySet.as_manager()
+    objects = PeriodQuerySet.as_manager()
 
     class Meta:
         verbose_name = "расчётный период"
@@ -165,6 +195,18 @@ class Period(models.Model):
 
     def __str__(self):
         return month_name(self.month)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = Period.objects.filter(pk=self.pk)
+            if self.status == PeriodStatus.CLOSED:  # closing, or a closed one kept as it is
+                stored = stored.exclude(organization=self.organization_id, month=self.month)
+            refuse_closed(stored)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_closed(Period.objects.filter(pk=self.pk))
+        return super().delete(*args, **kwargs)
 
     @property
     def is_closed(self) -> bool:
@@ -184,14 +226,59 @@ class ChargeBasis(models.TextChoices):
     IMPORT = "import", "загружено из файла"
 
 
-class ChargeQuerySet(OrganizationScopedQuerySet.through("account__organization")):
+class PeriodRowQuerySet(OrganizationScopedQuerySet.through("account__organization")):
+    """Rows of periods, one query refusing to update or delete a closed period's rows.
+
+    ``bulk_create`` is the loading path of history (tests, benchmarks), as ``loaddata`` is;
+    the engine writes through ``bulk.insert_rows``, which asserts the period is open."""
+
+    def update(self, **kwargs):
+        refuse_closed(Period.objects.filter(pk__in=self.values("period")))
+        return super().update(**kwargs)
+
+    def delete(self):
+        refuse_closed(Period.objects.filter(pk__in=self.values("period")))
+        return super().delete()
+
+
+class PeriodRow(models.Model):
+    """A row of one period (``period``): saved and deleted only while the period is open."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self._refuse_closed()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_closed()
+        return super().delete(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        closed = Period.objects.filter(pk=self.period_id, status=PeriodStatus.CLOSED)
+        if self.period_id and closed.exists():
+            raise ValidationError(
+                {"period": "Период закрыт: исправления вносятся перерасчётом в открытом периоде."}
+            )
+
+    def _refuse_closed(self) -> None:
+        """The period the row is in, and the one it is put in, must both be open."""
+        periods = Q(pk=self.period_id)
+        if self.pk is not None:
+            periods |= Q(pk__in=type(self)._base_manager.filter(pk=self.pk).values("period"))
+        refuse_closed(Period.objects.filter(periods))
+
+
+class ChargeQuerySet(PeriodRowQuerySet):
     def published(self):
         """Lines of closed periods: what residents see. An open period's lines are a draft
         that the next billing run may replace."""
         return self.filter(period__status=PeriodStatus.CLOSED)
 
 
-class Charge(models.Model):
+class Charge(PeriodRow):
     """One line of an account's charges for a period: account × service × period."""
 
     # A billing run writes hundreds of thousands of lines at once, so each costs what the
@@ -271,7 +358,7 @@ class RecalculationKind(models.TextChoices):
     OTHER = "other", "другое"
 
 
-class Recalculation(models.Model):
+class Recalculation(PeriodRow):
     """A correction of an earlier period: charged in ``period``, naming the period it corrects."""
 
     period = models.ForeignKey(
@@ -307,7 +394,7 @@ class Recalculation(models.Model):
     )
     created_at = models.DateTimeField("внесён", auto_now_add=True)
 
-    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+    objects = PeriodRowQuerySet.as_manager()
 
     class Meta:
         verbose_name = "перерасчёт"
@@ -318,6 +405,7 @@ class Recalculation(models.Model):
         return f"{self.account}, {self.service}: {self.amount} за {self.corrected_period}"
 
     def clean(self):
+        super().clean()
         if self.period_id and self.corrected_period_id:
             if self.corrected_period.month > self.period.month:
                 raise ValidationError(
@@ -422,7 +510,7 @@ class PenaltyBasis(models.TextChoices):
     MORATORIUM = "moratorium", "мораторий: пени не начисляются (ПП РФ № 424, № 497)"
 
 
-class Penalty(models.Model):
+class Penalty(PeriodRow):
     """One line of a penalty calculation: the days of a period on which one month's unpaid
     debt, the rate and its fraction stayed the same (the resident sees these day by day)."""
 
@@ -447,7 +535,7 @@ class Penalty(models.Model):
     )
     amount = models.DecimalField("пени", **MONEY_FIELD)
 
-    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+    objects = PeriodRowQuerySet.as_manager()
 
     class Meta:
         verbose_name = "расчёт пеней"
@@ -467,7 +555,7 @@ class Penalty(models.Model):
         return (self.date_from - self.due_date).days
 
 
-class AccountBalance(models.Model):
+class AccountBalance(PeriodRow):
     """An account's figures for a closed period, stored when the period is closed."""
 
     period = models.ForeignKey(
@@ -486,7 +574,7 @@ class AccountBalance(models.Model):
     paid = models.DecimalField("оплачено", **MONEY_FIELD)
     closing = models.DecimalField("на конец периода", **MONEY_FIELD)
 
-    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+    objects = PeriodRowQuerySet.as_manager()
 
     class Meta:
         verbose_name = "сальдо лицевого счёта"

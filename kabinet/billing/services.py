@@ -14,11 +14,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import added, deleted, plain, record
 from kabinet.billing import calculation as calc
-from kabinet.billing.bulk import insert_rows
+from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.law import penalty_law
 from kabinet.billing.models import (
     AccountBalance,
@@ -32,6 +34,7 @@ from kabinet.billing.models import (
     RecalculationKind,
     Service,
     Tariff,
+    refuse_closed,
 )
 from kabinet.billing.signals import period_closed
 from kabinet.formats import month_name
@@ -112,16 +115,48 @@ def open_period(organization) -> Period | None:
 # The run -----------------------------------------------------------------------------------
 
 
-def run_billing(period: Period, progress: Callable[[int, int], None] | None = None) -> Calculation:
+def run_billing(
+    period: Period,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    user=None,
+    ip: str | None = None,
+) -> Calculation:
     """Compute and store ``period``'s charges and penalties for all its organisation's open
-    accounts, replacing what an earlier run stored for the period."""
+    accounts, replacing what an earlier run stored for the period; the audit log keeps the
+    run (``user`` started it from ``ip``; None — the system)."""
     with transaction.atomic():
         period = _locked_open(period)
         result = calculate(period, progress=progress)
+        before = charged_in(period)
         _replace_lines(period, result)
         period.calculated_at = timezone.now()
         period.save(update_fields=["calculated_at"])
+        total = sum((line.charged + line.recalculation for line in result.lines.values()), ZERO)
+        record_replaced_lines(
+            AuditAction.BILLING_RUN, period, before, (len(result.lines), total), user=user, ip=ip
+        )
     return result
+
+
+def charged_in(period: Period) -> tuple[int, Decimal]:
+    """The number of ``period``'s charge lines and their total."""
+    figures = Charge.objects.filter(period=period).aggregate(lines=Count("pk"), total=Sum("total"))
+    return figures["lines"], round_money(figures["total"] or ZERO)
+
+
+def record_replaced_lines(action, period, before, after, *, user, ip) -> None:
+    """The audit entry of a run or an import: the period's lines and total, before → after."""
+    changes = {"lines": [before[0], after[0]], "total": [plain(before[1]), plain(after[1])]}
+    record(
+        action=action,
+        organization=period.organization,
+        actor=user,
+        ip=ip,
+        obj=period,
+        changes=changes,
+        amount=after[1],
+    )
 
 
 def _locked_open(period: Period) -> Period:
@@ -132,9 +167,11 @@ def _locked_open(period: Period) -> Period:
 
 
 def _replace_lines(period: Period, result: Calculation) -> None:
+    refuse_closed(Period.objects.filter(pk=period.pk))  # the raw deletes pass by the models
     Charge.objects.filter(period=period)._raw_delete(Charge.objects.db)
     Penalty.objects.filter(period=period)._raw_delete(Penalty.objects.db)
-    insert_rows(
+    insert_period_rows(
+        period,
         Charge,
         CHARGE_FIELDS,
         (
@@ -154,7 +191,8 @@ def _replace_lines(period: Period, result: Calculation) -> None:
             for line in result.lines.values()
         ),
     )
-    insert_rows(
+    insert_period_rows(
+        period,
         Penalty,
         PENALTY_FIELDS,
         (
@@ -585,9 +623,10 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
 # Closing -----------------------------------------------------------------------------------
 
 
-def close_period(period: Period, user=None) -> Period:
+def close_period(period: Period, user=None, *, ip: str | None = None) -> Period:
     """Freeze ``period``: store each account's balances, open the next month, and (after the
-    commit) send ``period_closed``, which starts the e-receipt mailing. Returns the next period."""
+    commit) send ``period_closed``, which starts the e-receipt mailing. Returns the next period.
+    The audit log keeps the closing, by ``user`` from ``ip``, with the month's total."""
     asked = period
     with transaction.atomic():
         period = _locked_open(period)
@@ -602,10 +641,19 @@ def close_period(period: Period, user=None) -> Period:
             )
         if period.month > timezone.localdate():
             raise BillingError("Месяц ещё не начался: закрывать его рано.")
-        _store_balances(period)
+        total = _store_balances(period)
         period.status = PeriodStatus.CLOSED
         period.closed_at = timezone.now()
         period.save(update_fields=["status", "closed_at"])
+        record(
+            action=AuditAction.PERIOD_CLOSED,
+            organization=period.organization,
+            actor=user,
+            ip=ip,
+            obj=period,
+            changes={"status": [PeriodStatus.OPEN, PeriodStatus.CLOSED]},
+            amount=total,
+        )
         asked.status, asked.closed_at = period.status, period.closed_at
         following, _ = Period.objects.get_or_create(
             organization=period.organization, month=add_months(period.month, 1)
@@ -620,8 +668,9 @@ def _sums(queryset, *group, **sums) -> dict:
     return {row[: len(group)] if len(group) > 1 else row[0]: row[len(group) :] for row in rows}
 
 
-def _store_balances(period: Period) -> None:
-    """Each account's opening and closing balance (ledger.py's figures) for the period."""
+def _store_balances(period: Period) -> Decimal:
+    """Each account's opening and closing balance (ledger.py's figures) for the period.
+    Returns the month's total charged (with recalculations and penalties)."""
     organization, month = period.organization, period.month
     next_month = add_months(month, 1)
     charges = Charge.objects.filter(
@@ -646,15 +695,17 @@ def _store_balances(period: Period) -> None:
         row = table.get(account)
         return round_money((row[index] if row else None) or ZERO)
 
-    rows = []
+    rows, total = [], ZERO
     for account in sorted(accounts):
         opening = money(before, account) - money(paid_before, account)
         charged, recalculation, penalties = (money(this_month, account, i) for i in range(3))
         paid = money(paid_now, account)
         closing = opening + charged + recalculation + penalties - paid
+        total += charged + recalculation + penalties
         rows.append((period.pk, account, opening, charged, recalculation, penalties, paid, closing))
     fields = ["period", "account", "opening", "charged", "recalculation", "penalties", "paid"]
-    insert_rows(AccountBalance, [*fields, "closing"], rows)
+    insert_period_rows(period, AccountBalance, [*fields, "closing"], rows)
+    return total
 
 
 # Recalculations ----------------------------------------------------------------------------
@@ -723,9 +774,9 @@ def _correction(
 
 
 def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
-                      **params) -> Recalculation:  # fmt: skip
+                      ip: str | None = None, **params) -> Recalculation:  # fmt: skip
     """Record a correction of a closed period, to be charged in the organisation's open period
-    (its next run adds it to the line of the service)."""
+    (its next run adds it to the line of the service); the audit log keeps who and from where."""
     period = open_period(account.organization)
     if period is None:
         raise BillingError("Нет открытого периода.")
@@ -737,14 +788,32 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
             amount=amount, kind=kind, reason=reason, created_by=user,
         )  # fmt: skip
         _apply_to_line(period, account, service, amount)
+        record(
+            action=AuditAction.RECALCULATION_ADDED,
+            organization=account.organization,
+            actor=user,
+            ip=ip,
+            obj=recalculation,
+            changes=added(recalculation),
+            amount=amount,
+        )
     return recalculation
 
 
-def delete_recalculation(recalculation: Recalculation) -> None:
+def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | None = None) -> None:
     """Take back a recalculation of the open period (and its amount from the period's line)."""
     with transaction.atomic():
         period = _locked_open(recalculation.period)
         _apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
+        record(
+            action=AuditAction.RECALCULATION_DELETED,
+            organization=period.organization,
+            actor=user,
+            ip=ip,
+            obj=recalculation,
+            changes=deleted(recalculation),
+            amount=recalculation.amount,
+        )
         recalculation.delete()
 
 

@@ -28,14 +28,20 @@ def _report(job: Job, done: int, total: int) -> None:
 
 
 @task
-def run_billing_job(job_id: int, period_id: int) -> None:
+def run_billing_job(job_id: int, period_id: int, ip: str | None = None) -> None:
     """Run ``period_id``'s billing; the job shows the progress by accounts, then the figures
-    and the run's remarks (services without a tariff, no key rate, …)."""
+    and the run's remarks (services without a tariff, no key rate, …). The audit log names
+    the job's author and ``ip``, the address they started it from."""
     job = Job.objects.get(pk=job_id)
     period = Period.objects.select_related("organization").get(pk=period_id)
     start_job(job, total=0)
     try:
-        calculation = run_billing(period, progress=lambda done, total: _report(job, done, total))
+        calculation = run_billing(
+            period,
+            progress=lambda done, total: _report(job, done, total),
+            user=job.created_by,
+            ip=ip,
+        )
     except BillingError as error:
         fail_job(job, f"Расчёт не выполнен: {error}")
         return
@@ -67,7 +73,7 @@ def run_billing_job(job_id: int, period_id: int) -> None:
 
 
 @task
-def import_charges_job(job_id: int, period_id: int, path: str) -> None:
+def import_charges_job(job_id: int, period_id: int, path: str, ip: str | None = None) -> None:
     """Import the file staff uploaded (kept in the default storage until this is done) as
     ``period_id``'s charges; the job shows the progress, then the figures or the bad rows."""
     job = Job.objects.get(pk=job_id)
@@ -77,7 +83,11 @@ def import_charges_job(job_id: int, period_id: int, path: str) -> None:
             table = imports.read_import(file.read())
         start_job(job, total=len(table))
         result = imports.import_charges(
-            table, period, progress=lambda done, failed: report_progress(job, done, failed)
+            table,
+            period,
+            progress=lambda done, failed: report_progress(job, done, failed),
+            user=job.created_by,
+            ip=ip,
         )
         if result.errors:
             fail_job_with_rows(

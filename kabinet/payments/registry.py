@@ -33,6 +33,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import plain, record
 from kabinet.formats import format_rubles
 from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.services import create_job, fail_job, finish_job, report_progress, start_job
@@ -316,9 +318,11 @@ class DuplicateRegistry(Exception):
         self.registry = registry
 
 
-def upload_registry(organization, name: str, data: bytes, user, *, good_rows_only=False):
+def upload_registry(organization, name: str, data: bytes, user, *, good_rows_only=False,
+                    ip: str | None = None):  # fmt: skip
     """Keep an uploaded registry file and queue its import (progress on its page).
-    Raises ``DuplicateRegistry`` for a file uploaded before."""
+    Raises ``DuplicateRegistry`` for a file uploaded before. The crediting is logged as done
+    by ``user`` from ``ip``."""
     sha256 = hashlib.sha256(data).hexdigest()
     earlier = PaymentRegistry.objects.filter(organization=organization, sha256=sha256).first()
     if earlier:
@@ -333,7 +337,7 @@ def upload_registry(organization, name: str, data: bytes, user, *, good_rows_onl
     registry.file.save(name, ContentFile(data), save=False)
     try:
         with transaction.atomic():
-            _queue_import(registry, user)
+            _queue_import(registry, user, ip)
     except IntegrityError:  # the same file, uploaded at the same moment
         raise DuplicateRegistry(
             PaymentRegistry.objects.get(organization=organization, sha256=sha256)
@@ -341,34 +345,35 @@ def upload_registry(organization, name: str, data: bytes, user, *, good_rows_onl
     return registry
 
 
-def import_good_rows(registry, user) -> PaymentRegistry:
+def import_good_rows(registry, user, *, ip: str | None = None) -> PaymentRegistry:
     """A registry refused for its errors: credit its good rows after all."""
     if registry.status != RegistryStatus.REJECTED:
         raise ValueError("Only a rejected registry can have its good rows imported.")
     registry.good_rows_only = True
     registry.status = RegistryStatus.QUEUED
-    _queue_import(registry, user)
+    _queue_import(registry, user, ip)
     return registry
 
 
-def _queue_import(registry, user) -> None:
+def _queue_import(registry, user, ip) -> None:
     from kabinet.payments.tasks import import_registry as import_task
 
     registry.job = create_job(
         registry.organization, "payment_registry", f"Реестр платежей «{registry.file_name}»", user
     )
     registry.save()
-    transaction.on_commit(lambda: import_task.enqueue(registry.pk))
+    transaction.on_commit(lambda: import_task.enqueue(registry.pk, ip))
 
 
-def import_registry(registry_id: int) -> str:
+def import_registry(registry_id: int, *, ip: str | None = None) -> str:
     """Check every row of an uploaded registry, then credit it: all rows, or none if any is
-    bad — unless staff chose to credit the good rows only. Returns the registry's status."""
+    bad — unless staff chose to credit the good rows only. Returns the registry's status.
+    The audit log keeps the crediting, by the staff member who queued it, from ``ip``."""
     registry = PaymentRegistry.objects.select_related("organization", "job").get(pk=registry_id)
     if registry.is_finished:
         return registry.status
     try:
-        return _import(registry)
+        return _import(registry, ip)
     except Exception:
         # Nothing was credited (the crediting is one transaction); staff see why it stopped.
         logger.exception("Registry %s failed to import", registry.pk)
@@ -380,7 +385,7 @@ def import_registry(registry_id: int) -> str:
         raise
 
 
-def _import(registry: PaymentRegistry) -> str:
+def _import(registry: PaymentRegistry, ip) -> str:
     job = registry.job
     try:
         with registry.file.open("rb") as file:
@@ -422,6 +427,18 @@ def _import(registry: PaymentRegistry) -> str:
         _record_days(registry, [*credited_rows, *unknown])
         registry.status = RegistryStatus.PARTIAL if errors else RegistryStatus.IMPORTED
         registry.save()
+        record(
+            action=AuditAction.REGISTRY_CREDITED,
+            organization=registry.organization,
+            actor=job.created_by,
+            ip=ip,
+            obj=registry,
+            changes={
+                "rows_credited": [None, registry.rows_credited],
+                "amount_credited": [None, plain(registry.amount_credited)],
+            },
+            amount=registry.amount_credited,
+        )
     finish_job(
         job,
         {

@@ -38,5 +38,5 @@ def check_pending_online_payments() -> int:
 
 
 @task
-def import_registry(registry_id: int) -> str:
-    return registry.import_registry(registry_id)
+def import_registry(registry_id: int, ip: str | None = None) -> str:
+    return registry.import_registry(registry_id, ip=ip)

@@ -11,6 +11,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kabinet import quotas
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import record
 from kabinet.housing.models import PersonalAccount, Premise
 from kabinet.orgs.models import StaffRole
 from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequestStatus, User
@@ -158,8 +160,9 @@ class DecisionError(Exception):
 
 
 @transaction.atomic
-def approve_link_request(link_request: LinkRequest, staff_user) -> AccountLink:
-    """Link the account staff chose and tell the resident by e-mail."""
+def approve_link_request(link_request: LinkRequest, staff_user, *, ip: str | None = None):
+    """Link the account staff chose and tell the resident by e-mail; the audit log keeps
+    the approval (by ``staff_user`` from ``ip``)."""
     if link_request.status != LinkRequestStatus.NEW:
         raise DecisionError(f"{link_request} уже рассмотрен.")
     account = link_request.account
@@ -169,6 +172,18 @@ def approve_link_request(link_request: LinkRequest, staff_user) -> AccountLink:
         raise DecisionError(f"{link_request}: лицевой счёт другой организации.")
     link, _ = AccountLink.objects.get_or_create(user=link_request.user, account=account)
     _decide(link_request, LinkRequestStatus.APPROVED, staff_user)
+    record(
+        action=AuditAction.LINK_APPROVED,
+        organization=link_request.organization,
+        actor=staff_user,
+        ip=ip,
+        obj=link,
+        changes={
+            "status": [LinkRequestStatus.NEW.value, LinkRequestStatus.APPROVED.value],
+            "account": [None, str(account)],
+            "user": [None, str(link_request.user)],
+        },
+    )
     return link
 
 

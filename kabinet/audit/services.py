@@ -78,18 +78,3 @@ def changed(before: dict, obj) -> dict:
         for name, value in after.items()
         if before.get(name) != value
     }
-
-
-def organization_of(obj):
-    """The organisation a record belongs to, by its queryset's scoping (``organization``,
-    ``account__organization``, …), or None."""
-    lookups = getattr(type(obj)._default_manager.get_queryset(), "organization_lookups", ())
-    for lookup in lookups:
-        value = obj
-        for name in lookup.split("__"):
-            value = obj if name == "pk" else getattr(value, name, None)
-            if value is None:
-                break
-        if value is not None:
-            return value
-    return None

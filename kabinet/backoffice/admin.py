@@ -56,7 +56,7 @@ from kabinet.http import client_ip
 from kabinet.jobs.models import Job
 from kabinet.metering.models import Meter, Reading
 from kabinet.orgs.models import Organization, StaffMembership
-from kabinet.orgs.scoping import organization_id_of
+from kabinet.orgs.scoping import organization_id_of, organization_of
 from kabinet.orgs.selectors import is_staff_member, organizations_for, organizations_to_change
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
@@ -183,7 +183,7 @@ class AuditedAdmin(admin.ModelAdmin):
         amount = getattr(obj, "amount", None)
         audit.record(
             action=action,
-            organization=audit.organization_of(obj),
+            organization=organization_of(obj),
             actor=request.user,
             ip=client_ip(request),
             obj=obj,

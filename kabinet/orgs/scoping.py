@@ -31,3 +31,19 @@ def organization_id_of(record) -> int | None:
     queryset = type(record)._default_manager.filter(pk=record.pk)
     found = queryset.values_list(*queryset.organization_lookups).first()
     return next((pk for pk in found or () if pk is not None), None)
+
+
+def organization_of(obj):
+    """The organisation ``obj`` belongs to as it stands in memory (a record being added or just
+    deleted has no stored row to ask): the first of its queryset's lookups that leads
+    somewhere, or None."""
+    lookups = getattr(type(obj)._default_manager.get_queryset(), "organization_lookups", ())
+    for lookup in lookups:
+        value = obj
+        for name in lookup.split("__"):
+            value = obj if name == "pk" else getattr(value, name, None)
+            if value is None:
+                break
+        if value is not None:
+            return value
+    return None

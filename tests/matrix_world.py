@@ -131,7 +131,8 @@ class World:
 
 
 def _side(name, resident, requester):
-    organization = OrganizationFactory(name=f"УК {name}")
+    # Readings are accepted every day of the month, whenever the module runs.
+    organization = OrganizationFactory(name=f"УК {name}", readings_from_day=1, readings_to_day=31)
     account = PersonalAccountFactory(premise__house__organization=organization)
     house, premise = account.premise.house, account.premise
     spare_account = PersonalAccountFactory(premise__house=house, holder_name="Никем не связан")
@@ -139,7 +140,10 @@ def _side(name, resident, requester):
     service = ServiceFactory(organization=organization)
     closed_period = PeriodFactory(organization=organization, month=CLOSED_MONTH)
     open_period = PeriodFactory(
-        organization=organization, month=OPEN_MONTH, status=PeriodStatus.OPEN
+        organization=organization,
+        month=OPEN_MONTH,
+        status=PeriodStatus.OPEN,
+        calculated_at=timezone.now(),  # so that it may be closed
     )
     charge = ChargeFactory(account=account, service=service, period=closed_period)
     meter = MeterFactory(account=account, resource=Resource.COLD_WATER)

@@ -175,6 +175,11 @@ class Entry:
     kwargs: Callable = lambda w: {}
     query: str = ""
     post: Post | None = None
+    shows: Callable | None = None  # world -> a text of A's that a list shows to ``shown_to``
+    shown_to: frozenset = frozenset()
+
+
+SEE_A = STAFF_A | {SUPERUSER}  # the staff who see A's records, and the superuser
 
 
 def row(obj):
@@ -198,7 +203,9 @@ POST_SIGNED_IN = Post(entitled=SIGNED_IN)  # the user's own data: only the signe
 
 URLS = {
     # --- the resident's portal -------------------------------------------------------------
-    "portal:home": Entry(signed_in()),
+    "portal:home": Entry(
+        signed_in(), shows=lambda w: w.a.account.number, shown_to=frozenset({RESIDENT})
+    ),
     "portal:privacy": Entry(public()),
     "portal:dismiss_help": Entry(signed_in(405), post=POST_SIGNED_IN),
     "portal:profile": Entry(signed_in()),
@@ -212,7 +219,9 @@ URLS = {
         post=Post(frozenset({RESIDENT}), state=lambda w: row(w.a.link)),
     ),
     "portal:appeals": Entry(signed_in()),
-    "portal:news": Entry(signed_in()),
+    "portal:news": Entry(
+        signed_in(), shows=lambda w: w.a.news.title, shown_to=frozenset({RESIDENT})
+    ),
     "portal:link_account": Entry(signed_in(), post=POST_SIGNED_IN),
     "portal:request_link": Entry(signed_in(), post=POST_SIGNED_IN),
     "portal:account": Entry(residents_page(), account),
@@ -310,8 +319,15 @@ URLS = {
         staff_a_page(),
         lambda w: {"appeal_id": w.a.appeal.pk, "attachment_id": w.a.attachment.pk},
     ),
-    "backoffice:readings": Entry(staff_page()),
-    "backoffice:readings_export": Entry(staff_page(), lambda w: {"file_format": "csv"}),
+    "backoffice:readings": Entry(
+        staff_page(), shows=lambda w: w.a.meter.serial_number, shown_to=SEE_A
+    ),
+    "backoffice:readings_export": Entry(
+        staff_page(),
+        lambda w: {"file_format": "csv"},
+        shows=lambda w: w.a.meter.serial_number,
+        shown_to=SEE_A,
+    ),
     "backoffice:readings_import": Entry(
         staff_page(DENY, operator_a=OK, manager_a=OK, operator_a_accountant_b=OK, superuser=OK),
         post=Post(
@@ -340,7 +356,9 @@ URLS = {
             state=lambda w: Reading.objects.count(),
         ),
     ),
-    "backoffice:house_meters": Entry(staff_page()),
+    "backoffice:house_meters": Entry(
+        staff_page(), shows=lambda w: w.a.house_meter.serial_number, shown_to=SEE_A
+    ),
     "backoffice:house_meter": Entry(
         staff_a_page(),
         lambda w: {"meter_id": w.a.house_meter.pk},
@@ -416,6 +434,7 @@ URLS = {
                 "amount": "-10,00",
                 "reason": "Проверка",
                 "save": "1",
+                "shown_amount": "-10.00",
             },
             state=lambda w: Recalculation.objects.count(),
             form_refusal=True,
@@ -912,6 +931,12 @@ def test_get(case, world, as_user):
     url = url_of(case, world)
     response = as_user(case.user_class).get(url)
     check_answer(response, case.expected, url)
+    entry = URLS[case.key]
+    if entry.shows and response.status_code == 200:
+        shown = entry.shows(world) in response.content.decode()
+        assert shown == (case.user_class in entry.shown_to), (
+            f"{url}: A's record to {case.user_class}"
+        )
 
 
 @pytest.mark.parametrize("case", [marked(c) for c in url_post_cases()])
@@ -1050,3 +1075,25 @@ def test_every_expected_failure_names_a_case():
     ids = {case.id for case in cases}
     unknown = (ROLES_LEAK_ACROSS_ORGANISATIONS | set(FINDINGS)) - ids
     assert not unknown, f"expected failures that name no case: {unknown}"
+
+
+def entitled_cases():
+    """For each view that changes something, one user who may: what a refusal must leave
+    unchanged, such a user's POST changes (so the refusals above are not vacuous)."""
+    preferred = (RESIDENT, MANAGER_A, ACCOUNTANT_A, OPERATOR_A, SUPERUSER)
+    for key, entry in URLS.items():
+        if entry.post is None or entry.post.state is None:
+            continue
+        user_class = next(u for u in preferred if u in entry.post.entitled)
+        yield Case(key, "POST", user_class)
+
+
+@pytest.mark.parametrize("case", [marked(c) for c in entitled_cases()])
+def test_post_by_the_entitled_changes_what_refusals_keep(case, world, as_user):
+    post = URLS[case.key].post
+    url = url_of(case, world)
+    client = as_user(case.user_class)
+    before = post.state(world)
+    response = client.post(url, post.data(world))
+    assert response.status_code in (200, 302), f"{url} answered {response.status_code}"
+    assert post.state(world) != before, f"{url}: nothing changed for {case.user_class}"

@@ -27,7 +27,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 
 from kabinet.appeals.models import Appeal, Message
 from kabinet.billing.models import Recalculation
@@ -1033,12 +1033,31 @@ def test_admin_action_is_refused(case, world, as_user):
 # --- every URL, model and action has an entry ----------------------------------------------
 
 
-def test_every_url_has_an_entry():
+def urls_without_entry(patterns=None) -> list[str]:
     covered = set(URLS) | set(PUBLIC)
     for model, _ in registered_models():
         covered.update(admin_url_keys(model))
-    missing = [f"{key} ({route})" for key, route in all_patterns() if key not in covered]
+    return [f"{key} ({route})" for key, route in all_patterns(patterns) if key not in covered]
+
+
+def test_every_url_has_an_entry():
+    missing = urls_without_entry()
     assert not missing, "new URL without a permission-matrix entry: " + ", ".join(missing)
+
+
+def test_a_new_view_without_an_entry_is_named():
+    def view(request):
+        raise AssertionError("never called")
+
+    patterns = [
+        *get_resolver().url_patterns,
+        path("staff/", include(([path("secrets/<int:pk>/", view, name="secrets")], "backoffice"))),
+        path("unnamed/", view),
+    ]
+    assert urls_without_entry(patterns) == [
+        "backoffice:secrets (staff/secrets/<int:pk>/)",
+        "unnamed/ (unnamed/)",
+    ]
 
 
 def test_no_entry_outlives_its_url():

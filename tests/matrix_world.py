@@ -1,0 +1,305 @@
+"""The world of the permission matrix: two organisations, A and B, each with one record of
+every kind the portal and the back office show, and one user of each class.
+
+Built once per module (it takes a few seconds); every test runs in a savepoint inside it, so
+what a test changes is rolled back before the next one.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from kabinet.billing.jobs import RUN_KIND
+from kabinet.billing.models import (
+    AccountBalance,
+    KeyRate,
+    Penalty,
+    PeriodStatus,
+    Recalculation,
+)
+from kabinet.housing.models import ContractDocument, ManagementContract
+from kabinet.jobs.models import Job, JobStatus
+from kabinet.metering.models import Resource
+from kabinet.orgs.models import StaffMembership, StaffRole
+from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
+from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
+from kabinet.users.models import LinkAttempt, LinkRequest
+from tests.factories import (
+    AccountLinkFactory,
+    ChargeFactory,
+    MeterFactory,
+    OnlinePaymentFactory,
+    OrganizationFactory,
+    PaymentFactory,
+    PeriodFactory,
+    PersonalAccountFactory,
+    ReadingFactory,
+    ServiceFactory,
+    TariffFactory,
+    UserFactory,
+    make_appeal,
+    pdf_upload,
+    staff_user,
+)
+
+CLOSED_MONTH = datetime.date(2026, 10, 1)
+OPEN_MONTH = datetime.date(2026, 11, 1)
+
+# The user classes of every case, in the order the cases are listed.
+ANONYMOUS = "anonymous"
+RESIDENT = "resident"  # linked to A's account; author of its appeal and its online payment
+OTHER_RESIDENT = "other_resident"  # linked to B's account
+OPERATOR_A = "operator_a"
+ACCOUNTANT_A = "accountant_a"
+MANAGER_A = "manager_a"
+ACCOUNTANT_B = "accountant_b"  # staff of B only
+OPERATOR_A_ACCOUNTANT_B = "operator_a_accountant_b"  # different roles in the two
+SUPERUSER = "superuser"
+USER_CLASSES = (
+    ANONYMOUS,
+    RESIDENT,
+    OTHER_RESIDENT,
+    OPERATOR_A,
+    ACCOUNTANT_A,
+    MANAGER_A,
+    ACCOUNTANT_B,
+    OPERATOR_A_ACCOUNTANT_B,
+    SUPERUSER,
+)
+# Each staff class's role in organisation "a" and "b".
+STAFF_ROLES = {
+    OPERATOR_A: {"a": StaffRole.OPERATOR},
+    ACCOUNTANT_A: {"a": StaffRole.ACCOUNTANT},
+    MANAGER_A: {"a": StaffRole.MANAGER},
+    ACCOUNTANT_B: {"b": StaffRole.ACCOUNTANT},
+    OPERATOR_A_ACCOUNTANT_B: {"a": StaffRole.OPERATOR, "b": StaffRole.ACCOUNTANT},
+}
+
+
+@dataclass
+class Side:
+    """One organisation and one record of each kind in it."""
+
+    organization: object
+    house: object
+    premise: object
+    account: object  # linked to this side's resident
+    spare_account: object  # linked to nobody: what a link request asks for
+    link: object
+    service: object
+    tariff: object
+    closed_period: object
+    open_period: object
+    charge: object
+    recalculation: object
+    key_rate: object
+    penalty: object
+    balance: object
+    payment: object
+    online_payment: object
+    registry: object
+    meter: object
+    house_meter: object
+    reading: object
+    contract: object
+    document: object
+    topic: object
+    appeal: object
+    attachment: object
+    news: object
+    link_request: object
+    link_attempt: object
+    job: object
+    billing_job: object
+    delivery: object
+    membership: object  # of the operator (A) / the accountant (B)
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+    users: dict  # user class -> User (None for the anonymous visitor)
+    group: object
+    task_result: object
+
+
+def _side(name, resident, requester):
+    # Readings are accepted every day of the month, whenever the module runs.
+    organization = OrganizationFactory(name=f"УК {name}", readings_from_day=1, readings_to_day=31)
+    account = PersonalAccountFactory(premise__house__organization=organization)
+    house, premise = account.premise.house, account.premise
+    spare_account = PersonalAccountFactory(premise__house=house, holder_name="Никем не связан")
+    link = AccountLinkFactory(user=resident, account=account)
+    service = ServiceFactory(organization=organization)
+    closed_period = PeriodFactory(organization=organization, month=CLOSED_MONTH)
+    open_period = PeriodFactory(
+        organization=organization,
+        month=OPEN_MONTH,
+        status=PeriodStatus.OPEN,
+        calculated_at=timezone.now(),  # so that it may be closed
+    )
+    charge = ChargeFactory(account=account, service=service, period=closed_period)
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    contract = ManagementContract.objects.create(
+        house=house,
+        number=f"{name}-1",
+        signed_on=datetime.date(2019, 4, 1),
+        valid_from=datetime.date(2019, 5, 1),
+    )
+    document = ContractDocument(contract=contract, title="Договор управления")
+    document.file.save("contract.pdf", ContentFile(b"%PDF-1.4 contract"))
+    appeal = make_appeal(resident, account, files=[pdf_upload()])
+    registry = PaymentRegistry(
+        organization=organization,
+        file_name="registry.csv",
+        sha256=uuid.uuid4().hex * 2,
+        status=RegistryStatus.REJECTED,
+        rows_total=2,
+        rows_rejected=1,
+    )
+    registry.file.save(
+        "registry.csv",
+        ContentFile(f"Дата;Лицевой счёт;Сумма\n10.11.2026;{account.number};100,00\n".encode()),
+    )
+    payment = PaymentFactory(account=account)
+    return Side(
+        organization=organization,
+        house=house,
+        premise=premise,
+        account=account,
+        spare_account=spare_account,
+        link=link,
+        service=service,
+        tariff=TariffFactory(service=service),
+        closed_period=closed_period,
+        open_period=open_period,
+        charge=charge,
+        recalculation=Recalculation.objects.create(
+            period=open_period,
+            corrected_period=closed_period,
+            account=account,
+            service=service,
+            amount=Decimal("-100.00"),
+            reason="Исправлены показания",
+        ),
+        key_rate=KeyRate.objects.create(
+            organization=organization, valid_from=datetime.date(2026, 1, 1), rate=Decimal("16")
+        ),
+        penalty=Penalty.objects.create(
+            period=closed_period,
+            account=account,
+            debt_month=datetime.date(2026, 7, 1),
+            due_date=datetime.date(2026, 8, 10),
+            date_from=datetime.date(2026, 10, 1),
+            date_to=datetime.date(2026, 10, 31),
+            debt=Decimal("970.00"),
+            rate=Decimal("16"),
+            fraction=300,
+            amount=Decimal("16.04"),
+        ),
+        balance=AccountBalance.objects.create(
+            period=closed_period,
+            account=account,
+            opening=Decimal("0"),
+            charged=Decimal("970.00"),
+            recalculation=Decimal("0"),
+            penalties=Decimal("0"),
+            paid=Decimal("0"),
+            closing=Decimal("970.00"),
+        ),
+        payment=payment,
+        online_payment=OnlinePaymentFactory(
+            account=account,
+            user=resident,
+            amount=payment.amount,
+            status=OnlinePaymentStatus.SUCCEEDED,
+            paid_at=timezone.now(),
+            payment=payment,
+        ),
+        registry=registry,
+        meter=meter,
+        house_meter=MeterFactory(account=None, house=house, resource=Resource.HEAT),
+        reading=ReadingFactory(meter=meter),
+        contract=contract,
+        document=document,
+        topic=appeal.topic,
+        appeal=appeal,
+        attachment=appeal.messages.get().attachments.get(),
+        news=organization.news.create(title=f"Новость {name}", text="Отключение воды."),
+        link_request=LinkRequest.objects.create(
+            user=requester,
+            organization=organization,
+            premise=premise,
+            account_number=spare_account.number,
+            message="Прошу присоединить",
+            account=spare_account,
+            staff_reply="Ответ жителю",
+        ),
+        link_attempt=LinkAttempt.objects.create(
+            user=requester,
+            organization=organization,
+            account_number=account.number,
+            address=house.address,
+            succeeded=False,
+        ),
+        job=Job.objects.create(
+            organization=organization, kind="readings_import", title=f"Импорт {name}"
+        ),
+        billing_job=Job.objects.create(
+            organization=organization,
+            kind=RUN_KIND,
+            title=f"Расчёт {name}",
+            status=JobStatus.SUCCEEDED,
+        ),
+        delivery=ReceiptDelivery.objects.create(
+            period=closed_period,
+            account=account,
+            user=resident,
+            email=resident.email,
+            status=DeliveryStatus.FAILED,
+        ),
+        membership=None,
+    )
+
+
+def build_world() -> World:
+    users = {
+        ANONYMOUS: None,
+        RESIDENT: UserFactory(username="resident"),
+        OTHER_RESIDENT: UserFactory(username="other_resident"),
+        SUPERUSER: UserFactory(username="superuser", is_superuser=True, is_staff=True),
+    }
+    requester = UserFactory(username="requester")
+    a = _side("А", users[RESIDENT], requester)
+    b = _side("Б", users[OTHER_RESIDENT], requester)
+    sides = {"a": a, "b": b}
+    for user_class, roles in STAFF_ROLES.items():
+        user = None
+        for side, role in roles.items():
+            if user is None:
+                user = staff_user(sides[side].organization, role, username=user_class)
+            else:
+                StaffMembership.objects.create(
+                    user=user, organization=sides[side].organization, role=role
+                )
+        users[user_class] = user
+    a.membership = StaffMembership.objects.get(user=users[OPERATOR_A])
+    b.membership = StaffMembership.objects.get(user=users[ACCOUNTANT_B])
+    task_result = DBTaskResult.objects.create(
+        task_path="kabinet.metering.tasks.import_readings",
+        args_kwargs={"args": [], "kwargs": {}},
+        backend_name="default",
+        run_after=timezone.now(),
+        exception_class_path="",
+        traceback="",
+    )
+    return World(
+        a=a, b=b, users=users, group=Group.objects.create(name="Группа"), task_result=task_result
+    )

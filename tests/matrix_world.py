@@ -10,11 +10,14 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import record
 from kabinet.billing.jobs import RUN_KIND
 from kabinet.billing.models import (
     AccountBalance,
@@ -28,7 +31,7 @@ from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering.models import Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
-from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
+from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery
 from kabinet.users.models import LinkAttempt, LinkRequest
 from tests.factories import (
     AccountLinkFactory,
@@ -119,6 +122,8 @@ class Side:
     billing_job: object
     delivery: object
     membership: object  # of the operator (A) / the accountant (B)
+    payment_document_id: object
+    audit_entry: object
 
 
 @dataclass
@@ -128,6 +133,13 @@ class World:
     users: dict  # user class -> User (None for the anonymous visitor)
     group: object
     task_result: object
+    authenticator: object
+
+
+def _history(model, **fields):
+    """A row of a closed period, loaded as history is (``bulk_create``, as ``loaddata`` does):
+    ``save()`` refuses a closed period."""
+    return model.objects.bulk_create([model(**fields)])[0]
 
 
 def _side(name, resident, requester):
@@ -192,7 +204,8 @@ def _side(name, resident, requester):
         key_rate=KeyRate.objects.create(
             organization=organization, valid_from=datetime.date(2026, 1, 1), rate=Decimal("16")
         ),
-        penalty=Penalty.objects.create(
+        penalty=_history(
+            Penalty,
             period=closed_period,
             account=account,
             debt_month=datetime.date(2026, 7, 1),
@@ -204,7 +217,8 @@ def _side(name, resident, requester):
             fraction=300,
             amount=Decimal("16.04"),
         ),
-        balance=AccountBalance.objects.create(
+        balance=_history(
+            AccountBalance,
             period=closed_period,
             account=account,
             opening=Decimal("0"),
@@ -266,6 +280,12 @@ def _side(name, resident, requester):
             status=DeliveryStatus.FAILED,
         ),
         membership=None,
+        payment_document_id=PaymentDocumentId.objects.create(
+            account=account, period=closed_period, value=f"ИПД{name}-0000000000-01"
+        ),
+        audit_entry=record(
+            action=AuditAction.PERIOD_CLOSED, organization=organization, obj=closed_period
+        ),
     )
 
 
@@ -301,5 +321,12 @@ def build_world() -> World:
         traceback="",
     )
     return World(
-        a=a, b=b, users=users, group=Group.objects.create(name="Группа"), task_result=task_result
+        a=a,
+        b=b,
+        users=users,
+        group=Group.objects.create(name="Группа"),
+        task_result=task_result,
+        authenticator=Authenticator.objects.create(
+            user=users[RESIDENT], type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+        ),
     )

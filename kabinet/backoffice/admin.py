@@ -21,6 +21,8 @@ place:
 
 from decimal import Decimal
 
+import allauth.mfa.admin  # noqa: F401  (registers allauth's admin first, replaced below)
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -665,6 +667,36 @@ class LinkRequestAdmin(OrganizationScopedAdmin):
                 self.message_user(request, str(error), messages.ERROR)
         if count:
             self.message_user(request, f"Запросов {done}: {count}.", messages.SUCCESS)
+
+
+admin.site.unregister(Authenticator)  # allauth's own shows the TOTP secret and lets it be edited
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Users' second factors, for the platform admin to reset a lost one (delete it; the user
+    sets up a new one at the next sign-in). The secret itself is never shown."""
+
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(User)

@@ -17,7 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kabinet.billing.models import CalculationMethod, Recalculation
+from kabinet.billing.models import CalculationMethod, Charge, Recalculation
 from kabinet.housing.gis import validate_payment_document_id, validate_unified_account
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import ReadingSource, Resource
@@ -285,10 +285,14 @@ def test_the_page_and_the_pdf_show_the_same_sections_in_order_and_the_same_total
     link = AccountLinkFactory(account=account)
     client = Client()
     client.force_login(link.user)
-    Recalculation.objects.create(period=period, corrected_period=period, account=account,
-                                 service=account.charges.get().service, amount=Decimal("-10.00"),
-                                 reason="Ошибочные показания")  # fmt: skip
-    account.charges.update(recalculation=Decimal("-10.00"), total=Decimal("290.00"))
+    Recalculation.objects.bulk_create([  # history of a closed month: past save()
+        Recalculation(period=period, corrected_period=period, account=account,
+                      service=account.charges.get().service, amount=Decimal("-10.00"),
+                      reason="Ошибочные показания")
+    ])  # fmt: skip
+    Charge._base_manager.filter(account=account).update(  # the history as loaded, not edited
+        recalculation=Decimal("-10.00"), total=Decimal("290.00")
+    )
     MeterFactory(account=account, serial_number="ИПУ-1")
     ReadingFactory(meter=account.meters.get(), period=OCT)
     receipt = receipt_data(account, period)

@@ -7,11 +7,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from kabinet.billing import calculation
 from kabinet.billing.calculation import Debt, penalty_lines
 from kabinet.billing.law import due_date, is_working_day, penalty_law
-from kabinet.billing.models import KeyRate, PenaltyBasis
+from kabinet.billing.models import KeyRate, PenaltyBasis, PenaltyRule
+from kabinet.billing.shipped_law import KEY_RATES, RULES, install_shipped_law
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +151,24 @@ def test_the_calendar_covers_2020_to_2027():
 def test_the_engine_names_the_rules_as_the_stored_lines_do():
     names = {calculation.KEY_RATE, calculation.RATE_CAP, calculation.MORATORIUM}
     assert names == set(PenaltyBasis.values)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shipped_law_is_back_after_the_database_is_flushed():
+    """Django follows a flush (as transactional tests do) with ``post_migrate``: the key rates
+    and rules must not vanish for the tests and demos that come after."""
+    call_command("flush", interactive=False, verbosity=0)
+
+    assert KeyRate.objects.filter(organization__isnull=True).count() == len(KEY_RATES)
+    assert PenaltyRule.objects.count() == len(RULES)
+
+
+@pytest.mark.django_db
+def test_installing_the_shipped_law_again_adds_nothing_and_corrects_a_changed_row():
+    shipped = KeyRate.objects.filter(organization__isnull=True)
+    shipped.filter(valid_from=datetime.date(2026, 2, 16)).update(rate=Decimal("1.00"))
+
+    install_shipped_law(KeyRate, PenaltyRule)
+
+    assert shipped.count() == len(KEY_RATES)
+    assert shipped.get(valid_from=datetime.date(2026, 2, 16)).rate == Decimal("15.50")

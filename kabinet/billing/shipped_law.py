@@ -1,0 +1,108 @@
+"""The law as shipped data: the Bank of Russia's key-rate history and the dated rules of
+penalties and the due date (docs/billing-law.md cites each).
+
+A change of the law or a new key rate is a new row here, not new code. ``install_shipped_law``
+runs after every ``migrate`` (and after a test's database flush, which Django follows with the
+same signal), adding missing rows and correcting changed ones; rows staff added for their
+organisation are never touched.
+"""
+
+import datetime
+from decimal import Decimal
+
+KEY_RATE_SOURCE = (
+    "Банк России, «Ключевая ставка Банка России» (cbr.ru/hd_base/KeyRate); с 01.01.2016 "
+    "ставка рефинансирования равна ключевой (Указание Банка России от 11.12.2015 № 3894-У)"
+)
+
+# (the day from which the rate applies, % per year)
+KEY_RATES = [
+    ("2016-01-01", "11.00"), ("2016-06-14", "10.50"), ("2016-09-19", "10.00"),
+    ("2017-03-27", "9.75"), ("2017-05-02", "9.25"), ("2017-06-19", "9.00"),
+    ("2017-09-18", "8.50"), ("2017-10-30", "8.25"), ("2017-12-18", "7.75"),
+    ("2018-02-12", "7.50"), ("2018-03-26", "7.25"), ("2018-09-17", "7.50"),
+    ("2018-12-17", "7.75"), ("2019-06-17", "7.50"), ("2019-07-29", "7.25"),
+    ("2019-09-09", "7.00"), ("2019-10-28", "6.50"), ("2019-12-16", "6.25"),
+    ("2020-02-10", "6.00"), ("2020-04-27", "5.50"), ("2020-06-22", "4.50"),
+    ("2020-07-27", "4.25"), ("2021-03-22", "4.50"), ("2021-04-26", "5.00"),
+    ("2021-06-15", "5.50"), ("2021-07-26", "6.50"), ("2021-09-13", "6.75"),
+    ("2021-10-25", "7.50"), ("2021-12-20", "8.50"), ("2022-02-14", "9.50"),
+    ("2022-02-28", "20.00"), ("2022-04-11", "17.00"), ("2022-05-04", "14.00"),
+    ("2022-05-27", "11.00"), ("2022-06-14", "9.50"), ("2022-07-25", "8.00"),
+    ("2022-09-19", "7.50"), ("2023-07-24", "8.50"), ("2023-08-15", "12.00"),
+    ("2023-09-18", "13.00"), ("2023-10-30", "15.00"), ("2023-12-18", "16.00"),
+    ("2024-07-29", "18.00"), ("2024-09-16", "19.00"), ("2024-10-28", "21.00"),
+    ("2025-06-09", "20.00"), ("2025-07-28", "18.00"), ("2025-09-15", "17.00"),
+    ("2025-10-27", "16.50"), ("2025-12-22", "16.00"), ("2026-02-16", "15.50"),
+]  # fmt: skip
+
+# kind, first day, last day, value, for debts arisen before, source
+RULES = [
+    (
+        "moratorium", "2020-04-06", "2020-12-31", None, None,
+        "Постановление Правительства РФ от 02.04.2020 № 424, п. 5: взыскание неустойки за "
+        "несвоевременную или неполную оплату жилого помещения и коммунальных услуг "
+        "приостановлено до 01.01.2021; в силу со дня опубликования — 06.04.2020",
+    ),
+    (
+        "moratorium", "2022-04-01", "2022-10-01", None, "2022-04-01",
+        "Постановление Правительства РФ от 28.03.2022 № 497, п. 1, 4: мораторий с "
+        "01.04.2022 на 6 месяцев; Федеральный закон от 26.10.2002 № 127-ФЗ, ст. 9.1 п. 3, "
+        "ст. 63 п. 1 абз. 10: неустойка не начисляется по требованиям, возникшим до моратория",
+    ),
+    (
+        "rate_cap", "2022-02-28", "2024-12-31", "9.50", None,
+        "Постановление Правительства РФ от 26.03.2022 № 474, п. 5 (в ред. постановлений, "
+        "продливших срок до 01.01.2025): меньшая из ключевых ставок на 27.02.2022 (9,5 %) и на "
+        "день фактической оплаты; распространяется на отношения с 28.02.2022",
+    ),
+    (
+        "rate_cap", "2025-01-01", "2026-12-31", "9.50", None,
+        "Постановление Правительства РФ от 18.03.2025 № 329: тот же порядок до 01.01.2027; "
+        "распространяется на правоотношения, возникшие с 01.01.2025",
+    ),
+    (
+        "due_day", "2026-02-01", None, "15", None,
+        "ЖК РФ ст. 155 ч. 1 в ред. Федерального закона от 24.06.2025 № 177-ФЗ (в силу с "
+        "01.03.2026): до 15-го числа месяца, следующего за истекшим, иной срок договором не "
+        "устанавливается; письмо Минстроя России от 20.02.2026 № 9202-ДН/04: применяется уже "
+        "к платёжным документам за февраль 2026 года",
+    ),
+]  # fmt: skip
+
+
+def _date(text):
+    return datetime.date.fromisoformat(text) if text else None
+
+
+def install_shipped_law(key_rate_model, penalty_rule_model) -> None:
+    """Make the shipped rows present and as written here (the models are passed in so that a
+    migration may call it with its historical models)."""
+    rates = {
+        rate.valid_from: rate for rate in key_rate_model.objects.filter(organization__isnull=True)
+    }
+    for day, value in KEY_RATES:
+        valid_from, value = _date(day), Decimal(value)
+        stored = rates.get(valid_from)
+        if stored is None:
+            key_rate_model.objects.create(
+                organization=None, valid_from=valid_from, rate=value, source=KEY_RATE_SOURCE
+            )
+        elif (stored.rate, stored.source) != (value, KEY_RATE_SOURCE):
+            stored.rate, stored.source = value, KEY_RATE_SOURCE
+            stored.save(update_fields=["rate", "source"])
+    rules = {(rule.kind, rule.first_day): rule for rule in penalty_rule_model.objects.all()}
+    for kind, first, last, value, before, source in RULES:
+        fields = {
+            "last_day": _date(last),
+            "value": Decimal(value) if value else None,
+            "arisen_before": _date(before),
+            "source": source,
+        }
+        stored = rules.get((kind, _date(first)))
+        if stored is None:
+            penalty_rule_model.objects.create(kind=kind, first_day=_date(first), **fields)
+        elif any(getattr(stored, name) != wanted for name, wanted in fields.items()):
+            for name, wanted in fields.items():
+                setattr(stored, name, wanted)
+            stored.save(update_fields=list(fields))

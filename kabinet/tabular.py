@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
+from kabinet.months import month_of
+
 XLSX_MAGIC = b"PK\x03\x04"
 DELIMITERS = ";,\t"
 
@@ -120,11 +122,15 @@ def read_table(data: bytes, columns: dict[str, tuple[str, ...]], optional=()):
 
 
 def parse_date(text: str) -> datetime.date:
-    """«25.10.2026», «25.10.26» or «2026-10-25»; ValueError with a Russian message otherwise."""
+    """«25.10.2026», «25.10.26» or «2026-10-25», in ASCII digits and the portal's years;
+    ValueError with a Russian message otherwise."""
     text = text.strip()
     for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y"):
         try:
-            return datetime.datetime.strptime(text, pattern).date()
+            if text.isascii():
+                day = datetime.datetime.strptime(text, pattern).date()
+                month_of(day.year, day.month)
+                return day
         except ValueError:
             continue
-    raise ValueError(f"неверная дата «{text}» (нужно ДД.ММ.ГГГГ)")
+    raise ValueError(f"неверная дата «{text[:30]}» (нужно ДД.ММ.ГГГГ)")

@@ -7,6 +7,7 @@ a user may change follows their role (``orgs.selectors.can_change``).
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -23,6 +24,7 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
+from kabinet.fields import ColumnDecimalField
 from kabinet.housing.models import (
     ContractDocument,
     House,
@@ -49,6 +51,8 @@ admin.site.index_title = "Управление"
 class OrganizationScopedAdmin(admin.ModelAdmin):
     area = ""  # what a role must be allowed to change (see orgs.selectors.WRITABLE_AREAS)
     superuser_fields: tuple[str, ...] = ()  # read-only for staff (user references)
+    # Numbers through the portal's one parser: ASCII digits, no more than the column holds.
+    formfield_overrides = {models.DecimalField: {"form_class": ColumnDecimalField}}
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -365,3 +365,11 @@ def test_news_stored_with_a_line_break_is_still_mailed_with_a_one_line_subject(m
     job = create_job(house.organization, "news_mailing", "Рассылка")
     assert mail_news_to_subscribers(news, job) == 1
     assert mailoutbox[0].subject == "[Личный кабинет] Вода отключена"
+
+
+def test_the_address_choice_ignores_ids_that_are_not_plain_numbers(client):
+    HouseFactory(organization=OrganizationFactory(pk=15))
+    client.force_login(UserFactory())
+    response = client.get(reverse("portal:link_account"), {"organization": "١٥"})
+    assert response.status_code == 200
+    assert not response.context["form"].fields["house"].queryset.exists()

@@ -41,7 +41,8 @@ class AddressForm(forms.Form):
 
 def _selected_id(selection, name) -> int | None:
     value = selection.get(name)
-    return int(value) if value and str(value).isdigit() else None
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 class LinkAccountForm(AddressForm):

@@ -34,7 +34,11 @@ class RowError:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else CP1251 — what Russian banks and Excel write."""
+    """UTF-8 (with or without BOM), else CP1251 — what Russian banks and Excel write. A NUL
+    byte is in no such text (a UTF-16 file or a binary one has them), and PostgreSQL refuses it
+    in the messages that would quote the file."""
+    if b"\x00" in data:
+        raise TableError("Файл не текстовый: в нём есть нулевые байты (NUL).")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

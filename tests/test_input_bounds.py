@@ -22,7 +22,7 @@ from kabinet.months import add_months, first_of_month, parse_month
 from kabinet.orgs.models import StaffRole
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry, RegistryStatus
 from kabinet.payments.registry import parse_registry
-from kabinet.tabular import parse_date
+from kabinet.tabular import TableError, parse_date
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -373,3 +373,11 @@ def test_the_address_choice_ignores_ids_that_are_not_plain_numbers(client):
     response = client.get(reverse("portal:link_account"), {"organization": "١٥"})
     assert response.status_code == 200
     assert not response.context["form"].fields["house"].queryset.exists()
+
+
+@pytest.mark.parametrize(
+    "content", [b"20.11.2026;1000154;\x00;;102026;10.00;0\n", "Дата;ЛС".encode("utf-16")]
+)
+def test_a_file_with_nul_bytes_is_refused_as_a_whole(content):
+    with pytest.raises(TableError, match="NUL"):
+        parse_registry(content, today=datetime.date(2026, 11, 30))

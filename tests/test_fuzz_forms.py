@@ -16,7 +16,7 @@ import pytest
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kabinet.appeals.models import Appeal, Attachment, Message, News, Topic
@@ -65,6 +65,8 @@ VALUES = st.one_of(
     st.integers().map(str),
     st.decimals(places=None).map(str),
 )
+# Tried in every field of every form first, whatever the random examples turn out to be.
+KEY_VALUES = ["1" * 27, "9" * 20, "-" + "9" * 20, "١٥", "１２３", "12\x003", "a" * 5000, "9999-13"]
 COUNTED = [
     Payment, OnlinePayment, Reading, Appeal, Message, Attachment, Recalculation, Charge,
     LinkRequest, AccountLink, News, Tariff,
@@ -78,6 +80,19 @@ def counts() -> dict[str, int]:
 def choice(pk) -> st.SearchStrategy:
     """A choice field: the real id, or anything else."""
     return st.one_of(st.just(str(pk)), VALUES)
+
+
+def fuzz_form(fields: dict, **fixed):
+    """Run ``run(data)`` with each of ``KEY_VALUES`` in every one of ``fields``, then with random
+    values of them; ``fixed`` fields are added as they are."""
+
+    def decorate(run):
+        test = given(st.fixed_dictionaries(fields))(lambda data: run({**data, **fixed}))
+        for value in KEY_VALUES:
+            test = example(dict.fromkeys(fields, value))(test)
+        return FUZZ(test)
+
+    return decorate
 
 
 def post_and_check(client, url, data):
@@ -136,20 +151,17 @@ def test_link_account(client, world, monkeypatch):
     account = world["account"]
     client.force_login(UserFactory())
 
-    @FUZZ
-    @given(
-        st.fixed_dictionaries(
-            {
-                "organization": choice(account.organization.pk),
-                "house": choice(account.premise.house.pk),
-                "premise": choice(account.premise.pk),
-                "account_number": st.one_of(st.just(account.number), VALUES),
-                "paid_on": st.one_of(st.just("2026-10-10"), VALUES),
-                "amount": st.one_of(st.just("1000,00"), VALUES),
-                "captcha_0": st.just("x"),
-                "captcha_1": st.one_of(st.just("PASSED"), VALUES),
-            }
-        )
+    @fuzz_form(
+        {
+            "organization": choice(account.organization.pk),
+            "house": choice(account.premise.house.pk),
+            "premise": choice(account.premise.pk),
+            "account_number": st.one_of(st.just(account.number), VALUES),
+            "paid_on": st.one_of(st.just("2026-10-10"), VALUES),
+            "amount": st.one_of(st.just("1000,00"), VALUES),
+        },
+        captcha_0="x",
+        captcha_1="PASSED",
     )
     def run(data):
         post_and_check(client, reverse("portal:link_account"), data)
@@ -161,17 +173,14 @@ def test_request_link(client, world):
     account = world["account"]
     client.force_login(UserFactory())
 
-    @FUZZ
-    @given(
-        st.fixed_dictionaries(
-            {
-                "organization": choice(account.organization.pk),
-                "house": choice(account.premise.house.pk),
-                "premise": choice(account.premise.pk),
-                "account_number": VALUES,
-                "message": VALUES,
-            }
-        )
+    @fuzz_form(
+        {
+            "organization": choice(account.organization.pk),
+            "house": choice(account.premise.house.pk),
+            "premise": choice(account.premise.pk),
+            "account_number": VALUES,
+            "message": VALUES,
+        }
     )
     def run(data):
         post_and_check(client, reverse("portal:request_link"), data)
@@ -183,8 +192,7 @@ def test_pay(client, world):
     client.force_login(world["resident"])
     url = reverse("portal:pay", args=[world["account"].pk])
 
-    @FUZZ
-    @given(st.fixed_dictionaries({"amount": VALUES}))
+    @fuzz_form({"amount": VALUES})
     def run(data):
         post_and_check(client, url, data)
 
@@ -196,8 +204,7 @@ def test_readings_of_a_resident(client, world):
     client.force_login(world["resident"])
     url = reverse("portal:account_meters", args=[world["account"].pk])
 
-    @FUZZ
-    @given(st.fixed_dictionaries({f"meter_{meter.pk}": VALUES, f"confirm_{meter.pk}": VALUES}))
+    @fuzz_form({f"meter_{meter.pk}": VALUES, f"confirm_{meter.pk}": VALUES})
     def run(data):
         post_and_check(client, url, data)
 
@@ -220,14 +227,12 @@ def hostile_file(name, content):
 def test_new_appeal(client, world):
     client.force_login(world["resident"])
     url = reverse("portal:new_appeal", args=[world["account"].pk])
+    files = st.lists(st.tuples(FILE_NAMES, st.binary(max_size=64)), max_size=2)
 
-    @FUZZ
-    @given(
-        st.fixed_dictionaries({"topic": choice(world["topic"].pk), "text": VALUES}),
-        st.lists(st.tuples(FILE_NAMES, st.binary(max_size=64)), max_size=2),
-    )
-    def run(data, files):
-        data["files"] = [hostile_file(name, content) for name, content in files]
+    @fuzz_form({"topic": choice(world["topic"].pk), "text": VALUES, "files": files})
+    def run(data):
+        names_and_contents = data["files"] if isinstance(data["files"], list) else []
+        data["files"] = [hostile_file(name, content) for name, content in names_and_contents]
         post_and_check(client, url, data)
 
     run()
@@ -237,8 +242,7 @@ def test_appeal_reply(client, world):
     client.force_login(world["resident"])
     url = reverse("portal:appeal", args=[world["account"].pk, world["appeal"].pk])
 
-    @FUZZ
-    @given(st.fixed_dictionaries({"text": VALUES}))
+    @fuzz_form({"text": VALUES})
     def run(data):
         post_and_check(client, url, data)
 
@@ -250,8 +254,7 @@ def test_profile(client, world):
     client.force_login(user)
     fields = ["username", "last_name", "first_name", "middle_name", "phone"]
 
-    @FUZZ
-    @given(st.fixed_dictionaries({name: VALUES for name in fields}))
+    @fuzz_form(dict.fromkeys(fields, VALUES))
     def run(data):
         before = list(User.objects.filter(pk=user.pk).values(*fields))
         response = post_and_check(client, reverse("portal:edit_profile"), data)
@@ -264,8 +267,7 @@ def test_profile(client, world):
 def test_subscriptions(client, world):
     client.force_login(world["resident"])
 
-    @FUZZ
-    @given(st.fixed_dictionaries({"reading_reminders": VALUES, "news_by_email": VALUES}))
+    @fuzz_form({"reading_reminders": VALUES, "news_by_email": VALUES})
     def run(data):
         post_and_check(client, reverse("portal:subscriptions"), data)
 
@@ -279,22 +281,19 @@ def test_recalculation(client, world):
     client.force_login(world["manager"])
     url = reverse("backoffice:recalculations")
 
-    @FUZZ
-    @given(
-        st.fixed_dictionaries(
-            {
-                "account": st.one_of(st.just("1000154"), VALUES),
-                "service": choice(world["service"].pk),
-                "corrected_period": choice(world["closed"].pk),
-                "kind": st.one_of(st.sampled_from(["absence", "quality", "other"]), VALUES),
-                "days": VALUES,
-                "percent": VALUES,
-                "amount": VALUES,
-                "reason": VALUES,
-                "shown_amount": VALUES,
-                "save": st.just("1"),
-            }
-        )
+    @fuzz_form(
+        {
+            "account": st.one_of(st.just("1000154"), VALUES),
+            "service": choice(world["service"].pk),
+            "corrected_period": choice(world["closed"].pk),
+            "kind": st.one_of(st.sampled_from(["absence", "quality", "other"]), VALUES),
+            "days": VALUES,
+            "percent": VALUES,
+            "amount": VALUES,
+            "reason": VALUES,
+            "shown_amount": VALUES,
+        },
+        save="1",
     )
     def run(data):
         post_and_check(client, url, data)
@@ -307,16 +306,13 @@ def test_staff_readings_of_an_account(client, world):
     client.force_login(world["manager"])
     url = reverse("backoffice:account_readings", args=[world["account"].pk])
 
-    @FUZZ
-    @given(
-        st.fixed_dictionaries(
-            {
-                f"meter_{meter.pk}": VALUES,
-                f"confirm_{meter.pk}": VALUES,
-                "period": VALUES,
-                "taken_on": VALUES,
-            }
-        )
+    @fuzz_form(
+        {
+            f"meter_{meter.pk}": VALUES,
+            f"confirm_{meter.pk}": VALUES,
+            "period": VALUES,
+            "taken_on": VALUES,
+        }
     )
     def run(data):
         post_and_check(client, url, data)
@@ -328,12 +324,7 @@ def test_staff_answer_to_an_appeal(client, world):
     client.force_login(world["manager"])
     url = reverse("backoffice:appeal", args=[world["appeal"].pk])
 
-    @FUZZ
-    @given(
-        st.fixed_dictionaries(
-            {"answer-text": VALUES, "answer-status": VALUES, "send_answer": st.just("1")}
-        ),
-    )
+    @fuzz_form({"answer-text": VALUES, "answer-status": VALUES}, send_answer="1")
     def run(data):
         post_and_check(client, url, data)
 
@@ -344,38 +335,44 @@ def test_billing_actions(client, world):
     client.force_login(world["manager"])
     period = world["open"]
 
-    @FUZZ
-    @given(
-        st.sampled_from(["billing_close", "billing_run"]),
-        st.fixed_dictionaries({"confirm": VALUES}),
-    )
-    def run(action, data):
-        response = client.post(reverse(f"backoffice:{action}", args=[period.pk]), data)
-        assert response.status_code < 500
+    @fuzz_form({"action": st.sampled_from(["billing_close", "billing_run"]), "confirm": VALUES})
+    def run(data):
+        action = data.pop("action")
+        if action in ("billing_close", "billing_run"):
+            response = client.post(reverse(f"backoffice:{action}", args=[period.pk]), data)
+            assert response.status_code < 500
 
     run()
 
 
-def test_admin_news_and_tariffs(client, world):
+def test_admin_news(client, world):
     client.force_login(world["manager"])
-    organization = world["organization"]
 
-    @FUZZ
-    @given(
-        st.fixed_dictionaries(
-            {"organization": choice(organization.pk), "title": VALUES, "text": VALUES}
-        ),
-        st.fixed_dictionaries(
-            {
-                "service": choice(world["service"].pk),
-                "value": VALUES,
-                "valid_from": st.one_of(st.just("2026-01-01"), VALUES),
-            }
-        ),
+    @fuzz_form(
+        {
+            "organization": choice(world["organization"].pk),
+            "title": VALUES,
+            "text": VALUES,
+        }
     )
-    def run(news, tariff):
-        post_and_check(client, reverse("admin:appeals_news_add"), news)
-        post_and_check(client, reverse("admin:billing_tariff_add"), tariff)
+    def run(data):
+        post_and_check(client, reverse("admin:appeals_news_add"), data)
+
+    run()
+
+
+def test_admin_tariffs(client, world):
+    client.force_login(world["manager"])
+
+    @fuzz_form(
+        {
+            "service": choice(world["service"].pk),
+            "value": VALUES,
+            "valid_from": st.one_of(st.just("2026-01-01"), VALUES),
+        }
+    )
+    def run(data):
+        post_and_check(client, reverse("admin:billing_tariff_add"), data)
 
     run()
 
@@ -391,6 +388,18 @@ def table(header, rows) -> st.SearchStrategy:
         ),
         st.binary(max_size=200),
     )
+
+
+def key_files(*templates):
+    """Examples first: each template with each of ``KEY_VALUES`` in place of «{}»."""
+
+    def decorate(test):
+        for template in templates:
+            for value in KEY_VALUES:
+                test = example(template.replace("{}", value).encode())(test)
+        return test
+
+    return decorate
 
 
 def upload(name, content):
@@ -410,6 +419,7 @@ def test_registry_upload(client, world, django_capture_on_commit_callbacks):
     header = "Дата;Лицевой счёт;Сумма;Период;Комиссия"
 
     @FUZZ
+    @key_files("20.11.2026;1000154;И;;102026;{};0\n", f"{header}\n20.11.2026;1000154;{{}};;\n")
     @given(st.one_of(table(header, rows), st.lists(sberbank, min_size=1).map(
         lambda lines: "\n".join(lines).encode())))  # fmt: skip
     def run(content):
@@ -439,6 +449,10 @@ def test_readings_import(client, world, django_capture_on_commit_callbacks):
     )
 
     @FUZZ
+    @key_files(
+        "ЛС;Заводской номер;Показание;Дата;Период\n1000154;XB-1;{};20.11.2026;\n",
+        "ЛС;Заводской номер;Показание;Дата;Период\n1000154;XB-1;1;{};{}\n",
+    )
     @given(table("ЛС;Заводской номер;Показание;Дата;Период", rows))
     def run(content):
         readings = Reading.objects.count()
@@ -461,6 +475,7 @@ def test_charges_import(client, world, django_capture_on_commit_callbacks):
     )
 
     @FUZZ
+    @key_files("ЛС;Услуга;Тариф;Объём;Начислено;Перерасчёт\n1000154;Содержание жилья;{};{};{};{}\n")
     @given(table("ЛС;Услуга;Тариф;Объём;Начислено;Перерасчёт", rows))
     def run(content):
         charges = Charge.objects.count()

@@ -334,6 +334,13 @@ def staff(client):
         "/admin/billing/charge/?p=99999999999999999999",
         "/admin/billing/charge/?p=-1",
         "/admin/billing/charge/?account__id__exact=99999999999999999999",
+        "/admin/billing/charge/?account=99999999999999999999",
+        "/admin/billing/charge/?period__id__exact=99999999999999999999",
+        "/admin/housing/premise/?house__id__exact=99999999999999999999",
+        "/admin/appeals/news/?house__id__exact=99999999999999999999",
+        "/staff/readings/?house=99999999999999999999",
+        "/staff/billing/?organization=99999999999999999999",
+        "/staff/billing/recalculations/?organization=99999999999999999999",
     ],
 )
 def test_out_of_range_months_ids_and_pages_of_staff_are_never_a_server_error(client, staff, url):

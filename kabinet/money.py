@@ -65,5 +65,5 @@ def fits(value: Decimal, *, max_digits: int, decimal_places: int) -> bool:
 
 
 def parse_money(text: str) -> Decimal:
-    """An amount of a money column (more than zero or not): ``123,45``, ``1 234,56``."""
+    """An amount for a money column, zero or more: ``123,45``, ``1 234,56``."""
     return parse_amount(text, **MONEY_FIELD)

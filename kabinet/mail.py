@@ -1,19 +1,36 @@
-"""E-mail helpers: links in letters, and the development backend that writes every message to a
-file of its own under var/mail/."""
+"""E-mail helpers: links in letters, one-line subjects, and the development backend that writes
+every message to a file of its own under var/mail/."""
 
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail.backends.filebased import EmailBackend
 from django.urls import reverse
+
+# Whatever Python's str.splitlines() breaks on: a subject with any of them is refused by Django's
+# mail (BadHeaderError) and would stop a whole mailing.
+LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def absolute_url(view_name: str, *args) -> str:
     """A link for an e-mail: letters are sent without a request to tell the portal's address,
     so it comes from ``SITE_URL``."""
     return settings.SITE_URL + reverse(view_name, args=args)
+
+
+def validate_single_line(value: str) -> None:
+    """For texts that become an e-mail's subject (a news title): one line only."""
+    if LINE_BREAKS.search(value):
+        raise ValidationError("Нужна одна строка, без переносов строк.", code="line_break")
+
+
+def subject_line(text: str) -> str:
+    """A letter's subject in one line, whatever the text it is made of holds."""
+    return " ".join(LINE_BREAKS.sub(" ", text).split())
 
 
 class FilePerMessageBackend(EmailBackend):

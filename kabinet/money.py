@@ -1,4 +1,5 @@
-"""Money: Decimal rubles with kopecks, rounded half up, never float."""
+"""Money: Decimal rubles with kopecks, rounded half up, never float; and the one way a number
+typed by a person or read from a file becomes a Decimal that fits its column."""
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -6,7 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 KOPECK = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-_MONEY_TEXT = re.compile(r"\d+(\.\d{1,2})?")
+# ASCII digits only: «١٥» or «１２３» are digits to Python's ``\d`` and ``Decimal``, not to a bank.
+_NUMBER_TEXT = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]{1,3}))?", re.ASCII)
+_SHOWN = 30  # characters of a refused text quoted back in a message
 
 # Keyword arguments for every money column (DESIGN: max_digits=14, decimal_places=2).
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
@@ -21,11 +24,46 @@ def to_kopecks(value: Decimal) -> int:
     return int(round_money(value) * 100)
 
 
+def shown(text: str) -> str:
+    """A refused text as a message quotes it: «…», cut short if it is long."""
+    text = text.strip()
+    return f"«{text if len(text) <= _SHOWN else text[: _SHOWN - 1] + '…'}»"
+
+
+def parse_amount(
+    text: str, *, max_digits: int, decimal_places: int, signed: bool = False,
+    exponent: bool = False,
+) -> Decimal:  # fmt: skip
+    """A number as people and spreadsheets write it — ``1 234,56``, ``1234.56`` (with any
+    spaces between the digits), ``-12,5`` if ``signed``, ``1E+3`` if ``exponent`` (how XLSX
+    cells may come) — that fits a ``DecimalField(max_digits, decimal_places)``, quantized to its
+    places. Raises ``ValueError`` with a Russian message quoting the text; the caller names the
+    field or the row. The column's limit is checked here because SQLite stores any number and
+    a bulk insert skips the model's validation."""
+    cleaned = "".join(text.split()).replace("\u2212", "-").replace(",", ".")
+    match = _NUMBER_TEXT.fullmatch(cleaned)
+    if not match or (match[4] is not None and not exponent) or (match[1] and not signed):
+        reason = "меньше нуля" if match and match[1] and not signed else "— не число"
+        raise ValueError(f"{shown(text)} {reason}")
+    value = Decimal(cleaned)
+    if value == 0:
+        value = abs(value)  # «-0» is zero
+    if max(0, -value.as_tuple().exponent) > decimal_places:
+        raise ValueError(f"{shown(text)} — больше {decimal_places} знаков после запятой")
+    if not fits(value, max_digits=max_digits, decimal_places=decimal_places):
+        raise ValueError(
+            f"{shown(text)} — слишком большое число: до запятой не больше "
+            f"{max_digits - decimal_places} цифр"
+        )
+    return value.quantize(Decimal(1).scaleb(-decimal_places))
+
+
+def fits(value: Decimal, *, max_digits: int, decimal_places: int) -> bool:
+    """Whether ``value``'s integer part fits a ``DecimalField(max_digits, decimal_places)``
+    (a sum of amounts that each fit may not)."""
+    return value.adjusted() < max_digits - decimal_places
+
+
 def parse_money(text: str) -> Decimal:
-    """Read an amount as people type it: ``123,45``, ``123.45``, ``1 234,56`` (also with a
-    no-break or thin space). Raises ``ValueError`` for anything else, including more than two
-    places after the comma."""
-    cleaned = "".join(text.split()).replace("\u202f", "").replace(",", ".")
-    if not _MONEY_TEXT.fullmatch(cleaned):
-        raise ValueError(text)
-    return Decimal(cleaned).quantize(KOPECK)
+    """An amount for a money column, zero or more: ``123,45``, ``1 234,56``."""
+    return parse_amount(text, **MONEY_FIELD)

@@ -23,6 +23,7 @@ from django.conf import settings
 from openpyxl import load_workbook
 
 from kabinet.formats import format_number
+from kabinet.months import month_of
 
 XLSX_MAGIC = b"PK\x03\x04"
 DELIMITERS = ";,\t"
@@ -69,6 +70,8 @@ def decode_text(data: bytes) -> str:
             f"Файл в кодировке {wide}: сохраните его как UTF-8 или Windows-1251 "
             "(в Excel — «CSV UTF-8» или «CSV (разделители — запятые)»)."
         )
+    if b"\x00" in data:  # a binary file; PostgreSQL refuses NUL in the messages quoting it
+        raise TableError("Файл не текстовый: в нём есть нулевые байты (NUL).")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -196,11 +199,15 @@ def read_table(data: bytes, columns: dict[str, tuple[str, ...]], optional=()):
 
 
 def parse_date(text: str) -> datetime.date:
-    """«25.10.2026», «25.10.26» or «2026-10-25»; ValueError with a Russian message otherwise."""
+    """«25.10.2026», «25.10.26» or «2026-10-25», in ASCII digits and the portal's years;
+    ValueError with a Russian message otherwise."""
     text = text.strip()
     for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y"):
         try:
-            return datetime.datetime.strptime(text, pattern).date()
+            if text.isascii():
+                day = datetime.datetime.strptime(text, pattern).date()
+                month_of(day.year, day.month)
+                return day
         except ValueError:
             continue
-    raise ValueError(f"неверная дата «{text}» (нужно ДД.ММ.ГГГГ)")
+    raise ValueError(f"неверная дата «{text[:30]}» (нужно ДД.ММ.ГГГГ)")

@@ -107,7 +107,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_each_bad_row(organizatio
     assert registry.errors == [
         "Строка 1: неверная дата платежа «31-02-2026» (нужно ДД.ММ.ГГГГ)",
         "Строка 2: неизвестный лицевой счёт «9999999»",
-        "Строка 3: неверная сумма «сто»",
+        "Строка 3: сумма «сто» — не число",
     ]
     assert registry.rows_rejected == 3
     assert not registry.days.exists()

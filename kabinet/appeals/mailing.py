@@ -10,7 +10,7 @@ from kabinet.appeals.models import Message, News
 from kabinet.appeals.selectors import news_subscribers
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import fail_job, finish_job, report_progress, start_job
-from kabinet.mail import absolute_url
+from kabinet.mail import absolute_url, subject_line
 
 NEWS_MAIL_BATCH = 100
 
@@ -28,7 +28,7 @@ def send_answer_mail(message: Message) -> bool:
         "url": absolute_url("portal:appeal", appeal.account_id, appeal.pk),
     }
     EmailMessage(
-        subject=render_to_string("appeals/email/answer_subject.txt", context).strip(),
+        subject=subject_line(render_to_string("appeals/email/answer_subject.txt", context)),
         body=render_to_string("appeals/email/answer.txt", context),
         to=[resident.email],
     ).send()
@@ -67,7 +67,7 @@ def _news_letter(news, user) -> EmailMessage:
         "profile_url": absolute_url("portal:profile"),
     }
     return EmailMessage(
-        subject=render_to_string("appeals/email/news_subject.txt", context).strip(),
+        subject=subject_line(render_to_string("appeals/email/news_subject.txt", context)),
         body=render_to_string("appeals/email/news.txt", context),
         to=[user.email],
     )

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from kabinet.housing.models import House, PersonalAccount
+from kabinet.mail import validate_single_line
 from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
@@ -162,7 +163,7 @@ class News(models.Model):
         House, on_delete=models.CASCADE, null=True, blank=True, related_name="news",
         verbose_name="дом", help_text="Пусто — для всех домов организации.",
     )  # fmt: skip
-    title = models.CharField("заголовок", max_length=200)
+    title = models.CharField("заголовок", max_length=200, validators=[validate_single_line])
     text = models.TextField("текст")
     published_at = models.DateTimeField("опубликовано", auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(

@@ -4,7 +4,7 @@ import re
 from decimal import Decimal
 
 from django import forms
-from django.core.validators import FileExtensionValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 
 from kabinet.billing.models import (
     CalculationMethod,
@@ -13,8 +13,8 @@ from kabinet.billing.models import (
     RecalculationKind,
     Service,
 )
+from kabinet.fields import AmountField
 from kabinet.housing.models import PersonalAccount
-from kabinet.money import parse_money
 
 MAX_IMPORT_SIZE = 100 * 1024 * 1024  # 900 000 lines (100 000 accounts) of CSV are about 45 MB
 
@@ -63,25 +63,6 @@ class ChargesImportForm(forms.Form):
         return file
 
 
-class SignedMoneyField(forms.CharField):
-    """An amount in rubles, minus for a reduction: −123,45, -123.45, 1 234,56."""
-
-    default_error_messages = {
-        "invalid": "Введите сумму в рублях и копейках, например -123,45 (минус — уменьшение).",
-    }
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        text = value.replace("\u2212", "-").strip()
-        sign = -1 if text.startswith("-") else 1
-        try:
-            return sign * parse_money(text.removeprefix("-"))
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
 class RecalculationForm(forms.Form):
     """A recalculation of a closed month; which figure it needs depends on its kind."""
 
@@ -96,18 +77,18 @@ class RecalculationForm(forms.Form):
         max_value=31,
         help_text="Для временного отсутствия: пересчитывается начисленное по нормативу.",
     )
-    percent = forms.DecimalField(
+    percent = AmountField(
         label="Снижение платы, %",
         required=False,
-        min_value=Decimal("0.01"),
-        max_value=100,
+        max_digits=5,
         decimal_places=2,
-        localize=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)],
         help_text="Для услуги ненадлежащего качества: доля платы за месяц.",
     )
-    amount = SignedMoneyField(
+    amount = AmountField(
         label="Сумма, ₽",
         required=False,
+        signed=True,
         help_text="Для вида «другое»: минус — уменьшение платы.",
     )
     reason = forms.CharField(

@@ -6,23 +6,13 @@ from dataclasses import dataclass
 from django import forms
 from django.core.validators import FileExtensionValidator
 
+from kabinet.fields import MonthField
 from kabinet.housing.models import House
 from kabinet.metering.forms import MeterReadingsForm
 from kabinet.metering.models import Resource
 from kabinet.months import first_of_month
 
 MAX_IMPORT_SIZE = 20 * 1024 * 1024
-
-
-class MonthField(forms.DateField):
-    """A month, chosen with the browser's month picker (``2026-11``) or typed as ``11.2026``."""
-
-    input_formats = ["%Y-%m", "%m.%Y"]
-    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value and first_of_month(value)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 
+from kabinet.fields import MonthField
 from kabinet.orgs.models import Organization
 
 MAX_REGISTRY_SIZE = 50 * 1024 * 1024  # a registry of 100 000 payments is about 12 MB
@@ -33,12 +34,7 @@ class RegistryUploadForm(forms.Form):
 
 
 class ReconciliationForm(forms.Form):
-    month = forms.DateField(
-        label="Месяц",
-        input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
-        required=False,
-    )
+    month = MonthField(label="Месяц", required=False)
 
     def chosen_month(self, today: datetime.date) -> datetime.date:
         month = self.cleaned_data.get("month") if self.is_valid() else None

@@ -8,7 +8,6 @@ are added to the lines, as a run adds them, and the penalty detail of an earlier
 the lines it explained.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +19,8 @@ from django.utils import timezone
 from kabinet.audit.models import AuditAction
 from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.models import (
+    TARIFF_FIELD,
+    VOLUME_FIELD,
     Charge,
     ChargeBasis,
     Penalty,
@@ -35,7 +36,7 @@ from kabinet.billing.services import (
 )
 from kabinet.formats import format_money, month_name
 from kabinet.housing.models import PersonalAccount
-from kabinet.money import ZERO, round_money
+from kabinet.money import MONEY_FIELD, ZERO, parse_amount, round_money
 from kabinet.tabular import RowError, read_table
 
 COLUMNS = {
@@ -48,21 +49,19 @@ COLUMNS = {
 }
 OPTIONAL_COLUMNS = ("recalculation",)
 PROGRESS_EVERY = 2000  # rows between two progress reports
-_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")  # XLSX cells may come as 1E+3
 
 
 @dataclass(frozen=True)
 class NumberRule:
     title: str
-    places: int
-    limit: Decimal  # the column's max_digits less its places
+    column: dict  # the model field's max_digits and decimal_places
     signed: bool = True
 
 
-TARIFF = NumberRule("тариф", 4, Decimal(10) ** 10, signed=False)
-VOLUME = NumberRule("объём", 6, Decimal(10) ** 10)
-MONEY = NumberRule("начислено", 2, Decimal(10) ** 12)
-RECALCULATION = NumberRule("перерасчёт", 2, Decimal(10) ** 12)
+TARIFF = NumberRule("тариф", TARIFF_FIELD, signed=False)
+VOLUME = NumberRule("объём", VOLUME_FIELD)
+MONEY = NumberRule("начислено", MONEY_FIELD)
+RECALCULATION = NumberRule("перерасчёт", MONEY_FIELD)
 
 
 @dataclass
@@ -99,21 +98,13 @@ def read_import(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 def parse_number(text: str, rule: NumberRule) -> Decimal:
-    """A figure as people and spreadsheets write it: ``1 234,56``, ``1234.56``, ``-12,5``;
-    ``ValueError`` with a Russian message naming the column otherwise."""
-    cleaned = "".join(text.split()).replace("\u2212", "-").replace(",", ".")
-    if not _NUMBER.fullmatch(cleaned):
-        raise ValueError(f"{rule.title} «{text.strip()}» — не число")
-    value = Decimal(cleaned)
-    if max(0, -value.as_tuple().exponent) > rule.places:
-        raise ValueError(
-            f"{rule.title} «{text.strip()}» — больше {rule.places} знаков после запятой"
-        )
-    if value < 0 and not rule.signed:
-        raise ValueError(f"{rule.title} «{text.strip()}» меньше нуля")
-    if abs(value) >= rule.limit:
-        raise ValueError(f"{rule.title} «{text.strip()}» — слишком большое число")
-    return value
+    """A figure as people and spreadsheets write it: ``1 234,56``, ``1234.56``, ``-12,5``,
+    ``1E+3``, that fits its column; ``ValueError`` with a Russian message naming the column
+    otherwise."""
+    try:
+        return parse_amount(text, **rule.column, signed=rule.signed, exponent=True)
+    except ValueError as error:
+        raise ValueError(f"{rule.title} {error}") from None
 
 
 def import_charges(

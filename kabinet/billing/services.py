@@ -41,7 +41,7 @@ from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption
 from kabinet.metering.models import Meter, Reading, Resource
-from kabinet.money import KOPECK, ZERO, round_money
+from kabinet.money import KOPECK, MONEY_FIELD, ZERO, fits, round_money
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
 
@@ -783,6 +783,7 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     amount = recalculation_amount(account, service, corrected, kind, **params)
     with transaction.atomic():
         period = _locked_open(period)
+        _check_line_fits(period, account, service, amount)
         recalculation = Recalculation.objects.create(
             period=period, corrected_period=corrected, account=account, service=service,
             amount=amount, kind=kind, reason=reason, created_by=user,
@@ -798,6 +799,20 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
             amount=amount,
         )
     return recalculation
+
+
+def _check_line_fits(period, account, service, amount) -> None:
+    """The line's recalculations and total, with ``amount`` added, must fit their columns: each
+    recalculation fits, their sum need not."""
+    line = Recalculation.objects.filter(period=period, account=account, service=service)
+    recalculated = line.aggregate(sum=Sum("amount"))["sum"] or ZERO
+    total = (
+        Charge.objects.filter(period=period, account=account, service=service)
+        .values_list("total", flat=True)
+        .first()
+    ) or ZERO
+    if not all(fits(value + amount, **MONEY_FIELD) for value in (recalculated, total)):
+        raise BillingError("Перерасчёт не записан: сумма по этой услуге стала бы слишком большой.")
 
 
 def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | None = None) -> None:

@@ -7,33 +7,32 @@ months without a reading may be above the real value, and a real reading correct
 """
 
 import datetime
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
 from kabinet.formats import format_quantity, month_name
-from kabinet.metering.models import Meter, Reading
+from kabinet.metering.models import READING_FIELD, Meter, Reading
+from kabinet.money import parse_amount, shown
 from kabinet.months import add_months
 
 ROLLOVER_SHARE = Decimal("0.1")  # through zero by less than a tenth of the dial: it rolled over
 UNUSUAL_FACTOR = 3  # a month's consumption above three times the usual asks for confirmation
 AVERAGE_MONTHS = 6  # «the usual»: the average over the actual readings of the last six months
 VOLUME = Decimal("0.001")
-
-_VALUE_TEXT = re.compile(r"\d{1,10}([.,]\d{1,3})?")
+INTEGER_DIGITS = READING_FIELD["max_digits"] - READING_FIELD["decimal_places"]
 
 
 def parse_value(text: str) -> Decimal:
-    """A reading as people type it: ``815``, ``815,27`` or ``815.270`` (also ``1 015,3``), up
-    to three places after the point. ``ValueError`` with a Russian message otherwise."""
-    cleaned = "".join(text.split())
-    if not _VALUE_TEXT.fullmatch(cleaned):
+    """A reading as people type it: ``815``, ``815,27`` or ``815.270`` (also ``1 015,3``), as
+    much as ``Reading.value`` holds. ``ValueError`` with a Russian message otherwise."""
+    try:
+        return parse_amount(text, **READING_FIELD)
+    except ValueError:
         raise ValueError(
-            f"«{text.strip()}» — не показание: нужно число, например 123,456 (не больше трёх "
-            "знаков после запятой)."
-        )
-    return Decimal(cleaned.replace(",", "."))
+            f"{shown(text)} — не показание: нужно число, например 123,456 (не больше трёх "
+            f"знаков после запятой и {INTEGER_DIGITS} цифр до неё)."
+        ) from None
 
 
 def months_between(earlier: datetime.date, later: datetime.date) -> int:

@@ -92,7 +92,7 @@ class MeterReadingsForm(forms.Form):
                     self.below_previous.add(check.meter.pk)
             else:
                 self.warnings[check.meter.pk] = check.warning
-                self.data[self.confirm_name(check.meter)] = str(check.value)
+                self.data[self.confirm_name(check.meter)] = f"{check.value.normalize():f}"
 
     def panels(self, cards) -> list[MeterPanel]:
         return [

@@ -23,7 +23,8 @@ from kabinet.formats import MONTHS, month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import parse_value, value_problem
 from kabinet.metering.models import Meter, Reading, ReadingSource
-from kabinet.months import first_of_month
+from kabinet.money import shown
+from kabinet.months import first_of_month, month_of, parse_month
 from kabinet.tabular import RowError, parse_date, read_table
 
 COLUMNS = {
@@ -45,19 +46,15 @@ def read_import(data: bytes) -> list[tuple[int, dict[str, str]]]:
 def parse_period(text: str) -> datetime.date:
     """«11.2026», «2026-11», «ноябрь 2026» or any date of the month."""
     text = " ".join(text.lower().split())
-    month = year = None
-    if match := re.fullmatch(r"(\d{1,2})\.(\d{4})", text):
-        month, year = match.groups()
-    elif match := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-        year, month = match.groups()
-    elif (match := re.fullmatch(r"([а-я]+) (\d{4})", text)) and match[1] in MONTHS:
-        month, year = MONTHS.index(match[1]) + 1, match[2]
-    if month is not None and 1 <= int(month) <= 12:
-        return datetime.date(int(year), int(month), 1)
     try:
-        return first_of_month(parse_date(text))
+        if (match := re.fullmatch(r"([а-я]+) ([0-9]{4})", text)) and match[1] in MONTHS:
+            return month_of(int(match[2]), MONTHS.index(match[1]) + 1)
+        try:
+            return parse_month(text)
+        except ValueError:
+            return first_of_month(parse_date(text))
     except ValueError:
-        raise ValueError(f"неверный период «{text}» (нужно ММ.ГГГГ)") from None
+        raise ValueError(f"неверный период {shown(text)} (нужно ММ.ГГГГ)") from None
 
 
 class Mark(NamedTuple):

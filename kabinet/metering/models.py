@@ -89,6 +89,8 @@ class ReadingSource(models.TextChoices):
     NORMATIVE = "normative", "по нормативу"
 
 
+READING_FIELD = {"max_digits": 14, "decimal_places": 3}  # a reading's column, for its parser
+
 # Readings taken from the meter itself; the others are the billing's estimates for a month
 # without one (never a floor for a new reading, and replaced by a reading for their month).
 ACTUAL_SOURCES = (ReadingSource.RESIDENT, ReadingSource.STAFF, ReadingSource.IMPORT)
@@ -108,9 +110,7 @@ class Reading(models.Model):
     meter = models.ForeignKey(
         Meter, on_delete=models.PROTECT, related_name="readings", verbose_name="прибор учёта"
     )
-    value = models.DecimalField(
-        "показание", max_digits=14, decimal_places=3, validators=[MinValueValidator(0)]
-    )
+    value = models.DecimalField("показание", **READING_FIELD, validators=[MinValueValidator(0)])
     taken_on = models.DateField("дата")
     period = models.DateField("период", help_text="Первое число месяца, за который показание.")
     source = models.CharField("источник", max_length=20, choices=ReadingSource.choices)

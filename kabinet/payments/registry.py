@@ -38,7 +38,8 @@ from kabinet.audit.services import plain, record
 from kabinet.formats import format_rubles
 from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.services import create_job, fail_job, finish_job, report_progress, start_job
-from kabinet.money import ZERO, parse_money
+from kabinet.money import MONEY_FIELD, ZERO, fits, parse_money, shown
+from kabinet.months import month_of
 from kabinet.payments.models import (
     Payment,
     PaymentRegistry,
@@ -61,10 +62,12 @@ logger = logging.getLogger(__name__)
 BATCH = 5000
 MAX_ERRORS = 200  # the first ones are enough to fix a file; the count says how many in all
 
-PLAIN_AMOUNT = re.compile(r"\d+\.\d\d")  # how banks write amounts: the fast path
-TIME = re.compile(r"\d{1,2}[-:.]\d{2}([-:.]\d{2})?")
-DATE = re.compile(r"(\d{2})[-./](\d{2})[-./](\d{4})|(\d{4})-(\d{2})-(\d{2})")
-PERIOD = re.compile(r"(\d{2})[./-]?(\d{2}|\d{4})|(\d{4})-(\d{2})(-01)?")  # 1026, 10.2026, 2026-10
+# ASCII digits only (``re.ASCII``): «١٥» is a digit to ``\d`` and to ``int``, not to a bank.
+PLAIN_AMOUNT = re.compile(r"\d{1,12}\.\d\d", re.ASCII)  # how banks write amounts: the fast path
+COUNT = re.compile(r"\d{1,9}", re.ASCII)  # the summary's number of payments
+TIME = re.compile(r"\d{1,2}[-:.]\d{2}([-:.]\d{2})?", re.ASCII)
+DATE = re.compile(r"(\d{2})[-./](\d{2})[-./](\d{4})|(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+PERIOD = re.compile(r"(\d{2})[./-]?(\d{2}|\d{4})|(\d{4})-(\d{2})(-01)?", re.ASCII)  # 1026, 10.2026
 
 TABLE_COLUMNS = {
     "date": ("дата", "дата платежа", "дата оплаты"),
@@ -118,33 +121,33 @@ class _RowReader:
                     raise ValueError
                 day, month, year = match.group(1, 2, 3) if match.group(1) else match.group(6, 5, 4)
                 value = datetime.date(int(year), int(month), int(day))
+                month_of(value.year, value.month)
             except ValueError:
-                raise ValueError(f"неверная дата платежа «{text}» (нужно ДД.ММ.ГГГГ)") from None
+                raise ValueError(
+                    f"неверная дата платежа {shown(text)} (нужно ДД.ММ.ГГГГ)"
+                ) from None
             if value > self.today:
                 raise ValueError(f"дата платежа {value:%d.%m.%Y} ещё не наступила")
             self.dates[text] = value
         return self.dates[text]
 
     @staticmethod
-    def money(text: str) -> Decimal:
-        return Decimal(text) if PLAIN_AMOUNT.fullmatch(text) else parse_money(text)
+    def money(text: str, title: str) -> Decimal:
+        if PLAIN_AMOUNT.fullmatch(text):
+            return Decimal(text)
+        try:
+            return parse_money(text)
+        except ValueError as error:
+            raise ValueError(f"{title} {error}") from None
 
     def amount(self, text: str) -> Decimal:
-        try:
-            amount = self.money(text)
-        except ValueError:
-            raise ValueError(f"неверная сумма «{text}»") from None
+        amount = self.money(text, "сумма")
         if amount <= 0:
-            raise ValueError(f"сумма «{text}» должна быть больше нуля")
+            raise ValueError(f"сумма {shown(text)} должна быть больше нуля")
         return amount
 
     def commission(self, text: str) -> Decimal:
-        if not text:
-            return ZERO
-        try:
-            return self.money(text)
-        except ValueError:
-            raise ValueError(f"неверная комиссия «{text}»") from None
+        return self.money(text, "комиссия") if text else ZERO
 
     def period(self, text: str) -> datetime.date | None:
         if text not in self.periods:
@@ -157,10 +160,11 @@ class _RowReader:
         month, year = (
             (match.group(1, 2) if match.group(1) else match.group(4, 3)) if match else (0, 0)
         )
-        if not 1 <= int(month) <= 12:
-            raise ValueError(f"неверный период «{text}» (нужно ММГГГГ или ММ.ГГГГ)")
         year = int(year)
-        return datetime.date(year + 2000 if year < 100 else year, int(month), 1)
+        try:
+            return month_of(year + 2000 if year < 100 else year, int(month))
+        except ValueError:
+            raise ValueError(f"неверный период {shown(text)} (нужно ММГГГГ или ММ.ГГГГ)") from None
 
     def row(self, line, date, account, amount, commission="", payer="", address="", period="",
             reference="") -> RegistryRow:  # fmt: skip
@@ -180,6 +184,8 @@ class _RowReader:
 
 
 def _summary_numbers(cells: list[str]) -> tuple[int, Decimal]:
+    if not COUNT.fullmatch(cells[0]):
+        raise ValueError(cells[0])
     return int(cells[0]), parse_money(cells[1])
 
 
@@ -290,6 +296,18 @@ def parse_registry(data: bytes, today: datetime.date | None = None) -> ParsedReg
             parsed = parse_table(data, today)
     if not parsed.lines:
         raise TableError("В файле нет ни одного платежа.")
+    for title, total in (
+        ("сумма платежей", sum((row.amount for row in parsed.rows), ZERO)),
+        ("комиссия", sum((row.commission for row in parsed.rows), ZERO)),
+    ):
+        if not fits(total, **MONEY_FIELD):
+            parsed.errors.append(
+                RowError(
+                    1,
+                    f"{title} всего файла {format_rubles(total)} — много для одного "
+                    "реестра: разделите файл на части",
+                )
+            )
     return parsed
 
 

@@ -2,30 +2,9 @@ from captcha.fields import CaptchaField
 from django import forms
 from django.db.models.functions import Length
 
+from kabinet.fields import AmountField
 from kabinet.housing.models import House, Premise
-from kabinet.money import parse_money
 from kabinet.orgs.models import Organization
-
-
-class MoneyField(forms.CharField):
-    """An amount in rubles as people type it: 123,45 or 123.45 or 1 234,56."""
-
-    default_error_messages = {
-        "invalid": "Введите сумму в рублях и копейках, например 123,45.",
-        "not_positive": "Сумма должна быть больше нуля.",
-    }
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        try:
-            amount = parse_money(value)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if amount <= 0:
-            raise forms.ValidationError(self.error_messages["not_positive"], code="not_positive")
-        return amount
 
 
 class PremiseChoiceField(forms.ModelChoiceField):
@@ -62,7 +41,8 @@ class AddressForm(forms.Form):
 
 def _selected_id(selection, name) -> int | None:
     value = selection.get(name)
-    return int(value) if value and str(value).isdigit() else None
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 class LinkAccountForm(AddressForm):
@@ -72,10 +52,10 @@ class LinkAccountForm(AddressForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d", "%d.%m.%Y"],
     )
-    amount = MoneyField(
+    amount = AmountField(
         label="Сумма платежа",
+        positive=True,
         help_text="Если вы заплатили 123 рубля 45 копеек, необходимо ввести 123,45",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     captcha = CaptchaField(
         label="Введите код с рисунка:",

@@ -2,25 +2,13 @@ import datetime
 
 from django import forms
 
+from kabinet.fields import AmountField, MonthField
 from kabinet.formats import format_rubles
 from kabinet.months import add_months, first_of_month
-from kabinet.portal.forms import MoneyField
 
 QUICK_CHOICES = {1: "Этот месяц", 3: "3 месяца", 6: "6 месяцев", 12: "12 месяцев"}
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 120
-
-
-class MonthField(forms.DateField):
-    """A whole month, as ``<input type="month">`` sends it (``2026-11``)."""
-
-    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
-    input_formats = ["%Y-%m", "%m.%Y"]
-    default_error_messages = {"invalid": "Укажите месяц, например 11.2026."}
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return first_of_month(value) if value else value
 
 
 class LedgerPeriodForm(forms.Form):
@@ -64,10 +52,7 @@ class LedgerPeriodForm(forms.Form):
 
 
 class OnlinePaymentForm(forms.Form):
-    amount = MoneyField(
-        label="Сумма к оплате, ₽",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    amount = AmountField(label="Сумма к оплате, ₽", positive=True)
 
     def __init__(self, *args, limit, **kwargs):
         super().__init__(*args, **kwargs)

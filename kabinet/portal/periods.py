@@ -1,8 +1,8 @@
 """The month a resident's page shows, chosen by ``?period=YYYY-MM`` among the months it has."""
 
-import datetime
-
 from django.http import Http404
+
+from kabinet.months import parse_month
 
 
 def chosen_period(periods, value: str | None):
@@ -11,7 +11,7 @@ def chosen_period(periods, value: str | None):
     if not value:
         return periods[0] if periods else None
     try:
-        month = datetime.datetime.strptime(value, "%Y-%m").date()
+        month = parse_month(value)
     except ValueError:
         raise Http404("Нет такого периода.") from None
     for period in periods:

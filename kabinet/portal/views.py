@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,33 @@ def account_or_404(request, account_id):
     return get_object_or_404(accounts_for(request.user), pk=account_id)
 
 
+# The page of a section that any account has: where «Другой лицевой счет» leads from a page
+# about one object of this account (an appeal, a payment), which the other account has not.
+SECTION_PAGES = {
+    "card": "portal:account",
+    "charges": "portal:account_charges",
+    "tariffs": "portal:account_tariffs",
+    "penalties": "portal:account_penalties",
+    "meters": "portal:account_meters",
+    "contracts": "portal:account_contracts",
+    "payments": "portal:account_payments",
+    "appeals": "portal:account_appeals",
+}
+
+
+def other_account_links(request, account, section) -> list[tuple[object, str]]:
+    """(account, address) for each other account of the user: the same page of that account
+    when the page names nothing but the account, else the section's page of that account."""
+    match = request.resolver_match
+    same_page = match is not None and set(match.kwargs) == {"account_id"}
+    view_name = match.view_name if same_page else SECTION_PAGES[section]
+    return [
+        (other, reverse(view_name, args=[other.pk]))
+        for other in accounts_for(request.user)
+        if other.pk != account.pk
+    ]
+
+
 def render_account(request, account, template, section, **context):
     return render(
         request,
@@ -32,7 +60,7 @@ def render_account(request, account, template, section, **context):
         {
             "account": account,
             "section": section,
-            "accounts": accounts_for(request.user),
+            "other_accounts": other_account_links(request, account, section),
             **context,
         },
     )

@@ -1,0 +1,88 @@
+"""Form fields shared by the resident's, the staff's and the admin's forms: numbers and months
+read by one parser each, so that every form refuses what its column cannot hold."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+
+from kabinet.money import MONEY_FIELD, parse_amount
+from kabinet.months import EARLIEST, LATEST, first_of_month, parse_month
+
+
+class AmountField(forms.CharField):
+    """A number as people type it (``123,45``, ``1 234,56``) that fits a column of
+    ``max_digits`` and ``decimal_places`` (money by default); ``signed`` allows a minus,
+    ``positive`` refuses zero."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+    default_error_messages = {
+        "invalid": "Введите число, например 123,45.",
+        "not_positive": "Сумма должна быть больше нуля.",
+    }
+
+    def __init__(self, *, max_digits=MONEY_FIELD["max_digits"],
+                 decimal_places=MONEY_FIELD["decimal_places"], signed=False, positive=False,
+                 **kwargs):  # fmt: skip
+        self.max_digits, self.decimal_places = max_digits, decimal_places
+        self.signed, self.positive = signed, positive
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            amount = parse_amount(
+                value,
+                max_digits=self.max_digits,
+                decimal_places=self.decimal_places,
+                signed=self.signed,
+            )
+        except ValueError as error:
+            raise forms.ValidationError(
+                f"{error}. {self.error_messages['invalid']}", code="invalid"
+            ) from None
+        if self.positive and amount <= 0:
+            raise forms.ValidationError(self.error_messages["not_positive"], code="not_positive")
+        return amount
+
+
+class ColumnDecimalField(forms.DecimalField):
+    """The admin's form field of a ``DecimalField``: read by ``parse_amount`` (ASCII digits,
+    a comma or a point, no more than the column holds); the model's validators say the rest."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_amount(
+                str(value),
+                max_digits=self.max_digits,
+                decimal_places=self.decimal_places,
+                signed=True,
+            )
+        except ValueError as error:
+            raise forms.ValidationError(f"{error}.", code="invalid") from None
+
+
+class MonthField(forms.DateField):
+    """A whole month, as ``<input type="month">`` sends it (``2026-11``) or typed as
+    ``11.2026``, within the portal's years."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.date):
+            return first_of_month(value)
+        try:
+            return parse_month(str(value))
+        except ValueError:
+            raise forms.ValidationError(
+                f"Укажите месяц с {EARLIEST.year} по {LATEST.year} год, например 11.2026.",
+                code="invalid",
+            ) from None

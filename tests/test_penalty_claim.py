@@ -192,6 +192,8 @@ def test_the_page_shows_the_table_with_month_and_overall_totals(accountant, acco
     assert "ставка не выше предельной (ПП РФ № 474, № 329)" in page
     assert 'data-testid="penalty-total">34,60<' in response.text
     assert "Иванов Иван Иванович" in page
+    for file_format in ("pdf", "xlsx"):
+        assert document_url(account, file_format) in response.text
 
 
 def test_the_page_calculates_to_today_by_default(accountant, account):

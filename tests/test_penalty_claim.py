@@ -360,3 +360,27 @@ def test_the_residents_penalties_show_the_same_columns(client, organization):
     assert 'data-testid="penalty-total">19,00<' in resident.text
     assert "[3]" in text_of(resident) or "[4]" in text_of(resident)
     assert "Правовое основание" in text_of(resident)
+
+
+def test_moratorium_days_are_marked_in_the_table(client):
+    account = PersonalAccountFactory()
+    period = PeriodFactory(organization=account.organization, month=datetime.date(2022, 1, 1))
+    ChargeFactory(account=account, period=period, charged=D("3000.00"))
+    client.force_login(staff_user(account.organization, StaffRole.OPERATOR))
+    response = client.get(page_url(account, to="2022-10-31"))
+    assert 'class="table-secondary kb-moratorium"' in response.text
+    assert 'data-rule="moratorium">мораторий: пени не начисляются (ПП РФ № 424, № 497)<' in (
+        response.text
+    )
+
+
+def test_documents_of_an_empty_calculation_say_so(accountant, account):
+    early = datetime.date(2026, 4, 10)
+    pdf = accountant.get(document_url(account, "pdf", to=early)).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Пени за период расчёта не начислены" in text
+    assert "Итого пени: 0,00" in text
+    workbook = accountant.get(document_url(account, "xlsx", to=early)).content
+    cells = [c for row in load_workbook(io.BytesIO(workbook)).active.iter_rows(values_only=True)
+             for c in row if c is not None]  # fmt: skip
+    assert any(str(cell).startswith("Пени за период расчёта не начислены") for cell in cells)

@@ -1,6 +1,13 @@
 from django.urls import path, re_path
 
-from kabinet.backoffice import appeals_views, billing_views, meters_views, payments_views, views
+from kabinet.backoffice import (
+    appeals_views,
+    billing_views,
+    meters_views,
+    payments_views,
+    penalty_claim_views,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -49,6 +56,17 @@ urlpatterns = [
         "billing/periods/<int:period_id>/close/", billing_views.billing_close, name="billing_close"
     ),
     path("billing/jobs/<int:job_id>/", billing_views.billing_job, name="billing_job"),
+    path("billing/accounts/", penalty_claim_views.find_account, name="penalty_find_account"),
+    path(
+        "billing/accounts/<int:account_id>/penalties/",
+        penalty_claim_views.penalty_claim,
+        name="penalty_claim",
+    ),
+    re_path(
+        r"^billing/accounts/(?P<account_id>\d+)/penalties/document\.(?P<file_format>pdf|xlsx)$",
+        penalty_claim_views.penalty_claim_document,
+        name="penalty_claim_document",
+    ),
     path("billing/recalculations/", billing_views.recalculations, name="recalculations"),
     path(
         "billing/recalculations/<int:recalculation_id>/delete/",

@@ -10,7 +10,7 @@ import bisect
 import calendar
 import datetime
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from kabinet.metering.checks import months_between
@@ -344,3 +344,17 @@ def _add_day(lines, debt, day, unpaid, rate, fraction, rule):
 
 def _penalty(line: PenaltyLine) -> Decimal:
     return round_money(line.debt * line.days * line.rate / 100 / line.fraction)
+
+
+def cut_at_month_ends(lines: list[PenaltyLine]) -> list[PenaltyLine]:
+    """The lines cut at each month's end, each piece with its own rounded amount: the monthly
+    billing run computes one month at a time and stores such pieces, so a calculation over many
+    months cut this way agrees with what the runs charged to the kopeck."""
+    pieces = []
+    for line in lines:
+        start = line.first
+        while start <= line.last:
+            piece = replace(line, first=start, last=min(line.last, last_day(start)))
+            pieces.append(replace(piece, amount=_penalty(piece)))
+            start = piece.last + datetime.timedelta(days=1)
+    return pieces

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from kabinet.billing import calculation as calc
 from kabinet.billing.models import (
     CalculationMethod,
     Charge,
@@ -199,3 +200,46 @@ def tariffs_in_force(house, on: datetime.date) -> list[Tariff]:
         if current is None or (current.house_id is None and tariff.house_id is not None):
             chosen[tariff.service_id] = tariff
     return list(chosen.values())
+
+
+# The debt penalties are counted on -----------------------------------------------------------
+
+
+def principal_charges(organization):
+    """The charges of ``organization``'s closed months without penalties: the principal debt
+    that bears penalties (ЖК РФ ст. 155 ч. 14 — penalties bear none)."""
+    return Charge.objects.filter(
+        period__organization=organization, period__status=PeriodStatus.CLOSED
+    ).exclude(service__method=CalculationMethod.PENALTY)
+
+
+def monthly_debts(charges, organization, law: calc.PenaltyLaw) -> dict[int, list[calc.Debt]]:
+    """Each account's debt per billed month of ``charges`` (recalculations included), oldest
+    first, with the month's due date under ``law`` — for the billing run and the «Расчёт пени»
+    alike, so that both count from the same debts and dates."""
+    monthly: dict[int, list[calc.Debt]] = {}
+    dues: dict[datetime.date, datetime.date] = {}
+    for account, charged_month, total in (
+        charges.values("account", "period__month")
+        .annotate(total=Sum("total"))
+        .values_list("account", "period__month", "total")
+        .order_by("account", "period__month")
+    ):
+        if charged_month not in dues:
+            dues[charged_month] = calc.due_date(charged_month, organization.payment_due_day, law)
+        debt = calc.Debt(charged_month, dues[charged_month], round_money(total))
+        monthly.setdefault(account, []).append(debt)
+    return monthly
+
+
+def penalty_history(account, *, to: datetime.date, law: calc.PenaltyLaw):
+    """What a penalty calculation of ``account`` up to ``to`` needs: its debts by billed month
+    (closed months up to ``to``) and its payments by date up to ``to``."""
+    charges = principal_charges(account.organization).filter(account=account, period__month__lte=to)
+    debts = monthly_debts(charges, account.organization, law).get(account.pk, [])
+    payments = list(
+        Payment.objects.filter(account=account, paid_on__lte=to)
+        .order_by("paid_on", "pk")
+        .values_list("paid_on", "amount")
+    )
+    return debts, payments

@@ -36,6 +36,7 @@ from kabinet.billing.models import (
     Tariff,
     refuse_closed,
 )
+from kabinet.billing.selectors import monthly_debts, principal_charges
 from kabinet.billing.signals import period_closed
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
@@ -563,11 +564,7 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since = add_months(month, -PENALTY_LOOKBACK)
-    published = Charge.objects.filter(
-        period__organization=organization,
-        period__status=PeriodStatus.CLOSED,
-        period__month__lt=add_months(month, -1),
-    ).exclude(service__method=CalculationMethod.PENALTY)
+    published = principal_charges(organization).filter(period__month__lt=add_months(month, -1))
     payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
     balances = AccountBalance.objects.filter(
         period__organization=organization, period__month=add_months(month, -1)
@@ -582,19 +579,7 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
-    monthly = defaultdict(list)
-    dues: dict[datetime.date, datetime.date] = {}
-    for account, charged_month, total in (
-        published.filter(period__month__gte=since)
-        .values("account", "period__month")
-        .annotate(total=Sum("total"))
-        .values_list("account", "period__month", "total")
-        .order_by("account", "period__month")
-    ):
-        if charged_month not in dues:
-            dues[charged_month] = calc.due_date(charged_month, organization.payment_due_day, law)
-        due = dues[charged_month]
-        monthly[account].append(calc.Debt(charged_month, due, round_money(total)))
+    monthly = monthly_debts(published.filter(period__month__gte=since), organization, law)
     paid_before = dict(
         payments.filter(paid_on__lt=first)
         .values("account")

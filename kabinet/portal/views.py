@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from kabinet import quotas
 from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
+from kabinet.billing.calculation import last_day
+from kabinet.billing.penalty_statement import statement_of
 from kabinet.housing.models import ContractDocument
 from kabinet.http import client_ip
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
@@ -186,6 +188,7 @@ def account_penalties(request, account_id):
     account = account_or_404(request, account_id)
     lines = billing.penalty_lines(account)
     period = chosen_period([line.period for line in lines], request.GET.get("period"))
+    calculation = billing.penalty_calculation(account, period) if period else None
     return render_account(
         request,
         account,
@@ -193,7 +196,10 @@ def account_penalties(request, account_id):
         "penalties",
         lines=lines,
         period=period,
-        calculation=billing.penalty_calculation(account, period) if period else None,
+        calculation=calculation,
+        statement=statement_of(calculation.lines, account=account, to=last_day(period.month))
+        if calculation
+        else None,
     )
 
 

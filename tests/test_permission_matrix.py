@@ -357,6 +357,12 @@ URLS = {
     ),
     "backoffice:reconciliation": Entry(staff_page()),
     "backoffice:billing": Entry(staff_page()),
+    # «Расчёт пени»: every role of the account's organisation reads it; it changes nothing.
+    "backoffice:penalty_find_account": Entry(staff_page()),
+    "backoffice:penalty_claim": Entry(staff_a_page(), lambda w: {"account_id": w.a.account.pk}),
+    "backoffice:penalty_claim_document": Entry(
+        staff_a_page(), lambda w: {"account_id": w.a.account.pk, "file_format": "pdf"}
+    ),
     "backoffice:billing_run": Entry(
         staff_page(405),
         lambda w: {"period_id": w.a.open_period.pk},

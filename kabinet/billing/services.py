@@ -553,20 +553,21 @@ def _add_penalties(period, accounts, services, result) -> None:
 
 def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
-    of closed months without penalties) not paid in time, oldest debt paid first.
+    of closed months without penalties) not paid in time; payments settle the month they name,
+    the rest the oldest debt first (``calculation.allocate_payments``, ГК РФ ст. 319.1).
 
-    Only the debt of the months before the previous one can be 31 days late in this month
-    (the previous month's is due in it), and payments settle it before any later month's, so
-    later months are not read. Only accounts that had not paid it off by the end of the previous
-    month can owe penalties: their stored balances say which (opening above the month's
-    payments; a payment recorded since can only lower a debt)."""
+    The months up to the previous one are read: only the debt of the months before it can be
+    31 days late in this month, the previous month takes what names it. Only accounts that had
+    not paid it off by the end of the previous month can owe penalties: their stored balances
+    say which (opening above the month's payments; a payment recorded since can only lower a
+    debt)."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since = add_months(month, -PENALTY_LOOKBACK)
     published = Charge.objects.filter(
         period__organization=organization,
         period__status=PeriodStatus.CLOSED,
-        period__month__lt=add_months(month, -1),
+        period__month__lt=month,
     ).exclude(service__method=CalculationMethod.PENALTY)
     payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
     balances = AccountBalance.objects.filter(
@@ -595,29 +596,44 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
             dues[charged_month] = calc.due_date(charged_month, organization.payment_due_day, law)
         due = dues[charged_month]
         monthly[account].append(calc.Debt(charged_month, due, round_money(total)))
-    paid_before = dict(
-        payments.filter(paid_on__lt=first)
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values_list("account", "total")
-    )
+    paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
-    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
-        "account", "paid_on", "amount"
+    for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount", "period"
     ):
-        in_month[account].append((paid_on, amount))
+        in_month[account].append((paid_on, amount, named and named.replace(day=1)))
     found = {}
     wanted = set(account_ids)
     for account, debts in monthly.items():
         if account not in wanted:
             continue
-        paid = round_money(paid_before.get(account) or ZERO) - round_money(
-            older.get(account) or ZERO
-        )
-        lines = calc.penalty_lines(debts, paid, in_month.get(account, []), first, last, law)
+        paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
+        lines = calc.penalty_lines(
+            debts, paid, in_month.get(account, []), first, last, law,
+            named_before=named_before.get(account),
+        )  # fmt: skip
         if lines:
             found[account] = lines
     return found
+
+
+def _paid_before(payments, since) -> tuple[dict[int, Decimal], dict[int, dict]]:
+    """What ``payments`` brought per account: the sum naming no month (or a month before
+    ``since``, whose debt is taken as a whole), and month → sum for the months they name."""
+    unnamed: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    named: dict[int, dict[datetime.date, Decimal]] = defaultdict(dict)
+    for account, month, total in (
+        payments.values("account", "period")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "period", "total")
+    ):
+        total = round_money(total)
+        if month is None or month < since:
+            unnamed[account] += total
+        else:
+            month = month.replace(day=1)
+            named[account][month] = named[account].get(month, ZERO) + total
+    return unnamed, named
 
 
 # Closing -----------------------------------------------------------------------------------

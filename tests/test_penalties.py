@@ -275,3 +275,9 @@ def test_the_run_lets_a_payment_naming_a_month_settle_it_before_older_debt():
     assert (line.debt_month, line.date_from, line.date_to, line.debt) == (
         AUGUST, day(10, 16), day(10, 31), D("10000.00")
     )  # fmt: skip
+
+
+def test_staff_naming_a_month_in_the_admin_store_its_first_day():
+    payment = PaymentFactory.build(period=datetime.date(2026, 9, 17))
+    payment.clean()
+    assert payment.period == SEPTEMBER

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from kabinet.billing import calculation as calc
 from kabinet.billing.models import (
     CalculationMethod,
     Charge,
@@ -199,3 +200,31 @@ def tariffs_in_force(house, on: datetime.date) -> list[Tariff]:
         if current is None or (current.house_id is None and tariff.house_id is not None):
             chosen[tariff.service_id] = tariff
     return list(chosen.values())
+
+
+def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
+    """The account's billed (closed) months that are not paid off, oldest first, with what each
+    still owes: payments settle the month they name, the rest the oldest month first (ГК РФ
+    ст. 319.1, as the penalties count it). The resident may name one of them when paying."""
+    totals = (
+        Charge.objects.published()
+        .filter(account=account)
+        .values("period__month")
+        .annotate(total=Sum("total"))
+        .values_list("period__month", "total")
+        .order_by("period__month")
+    )
+    debts = [calc.Debt(month, month, round_money(total)) for month, total in totals]
+    payments = [
+        (paid_on, amount, named and named.replace(day=1))
+        for paid_on, amount, named in Payment.objects.filter(account=account).values_list(
+            "paid_on", "amount", "period"
+        )
+    ]
+    never = datetime.date.max
+    parts = calc.allocate_payments(debts, ZERO, payments, never)
+    return [
+        (month, sum((amount for paid_on, amount in parts_of if paid_on == never), ZERO))
+        for month, parts_of in parts.items()
+        if any(paid_on == never for paid_on, _ in parts_of)
+    ]

@@ -197,6 +197,40 @@ def test_reading_after_estimates_charges_the_rest(house):
     assert line(account, water, period).volume == D("3")  # 115 − 104 − 2 × 4
 
 
+def test_with_two_meters_each_reading_takes_off_its_own_estimates(house):
+    """Two cold-water meters of one account (Правила № 354 п. 59–61, each meter by itself).
+    Kitchen 100 → 104 (July → August): 4 m³ a month by average; bathroom 200 → 202: 2 m³.
+    September–November by averages (4 + 2 = 6 m³ a month), December by the normative
+    (4,5 × 2 residents = 9 m³, half of it for each meter, neither read). January 2027:
+    kitchen 130 − 104 − (3 × 4 + 4,5) = 9,5; bathroom 215 − 202 − (3 × 2 + 4,5) = 2,5; the
+    line is 12 m³ (before: 39 m³, nothing taken off with two meters)."""
+    organization = house.organization
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    kitchen = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    bathroom = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    for meter, first, second in ((kitchen, "100", "104"), (bathroom, "200", "202")):
+        read(meter, datetime.date(2026, 7, 1), first)
+        read(meter, datetime.date(2026, 8, 1), second)
+    volumes = {}
+    for number in (9, 10, 11, 12):
+        month = datetime.date(2026, number, 1)
+        period = PeriodFactory(organization=organization, month=month, status=PeriodStatus.OPEN)
+        run_billing(period)
+        volumes[number] = line(account, water, period).volume
+        Period.objects.filter(pk=period.pk).update(status=PeriodStatus.CLOSED)
+    assert volumes == {9: D("6"), 10: D("6"), 11: D("6"), 12: D("9")}
+    january = datetime.date(2027, 1, 1)
+    read(kitchen, january, "130")
+    read(bathroom, january, "215")
+    period = PeriodFactory(organization=organization, month=january, status=PeriodStatus.OPEN)
+    run_billing(period)
+    assert (line(account, water, period).volume, line(account, water, period).basis) == (
+        D("12"), ChargeBasis.READING
+    )  # fmt: skip
+
+
 def test_expired_meter_is_charged_by_normative(house, period):
     account = account_in(house, residents=3)
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,

@@ -39,7 +39,7 @@ from kabinet.billing.models import (
 from kabinet.billing.signals import period_closed
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
-from kabinet.metering.checks import consumption
+from kabinet.metering.checks import consumption, months_between
 from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
@@ -421,7 +421,7 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
                 readings[meter.pk],
                 month,
                 lambda previous, value, meter=meter: consumption(meter, previous, value),
-                estimated.get((account, resource)) if len(account_meters) == 1 else None,
+                estimated.get(meter.pk),
             )
             if found.volume is None:
                 break
@@ -433,31 +433,58 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
     return volumes
 
 
-def _estimated_volumes(period, per_account, readings):
-    """(account, resource) → {month: volume} charged by estimate in the months since the
-    meter's previous reading, for meters read this month after a gap."""
-    wanted = set()
-    for (account, resource), account_meters in per_account.items():
-        if len(account_meters) != 1:
-            continue
-        marks = readings[account_meters[0].pk]
-        earlier = [m for m in marks if m < period.month]
-        if period.month in marks and earlier and max(earlier) < add_months(period.month, -1):
-            wanted.add((account, resource))
-    if not wanted:
+def _estimated_volumes(period, per_account, readings) -> dict[int, dict[datetime.date, Decimal]]:
+    """meter → {month: volume} charged by estimate for it in the months since its previous
+    reading, for meters read this month after a gap: the reading's difference covers those
+    months, so what they were charged is taken off (Правила № 354 п. 59–61).
+
+    A line is per account and resource, so with several meters of a resource each meter's part
+    is its own: its average (``calculation.meter_volume``) in a month charged by averages, and
+    an equal share among the meters not read that month of a volume charged by the normative
+    (the normative stood for all of them). With one meter, the line's volume is its own."""
+    month = period.month
+    gaps: dict[tuple[int, str], list] = {}  # (account, resource) → [(meter, months of its gap)]
+    for key, account_meters in per_account.items():
+        for meter in account_meters:
+            marks = readings[meter.pk]
+            earlier = [m for m in marks if m < month]
+            if month in marks and earlier and max(earlier) < add_months(month, -1):
+                gap = {add_months(max(earlier), step)
+                       for step in range(1, months_between(max(earlier), month))}  # fmt: skip
+                gaps.setdefault(key, []).append((meter, gap))
+    if not gaps:
         return {}
-    found = defaultdict(dict)
+    charged = defaultdict(dict)
     rows = Charge.objects.filter(
         period__organization=period.organization,
         period__status=PeriodStatus.CLOSED,
-        period__month__gte=add_months(period.month, -READINGS_LOOKBACK),
-        period__month__lt=period.month,
+        period__month__gte=add_months(month, -READINGS_LOOKBACK),
+        period__month__lt=month,
         service__method=CalculationMethod.METER,
-        account__in={account for account, _ in wanted},
+        account__in={account for account, _ in gaps},
     ).values_list("account", "service__resource", "period__month", "volume", "basis")
-    for account, resource, month, volume, basis in rows:
-        if (account, resource) in wanted and basis != ChargeBasis.READING:
-            found[account, resource][month] = volume
+    for account, resource, charged_month, volume, basis in rows:
+        if (account, resource) in gaps and basis != ChargeBasis.READING:
+            charged[account, resource][charged_month] = (volume, basis)
+    found = defaultdict(dict)
+    for key, meters_in_gap in gaps.items():
+        account_meters = per_account[key]
+        for meter, gap in meters_in_gap:
+            for charged_month, (volume, basis) in charged[key].items():
+                if charged_month not in gap:
+                    continue
+                if len(account_meters) == 1:
+                    found[meter.pk][charged_month] = volume
+                elif basis == ChargeBasis.NORMATIVE:
+                    unread = [m for m in account_meters if charged_month not in readings[m.pk]]
+                    found[meter.pk][charged_month] = calc.volume(volume / len(unread))
+                else:
+                    own = calc.meter_volume(
+                        readings[meter.pk],
+                        charged_month,
+                        lambda previous, value, meter=meter: consumption(meter, previous, value),
+                    )
+                    found[meter.pk][charged_month] = own.volume or ZERO
     return found
 
 

@@ -221,9 +221,12 @@ def calculate(
     account_ids: list[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     with_adjustments: bool = True,
+    corrected_volumes: dict | None = None,
 ) -> Calculation:
     """``period``'s lines for the organisation's accounts (or only ``account_ids``), computed
-    from today's data; with adjustments: the period's recalculations and penalties."""
+    from today's data; with adjustments: the period's recalculations and penalties.
+    ``corrected_volumes`` ((account, resource, month) → (volume, basis)) stands for the stored
+    lines of earlier months that a correction being computed changes (``_estimated_volumes``)."""
     progress = progress or (lambda done, total: None)
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
@@ -232,7 +235,7 @@ def calculate(
     result = Calculation(accounts=len(accounts))
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
-    meters = _meter_volumes(period, accounts)
+    meters = _meter_volumes(period, accounts, corrected_volumes)
     plans = [
         _Plan.of(service) for service in services if service.method != CalculationMethod.PENALTY
     ]
@@ -385,7 +388,9 @@ class _MeterRow(NamedTuple):
     digits: int  # ``consumption`` reads the dial's size from it
 
 
-def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str]]:
+def _meter_volumes(
+    period, accounts, corrected_volumes=None
+) -> dict[tuple[int, str], tuple[Decimal, str]]:
     """(account, resource) → (volume, basis) for accounts whose meters tell the month's volume;
     missing: the normative applies (no meter, a meter past its verification, or no readings for
     more than three months)."""
@@ -412,7 +417,7 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
     per_account = defaultdict(list)
     for meter in meters:
         per_account[meter.account_id, meter.resource].append(meter)
-    estimated = _estimated_volumes(period, per_account, readings)
+    estimated = _estimated_volumes(period, per_account, readings, corrected_volumes)
     volumes = {}
     for (account, resource), account_meters in per_account.items():
         total, bases = ZERO, set()
@@ -433,10 +438,13 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
     return volumes
 
 
-def _estimated_volumes(period, per_account, readings) -> dict[int, dict[datetime.date, Decimal]]:
+def _estimated_volumes(
+    period, per_account, readings, corrected_volumes=None
+) -> dict[int, dict[datetime.date, Decimal]]:
     """meter → {month: volume} charged by estimate for it in the months since its previous
     reading, for meters read this month after a gap: the reading's difference covers those
-    months, so what they were charged is taken off (Правила № 354 п. 59–61).
+    months, so what they were charged is taken off (Правила № 354 п. 59–61) — as corrected
+    since by reading recalculations (their ``volume``), or by ``corrected_volumes``.
 
     A line is per account and resource, so with several meters of a resource each meter's part
     is its own: its average (``calculation.meter_volume``) in a month charged by averages, and
@@ -466,6 +474,29 @@ def _estimated_volumes(period, per_account, readings) -> dict[int, dict[datetime
     for account, resource, charged_month, volume, basis in rows:
         if (account, resource) in gaps and basis != ChargeBasis.READING:
             charged[account, resource][charged_month] = (volume, basis)
+    for account, resource, corrected_month, change in (
+        Recalculation.objects.filter(
+            account__in={account for account, _ in gaps},
+            kind=RecalculationKind.READING,
+            volume__isnull=False,
+            corrected_period__organization=period.organization,
+            corrected_period__month__gte=add_months(month, -READINGS_LOOKBACK),
+            corrected_period__month__lt=month,
+        )
+        .values("account", "service__resource", "corrected_period__month")
+        .annotate(change=Sum("volume"))
+        .values_list("account", "service__resource", "corrected_period__month", "change")
+    ):
+        if corrected_month in charged.get((account, resource), {}):
+            volume, basis = charged[account, resource][corrected_month]
+            charged[account, resource][corrected_month] = (calc.volume(volume + change), basis)
+    for (account, resource, corrected_month), (volume, basis) in (corrected_volumes or {}).items():
+        if (account, resource) not in gaps:
+            continue
+        if basis == ChargeBasis.READING:
+            charged[account, resource].pop(corrected_month, None)
+        else:
+            charged[account, resource][corrected_month] = (volume, basis)
     found = defaultdict(dict)
     for key, meters_in_gap in gaps.items():
         account_meters = per_account[key]
@@ -754,14 +785,100 @@ def _store_balances(period: Period) -> Decimal:
 # Recalculations ----------------------------------------------------------------------------
 
 
-def recalculation_amount(account, service, corrected: Period, kind: str, **params) -> Decimal:
+@dataclass(frozen=True)
+class MonthCorrection:
+    """What a correction changes in one closed month (``volume``: for a reading correction,
+    the change of the month's individual volume)."""
+
+    period: Period
+    amount: Decimal
+    volume: Decimal | None = None
+
+
+def recalculation_amounts(account, service, corrected: Period, kind: str,
+                          **params) -> list[MonthCorrection]:  # fmt: skip
     """What a correction of the closed period ``corrected`` changes for ``account``'s
-    ``service`` (minus is a reduction); ``BillingError`` when it cannot be made or changes
-    nothing."""
-    amount = _correction(account, service, corrected, kind, **params)
-    if amount == 0:
+    ``service``, month by month (minus is a reduction; months it does not change are left
+    out); ``BillingError`` when it cannot be made or changes nothing."""
+    _check_correctable(account, service, corrected)
+    if kind == RecalculationKind.READING:
+        months = _reading_corrections(account, service, corrected)
+    else:
+        months = [MonthCorrection(corrected, _correction(account, service, corrected, kind,
+                                                         **params))]  # fmt: skip
+    months = [month for month in months if month.amount != 0]
+    if not months:
         raise BillingError("Перерасчёт ничего не меняет: сумма равна нулю.")
-    return amount
+    return months
+
+
+def recalculation_amount(account, service, corrected: Period, kind: str, **params) -> Decimal:
+    """The total of ``recalculation_amounts``."""
+    months = recalculation_amounts(account, service, corrected, kind, **params)
+    return sum((month.amount for month in months), ZERO)
+
+
+def _check_correctable(account, service, corrected: Period) -> None:
+    if not (account.organization_id == service.organization_id == corrected.organization_id):
+        raise BillingError("Лицевой счёт, услуга и период — разных организаций.")
+    if not corrected.is_closed:
+        raise BillingError("Перерасчёт исправляет закрытый период.")
+
+
+def _reading_corrections(account, service, corrected: Period) -> list[MonthCorrection]:
+    """A reading correction, for the corrected month and every later closed month its
+    reading reaches: the months charged by averages it was the base of, and the next reading's
+    difference, which takes off the estimates as corrected (Правила № 354 п. 59–61). Each month
+    is computed again from today's readings, less what was charged and corrected before."""
+    if service.method != CalculationMethod.METER:
+        raise BillingError("Показания исправляют только услугу по счётчику.")
+    periods = list(
+        Period.objects.filter(
+            organization=corrected.organization,
+            status=PeriodStatus.CLOSED,
+            month__gte=corrected.month,
+            month__lte=add_months(corrected.month, READINGS_LOOKBACK),
+        ).order_by("month")
+    )
+    charged = {
+        period: (volume, charged - common)
+        for period, volume, charged, common in Charge.objects.filter(
+            period__in=periods, account=account, service=service
+        ).values_list("period", "volume", "charged", "common_charged")
+    }
+    before = {
+        period: (volume or ZERO, amount)
+        for period, volume, amount in Recalculation.objects.filter(
+            account=account, service=service, kind=RecalculationKind.READING,
+            corrected_period__in=periods,
+        )
+        .values("corrected_period")
+        .annotate(volume=Sum("volume"), amount=Sum("amount"))
+        .values_list("corrected_period", "volume", "amount")
+    }  # fmt: skip
+    months, corrected_volumes = [], {}
+    for period in periods:
+        fresh = calculate(period, account_ids=[account.pk], with_adjustments=False,
+                          corrected_volumes=corrected_volumes)  # fmt: skip
+        line = fresh.lines.get((account.pk, service.pk))
+        new_volume, new_amount = (
+            (line.volume, line.charged - line.common_charged) if line else (ZERO, ZERO)
+        )
+        if line:
+            corrected_volumes[account.pk, service.resource, period.month] = (
+                line.volume,
+                line.basis,
+            )
+        old_volume, old_amount = charged.get(period.pk, (ZERO, ZERO))
+        volume_before, amount_before = before.get(period.pk, (ZERO, ZERO))
+        months.append(
+            MonthCorrection(
+                period,
+                new_amount - old_amount - round_money(amount_before),
+                calc.volume(new_volume - old_volume - volume_before),
+            )
+        )
+    return months
 
 
 def _correction(
@@ -774,25 +891,14 @@ def _correction(
     percent: Decimal | None = None,
     amount: Decimal | None = None,
 ) -> Decimal:
-    """The amount of a correction, by its kind:
+    """The amount of a correction of one month, by its kind (a reading correction, which may
+    reach later months, is ``_reading_corrections``):
 
-    - reading: the line computed again from today's readings, less what was charged;
     - absence: for a volume by the normative per person, the charge for ``days`` of the month;
     - quality: ``percent`` of the charge for the service of poor quality;
     - other: ``amount`` as staff give it."""
-    if not (account.organization_id == service.organization_id == corrected.organization_id):
-        raise BillingError("Лицевой счёт, услуга и период — разных организаций.")
-    if not corrected.is_closed:
-        raise BillingError("Перерасчёт исправляет закрытый период.")
     charged = Charge.objects.filter(period=corrected, account=account, service=service).first()
     individual = (charged.charged - charged.common_charged) if charged else ZERO
-    if kind == RecalculationKind.READING:
-        if service.method != CalculationMethod.METER:
-            raise BillingError("Показания исправляют только услугу по счётчику.")
-        fresh = calculate(corrected, account_ids=[account.pk], with_adjustments=False)
-        line = fresh.lines.get((account.pk, service.pk))
-        new = (line.charged - line.common_charged) if line else ZERO
-        return new - individual
     if kind == RecalculationKind.ABSENCE:
         if (
             charged is None
@@ -817,30 +923,35 @@ def _correction(
 
 
 def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
-                      ip: str | None = None, **params) -> Recalculation:  # fmt: skip
-    """Record a correction of a closed period, to be charged in the organisation's open period
-    (its next run adds it to the line of the service); the audit log keeps who and from where."""
+                      ip: str | None = None, **params) -> list[Recalculation]:  # fmt: skip
+    """Record a correction of a closed period — one recalculation per month it changes, each
+    naming its month — to be charged in the organisation's open period (its next run adds them
+    to the line of the service); the audit log keeps who and from where."""
     period = open_period(account.organization)
     if period is None:
         raise BillingError("Нет открытого периода.")
-    amount = recalculation_amount(account, service, corrected, kind, **params)
+    months = recalculation_amounts(account, service, corrected, kind, **params)
+    made = []
     with transaction.atomic():
         period = _locked_open(period)
-        recalculation = Recalculation.objects.create(
-            period=period, corrected_period=corrected, account=account, service=service,
-            amount=amount, kind=kind, reason=reason, created_by=user,
-        )  # fmt: skip
-        _apply_to_line(period, account, service, amount)
-        record(
-            action=AuditAction.RECALCULATION_ADDED,
-            organization=account.organization,
-            actor=user,
-            ip=ip,
-            obj=recalculation,
-            changes=added(recalculation),
-            amount=amount,
-        )
-    return recalculation
+        for month in months:
+            recalculation = Recalculation.objects.create(
+                period=period, corrected_period=month.period, account=account, service=service,
+                amount=month.amount, volume=month.volume, kind=kind, reason=reason,
+                created_by=user,
+            )  # fmt: skip
+            _apply_to_line(period, account, service, month.amount)
+            record(
+                action=AuditAction.RECALCULATION_ADDED,
+                organization=account.organization,
+                actor=user,
+                ip=ip,
+                obj=recalculation,
+                changes=added(recalculation),
+                amount=month.amount,
+            )
+            made.append(recalculation)
+    return made
 
 
 def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | None = None) -> None:

@@ -812,12 +812,6 @@ def recalculation_amounts(account, service, corrected: Period, kind: str,
     return months
 
 
-def recalculation_amount(account, service, corrected: Period, kind: str, **params) -> Decimal:
-    """The total of ``recalculation_amounts``."""
-    months = recalculation_amounts(account, service, corrected, kind, **params)
-    return sum((month.amount for month in months), ZERO)
-
-
 def _check_correctable(account, service, corrected: Period) -> None:
     if not (account.organization_id == service.organization_id == corrected.organization_id):
         raise BillingError("Лицевой счёт, услуга и период — разных организаций.")

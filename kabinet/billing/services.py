@@ -614,22 +614,26 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
     of closed months without penalties) not paid in time; payments settle the month they name,
     the rest the oldest debt first (``calculation.allocate_payments``, ГК РФ ст. 319.1).
 
-    The months up to the previous one are read: only the debt of the months before it can be
-    31 days late in this month, the previous month takes what names it. Only accounts that had
-    not paid it off by the end of the previous month can owe penalties: their stored balances
-    say which (opening above the month's payments; a payment recorded since can only lower a
+    Only the debt of the months before the previous one can be 31 days late in this month (the
+    previous month's is due in it), so later months are not read — but for accounts with a
+    payment naming the previous month, which takes that payment. Only accounts that had not
+    paid it off by the end of the previous month can owe penalties: their stored balances say
+    which (opening above the month's payments; a payment recorded since can only lower a
     debt)."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
-    since = add_months(month, -PENALTY_LOOKBACK)
-    published = Charge.objects.filter(
-        period__organization=organization,
-        period__status=PeriodStatus.CLOSED,
-        period__month__lt=month,
-    ).exclude(service__method=CalculationMethod.PENALTY)
+    since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
     payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
+    naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
+    published = (
+        Charge.objects.filter(period__organization=organization, period__status=PeriodStatus.CLOSED)
+        .filter(
+            Q(period__month__lt=previous) | Q(period__month=previous, account__in=naming_previous)
+        )
+        .exclude(service__method=CalculationMethod.PENALTY)
+    )
     balances = AccountBalance.objects.filter(
-        period__organization=organization, period__month=add_months(month, -1)
+        period__organization=organization, period__month=previous
     )
     if balances.exists():
         debtors = balances.filter(opening__gt=F("paid")).values("account")

@@ -276,11 +276,16 @@ def penalty_lines(
     unpaid, the rate of ``last``."""
     debts = sorted(debts, key=lambda debt: debt.month)
     payments = [p for p in payments if p[0] <= last]
-    named = bool(named_before) or any(len(p) > 2 and p[2] is not None for p in payments)
+    owed = {debt.month for debt in debts}
+    named = any(month in owed for month in named_before or ()) or any(
+        len(p) > 2 and p[2] in owed for p in payments
+    )  # a payment naming a month without a debt here settles the oldest, as if unnamed
     overdue_at_end = [d for d in debts if penalty_fraction((last - d.due).days)]
     if not named and sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
         return []  # even the oldest debts are paid: the fast way out for most accounts
     parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
+    if not any(parts[debt.month] for debt in overdue_at_end):
+        return []  # what is late was paid before the first day
     lines: list[PenaltyLine] = []
     rates: dict[tuple[datetime.date, datetime.date], tuple[Decimal | None, str]] = {}
     day = first

@@ -44,7 +44,10 @@ account_specs = st.lists(
         st.decimals(D("10.00"), D("150.00"), places=2),  # area
         st.integers(0, 5),  # residents
         st.booleans(),  # a water meter
-        st.lists(st.tuples(st.integers(0, MONTHS * 30), money), max_size=4),  # payments
+        st.lists(  # payments: the day, the amount, the month named (an offset) or none
+            st.tuples(st.integers(0, MONTHS * 30), money, st.none() | st.integers(-1, MONTHS)),
+            max_size=4,
+        ),
     ),
     min_size=1,
     max_size=4,
@@ -80,9 +83,10 @@ def build(accounts, tariff_pair, change_day, recalculation):
             for offset in range(-1, MONTHS, 2):  # every other month: estimates in between
                 ReadingFactory(meter=meter, period=add_months(FIRST, offset),
                                value=D(100 + 7 * (offset + 1)))  # fmt: skip
-        for day, amount in payments:
+        for day, amount, named in payments:
             PaymentFactory(account=account, amount=amount,
-                           paid_on=FIRST + datetime.timedelta(days=day))  # fmt: skip
+                           paid_on=FIRST + datetime.timedelta(days=day),
+                           period=None if named is None else add_months(FIRST, named))  # fmt: skip
         made.append(account)
     first_period = PeriodFactory(organization=organization, month=FIRST, status=PeriodStatus.OPEN)
     return organization, made, first_period, upkeep, recalculation

@@ -197,6 +197,40 @@ def test_reading_after_estimates_charges_the_rest(house):
     assert line(account, water, period).volume == D("3")  # 115 − 104 − 2 × 4
 
 
+def test_with_two_meters_each_reading_takes_off_its_own_estimates(house):
+    """Two cold-water meters of one account (Правила № 354 п. 59–61, each meter by itself).
+    Kitchen 100 → 104 (July → August): 4 m³ a month by average; bathroom 200 → 202: 2 m³.
+    September–November by averages (4 + 2 = 6 m³ a month), December by the normative
+    (4,5 × 2 residents = 9 m³, half of it for each meter, neither read). January 2027:
+    kitchen 130 − 104 − (3 × 4 + 4,5) = 9,5; bathroom 215 − 202 − (3 × 2 + 4,5) = 2,5; the
+    line is 12 m³ (before: 39 m³, nothing taken off with two meters)."""
+    organization = house.organization
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    kitchen = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    bathroom = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    for meter, first, second in ((kitchen, "100", "104"), (bathroom, "200", "202")):
+        read(meter, datetime.date(2026, 7, 1), first)
+        read(meter, datetime.date(2026, 8, 1), second)
+    volumes = {}
+    for number in (9, 10, 11, 12):
+        month = datetime.date(2026, number, 1)
+        period = PeriodFactory(organization=organization, month=month, status=PeriodStatus.OPEN)
+        run_billing(period)
+        volumes[number] = line(account, water, period).volume
+        Period.objects.filter(pk=period.pk).update(status=PeriodStatus.CLOSED)
+    assert volumes == {9: D("6"), 10: D("6"), 11: D("6"), 12: D("9")}
+    january = datetime.date(2027, 1, 1)
+    read(kitchen, january, "130")
+    read(bathroom, january, "215")
+    period = PeriodFactory(organization=organization, month=january, status=PeriodStatus.OPEN)
+    run_billing(period)
+    assert (line(account, water, period).volume, line(account, water, period).basis) == (
+        D("12"), ChargeBasis.READING
+    )  # fmt: skip
+
+
 def test_expired_meter_is_charged_by_normative(house, period):
     account = account_in(house, residents=3)
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
@@ -328,7 +362,7 @@ def test_recalculation_of_a_wrong_reading_charges_the_difference(house, october)
     assert line(account, water, october).charged == D("500.00")
     wrong.value = D("104")
     wrong.save()
-    recalculation = add_recalculation(account, water, october, RecalculationKind.READING,
+    [recalculation] = add_recalculation(account, water, october, RecalculationKind.READING,
                                       "Ошибка в показаниях")  # fmt: skip
     assert recalculation.amount == D("-300.00")  # 6 m³ less at 50,00
     assert recalculation.period == november
@@ -337,13 +371,85 @@ def test_recalculation_of_a_wrong_reading_charges_the_difference(house, october)
     assert line(account, water, october).charged == D("500.00")  # the closed month stays
 
 
+def month_of(number):
+    return datetime.date(2026, number, 1)
+
+
+def charged_months(house, account, water, numbers):
+    """Run and close the months ``numbers`` (closed by hand: they lie ahead of today)."""
+    for number in numbers:
+        period = PeriodFactory(organization=house.organization, month=month_of(number),
+                               status=PeriodStatus.OPEN)  # fmt: skip
+        run_billing(period)
+        Period.objects.filter(pk=period.pk).update(status=PeriodStatus.CLOSED)
+    return {number: line(account, water, Period.objects.get(month=month_of(number))).charged
+            for number in numbers}  # fmt: skip
+
+
+def wrong_august(house):
+    """Cold water at 50,00; the meter read 100 in July and 110 in August (104 was right)."""
+    account = account_in(house, residents=1)
+    water = service(house, CalculationMethod.METER, "50.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, month_of(7), "100")
+    wrong = read(meter, month_of(8), "110")
+    return account, water, meter, wrong
+
+
+def test_a_reading_correction_reaches_the_estimated_months_and_the_next_reading(house):
+    """Charged: August 10 m³ (110 − 100), September and October 10 m³ each by average,
+    November 140 − 110 − 2 × 10 = 10 m³: 500,00 a month. With 104 in August: August 4 m³,
+    the averages 4 m³, November 140 − 104 − 2 × 4 = 28 m³. One recalculation per month, in the
+    open December: −300, −300, −300, +900; the four months still add up to 40 m³."""
+    account, water, meter, wrong = wrong_august(house)
+    read(meter, NOVEMBER, "140")
+    charged = charged_months(house, account, water, (8, 9, 10, 11))
+    assert charged == {8: D("500.00"), 9: D("500.00"), 10: D("500.00"), 11: D("500.00")}
+    december = PeriodFactory(organization=house.organization, month=month_of(12),
+                             status=PeriodStatus.OPEN)  # fmt: skip
+    wrong.value = D("104")
+    wrong.save()
+    august = Period.objects.get(month=month_of(8))
+    made = add_recalculation(account, water, august, RecalculationKind.READING, "Ошибка")
+    assert [(r.corrected_period.month, r.amount, r.volume, r.period) for r in made] == [
+        (month_of(8), D("-300.00"), D("-6"), december),
+        (month_of(9), D("-300.00"), D("-6"), december),
+        (month_of(10), D("-300.00"), D("-6"), december),
+        (NOVEMBER, D("900.00"), D("18"), december),
+    ]
+    with pytest.raises(BillingError, match="ничего не меняет"):  # recorded: nothing more to do
+        add_recalculation(account, water, august, RecalculationKind.READING, "Ещё раз")
+
+
+def test_the_next_reading_in_the_open_month_takes_off_the_estimates_as_corrected(house):
+    """As above, but November is the open month when August is corrected: September and
+    October are corrected to 4 m³ each (−300,00 each, with August −900,00 in all); November's
+    run takes off 4 + 4 m³, not 10 + 10: 140 − 104 − 8 = 28 m³, 1 400,00, and its line carries
+    the −900,00: 500,00 in all, as if August had been right from the start."""
+    account, water, meter, wrong = wrong_august(house)
+    charged_months(house, account, water, (8, 9, 10))
+    november = PeriodFactory(organization=house.organization, month=NOVEMBER,
+                             status=PeriodStatus.OPEN)  # fmt: skip
+    wrong.value = D("104")
+    wrong.save()
+    made = add_recalculation(account, water, Period.objects.get(month=month_of(8)),
+                             RecalculationKind.READING, "Ошибка")  # fmt: skip
+    assert [r.amount for r in made] == [D("-300.00")] * 3
+    read(meter, NOVEMBER, "140")
+    run_billing(november)
+    november_line = line(account, water, november)
+    assert (november_line.volume, november_line.charged) == (D("28"), D("1400.00"))
+    assert (november_line.recalculation, november_line.total) == (D("-900.00"), D("500.00"))
+
+
 def test_recalculation_for_absence_takes_back_the_normative_days(house, october):
     account = account_in(house, residents=2)
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
     run_billing(october)
     close_period(october)
-    recalculation = add_recalculation(account, water, october, RecalculationKind.ABSENCE,
+    [recalculation] = add_recalculation(account, water, october, RecalculationKind.ABSENCE,
                                       "Командировка", days=10)  # fmt: skip
     assert recalculation.amount == D("-29.03")  # 90,00 × 10 / 31
 
@@ -354,7 +460,7 @@ def test_recalculation_for_poor_quality_reduces_by_percent(house, october):
     run_billing(october)
     november = close_period(october)
     run_billing(november)
-    recalculation = add_recalculation(account, upkeep, october, RecalculationKind.QUALITY,
+    [recalculation] = add_recalculation(account, upkeep, october, RecalculationKind.QUALITY,
                                       "Не убирали подъезд", percent=D("15"))  # fmt: skip
     assert recalculation.amount == D("-150.00")
     assert line(account, upkeep, november).total == D("850.00")  # shown at once

@@ -163,11 +163,14 @@ def test_the_demo_counts_penalties_by_the_shipped_law(demo):
             account=account, service__method=CalculationMethod.PENALTY
         )
     }
-    # without the cap and the 15th (15,5 %, due on the 10th) they were 49,42, 105,40, 120,31
+    # The demo's bank payments name the month they pay («Период»), so a part payment of a
+    # later month leaves the earlier month's debt running (ГК РФ ст. 319.1); paid oldest
+    # debt first they were 21,39, 48,83, 61,62; without the cap and the 15th (15,5 %, due on
+    # the 10th), and oldest debt first, 49,42, 105,40, 120,31
     assert by_month == {
-        datetime.date(2026, 8, 1): Decimal("21.39"),
-        datetime.date(2026, 9, 1): Decimal("48.83"),
-        datetime.date(2026, 10, 1): Decimal("61.62"),
+        datetime.date(2026, 8, 1): Decimal("30.26"),
+        datetime.date(2026, 9, 1): Decimal("76.06"),
+        datetime.date(2026, 10, 1): Decimal("90.63"),
     }
 
 

@@ -18,7 +18,12 @@ from kabinet.payments import services
 from kabinet.payments.models import OnlinePayment, OnlinePaymentStatus, Payment, PaymentSource
 from kabinet.payments.sandbox import gateway
 from kabinet.payments.sandbox.models import SandboxPayment
-from tests.factories import AccountLinkFactory, ChargeFactory, OnlinePaymentFactory
+from tests.factories import (
+    AccountLinkFactory,
+    ChargeFactory,
+    OnlinePaymentFactory,
+    PaymentFactory,
+)
 from tests.test_account_pages import text_of
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +269,41 @@ def test_pay_form_names_an_amount_above_the_limit(client, link):
     page = client.post(reverse("portal:pay", args=[link.account.pk]), {"amount": "5000,01"})
     assert "Онлайн можно оплатить не больше 5\u00a0000,00\u00a0₽ за раз." in text_of(page)
     assert not OnlinePayment.objects.exists()
+
+
+def test_pay_form_offers_the_unpaid_months_and_the_payment_names_the_chosen_one(client, link):
+    """ГК РФ ст. 319.1 п. 1: the resident may name the month paid. September's 1 000 is paid
+    400 by a payment naming nothing (the oldest debt first): 600 left; October owes it all."""
+    account = link.account
+    september = datetime.date(2026, 9, 1)
+    ChargeFactory(account=account, charged=Decimal("1000.00"),
+                  period__organization=account.organization, period__month=september)  # fmt: skip
+    PaymentFactory(account=account, amount=Decimal("400.00"), paid_on=datetime.date(2026, 10, 5))
+    client.force_login(link.user)
+    page = client.get(reverse("portal:pay", args=[account.pk]))
+    assert page.context["form"].fields["period"].choices == [
+        ("", "Не указывать — в счёт самого раннего долга"),
+        ("2026-09", "Сентябрь 2026 — долг 600,00\u00a0₽"),
+        ("2026-10", "Октябрь 2026 — долг 6\u00a0889,37\u00a0₽"),
+    ]
+    refused = client.post(reverse("portal:pay", args=[account.pk]),
+                          {"amount": "100,00", "period": "2025-01"})  # fmt: skip
+    assert refused.status_code == 200
+    assert not OnlinePayment.objects.exists()
+    client.post(reverse("portal:pay", args=[account.pk]),
+                {"amount": "1 500,00", "period": "2026-10"})  # fmt: skip
+    online_payment = OnlinePayment.objects.get()
+    assert online_payment.period == datetime.date(2026, 10, 1)
+    decide(online_payment)
+    services.refresh_online_payment(online_payment)
+    assert Payment.objects.get(source=PaymentSource.ONLINE).period == datetime.date(2026, 10, 1)
+
+
+def test_without_unpaid_months_the_form_asks_no_month(client):
+    link = AccountLinkFactory()
+    client.force_login(link.user)
+    page = client.get(reverse("portal:pay", args=[link.account.pk]))
+    assert "period" not in page.context["form"].fields
 
 
 @pytest.mark.parametrize(

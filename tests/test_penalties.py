@@ -1,5 +1,6 @@
 """Penalties per ЖК РФ ст. 155 ч. 14, by hand-checked figures: nothing for 30 days of delay,
-1/300 of the key rate from day 31 to day 90, 1/130 from day 91, oldest debt paid first; the
+1/300 of the key rate from day 31 to day 90, 1/130 from day 91; a payment naming a month
+settles it, the rest the oldest debt first (ГК РФ ст. 319.1); the
 key rate of the day of payment (of the calculation for a debt still unpaid). The dated rules
 (caps, moratoria, due dates) are in test_penalty_law.py."""
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from kabinet.billing.calculation import (
     Debt,
     PenaltyLaw,
+    allocate_payments,
     due_date,
     penalty_fraction,
     penalty_lines,
@@ -142,6 +144,85 @@ def test_paying_more_never_raises_the_penalty(amounts, paid, more):
         assert less_paid == []
 
 
+def test_a_payment_naming_a_month_settles_it_and_the_older_debt_keeps_its_penalty():
+    """ГК РФ ст. 319.1 п. 1. 5 000 paid on 15 October naming September pays September; August's
+    10 000 stays unpaid: 11–31 October 10 000 × 21 × 16,5 % / 300 = 115,50 (not 27,50 as when
+    the payment paid August). In November, paid before it: 10 000 × 30 × 16,5 % / 300."""
+    debts = [debt(AUGUST, "10000"), debt(SEPTEMBER, "5000")]
+    payments = [(day(10, 15), D("5000"), SEPTEMBER)]
+    [line] = penalty_lines(debts, D(0), payments, day(10, 1), day(10, 31), flat_rate)
+    assert (line.debt_month, line.first, line.last, line.debt, line.amount) == (
+        AUGUST, day(10, 11), day(10, 31), D("10000"), D("115.50")
+    )  # fmt: skip
+    november = penalty_lines(debts, D(0), [], day(11, 1), day(11, 30), flat_rate,
+                             named_before={SEPTEMBER: D("5000")})  # fmt: skip
+    assert [(line.debt_month, line.debt, line.amount) for line in november] == [
+        (AUGUST, D("10000"), D("165.00"))
+    ]
+
+
+def test_what_a_payment_brings_beyond_its_named_month_settles_the_oldest_debt():
+    """7 000 naming September: 5 000 pay September, 2 000 pay August. August: 11–15 October
+    10 000 × 5 × 16,5 % / 300 = 27,50, 16–31 October 8 000 × 16 × 16,5 % / 300 = 70,40."""
+    debts = [debt(AUGUST, "10000"), debt(SEPTEMBER, "5000")]
+    payments = [(day(10, 15), D("7000"), SEPTEMBER)]
+    lines = penalty_lines(debts, D(0), payments, day(10, 1), day(10, 31), flat_rate)
+    assert [(line.first, line.last, line.debt, line.amount) for line in lines] == [
+        (day(10, 11), day(10, 15), D("10000"), D("27.50")),
+        (day(10, 16), day(10, 31), D("8000"), D("70.40")),
+    ]
+
+
+def test_a_payment_naming_a_month_without_debt_settles_the_oldest():
+    parts = allocate_payments([debt(AUGUST, "100")], D(0),
+                              [(day(10, 1), D("60"), datetime.date(2026, 12, 1))],
+                              day(10, 31))  # fmt: skip
+    assert parts == {AUGUST: [(day(10, 1), D("60")), (day(10, 31), D("40"))]}
+
+
+def unpaid(parts, last):
+    return sum((amount for parts_of in parts.values() for paid_on, amount in parts_of
+                if paid_on == last), D(0))  # fmt: skip
+
+
+MONTHS_OWED = [datetime.date(2025, 6 + i, 1) for i in range(6)]
+
+
+@given(
+    amounts=st.lists(st.decimals(D("0.00"), D("50000"), places=2), min_size=1, max_size=6),
+    paid=st.decimals(D("0"), D("20000"), places=2),
+    payments=st.lists(
+        st.tuples(
+            st.integers(0, 150),
+            st.decimals(D("0.01"), D("30000"), places=2),
+            st.none() | st.sampled_from([*MONTHS_OWED, datetime.date(2026, 6, 1)]),
+        ),
+        max_size=6,
+    ),
+    named_before=st.dictionaries(
+        st.sampled_from(MONTHS_OWED), st.decimals(D("0.01"), D("20000"), places=2), max_size=3
+    ),
+)
+def test_naming_months_moves_the_debt_between_months_but_never_changes_its_total(
+    amounts, paid, payments, named_before
+):
+    debts = [debt(month, amount) for month, amount in zip(MONTHS_OWED, amounts, strict=False)]
+    first, last = datetime.date(2026, 1, 1), datetime.date(2026, 6, 30)
+    named = [(first + datetime.timedelta(days=d), amount, month) for d, amount, month in payments]
+    plain = [(d, amount) for d, amount, _ in named]
+    lump = paid + sum(named_before.values(), D(0))
+    with_names = allocate_payments(debts, paid, named, last, named_before=named_before)
+    without = allocate_payments(debts, lump, plain, last)
+    assert (
+        unpaid(with_names, last)
+        == unpaid(without, last)
+        == max(sum(amounts[: len(debts)], D(0)) - lump - sum((a for _, a in plain), D(0)), D(0))
+    )
+    assert all(amount > 0 for parts in with_names.values() for _, amount in parts)
+    lines = penalty_lines(debts, paid, named, first, last, flat_rate, named_before=named_before)
+    assert all(line.amount >= 0 for line in lines)
+
+
 @pytest.mark.django_db
 def test_the_run_charges_penalties_by_the_shipped_law_and_keeps_their_days():
     account = PersonalAccountFactory()
@@ -162,3 +243,41 @@ def test_the_run_charges_penalties_by_the_shipped_law_and_keeps_their_days():
     assert (days.date_from, days.date_to, days.debt, days.fraction, days.rate, days.rule) == (
         day(10, 16), day(10, 31), D("9999.00"), 300, D("9.50"), "rate_cap"
     )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_run_lets_a_payment_naming_a_month_settle_it_before_older_debt():
+    """August 2026 (10 000, due 15 September) and September (5 000) closed; 5 000 paid naming
+    September, before October (one account) or in it (another). August's whole 10 000 bears
+    the penalty from day 31 of delay, 16 October: 10 000 × 16 × 9,5 % / 300 = 50,67; an unnamed
+    payment on 1 October would have left 5 000 of it: 25,33."""
+    organization = PersonalAccountFactory().organization
+    penalty = ServiceFactory(organization=organization, method=CalculationMethod.PENALTY)
+    base = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
+    accounts = {}
+    for paid_on in (day(10, 1), day(10, 20), None):
+        account = PersonalAccountFactory(organization=organization)
+        for month, amount in ((AUGUST, "10000"), (SEPTEMBER, "5000")):
+            ChargeFactory(account=account, service=base, charged=D(amount),
+                          period=PeriodFactory(organization=organization, month=month))  # fmt: skip
+        PaymentFactory(account=account, paid_on=paid_on or day(10, 1), amount=D("5000"),
+                       period=SEPTEMBER if paid_on else None)  # fmt: skip
+        accounts[paid_on] = account
+    october = PeriodFactory(organization=organization, month=day(10, 1),
+                            status=PeriodStatus.OPEN)  # fmt: skip
+    run_billing(october)
+    charged = {
+        paid_on: Charge.objects.get(account=account, period=october, service=penalty).charged
+        for paid_on, account in accounts.items()
+    }
+    assert charged == {day(10, 1): D("50.67"), day(10, 20): D("50.67"), None: D("25.33")}
+    line = Penalty.objects.get(account=accounts[day(10, 20)], period=october)
+    assert (line.debt_month, line.date_from, line.date_to, line.debt) == (
+        AUGUST, day(10, 16), day(10, 31), D("10000.00")
+    )  # fmt: skip
+
+
+def test_staff_naming_a_month_in_the_admin_store_its_first_day():
+    payment = PaymentFactory.build(period=datetime.date(2026, 9, 17))
+    payment.clean()
+    assert payment.period == SEPTEMBER

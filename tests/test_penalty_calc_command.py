@@ -65,20 +65,50 @@ def test_without_a_rate_the_shipped_history_caps_and_moratoria_apply(tmp_path):
     assert lines[-1] == "Итого пени: 414,26"
 
 
-def test_payments_settle_the_oldest_debt_first_and_a_month_is_due_as_the_law_says(tmp_path):
+def test_a_payment_naming_nothing_settles_the_oldest_debt_and_a_month_is_due_as_the_law_says(
+    tmp_path,
+):
     """February 2026 without a due date: the 15th (Федеральный закон № 177-ФЗ), a Sunday, so
-    16.03.2026. The payment naming February pays January first (oldest debt first): 1 000 of
+    16.03.2026. The payment naming no month pays January first (ГК РФ ст. 319.1 п. 3): 1 000 of
     January paid on 20.04.2026, February's 2 000 unpaid on 31.05.2026. Capped at 9,5 %:
     January (due 10.02.2026) 13.03–20.04.2026 1 000 × 39 × 9,5 % / 300 = 12,35; February
     16.04–31.05.2026 2 000 × 46 × 9,5 % / 300 = 29,13."""
     lines = run(tmp_path, ["начисление;2026-01;1000,00;2026-02-10", "начисление;2026-02;2000,00;",
-                           "оплата;2026-02;1000,00;2026-04-20"], "--to", "2026-05-31")  # fmt: skip
+                           "оплата;;1000,00;2026-04-20"], "--to", "2026-05-31")  # fmt: skip
     assert [cells(line)[:3] for line in lines[1:-1]] == [
         ["01.2026", "10.02.2026", "13.03.2026–20.04.2026"],
         ["02.2026", "16.03.2026", "16.04.2026–31.05.2026"],
     ]
     assert [cells(line)[-1] for line in lines[1:-1]] == ["12,35", "29,13"]
     assert lines[-1] == "Итого пени: 41,48"
+
+
+def test_a_payment_naming_a_month_settles_it_and_the_older_debt_keeps_its_penalty(tmp_path):
+    """The same history, the payment naming February (ГК РФ ст. 319.1 п. 1): February is paid
+    1 000 on 20.04.2026, January stays unpaid to 31.05.2026. By hand, capped at 9,5 %:
+    January (due 10.02.2026, day 90 is 11.05) 13.03–11.05 1 000 × 60 × 9,5 % / 300 = 19,00 and
+    12.05–31.05 1 000 × 20 × 9,5 % / 130 = 14,62; February (due 16.03.2026) 16.04–20.04
+    2 000 × 5 × 9,5 % / 300 = 3,17 and 21.04–31.05 1 000 × 41 × 9,5 % / 300 = 12,98."""
+    lines = run(tmp_path, ["начисление;2026-01;1000,00;2026-02-10", "начисление;2026-02;2000,00;",
+                           "оплата;2026-02;1000,00;2026-04-20"], "--to", "2026-05-31")  # fmt: skip
+    assert [(cells(line)[0], cells(line)[2], cells(line)[-1]) for line in lines[1:-1]] == [
+        ("01.2026", "13.03.2026–11.05.2026", "19,00"),
+        ("01.2026", "12.05.2026–31.05.2026", "14,62"),
+        ("02.2026", "16.04.2026–20.04.2026", "3,17"),
+        ("02.2026", "21.04.2026–31.05.2026", "12,98"),
+    ]
+    assert lines[-1] == "Итого пени: 49,77"
+
+
+def test_what_a_named_payment_brings_beyond_its_month_settles_the_oldest_debt(tmp_path):
+    """2 500 naming February pays February's 2 000; the 500 beyond it pays January's oldest
+    debt. January: 13.03–20.04 1 000 × 39 × 9,5 % / 300 = 12,35, then 500 to 31.05: 21.04–11.05
+    500 × 21 × 9,5 % / 300 = 3,33 and 12.05–31.05 500 × 20 × 9,5 % / 130 = 7,31. February:
+    16.04–20.04 2 000 × 5 × 9,5 % / 300 = 3,17."""
+    lines = run(tmp_path, ["начисление;2026-01;1000,00;2026-02-10", "начисление;2026-02;2000,00;",
+                           "оплата;2026-02;2500,00;2026-04-20"], "--to", "2026-05-31")  # fmt: skip
+    assert [cells(line)[-1] for line in lines[1:-1]] == ["12,35", "3,33", "7,31", "3,17"]
+    assert lines[-1] == "Итого пени: 26,16"
 
 
 def test_nothing_due_yet_prints_a_zero_total(tmp_path):

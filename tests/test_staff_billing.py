@@ -18,6 +18,7 @@ from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
     Charge,
+    ChargeBasis,
     KeyRate,
     Penalty,
     Period,
@@ -27,15 +28,18 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.summary import Anomaly, run_summary
 from kabinet.jobs.models import Job, JobStatus
+from kabinet.metering.models import Resource
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.services import add_staff_member
 from tests.factories import (
     ChargeFactory,
     HouseFactory,
+    MeterFactory,
     OrganizationFactory,
     PeriodFactory,
     PersonalAccountFactory,
+    ReadingFactory,
     ServiceFactory,
     TariffFactory,
     UserFactory,
@@ -423,6 +427,38 @@ def test_a_recalculation_is_computed_first_then_saved(
     assert (recalculation.amount, recalculation.created_by) == (D("-125.00"), accountant)
     assert "Перерасчёт записан: ЛС № 100" in text_of(saved)
     assert list(saved.context["recalculations"]) == [recalculation]
+
+
+def test_a_reading_correction_lists_each_month_it_changes_and_saves_one_for_each(
+    client, accountant, own, house, previous, period
+):
+    """The month before last was charged 10 m³ (110 − 100) and last month 10 m³ by average;
+    its reading was 104: 4 m³ each, −300,00 a month at 50,00."""
+    account = account_in(house, "100", residents=1)
+    water = ServiceFactory(organization=own, method=CalculationMethod.METER, normative=D("4.5"),
+                           resource=Resource.COLD_WATER, name="Холодная вода")  # fmt: skip
+    TariffFactory(service=water, value=D("50.00"), valid_from=datetime.date(2020, 1, 1))
+    before_last = PeriodFactory(organization=own, month=add_months(previous.month, -1))
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    ReadingFactory(meter=meter, period=add_months(before_last.month, -1), value=D("100"))
+    ReadingFactory(meter=meter, period=before_last.month, value=D("104"))
+    for month, basis in ((before_last, ChargeBasis.READING), (previous, ChargeBasis.AVERAGE)):
+        ChargeFactory(account=account, service=water, period=month, tariff=D("50.00"),
+                      volume=D("10"), basis=basis, charged=D("500.00"))  # fmt: skip
+    data = {"account": "100", "service": water.pk, "corrected_period": before_last.pk,
+            "kind": RecalculationKind.READING, "reason": "Показание 104, а не 110"}  # fmt: skip
+    url = reverse("backoffice:recalculations")
+    shown = client.post(url, {**data, "preview": "Рассчитать"})
+    assert shown.context["preview"] == D("-600.00")
+    assert [(m.period, m.amount) for m in shown.context["preview_months"]] == [
+        (before_last, D("-300.00")), (previous, D("-300.00"))
+    ]  # fmt: skip
+    assert "по каждому месяцу будет свой перерасчёт" in words(shown)
+    shown_amount = re.search(r'name="shown_amount" value="([^"]+)"', shown.text)[1]
+    client.post(url, {**data, "save": "Сохранить", "shown_amount": shown_amount})
+    assert sorted(Recalculation.objects.values_list("corrected_period", "amount")) == sorted(
+        [(before_last.pk, D("-300.00")), (previous.pk, D("-300.00"))]
+    )
 
 
 def test_a_recalculation_whose_amount_changed_since_it_was_shown_is_not_saved(

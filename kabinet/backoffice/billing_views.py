@@ -183,12 +183,12 @@ def recalculations(request):
     organization = chooser.chosen()
     period = services.open_period(organization) if organization else None
     form = RecalculationForm(organization, request.POST or None)
-    preview = None
+    preview_months = None
     if request.method == "POST":
         if not can_change(request.user, AREA, organization):
             raise PermissionDenied("Перерасчёты вносят бухгалтер и руководитель организации.")
         if form.is_valid():
-            preview, saved = _preview_or_save(request, form)
+            preview_months, saved = _preview_or_save(request, form)
             if saved:
                 return redirect(_recalculations_page(organization))
     listed = (
@@ -207,7 +207,13 @@ def recalculations(request):
             "organization": organization,
             "period": period,
             "form": form,
-            "preview": preview,
+            "preview": (
+                sum((month.amount for month in preview_months), Decimal(0))
+                if preview_months
+                else None
+            ),
+            "preview_months": preview_months,
+            "shown_amount": _shown(preview_months) if preview_months else "",
             "can_change": organization is not None and can_change(request.user, AREA, organization),
             "recalculations": listed,
             "billing_page": _billing_page(organization),
@@ -215,22 +221,23 @@ def recalculations(request):
     )
 
 
-def _preview_or_save(request, form) -> tuple[Decimal | None, bool]:
-    """(the amount to show, whether it is saved). The staff member sees the amount first; it
-    is saved only when «Сохранить» comes with the amount shown (the data may have changed)."""
+def _preview_or_save(request, form) -> tuple[list | None, bool]:
+    """(each month's correction to show, whether they are saved). The staff member sees the
+    months and amounts first; they are saved only when «Сохранить» comes with the figures
+    shown (the data may have changed)."""
     arguments = form.arguments()
     try:
-        amount = services.recalculation_amount(**arguments)
+        months = services.recalculation_amounts(**arguments)
     except services.BillingError as error:
         form.add_error(None, str(error))
         return None, False
     if "save" not in request.POST:
-        return amount, False
-    if request.POST.get("shown_amount") != str(amount):
+        return months, False
+    if request.POST.get("shown_amount") != _shown(months):
         messages.warning(request, "Сумма перерасчёта изменилась: проверьте её и сохраните снова.")
-        return amount, False
+        return months, False
     try:
-        recalculation = services.add_recalculation(
+        made = services.add_recalculation(
             **arguments,
             reason=form.cleaned_data["reason"],
             user=request.user,
@@ -238,14 +245,23 @@ def _preview_or_save(request, form) -> tuple[Decimal | None, bool]:
         )
     except services.BillingError as error:
         form.add_error(None, str(error))
-        return amount, False
+        return months, False
+    first = made[0]
+    corrected = ", ".join(month_name(r.corrected_period.month) for r in made)
     messages.success(
         request,
-        f"Перерасчёт записан: ЛС № {recalculation.account.number}, «{recalculation.service}», "
-        f"{format_rubles(recalculation.amount)} за "
-        f"{month_name(recalculation.corrected_period.month)}.",
+        f"Перерасчёт записан: ЛС № {first.account.number}, «{first.service}», "
+        f"{format_rubles(sum((r.amount for r in made), Decimal(0)))} за {corrected}.",
     )
-    return amount, True
+    return months, True
+
+
+def _shown(months) -> str:
+    """The figures of a preview as the form sends them back: the amount of one month, the
+    month and amount of each of several."""
+    if len(months) == 1:
+        return str(months[0].amount)
+    return ";".join(f"{month.period.month:%Y-%m}:{month.amount}" for month in months)
 
 
 @staff_required

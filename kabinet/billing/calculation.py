@@ -9,7 +9,7 @@ call them directly with hand-checked figures.
 import bisect
 import calendar
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -257,24 +257,35 @@ def penalty_fraction(days_late: int) -> int | None:
 def penalty_lines(
     debts: list[Debt],
     paid_before: Decimal,
-    payments: list[tuple[datetime.date, Decimal]],
+    payments: list[tuple],
     first: datetime.date,
     last: datetime.date,
     law: PenaltyLaw,
+    *,
+    named_before: Mapping[datetime.date, Decimal] | None = None,
 ) -> list[PenaltyLine]:
     """The penalty for the days ``first``–``last`` (``last`` is the day of the calculation),
     as lines of days on which one month's unpaid debt, the rate, its fraction and the rule
     stayed the same.
 
-    ``debts`` are in month order; everything paid (``paid_before`` the first day, then
-    ``payments`` by date) settles the oldest debt first. A payment counts from the day after
-    it: the day of payment is still a day of delay ("по день оплаты включительно"). Each part
-    of a debt bears the rate of the day it was paid; what is unpaid, the rate of ``last``."""
+    ``debts`` are in month order; what was paid settles them as ``allocate_payments`` says
+    (``paid_before`` the first day without a named month and ``named_before`` naming one, then
+    ``payments`` by date: ``(day, amount)`` or ``(day, amount, named month or None)``). A
+    payment counts from the day after it: the day of payment is still a day of delay ("по день
+    оплаты включительно"). Each part of a debt bears the rate of the day it was paid; what is
+    unpaid, the rate of ``last``."""
     debts = sorted(debts, key=lambda debt: debt.month)
+    payments = [p for p in payments if p[0] <= last]
+    owed = {debt.month for debt in debts}
+    named = any(month in owed for month in named_before or ()) or any(
+        len(p) > 2 and p[2] in owed for p in payments
+    )  # a payment naming a month without a debt here settles the oldest, as if unnamed
     overdue_at_end = [d for d in debts if penalty_fraction((last - d.due).days)]
-    if sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
+    if not named and sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
         return []  # even the oldest debts are paid: the fast way out for most accounts
-    parts = _settlement(debts, paid_before, [p for p in payments if p[0] <= last], last)
+    parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
+    if not any(parts[debt.month] for debt in overdue_at_end):
+        return []  # what is late was paid before the first day
     lines: list[PenaltyLine] = []
     rates: dict[tuple[datetime.date, datetime.date], tuple[Decimal | None, str]] = {}
     day = first
@@ -305,26 +316,63 @@ def penalty_lines(
     return [PenaltyLine(**{**line.__dict__, "amount": _penalty(line)}) for line in lines]
 
 
-def _settlement(debts, paid_before, payments, last) -> dict[datetime.date, list]:
-    """Each debt's parts as (day paid, amount), oldest debt first: what ``paid_before``
-    settled is left out, what nothing settled is «paid» on ``last`` (the calculation day)."""
-    parts: dict[datetime.date, list] = {debt.month: [] for debt in debts}
-    pending = [[paid_on, amount] for paid_on, amount in sorted(payments)]
-    before = max(paid_before, ZERO)
-    for debt in debts:
-        left = debt.amount - min(debt.amount, before)
-        before -= min(debt.amount, before)
-        while left > 0 and pending:
-            payment = pending[0]
-            part = min(left, payment[1])
-            parts[debt.month].append((payment[0], part))
-            left -= part
-            payment[1] -= part
-            if payment[1] <= 0:
-                pending.pop(0)
-        if left > 0:
-            parts[debt.month].append((last, left))
+def allocate_payments(
+    debts: list[Debt],
+    paid_before: Decimal,
+    payments: list[tuple],
+    last: datetime.date,
+    *,
+    named_before: Mapping[datetime.date, Decimal] | None = None,
+) -> dict[datetime.date, list[tuple[datetime.date, Decimal]]]:
+    """Each debt's parts as (day paid, amount): which payment settled which month.
+
+    ГК РФ ст. 319.1 п. 1: a payment is credited to the obligation the debtor named, so a
+    payment naming a billed month settles that month first; п. 3: what names nothing, and
+    what a payment brings beyond its month's debt, settles the debt due earliest — the oldest
+    month. ``named_before`` (month → sum paid before the period naming it) is applied first,
+    then ``paid_before`` oldest month first, then ``payments`` in order of their days. What
+    ``paid_before`` settled is left out of the parts; what nothing settled is «paid» on
+    ``last`` (the calculation day). A month with a negative total (a recalculation that
+    reduced it) adds to what settles the later months."""
+    left = {debt.month: debt.amount for debt in sorted(debts, key=lambda debt: debt.month)}
+    parts: dict[datetime.date, list] = {month: [] for month in left}
+    pool = max(paid_before, ZERO)
+    for month, amount in sorted((named_before or {}).items()):
+        taken = _settle_named(left, month, amount)
+        pool += amount - taken
+    for month in left:
+        taken = min(left[month], pool)
+        left[month] -= taken
+        pool -= taken
+    for payment in sorted(payments, key=lambda payment: payment[0]):
+        day, amount = payment[0], payment[1]
+        named = payment[2] if len(payment) > 2 else None
+        if named is not None:
+            taken = _settle_named(left, named, amount)
+            if taken:
+                parts[named].append((day, taken))
+            amount -= taken
+        for month in left:
+            if amount <= 0:
+                break
+            if left[month] > 0:
+                taken = min(left[month], amount)
+                parts[month].append((day, taken))
+                left[month] -= taken
+                amount -= taken
+    for month, unpaid in left.items():
+        if unpaid > 0:
+            parts[month].append((last, unpaid))
     return parts
+
+
+def _settle_named(left: dict[datetime.date, Decimal], month, amount: Decimal) -> Decimal:
+    """Take from ``amount`` what the named ``month`` still owes (nothing for a month without
+    a debt); returns what was taken."""
+    taken = min(max(left.get(month, ZERO), ZERO), amount)
+    if taken > 0:
+        left[month] -= taken
+    return max(taken, ZERO)
 
 
 def _add_day(lines, debt, day, unpaid, rate, fraction, rule):

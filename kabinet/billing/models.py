@@ -380,6 +380,14 @@ class Recalculation(PeriodRow):
         Service, on_delete=models.PROTECT, related_name="recalculations", verbose_name="услуга"
     )
     amount = models.DecimalField("сумма", **MONEY_FIELD, help_text="Минус — уменьшение.")
+    volume = models.DecimalField(
+        "изменение объёма",
+        **VOLUME_FIELD,
+        null=True,
+        blank=True,
+        help_text="Для исправленных показаний: на сколько изменился объём месяца. Следующее "
+        "показание снимает уже исправленный объём месяцев, начисленных по среднему.",
+    )
     kind = models.CharField(
         "вид", max_length=20, choices=RecalculationKind.choices, default=RecalculationKind.OTHER
     )

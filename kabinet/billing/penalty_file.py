@@ -5,7 +5,8 @@ The file is UTF-8, ``;``-separated, with the header ``вид;период;сум
 ``начисление;2019-05;1000,00;2019-06-10`` (the billed month, its amount and due date; without
 a date the due date the law sets for the month) and ``оплата;;100,00;2020-01-01`` or
 ``оплата;2019-05;100,00;2020-01-01`` (a payment and its date, optionally naming the month).
-A payment naming a month is applied like any other, to the oldest debt first."""
+A payment naming a month settles that month first, what is beyond its debt and a payment naming
+nothing settle the oldest debt first (ГК РФ ст. 319.1, ``calculation.allocate_payments``)."""
 
 import csv
 import datetime
@@ -41,7 +42,9 @@ class DebtHistory:
     charges: dict[datetime.date, tuple[Decimal, datetime.date | None]] = field(
         default_factory=dict
     )  # billed month → (amount, due date or None: as the law sets)
-    payments: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
+    payments: list[tuple[datetime.date, Decimal, datetime.date | None]] = field(
+        default_factory=list
+    )  # (day, amount, the month the payment names or None)
 
 
 def read_history(text: str) -> DebtHistory:
@@ -79,10 +82,10 @@ def _read_row(history: DebtHistory, row: list[str]) -> None:
             raise ValueError(f"начисление за {month_name(month)} уже было выше")
         history.charges[month] = (amount, due)
     elif kind.lower() == PAYMENT:
-        _month(period)  # checked, then applied oldest debt first like any payment
+        named = _month(period)
         if not day:
             raise ValueError("у оплаты не указана дата")
-        history.payments.append((_date(day), amount))
+        history.payments.append((_date(day), amount, named))
     else:
         raise ValueError(f"вид «{kind}» не «{CHARGE}» и не «{PAYMENT}»")
 

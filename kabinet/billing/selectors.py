@@ -237,9 +237,38 @@ def penalty_history(account, *, to: datetime.date, law: calc.PenaltyLaw):
     (closed months up to ``to``) and its payments by date up to ``to``."""
     charges = principal_charges(account.organization).filter(account=account, period__month__lte=to)
     debts = monthly_debts(charges, account.organization, law).get(account.pk, [])
-    payments = list(
-        Payment.objects.filter(account=account, paid_on__lte=to)
+    payments = [
+        (paid_on, amount, named and named.replace(day=1))  # a named month is settled first
+        for paid_on, amount, named in Payment.objects.filter(account=account, paid_on__lte=to)
         .order_by("paid_on", "pk")
-        .values_list("paid_on", "amount")
-    )
+        .values_list("paid_on", "amount", "period")
+    ]
     return debts, payments
+
+
+def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
+    """The account's billed (closed) months that are not paid off, oldest first, with what each
+    still owes: payments settle the month they name, the rest the oldest month first (ГК РФ
+    ст. 319.1, as the penalties count it). The resident may name one of them when paying."""
+    totals = (
+        Charge.objects.published()
+        .filter(account=account)
+        .values("period__month")
+        .annotate(total=Sum("total"))
+        .values_list("period__month", "total")
+        .order_by("period__month")
+    )
+    debts = [calc.Debt(month, month, round_money(total)) for month, total in totals]
+    payments = [
+        (paid_on, amount, named and named.replace(day=1))
+        for paid_on, amount, named in Payment.objects.filter(account=account).values_list(
+            "paid_on", "amount", "period"
+        )
+    ]
+    never = datetime.date.max
+    parts = calc.allocate_payments(debts, ZERO, payments, never)
+    return [
+        (month, sum((amount for paid_on, amount in parts_of if paid_on == never), ZERO))
+        for month, parts_of in parts.items()
+        if any(paid_on == never for paid_on, _ in parts_of)
+    ]

@@ -40,7 +40,7 @@ from kabinet.billing.selectors import monthly_debts, principal_charges
 from kabinet.billing.signals import period_closed
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
-from kabinet.metering.checks import consumption
+from kabinet.metering.checks import consumption, months_between
 from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, MONEY_FIELD, ZERO, fits, round_money
 from kabinet.months import add_months
@@ -222,9 +222,12 @@ def calculate(
     account_ids: list[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     with_adjustments: bool = True,
+    corrected_volumes: dict | None = None,
 ) -> Calculation:
     """``period``'s lines for the organisation's accounts (or only ``account_ids``), computed
-    from today's data; with adjustments: the period's recalculations and penalties."""
+    from today's data; with adjustments: the period's recalculations and penalties.
+    ``corrected_volumes`` ((account, resource, month) → (volume, basis)) stands for the stored
+    lines of earlier months that a correction being computed changes (``_estimated_volumes``)."""
     progress = progress or (lambda done, total: None)
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
@@ -233,7 +236,7 @@ def calculate(
     result = Calculation(accounts=len(accounts))
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
-    meters = _meter_volumes(period, accounts)
+    meters = _meter_volumes(period, accounts, corrected_volumes)
     plans = [
         _Plan.of(service) for service in services if service.method != CalculationMethod.PENALTY
     ]
@@ -386,7 +389,9 @@ class _MeterRow(NamedTuple):
     digits: int  # ``consumption`` reads the dial's size from it
 
 
-def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str]]:
+def _meter_volumes(
+    period, accounts, corrected_volumes=None
+) -> dict[tuple[int, str], tuple[Decimal, str]]:
     """(account, resource) → (volume, basis) for accounts whose meters tell the month's volume;
     missing: the normative applies (no meter, a meter past its verification, or no readings for
     more than three months)."""
@@ -413,7 +418,7 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
     per_account = defaultdict(list)
     for meter in meters:
         per_account[meter.account_id, meter.resource].append(meter)
-    estimated = _estimated_volumes(period, per_account, readings)
+    estimated = _estimated_volumes(period, per_account, readings, corrected_volumes)
     volumes = {}
     for (account, resource), account_meters in per_account.items():
         total, bases = ZERO, set()
@@ -422,7 +427,7 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
                 readings[meter.pk],
                 month,
                 lambda previous, value, meter=meter: consumption(meter, previous, value),
-                estimated.get((account, resource)) if len(account_meters) == 1 else None,
+                estimated.get(meter.pk),
             )
             if found.volume is None:
                 break
@@ -434,31 +439,84 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
     return volumes
 
 
-def _estimated_volumes(period, per_account, readings):
-    """(account, resource) → {month: volume} charged by estimate in the months since the
-    meter's previous reading, for meters read this month after a gap."""
-    wanted = set()
-    for (account, resource), account_meters in per_account.items():
-        if len(account_meters) != 1:
-            continue
-        marks = readings[account_meters[0].pk]
-        earlier = [m for m in marks if m < period.month]
-        if period.month in marks and earlier and max(earlier) < add_months(period.month, -1):
-            wanted.add((account, resource))
-    if not wanted:
+def _estimated_volumes(
+    period, per_account, readings, corrected_volumes=None
+) -> dict[int, dict[datetime.date, Decimal]]:
+    """meter → {month: volume} charged by estimate for it in the months since its previous
+    reading, for meters read this month after a gap: the reading's difference covers those
+    months, so what they were charged is taken off (Правила № 354 п. 59–61) — as corrected
+    since by reading recalculations (their ``volume``), or by ``corrected_volumes``.
+
+    A line is per account and resource, so with several meters of a resource each meter's part
+    is its own: its average (``calculation.meter_volume``) in a month charged by averages, and
+    an equal share among the meters not read that month of a volume charged by the normative
+    (the normative stood for all of them). With one meter, the line's volume is its own."""
+    month = period.month
+    gaps: dict[tuple[int, str], list] = {}  # (account, resource) → [(meter, months of its gap)]
+    for key, account_meters in per_account.items():
+        for meter in account_meters:
+            marks = readings[meter.pk]
+            earlier = [m for m in marks if m < month]
+            if month in marks and earlier and max(earlier) < add_months(month, -1):
+                gap = {add_months(max(earlier), step)
+                       for step in range(1, months_between(max(earlier), month))}  # fmt: skip
+                gaps.setdefault(key, []).append((meter, gap))
+    if not gaps:
         return {}
-    found = defaultdict(dict)
+    charged = defaultdict(dict)
     rows = Charge.objects.filter(
         period__organization=period.organization,
         period__status=PeriodStatus.CLOSED,
-        period__month__gte=add_months(period.month, -READINGS_LOOKBACK),
-        period__month__lt=period.month,
+        period__month__gte=add_months(month, -READINGS_LOOKBACK),
+        period__month__lt=month,
         service__method=CalculationMethod.METER,
-        account__in={account for account, _ in wanted},
+        account__in={account for account, _ in gaps},
     ).values_list("account", "service__resource", "period__month", "volume", "basis")
-    for account, resource, month, volume, basis in rows:
-        if (account, resource) in wanted and basis != ChargeBasis.READING:
-            found[account, resource][month] = volume
+    for account, resource, charged_month, volume, basis in rows:
+        if (account, resource) in gaps and basis != ChargeBasis.READING:
+            charged[account, resource][charged_month] = (volume, basis)
+    for account, resource, corrected_month, change in (
+        Recalculation.objects.filter(
+            account__in={account for account, _ in gaps},
+            kind=RecalculationKind.READING,
+            volume__isnull=False,
+            corrected_period__organization=period.organization,
+            corrected_period__month__gte=add_months(month, -READINGS_LOOKBACK),
+            corrected_period__month__lt=month,
+        )
+        .values("account", "service__resource", "corrected_period__month")
+        .annotate(change=Sum("volume"))
+        .values_list("account", "service__resource", "corrected_period__month", "change")
+    ):
+        if corrected_month in charged.get((account, resource), {}):
+            volume, basis = charged[account, resource][corrected_month]
+            charged[account, resource][corrected_month] = (calc.volume(volume + change), basis)
+    for (account, resource, corrected_month), (volume, basis) in (corrected_volumes or {}).items():
+        if (account, resource) not in gaps:
+            continue
+        if basis == ChargeBasis.READING:
+            charged[account, resource].pop(corrected_month, None)
+        else:
+            charged[account, resource][corrected_month] = (volume, basis)
+    found = defaultdict(dict)
+    for key, meters_in_gap in gaps.items():
+        account_meters = per_account[key]
+        for meter, gap in meters_in_gap:
+            for charged_month, (volume, basis) in charged[key].items():
+                if charged_month not in gap:
+                    continue
+                if len(account_meters) == 1:
+                    found[meter.pk][charged_month] = volume
+                elif basis == ChargeBasis.NORMATIVE:
+                    unread = [m for m in account_meters if charged_month not in readings[m.pk]]
+                    found[meter.pk][charged_month] = calc.volume(volume / len(unread))
+                else:
+                    own = calc.meter_volume(
+                        readings[meter.pk],
+                        charged_month,
+                        lambda previous, value, meter=meter: consumption(meter, previous, value),
+                    )
+                    found[meter.pk][charged_month] = own.volume or ZERO
     return found
 
 
@@ -554,20 +612,25 @@ def _add_penalties(period, accounts, services, result) -> None:
 
 def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
-    of closed months without penalties) not paid in time, oldest debt paid first.
+    of closed months without penalties) not paid in time; payments settle the month they name,
+    the rest the oldest debt first (``calculation.allocate_payments``, ГК РФ ст. 319.1).
 
-    Only the debt of the months before the previous one can be 31 days late in this month
-    (the previous month's is due in it), and payments settle it before any later month's, so
-    later months are not read. Only accounts that had not paid it off by the end of the previous
-    month can owe penalties: their stored balances say which (opening above the month's
-    payments; a payment recorded since can only lower a debt)."""
+    Only the debt of the months before the previous one can be 31 days late in this month (the
+    previous month's is due in it), so later months are not read — but for accounts with a
+    payment naming the previous month, which takes that payment. Only accounts that had not
+    paid it off by the end of the previous month can owe penalties: their stored balances say
+    which (opening above the month's payments; a payment recorded since can only lower a
+    debt)."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
-    since = add_months(month, -PENALTY_LOOKBACK)
-    published = principal_charges(organization).filter(period__month__lt=add_months(month, -1))
+    since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
     payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
+    naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
+    published = principal_charges(organization).filter(
+        Q(period__month__lt=previous) | Q(period__month=previous, account__in=naming_previous)
+    )
     balances = AccountBalance.objects.filter(
-        period__organization=organization, period__month=add_months(month, -1)
+        period__organization=organization, period__month=previous
     )
     if balances.exists():
         debtors = balances.filter(opening__gt=F("paid")).values("account")
@@ -580,29 +643,44 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
         .values_list("account", "total")
     )
     monthly = monthly_debts(published.filter(period__month__gte=since), organization, law)
-    paid_before = dict(
-        payments.filter(paid_on__lt=first)
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values_list("account", "total")
-    )
+    paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
-    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
-        "account", "paid_on", "amount"
+    for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount", "period"
     ):
-        in_month[account].append((paid_on, amount))
+        in_month[account].append((paid_on, amount, named and named.replace(day=1)))
     found = {}
     wanted = set(account_ids)
     for account, debts in monthly.items():
         if account not in wanted:
             continue
-        paid = round_money(paid_before.get(account) or ZERO) - round_money(
-            older.get(account) or ZERO
-        )
-        lines = calc.penalty_lines(debts, paid, in_month.get(account, []), first, last, law)
+        paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
+        lines = calc.penalty_lines(
+            debts, paid, in_month.get(account, []), first, last, law,
+            named_before=named_before.get(account),
+        )  # fmt: skip
         if lines:
             found[account] = lines
     return found
+
+
+def _paid_before(payments, since) -> tuple[dict[int, Decimal], dict[int, dict]]:
+    """What ``payments`` brought per account: the sum naming no month (or a month before
+    ``since``, whose debt is taken as a whole), and month → sum for the months they name."""
+    unnamed: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    named: dict[int, dict[datetime.date, Decimal]] = defaultdict(dict)
+    for account, month, total in (
+        payments.values("account", "period")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "period", "total")
+    ):
+        total = round_money(total)
+        if month is None or month < since:
+            unnamed[account] += total
+        else:
+            month = month.replace(day=1)
+            named[account][month] = named[account].get(month, ZERO) + total
+    return unnamed, named
 
 
 # Closing -----------------------------------------------------------------------------------
@@ -696,14 +774,94 @@ def _store_balances(period: Period) -> Decimal:
 # Recalculations ----------------------------------------------------------------------------
 
 
-def recalculation_amount(account, service, corrected: Period, kind: str, **params) -> Decimal:
+@dataclass(frozen=True)
+class MonthCorrection:
+    """What a correction changes in one closed month (``volume``: for a reading correction,
+    the change of the month's individual volume)."""
+
+    period: Period
+    amount: Decimal
+    volume: Decimal | None = None
+
+
+def recalculation_amounts(account, service, corrected: Period, kind: str,
+                          **params) -> list[MonthCorrection]:  # fmt: skip
     """What a correction of the closed period ``corrected`` changes for ``account``'s
-    ``service`` (minus is a reduction); ``BillingError`` when it cannot be made or changes
-    nothing."""
-    amount = _correction(account, service, corrected, kind, **params)
-    if amount == 0:
+    ``service``, month by month (minus is a reduction; months it does not change are left
+    out); ``BillingError`` when it cannot be made or changes nothing."""
+    _check_correctable(account, service, corrected)
+    if kind == RecalculationKind.READING:
+        months = _reading_corrections(account, service, corrected)
+    else:
+        months = [MonthCorrection(corrected, _correction(account, service, corrected, kind,
+                                                         **params))]  # fmt: skip
+    months = [month for month in months if month.amount != 0]
+    if not months:
         raise BillingError("Перерасчёт ничего не меняет: сумма равна нулю.")
-    return amount
+    return months
+
+
+def _check_correctable(account, service, corrected: Period) -> None:
+    if not (account.organization_id == service.organization_id == corrected.organization_id):
+        raise BillingError("Лицевой счёт, услуга и период — разных организаций.")
+    if not corrected.is_closed:
+        raise BillingError("Перерасчёт исправляет закрытый период.")
+
+
+def _reading_corrections(account, service, corrected: Period) -> list[MonthCorrection]:
+    """A reading correction, for the corrected month and every later closed month its
+    reading reaches: the months charged by averages it was the base of, and the next reading's
+    difference, which takes off the estimates as corrected (Правила № 354 п. 59–61). Each month
+    is computed again from today's readings, less what was charged and corrected before."""
+    if service.method != CalculationMethod.METER:
+        raise BillingError("Показания исправляют только услугу по счётчику.")
+    periods = list(
+        Period.objects.filter(
+            organization=corrected.organization,
+            status=PeriodStatus.CLOSED,
+            month__gte=corrected.month,
+            month__lte=add_months(corrected.month, READINGS_LOOKBACK),
+        ).order_by("month")
+    )
+    charged = {
+        period: (volume, charged - common)
+        for period, volume, charged, common in Charge.objects.filter(
+            period__in=periods, account=account, service=service
+        ).values_list("period", "volume", "charged", "common_charged")
+    }
+    before = {
+        period: (volume or ZERO, amount)
+        for period, volume, amount in Recalculation.objects.filter(
+            account=account, service=service, kind=RecalculationKind.READING,
+            corrected_period__in=periods,
+        )
+        .values("corrected_period")
+        .annotate(volume=Sum("volume"), amount=Sum("amount"))
+        .values_list("corrected_period", "volume", "amount")
+    }  # fmt: skip
+    months, corrected_volumes = [], {}
+    for period in periods:
+        fresh = calculate(period, account_ids=[account.pk], with_adjustments=False,
+                          corrected_volumes=corrected_volumes)  # fmt: skip
+        line = fresh.lines.get((account.pk, service.pk))
+        new_volume, new_amount = (
+            (line.volume, line.charged - line.common_charged) if line else (ZERO, ZERO)
+        )
+        if line:
+            corrected_volumes[account.pk, service.resource, period.month] = (
+                line.volume,
+                line.basis,
+            )
+        old_volume, old_amount = charged.get(period.pk, (ZERO, ZERO))
+        volume_before, amount_before = before.get(period.pk, (ZERO, ZERO))
+        months.append(
+            MonthCorrection(
+                period,
+                new_amount - old_amount - round_money(amount_before),
+                calc.volume(new_volume - old_volume - volume_before),
+            )
+        )
+    return months
 
 
 def _correction(
@@ -716,25 +874,14 @@ def _correction(
     percent: Decimal | None = None,
     amount: Decimal | None = None,
 ) -> Decimal:
-    """The amount of a correction, by its kind:
+    """The amount of a correction of one month, by its kind (a reading correction, which may
+    reach later months, is ``_reading_corrections``):
 
-    - reading: the line computed again from today's readings, less what was charged;
     - absence: for a volume by the normative per person, the charge for ``days`` of the month;
     - quality: ``percent`` of the charge for the service of poor quality;
     - other: ``amount`` as staff give it."""
-    if not (account.organization_id == service.organization_id == corrected.organization_id):
-        raise BillingError("Лицевой счёт, услуга и период — разных организаций.")
-    if not corrected.is_closed:
-        raise BillingError("Перерасчёт исправляет закрытый период.")
     charged = Charge.objects.filter(period=corrected, account=account, service=service).first()
     individual = (charged.charged - charged.common_charged) if charged else ZERO
-    if kind == RecalculationKind.READING:
-        if service.method != CalculationMethod.METER:
-            raise BillingError("Показания исправляют только услугу по счётчику.")
-        fresh = calculate(corrected, account_ids=[account.pk], with_adjustments=False)
-        line = fresh.lines.get((account.pk, service.pk))
-        new = (line.charged - line.common_charged) if line else ZERO
-        return new - individual
     if kind == RecalculationKind.ABSENCE:
         if (
             charged is None
@@ -759,31 +906,36 @@ def _correction(
 
 
 def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
-                      ip: str | None = None, **params) -> Recalculation:  # fmt: skip
-    """Record a correction of a closed period, to be charged in the organisation's open period
-    (its next run adds it to the line of the service); the audit log keeps who and from where."""
+                      ip: str | None = None, **params) -> list[Recalculation]:  # fmt: skip
+    """Record a correction of a closed period — one recalculation per month it changes, each
+    naming its month — to be charged in the organisation's open period (its next run adds them
+    to the line of the service); the audit log keeps who and from where."""
     period = open_period(account.organization)
     if period is None:
         raise BillingError("Нет открытого периода.")
-    amount = recalculation_amount(account, service, corrected, kind, **params)
+    months = recalculation_amounts(account, service, corrected, kind, **params)
+    made = []
     with transaction.atomic():
         period = _locked_open(period)
-        _check_line_fits(period, account, service, amount)
-        recalculation = Recalculation.objects.create(
-            period=period, corrected_period=corrected, account=account, service=service,
-            amount=amount, kind=kind, reason=reason, created_by=user,
-        )  # fmt: skip
-        _apply_to_line(period, account, service, amount)
-        record(
-            action=AuditAction.RECALCULATION_ADDED,
-            organization=account.organization,
-            actor=user,
-            ip=ip,
-            obj=recalculation,
-            changes=added(recalculation),
-            amount=amount,
-        )
-    return recalculation
+        for month in months:
+            _check_line_fits(period, account, service, month.amount)
+            recalculation = Recalculation.objects.create(
+                period=period, corrected_period=month.period, account=account, service=service,
+                amount=month.amount, volume=month.volume, kind=kind, reason=reason,
+                created_by=user,
+            )  # fmt: skip
+            _apply_to_line(period, account, service, month.amount)
+            record(
+                action=AuditAction.RECALCULATION_ADDED,
+                organization=account.organization,
+                actor=user,
+                ip=ip,
+                obj=recalculation,
+                changes=added(recalculation),
+                amount=month.amount,
+            )
+            made.append(recalculation)
+    return made
 
 
 def _check_line_fits(period, account, service, amount) -> None:

@@ -138,7 +138,13 @@ class Payment(models.Model):
     amount = models.DecimalField("сумма", **MONEY_FIELD)
     source = models.CharField("источник", max_length=20, choices=PaymentSource.choices)
     external_id = models.CharField("внешний идентификатор", max_length=100, blank=True)
-    period = models.DateField("за период", null=True, blank=True)
+    period = models.DateField(
+        "за период",
+        null=True,
+        blank=True,
+        help_text="Месяц начислений, который оплачен (первое число месяца): платёж сначала "
+        "гасит его долг (ГК РФ ст. 319.1); без месяца — самый ранний долг.",
+    )
     payer_name = models.CharField("плательщик", max_length=255, blank=True)
     commission = models.DecimalField("комиссия банка", **MONEY_FIELD, default=ZERO)
     registry = models.ForeignKey(
@@ -171,6 +177,10 @@ class Payment(models.Model):
     def __str__(self):
         return f"{self.account}: {self.amount} от {self.paid_on:%d.%m.%Y}"
 
+    def clean(self):
+        if self.period:
+            self.period = self.period.replace(day=1)  # a month, whatever day staff typed
+
 
 class OnlinePaymentStatus(models.TextChoices):
     PENDING = "pending", "ожидает оплаты"
@@ -200,6 +210,9 @@ class OnlinePayment(models.Model):
     )
     email = models.EmailField("e-mail для квитанции об оплате", blank=True)
     amount = models.DecimalField("сумма", **MONEY_FIELD)
+    period = models.DateField(
+        "за период", null=True, blank=True, help_text="Месяц, который жилец выбрал оплатить."
+    )
     provider = models.CharField("платёжный сервис", max_length=20)
     gateway_id = models.CharField("идентификатор в платёжном сервисе", max_length=100, blank=True)
     idempotence_key = models.UUIDField("ключ идемпотентности", default=uuid.uuid4, unique=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from kabinet.formats import format_rubles
+from kabinet.formats import format_rubles, month_name
 from kabinet.payments.models import (
     OnlinePayment,
     OnlinePaymentStatus,
@@ -50,10 +50,13 @@ def start_online_payment(
     *,
     return_url: Callable[[OnlinePayment], str],
     notification_url: str,
+    period: datetime.date | None = None,
 ) -> OnlinePayment:
     """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
 
-    ``return_url(online_payment)`` is where the gateway sends the resident back."""
+    ``return_url(online_payment)`` is where the gateway sends the resident back; ``period`` is
+    the billed month the resident chose to pay (the credited payment names it, so it settles
+    that month first, ГК РФ ст. 319.1)."""
     limit = payment_limit(account)
     if amount <= 0:
         raise PaymentRefused("Сумма должна быть больше нуля.")
@@ -61,9 +64,12 @@ def start_online_payment(
         raise PaymentRefused(f"Онлайн можно оплатить не больше {format_rubles(limit)} за раз.")
     provider = get_provider()
     online_payment = OnlinePayment.objects.create(
-        account=account, user=user, email=user.email, amount=amount, provider=provider.name
-    )
+        account=account, user=user, email=user.email, amount=amount, provider=provider.name,
+        period=period,
+    )  # fmt: skip
     description = f"Оплата ЖКУ, ЛС № {account.number}, {account.organization}"
+    if period:
+        description += f", за {month_name(period)}"
     try:
         created = provider.create_payment(
             online_payment,
@@ -132,6 +138,7 @@ def _credit(online_payment: OnlinePayment, state: GatewayPayment) -> Payment:
             "account": online_payment.account,
             "paid_on": timezone.localdate(online_payment.paid_at),
             "amount": state.amount,
+            "period": online_payment.period,
             "payer_name": (user.full_name or user.username) if user else "",
         },
     )

@@ -3,7 +3,7 @@ import datetime
 from django import forms
 
 from kabinet.fields import AmountField, MonthField
-from kabinet.formats import format_rubles
+from kabinet.formats import format_rubles, month_name
 from kabinet.months import add_months, first_of_month
 
 QUICK_CHOICES = {1: "Этот месяц", 3: "3 месяца", 6: "6 месяцев", 12: "12 месяцев"}
@@ -52,14 +52,34 @@ class LedgerPeriodForm(forms.Form):
 
 
 class OnlinePaymentForm(forms.Form):
-    amount = AmountField(label="Сумма к оплате, ₽", positive=True)
+    """The amount, and optionally the unpaid billed month it pays (ГК РФ ст. 319.1 п. 1: the
+    payment settles the month named; without one, the oldest debt)."""
 
-    def __init__(self, *args, limit, **kwargs):
+    amount = AmountField(label="Сумма к оплате, ₽", positive=True)
+    period = forms.ChoiceField(
+        label="За какой месяц",
+        required=False,
+        help_text="Платёж сначала погасит долг за выбранный месяц, остаток — самый ранний долг.",
+    )
+
+    def __init__(self, *args, limit, unpaid_months=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.limit = limit
         self.fields[
             "amount"
         ].help_text = f"Любая сумма больше нуля, но не больше {format_rubles(limit)}."
+        self.months = {f"{month:%Y-%m}": month for month, _ in unpaid_months}
+        if self.months:
+            self.fields["period"].choices = [
+                ("", "Не указывать — в счёт самого раннего долга"),
+                *((f"{month:%Y-%m}", f"{month_name(month).capitalize()} — долг "
+                   f"{format_rubles(owed)}") for month, owed in unpaid_months),
+            ]  # fmt: skip
+        else:
+            del self.fields["period"]
+
+    def clean_period(self) -> datetime.date | None:
+        return self.months.get(self.cleaned_data.get("period") or "")
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]

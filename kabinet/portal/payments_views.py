@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kabinet.billing.ledger import account_ledger
-from kabinet.billing.selectors import account_balance
+from kabinet.billing.selectors import account_balance, unpaid_months
 from kabinet.http import client_ip
 from kabinet.months import add_months
 from kabinet.payments import providers, services
@@ -56,13 +56,16 @@ def pay(request, account_id):
     balance = account_balance(account)
     limit = services.payment_limit(account)
     initial = {"amount": f"{min(balance, limit):.2f}".replace(".", ",")} if balance > 0 else {}
-    form = OnlinePaymentForm(request.POST or None, initial=initial, limit=limit)
+    form = OnlinePaymentForm(
+        request.POST or None, initial=initial, limit=limit, unpaid_months=unpaid_months(account)
+    )
     if form.is_valid():
         try:
             online_payment = services.start_online_payment(
                 account,
                 request.user,
                 form.cleaned_data["amount"],
+                period=form.cleaned_data.get("period"),
                 return_url=lambda payment: request.build_absolute_uri(
                     reverse("portal:online_payment", args=[account.pk, payment.pk])
                 ),

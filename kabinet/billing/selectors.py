@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from kabinet.billing.models import (
+    CAPITAL_REPAIR_METHODS,
+    PENALTY_METHODS,
     CalculationMethod,
     Charge,
     Penalty,
@@ -26,11 +28,29 @@ def _sum(queryset, field) -> Decimal:
     return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
 
 
+IS_CAPITAL_REPAIR = Q(service__method__in=CAPITAL_REPAIR_METHODS)
+
+
 def account_balance(account) -> Decimal:
-    """What the account owes now: positive is a debt, negative an overpayment."""
-    charged = _sum(Charge.objects.published().filter(account=account), "total")
-    paid = _sum(Payment.objects.filter(account=account), "amount")
+    """What the account owes the organisation now (capital repair contributions, owed to
+    their own payee, apart: ``capital_repair_balance``): positive is a debt, negative an
+    overpayment. «Оплатить» pays this."""
+    charged = _sum(
+        Charge.objects.published().filter(account=account).exclude(IS_CAPITAL_REPAIR), "total"
+    )
+    paid = _sum(Payment.objects.filter(account=account, capital_repair=False), "amount")
     return charged - paid
+
+
+def capital_repair_balance(account) -> Decimal | None:
+    """What the account owes for capital repair contributions and their penalty (ЖК РФ
+    ст. 155 ч. 14.1), less what was paid to their payee; ``None`` when it was never charged
+    any (the card shows no such line)."""
+    charges = Charge.objects.published().filter(IS_CAPITAL_REPAIR, account=account)
+    if not charges.exists():
+        return None
+    paid = Payment.objects.filter(account=account, capital_repair=True)
+    return _sum(charges, "total") - _sum(paid, "amount")
 
 
 def balances(accounts) -> dict[int, Decimal]:
@@ -39,12 +59,13 @@ def balances(accounts) -> dict[int, Decimal]:
     charged = dict(
         Charge.objects.published()
         .filter(account__in=ids)
+        .exclude(IS_CAPITAL_REPAIR)
         .values_list("account")
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
     paid = dict(
-        Payment.objects.filter(account__in=ids)
+        Payment.objects.filter(account__in=ids, capital_repair=False)
         .values_list("account")
         .annotate(total=Sum("amount"))
         .values_list("account", "total")
@@ -110,9 +131,9 @@ def charge_history(account) -> list[MonthTotals]:
         .filter(account=account)
         .values("period")
         .annotate(
-            charged=Sum("charged", filter=~Q(service__method=CalculationMethod.PENALTY)),
+            charged=Sum("charged", filter=~Q(service__method__in=PENALTY_METHODS)),
             recalculation=Sum("recalculation"),
-            penalties=Sum("total", filter=Q(service__method=CalculationMethod.PENALTY)),
+            penalties=Sum("total", filter=Q(service__method__in=PENALTY_METHODS)),
             total=Sum("total"),
         )
     )
@@ -162,7 +183,8 @@ def penalty_calculation(account, period: Period) -> PenaltyCalculation:
     published = period.is_closed
     lines = (
         list(
-            Penalty.objects.filter(account=account, period=period).order_by(
+            # ч. 14 only: the ч. 14.1 lines belong to the capital repair contribution's penalty
+            Penalty.objects.filter(account=account, period=period, capital_repair=False).order_by(
                 "debt_month", "date_from"
             )
         )

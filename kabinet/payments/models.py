@@ -149,6 +149,15 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name="реестр",
     )
+    # A contribution to capital repair goes to its own payee (the special account or the
+    # regional operator, ЖК РФ ст. 170 ч. 3) by its own QR code or registry: it settles the
+    # capital repair debt only, and the rest of the bill's debt never (docs/billing-law.md).
+    capital_repair = models.BooleanField(
+        "взнос на капитальный ремонт",
+        default=False,
+        help_text="Платёж получателю взносов на капитальный ремонт (спецсчёт или региональный "
+        "оператор): гасит только долг по взносам.",
+    )
     created_at = models.DateTimeField("зарегистрирован", auto_now_add=True)
 
     objects = OrganizationScopedQuerySet.through("account__organization").as_manager()

@@ -1,0 +1,227 @@
+"""Capital repair contributions (взнос на капитальный ремонт): billed per m² for the houses that
+collect them (``CapitalRepairFund``), their penalty by ЖК РФ ст. 155 ч. 14.1 (1/300 from the day
+after the due date, no free days, no 1/130 step) as a stream of its own, apart from ч. 14's,
+and payments to their payee (``Payment.capital_repair``) that settle them only."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from kabinet.billing.calculation import (
+    Debt,
+    Moratorium,
+    PenaltyLaw,
+    RateCap,
+    capital_repair_fraction,
+    due_date,
+    penalty_lines,
+)
+from kabinet.billing.models import (
+    CalculationMethod,
+    CapitalRepairFund,
+    CapitalRepairFundKind,
+    Charge,
+    Penalty,
+    PeriodStatus,
+)
+from kabinet.billing.selectors import account_balance, capital_repair_balance
+from kabinet.billing.services import run_billing
+from tests.factories import (
+    ChargeFactory,
+    PaymentFactory,
+    PeriodFactory,
+    PersonalAccountFactory,
+    ServiceFactory,
+    TariffFactory,
+)
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+RATE = D("16.5")
+SEPTEMBER, OCTOBER = datetime.date(2026, 9, 1), datetime.date(2026, 10, 1)
+WEEKDAYS = PenaltyLaw()
+
+
+def day(month, number):
+    return datetime.date(2026, month, number)
+
+
+def make_fund(house, **fields):
+    values = {
+        "house": house,
+        "kind": CapitalRepairFundKind.SPECIAL_ACCOUNT,
+        "payee_name": 'ОАО "Камал" (спецсчёт капремонта)',
+        "inn": "1659001230",
+        "kpp": "165901001",
+        "bank_name": "Отделение «Банк Татарстан» № 8610 ПАО Сбербанк",
+        "bank_short_name": "Банк Татарстан № 8610 ПАО Сбербанк",
+        "bik": "049205603",
+        "correspondent_account": "30101810600000000603",
+        "settlement_account": "40705810662000000154",
+        **fields,
+    }
+    fund = CapitalRepairFund(**values)
+    fund.full_clean()
+    fund.save()
+    return fund
+
+
+# ч. 14.1 in the engine's arithmetic ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days_late", "fraction"), [(0, None), (1, 300), (30, 300), (91, 300)])
+def test_one_three_hundredth_from_the_first_day_of_delay_and_no_step(days_late, fraction):
+    assert capital_repair_fraction(days_late) == fraction
+
+
+def test_ten_days_unpaid_after_the_fifteenth():
+    # September's 1 000,00 is due on 15 October 2026 (a Thursday); unpaid on 16–25 October:
+    # 1 000 × 10 × 16,5 % / 300 = 5,50
+    debt = Debt(SEPTEMBER, due_date(SEPTEMBER, 15, WEEKDAYS), D("1000.00"))
+    law = PenaltyLaw(fixed_rate=RATE)
+    [line] = penalty_lines(
+        [debt], D(0), [], day(10, 1), day(10, 25), law, fraction_of=capital_repair_fraction
+    )
+    assert (line.first, line.last, line.days, line.fraction) == (day(10, 16), day(10, 25), 10, 300)
+    assert line.amount == D("5.50")
+    # ч. 14 would charge nothing yet: its first 30 days of delay are free
+    assert penalty_lines([debt], D(0), [], day(10, 1), day(10, 25), law) == []
+
+
+def test_the_rate_cap_and_the_moratoria_apply_to_it_too():
+    debt = Debt(SEPTEMBER, day(10, 15), D("1000.00"))
+    capped = PenaltyLaw(
+        key_rates=((day(1, 1), RATE),), caps=(RateCap(day(1, 1), day(12, 31), D("9.5")),)
+    )
+    [line] = penalty_lines(
+        [debt], D(0), [], day(10, 1), day(10, 25), capped, fraction_of=capital_repair_fraction
+    )
+    assert (line.rate, line.rule, line.amount) == (D("9.5"), "rate_cap", D("3.17"))  # 3,166…
+    paused = PenaltyLaw(fixed_rate=RATE, moratoria=(Moratorium(day(10, 1), day(10, 20)),))
+    lines = penalty_lines(
+        [debt], D(0), [], day(10, 1), day(10, 25), paused, fraction_of=capital_repair_fraction
+    )
+    assert sum(line.amount for line in lines) == D("2.75")  # 21–25 October: 5 days
+
+
+# The house's setting and the monthly run ----------------------------------------------------
+
+
+def test_a_fund_checks_the_payees_accounts_against_the_bik():
+    account = PersonalAccountFactory()
+    with pytest.raises(ValidationError) as error:
+        make_fund(account.premise.house, settlement_account="40705810662000000155")
+    assert "settlement_account" in error.value.message_dict
+
+
+def test_a_fund_refuses_a_bank_name_the_qr_code_cannot_hold():
+    account = PersonalAccountFactory()
+    with pytest.raises(ValidationError) as error:
+        make_fund(account.premise.house, bank_short_name="Банк|Татарстан")
+    assert "bank_short_name" in error.value.message_dict
+
+
+def capital_repair_world():
+    """An organisation with two houses: one collects contributions, the other does not."""
+    funded = PersonalAccountFactory(share=D("0.5"))  # 48,50 m² × ½
+    organization = funded.organization
+    elsewhere = PersonalAccountFactory(organization=organization)
+    elsewhere.premise.house.organization = organization
+    make_fund(funded.premise.house)
+    contribution = ServiceFactory(
+        organization=organization, name="Взнос на капитальный ремонт",
+        method=CalculationMethod.CAPITAL_REPAIR,
+    )  # fmt: skip
+    TariffFactory(service=contribution, value=D("12.40"))
+    return funded, elsewhere, contribution
+
+
+def test_the_run_charges_the_contribution_per_m2_only_in_houses_that_collect_it():
+    funded, elsewhere, contribution = capital_repair_world()
+    october = PeriodFactory(organization=funded.organization, month=OCTOBER,
+                            status=PeriodStatus.OPEN)  # fmt: skip
+    result = run_billing(october)
+    line = Charge.objects.get(account=funded, service=contribution, period=october)
+    assert (line.volume, line.tariff, line.charged) == (D("24.25"), D("12.40"), D("300.70"))
+    assert not Charge.objects.filter(account=elsewhere, service=contribution).exists()
+    assert not any("Взнос на капитальный ремонт" in problem for problem in result.problems)
+
+
+def penalty_world():
+    """September's contribution of 1 000,00 and other charges of 1 000,00, both unpaid; the
+    October run (September 2026 is due on 15 October by 177-ФЗ)."""
+    funded, _, contribution = capital_repair_world()
+    organization = funded.organization
+    september = PeriodFactory(organization=organization, month=SEPTEMBER)
+    ChargeFactory(account=funded, service=contribution, period=september, charged=D("1000"))
+    upkeep = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
+    ChargeFactory(account=funded, service=upkeep, period=september, charged=D("1000"))
+    main_penalty = ServiceFactory(organization=organization, method=CalculationMethod.PENALTY)
+    repair_penalty = ServiceFactory(
+        organization=organization, method=CalculationMethod.CAPITAL_REPAIR_PENALTY
+    )
+    october = PeriodFactory(organization=organization, month=OCTOBER, status=PeriodStatus.OPEN)
+    return funded, october, main_penalty, repair_penalty
+
+
+def test_the_contribution_earns_its_penalty_from_the_day_after_the_due_date():
+    account, october, main_penalty, repair_penalty = penalty_world()
+    run_billing(october)
+    # 16–31 October, 16 days; the key rate of 31.10.2026 (15,5 %) capped at 9,5 % by
+    # Постановление № 329: 1 000 × 16 × 9,5 % / 300 = 5,066… → 5,07
+    line = Charge.objects.get(account=account, period=october, service=repair_penalty)
+    assert line.charged == D("5.07")
+    days = Penalty.objects.get(account=account, period=october)
+    assert (days.capital_repair, days.date_from, days.date_to, days.fraction, days.debt) == (
+        True, day(10, 16), day(10, 31), 300, D("1000.00")
+    )  # fmt: skip
+    # the rest of September's bill is inside ч. 14's 30 free days
+    assert not Charge.objects.filter(account=account, period=october, service=main_penalty)
+
+
+def test_a_payment_to_the_capital_repair_payee_settles_the_contribution_only():
+    account, october, main_penalty, repair_penalty = penalty_world()
+    PaymentFactory(account=account, paid_on=day(10, 10), amount=D("1000"), capital_repair=True)
+    run_billing(october)
+    assert not Charge.objects.filter(account=account, period=october, service=repair_penalty)
+    assert capital_repair_balance(account) == D("0.00")
+    assert account_balance(account) == D("1000.00")
+
+
+def test_a_payment_of_the_rest_of_the_bill_leaves_the_contribution_owed():
+    account, october, main_penalty, repair_penalty = penalty_world()
+    PaymentFactory(account=account, paid_on=day(10, 10), amount=D("1000"))
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=repair_penalty)
+    assert line.charged == D("5.07")
+    assert capital_repair_balance(account) == D("1000.00")
+    assert account_balance(account) == D("0.00")
+
+
+def test_the_ch14_penalty_ignores_contributions_and_their_payments():
+    account, october, main_penalty, _ = penalty_world()
+    organization = account.organization
+    august = PeriodFactory(organization=organization, month=datetime.date(2026, 8, 1))
+    upkeep = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
+    ChargeFactory(account=account, service=upkeep, period=august, charged=D("10000"))
+    # paid to the capital repair payee before: it settles no debt of the rest of the bill
+    PaymentFactory(account=account, paid_on=day(7, 25), amount=D("5000"), capital_repair=True)
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=main_penalty)
+    assert line.charged == D("50.67")  # 10 000 × 16 × 9,5 % / 300, 16–31 October
+    assert Penalty.objects.filter(account=account, capital_repair=False).get().debt == D("10000")
+
+
+def test_without_a_penalty_service_for_contributions_the_run_says_so():
+    account, october, _, repair_penalty = penalty_world()
+    repair_penalty.delete()
+    result = run_billing(october)
+    assert any("14.1" in problem for problem in result.problems)
+
+
+def test_an_account_without_contributions_has_no_capital_repair_balance():
+    account = PersonalAccountFactory()
+    ChargeFactory(account=account)
+    assert capital_repair_balance(account) is None

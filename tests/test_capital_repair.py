@@ -6,8 +6,11 @@ and payments to their payee (``Payment.capital_repair``) that settle them only."
 import datetime
 from decimal import Decimal
 
+import pypdfium2
 import pytest
+import zxingcpp
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from kabinet.billing.calculation import (
     Debt,
@@ -28,7 +31,11 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.selectors import account_balance, capital_repair_balance
 from kabinet.billing.services import run_billing
+from kabinet.receipts.pdf import receipt_pdf
+from kabinet.receipts.qr import parse_payload
+from kabinet.receipts.selectors import receipt_data
 from tests.factories import (
+    AccountLinkFactory,
     ChargeFactory,
     PaymentFactory,
     PeriodFactory,
@@ -182,7 +189,7 @@ def test_the_contribution_earns_its_penalty_from_the_day_after_the_due_date():
 
 
 def test_a_payment_to_the_capital_repair_payee_settles_the_contribution_only():
-    account, october, main_penalty, repair_penalty = penalty_world()
+    account, october, _, repair_penalty = penalty_world()
     PaymentFactory(account=account, paid_on=day(10, 10), amount=D("1000"), capital_repair=True)
     run_billing(october)
     assert not Charge.objects.filter(account=account, period=october, service=repair_penalty)
@@ -191,7 +198,7 @@ def test_a_payment_to_the_capital_repair_payee_settles_the_contribution_only():
 
 
 def test_a_payment_of_the_rest_of_the_bill_leaves_the_contribution_owed():
-    account, october, main_penalty, repair_penalty = penalty_world()
+    account, october, _, repair_penalty = penalty_world()
     PaymentFactory(account=account, paid_on=day(10, 10), amount=D("1000"))
     run_billing(october)
     line = Charge.objects.get(account=account, period=october, service=repair_penalty)
@@ -215,7 +222,7 @@ def test_the_ch14_penalty_ignores_contributions_and_their_payments():
 
 
 def test_without_a_penalty_service_for_contributions_the_run_says_so():
-    account, october, _, repair_penalty = penalty_world()
+    _, october, _, repair_penalty = penalty_world()
     repair_penalty.delete()
     result = run_billing(october)
     assert any("14.1" in problem for problem in result.problems)
@@ -225,3 +232,96 @@ def test_an_account_without_contributions_has_no_capital_repair_balance():
     account = PersonalAccountFactory()
     ChargeFactory(account=account)
     assert capital_repair_balance(account) is None
+
+
+# The payment document -----------------------------------------------------------------------
+
+
+def all_qr_codes(pdf: bytes) -> list[str]:
+    """What a phone reads from every page: each QR code decoded by a real decoder (zxing-cpp)."""
+    codes = []
+    for page in pypdfium2.PdfDocument(pdf):
+        image = page.render(scale=3).to_pil()
+        codes += [c.text for c in zxingcpp.read_barcodes(image) if c.format.name == "QRCode"]
+    return codes
+
+
+def pdf_text(pdf: bytes) -> str:
+    document = pypdfium2.PdfDocument(pdf)
+    text = "\n".join(page.get_textpage().get_text_range() for page in document)
+    return text.replace("\u00a0", " ").replace("\r", "")
+
+
+def receipt_world():
+    """October 2026, closed: the rest of the bill 970,00, the contribution 300,70 and its
+    penalty 5,07; September's contribution of 1 000,00 was paid 400,00 to its payee."""
+    account, _, contribution = capital_repair_world()
+    organization = account.organization
+    september = PeriodFactory(organization=organization, month=SEPTEMBER)
+    ChargeFactory(account=account, service=contribution, period=september, charged=D("1000"))
+    PaymentFactory(account=account, paid_on=day(9, 20), amount=D("400"), capital_repair=True)
+    october = PeriodFactory(organization=organization, month=OCTOBER)
+    ChargeFactory(account=account, period=october, service__organization=organization,
+                  service__name="Содержание жилья", charged=D("970"))  # fmt: skip
+    ChargeFactory(account=account, period=october, service=contribution, tariff=D("12.40"),
+                  volume=D("24.25"), charged=D("300.70"))  # fmt: skip
+    repair_penalty = ServiceFactory(
+        organization=organization, method=CalculationMethod.CAPITAL_REPAIR_PENALTY, name="Пени КР"
+    )
+    ChargeFactory(account=account, period=october, service=repair_penalty, charged=D("5.07"))
+    PaymentFactory(account=account, paid_on=day(10, 12), amount=D("100"), capital_repair=True)
+    return account, october
+
+
+def test_the_contribution_has_its_own_part_of_the_receipt_and_the_rest_of_the_bill_the_rest():
+    account, october = receipt_world()
+    receipt = receipt_data(account, october)
+    part = receipt.capital_repair
+    assert [line.service for line in part.lines] == ["Взнос на капитальный ремонт"]
+    # 1 000,00 − 400,00 before October; + 300,70 + 5,07 − 100,00 in it
+    assert (part.opening, part.charged, part.penalties, part.paid) == (
+        D("600.00"), D("300.70"), D("5.07"), D("100.00")
+    )  # fmt: skip
+    assert part.to_pay == D("805.77")
+    assert [line.service for line in receipt.lines] == ["Содержание жилья"]
+    assert (receipt.opening, receipt.charged, receipt.penalties, receipt.paid) == (
+        D("0.00"), D("970.00"), D("0.00"), D("0.00")
+    )  # fmt: skip
+    assert receipt.to_pay == D("970.00")
+
+
+def test_the_pdf_carries_a_second_qr_code_for_the_capital_repair_payee():
+    account, october = receipt_world()
+    pdf = receipt_pdf(receipt_data(account, october))
+    codes = [parse_payload(code) for code in all_qr_codes(pdf)]
+    by_account = {code["PersonalAcc"]: code for code in codes}
+    assert set(by_account) == {"40702810462000012345", "40705810662000000154"}
+    repair = by_account["40705810662000000154"]
+    assert (repair["Sum"], repair["PayeeINN"], repair["PersAcc"], repair["PaymPeriod"]) == (
+        "80577", "1659001230", account.number, "102026"
+    )  # fmt: skip
+    assert repair["BankName"] == "Банк Татарстан № 8610 ПАО Сбербанк"
+    assert repair["Purpose"].startswith("Взнос на капитальный ремонт за октябрь 2026")
+    assert by_account["40702810462000012345"]["Sum"] == "97000"
+    text = pdf_text(pdf)
+    assert "Расчёт размера взноса на капитальный ремонт" in text
+    assert "Пени (ЖК РФ ст. 155 ч. 14.1)" in text
+
+
+def test_the_print_page_shows_the_same_section_with_its_qr_code(client):
+    account, _ = receipt_world()
+    link = AccountLinkFactory(account=account)
+    client.force_login(link.user)
+    page = client.get(reverse("portal:receipt", args=[account.pk, 2026, "10"])).content.decode()
+    assert 'data-section="capital_repair"' in page
+    assert page.count("<svg") == 2
+    assert "40705810662000000154" in page
+    assert "Итого к оплате: 805,77" in page.replace("\u00a0", " ")
+
+
+def test_an_account_of_a_house_without_contributions_has_one_payee():
+    account = PersonalAccountFactory()
+    charge = ChargeFactory(account=account)
+    receipt = receipt_data(account, charge.period)
+    assert receipt.capital_repair is None
+    assert len(all_qr_codes(receipt_pdf(receipt))) == 1

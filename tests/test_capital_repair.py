@@ -4,6 +4,7 @@ after the due date, no free days, no 1/130 step) as a stream of its own, apart f
 and payments to their payee (``Payment.capital_repair``) that settle them only."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pypdfium2
@@ -325,3 +326,20 @@ def test_an_account_of_a_house_without_contributions_has_one_payee():
     receipt = receipt_data(account, charge.period)
     assert receipt.capital_repair is None
     assert len(all_qr_codes(receipt_pdf(receipt))) == 1
+
+
+def test_the_card_shows_the_contribution_debt_beside_the_rest_of_the_bill(client):
+    account, _ = receipt_world()
+    client.force_login(AccountLinkFactory(account=account).user)
+    page = client.get(reverse("portal:account", args=[account.pk])).content.decode()
+    page = page.replace("\u00a0", " ")
+    assert re.search(r'data-testid="balance">Долг: 970,00<', page)
+    assert re.search(r'data-testid="capital-repair-balance">Долг: 805,77<', page)
+
+
+def test_the_card_of_an_account_without_contributions_has_no_such_line(client):
+    link = AccountLinkFactory()
+    ChargeFactory(account=link.account)
+    client.force_login(link.user)
+    page = client.get(reverse("portal:account", args=[link.account.pk])).content.decode()
+    assert "capital-repair-balance" not in page

@@ -32,6 +32,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.selectors import account_balance, capital_repair_balance
 from kabinet.billing.services import run_billing
+from kabinet.orgs.models import StaffRole
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.qr import parse_payload
 from kabinet.receipts.selectors import receipt_data
@@ -43,6 +44,7 @@ from tests.factories import (
     PersonalAccountFactory,
     ServiceFactory,
     TariffFactory,
+    staff_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -343,3 +345,37 @@ def test_the_card_of_an_account_without_contributions_has_no_such_line(client):
     client.force_login(link.user)
     page = client.get(reverse("portal:account", args=[link.account.pk])).content.decode()
     assert "capital-repair-balance" not in page
+
+
+# The back office ------------------------------------------------------------------------------
+
+
+FUND_FORM = {
+    "kind": CapitalRepairFundKind.SPECIAL_ACCOUNT, "payee_name": 'ОАО "Камал"',
+    "inn": "1659001230", "kpp": "165901001", "bank_name": "ПАО Сбербанк",
+    "bank_short_name": "", "bik": "049205603", "correspondent_account": "30101810600000000603",
+    "settlement_account": "40705810662000000154",
+}  # fmt: skip
+
+
+def test_an_accountant_sets_up_the_fund_of_a_house_of_their_own_organisation(client):
+    account, stranger = PersonalAccountFactory(), PersonalAccountFactory()
+    client.force_login(staff_user(account.organization, StaffRole.ACCOUNTANT))
+    url = reverse("admin:billing_capitalrepairfund_add")
+    form = client.get(url).context["adminform"].form
+    assert list(form.fields["house"].queryset) == [account.premise.house]
+    refused = client.post(url, {**FUND_FORM, "house": stranger.premise.house_id})
+    assert refused.status_code == 200
+    assert not CapitalRepairFund.objects.exists()
+    wrong_key = client.post(url, {**FUND_FORM, "house": account.premise.house_id,
+                                  "settlement_account": "40705810662000000155"})  # fmt: skip
+    assert "settlement_account" in wrong_key.context["adminform"].form.errors
+    client.post(url, {**FUND_FORM, "house": account.premise.house_id})
+    fund = CapitalRepairFund.objects.get()
+    assert (fund.house, fund.payment_bank_name) == (account.premise.house, "ПАО Сбербанк")
+
+
+def test_an_operator_may_not_change_the_payees_details(client):
+    account = PersonalAccountFactory()
+    client.force_login(staff_user(account.organization, StaffRole.OPERATOR))
+    assert client.get(reverse("admin:billing_capitalrepairfund_add")).status_code == 403

@@ -155,6 +155,7 @@ class Payment(models.Model):
     capital_repair = models.BooleanField(
         "взнос на капитальный ремонт",
         default=False,
+        db_default=False,  # bank registries insert rows by raw SQL (payments.registry)
         help_text="Платёж получателю взносов на капитальный ремонт (спецсчёт или региональный "
         "оператор): гасит только долг по взносам.",
     )

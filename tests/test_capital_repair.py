@@ -23,12 +23,15 @@ from kabinet.billing.calculation import (
     penalty_lines,
 )
 from kabinet.billing.models import (
+    AccountBalance,
     CalculationMethod,
     CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
     Penalty,
+    Period,
     PeriodStatus,
+    Service,
 )
 from kabinet.billing.selectors import account_balance, capital_repair_balance
 from kabinet.billing.services import run_billing
@@ -216,11 +219,15 @@ def test_the_ch14_penalty_ignores_contributions_and_their_payments():
     august = PeriodFactory(organization=organization, month=datetime.date(2026, 8, 1))
     upkeep = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
     ChargeFactory(account=account, service=upkeep, period=august, charged=D("10000"))
+    contribution = Service.objects.get(organization=organization,
+                                       method=CalculationMethod.CAPITAL_REPAIR)  # fmt: skip
+    ChargeFactory(account=account, service=contribution, period=august, charged=D("3000"))
     # paid to the capital repair payee before: it settles no debt of the rest of the bill
     PaymentFactory(account=account, paid_on=day(7, 25), amount=D("5000"), capital_repair=True)
     run_billing(october)
     line = Charge.objects.get(account=account, period=october, service=main_penalty)
     assert line.charged == D("50.67")  # 10 000 × 16 × 9,5 % / 300, 16–31 October
+    # August's contribution is ч. 14.1's debt, never ч. 14's
     assert Penalty.objects.filter(account=account, capital_repair=False).get().debt == D("10000")
 
 
@@ -379,3 +386,22 @@ def test_an_operator_may_not_change_the_payees_details(client):
     account = PersonalAccountFactory()
     client.force_login(staff_user(account.organization, StaffRole.OPERATOR))
     assert client.get(reverse("admin:billing_capitalrepairfund_add")).status_code == 403
+
+
+def test_an_overpaid_contribution_does_not_hide_a_debt_of_the_rest_of_the_bill():
+    """The stored balances mix both payees: the run must not skip an account whose balance
+    an overpaid contribution brought to zero while the rest of its bill is owed."""
+    account, october, main_penalty, _ = penalty_world()
+    organization = account.organization
+    august = PeriodFactory(organization=organization, month=datetime.date(2026, 8, 1))
+    upkeep = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
+    ChargeFactory(account=account, service=upkeep, period=august, charged=D("10000"))
+    PaymentFactory(account=account, paid_on=day(7, 25), amount=D("20000"), capital_repair=True)
+    september = Period.objects.get(organization=organization, month=SEPTEMBER)
+    AccountBalance.objects.bulk_create([AccountBalance(
+        period=september, account=account, opening=D("-10000"), charged=D("2000"),
+        recalculation=D(0), penalties=D(0), paid=D(0), closing=D("-8000"),
+    )])  # fmt: skip
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=main_penalty)
+    assert line.charged == D("50.67")

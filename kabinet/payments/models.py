@@ -48,6 +48,11 @@ class PaymentRegistry(models.Model):
         "состояние", max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.QUEUED
     )
     good_rows_only = models.BooleanField("зачесть только правильные строки", default=False)
+    capital_repair = models.BooleanField(
+        "реестр взносов на капитальный ремонт",
+        default=False,
+        help_text="Платежи на счёт получателя взносов на капремонт: гасят только долг по взносам.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -405,3 +405,13 @@ def test_an_overpaid_contribution_does_not_hide_a_debt_of_the_rest_of_the_bill()
     run_billing(october)
     line = Charge.objects.get(account=account, period=october, service=main_penalty)
     assert line.charged == D("50.67")
+
+
+def test_the_charges_page_shows_the_contribution_apart(client):
+    account, _ = receipt_world()
+    client.force_login(AccountLinkFactory(account=account).user)
+    url = reverse("portal:account_charges", args=[account.pk])
+    page = client.get(url, {"period": "2026-10"}).content.decode().replace("\u00a0", " ")
+    summary = page[page.index('data-testid="capital-repair-summary"') :]
+    assert 'Итого к оплате</dt><dd class="fw-bold">805,77 ₽' in summary
+    assert "24,25 м² × 12,40 ₽</dt><dd>300,70 ₽" in summary

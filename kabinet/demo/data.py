@@ -113,7 +113,7 @@ KAMAL_SERVICES = [
     ServiceSpec("Пени на взносы на капремонт", "", CalculationMethod.CAPITAL_REPAIR_PENALTY, "",
                 "", ("0", "0")),
 ]  # fmt: skip
-# The house's special account for capital repair, owned by the УК (ЖК РФ ст. 175 ч. 2).
+# The house's special account for capital repair, owned by the УК (ЖК РФ ст. 175).
 KAMAL_FUND = {
     "kind": CapitalRepairFundKind.SPECIAL_ACCOUNT, "payee_name": KAMAL, "inn": "1659001230",
     "kpp": "165901001", "bank_name": "Отделение «Банк Татарстан» № 8610 ПАО Сбербанк",

@@ -13,6 +13,7 @@ import zxingcpp
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.billing.calculation import (
     Debt,
     Moratorium,
@@ -380,6 +381,11 @@ def test_an_accountant_sets_up_the_fund_of_a_house_of_their_own_organisation(cli
     client.post(url, {**FUND_FORM, "house": account.premise.house_id})
     fund = CapitalRepairFund.objects.get()
     assert (fund.house, fund.payment_bank_name) == (account.premise.house, "ПАО Сбербанк")
+    # where the contributions go is money: the audit log keeps it
+    entry = AuditEntry.objects.get(action=AuditAction.ADDED)
+    assert (entry.organization, entry.changes["settlement_account"]) == (
+        account.organization, [None, "40705810662000000154"]
+    )  # fmt: skip
 
 
 def test_an_operator_may_not_change_the_payees_details(client):

@@ -72,7 +72,7 @@ admin.site.index_title = "Управление"
 
 # Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
 AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
-                  Payment, AccountLink, User}  # fmt: skip
+                  Payment, AccountLink, User, CapitalRepairFund}  # fmt: skip
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):

@@ -14,6 +14,11 @@ Timed: the run of month 1, closing it, the month's payments (most accounts pay i
 part, the debtors nothing), the run of month 2. Memory is the growth of the process's peak
 resident set (``getrusage`` ``ru_maxrss``) during each step: zero when the step stayed below an
 earlier peak.
+
+``BENCH_BILLING_CAPITAL_REPAIR=1`` makes every house collect capital repair contributions from
+the first month (a special account, a contribution per m² for private premises, its ч. 14.1
+penalty): the payments of the first month pay them apart, to their payee, and the second run
+counts both penalty streams.
 """
 
 import datetime
@@ -30,7 +35,10 @@ from django.utils import timezone
 from bench.common import benchmark_organization
 from kabinet.billing.bulk import insert_rows
 from kabinet.billing.models import (
+    CAPITAL_REPAIR_METHODS,
     CalculationMethod,
+    CapitalRepairFund,
+    CapitalRepairFundKind,
     Charge,
     ChargeBasis,
     KeyRate,
@@ -47,6 +55,7 @@ from kabinet.money import round_money
 from kabinet.payments.models import Payment, PaymentSource
 
 SIZES = [int(size) for size in os.environ.get("BENCH_BILLING_SIZES", "10000,100000").split(",")]
+CAPITAL_REPAIR = os.environ.get("BENCH_BILLING_CAPITAL_REPAIR") == "1"
 HOUSE_SIZE = 100
 BACKDATED, FIRST, SECOND = (datetime.date(2026, month, 1) for month in (7, 8, 9))
 TARIFF_CHANGE = datetime.date(2026, 9, 16)
@@ -237,41 +246,72 @@ def _backdated_month(organization, accounts, services, rng) -> tuple[Period, int
     return period, written
 
 
-def _payments(amounts, month, rng) -> int:
+def _payments(amounts, month, rng, *, capital_repair=False) -> int:
     now = timezone.now()
     fields = ["account", "paid_on", "amount", "source", "external_id", "period", "payer_name",
-              "commission", "created_at"]  # fmt: skip
+              "commission", "created_at", "capital_repair"]  # fmt: skip
+    suffix = "-kr" if capital_repair else ""
     rows = (
         (account, month + datetime.timedelta(days=rng.randrange(9, 18)), amount, PaymentSource.BANK,
-         f"bench-{month:%Y%m}-{account}", month, "", 0, now)
+         f"bench-{month:%Y%m}-{account}{suffix}", month, "", 0, now, capital_repair)
         for account, amount in amounts
         if amount > 0
     )  # fmt: skip
     return insert_rows(Payment, fields, rows)
 
 
+def _capital_repair(organization) -> None:
+    """Every house collects contributions on a special account from the first month."""
+    CapitalRepairFund.objects.bulk_create(
+        CapitalRepairFund(
+            house=house, kind=CapitalRepairFundKind.SPECIAL_ACCOUNT, payee_name=organization.name,
+            inn=organization.inn, kpp=organization.kpp, bank_name=organization.bank_name,
+            bik=organization.bik, correspondent_account=organization.correspondent_account,
+            settlement_account=organization.settlement_account,
+        )
+        for house in House.objects.filter(organization=organization)
+    )  # fmt: skip
+    contribution = Service.objects.create(
+        organization=organization, name="Взнос на капитальный ремонт", position=20,
+        method=CalculationMethod.CAPITAL_REPAIR, ownership=OwnershipType.PRIVATE,
+    )  # fmt: skip
+    Tariff.objects.create(service=contribution, value=D("12.40"), valid_from=FIRST)
+    Service.objects.create(organization=organization, name="Пени на взносы", position=21,
+                           method=CalculationMethod.CAPITAL_REPAIR_PENALTY)  # fmt: skip
+
+
 def _pay_first_month(period, accounts, rng) -> int:
     """Most accounts pay the month in full in the next month, one in twenty half of it, the
     backdated month's debtors nothing."""
-    totals = dict(
-        Charge.objects.filter(period=period)
-        .values("account")
-        .annotate(total=Sum("total"))
-        .values_list("account", "total")
+    charges = Charge.objects.filter(period=period)
+    totals, contributions = (
+        dict(
+            queryset.values("account").annotate(total=Sum("total")).values_list("account", "total")
+        )
+        for queryset in (
+            charges.exclude(service__method__in=CAPITAL_REPAIR_METHODS),
+            charges.filter(service__method__in=CAPITAL_REPAIR_METHODS),
+        )
     )
 
-    def amounts():
+    def amounts(table):
         for index, (account, *_) in enumerate(accounts):
-            total = round_money(totals.get(account) or D(0))
+            total = round_money(table.get(account) or D(0))
             if index % 10 == 0:
                 continue
             yield account, (round_money(total / 2) if index % 20 == 1 else total)
 
-    return _payments(amounts(), SECOND, rng)
+    return _payments(amounts(totals), SECOND, rng) + _payments(
+        amounts(contributions), SECOND, rng, capital_repair=True
+    )
 
 
 def _report(name, step, size, result):
-    penalties = sum(len(lines) for lines in result.penalties.values())
+    penalties = sum(
+        len(lines)
+        for stream in (result.penalties, result.capital_repair_penalties)
+        for lines in stream.values()
+    )
     print(
         f"  {name}: {step.seconds:.2f} s, {size / step.seconds:,.0f} accounts/s, "
         f"{len(result.lines):,} charge lines + {penalties:,} penalty lines written, "
@@ -287,6 +327,8 @@ def run_size(size: int) -> None:
     accounts = _housing(organization, size, rng)
     meters, readings = _meters(organization, accounts, services, rng)
     _, backdated_lines = _backdated_month(organization, accounts, services, rng)
+    if CAPITAL_REPAIR:
+        _capital_repair(organization)
     first = Period.objects.create(organization=organization, month=FIRST)
     print(f"  data: {time.perf_counter() - started:.1f} s ({meters:,} meters, {readings:,} "
           f"readings, a closed month of {backdated_lines:,} lines)", flush=True)  # fmt: skip

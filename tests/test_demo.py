@@ -7,6 +7,7 @@ from django.db.models import Sum
 
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
+    PENALTY_METHODS,
     AccountBalance,
     CalculationMethod,
     Charge,
@@ -39,6 +40,8 @@ SEED_SERVICES = [
     ("Электроснабжение", "кВтч"),
     ("Отопление", "Гкал"),
     ("Пени", ""),
+    ("Взнос на капитальный ремонт", "кв м"),
+    ("Пени на взносы на капремонт", ""),
 ]
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +95,7 @@ def test_the_seed_account_carries_the_identifiers_gis_would_give_it(demo):
 
 def test_unlinked_account_paid_on_the_tenth_of_last_month(demo):
     account = PersonalAccount.objects.get(number="1000155")
-    last = account.payments.order_by("-paid_on").first()
+    last = account.payments.filter(capital_repair=False).order_by("-paid_on").first()
     assert last.paid_on == datetime.date(2026, 10, 10)
     assert last.amount == Decimal("2345.67")
     assert not account.user_links.exists()
@@ -146,7 +149,34 @@ def test_the_seed_account_pays_penalties_in_the_last_three_months(demo):
     october = penalty_months[datetime.date(2026, 10, 1)]
     assert {line.fraction for line in october} == {300, 130}  # June's debt passes day 90
     assert all(line.first_overdue_day > 30 for lines in penalty_months.values() for line in lines)
-    assert not Penalty.objects.exclude(account=account).exists()
+    assert not Penalty.objects.exclude(account=account).filter(capital_repair=False).exists()
+
+
+def test_one_late_capital_repair_contribution_earns_the_ch_14_1_penalty(demo):
+    """ЛС 1000155 pays July's contribution on 28 August: due on 15 August, a Saturday, so on
+    Monday 17 August; 18–28 August at 1/300 of 9,5 % (the cap of Постановление № 329)."""
+    [line] = Penalty.objects.filter(capital_repair=True)
+    account = PersonalAccount.objects.get(number="1000155")
+    contribution = Charge.objects.get(
+        account=account, period__month=datetime.date(2026, 7, 1),
+        service__method=CalculationMethod.CAPITAL_REPAIR,
+    )  # fmt: skip
+    assert (line.account, line.debt_month, line.due_date) == (
+        account, datetime.date(2026, 7, 1), datetime.date(2026, 8, 17)
+    )  # fmt: skip
+    assert (line.date_from, line.date_to, line.fraction, line.rate, line.debt) == (
+        datetime.date(2026, 8, 18), datetime.date(2026, 8, 28), 300, Decimal("9.50"),
+        contribution.total,
+    )  # fmt: skip
+    assert line.amount == round_money(contribution.total * 11 * Decimal("9.5") / 100 / 300)
+    charged = Charge.objects.get(
+        account=account, service__method=CalculationMethod.CAPITAL_REPAIR_PENALTY
+    )
+    assert (charged.period.month, charged.charged) == (datetime.date(2026, 8, 1), line.amount)
+    # municipal flats pay no contribution: their owner does (ЖК РФ ст. 169 ч. 1)
+    assert not Charge.objects.filter(
+        account__number="1000154", service__method=CalculationMethod.CAPITAL_REPAIR
+    ).exists()
 
 
 def test_the_demo_counts_penalties_by_the_shipped_law(demo):
@@ -194,7 +224,7 @@ def test_a_corrected_reading_is_recalculated_in_the_next_month(demo):
 
 
 def test_charge_lines_are_tariff_times_volume_rounded(demo):
-    lines = Charge.objects.exclude(service__method=CalculationMethod.PENALTY)
+    lines = Charge.objects.exclude(service__method__in=PENALTY_METHODS)
     for line in lines:
         assert line.charged - line.common_charged == round_money(line.tariff * line.volume)
         assert line.common_charged == round_money(line.tariff * line.common_volume)

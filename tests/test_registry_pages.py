@@ -176,3 +176,23 @@ def test_a_registry_being_imported_shows_its_progress(client, accountant, own):
     page = client.get(reverse("backoffice:registry", args=[registry.pk]))
     assert "Обработано 40000 из 100000 (40%)" in text_of(page)
     assert 'http-equiv="refresh"' in page.text
+
+
+def test_a_registry_of_the_capital_repair_payee_credits_contributions(
+    client, accountant, own, django_capture_on_commit_callbacks
+):
+    """The same row in the organisation's registry and in the capital repair payee's is two
+    payments, each settling its own debt (docs/billing-law.md)."""
+    row = ROW.format(number="1000154", amount="669,60")
+    upload(client, own, row, capture=django_capture_on_commit_callbacks)
+    data = {
+        "organization": own.pk,
+        "file": SimpleUploadedFile("kapremont.txt", ("# капремонт\n" + row).encode("cp1251")),
+        "capital_repair": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("backoffice:registries"), data)
+    assert sorted(Payment.objects.values_list("capital_repair", "amount")) == [
+        (False, Decimal("669.60")), (True, Decimal("669.60"))
+    ]  # fmt: skip
+    assert PaymentRegistry.objects.filter(capital_repair=True).get().rows_credited == 1

@@ -41,6 +41,7 @@ from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.audit.selectors import audit_entries_for, can_read_audit
 from kabinet.billing.models import (
     AccountBalance,
+    CapitalRepairFund,
     Charge,
     KeyRate,
     Penalty,
@@ -78,7 +79,7 @@ admin.site.index_title = "Управление"
 
 # Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
 AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
-                  Payment, AccountLink, User}  # fmt: skip
+                  Payment, AccountLink, User, CapitalRepairFund}  # fmt: skip
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
@@ -410,6 +411,24 @@ class ServiceAdmin(OrganizationScopedAdmin):
     search_fields = ["name", "supplier"]
 
 
+@admin.register(CapitalRepairFund)
+class CapitalRepairFundAdmin(OrganizationScopedAdmin):
+    """Which houses collect capital repair contributions, and the payee's bank details that
+    their receipts' own section and QR code carry (a house without one bills none)."""
+
+    area = "billing"
+    list_display = ["house", "kind", "payee_name", "settlement_account"]
+    list_filter = ["kind", "house__organization"]
+    search_fields = ["house__address", "payee_name", "inn"]
+    list_select_related = ["house"]
+    fieldsets = [
+        (None, {"fields": ["house", "kind"]}),
+        ("Получатель взносов", {"fields": ["payee_name", "inn", "kpp", "bank_name",
+                                           "bank_short_name", "bik", "correspondent_account",
+                                           "settlement_account"]}),
+    ]  # fmt: skip
+
+
 @admin.register(Tariff)
 class TariffAdmin(OrganizationScopedAdmin):
     area = "billing"
@@ -492,8 +511,9 @@ class KeyRateAdmin(OrganizationScopedAdmin):
 @admin.register(Payment)
 class PaymentAdmin(OrganizationScopedAdmin):
     area = "payments"
-    list_display = ["account", "paid_on", "amount", "source", "external_id", "period"]
-    list_filter = ["source", "paid_on"]
+    list_display = ["account", "paid_on", "amount", "source", "capital_repair", "external_id",
+                    "period"]  # fmt: skip
+    list_filter = ["source", "capital_repair", "paid_on"]
     search_fields = ["account__number", "external_id", "payer_name"]
     date_hierarchy = "paid_on"
     list_select_related = ["account"]
@@ -534,8 +554,8 @@ class PenaltyAdmin(ReadOnlyAdmin):
     """The day ranges of the penalties a run counted (the run writes them; read-only)."""
 
     list_display = ["account", "period", "debt_month", "date_from", "date_to", "debt", "rate",
-                    "fraction", "rule", "amount"]  # fmt: skip
-    list_filter = ["period__month", "period__organization"]
+                    "fraction", "rule", "capital_repair", "amount"]  # fmt: skip
+    list_filter = ["capital_repair", "period__month", "period__organization"]
     search_fields = ["account__number"]
     list_select_related = ["account", "period"]
 

@@ -7,7 +7,7 @@ from django import forms
 from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 
 from kabinet.billing.models import (
-    CalculationMethod,
+    PENALTY_METHODS,
     Period,
     PeriodStatus,
     RecalculationKind,
@@ -107,7 +107,7 @@ class RecalculationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["service"].queryset = Service.objects.filter(organization=organization).exclude(
-            method=CalculationMethod.PENALTY
+            method__in=PENALTY_METHODS
         )
         self.fields["corrected_period"].queryset = Period.objects.filter(
             organization=organization, status=PeriodStatus.CLOSED

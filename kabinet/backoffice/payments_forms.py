@@ -21,6 +21,12 @@ class RegistryUploadForm(forms.Form):
     good_rows_only = forms.BooleanField(
         label="Если в файле есть ошибки, зачесть только правильные строки", required=False
     )
+    capital_repair = forms.BooleanField(
+        label="Реестр взносов на капитальный ремонт",
+        required=False,
+        help_text="Платежи на специальный счёт или счёт регионального оператора: они гасят "
+        "только долг по взносам на капремонт и пени на них.",
+    )
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)

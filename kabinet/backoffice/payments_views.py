@@ -42,6 +42,7 @@ def registry_list(request):
                     upload.read(),
                     request.user,
                     good_rows_only=form.cleaned_data["good_rows_only"],
+                    capital_repair=form.cleaned_data["capital_repair"],
                     ip=client_ip(request),
                 )
             except registries.DuplicateRegistry as error:

@@ -1,6 +1,6 @@
 """The arithmetic of a month's charges, apart from the database: tariffs by days, volumes by
 method, meter consumption with its estimates (Постановление Правительства РФ № 354), the
-common-house share (ОДН) and penalties (ЖК РФ ст. 155 ч. 14).
+common-house share (ОДН) and penalties (ЖК РФ ст. 155 ч. 14; ч. 14.1 for capital repair).
 
 ``services.run_billing`` gathers the data set-wise and calls these for every account; tests
 call them directly with hand-checked figures.
@@ -254,6 +254,12 @@ def penalty_fraction(days_late: int) -> int | None:
     return 300 if days_late <= LOWER_FRACTION_UNTIL else 130
 
 
+def capital_repair_fraction(days_late: int) -> int | None:
+    """ЖК РФ ст. 155 ч. 14.1 (capital repair contributions): 1/300 of the rate for every day
+    of delay from the day after the due date, with no free days and no 1/130 step."""
+    return 300 if days_late > 0 else None
+
+
 def penalty_lines(
     debts: list[Debt],
     paid_before: Decimal,
@@ -263,10 +269,12 @@ def penalty_lines(
     law: PenaltyLaw,
     *,
     named_before: Mapping[datetime.date, Decimal] | None = None,
+    fraction_of: Callable[[int], int | None] = penalty_fraction,
 ) -> list[PenaltyLine]:
     """The penalty for the days ``first``–``last`` (``last`` is the day of the calculation),
     as lines of days on which one month's unpaid debt, the rate, its fraction and the rule
-    stayed the same.
+    stayed the same. ``fraction_of`` gives the share of the rate for a day of delay: ч. 14's
+    ``penalty_fraction`` or ч. 14.1's ``capital_repair_fraction``.
 
     ``debts`` are in month order; what was paid settles them as ``allocate_payments`` says
     (``paid_before`` the first day without a named month and ``named_before`` naming one, then
@@ -280,7 +288,7 @@ def penalty_lines(
     named = any(month in owed for month in named_before or ()) or any(
         len(p) > 2 and p[2] in owed for p in payments
     )  # a payment naming a month without a debt here settles the oldest, as if unnamed
-    overdue_at_end = [d for d in debts if penalty_fraction((last - d.due).days)]
+    overdue_at_end = [d for d in debts if fraction_of((last - d.due).days)]
     if not named and sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
         return []  # even the oldest debts are paid: the fast way out for most accounts
     parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
@@ -291,7 +299,7 @@ def penalty_lines(
     day = first
     while day <= last:
         for debt in debts:
-            fraction = penalty_fraction((day - debt.due).days)
+            fraction = fraction_of((day - debt.due).days)
             if fraction is None:
                 continue
             # parts paid on or after ``day`` (or never) are still unpaid on ``day``

@@ -15,12 +15,12 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from kabinet.billing.models import CalculationMethod, Charge
+from kabinet.billing.models import PENALTY_METHODS, Charge
 from kabinet.money import ZERO, round_money
 from kabinet.months import add_months, first_of_month
 from kabinet.payments.models import Payment
 
-IS_PENALTY = Q(service__method=CalculationMethod.PENALTY)
+IS_PENALTY = Q(service__method__in=PENALTY_METHODS)
 
 
 def _money(value) -> Decimal:

@@ -4,11 +4,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from kabinet.formats import month_name
+from kabinet.formats import cut_at_word, month_name
 from kabinet.housing.models import House, OwnershipType, PersonalAccount
 from kabinet.metering.models import Resource
 from kabinet.money import MONEY_FIELD
-from kabinet.orgs.models import Organization
+from kabinet.orgs import validators
+from kabinet.orgs.models import BANK_NAME_LIMIT, Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 TARIFF_FIELD = {"max_digits": 14, "decimal_places": 4}
@@ -22,7 +23,21 @@ class CalculationMethod(models.TextChoices):
     NORMATIVE = "normative", "по нормативу на человека"
     WASTEWATER = "wastewater", "по объёму водопотребления (ХВС + ГВС)"
     FIXED = "fixed", "фиксированная сумма на лицевой счёт"
+    CAPITAL_REPAIR = "capital_repair", "взнос на капитальный ремонт (по площади помещения)"
     PENALTY = "penalty", "пени"
+    CAPITAL_REPAIR_PENALTY = (
+        "capital_repair_penalty",
+        "пени на взносы на капитальный ремонт (ЖК РФ ст. 155 ч. 14.1)",
+    )
+
+
+# Lines the penalty engine charges (no tariff): the ч. 14 stream and the ч. 14.1 one.
+PENALTY_METHODS = (CalculationMethod.PENALTY, CalculationMethod.CAPITAL_REPAIR_PENALTY)
+# Lines of the capital repair payee (its own section and QR code on the receipt).
+CAPITAL_REPAIR_METHODS = (
+    CalculationMethod.CAPITAL_REPAIR,
+    CalculationMethod.CAPITAL_REPAIR_PENALTY,
+)
 
 
 class Service(models.Model):
@@ -33,7 +48,7 @@ class Service(models.Model):
     )
     name = models.CharField("услуга", max_length=255)
     unit = models.CharField("единица измерения", max_length=30, blank=True)
-    method = models.CharField("способ расчёта", max_length=20, choices=CalculationMethod.choices)
+    method = models.CharField("способ расчёта", max_length=30, choices=CalculationMethod.choices)
     resource = models.CharField(
         "ресурс",
         max_length=20,
@@ -125,6 +140,86 @@ class Tariff(models.Model):
             and self.house.organization_id != self.service.organization_id
         ):
             raise ValidationError({"house": "Дом другой организации."})
+
+
+class CapitalRepairFundKind(models.TextChoices):
+    """ЖК РФ ст. 170 ч. 3: the two ways a house forms its capital repair fund."""
+
+    SPECIAL_ACCOUNT = "special_account", "специальный счёт"
+    REGIONAL_OPERATOR = "regional_operator", "счёт регионального оператора"
+
+
+class CapitalRepairFund(models.Model):
+    """How a house collects capital repair contributions, and whom they are paid to.
+
+    A house without one is billed no contribution (its owners pay the regional operator on
+    the operator's own documents, or nothing). With one, its owners' accounts are charged the
+    organisation's capital repair services, and the payment document has a section of its own
+    with this payee's details and QR code (docs/payment-document.md)."""
+
+    house = models.OneToOneField(
+        House, on_delete=models.CASCADE, related_name="capital_repair_fund", verbose_name="дом"
+    )
+    kind = models.CharField(
+        "способ формирования фонда", max_length=20, choices=CapitalRepairFundKind.choices
+    )
+    payee_name = models.CharField(
+        "получатель взносов",
+        max_length=160,
+        validators=[validators.validate_payment_text],
+        help_text="Владелец специального счёта (например, управляющая организация) или "
+        "региональный оператор.",
+    )
+    inn = models.CharField("ИНН", max_length=12, validators=[validators.validate_inn])
+    kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validators.validate_kpp])
+    bank_name = models.CharField("банк", max_length=255)
+    bank_short_name = models.CharField(
+        "краткое наименование банка",
+        max_length=BANK_NAME_LIMIT,
+        blank=True,
+        validators=[validators.validate_payment_text],
+        help_text="Для QR-кода оплаты (ГОСТ Р 56042-2014): не длиннее 45 знаков. Пусто — "
+        "полное наименование, сокращённое до 45 знаков по словам.",
+    )
+    bik = models.CharField("БИК", max_length=9, validators=[validators.validate_bik])
+    correspondent_account = models.CharField(
+        "корр. счёт", max_length=20, validators=[validators.validate_bank_account]
+    )
+    settlement_account = models.CharField(
+        "расчётный (специальный) счёт",
+        max_length=20,
+        validators=[validators.validate_bank_account],
+    )
+
+    objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "фонд капитального ремонта дома"
+        verbose_name_plural = "фонды капитального ремонта домов"
+        ordering = ["house"]
+
+    def __str__(self):
+        return f"{self.house}: {self.get_kind_display()}"
+
+    @property
+    def payment_bank_name(self) -> str:
+        return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
+
+    def clean(self):
+        errors = {}
+        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
+            for name, check in (
+                ("settlement_account", validators.check_settlement_account),
+                ("correspondent_account", validators.check_correspondent_account),
+            ):
+                value = getattr(self, name)
+                if len(value) == 20 and value.isdigit():
+                    try:
+                        check(self.bik, value)
+                    except ValidationError as error:
+                        errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class PeriodStatus(models.TextChoices):
@@ -540,6 +635,11 @@ class Penalty(PeriodRow):
     fraction = models.PositiveSmallIntegerField("доля ставки, 1/…")
     rule = models.CharField(
         "правило", max_length=20, choices=PenaltyBasis.choices, default=PenaltyBasis.KEY_RATE
+    )
+    capital_repair = models.BooleanField(
+        "на взносы на капремонт",
+        default=False,
+        help_text="Пени по ЖК РФ ст. 155 ч. 14.1 на долг по взносам на капитальный ремонт.",
     )
     amount = models.DecimalField("пени", **MONEY_FIELD)
 

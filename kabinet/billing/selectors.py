@@ -11,6 +11,8 @@ from django.db.models import Q, Sum
 
 from kabinet.billing import calculation as calc
 from kabinet.billing.models import (
+    CAPITAL_REPAIR_METHODS,
+    PENALTY_METHODS,
     CalculationMethod,
     Charge,
     Penalty,
@@ -27,11 +29,29 @@ def _sum(queryset, field) -> Decimal:
     return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
 
 
+IS_CAPITAL_REPAIR = Q(service__method__in=CAPITAL_REPAIR_METHODS)
+
+
 def account_balance(account) -> Decimal:
-    """What the account owes now: positive is a debt, negative an overpayment."""
-    charged = _sum(Charge.objects.published().filter(account=account), "total")
-    paid = _sum(Payment.objects.filter(account=account), "amount")
+    """What the account owes the organisation now (capital repair contributions, owed to
+    their own payee, apart: ``capital_repair_balance``): positive is a debt, negative an
+    overpayment. «Оплатить» pays this."""
+    charged = _sum(
+        Charge.objects.published().filter(account=account).exclude(IS_CAPITAL_REPAIR), "total"
+    )
+    paid = _sum(Payment.objects.filter(account=account, capital_repair=False), "amount")
     return charged - paid
+
+
+def capital_repair_balance(account) -> Decimal | None:
+    """What the account owes for capital repair contributions and their penalty (ЖК РФ
+    ст. 155 ч. 14.1), less what was paid to their payee; ``None`` when it was never charged
+    any (the card shows no such line)."""
+    charges = Charge.objects.published().filter(IS_CAPITAL_REPAIR, account=account)
+    if not charges.exists():
+        return None
+    paid = Payment.objects.filter(account=account, capital_repair=True)
+    return _sum(charges, "total") - _sum(paid, "amount")
 
 
 def balances(accounts) -> dict[int, Decimal]:
@@ -40,12 +60,13 @@ def balances(accounts) -> dict[int, Decimal]:
     charged = dict(
         Charge.objects.published()
         .filter(account__in=ids)
+        .exclude(IS_CAPITAL_REPAIR)
         .values_list("account")
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
     paid = dict(
-        Payment.objects.filter(account__in=ids)
+        Payment.objects.filter(account__in=ids, capital_repair=False)
         .values_list("account")
         .annotate(total=Sum("amount"))
         .values_list("account", "total")
@@ -111,9 +132,9 @@ def charge_history(account) -> list[MonthTotals]:
         .filter(account=account)
         .values("period")
         .annotate(
-            charged=Sum("charged", filter=~Q(service__method=CalculationMethod.PENALTY)),
+            charged=Sum("charged", filter=~Q(service__method__in=PENALTY_METHODS)),
             recalculation=Sum("recalculation"),
-            penalties=Sum("total", filter=Q(service__method=CalculationMethod.PENALTY)),
+            penalties=Sum("total", filter=Q(service__method__in=PENALTY_METHODS)),
             total=Sum("total"),
         )
     )
@@ -163,7 +184,8 @@ def penalty_calculation(account, period: Period) -> PenaltyCalculation:
     published = period.is_closed
     lines = (
         list(
-            Penalty.objects.filter(account=account, period=period).order_by(
+            # ч. 14 only: the ч. 14.1 lines belong to the capital repair contribution's penalty
+            Penalty.objects.filter(account=account, period=period, capital_repair=False).order_by(
                 "debt_month", "date_from"
             )
         )
@@ -206,11 +228,12 @@ def tariffs_in_force(house, on: datetime.date) -> list[Tariff]:
 
 
 def principal_charges(organization):
-    """The charges of ``organization``'s closed months without penalties: the principal debt
-    that bears penalties (ЖК РФ ст. 155 ч. 14 — penalties bear none)."""
+    """The charges of ``organization``'s closed months that bear the penalty of ЖК РФ ст. 155
+    ч. 14: without penalties (they bear none) and without capital repair contributions (their
+    penalty is ч. 14.1's, counted apart: services.capital_repair_penalty_lines_for)."""
     return Charge.objects.filter(
         period__organization=organization, period__status=PeriodStatus.CLOSED
-    ).exclude(service__method=CalculationMethod.PENALTY)
+    ).exclude(service__method__in=(*PENALTY_METHODS, *CAPITAL_REPAIR_METHODS))
 
 
 def monthly_debts(charges, organization, law: calc.PenaltyLaw) -> dict[int, list[calc.Debt]]:
@@ -239,7 +262,9 @@ def penalty_history(account, *, to: datetime.date, law: calc.PenaltyLaw):
     debts = monthly_debts(charges, account.organization, law).get(account.pk, [])
     payments = [
         (paid_on, amount, named and named.replace(day=1))  # a named month is settled first
-        for paid_on, amount, named in Payment.objects.filter(account=account, paid_on__lte=to)
+        for paid_on, amount, named in Payment.objects.filter(
+            account=account, paid_on__lte=to, capital_repair=False
+        )
         .order_by("paid_on", "pk")
         .values_list("paid_on", "amount", "period")
     ]
@@ -253,6 +278,7 @@ def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
     totals = (
         Charge.objects.published()
         .filter(account=account)
+        .exclude(service__method__in=CAPITAL_REPAIR_METHODS)  # paid to their own payee
         .values("period__month")
         .annotate(total=Sum("total"))
         .values_list("period__month", "total")
@@ -261,9 +287,9 @@ def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
     debts = [calc.Debt(month, month, round_money(total)) for month, total in totals]
     payments = [
         (paid_on, amount, named and named.replace(day=1))
-        for paid_on, amount, named in Payment.objects.filter(account=account).values_list(
-            "paid_on", "amount", "period"
-        )
+        for paid_on, amount, named in Payment.objects.filter(
+            account=account, capital_repair=False
+        ).values_list("paid_on", "amount", "period")
     ]
     never = datetime.date.max
     parts = calc.allocate_payments(debts, ZERO, payments, never)

@@ -23,8 +23,10 @@ from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.law import penalty_law
 from kabinet.billing.models import (
+    PENALTY_METHODS,
     AccountBalance,
     CalculationMethod,
+    CapitalRepairFund,
     Charge,
     ChargeBasis,
     Penalty,
@@ -57,7 +59,7 @@ CHARGE_FIELDS = [
 ]  # fmt: skip
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
-    "fraction", "rule", "amount",
+    "fraction", "rule", "capital_repair", "amount",
 ]  # fmt: skip
 
 
@@ -88,6 +90,8 @@ class Calculation:
 
     lines: dict[tuple[int, int], Line] = field(default_factory=dict)
     penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
+    # ЖК РФ ст. 155 ч. 14.1: the penalty on capital repair contributions, a stream of its own
+    capital_repair_penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     accounts: int = 0
 
@@ -208,9 +212,14 @@ def _replace_lines(period: Period, result: Calculation) -> None:
                 line.rate,
                 line.fraction,
                 line.rule,
+                capital_repair,
                 line.amount,
             )
-            for account, lines in result.penalties.items()
+            for stream, capital_repair in (
+                (result.penalties, False),
+                (result.capital_repair_penalties, True),
+            )
+            for account, lines in stream.items()
             for line in lines
         ),
     )
@@ -237,21 +246,42 @@ def calculate(
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
     meters = _meter_volumes(period, accounts, corrected_volumes)
-    plans = [
-        _Plan.of(service) for service in services if service.method != CalculationMethod.PENALTY
-    ]
+    plans = [_Plan.of(service) for service in services if service.method not in PENALTY_METHODS]
+    # Capital repair only for the houses that collect it (a CapitalRepairFund): elsewhere the
+    # owners pay the regional operator on its own documents, or nothing.
+    funded = capital_repair_houses(organization)
+    plain_plans = [
+        plan for plan, service in zip(plans, _charged(services), strict=True)
+        if service.method != CalculationMethod.CAPITAL_REPAIR
+    ]  # fmt: skip
     progress(0, len(accounts))
     for done, account in enumerate(accounts, start=1):
-        _account_lines(account, plans, tariffs, meters, period, result)
+        account_plans = plans if account.house in funded else plain_plans
+        _account_lines(account, account_plans, tariffs, meters, period, result)
         if done % PROGRESS_EVERY == 0:
             progress(done, len(accounts))
     _add_common_share(period, accounts, services, result)
     if with_adjustments:
         _add_recalculations(period, result, account_ids)
         _add_penalties(period, accounts, services, result)
-    _note_missing_tariffs(spans, services, accounts, result)
+        _add_capital_repair_penalties(period, accounts, services, funded, result)
+    _note_missing_tariffs(spans, services, accounts, result, funded)
     progress(len(accounts), len(accounts))
     return result
+
+
+def _charged(services) -> list[Service]:
+    """The services the run charges by a method (not the penalties it computes)."""
+    return [service for service in services if service.method not in PENALTY_METHODS]
+
+
+def capital_repair_houses(organization) -> frozenset[int]:
+    """The organisation's houses that collect capital repair contributions through it."""
+    return frozenset(
+        CapitalRepairFund.objects.filter(house__organization=organization).values_list(
+            "house", flat=True
+        )
+    )
 
 
 def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
@@ -307,7 +337,10 @@ class _Plan:
 
     @classmethod
     def of(cls, service: Service) -> "_Plan":
-        return cls(service.pk, str(service.method), service.resource, service.ownership,
+        # A capital repair contribution is billed per m² of the premise × the account's share,
+        # as a by-area service is (ЖК РФ ст. 158 ч. 1, ст. 169 ч. 1).
+        method = AREA if service.method == CalculationMethod.CAPITAL_REPAIR else service.method
+        return cls(service.pk, str(method), service.resource, service.ownership,
                    service.normative or ZERO)  # fmt: skip
 
 
@@ -581,10 +614,10 @@ def _add_recalculations(period, result, account_ids) -> None:
         line.recalculation += amount
 
 
-def _note_missing_tariffs(spans, services, accounts, result) -> None:
+def _note_missing_tariffs(spans, services, accounts, result, funded) -> None:
     houses = {account.house for account in accounts}
-    for service in services:
-        if service.method == CalculationMethod.PENALTY:
+    for service in _charged(services):
+        if service.method == CalculationMethod.CAPITAL_REPAIR and not houses & funded:
             continue
         if not any((service.pk, h) in spans for h in (*houses, None)):
             result.problems.append(f"У услуги «{service}» нет тарифа на этот месяц: не начислена.")
@@ -624,7 +657,11 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
-    payments = Payment.objects.filter(account__organization=organization, paid_on__lte=last)
+    # Capital repair contributions, their penalty and the payments to their payee are the
+    # ч. 14.1 stream (capital_repair_penalty_lines_for), never this one.
+    payments = Payment.objects.filter(
+        account__organization=organization, paid_on__lte=last, capital_repair=False
+    )
     naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
     published = principal_charges(organization).filter(
         Q(period__month__lt=previous) | Q(period__month=previous, account__in=naming_previous)
@@ -633,7 +670,12 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
         period__organization=organization, period__month=previous
     )
     if balances.exists():
-        debtors = balances.filter(opening__gt=F("paid")).values("account")
+        # The stored balance mixes both payees: an overpaid contribution could hide a debt
+        # of the rest, so the accounts of houses collecting contributions are always read.
+        owing = Q(opening__gt=F("paid"))
+        if funded := capital_repair_houses(organization):
+            owing |= Q(account__premise__house__in=funded)
+        debtors = balances.filter(owing).values("account")
         published = published.filter(account__in=debtors)
         payments = payments.filter(account__in=debtors)
     older = dict(
@@ -681,6 +723,87 @@ def _paid_before(payments, since) -> tuple[dict[int, Decimal], dict[int, dict]]:
             month = month.replace(day=1)
             named[account][month] = named[account].get(month, ZERO) + total
     return unnamed, named
+
+
+def _add_capital_repair_penalties(period, accounts, services, funded, result) -> None:
+    """The penalty on capital repair contributions (ЖК РФ ст. 155 ч. 14.1), charged on its
+    own service so that the card and the receipt show it apart from the ч. 14 penalty."""
+    if not funded:
+        return
+    service = next(
+        (s for s in services if s.method == CalculationMethod.CAPITAL_REPAIR_PENALTY), None
+    )
+    if service is None:
+        result.problems.append(
+            "Нет услуги «пени на взносы на капитальный ремонт»: пени по ЖК РФ ст. 155 ч. 14.1 "
+            "не начислены."
+        )
+        return
+    law = penalty_law(period.organization)
+    if not law.key_rates:
+        return  # _add_penalties has said so
+    ids = [account.pk for account in accounts if account.house in funded]
+    for account, lines in capital_repair_penalty_lines_for(period, ids, law).items():
+        amount = sum((line.amount for line in lines), ZERO)
+        if amount:
+            result.capital_repair_penalties[account] = lines
+            result.lines[account, service.pk] = Line(
+                account, service.pk, ZERO, ZERO, "", charged=amount
+            )
+
+
+def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list]:
+    """Each account's ч. 14.1 penalty lines for the days of ``period``: on the contributions
+    of closed months (with their recalculations, without any penalty) not paid in time, less
+    the payments made to the capital repair payee (``Payment.capital_repair``), oldest month
+    paid first. 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
+    the key rate, its caps and the moratoria are the same dated data as for ч. 14 (Постановления
+    № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md)."""
+    if not account_ids:
+        return {}
+    organization, month = period.organization, period.month
+    first, last = month, calc.last_day(month)
+    since = add_months(month, -PENALTY_LOOKBACK)
+    contributions = Charge.objects.filter(
+        period__organization=organization,
+        period__status=PeriodStatus.CLOSED,
+        period__month__lt=month,  # last month's is due in this one: late from the next day
+        service__method=CalculationMethod.CAPITAL_REPAIR,
+        account__in=account_ids,
+    )
+    payments = Payment.objects.filter(
+        account__in=account_ids, paid_on__lte=last, capital_repair=True
+    )
+    older = dict(
+        contributions.filter(period__month__lt=since)
+        .values("account")
+        .annotate(total=Sum("total"))
+        .values_list("account", "total")
+    )
+    monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
+    paid_before = dict(
+        payments.filter(paid_on__lt=first)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "total")
+    )
+    in_month = defaultdict(list)
+    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount"
+    ):
+        in_month[account].append((paid_on, amount))
+    found = {}
+    for account, debts in monthly.items():
+        paid = round_money(paid_before.get(account) or ZERO) - round_money(
+            older.get(account) or ZERO
+        )
+        lines = calc.penalty_lines(
+            debts, paid, in_month.get(account, []), first, last, law,
+            fraction_of=calc.capital_repair_fraction,
+        )  # fmt: skip
+        if lines:
+            found[account] = lines
+    return found
 
 
 # Closing -----------------------------------------------------------------------------------
@@ -740,7 +863,7 @@ def _store_balances(period: Period) -> Decimal:
         Q(period__status=PeriodStatus.CLOSED) | Q(period=period),
         period__organization=organization,
     )
-    is_penalty = Q(service__method=CalculationMethod.PENALTY)
+    is_penalty = Q(service__method__in=PENALTY_METHODS)
     before = _sums(charges.filter(period__month__lt=month), "account", total=Sum("total"))
     this_month = _sums(
         charges.filter(period=period),

@@ -9,7 +9,12 @@ figure the engine derives from them.
 ЛС 1000154 (the demo resident's) falls behind four months before the last closed one, so
 penalties appear from the month its debt turns 30 days late; its cold-water reading for one
 month is corrected and that month recalculated; its last payment is sized so that it ends with
-the seed's «Долг: 6 889,37»."""
+the seed's «Долг: 6 889,37».
+
+The house collects capital repair contributions on a special account of the УК (ЖК РФ ст. 170
+ч. 3, ст. 175): its owners (not the municipal flats, whose owner pays) are charged them per m²
+and pay them by the second QR code; ЛС 1000155 pays one month's late, which earns the ч. 14.1
+penalty."""
 
 import datetime
 import random
@@ -24,7 +29,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from kabinet.billing.models import (
+    CAPITAL_REPAIR_METHODS,
+    PENALTY_METHODS,
     CalculationMethod,
+    CapitalRepairFund,
+    CapitalRepairFundKind,
     Charge,
     Period,
     PeriodStatus,
@@ -98,7 +107,21 @@ KAMAL_SERVICES = [
     ServiceSpec("Отопление", "Гкал", CalculationMethod.AREA_NORMATIVE, Resource.HEAT,
                 "АО \"Татэнерго\"", ("2950.00", "3098.00"), "0.0105"),
     ServiceSpec("Пени", "", CalculationMethod.PENALTY, "", KAMAL, ("0", "0")),
+    # Paid by owners (ЖК РФ ст. 169 ч. 1): a municipal flat's contribution is the municipality's.
+    ServiceSpec("Взнос на капитальный ремонт", "кв м", CalculationMethod.CAPITAL_REPAIR, "", "",
+                ("12.40", "12.40"), ownership=OwnershipType.PRIVATE),
+    ServiceSpec("Пени на взносы на капремонт", "", CalculationMethod.CAPITAL_REPAIR_PENALTY, "",
+                "", ("0", "0")),
 ]  # fmt: skip
+# The house's special account for capital repair, owned by the УК (ЖК РФ ст. 175).
+KAMAL_FUND = {
+    "kind": CapitalRepairFundKind.SPECIAL_ACCOUNT, "payee_name": KAMAL, "inn": "1659001230",
+    "kpp": "165901001", "bank_name": "Отделение «Банк Татарстан» № 8610 ПАО Сбербанк",
+    "bank_short_name": "Банк Татарстан № 8610 ПАО Сбербанк", "bik": "049205603",
+    "correspondent_account": "30101810600000000603",
+    "settlement_account": "40705810762000000012",
+}  # fmt: skip
+LATE_CONTRIBUTION = ("1000155", 3, 28)  # account, months before the last closed one, day paid
 
 UYUT_SERVICES = [
     ServiceSpec("Содержание жилья", "кв м", CalculationMethod.AREA, "", UYUT, ("24.70", "25.90")),
@@ -185,6 +208,9 @@ def _load(today: datetime.date) -> None:
     )  # fmt: skip
 
     kamal_house = House.objects.create(organization=kamal, address="ул. Гражданская, д. 12")
+    fund = CapitalRepairFund(house=kamal_house, **KAMAL_FUND)
+    fund.full_clean()
+    fund.save()
     ManagementContract.objects.create(
         house=kamal_house, number="12/ГР-2019", signed_on=datetime.date(2019, 4, 1),
         valid_from=datetime.date(2019, 5, 1),
@@ -241,7 +267,7 @@ def _services(organization, specs, first_month, indexation):
             resource=spec.resource, supplier=spec.supplier, position=position,
             normative=D(spec.normative) if spec.normative else None, ownership=spec.ownership,
         )  # fmt: skip
-        if spec.method != CalculationMethod.PENALTY:
+        if spec.method not in PENALTY_METHODS:
             before, after = (D(value) for value in spec.tariffs)
             Tariff.objects.create(
                 service=service, value=before, valid_from=first_month,
@@ -410,7 +436,7 @@ def _bill_months(organization, accounts, months, seed=None):
             calculated_at=_moment(period.month, 1), closed_at=_moment(period.month, 3)
         )
         if index < len(months) - 1:
-            _pay(closed, accounts, index, index == len(months) - 2, seed)
+            _pay(closed, accounts, index, len(months) - 1 - index, seed)
 
 
 def _gis_identifiers(account):
@@ -430,20 +456,33 @@ def _moment(month, day):
     return timezone.make_aware(datetime.datetime.combine(month.replace(day=day), datetime.time(10)))
 
 
-def _pay(period, accounts, index, before_last, seed):
-    """Each account pays the month's charges between the 10th and the 18th of the next month;
-    ЛС 1000155 pays only part of the month before the last (on the 10th of the last month),
-    ЛС 1000154 as SEED_PAYMENTS says."""
-    totals = dict(
-        Charge.objects.filter(period=period)
-        .values("account")
-        .annotate(total=Sum("total"))
-        .values_list("account", "total")
+def _pay(period, accounts, index, before_last_closed, seed):
+    """Each account pays the month's charges between the 10th and the 18th of the next month,
+    the capital repair contribution apart to its payee; ЛС 1000155 pays only part of the month
+    before the last (on the 10th of the last month) and one contribution late
+    (LATE_CONTRIBUTION), ЛС 1000154 as SEED_PAYMENTS says. ``before_last_closed``: how many
+    months before the last closed one ``period`` is."""
+    before_last = before_last_closed == 1
+    charges = Charge.objects.filter(period=period)
+    totals, contributions = (
+        dict(
+            queryset.values("account").annotate(total=Sum("total")).values_list("account", "total")
+        )
+        for queryset in (charges, charges.filter(service__method__in=CAPITAL_REPAIR_METHODS))
     )
     paid_month = add_months(period.month, 1)
     payments = []
     for account in accounts.values():
-        total = round_money(totals.get(account.pk) or ZERO)
+        contribution = round_money(contributions.get(account.pk) or ZERO)
+        total = round_money(totals.get(account.pk) or ZERO) - contribution
+        if contribution > 0:
+            late = LATE_CONTRIBUTION[:2] == (account.number, before_last_closed)
+            payments.append(Payment(
+                account=account, amount=contribution, source=PaymentSource.BANK,
+                paid_on=paid_month.replace(day=LATE_CONTRIBUTION[2] if late else 10),
+                external_id=f"demo-{account.number}-{index}-kr", period=period.month,
+                payer_name=account.holder_name, capital_repair=True,
+            ))  # fmt: skip
         payment = Payment(
             account=account, paid_on=paid_month.replace(day=10 + index % 9), amount=total,
             source=PaymentSource.BANK, external_id=f"demo-{account.number}-{index}",

@@ -48,6 +48,11 @@ class PaymentRegistry(models.Model):
         "состояние", max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.QUEUED
     )
     good_rows_only = models.BooleanField("зачесть только правильные строки", default=False)
+    capital_repair = models.BooleanField(
+        "реестр взносов на капитальный ремонт",
+        default=False,
+        help_text="Платежи на счёт получателя взносов на капремонт: гасят только долг по взносам.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -154,6 +159,16 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         verbose_name="реестр",
+    )
+    # A contribution to capital repair goes to its own payee (the special account or the
+    # regional operator, ЖК РФ ст. 170 ч. 3) by its own QR code or registry: it settles the
+    # capital repair debt only, and the rest of the bill's debt never (docs/billing-law.md).
+    capital_repair = models.BooleanField(
+        "взнос на капитальный ремонт",
+        default=False,
+        db_default=False,  # bank registries insert rows by raw SQL (payments.registry)
+        help_text="Платёж получателю взносов на капитальный ремонт (спецсчёт или региональный "
+        "оператор): гасит только долг по взносам.",
     )
     created_at = models.DateTimeField("зарегистрирован", auto_now_add=True)
 

@@ -311,9 +311,11 @@ def parse_registry(data: bytes, today: datetime.date | None = None) -> ParsedReg
     return parsed
 
 
-def payment_keys(organization_id: int, rows: list[RegistryRow]) -> list[str]:
+def payment_keys(organization_id: int, rows: list[RegistryRow], *, capital_repair=False
+                 ) -> list[str]:  # fmt: skip
     """Each row's ``external_id`` (see the module's docstring); a repeated key within one
-    file means the bank listed the same operation twice."""
+    file means the bank listed the same operation twice. A registry of the capital repair
+    payee's account has keys of its own: the same payer may pay both accounts alike."""
     keys, seen = [], Counter()
     for row in rows:
         if row.reference:
@@ -323,6 +325,8 @@ def payment_keys(organization_id: int, rows: list[RegistryRow]) -> list[str]:
                      f"{row.period}")  # fmt: skip
             seen[basis] += 1
             basis += f"|#{seen[basis]}"
+        if capital_repair:
+            basis = f"capital_repair|{basis}"
         digest = hashlib.sha256(f"{organization_id}|{basis}".encode()).hexdigest()
         keys.append(f"reg:{digest[:40]}")
     return keys
@@ -337,8 +341,10 @@ class DuplicateRegistry(Exception):
 
 
 def upload_registry(organization, name: str, data: bytes, user, *, good_rows_only=False,
-                    ip: str | None = None):  # fmt: skip
-    """Keep an uploaded registry file and queue its import (progress on its page).
+                    capital_repair=False, ip: str | None = None):  # fmt: skip
+    """Keep an uploaded registry file and queue its import (progress on its page). A registry
+    of the capital repair payee's account (``capital_repair``) credits payments that settle
+    the contributions only (``Payment.capital_repair``, docs/billing-law.md).
     Raises ``DuplicateRegistry`` for a file uploaded before. The crediting is logged as done
     by ``user`` from ``ip``."""
     sha256 = hashlib.sha256(data).hexdigest()
@@ -351,6 +357,7 @@ def upload_registry(organization, name: str, data: bytes, user, *, good_rows_onl
         sha256=sha256,
         uploaded_by=user,
         good_rows_only=good_rows_only,
+        capital_repair=capital_repair,
     )
     registry.file.save(name, ContentFile(data), save=False)
     try:
@@ -470,7 +477,7 @@ def _import(registry: PaymentRegistry, ip) -> str:
 
 
 PAYMENT_COLUMNS = ("account", "paid_on", "amount", "commission", "source", "external_id",
-                   "period", "payer_name", "registry", "created_at")  # fmt: skip
+                   "period", "payer_name", "registry", "created_at", "capital_repair")  # fmt: skip
 
 
 def _credit(registry, rows: list[RegistryRow], accounts: dict, job) -> list[RegistryRow]:
@@ -479,11 +486,12 @@ def _credit(registry, rows: list[RegistryRow], accounts: dict, job) -> list[Regi
     A payment credited before — by an earlier registry, or by an import running at the same
     moment — meets the unique ``(source, external_id)`` and is skipped (``ON CONFLICT DO
     NOTHING``)."""
-    keys = payment_keys(registry.organization_id, rows)
+    keys = payment_keys(registry.organization_id, rows, capital_repair=registry.capital_repair)
     now = timezone.now()
     values = [
         (accounts[row.account_number], row.paid_on, row.amount, row.commission,
-         PaymentSource.BANK, key, row.period, row.payer[:255], registry.pk, now)
+         PaymentSource.BANK, key, row.period, row.payer[:255], registry.pk, now,
+         registry.capital_repair)
         for row, key in zip(rows, keys, strict=True)
     ]  # fmt: skip
     _insert_payments(values, job)

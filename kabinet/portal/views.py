@@ -162,6 +162,7 @@ def account_card(request, account_id):
         "portal/account_card.html",
         "card",
         balance=billing.account_balance(account),
+        capital_repair=billing.capital_repair_balance(account),
         table=billing.charge_table(account, period),
     )
 

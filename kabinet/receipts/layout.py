@@ -11,15 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kabinet.formats import format_money, format_number, format_quantity, month_name
+from kabinet.formats import format_money, format_number, format_quantity, format_rubles, month_name
 from kabinet.money import ZERO
-from kabinet.receipts.selectors import Receipt, ReceiptLine
+from kabinet.receipts.selectors import CapitalRepairPart, Receipt, ReceiptLine
 
 SERVICES_TITLE = (
     "Расчёт размера платы за содержание и ремонт жилого помещения и коммунальные услуги"
 )
 RECALCULATIONS_TITLE = "Перерасчёты"
 REFERENCE_TITLE = "Справочная информация"
+CAPITAL_REPAIR_TITLE = "Расчёт размера взноса на капитальный ремонт"
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,24 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class PaymentBlock:
+    """A second payee inside a section: its requisites, money summary and QR code."""
+
+    title: str
+    details: tuple[tuple[str, str], ...]  # (label, value); empty values are left out
+    summary: tuple[tuple[str, str], ...]  # the last row is «Итого к оплате»
+    qr_payload: str | None
+    to_pay: str
+    pay_by: str
+
+
+@dataclass(frozen=True)
 class Section:
     key: str
     title: str
     grids: tuple[Grid, ...]
     notes: tuple[str, ...] = ()
+    payment: PaymentBlock | None = None
 
 
 def _money_or_dash(value) -> str:
@@ -258,6 +272,83 @@ def _reference(receipt: Receipt) -> Section:
     return Section("reference", REFERENCE_TITLE, tuple(grids), notes)
 
 
+def _capital_repair_grid(part: CapitalRepairPart) -> Grid:
+    return Grid(
+        caption="",
+        columns=(
+            Column("Вид услуги", 0.3, numeric=False, wrap=True),
+            Column("Ед. изм.", 0.08, numeric=False),
+            Column("Площадь,\nм²", 0.11),
+            Column("Тариф, ₽", 0.11),
+            Column("Начислено, ₽", 0.14),
+            Column("Перерасчёт, ₽", 0.13),
+            Column("Итого, ₽", 0.13),
+        ),
+        rows=tuple(
+            (
+                line.service,
+                line.unit or "—",
+                _quantity_or_dash(line.volume),
+                _quantity_or_dash(line.tariff),
+                format_money(line.charged),
+                _money_or_dash(line.recalculation),
+                format_money(line.total),
+            )
+            for line in part.lines
+        ),
+        footer=(
+            "Итого",
+            "",
+            "",
+            "",
+            format_money(sum((line.charged for line in part.lines), ZERO)),
+            _money_or_dash(sum((line.recalculation for line in part.lines), ZERO)),
+            format_money(sum((line.total for line in part.lines), ZERO)),
+        ),
+    )
+
+
+def _capital_repair(receipt: Receipt, part: CapitalRepairPart) -> Section:
+    """The contribution's own section with its own payee and QR code: the form's section for
+    capital repair (Приказ Минстроя России № 43/пр; see docs/payment-document.md); its
+    penalty is ЖК РФ ст. 155 ч. 14.1's, kept apart from the rest of the bill's."""
+    payee = part.payee
+    payment = PaymentBlock(
+        title="Платёжные реквизиты для взноса на капитальный ремонт",
+        details=tuple(
+            (label, value)
+            for label, value in (
+                (
+                    "Получатель",
+                    payee.name
+                    + (f", ИНН {payee.inn}" if payee.inn else "")
+                    + (f", КПП {payee.kpp}" if payee.kpp else ""),
+                ),
+                ("Фонд", part.fund_kind),
+                ("Расчётный счёт", payee.settlement_account),
+                ("Банк", payee.bank_name),
+                ("БИК", payee.bik),
+                ("Корр. счёт", payee.correspondent_account),
+                ("Назначение", part.purpose),
+            )
+            if value
+        ),
+        summary=(
+            ("Задолженность (+) / переплата (−) на начало периода", format_money(part.opening)),
+            ("Оплачено в периоде", format_money(part.paid)),
+            ("Начислено за период", format_money(part.charged)),
+            ("Перерасчёты", format_money(part.recalculation)),
+            ("Пени (ЖК РФ ст. 155 ч. 14.1)", format_money(part.penalties)),
+            ("Итого к оплате", format_money(part.to_pay)),
+        ),
+        qr_payload=part.qr_payload,
+        to_pay=f"Итого к оплате: {format_rubles(part.to_pay)}",
+        pay_by=f"Оплатить до {receipt.pay_by:%d.%m.%Y}",
+    )
+    grids = (_capital_repair_grid(part),) if part.lines else ()
+    return Section("capital_repair", CAPITAL_REPAIR_TITLE, grids, payment=payment)
+
+
 def receipt_sections(receipt: Receipt) -> tuple[Section, ...]:
     """The sections below the payer's and the payment's blocks, in the form's order; a
     section with nothing to show is left out (no empty headings)."""
@@ -266,5 +357,7 @@ def receipt_sections(receipt: Receipt) -> tuple[Section, ...]:
         sections.append(
             Section("recalculations", RECALCULATIONS_TITLE, (_recalculations_grid(receipt),))
         )
+    if receipt.capital_repair is not None:
+        sections.append(_capital_repair(receipt, receipt.capital_repair))
     sections.append(_reference(receipt))
     return tuple(sections)

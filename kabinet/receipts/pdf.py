@@ -229,21 +229,15 @@ def _parties(receipt: Receipt) -> Table:
 
 def _payment_block(receipt: Receipt) -> Table:
     payee = receipt.payee
-    left, right = WIDTH * 0.55, WIDTH * 0.45
-    details = Fields(
-        "Платёжные реквизиты",
-        [
-            ("Получатель", _payee_line(payee)),
-            ("Расчётный счёт", payee.settlement_account),
-            ("Банк", payee.bank_name),
-            ("БИК", payee.bik),
-            ("Корр. счёт", payee.correspondent_account),
-            ("Назначение", receipt.purpose),
-            ("ИПД", receipt.document_id),
-        ],
-        left - 2 * PADDING,
-        25 * mm,
-    )
+    details = [
+        ("Получатель", _payee_line(payee)),
+        ("Расчётный счёт", payee.settlement_account),
+        ("Банк", payee.bank_name),
+        ("БИК", payee.bik),
+        ("Корр. счёт", payee.correspondent_account),
+        ("Назначение", receipt.purpose),
+        ("ИПД", receipt.document_id),
+    ]
     summary = [
         ["Задолженность (+) / переплата (−) на начало периода", _money(receipt.opening)],
         ["Оплачено в периоде", _money(receipt.paid)],
@@ -252,18 +246,27 @@ def _payment_block(receipt: Receipt) -> Table:
         ["Пени", _money(receipt.penalties)],
         ["Итого к оплате", _money(receipt.to_pay)],
     ]
-    totals = _grid(summary, [left * 0.72, left * 0.24], header_rows=0, footer=True, align_from=1)
     pay_by = f"Оплатить до {receipt.pay_by:%d.%m.%Y}"
     if receipt.closing < 0:
         pay_by += f"; переплата {format_rubles(-receipt.closing)}"
+    to_pay = f"Итого к оплате: {format_rubles(receipt.to_pay)}"
+    return _payee_box("Платёжные реквизиты", details, summary, receipt.qr_payload, to_pay, pay_by)
+
+
+def _payee_box(title, details, summary, qr_payload, to_pay: str, pay_by: str) -> Table:
+    """A payee's requisites and money summary on the left, its QR code on the right."""
+    left, right = WIDTH * 0.55, WIDTH * 0.45
+    fields = Fields(title, details, left - 2 * PADDING, 25 * mm)
+    summary = [list(row) for row in summary]
+    totals = _grid(summary, [left * 0.72, left * 0.24], header_rows=0, footer=True, align_from=1)
     right_column = Table(
         [
             [
-                QrCode(receipt.qr_payload, QR_SIZE)
-                if receipt.qr_payload
+                QrCode(qr_payload, QR_SIZE)
+                if qr_payload
                 else "QR-код для оплаты не сформирован:\nреквизиты получателя неполны."
             ],
-            [f"Итого к оплате: {format_rubles(receipt.to_pay)}"],
+            [to_pay],
             [pay_by],
         ],
         colWidths=[right - 2 * PADDING],
@@ -279,7 +282,7 @@ def _payment_block(receipt: Receipt) -> Table:
             ]
         )
     )
-    return _boxed([[details, Spacer(1, 3), totals], right_column], [left, right])
+    return _boxed([[fields, Spacer(1, 3), totals], right_column], [left, right])
 
 
 def _table(grid: Grid) -> Table:
@@ -312,6 +315,13 @@ def _section(section: Section) -> list:
         story.append(_table(grid))
     for note in section.notes:
         story.append(Text(note, REGULAR, 7, space_before=3))
+    if section.payment is not None:
+        payment = section.payment
+        story += [
+            Spacer(1, 3),
+            _payee_box(payment.title, payment.details, payment.summary, payment.qr_payload,
+                       payment.to_pay, payment.pay_by),
+        ]  # fmt: skip
     return story
 
 

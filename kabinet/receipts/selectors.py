@@ -4,7 +4,9 @@ that the HTML page, the PDF and the e-mail show the same figures.
 
 The money summary comes from the ledger (``kabinet.billing.ledger``), so that the receipt
 reconciles with it to the kopeck: to pay = debt at the start + charged + recalculations +
-penalties − paid in the month."""
+penalties − paid in the month. A house that collects capital repair contributions through the
+organisation (``CapitalRepairFund``) gets their own section with their payee, money summary and
+QR code (``CapitalRepairPart``); the rest of the document is then the rest of the bill."""
 
 import datetime
 import logging
@@ -13,14 +15,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from django.db.models import Q, Sum
+
 from kabinet.billing.law import due_date
 from kabinet.billing.ledger import account_ledger
-from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Recalculation
+from kabinet.billing.models import (
+    CAPITAL_REPAIR_METHODS,
+    PENALTY_METHODS,
+    CalculationMethod,
+    CapitalRepairFund,
+    Charge,
+    Period,
+    PeriodStatus,
+    Recalculation,
+)
 from kabinet.formats import month_name
 from kabinet.housing.models import Premise
 from kabinet.metering.models import Reading
-from kabinet.money import ZERO, to_kopecks
+from kabinet.money import ZERO, round_money, to_kopecks
 from kabinet.months import add_months
+from kabinet.payments.models import Payment
 from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.qr import PaymentCodeError, payment_payload
 
@@ -134,6 +148,63 @@ class HouseReference:
 
 
 @dataclass(frozen=True)
+class CapitalRepairPart:
+    """The capital repair contribution's section (Приказ Минстроя России № 43/пр: the
+    contribution is paid to its own payee — the special account's owner or the regional
+    operator, ЖК РФ ст. 170 ч. 3): its lines, its penalty (ЖК РФ ст. 155 ч. 14.1), its money
+    summary from its own charges and the payments made to its payee, and its QR code."""
+
+    payee: Payee
+    fund_kind: str  # «специальный счёт» or «счёт регионального оператора»
+    account_number: str
+    month: datetime.date
+    lines: tuple[ReceiptLine, ...]
+    opening: Decimal
+    charged: Decimal
+    recalculation: Decimal
+    penalties: Decimal
+    paid: Decimal
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.charged + self.recalculation + self.penalties - self.paid
+
+    @property
+    def to_pay(self) -> Decimal:
+        return max(self.closing, ZERO)
+
+    @property
+    def purpose(self) -> str:
+        return f"Взнос на капитальный ремонт за {month_name(self.month)}, ЛС {self.account_number}"
+
+    @cached_property
+    def qr_payload(self) -> str | None:
+        """The second payee's ГОСТ Р 56042-2014 string (``None``: its requisites cannot make
+        one, and the section goes without the code)."""
+        return _payload(self.payee, self.account_number, self.to_pay, self.purpose, self.month)
+
+
+def _payload(payee: Payee, account_number, to_pay, purpose, month) -> str | None:
+    try:
+        return payment_payload(
+            Name=payee.name,
+            PersonalAcc=payee.settlement_account,
+            BankName=payee.bank_short_name,
+            BIC=payee.bik,
+            CorrespAcc=payee.correspondent_account,
+            PayeeINN=payee.inn,
+            KPP=payee.kpp,
+            PersAcc=account_number,
+            Sum=to_kopecks(to_pay) or None,
+            Purpose=purpose,
+            PaymPeriod=f"{month:%m%Y}",
+        )
+    except PaymentCodeError as error:
+        logger.warning("No payment code for ЛС %s: %s", account_number, error)
+        return None
+
+
+@dataclass(frozen=True)
 class Receipt:
     account_number: str
     payer: str
@@ -157,6 +228,7 @@ class Receipt:
     unified_account: str | None = None  # ЕЛС
     service_id: str | None = None  # идентификатор ЖКУ
     document_id: str | None = None  # ИПД of this account and month
+    capital_repair: CapitalRepairPart | None = None  # the house collects contributions
 
     @property
     def accrued(self) -> Decimal:
@@ -190,24 +262,7 @@ class Receipt:
     def qr_payload(self) -> str | None:
         """The ГОСТ Р 56042-2014 string of the payment code printed on the receipt; ``None``
         if the payee's requisites cannot make one (the receipt goes without the code)."""
-        payee = self.payee
-        try:
-            return payment_payload(
-                Name=payee.name,
-                PersonalAcc=payee.settlement_account,
-                BankName=payee.bank_short_name,
-                BIC=payee.bik,
-                CorrespAcc=payee.correspondent_account,
-                PayeeINN=payee.inn,
-                KPP=payee.kpp,
-                PersAcc=self.account_number,
-                Sum=to_kopecks(self.to_pay) or None,
-                Purpose=self.purpose,
-                PaymPeriod=f"{self.month:%m%Y}",
-            )
-        except PaymentCodeError as error:
-            logger.warning("No payment code for ЛС %s: %s", self.account_number, error)
-            return None
+        return _payload(self.payee, self.account_number, self.to_pay, self.purpose, self.month)
 
 
 def receipt_periods(account) -> list[Period]:
@@ -269,13 +324,21 @@ def receipt_data(
         raise ValueError("A receipt is made for a closed period of the account's organisation.")
     month = period.month
     ledger_month = account_ledger(account, month, month).months[0]
-    lines = tuple(
+    all_lines = tuple(
         ReceiptLine(*row)
         for row in Charge.objects.filter(account=account, period=period)
-        .exclude(service__method=CalculationMethod.PENALTY)
+        .exclude(service__method__in=PENALTY_METHODS)
         .order_by("service__position", "service__name")
         .values_list(*LINE_FIELDS)  # plain values: a mass run makes thousands of these
     )
+    repair = _capital_repair_part(account, period, all_lines, shared)
+    lines = tuple(line for line in all_lines if line.method != CalculationMethod.CAPITAL_REPAIR)
+    if repair is None:
+        lines = all_lines
+        repair_figures = (ZERO,) * 5
+    else:
+        repair_figures = (repair.opening, repair.charged, repair.recalculation,
+                          repair.penalties, repair.paid)  # fmt: skip
     # Recalculations are summed in their lines: most months have none, and need no query.
     recalculations = (
         Recalculation.objects.filter(account=account, period=period)
@@ -306,15 +369,84 @@ def receipt_data(
         ),
         readings=_meter_rows(Reading.objects.filter(meter__account=account), month),
         house=_house_reference(premise.house_id, period, lines, shared),
-        opening=ledger_month.opening,
-        charged=ledger_month.charged,
-        recalculation=ledger_month.recalculation,
-        penalties=ledger_month.penalties,
-        paid=ledger_month.paid,
-        closing=ledger_month.closing,
+        # the ledger's month less the capital repair section's: the rest of the bill
+        opening=ledger_month.opening - repair_figures[0],
+        charged=ledger_month.charged - repair_figures[1],
+        recalculation=ledger_month.recalculation - repair_figures[2],
+        penalties=ledger_month.penalties - repair_figures[3],
+        paid=ledger_month.paid - repair_figures[4],
+        closing=ledger_month.closing - (repair.closing if repair else ZERO),
         unified_account=account.unified_account,
         service_id=account.gis_service_id,
         document_id=_document_id(account, period, shared),
+        capital_repair=repair,
+    )
+
+
+def _fund(house_id, shared: dict | None) -> CapitalRepairFund | None:
+    key = ("capital_repair_fund", house_id)
+    if shared is not None and key in shared:
+        return shared[key]
+    fund = CapitalRepairFund.objects.filter(house=house_id).first()
+    if shared is not None:
+        shared[key] = fund
+    return fund
+
+
+def payee_of_fund(fund: CapitalRepairFund, organization) -> Payee:
+    """The capital repair payee; the address and contacts are the organisation's (it issues
+    the document and answers about it)."""
+    return Payee(
+        name=fund.payee_name,
+        inn=fund.inn,
+        kpp=fund.kpp,
+        address=organization.address,
+        phone=organization.phone,
+        email=organization.email,
+        website=organization.website,
+        bank_name=fund.bank_name,
+        bank_short_name=fund.payment_bank_name,
+        bik=fund.bik,
+        correspondent_account=fund.correspondent_account,
+        settlement_account=fund.settlement_account,
+    )
+
+
+def _money_sum(queryset, field) -> Decimal:
+    # SQLite sums decimals as floats: back to kopecks.
+    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
+
+
+def _capital_repair_part(account, period, lines, shared) -> CapitalRepairPart | None:
+    """The section of a house that collects contributions, for an account charged any up to
+    this month (an owner's account; a municipal flat's contribution is the municipality's)."""
+    fund = _fund(account.premise.house_id, shared)
+    if fund is None:
+        return None
+    month = period.month
+    charges = Charge.objects.published().filter(
+        account=account,
+        service__method__in=CAPITAL_REPAIR_METHODS,
+        period__organization=period.organization_id,
+    )
+    if not charges.filter(period__month__lte=month).exists():
+        return None
+    payments = Payment.objects.filter(account=account, capital_repair=True)
+    next_month = add_months(month, 1)
+    this_month = charges.filter(period=period)
+    is_penalty = Q(service__method=CalculationMethod.CAPITAL_REPAIR_PENALTY)
+    return CapitalRepairPart(
+        payee=payee_of_fund(fund, account.organization),
+        fund_kind=fund.get_kind_display(),
+        account_number=account.number,
+        month=month,
+        lines=tuple(line for line in lines if line.method == CalculationMethod.CAPITAL_REPAIR),
+        opening=_money_sum(charges.filter(period__month__lt=month), "total")
+        - _money_sum(payments.filter(paid_on__lt=month), "amount"),
+        charged=_money_sum(this_month.exclude(is_penalty), "charged"),
+        recalculation=_money_sum(this_month, "recalculation"),
+        penalties=_money_sum(this_month.filter(is_penalty), "charged"),
+        paid=_money_sum(payments.filter(paid_on__gte=month, paid_on__lt=next_month), "amount"),
     )
 
 

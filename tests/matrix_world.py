@@ -21,6 +21,8 @@ from kabinet.audit.services import record
 from kabinet.billing.jobs import RUN_KIND
 from kabinet.billing.models import (
     AccountBalance,
+    CapitalRepairFund,
+    CapitalRepairFundKind,
     KeyRate,
     Penalty,
     PeriodStatus,
@@ -124,6 +126,7 @@ class Side:
     membership: object  # of the operator (A) / the accountant (B)
     payment_document_id: object
     audit_entry: object
+    capital_repair_fund: object
 
 
 @dataclass
@@ -285,6 +288,16 @@ def _side(name, resident, requester):
         ),
         audit_entry=record(
             action=AuditAction.PERIOD_CLOSED, organization=organization, obj=closed_period
+        ),
+        capital_repair_fund=CapitalRepairFund.objects.create(
+            house=house,
+            kind=CapitalRepairFundKind.SPECIAL_ACCOUNT,
+            payee_name=f"{organization.name} (спецсчёт капремонта)",
+            inn=organization.inn,
+            bank_name=organization.bank_name,
+            bik=organization.bik,
+            correspondent_account=organization.correspondent_account,
+            settlement_account="40705810662000000154",
         ),
     )
 

@@ -558,6 +558,9 @@ ADMIN_MODELS = {
     "billing.recalculation": scoped_model(
         lambda s: s.recalculation, "billing", actions=DELETE_SELECTED
     ),
+    "billing.capitalrepairfund": scoped_model(
+        lambda s: s.capital_repair_fund, "billing", actions=DELETE_SELECTED
+    ),
     "billing.keyrate": scoped_model(lambda s: s.key_rate, "billing", actions=DELETE_SELECTED),
     "billing.penalty": read_only(lambda s: s.penalty),
     "billing.accountbalance": read_only(lambda s: s.balance),

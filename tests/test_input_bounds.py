@@ -20,9 +20,11 @@ from kabinet.metering.checks import parse_value
 from kabinet.money import parse_amount
 from kabinet.months import add_months, first_of_month, parse_month
 from kabinet.orgs.models import StaffRole
+from kabinet.orgs.validators import validate_inn
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry, RegistryStatus
 from kabinet.payments.registry import parse_registry
 from kabinet.tabular import TableError, parse_date
+from kabinet.users.profile import normalize_phone
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -392,3 +394,14 @@ def test_the_address_choice_ignores_ids_that_are_not_plain_numbers(client):
 def test_a_file_with_nul_bytes_is_refused_as_a_whole(content, reason):
     with pytest.raises(TableError, match=reason):
         parse_registry(content, today=datetime.date(2026, 11, 30))
+
+
+@pytest.mark.parametrize("value", ["１６５９００１２３０", "١٦٥٩٠٠١٢٣٠"])
+def test_requisites_in_other_scripts_digits_are_refused(value):
+    with pytest.raises(ValidationError):
+        validate_inn(value)
+
+
+def test_a_phone_in_full_width_digits_is_refused():
+    with pytest.raises(ValueError, match="９"):
+        normalize_phone("+7 ９１２ ３４５ ６７ ８９")

@@ -103,7 +103,7 @@ def _amount(text: str) -> Decimal:
 def _month(text: str) -> datetime.date | None:
     if not text:
         return None
-    if not re.fullmatch(r"\d{4}-\d{2}", text):
+    if not re.fullmatch(r"\d{4}-\d{2}", text, re.ASCII):
         raise ValueError(f"период «{text}» не в виде ГГГГ-ММ")
     try:
         return datetime.date(int(text[:4]), int(text[5:]), 1)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 
 def _digits(value: str, lengths: tuple[int, ...], name: str) -> list[int]:
-    if not value.isdigit() or len(value) not in lengths:
+    if not (value.isascii() and value.isdigit()) or len(value) not in lengths:  # not «١٥»
         counts = " или ".join(str(n) for n in lengths)
         raise ValidationError(f"{name} должен состоять из {counts} цифр.")
     return [int(c) for c in value]

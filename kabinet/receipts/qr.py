@@ -18,14 +18,14 @@ MANDATORY = ("Name", "PersonalAcc", "BankName", "BIC", "CorrespAcc")
 
 # Requisites whose format the standard fixes: a value that does not match is refused.
 FORMATS = {
-    "PersonalAcc": re.compile(r"\d{20}"),
-    "BIC": re.compile(r"\d{9}"),
-    "CorrespAcc": re.compile(r"\d{20}"),
-    "PayeeINN": re.compile(r"\d{10}|\d{12}"),
-    "KPP": re.compile(r"\d{9}"),
-    "Sum": re.compile(r"\d{1,18}"),
-    "PaymPeriod": re.compile(r"(0[1-9]|1[0-2])\d{4}"),
-    "PersAcc": re.compile(r"[^|\s][^|]{0,29}"),
+    "PersonalAcc": re.compile(r"\d{20}", re.ASCII),
+    "BIC": re.compile(r"\d{9}", re.ASCII),
+    "CorrespAcc": re.compile(r"\d{20}", re.ASCII),
+    "PayeeINN": re.compile(r"\d{10}|\d{12}", re.ASCII),
+    "KPP": re.compile(r"\d{9}", re.ASCII),
+    "Sum": re.compile(r"\d{1,18}", re.ASCII),
+    "PaymPeriod": re.compile(r"(0[1-9]|1[0-2])\d{4}", re.ASCII),
+    "PersAcc": re.compile(r"[^|\s][^|]{0,29}", re.ASCII),
 }
 # Free-text requisites and the standard's length limits (characters). Longer text is cut
 # after a whole word: a bank app only shows it, the accounts and the BIC identify the payee.
@@ -35,7 +35,7 @@ TEXT_LIMITS = {"Name": 160, "BankName": 45, "Purpose": 210, "PayerAddress": 210}
 # holds; a denser symbol printed 4 cm wide is no longer read reliably by a phone camera.
 MAX_PAYLOAD_BYTES = 1000
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+", re.ASCII)
 
 
 class PaymentCodeError(ValueError):

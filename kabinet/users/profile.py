@@ -24,12 +24,12 @@ class ProfileError(Exception):
 def normalize_phone(value: str) -> str:
     """A Russian phone number as people write it → ``+7 (912) 345-67-89``; ``""`` stays empty.
     Raises ``ValueError`` for anything that is not a Russian number of ten digits."""
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"\D", "", value, flags=re.ASCII)  # ASCII digits only, not «１２３»
     if not digits:
         return ""
     if len(digits) == 11 and digits[0] in "78":
         digits = digits[1:]
-    if len(digits) != 10 or re.search(r"[^\d\s()+\-.]", value):
+    if len(digits) != 10 or re.search(r"[^\d\s()+\-.]", value, re.ASCII):
         raise ValueError(value)
     return f"+7 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
 

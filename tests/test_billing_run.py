@@ -184,9 +184,10 @@ def test_reading_after_estimates_charges_the_rest(house):
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
     meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 5, 1), "92")
     read(meter, datetime.date(2026, 7, 1), "100")
     read(meter, datetime.date(2026, 8, 1), "104")
-    for number in (9, 10):  # no readings: 4 m³ a month by average
+    for number in (9, 10):  # no readings: (104 − 92) / 3 = 4 m³ a month by average
         month = datetime.date(2026, number, 1)
         run_billing(PeriodFactory(organization=organization, month=month,
                                   status=PeriodStatus.OPEN))  # fmt: skip

@@ -342,7 +342,7 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
             volume, basis = area, ChargeBasis.AREA
         elif method == METER:
             found = meters.get((account.pk, plan.resource))
-            if found is None:
+            if found is None or found[0] is None:
                 volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
             else:
                 (volume, basis), metered = found, True
@@ -383,21 +383,26 @@ class _MeterRow(NamedTuple):
     account_id: int
     resource: str
     digits: int  # ``consumption`` reads the dial's size from it
+    failed_from: datetime.date  # the first month after its verification date
 
 
-def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str]]:
-    """(account, resource) → (volume, basis) for accounts whose meters tell the month's volume;
-    missing: the normative applies (no meter, a meter past its verification, or no readings for
-    more than three months)."""
+def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal | None, str]]:
+    """(account, resource) → (volume, basis) for accounts with meters of the resource; the
+    volume is None where the normative applies: ``calc.NORMATIVE`` (no readings for longer
+    than Правила № 354 п. 59 «б» allows) or ``calc.FAILED`` (a meter past its verification
+    for longer than п. 59 «а» allows: the normative with the increasing coefficient). Missing:
+    no meter."""
     month = period.month
     ids = {account.pk for account in accounts}
-    meters = [
-        _MeterRow(pk, account, resource, digits)
-        for pk, account, resource, digits, due in Meter.objects.filter(
-            account__organization=period.organization, is_active=True
-        ).values_list("pk", "account", "resource", "digits", "verification_due")
-        if account in ids and due >= month
-    ]
+    failures: dict[datetime.date, datetime.date] = {}
+    meters = []
+    for pk, account, resource, digits, due in Meter.objects.filter(
+        account__organization=period.organization, is_active=True
+    ).values_list("pk", "account", "resource", "digits", "verification_due"):
+        if account in ids:
+            if due not in failures:
+                failures[due] = add_months(due.replace(day=1), 1)
+            meters.append(_MeterRow(pk, account, resource, digits, failures[due]))
     readings = defaultdict(dict)
     for meter_id, reading_month, value in (
         Reading.objects.actual()
@@ -422,13 +427,17 @@ def _meter_volumes(period, accounts) -> dict[tuple[int, str], tuple[Decimal, str
                 month,
                 lambda previous, value, meter=meter: consumption(meter, previous, value),
                 estimated.get((account, resource)) if len(account_meters) == 1 else None,
+                meter.failed_from,
             )
-            if found.volume is None:
-                break
-            total += found.volume
             bases.add(found.how)
+            if found.volume is not None:
+                total += found.volume
+        if calc.FAILED in bases:
+            volumes[account, resource] = (None, calc.FAILED)
+        elif calc.NORMATIVE in bases:
+            volumes[account, resource] = (None, calc.NORMATIVE)
         else:
-            basis = ChargeBasis.READING if bases == {"reading"} else ChargeBasis.AVERAGE
+            basis = ChargeBasis.READING if bases == {calc.READING} else ChargeBasis.AVERAGE
             volumes[account, resource] = (total, basis)
     return volumes
 

@@ -25,7 +25,7 @@ from kabinet.billing.services import (
 )
 from kabinet.billing.signals import period_closed
 from kabinet.housing.models import OwnershipType
-from kabinet.metering.models import Resource
+from kabinet.metering.models import MeterImpossible, Resource
 from tests.factories import (
     HouseFactory,
     MeterFactory,
@@ -64,6 +64,13 @@ def service(house, method, tariff="10.00", **kwargs):
 
 def line(account, service, period):
     return Charge.objects.get(account=account, service=service, period=period)
+
+
+def no_meter_possible(*accounts, resource=Resource.COLD_WATER):
+    """A meter cannot be installed: the normative is charged without the coefficient."""
+    for account in accounts:
+        MeterImpossible.objects.create(premise=account.premise, resource=resource,
+                                       established_on=datetime.date(2026, 1, 15))  # fmt: skip
 
 
 def read(meter, month, value):
@@ -198,7 +205,7 @@ def test_reading_after_estimates_charges_the_rest(house):
     assert line(account, water, period).volume == D("3")  # 115 − 104 − 2 × 4
 
 
-def test_expired_meter_is_charged_by_normative(house, period):
+def test_expired_meter_without_history_is_charged_by_normative_with_coefficient(house, period):
     account = account_in(house, residents=3)
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
@@ -206,7 +213,77 @@ def test_expired_meter_is_charged_by_normative(house, period):
     read(meter, datetime.date(2026, 10, 1), "100")
     read(meter, NOVEMBER, "102")
     run_billing(period)
-    assert line(account, water, period).volume == D("13.5")
+    charge = line(account, water, period)
+    # 4,5 × 3 = 13,5 m³ × 10,00 × 3 (cold water from 06.12.2025): 135,00 + 270,00 excess
+    assert (charge.volume, charge.coefficient) == (D("13.5"), D("3"))
+    assert (charge.charged, charge.coefficient_charged) == (D("405.00"), D("270.00"))
+
+
+def test_expired_meter_is_charged_by_its_average_for_three_months(house, period):
+    account = account_in(house, residents=3)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, verification_due=datetime.date(2026, 9, 30))
+    for month, value in ((5, "100"), (7, "104"), (9, "109")):
+        read(meter, datetime.date(2026, month, 1), value)
+    read(meter, NOVEMBER, "150")  # after the verification date: does not count
+    run_billing(period)
+    charge = line(account, water, period)
+    assert (charge.volume, charge.basis, charge.coefficient) == (
+        D("2.25"),
+        ChargeBasis.AVERAGE,
+        None,
+    )  # fmt: skip  (109 − 100) / 4 months, the second month of the failure
+
+
+def test_no_meter_where_one_can_be_installed_is_charged_with_the_coefficient(house, period):
+    account, impossible = account_in(house, residents=2), account_in(house, residents=2)
+    no_meter_possible(impossible, resource=Resource.HOT_WATER)
+    cold = service(house, CalculationMethod.METER, "50.00", resource=Resource.COLD_WATER,
+                   normative=D("4.5"))  # fmt: skip
+    hot = service(house, CalculationMethod.METER, "200.00", resource=Resource.HOT_WATER,
+                  normative=D("3.2"))  # fmt: skip
+    sewage = service(house, CalculationMethod.WASTEWATER, "40.00")
+    run_billing(period)
+    # cold: 9 m³ × 50,00 = 450,00, × 3 = 1 350,00; hot: 6,4 m³ × 200,00 = 1 280,00, × 1,5
+    # = 1 920,00; wastewater: 15,4 m³ × 40,00 = 616,00, × 1,5 = 924,00
+    assert [(c.coefficient, c.charged, c.coefficient_charged) for c in (
+        line(account, cold, period), line(account, hot, period), line(account, sewage, period)
+    )] == [(D("3"), D("1350.00"), D("900.00")), (D("1.5"), D("1920.00"), D("640.00")),
+           (D("1.5"), D("924.00"), D("308.00"))]  # fmt: skip
+    # where a hot-water meter cannot be installed: no coefficient on hot water, nor on its
+    # part of the wastewater (9 m³ of cold water × 40,00 × 0,5 = 180,00)
+    assert line(impossible, hot, period).coefficient is None
+    assert line(impossible, hot, period).charged == D("1280.00")
+    assert line(impossible, sewage, period).coefficient_charged == D("180.00")
+
+
+def test_no_coefficient_when_readings_were_not_given_for_long(house, period):
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 4, 1), "100")
+    read(meter, datetime.date(2026, 7, 1), "112")
+    run_billing(period)  # November: four months since July — п. 59 «б», then п. 60
+    charge = line(account, water, period)
+    assert (charge.volume, charge.basis, charge.coefficient) == (
+        D("9"), ChargeBasis.NORMATIVE, None
+    )  # fmt: skip
+
+
+def test_coefficient_changed_mid_month_is_weighted_by_days(house):
+    december = PeriodFactory(organization=house.organization, month=datetime.date(2025, 12, 1),
+                             status=PeriodStatus.OPEN)  # fmt: skip
+    account = account_in(house, residents=1)
+    water = ServiceFactory(organization=house.organization, method=CalculationMethod.METER,
+                           resource=Resource.COLD_WATER, normative=D("10"))  # fmt: skip
+    TariffFactory(service=water, value=D("10.00"), valid_from=datetime.date(2025, 1, 1))
+    run_billing(december)
+    # 1,5 for 1–5 December, 3 from the 6th (Постановление № 1871): (5 × 1,5 + 26 × 3) / 31
+    charge = line(account, water, december)
+    assert charge.coefficient == D("2.7581")
+    assert (charge.charged, charge.coefficient_charged) == (D("275.81"), D("175.81"))
 
 
 def test_wastewater_is_cold_plus_hot_water(house, period):
@@ -227,6 +304,7 @@ def test_common_house_share_is_distributed_by_area(house, period):
     small, large = account_in(house, "30.00", residents=1), account_in(house, "70.00", residents=1)
     power = service(house, CalculationMethod.METER, "6.00", resource=Resource.ELECTRICITY,
                     normative=D("100"))  # fmt: skip
+    no_meter_possible(small, large, resource=Resource.ELECTRICITY)
     house_meter = MeterFactory(account=None, house=house, resource=Resource.ELECTRICITY, digits=8)
     read(house_meter, datetime.date(2026, 10, 1), "10000")
     read(house_meter, NOVEMBER, "10300")  # 300 kWh for the house, 200 in the apartments
@@ -342,6 +420,7 @@ def test_recalculation_for_absence_takes_back_the_normative_days(house, october)
     account = account_in(house, residents=2)
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
+    no_meter_possible(account)
     run_billing(october)
     close_period(october)
     recalculation = add_recalculation(account, water, october, RecalculationKind.ABSENCE,

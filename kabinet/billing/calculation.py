@@ -142,6 +142,13 @@ def meter_volume(
     return MeterVolume(None, NORMATIVE) if average is None else MeterVolume(average, AVERAGE)
 
 
+def coefficient_excess(tariff: Decimal, volume: Decimal, coefficient: Decimal) -> Decimal:
+    """Правила № 354, приложение № 2, formula 4 (п. 42): a charge by the normative times the
+    increasing coefficient. The excess over the charge without it, to the kopeck, is what the
+    coefficient adds (the payment document shows it apart, Приказ Минстроя № 43/пр)."""
+    return round_money(tariff * volume * (coefficient - 1))
+
+
 def common_volumes(
     house_volume: Decimal, individual: Decimal, areas: dict[int, Decimal]
 ) -> dict[int, Decimal]:

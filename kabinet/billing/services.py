@@ -22,11 +22,13 @@ from kabinet.audit.services import added, deleted, plain, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.law import penalty_law
+from kabinet.billing.models import WASTEWATER as WASTEWATER_RESOURCE
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
     Charge,
     ChargeBasis,
+    IncreasingCoefficient,
     Penalty,
     Period,
     PeriodStatus,
@@ -40,7 +42,7 @@ from kabinet.billing.signals import period_closed
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption
-from kabinet.metering.models import Meter, Reading, Resource
+from kabinet.metering.models import Meter, MeterImpossible, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
@@ -52,7 +54,7 @@ WATER = (str(Resource.COLD_WATER), str(Resource.HOT_WATER))
 ONE = Decimal(1)
 CHARGE_FIELDS = [
     "period", "account", "service", "tariff", "volume", "basis", "common_volume", "charged",
-    "common_charged", "recalculation", "total",
+    "common_charged", "coefficient", "coefficient_charged", "recalculation", "total",
 ]  # fmt: skip
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
@@ -75,6 +77,8 @@ class Line:
     common_charged: Decimal = ZERO
     charged: Decimal = ZERO
     recalculation: Decimal = ZERO
+    coefficient: Decimal | None = None
+    coefficient_charged: Decimal = ZERO  # part of ``charged``
 
     @property
     def total(self) -> Decimal:
@@ -95,6 +99,7 @@ class Calculation:
 class AccountRow:
     pk: int
     house: int
+    premise: int
     area: Decimal
     ownership: str
     share: Decimal
@@ -185,6 +190,8 @@ def _replace_lines(period: Period, result: Calculation) -> None:
                 line.common_volume,
                 line.charged,
                 line.common_charged,
+                line.coefficient,
+                line.coefficient_charged,
                 line.recalculation,
                 line.total,
             )
@@ -233,12 +240,13 @@ def calculate(
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
     meters = _meter_volumes(period, accounts)
+    volume_law = _VolumeLaw.of(organization, first, last)
     plans = [
         _Plan.of(service) for service in services if service.method != CalculationMethod.PENALTY
     ]
     progress(0, len(accounts))
     for done, account in enumerate(accounts, start=1):
-        _account_lines(account, plans, tariffs, meters, period, result)
+        _account_lines(account, plans, tariffs, meters, volume_law, period, result)
         if done % PROGRESS_EVERY == 0:
             progress(done, len(accounts))
     _add_common_share(period, accounts, services, result)
@@ -259,8 +267,8 @@ def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
     if account_ids is not None:
         queryset = queryset.filter(pk__in=account_ids)
     rows = queryset.order_by("pk").values_list(
-        "pk", "premise__house", "premise__area", "premise__ownership", "share", "residents",
-        "opened_on", "closed_on",
+        "pk", "premise__house", "premise", "premise__area", "premise__ownership", "share",
+        "residents", "opened_on", "closed_on",
     )  # fmt: skip
     return [AccountRow(*row) for row in rows]
 
@@ -315,7 +323,7 @@ AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
 )  # fmt: skip
 
 
-def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) -> None:
+def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, period, result):
     """The lines of one account. The hot loop of the run: plain comparisons, no lookups that
     could be done once."""
     month, month_end = period.month, tariffs.month_end
@@ -328,6 +336,7 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
     else:
         first, last, share_of_month = month, month_end, None
     water, water_bases = ZERO, set()
+    water_with_coefficient = ZERO  # of ``water``: by the normative with the coefficient
     pending_wastewater = []
     area = account.area * account.share
     for plan in plans:
@@ -337,13 +346,14 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
         if tariff is None:
             continue
         method = plan.method
-        metered = False
+        metered, coefficient = False, None
         if method == AREA:
             volume, basis = area, ChargeBasis.AREA
         elif method == METER:
             found = meters.get((account.pk, plan.resource))
             if found is None or found[0] is None:
                 volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
+                coefficient = volume_law.coefficient(account.premise, plan.resource, found)
             else:
                 (volume, basis), metered = found, True
         elif method == WASTEWATER:
@@ -361,10 +371,17 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
         if plan.resource in WATER:
             water += volume
             water_bases.add(basis)
-        _put_line(result, account.pk, plan.pk, tariff, volume, basis)
+            if coefficient is not None:
+                water_with_coefficient += volume
+        line = _put_line(result, account.pk, plan.pk, tariff, volume, basis)
+        if coefficient is not None:
+            _add_coefficient(line, coefficient, volume)
     water_basis = water_bases.pop() if len(water_bases) == 1 else ChargeBasis.AVERAGE
     for plan, tariff in pending_wastewater:
-        _put_line(result, account.pk, plan.pk, tariff, water, water_basis)
+        line = _put_line(result, account.pk, plan.pk, tariff, water, water_basis)
+        coefficient = volume_law.wastewater
+        if water_with_coefficient and coefficient is not None:
+            _add_coefficient(line, coefficient, water_with_coefficient)
 
 
 def _put_line(result, account, service, tariff, volume, basis) -> Line:
@@ -373,6 +390,61 @@ def _put_line(result, account, service, tariff, volume, basis) -> Line:
     line = Line(account, service, tariff, volume, basis, charged=charged)
     result.lines[account, service] = line
     return line
+
+
+def _add_coefficient(line: Line, coefficient: Decimal, volume: Decimal) -> None:
+    """Правила № 354 formula 4: the charge of ``volume`` (by the normative) × the coefficient;
+    the line keeps the coefficient and the excess over the charge without it apart
+    (``calc.coefficient_excess``), the payment document shows both."""
+    line.coefficient = coefficient
+    line.coefficient_charged = calc.coefficient_excess(line.tariff, volume, coefficient)
+    line.charged += line.coefficient_charged
+
+
+class _VolumeLaw:
+    """What Правила № 354 п. 42 needs for the month: the increasing coefficient per resource
+    (``IncreasingCoefficient`` rows, weighted by days where one changes within the month) and
+    the premises where staff recorded that a meter cannot be installed."""
+
+    def __init__(self, coefficients: dict[str, Decimal], impossible: set[tuple[int, str]]):
+        self.coefficients, self.impossible = coefficients, impossible
+        self.wastewater = coefficients.get(WASTEWATER_RESOURCE)
+
+    @classmethod
+    def of(cls, organization, first, last) -> "_VolumeLaw":
+        shipped, own = defaultdict(list), defaultdict(list)
+        for owner, resource, value, valid_from, valid_to in (
+            IncreasingCoefficient.objects.filter(
+                Q(organization__isnull=True) | Q(organization=organization),
+                valid_from__lte=last,
+            )
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
+            .values_list("organization", "resource", "value", "valid_from", "valid_to")
+        ):
+            rows = own if owner else shipped
+            rows[resource].append(calc.TariffSpan(value, valid_from, valid_to))
+        coefficients = {}
+        for resource in shipped.keys() | own.keys():
+            # An organisation's rows for a resource replace the shipped ones.
+            found = calc.month_tariff(own.get(resource) or shipped[resource], first, last)
+            if found is not None and found > ONE:
+                coefficients[resource] = found
+        impossible = set(
+            MeterImpossible.objects.filter(premise__house__organization=organization).values_list(
+                "premise", "resource"
+            )
+        )
+        return cls(coefficients, impossible)
+
+    def coefficient(self, premise: int, resource: str, found) -> Decimal | None:
+        """The coefficient of a charge by the normative: without a meter, unless one cannot be
+        installed; with a failed one (``calc.FAILED``); none when readings were not given."""
+        if found is None:
+            if (premise, resource) in self.impossible:
+                return None
+        elif found[1] != calc.FAILED:
+            return None
+        return self.coefficients.get(resource)
 
 
 class _MeterRow(NamedTuple):

@@ -95,12 +95,24 @@ def _individual(line: ReceiptLine) -> Decimal:
     return line.individual_charged
 
 
+def _excess(line: ReceiptLine) -> Decimal:
+    return line.coefficient_charged
+
+
 def _common(line: ReceiptLine) -> Decimal:
     return line.common_charged
 
 
 def _common_share(receipt: Receipt) -> bool:
     return receipt.has_common_share
+
+
+def _with_coefficient(receipt: Receipt) -> bool:
+    return any(line.coefficient for line in receipt.lines)
+
+
+def _coefficient(line: ReceiptLine) -> str:
+    return "—" if line.coefficient is None else format_number(line.coefficient)
 
 
 SERVICE_COLUMNS = (
@@ -117,6 +129,19 @@ SERVICE_COLUMNS = (
         when=_common_share,
     ),
     ServiceColumn(Column("Тариф, ₽", 0.09), lambda line, _: _quantity_or_dash(line.tariff)),
+    # The form's «размер повышающего коэффициента» and «размер превышения платы, рассчитанной с
+    # применением повышающего коэффициента, над размером платы без его учёта» (№ 43/пр).
+    ServiceColumn(
+        Column("Повыш.\nкоэфф.", 0.07),
+        lambda line, _: _coefficient(line),
+        when=_with_coefficient,
+    ),
+    ServiceColumn(
+        Column("В т. ч. за\nкоэфф., ₽", 0.09),
+        lambda line, _: _money_or_dash(line.coefficient_charged),
+        footer=lambda receipt: _money_or_dash(_total(receipt, _excess)),
+        when=_with_coefficient,
+    ),
     ServiceColumn(
         Column("Начислено\nинд., ₽", 0.11),
         lambda line, _: format_money(line.individual_charged),

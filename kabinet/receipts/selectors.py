@@ -61,6 +61,8 @@ class ReceiptLine:
     resource: str  # metering.Resource of a metered service, else ""
     method: str
     normative: Decimal | None
+    coefficient: Decimal | None  # the increasing coefficient (Правила № 354 п. 42)
+    coefficient_charged: Decimal  # of ``charged``: the excess the coefficient adds
 
     @property
     def individual_charged(self) -> Decimal:
@@ -83,6 +85,8 @@ LINE_FIELDS = (
     "service__resource",
     "service__method",
     "service__normative",
+    "coefficient",
+    "coefficient_charged",
 )
 
 

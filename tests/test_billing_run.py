@@ -448,3 +448,14 @@ def test_recalculation_corrects_closed_periods_only(house, october):
     upkeep = service(house, CalculationMethod.AREA, "20.00")
     with pytest.raises(BillingError, match="закрытый"):
         add_recalculation(account, upkeep, october, RecalculationKind.OTHER, "x", amount=D("1"))
+
+
+def test_nobody_registered_is_charged_by_the_number_of_owners(house, period):
+    empty = account_in(house, residents=0, owners=2)
+    lived_in = account_in(house, residents=3, owners=2)
+    gas = service(house, CalculationMethod.NORMATIVE, "7.15", normative=D("9.6"))
+    run_billing(period)
+    # Правила № 354 п. 56(2): 9,6 m³ × 2 owners × 7,15 = 137,28; the registered count otherwise
+    assert line(empty, gas, period).volume == D("19.2")
+    assert line(empty, gas, period).charged == D("137.28")
+    assert line(lived_in, gas, period).volume == D("28.8")

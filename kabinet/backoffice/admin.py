@@ -381,7 +381,7 @@ class PersonalAccountAdmin(OrganizationScopedAdmin):
     list_select_related = ["premise__house"]
     fieldsets = [
         (None, {"fields": ["organization", "number", "holder_name", "premise", "share",
-                           "residents", "is_open", "opened_on", "closed_on"]}),
+                           "residents", "owners", "is_open", "opened_on", "closed_on"]}),
         # Printed on the payment document (Приказ Минстроя России № 43/пр, раздел 1).
         ("ГИС ЖКХ", {"fields": ["unified_account", "gis_service_id"]}),
     ]  # fmt: skip

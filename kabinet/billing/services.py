@@ -104,6 +104,7 @@ class AccountRow:
     ownership: str
     share: Decimal
     residents: int
+    owners: int
     opened_on: datetime.date | None
     closed_on: datetime.date | None
 
@@ -268,7 +269,7 @@ def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
         queryset = queryset.filter(pk__in=account_ids)
     rows = queryset.order_by("pk").values_list(
         "pk", "premise__house", "premise", "premise__area", "premise__ownership", "share",
-        "residents", "opened_on", "closed_on",
+        "residents", "owners", "opened_on", "closed_on",
     )  # fmt: skip
     return [AccountRow(*row) for row in rows]
 
@@ -339,6 +340,7 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, peri
     water_with_coefficient = ZERO  # of ``water``: by the normative with the coefficient
     pending_wastewater = []
     area = account.area * account.share
+    persons = normative_persons(account.residents, account.owners)
     for plan in plans:
         if plan.ownership and plan.ownership != account.ownership:
             continue
@@ -352,7 +354,7 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, peri
         elif method == METER:
             found = meters.get((account.pk, plan.resource))
             if found is None or found[0] is None:
-                volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
+                volume, basis = plan.normative * persons, ChargeBasis.NORMATIVE
                 coefficient = volume_law.coefficient(account.premise, plan.resource, found)
             else:
                 (volume, basis), metered = found, True
@@ -362,7 +364,7 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, peri
         elif method == AREA_NORMATIVE:
             volume, basis = area * plan.normative, ChargeBasis.NORMATIVE
         elif method == NORMATIVE:
-            volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
+            volume, basis = plan.normative * persons, ChargeBasis.NORMATIVE
         else:  # fixed per account
             volume, basis = ONE, ChargeBasis.FIXED
         if share_of_month is not None and not metered:
@@ -382,6 +384,12 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, peri
         coefficient = volume_law.wastewater
         if water_with_coefficient and coefficient is not None:
             _add_coefficient(line, coefficient, water_with_coefficient)
+
+
+def normative_persons(residents: int, owners: int) -> int:
+    """The persons a normative per person is charged for: those registered in the premise, or,
+    when nobody is, its owners (Правила № 354, п. 56(2))."""
+    return residents or owners
 
 
 def _put_line(result, account, service, tariff, volume, basis) -> Line:

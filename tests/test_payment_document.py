@@ -321,7 +321,7 @@ def test_staff_enter_the_account_identifiers_in_the_back_office(client):
     url = reverse("admin:housing_personalaccount_change", args=[account.pk])
     fields = {"organization": account.organization_id, "number": account.number,
               "holder_name": account.holder_name, "premise": account.premise_id, "share": "1",
-              "residents": "2", "is_open": "on"}  # fmt: skip
+              "residents": "2", "owners": "1", "is_open": "on"}  # fmt: skip
     refused = client.post(url, {**fields, "unified_account": "16АБ 15400"})
     assert "unified_account" in refused.context["adminform"].form.errors
     saved = client.post(url, {**fields, "unified_account": ELS, "gis_service_id": SERVICE_ID})

@@ -220,8 +220,7 @@ def _write(period: Period, rows: list[Row], result: ImportResult) -> None:
     Penalty.objects.filter(period=period).delete()
     values = (
         (period.pk, row.account, row.service, row.tariff, row.volume, ChargeBasis.IMPORT,
-         ZERO, row.charged, ZERO, None, ZERO, row.recalculation,
-         row.charged + row.recalculation)
+         ZERO, row.charged, ZERO, row.recalculation, row.charged + row.recalculation)
         for row in lines.values()
     )  # fmt: skip
     insert_period_rows(period, Charge, CHARGE_FIELDS, values)

@@ -338,6 +338,7 @@ class Charge(PeriodRow):
     coefficient_charged = models.DecimalField(
         "начислено за счёт повышающего коэффициента",
         default=0,
+        db_default=0,
         **MONEY_FIELD,
         help_text="Входит в «начислено»: превышение над платой без коэффициента.",
     )

@@ -54,8 +54,11 @@ WATER = (str(Resource.COLD_WATER), str(Resource.HOT_WATER))
 ONE = Decimal(1)
 CHARGE_FIELDS = [
     "period", "account", "service", "tariff", "volume", "basis", "common_volume", "charged",
-    "common_charged", "coefficient", "coefficient_charged", "recalculation", "total",
+    "common_charged", "recalculation", "total",
 ]  # fmt: skip
+# What the run writes besides (the other writers — imports, benchmarks — leave the database's
+# defaults: no coefficient).
+RUN_CHARGE_FIELDS = [*CHARGE_FIELDS, "coefficient", "coefficient_charged"]
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
     "fraction", "rule", "amount",
@@ -179,7 +182,7 @@ def _replace_lines(period: Period, result: Calculation) -> None:
     insert_period_rows(
         period,
         Charge,
-        CHARGE_FIELDS,
+        RUN_CHARGE_FIELDS,
         (
             (
                 period.pk,
@@ -191,10 +194,10 @@ def _replace_lines(period: Period, result: Calculation) -> None:
                 line.common_volume,
                 line.charged,
                 line.common_charged,
-                line.coefficient,
-                line.coefficient_charged,
                 line.recalculation,
                 line.total,
+                line.coefficient,
+                line.coefficient_charged,
             )
             for line in result.lines.values()
         ),

@@ -128,8 +128,32 @@ def test_tariff_changed_mid_month_is_split_by_days(house, period):
     TariffFactory(service=upkeep, value=D("23.00"), valid_from=datetime.date(2026, 11, 16))
     run_billing(period)
     charge = line(account, upkeep, period)
-    assert charge.tariff == D("21.5000")  # 15 days at 20,00 and 15 at 23,00 of 30
-    assert charge.charged == D("1075.00")
+    # Правила № 354 п. 69: the approved tariffs, each with its days, not their average
+    assert charge.tariff_spans == [
+        {"tariff": "20.0000", "from": "2026-11-01", "to": "2026-11-15", "days": 15,
+         "volume": "25.000000", "amount": "500.00"},
+        {"tariff": "23.0000", "from": "2026-11-16", "to": "2026-11-30", "days": 15,
+         "volume": "25.000000", "amount": "575.00"},
+    ]  # fmt: skip
+    assert (charge.tariff, charge.charged) == (D("23.0000"), D("1075.00"))
+
+
+def test_a_tariff_from_mid_month_charges_only_its_days(house, period):
+    account = account_in(house, "50.00")
+    upkeep = ServiceFactory(organization=house.organization, method=CalculationMethod.AREA)
+    TariffFactory(service=upkeep, value=D("21.00"), valid_from=datetime.date(2026, 11, 21))
+    run_billing(period)
+    charge = line(account, upkeep, period)
+    # 10 days of 30 at 21,00: 50 m² × 21,00 × 10 / 30 = 350,00
+    assert charge.charged == D("350.00")
+    assert [span["days"] for span in charge.tariff_spans] == [10]
+
+
+def test_a_single_tariff_stores_no_spans(house, period):
+    account = account_in(house, "50.00")
+    upkeep = service(house, CalculationMethod.AREA, "20.00")
+    run_billing(period)
+    assert line(account, upkeep, period).tariff_spans is None
 
 
 def test_house_tariff_wins_over_organisation_tariff(house, period):

@@ -345,3 +345,22 @@ def test_the_increasing_coefficient_gets_its_columns_only_when_a_line_has_one():
     row = dict(zip(labels, grid.rows[0], strict=True))
     assert (row["Повыш. коэфф."], row["В т. ч. за коэфф., ₽"]) == ("3", "185,21")
     assert dict(zip(labels, grid.footer, strict=True))["В т. ч. за коэфф., ₽"] == "185,21"
+
+
+def test_a_tariff_changed_mid_month_shows_each_approved_tariff_with_its_days():
+    spans = [
+        {"tariff": "50.0000", "from": "2026-10-01", "to": "2026-10-15", "days": 15,
+         "volume": "2.551452", "amount": "127.57"},
+        {"tariff": "52.4000", "from": "2026-10-16", "to": "2026-10-31", "days": 16,
+         "volume": "2.721548", "amount": "142.61"},
+    ]  # fmt: skip
+    account, period = house_of_two({"tariff_spans": spans})
+    grid = services_grid(receipt_data(account, period))
+    labels = [column.label for column in grid.columns]
+    main, first, second = (dict(zip(labels, row, strict=True)) for row in grid.rows)
+    assert main["Тариф, ₽"] == "—"
+    assert (first["Вид услуги"].strip(), first["Тариф, ₽"], first["Объём инд."]) == (
+        "с 01.10 по 15.10 (15 дн.)", "50,00", "2,551452"
+    )  # fmt: skip
+    assert second["Начислено инд., ₽"] == "в т. ч. 142,61"
+    assert second["Итого, ₽"] == ""

@@ -78,6 +78,63 @@ READING, AVERAGE, NORMATIVE, FAILED = "reading", "average", "normative", "failed
 
 
 @dataclass(frozen=True)
+class TariffPiece:
+    """A tariff and the days ``first``–``last`` of a month it was in force."""
+
+    value: Decimal
+    first: datetime.date
+    last: datetime.date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def tariff_pieces(
+    spans: Iterable[TariffSpan], first: datetime.date, last: datetime.date
+) -> tuple[TariffPiece, ...]:
+    """The approved tariffs of the days ``first``–``last``, in date order, each with its days
+    (days without a tariff are in none)."""
+    pieces = []
+    for span in spans:
+        start, end = max(first, span.first), min(last, span.last or last)
+        if start <= end:
+            pieces.append(TariffPiece(span.value, start, end))
+    return tuple(sorted(pieces, key=lambda piece: piece.first))
+
+
+@dataclass(frozen=True)
+class SplitLine:
+    """A line's part at one approved tariff: its days, volume and amount (Правила № 354
+    п. 69 «в»: the payment document names the tariffs approved, not a blend of them)."""
+
+    tariff: Decimal
+    first: datetime.date
+    last: datetime.date
+    days: int
+    volume: Decimal
+    amount: Decimal
+
+
+def split_by_tariffs(
+    pieces: tuple[TariffPiece, ...], volume_: Decimal, days: int
+) -> tuple[SplitLine, ...]:
+    """``volume_`` of ``days`` days shared among the tariffs by their days, each part charged at
+    its tariff and rounded to the kopeck; the line's amount is the sum of the parts."""
+    return tuple(
+        SplitLine(
+            tariff=piece.value,
+            first=piece.first,
+            last=piece.last,
+            days=piece.days,
+            volume=volume(volume_ * piece.days / days),
+            amount=round_money(piece.value * volume_ * piece.days / days),
+        )
+        for piece in pieces
+    )
+
+
+@dataclass(frozen=True)
 class MeterVolume:
     volume: Decimal | None  # None: the meter says nothing usable; charge by the normative
     # "reading", "average"; "normative" — no readings for longer than п. 59 «б» allows (п. 60:
@@ -140,13 +197,6 @@ def meter_volume(
         return MeterVolume(None, NORMATIVE)
     average = average_consumption({m: readings[m] for m in earlier}, consumption)
     return MeterVolume(None, NORMATIVE) if average is None else MeterVolume(average, AVERAGE)
-
-
-def coefficient_excess(tariff: Decimal, volume: Decimal, coefficient: Decimal) -> Decimal:
-    """Правила № 354, приложение № 2, formula 4 (п. 42): a charge by the normative times the
-    increasing coefficient. The excess over the charge without it, to the kopeck, is what the
-    coefficient adds (the payment document shows it apart, Приказ Минстроя № 43/пр)."""
-    return round_money(tariff * volume * (coefficient - 1))
 
 
 def common_volumes(

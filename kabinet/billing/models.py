@@ -342,6 +342,13 @@ class Charge(PeriodRow):
         **MONEY_FIELD,
         help_text="Входит в «начислено»: превышение над платой без коэффициента.",
     )
+    tariff_spans = models.JSONField(
+        "по тарифам",
+        null=True,
+        blank=True,
+        help_text="Тариф изменился в течение месяца: части по каждому утверждённому тарифу "
+        "(тариф, с, по, дней, объём, сумма); «тариф» строки — действующий в конце.",
+    )
     recalculation = models.DecimalField("перерасчёт", default=0, **MONEY_FIELD)
     total = models.DecimalField("итого начислено", **MONEY_FIELD)
 

@@ -7,6 +7,7 @@ and a failure leaves the previous ones.
 """
 
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ CHARGE_FIELDS = [
 ]  # fmt: skip
 # What the run writes besides (the other writers — imports, benchmarks — leave the database's
 # defaults: no coefficient).
-RUN_CHARGE_FIELDS = [*CHARGE_FIELDS, "coefficient", "coefficient_charged"]
+RUN_CHARGE_FIELDS = [*CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans"]
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
     "fraction", "rule", "amount",
@@ -82,6 +83,8 @@ class Line:
     recalculation: Decimal = ZERO
     coefficient: Decimal | None = None
     coefficient_charged: Decimal = ZERO  # part of ``charged``
+    split: tuple[calc.SplitLine, ...] = ()  # by tariff where one changed within the month
+    days: int = 0  # the line's days, where split
 
     @property
     def total(self) -> Decimal:
@@ -198,6 +201,7 @@ def _replace_lines(period: Period, result: Calculation) -> None:
                 line.total,
                 line.coefficient,
                 line.coefficient_charged,
+                _spans_json(line.split),
             )
             for line in result.lines.values()
         ),
@@ -224,6 +228,17 @@ def _replace_lines(period: Period, result: Calculation) -> None:
             for line in lines
         ),
     )
+
+
+def _spans_json(split) -> str | None:
+    """``Charge.tariff_spans``: the line's parts by tariff, as the receipt shows them."""
+    if not split:
+        return None
+    return json.dumps([
+        {"tariff": str(part.tariff), "from": part.first.isoformat(), "to": part.last.isoformat(),
+         "days": part.days, "volume": str(part.volume), "amount": str(part.amount)}
+        for part in split
+    ])  # fmt: skip
 
 
 def calculate(
@@ -295,12 +310,31 @@ class _TariffCache:
     def __init__(self, spans, month_end):
         self.spans, self.month_end, self.cache = spans, month_end, {}
 
-    def tariff(self, service: int, house: int, first, last) -> Decimal | None:
+    def tariff(self, service: int, house: int, first, last) -> "MonthTariff | None":
         key = (service, house, first, last)
         if key not in self.cache:
             spans = self.spans.get((service, house)) or self.spans.get((service, None), [])
-            self.cache[key] = calc.month_tariff(spans, first, last)
+            self.cache[key] = MonthTariff.of(calc.tariff_pieces(spans, first, last), first, last)
         return self.cache[key]
+
+
+class MonthTariff(NamedTuple):
+    """The tariff of a line: one approved tariff for all its days (``pieces`` empty), or the
+    tariffs of a month in which it changed, each with its days (``pieces``), and ``value``
+    the one in force on the last of them. Days without a tariff are charged nothing."""
+
+    value: Decimal
+    pieces: tuple[calc.TariffPiece, ...]
+    days: int  # the days of the line
+
+    @classmethod
+    def of(cls, pieces, first, last) -> "MonthTariff | None":
+        if not pieces:
+            return None
+        days = (last - first).days + 1
+        if len(pieces) == 1 and pieces[0].days == days:
+            return cls(pieces[0].value, (), days)
+        return cls(pieces[-1].value, pieces, days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,20 +429,36 @@ def normative_persons(residents: int, owners: int) -> int:
     return residents or owners
 
 
-def _put_line(result, account, service, tariff, volume, basis) -> Line:
-    """A line of ``volume`` (already rounded to the volume's places) at ``tariff``."""
-    charged = (tariff * volume).quantize(KOPECK, ROUND_HALF_UP)
-    line = Line(account, service, tariff, volume, basis, charged=charged)
+def _put_line(result, account, service, tariff: MonthTariff, volume, basis) -> Line:
+    """A line of ``volume`` (already rounded to the volume's places) at ``tariff``; where the
+    tariff changed within the month, a part per approved tariff by its days, each rounded, the
+    line's amount their sum (Правила № 354 п. 69 «в»)."""
+    if not tariff.pieces:
+        charged = (tariff.value * volume).quantize(KOPECK, ROUND_HALF_UP)
+        line = Line(account, service, tariff.value, volume, basis, charged=charged)
+    else:
+        split = calc.split_by_tariffs(tariff.pieces, volume, tariff.days)
+        charged = sum((part.amount for part in split), ZERO)
+        line = Line(account, service, tariff.value, volume, basis, charged=charged,
+                    split=split, days=tariff.days)  # fmt: skip
     result.lines[account, service] = line
     return line
 
 
+def _at_tariffs(line: Line, volume: Decimal) -> Decimal:
+    """What ``volume`` costs at the line's tariffs, unrounded (each tariff for its days)."""
+    if not line.split:
+        return line.tariff * volume
+    return sum((part.tariff * volume * part.days / line.days for part in line.split), ZERO)
+
+
 def _add_coefficient(line: Line, coefficient: Decimal, volume: Decimal) -> None:
-    """Правила № 354 formula 4: the charge of ``volume`` (by the normative) × the coefficient;
-    the line keeps the coefficient and the excess over the charge without it apart
-    (``calc.coefficient_excess``), the payment document shows both."""
+    """Правила № 354, приложение № 2, formula 4 (п. 42): the charge of ``volume`` (by the
+    normative) × the coefficient. The line keeps the coefficient and the excess over the charge
+    without it, tariff × volume × (K − 1) to the kopeck, apart: the payment document shows both
+    (Приказ Минстроя России № 43/пр)."""
     line.coefficient = coefficient
-    line.coefficient_charged = calc.coefficient_excess(line.tariff, volume, coefficient)
+    line.coefficient_charged = round_money(_at_tariffs(line, volume) * (coefficient - 1))
     line.charged += line.coefficient_charged
 
 
@@ -575,7 +625,7 @@ def _add_common_share(period, accounts, services, result) -> None:
         for account, line in lines:
             common = shares.get(account.pk, ZERO)
             line.common_volume = common
-            line.common_charged = round_money(line.tariff * common)
+            line.common_charged = round_money(_at_tariffs(line, common))
             line.charged += line.common_charged
 
 

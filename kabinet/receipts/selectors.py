@@ -63,6 +63,7 @@ class ReceiptLine:
     normative: Decimal | None
     coefficient: Decimal | None  # the increasing coefficient (Правила № 354 п. 42)
     coefficient_charged: Decimal  # of ``charged``: the excess the coefficient adds
+    tariff_spans: list[dict] | None  # the parts by tariff where it changed within the month
 
     @property
     def individual_charged(self) -> Decimal:
@@ -87,6 +88,7 @@ LINE_FIELDS = (
     "service__normative",
     "coefficient",
     "coefficient_charged",
+    "tariff_spans",
 )
 
 

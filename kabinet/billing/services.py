@@ -23,13 +23,11 @@ from kabinet.audit.services import added, deleted, plain, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.law import penalty_law
-from kabinet.billing.models import WASTEWATER as WASTEWATER_RESOURCE
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
     Charge,
     ChargeBasis,
-    IncreasingCoefficient,
     Penalty,
     Period,
     PeriodStatus,
@@ -40,10 +38,11 @@ from kabinet.billing.models import (
     refuse_closed,
 )
 from kabinet.billing.signals import period_closed
+from kabinet.billing.volumes import VolumeLaw, normative_persons
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption
-from kabinet.metering.models import Meter, MeterImpossible, Reading, Resource
+from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
@@ -259,7 +258,7 @@ def calculate(
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
     meters = _meter_volumes(period, accounts)
-    volume_law = _VolumeLaw.of(organization, first, last)
+    volume_law = VolumeLaw.of(organization, first, last)
     plans = [
         _Plan.of(service) for service in services if service.method != CalculationMethod.PENALTY
     ]
@@ -423,12 +422,6 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, peri
             _add_coefficient(line, coefficient, water_with_coefficient)
 
 
-def normative_persons(residents: int, owners: int) -> int:
-    """The persons a normative per person is charged for: those registered in the premise, or,
-    when nobody is, its owners (Правила № 354, п. 56(2))."""
-    return residents or owners
-
-
 def _put_line(result, account, service, tariff: MonthTariff, volume, basis) -> Line:
     """A line of ``volume`` (already rounded to the volume's places) at ``tariff``; where the
     tariff changed within the month, a part per approved tariff by its days, each rounded, the
@@ -460,52 +453,6 @@ def _add_coefficient(line: Line, coefficient: Decimal, volume: Decimal) -> None:
     line.coefficient = coefficient
     line.coefficient_charged = round_money(_at_tariffs(line, volume) * (coefficient - 1))
     line.charged += line.coefficient_charged
-
-
-class _VolumeLaw:
-    """What Правила № 354 п. 42 needs for the month: the increasing coefficient per resource
-    (``IncreasingCoefficient`` rows, weighted by days where one changes within the month) and
-    the premises where staff recorded that a meter cannot be installed."""
-
-    def __init__(self, coefficients: dict[str, Decimal], impossible: set[tuple[int, str]]):
-        self.coefficients, self.impossible = coefficients, impossible
-        self.wastewater = coefficients.get(WASTEWATER_RESOURCE)
-
-    @classmethod
-    def of(cls, organization, first, last) -> "_VolumeLaw":
-        shipped, own = defaultdict(list), defaultdict(list)
-        for owner, resource, value, valid_from, valid_to in (
-            IncreasingCoefficient.objects.filter(
-                Q(organization__isnull=True) | Q(organization=organization),
-                valid_from__lte=last,
-            )
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
-            .values_list("organization", "resource", "value", "valid_from", "valid_to")
-        ):
-            rows = own if owner else shipped
-            rows[resource].append(calc.TariffSpan(value, valid_from, valid_to))
-        coefficients = {}
-        for resource in shipped.keys() | own.keys():
-            # An organisation's rows for a resource replace the shipped ones.
-            found = calc.month_tariff(own.get(resource) or shipped[resource], first, last)
-            if found is not None and found > ONE:
-                coefficients[resource] = found
-        impossible = set(
-            MeterImpossible.objects.filter(premise__house__organization=organization).values_list(
-                "premise", "resource"
-            )
-        )
-        return cls(coefficients, impossible)
-
-    def coefficient(self, premise: int, resource: str, found) -> Decimal | None:
-        """The coefficient of a charge by the normative: without a meter, unless one cannot be
-        installed; with a failed one (``calc.FAILED``); none when readings were not given."""
-        if found is None:
-            if (premise, resource) in self.impossible:
-                return None
-        elif found[1] != calc.FAILED:
-            return None
-        return self.coefficients.get(resource)
 
 
 class _MeterRow(NamedTuple):

@@ -72,3 +72,23 @@ def test_meter_past_verification_without_history_is_failed_at_once():
 def test_a_steady_consumption_is_its_own_average(monthly, worked, start):
     readings = {add_months(MAY, i): start + monthly * i for i in range(worked + 1)}
     assert calc.average_consumption(readings, used) == calc.volume(monthly)
+
+
+@given(
+    before=st.decimals(min_value=0, max_value=200, places=2),
+    after=st.decimals(min_value=0, max_value=200, places=2),
+    change=st.integers(min_value=2, max_value=30),
+    amount=st.decimals(min_value=0, max_value=500, places=6),
+)
+def test_a_split_line_is_its_parts_each_rounded_and_keeps_every_day(before, after, change, amount):
+    november = datetime.date(2026, 11, 1)
+    spans = [
+        calc.TariffSpan(before, datetime.date(2026, 1, 1), november.replace(day=change - 1)),
+        calc.TariffSpan(after, november.replace(day=change), None),
+    ]
+    pieces = calc.tariff_pieces(spans, november, datetime.date(2026, 11, 30))
+    parts = calc.split_by_tariffs(pieces, amount, 30)
+    assert sum(part.days for part in parts) == 30
+    exact = (before * (change - 1) + after * (31 - change)) * amount / 30
+    total = sum(part.amount for part in parts)
+    assert abs(total - exact) <= D("0.01")  # at most half a kopeck per part

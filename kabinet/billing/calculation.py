@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from kabinet.metering.checks import months_between
 from kabinet.money import ZERO, round_money
@@ -103,8 +104,7 @@ def tariff_pieces(
     return tuple(sorted(pieces, key=lambda piece: piece.first))
 
 
-@dataclass(frozen=True)
-class SplitLine:
+class SplitLine(NamedTuple):
     """A line's part at one approved tariff: its days, volume and amount (Правила № 354
     п. 69 «в»: the payment document names the tariffs approved, not a blend of them)."""
 
@@ -121,17 +121,12 @@ def split_by_tariffs(
 ) -> tuple[SplitLine, ...]:
     """``volume_`` of ``days`` days shared among the tariffs by their days, each part charged at
     its tariff and rounded to the kopeck; the line's amount is the sum of the parts."""
-    return tuple(
-        SplitLine(
-            tariff=piece.value,
-            first=piece.first,
-            last=piece.last,
-            days=piece.days,
-            volume=volume(volume_ * piece.days / days),
-            amount=round_money(piece.value * volume_ * piece.days / days),
-        )
-        for piece in pieces
-    )
+    parts = []
+    for piece in pieces:
+        share = volume_ * piece.days / days
+        parts.append(SplitLine(piece.value, piece.first, piece.last, piece.days, volume(share),
+                               round_money(piece.value * share)))  # fmt: skip
+    return tuple(parts)
 
 
 @dataclass(frozen=True)

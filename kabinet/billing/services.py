@@ -7,7 +7,6 @@ and a failure leaves the previous ones.
 """
 
 import datetime
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -230,14 +229,16 @@ def _replace_lines(period: Period, result: Calculation) -> None:
 
 
 def _spans_json(split) -> str | None:
-    """``Charge.tariff_spans``: the line's parts by tariff, as the receipt shows them."""
+    """``Charge.tariff_spans``: the line's parts by tariff, as the receipt shows them (written
+    by hand: a line per account of the month's run, several times faster than ``json.dumps``)."""
     if not split:
         return None
-    return json.dumps([
-        {"tariff": str(part.tariff), "from": part.first.isoformat(), "to": part.last.isoformat(),
-         "days": part.days, "volume": str(part.volume), "amount": str(part.amount)}
+    parts = ", ".join(
+        f'{{"tariff": "{part.tariff}", "from": "{part.first}", "to": "{part.last}", '
+        f'"days": {part.days}, "volume": "{part.volume}", "amount": "{part.amount}"}}'
         for part in split
-    ])  # fmt: skip
+    )
+    return f"[{parts}]"
 
 
 def calculate(

@@ -25,7 +25,7 @@ from kabinet.billing.services import (
 )
 from kabinet.billing.signals import period_closed
 from kabinet.housing.models import OwnershipType
-from kabinet.metering.models import Resource
+from kabinet.metering.models import MeterImpossible, Resource
 from tests.factories import (
     HouseFactory,
     MeterFactory,
@@ -64,6 +64,13 @@ def service(house, method, tariff="10.00", **kwargs):
 
 def line(account, service, period):
     return Charge.objects.get(account=account, service=service, period=period)
+
+
+def no_meter_possible(*accounts, resource=Resource.COLD_WATER):
+    """A meter cannot be installed: the normative is charged without the coefficient."""
+    for account in accounts:
+        MeterImpossible.objects.create(premise=account.premise, resource=resource,
+                                       established_on=datetime.date(2026, 1, 15))  # fmt: skip
 
 
 def read(meter, month, value):
@@ -121,8 +128,32 @@ def test_tariff_changed_mid_month_is_split_by_days(house, period):
     TariffFactory(service=upkeep, value=D("23.00"), valid_from=datetime.date(2026, 11, 16))
     run_billing(period)
     charge = line(account, upkeep, period)
-    assert charge.tariff == D("21.5000")  # 15 days at 20,00 and 15 at 23,00 of 30
-    assert charge.charged == D("1075.00")
+    # Правила № 354 п. 69: the approved tariffs, each with its days, not their average
+    assert charge.tariff_spans == [
+        {"tariff": "20.0000", "from": "2026-11-01", "to": "2026-11-15", "days": 15,
+         "volume": "25.000000", "amount": "500.00"},
+        {"tariff": "23.0000", "from": "2026-11-16", "to": "2026-11-30", "days": 15,
+         "volume": "25.000000", "amount": "575.00"},
+    ]  # fmt: skip
+    assert (charge.tariff, charge.charged) == (D("23.0000"), D("1075.00"))
+
+
+def test_a_tariff_from_mid_month_charges_only_its_days(house, period):
+    account = account_in(house, "50.00")
+    upkeep = ServiceFactory(organization=house.organization, method=CalculationMethod.AREA)
+    TariffFactory(service=upkeep, value=D("21.00"), valid_from=datetime.date(2026, 11, 21))
+    run_billing(period)
+    charge = line(account, upkeep, period)
+    # 10 days of 30 at 21,00: 50 m² × 21,00 × 10 / 30 = 350,00
+    assert charge.charged == D("350.00")
+    assert [span["days"] for span in charge.tariff_spans] == [10]
+
+
+def test_a_single_tariff_stores_no_spans(house, period):
+    account = account_in(house, "50.00")
+    upkeep = service(house, CalculationMethod.AREA, "20.00")
+    run_billing(period)
+    assert line(account, upkeep, period).tariff_spans is None
 
 
 def test_house_tariff_wins_over_organisation_tariff(house, period):
@@ -184,9 +215,10 @@ def test_reading_after_estimates_charges_the_rest(house):
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
     meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 5, 1), "92")
     read(meter, datetime.date(2026, 7, 1), "100")
     read(meter, datetime.date(2026, 8, 1), "104")
-    for number in (9, 10):  # no readings: 4 m³ a month by average
+    for number in (9, 10):  # no readings: (104 − 92) / 3 = 4 m³ a month by average
         month = datetime.date(2026, number, 1)
         run_billing(PeriodFactory(organization=organization, month=month,
                                   status=PeriodStatus.OPEN))  # fmt: skip
@@ -231,7 +263,7 @@ def test_with_two_meters_each_reading_takes_off_its_own_estimates(house):
     )  # fmt: skip
 
 
-def test_expired_meter_is_charged_by_normative(house, period):
+def test_expired_meter_without_history_is_charged_by_normative_with_coefficient(house, period):
     account = account_in(house, residents=3)
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
@@ -239,7 +271,77 @@ def test_expired_meter_is_charged_by_normative(house, period):
     read(meter, datetime.date(2026, 10, 1), "100")
     read(meter, NOVEMBER, "102")
     run_billing(period)
-    assert line(account, water, period).volume == D("13.5")
+    charge = line(account, water, period)
+    # 4,5 × 3 = 13,5 m³ × 10,00 × 3 (cold water from 06.12.2025): 135,00 + 270,00 excess
+    assert (charge.volume, charge.coefficient) == (D("13.5"), D("3"))
+    assert (charge.charged, charge.coefficient_charged) == (D("405.00"), D("270.00"))
+
+
+def test_expired_meter_is_charged_by_its_average_for_three_months(house, period):
+    account = account_in(house, residents=3)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, verification_due=datetime.date(2026, 9, 30))
+    for month, value in ((5, "100"), (7, "104"), (9, "109")):
+        read(meter, datetime.date(2026, month, 1), value)
+    read(meter, NOVEMBER, "150")  # after the verification date: does not count
+    run_billing(period)
+    charge = line(account, water, period)
+    assert (charge.volume, charge.basis, charge.coefficient) == (
+        D("2.25"),
+        ChargeBasis.AVERAGE,
+        None,
+    )  # fmt: skip  (109 − 100) / 4 months, the second month of the failure
+
+
+def test_no_meter_where_one_can_be_installed_is_charged_with_the_coefficient(house, period):
+    account, impossible = account_in(house, residents=2), account_in(house, residents=2)
+    no_meter_possible(impossible, resource=Resource.HOT_WATER)
+    cold = service(house, CalculationMethod.METER, "50.00", resource=Resource.COLD_WATER,
+                   normative=D("4.5"))  # fmt: skip
+    hot = service(house, CalculationMethod.METER, "200.00", resource=Resource.HOT_WATER,
+                  normative=D("3.2"))  # fmt: skip
+    sewage = service(house, CalculationMethod.WASTEWATER, "40.00")
+    run_billing(period)
+    # cold: 9 m³ × 50,00 = 450,00, × 3 = 1 350,00; hot: 6,4 m³ × 200,00 = 1 280,00, × 1,5
+    # = 1 920,00; wastewater: 15,4 m³ × 40,00 = 616,00, × 1,5 = 924,00
+    assert [(c.coefficient, c.charged, c.coefficient_charged) for c in (
+        line(account, cold, period), line(account, hot, period), line(account, sewage, period)
+    )] == [(D("3"), D("1350.00"), D("900.00")), (D("1.5"), D("1920.00"), D("640.00")),
+           (D("1.5"), D("924.00"), D("308.00"))]  # fmt: skip
+    # where a hot-water meter cannot be installed: no coefficient on hot water, nor on its
+    # part of the wastewater (9 m³ of cold water × 40,00 × 0,5 = 180,00)
+    assert line(impossible, hot, period).coefficient is None
+    assert line(impossible, hot, period).charged == D("1280.00")
+    assert line(impossible, sewage, period).coefficient_charged == D("180.00")
+
+
+def test_no_coefficient_when_readings_were_not_given_for_long(house, period):
+    account = account_in(house, residents=2)
+    water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, datetime.date(2026, 4, 1), "100")
+    read(meter, datetime.date(2026, 7, 1), "112")
+    run_billing(period)  # November: four months since July — п. 59 «б», then п. 60
+    charge = line(account, water, period)
+    assert (charge.volume, charge.basis, charge.coefficient) == (
+        D("9"), ChargeBasis.NORMATIVE, None
+    )  # fmt: skip
+
+
+def test_coefficient_changed_mid_month_is_weighted_by_days(house):
+    december = PeriodFactory(organization=house.organization, month=datetime.date(2025, 12, 1),
+                             status=PeriodStatus.OPEN)  # fmt: skip
+    account = account_in(house, residents=1)
+    water = ServiceFactory(organization=house.organization, method=CalculationMethod.METER,
+                           resource=Resource.COLD_WATER, normative=D("10"))  # fmt: skip
+    TariffFactory(service=water, value=D("10.00"), valid_from=datetime.date(2025, 1, 1))
+    run_billing(december)
+    # 1,5 for 1–5 December, 3 from the 6th (Постановление № 1871): (5 × 1,5 + 26 × 3) / 31
+    charge = line(account, water, december)
+    assert charge.coefficient == D("2.7581")
+    assert (charge.charged, charge.coefficient_charged) == (D("275.81"), D("175.81"))
 
 
 def test_wastewater_is_cold_plus_hot_water(house, period):
@@ -260,6 +362,7 @@ def test_common_house_share_is_distributed_by_area(house, period):
     small, large = account_in(house, "30.00", residents=1), account_in(house, "70.00", residents=1)
     power = service(house, CalculationMethod.METER, "6.00", resource=Resource.ELECTRICITY,
                     normative=D("100"))  # fmt: skip
+    no_meter_possible(small, large, resource=Resource.ELECTRICITY)
     house_meter = MeterFactory(account=None, house=house, resource=Resource.ELECTRICITY, digits=8)
     read(house_meter, datetime.date(2026, 10, 1), "10000")
     read(house_meter, NOVEMBER, "10300")  # 300 kWh for the house, 200 in the apartments
@@ -447,6 +550,7 @@ def test_recalculation_for_absence_takes_back_the_normative_days(house, october)
     account = account_in(house, residents=2)
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
+    no_meter_possible(account)
     run_billing(october)
     close_period(october)
     [recalculation] = add_recalculation(account, water, october, RecalculationKind.ABSENCE,
@@ -474,3 +578,14 @@ def test_recalculation_corrects_closed_periods_only(house, october):
     upkeep = service(house, CalculationMethod.AREA, "20.00")
     with pytest.raises(BillingError, match="закрытый"):
         add_recalculation(account, upkeep, october, RecalculationKind.OTHER, "x", amount=D("1"))
+
+
+def test_nobody_registered_is_charged_by_the_number_of_owners(house, period):
+    empty = account_in(house, residents=0, owners=2)
+    lived_in = account_in(house, residents=3, owners=2)
+    gas = service(house, CalculationMethod.NORMATIVE, "7.15", normative=D("9.6"))
+    run_billing(period)
+    # Правила № 354 п. 56(2): 9,6 m³ × 2 owners × 7,15 = 137,28; the registered count otherwise
+    assert line(empty, gas, period).volume == D("19.2")
+    assert line(empty, gas, period).charged == D("137.28")
+    assert line(lived_in, gas, period).volume == D("28.8")

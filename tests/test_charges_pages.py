@@ -182,3 +182,15 @@ def test_demo_resident_pays_the_seed_debt(client):
     response = client.get(charges_url(account))
     assert response.context["receipt"].to_pay == Decimal("6889.37")
     assert f"6{NBSP}889,37" in text_of(response)
+
+
+def test_a_tariff_changed_mid_month_shows_each_approved_tariff_with_its_days(resident, link):
+    spans = [{"tariff": "20.0000", "from": "2026-10-01", "to": "2026-10-15", "days": 15,
+              "volume": "24.193548", "amount": "483.87"},
+             {"tariff": "23.0000", "from": "2026-10-16", "to": "2026-10-31", "days": 16,
+              "volume": "25.806452", "amount": "593.55"}]  # fmt: skip
+    charge_in(link.account, OCT, tariff=Decimal("23"), charged=Decimal("1077.42"),
+              tariff_spans=spans)  # fmt: skip
+    page = text_of(resident.get(charges_url(link.account)))
+    assert "20,00 (15 дн.)" in page
+    assert "23,00 (16 дн.)" in page

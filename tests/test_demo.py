@@ -226,9 +226,20 @@ def test_a_corrected_reading_is_recalculated_in_the_next_month(demo):
 def test_charge_lines_are_tariff_times_volume_rounded(demo):
     lines = Charge.objects.exclude(service__method__in=PENALTY_METHODS)
     for line in lines:
-        assert line.charged - line.common_charged == round_money(line.tariff * line.volume)
+        individual = line.charged - line.common_charged - line.coefficient_charged
+        assert individual == round_money(line.tariff * line.volume)
         assert line.common_charged == round_money(line.tariff * line.common_volume)
         assert line.total == line.charged + line.recalculation
+
+
+def test_a_flat_without_meters_pays_the_normative_with_the_coefficient(demo):
+    metered = Charge.objects.filter(service__method=CalculationMethod.METER)
+    lines = metered.filter(account__number="1000156")
+    assert lines
+    assert all(line.coefficient and line.coefficient_charged for line in lines)
+    others = metered.filter(account__number="1000157")  # a meter cannot be installed
+    assert others
+    assert not any(line.coefficient for line in others)
 
 
 def test_house_meters_count_a_little_more_than_the_apartments(demo):

@@ -22,6 +22,7 @@ from kabinet.housing.gis import validate_payment_document_id, validate_unified_a
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import ReadingSource, Resource
 from kabinet.orgs.models import Organization, StaffRole
+from kabinet.receipts.layout import services_grid
 from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.qr import parse_payload
@@ -165,7 +166,7 @@ def test_the_migration_gives_existing_organisations_a_short_name_cut_at_a_word()
     assert names[named.pk] == "Сбербанк"
 
 
-def house_of_two(**service_fields):
+def house_of_two(charge_fields=None, **service_fields):
     """Two flats of one house, both charged for cold water by meter with ОДН; the house meter
     read in September and October."""
     first = PersonalAccountFactory(premise__area=Decimal("54.00"))
@@ -179,7 +180,8 @@ def house_of_two(**service_fields):
     for account, volume, common in ((first, "5.273", "0.412"), (second, "3.100", "0.288")):
         ChargeFactory(account=account, period=period, service=water, tariff=Decimal("51.2"),
                       volume=Decimal(volume), common_volume=Decimal(common),
-                      charged=Decimal("300.00"), common_charged=Decimal("21.09"))  # fmt: skip
+                      charged=Decimal("300.00"), common_charged=Decimal("21.09"),
+                      **(charge_fields or {}))  # fmt: skip
     meter = MeterFactory(account=None, house=house, serial_number="ОДПУ-ХВ-1")
     ReadingFactory(meter=meter, period=datetime.date(2026, 9, 1), value=Decimal("1000.000"),
                    source=ReadingSource.STAFF)  # fmt: skip
@@ -323,7 +325,7 @@ def test_staff_enter_the_account_identifiers_in_the_back_office(client):
     url = reverse("admin:housing_personalaccount_change", args=[account.pk])
     fields = {"organization": account.organization_id, "number": account.number,
               "holder_name": account.holder_name, "premise": account.premise_id, "share": "1",
-              "residents": "2", "is_open": "on"}  # fmt: skip
+              "residents": "2", "owners": "1", "is_open": "on"}  # fmt: skip
     refused = client.post(url, {**fields, "unified_account": "16АБ 15400"})
     assert "unified_account" in refused.context["adminform"].form.errors
     saved = client.post(url, {**fields, "unified_account": ELS, "gis_service_id": SERVICE_ID})
@@ -333,3 +335,36 @@ def test_staff_enter_the_account_identifiers_in_the_back_office(client):
     client.post(url, {**fields, "unified_account": "", "gis_service_id": ""})
     account.refresh_from_db()
     assert (account.unified_account, account.gis_service_id) == (None, None)  # not ""
+
+
+def test_the_increasing_coefficient_gets_its_columns_only_when_a_line_has_one():
+    account, period = house_of_two()
+    plain = services_grid(receipt_data(account, period))
+    assert "Повыш. коэфф." not in [column.label for column in plain.columns]
+    account, period = house_of_two(
+        {"coefficient": Decimal("3"), "coefficient_charged": Decimal("185.21")}
+    )
+    grid = services_grid(receipt_data(account, period))
+    labels = [column.label for column in grid.columns]
+    row = dict(zip(labels, grid.rows[0], strict=True))
+    assert (row["Повыш. коэфф."], row["В т. ч. за коэфф., ₽"]) == ("3", "185,21")
+    assert dict(zip(labels, grid.footer, strict=True))["В т. ч. за коэфф., ₽"] == "185,21"
+
+
+def test_a_tariff_changed_mid_month_shows_each_approved_tariff_with_its_days():
+    spans = [
+        {"tariff": "50.0000", "from": "2026-10-01", "to": "2026-10-15", "days": 15,
+         "volume": "2.551452", "amount": "127.57"},
+        {"tariff": "52.4000", "from": "2026-10-16", "to": "2026-10-31", "days": 16,
+         "volume": "2.721548", "amount": "142.61"},
+    ]  # fmt: skip
+    account, period = house_of_two({"tariff_spans": spans})
+    grid = services_grid(receipt_data(account, period))
+    labels = [column.label for column in grid.columns]
+    main, first, second = (dict(zip(labels, row, strict=True)) for row in grid.rows)
+    assert main["Тариф, ₽"] == "—"
+    assert (first["Вид услуги"].strip(), first["Тариф, ₽"], first["Объём инд."]) == (
+        "с 01.10 по 15.10 (15 дн.)", "50,00", "2,551452"
+    )  # fmt: skip
+    assert second["Начислено инд., ₽"] == "в т. ч. 142,61"
+    assert second["Итого, ₽"] == ""

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from kabinet.billing import calculation
 from kabinet.billing.calculation import Debt, penalty_lines
 from kabinet.billing.law import due_date, is_working_day, penalty_law
-from kabinet.billing.models import KeyRate, PenaltyBasis, PenaltyRule
-from kabinet.billing.shipped_law import KEY_RATES, RULES, install_shipped_law
+from kabinet.billing.models import IncreasingCoefficient, KeyRate, PenaltyBasis, PenaltyRule
+from kabinet.billing.shipped_law import COEFFICIENTS, KEY_RATES, RULES, install_shipped_law
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +161,9 @@ def test_the_shipped_law_is_back_after_the_database_is_flushed():
 
     assert KeyRate.objects.filter(organization__isnull=True).count() == len(KEY_RATES)
     assert PenaltyRule.objects.count() == len(RULES)
+    assert IncreasingCoefficient.objects.filter(organization__isnull=True).count() == len(
+        COEFFICIENTS
+    )
 
 
 @pytest.mark.django_db

@@ -43,6 +43,7 @@ from kabinet.billing.models import (
     AccountBalance,
     CapitalRepairFund,
     Charge,
+    IncreasingCoefficient,
     KeyRate,
     Penalty,
     Period,
@@ -60,7 +61,7 @@ from kabinet.housing.models import (
 )
 from kabinet.http import client_ip
 from kabinet.jobs.models import Job
-from kabinet.metering.models import Meter, Reading
+from kabinet.metering.models import Meter, MeterImpossible, Reading
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.scoping import organization_id_of, organization_of
 from kabinet.orgs.selectors import is_staff_member, organizations_for, organizations_to_change
@@ -397,7 +398,7 @@ class PersonalAccountAdmin(OrganizationScopedAdmin):
     list_select_related = ["premise__house"]
     fieldsets = [
         (None, {"fields": ["organization", "number", "holder_name", "premise", "share",
-                           "residents", "is_open", "opened_on", "closed_on"]}),
+                           "residents", "owners", "is_open", "opened_on", "closed_on"]}),
         # Printed on the payment document (Приказ Минстроя России № 43/пр, раздел 1).
         ("ГИС ЖКХ", {"fields": ["unified_account", "gis_service_id"]}),
     ]  # fmt: skip
@@ -489,7 +490,7 @@ class KeyRateAdmin(OrganizationScopedAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset | KeyRate.objects.filter(organization__isnull=True)
+        return queryset | self.model.objects.filter(organization__isnull=True)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -506,6 +507,27 @@ class KeyRateAdmin(OrganizationScopedAdmin):
         return self.has_change_permission(request, obj) and super().has_delete_permission(
             request, obj
         )
+
+
+@admin.register(IncreasingCoefficient)
+class IncreasingCoefficientAdmin(KeyRateAdmin):
+    """The increasing coefficients to the normative by resource and dates (Правила № 354
+    п. 42): the federal values are shipped, an organisation's own rows replace them."""
+
+    list_display = ["resource", "value", "valid_from", "valid_to", "organization", "source"]
+    list_filter = ["resource", "organization"]
+
+
+@admin.register(MeterImpossible)
+class MeterImpossibleAdmin(OrganizationScopedAdmin):
+    """Premises where a meter of a resource cannot be installed (an act of inspection): their
+    normative is charged without the increasing coefficient."""
+
+    area = "metering"
+    list_display = ["premise", "resource", "established_on", "basis"]
+    list_filter = ["resource"]
+    search_fields = ["premise__number", "premise__house__address"]
+    list_select_related = ["premise__house"]
 
 
 @admin.register(Payment)

@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from kabinet.metering.checks import months_between
 from kabinet.money import ZERO, round_money
@@ -19,8 +20,12 @@ from kabinet.months import add_months
 
 VOLUME = Decimal("0.000001")
 TARIFF = Decimal("0.0001")
-ESTIMATE_MONTHS = 3  # п. 59 Правил № 354: by the average for at most three months
-AVERAGE_OVER = 3  # … the average of up to the last three months with readings
+# Постановление Правительства РФ от 06.05.2011 № 354 (Правила № 354), п. 59: the average
+# monthly consumption by the meter's readings over at least 6 months (over the months it has
+# worked if fewer, but at least 3), for at most 3 billing periods in a row; then п. 60.
+ESTIMATE_MONTHS = 3
+AVERAGE_MONTHS = 6
+MIN_AVERAGE_MONTHS = 3
 PENALTY_FREE_DAYS = 30  # ЖК РФ ст. 155 ч. 14: nothing for the first 30 days of delay
 LOWER_FRACTION_UNTIL = 90  # 1/300 of the rate from day 31 to day 90, 1/130 from day 91
 
@@ -70,10 +75,85 @@ def month_tariff(
     return (weighted / ((last - first).days + 1)).quantize(TARIFF)
 
 
+READING, AVERAGE, NORMATIVE, FAILED = "reading", "average", "normative", "failed"
+
+
+@dataclass(frozen=True)
+class TariffPiece:
+    """A tariff and the days ``first``–``last`` of a month it was in force."""
+
+    value: Decimal
+    first: datetime.date
+    last: datetime.date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def tariff_pieces(
+    spans: Iterable[TariffSpan], first: datetime.date, last: datetime.date
+) -> tuple[TariffPiece, ...]:
+    """The approved tariffs of the days ``first``–``last``, in date order, each with its days
+    (days without a tariff are in none)."""
+    pieces = []
+    for span in spans:
+        start, end = max(first, span.first), min(last, span.last or last)
+        if start <= end:
+            pieces.append(TariffPiece(span.value, start, end))
+    return tuple(sorted(pieces, key=lambda piece: piece.first))
+
+
+class SplitLine(NamedTuple):
+    """A line's part at one approved tariff: its days, volume and amount (Правила № 354
+    п. 69 «в»: the payment document names the tariffs approved, not a blend of them)."""
+
+    tariff: Decimal
+    first: datetime.date
+    last: datetime.date
+    days: int
+    volume: Decimal
+    amount: Decimal
+
+
+def split_by_tariffs(
+    pieces: tuple[TariffPiece, ...], volume_: Decimal, days: int
+) -> tuple[SplitLine, ...]:
+    """``volume_`` of ``days`` days shared among the tariffs by their days, each part charged at
+    its tariff and rounded to the kopeck; the line's amount is the sum of the parts."""
+    parts = []
+    for piece in pieces:
+        share = volume_ * piece.days / days
+        parts.append(SplitLine(piece.value, piece.first, piece.last, piece.days, volume(share),
+                               round_money(piece.value * share)))  # fmt: skip
+    return tuple(parts)
+
+
 @dataclass(frozen=True)
 class MeterVolume:
     volume: Decimal | None  # None: the meter says nothing usable; charge by the normative
-    how: str  # "reading", "average" or "normative"
+    # "reading", "average"; "normative" — no readings for longer than п. 59 «б» allows (п. 60:
+    # the normative); "failed" — a meter failed or past its verification for longer than
+    # п. 59 «а» allows (п. 60: the normative with the increasing coefficient, п. 42)
+    how: str
+
+
+def average_consumption(
+    readings: dict[datetime.date, Decimal],
+    consumption: Callable[[Decimal, Decimal], Decimal],
+) -> Decimal | None:
+    """Правила № 354 п. 59: the average monthly consumption by the last actual readings (month
+    → value) over the last 6 months before the last reading, or over the months the meter has
+    worked if fewer; ``None`` when they cover fewer than 3 months."""
+    if not readings:
+        return None
+    months = sorted(readings)
+    last = months[-1]
+    first = next(m for m in months if months_between(m, last) <= AVERAGE_MONTHS)
+    span = months_between(first, last)
+    if span < MIN_AVERAGE_MONTHS:
+        return None
+    return volume(max(consumption(readings[first], readings[last]) / span, ZERO))
 
 
 def meter_volume(
@@ -81,31 +161,37 @@ def meter_volume(
     month: datetime.date,
     consumption: Callable[[Decimal, Decimal], Decimal],
     estimated: dict[datetime.date, Decimal] | None = None,
+    failed_from: datetime.date | None = None,
 ) -> MeterVolume:
     """A meter's volume for ``month`` from its actual readings (month → value).
 
     With a reading for the month: the difference to the previous reading, less what was
     charged by estimate for the months in between (``estimated``, month → volume). Without
-    one: the average monthly consumption over up to the last three months with readings, for
-    at most three months after the last reading; then nothing (the normative applies)."""
+    one (п. 59 «б»): the average monthly consumption (``average_consumption``) for at most
+    three months after the last reading; then the normative (п. 60).
+
+    A meter failed or past its verification from ``failed_from`` (a month) on (п. 59 «а»,
+    п. 81(12) «д»): its readings from then on do not count; the average of its earlier readings
+    for the first three months; then the normative with the coefficient (``FAILED``)."""
+    if failed_from is not None and failed_from <= month:
+        if months_between(failed_from, month) >= ESTIMATE_MONTHS:
+            return MeterVolume(None, FAILED)
+        before = {m: v for m, v in readings.items() if m < failed_from}
+        average = average_consumption(before, consumption)
+        return MeterVolume(None, FAILED) if average is None else MeterVolume(average, AVERAGE)
     earlier = sorted(m for m in readings if m < month)
     if month in readings:
         if not earlier:
-            return MeterVolume(None, "normative")
+            return MeterVolume(None, NORMATIVE)
         previous = earlier[-1]
         used = consumption(readings[previous], readings[month])
         between = (estimated or {}).items()
         used -= sum((v for m, v in between if previous < m < month), ZERO)
-        return MeterVolume(volume(used), "reading")
+        return MeterVolume(volume(used), READING)
     if not earlier or months_between(earlier[-1], month) > ESTIMATE_MONTHS:
-        return MeterVolume(None, "normative")
-    last = earlier[-1]
-    base = [m for m in earlier if months_between(m, last) <= AVERAGE_OVER and m < last]
-    if not base:
-        return MeterVolume(None, "normative")
-    first = base[0]
-    average = consumption(readings[first], readings[last]) / months_between(first, last)
-    return MeterVolume(volume(max(average, ZERO)), "average")
+        return MeterVolume(None, NORMATIVE)
+    average = average_consumption({m: readings[m] for m in earlier}, consumption)
+    return MeterVolume(None, NORMATIVE) if average is None else MeterVolume(average, AVERAGE)
 
 
 def common_volumes(

@@ -421,6 +421,29 @@ class Charge(PeriodRow):
         **MONEY_FIELD,
         help_text="Входит в «начислено».",
     )
+    coefficient = models.DecimalField(
+        "повышающий коэффициент",
+        max_digits=6,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Правила № 354 п. 42: к нормативу, когда прибор учёта можно установить, но "
+        "его нет (или он неисправен, не поверен).",
+    )
+    coefficient_charged = models.DecimalField(
+        "начислено за счёт повышающего коэффициента",
+        default=0,
+        db_default=0,
+        **MONEY_FIELD,
+        help_text="Входит в «начислено»: превышение над платой без коэффициента.",
+    )
+    tariff_spans = models.JSONField(
+        "по тарифам",
+        null=True,
+        blank=True,
+        help_text="Тариф изменился в течение месяца: части по каждому утверждённому тарифу "
+        "(тариф, с, по, дней, объём, сумма); «тариф» строки — действующий в конце.",
+    )
     recalculation = models.DecimalField("перерасчёт", default=0, **MONEY_FIELD)
     total = models.DecimalField("итого начислено", **MONEY_FIELD)
 
@@ -562,6 +585,54 @@ class KeyRate(models.Model):
 
     def __str__(self):
         return f"{self.rate} % с {self.valid_from:%d.%m.%Y}"
+
+
+WASTEWATER = "wastewater"
+COEFFICIENT_RESOURCES = [*Resource.choices, (WASTEWATER, "водоотведение")]
+
+
+class IncreasingCoefficient(models.Model):
+    """The increasing coefficient (повышающий коэффициент) to the normative of a resource from
+    ``valid_from`` to ``valid_to`` (Правила № 354 п. 42, formulas 1 and 4 of приложение № 2):
+    the charge by the normative where a meter can be installed but is not, or has failed or
+    is past its verification for longer than п. 59 «а» allows (п. 60).
+
+    The federal values are shipped as rows without an organisation (billing/shipped_law.py
+    names the act); staff may add their organisation's rows, which win on the same date."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="increasing_coefficients",
+        verbose_name="организация",
+        help_text="Пусто — значение из федерального акта, поставляемое с порталом.",
+    )
+    resource = models.CharField("ресурс", max_length=20, choices=COEFFICIENT_RESOURCES)
+    valid_from = models.DateField("действует с")
+    valid_to = models.DateField("действует по", null=True, blank=True)
+    value = models.DecimalField(
+        "коэффициент", max_digits=6, decimal_places=4, validators=[MinValueValidator(1)]
+    )
+    source = models.CharField("основание (акт, дата, номер, пункт)", max_length=500, blank=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "повышающий коэффициент"
+        verbose_name_plural = "повышающие коэффициенты"
+        ordering = ["resource", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="coefficient_dates_ordered",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=1), name="coefficient_at_least_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_resource_display()}: {self.value} с {self.valid_from:%d.%m.%Y}"
 
 
 class PenaltyRuleKind(models.TextChoices):

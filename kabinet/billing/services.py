@@ -40,6 +40,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.selectors import monthly_debts, principal_charges
 from kabinet.billing.signals import period_closed
+from kabinet.billing.volumes import VolumeLaw, normative_persons
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption, months_between
@@ -57,6 +58,9 @@ CHARGE_FIELDS = [
     "period", "account", "service", "tariff", "volume", "basis", "common_volume", "charged",
     "common_charged", "recalculation", "total",
 ]  # fmt: skip
+# What the run writes besides (the other writers — imports, benchmarks — leave the database's
+# defaults: no coefficient).
+RUN_CHARGE_FIELDS = [*CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans"]
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
     "fraction", "rule", "capital_repair", "amount",
@@ -78,6 +82,10 @@ class Line:
     common_charged: Decimal = ZERO
     charged: Decimal = ZERO
     recalculation: Decimal = ZERO
+    coefficient: Decimal | None = None
+    coefficient_charged: Decimal = ZERO  # part of ``charged``
+    split: tuple[calc.SplitLine, ...] = ()  # by tariff where one changed within the month
+    days: int = 0  # the line's days, where split
 
     @property
     def total(self) -> Decimal:
@@ -100,10 +108,12 @@ class Calculation:
 class AccountRow:
     pk: int
     house: int
+    premise: int
     area: Decimal
     ownership: str
     share: Decimal
     residents: int
+    owners: int
     opened_on: datetime.date | None
     closed_on: datetime.date | None
 
@@ -178,7 +188,7 @@ def _replace_lines(period: Period, result: Calculation) -> None:
     insert_period_rows(
         period,
         Charge,
-        CHARGE_FIELDS,
+        RUN_CHARGE_FIELDS,
         (
             (
                 period.pk,
@@ -192,6 +202,9 @@ def _replace_lines(period: Period, result: Calculation) -> None:
                 line.common_charged,
                 line.recalculation,
                 line.total,
+                line.coefficient,
+                line.coefficient_charged,
+                _spans_json(line.split),
             )
             for line in result.lines.values()
         ),
@@ -225,6 +238,19 @@ def _replace_lines(period: Period, result: Calculation) -> None:
     )
 
 
+def _spans_json(split) -> str | None:
+    """``Charge.tariff_spans``: the line's parts by tariff, as the receipt shows them (written
+    by hand: a line per account of the month's run, several times faster than ``json.dumps``)."""
+    if not split:
+        return None
+    parts = ", ".join(
+        f'{{"tariff": "{part.tariff}", "from": "{part.first}", "to": "{part.last}", '
+        f'"days": {part.days}, "volume": "{part.volume}", "amount": "{part.amount}"}}'
+        for part in split
+    )
+    return f"[{parts}]"
+
+
 def calculate(
     period: Period,
     *,
@@ -246,6 +272,7 @@ def calculate(
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
     meters = _meter_volumes(period, accounts, corrected_volumes)
+    volume_law = VolumeLaw.of(organization, first, last)
     plans = [_Plan.of(service) for service in services if service.method not in PENALTY_METHODS]
     # Capital repair only for the houses that collect it (a CapitalRepairFund): elsewhere the
     # owners pay the regional operator on its own documents, or nothing.
@@ -257,7 +284,7 @@ def calculate(
     progress(0, len(accounts))
     for done, account in enumerate(accounts, start=1):
         account_plans = plans if account.house in funded else plain_plans
-        _account_lines(account, account_plans, tariffs, meters, period, result)
+        _account_lines(account, account_plans, tariffs, meters, volume_law, period, result)
         if done % PROGRESS_EVERY == 0:
             progress(done, len(accounts))
     _add_common_share(period, accounts, services, result)
@@ -293,8 +320,8 @@ def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
     if account_ids is not None:
         queryset = queryset.filter(pk__in=account_ids)
     rows = queryset.order_by("pk").values_list(
-        "pk", "premise__house", "premise__area", "premise__ownership", "share", "residents",
-        "opened_on", "closed_on",
+        "pk", "premise__house", "premise", "premise__area", "premise__ownership", "share",
+        "residents", "owners", "opened_on", "closed_on",
     )  # fmt: skip
     return [AccountRow(*row) for row in rows]
 
@@ -317,12 +344,31 @@ class _TariffCache:
     def __init__(self, spans, month_end):
         self.spans, self.month_end, self.cache = spans, month_end, {}
 
-    def tariff(self, service: int, house: int, first, last) -> Decimal | None:
+    def tariff(self, service: int, house: int, first, last) -> "MonthTariff | None":
         key = (service, house, first, last)
         if key not in self.cache:
             spans = self.spans.get((service, house)) or self.spans.get((service, None), [])
-            self.cache[key] = calc.month_tariff(spans, first, last)
+            self.cache[key] = MonthTariff.of(calc.tariff_pieces(spans, first, last), first, last)
         return self.cache[key]
+
+
+class MonthTariff(NamedTuple):
+    """The tariff of a line: one approved tariff for all its days (``pieces`` empty), or the
+    tariffs of a month in which it changed, each with its days (``pieces``), and ``value``
+    the one in force on the last of them. Days without a tariff are charged nothing."""
+
+    value: Decimal
+    pieces: tuple[calc.TariffPiece, ...]
+    days: int  # the days of the line
+
+    @classmethod
+    def of(cls, pieces, first, last) -> "MonthTariff | None":
+        if not pieces:
+            return None
+        days = (last - first).days + 1
+        if len(pieces) == 1 and pieces[0].days == days:
+            return cls(pieces[0].value, (), days)
+        return cls(pieces[-1].value, pieces, days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +398,7 @@ AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
 )  # fmt: skip
 
 
-def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) -> None:
+def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, period, result):
     """The lines of one account. The hot loop of the run: plain comparisons, no lookups that
     could be done once."""
     month, month_end = period.month, tariffs.month_end
@@ -365,8 +411,10 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
     else:
         first, last, share_of_month = month, month_end, None
     water, water_bases = ZERO, set()
+    water_with_coefficient = ZERO  # of ``water``: by the normative with the coefficient
     pending_wastewater = []
     area = account.area * account.share
+    persons = normative_persons(account.residents, account.owners)
     for plan in plans:
         if plan.ownership and plan.ownership != account.ownership:
             continue
@@ -374,13 +422,14 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
         if tariff is None:
             continue
         method = plan.method
-        metered = False
+        metered, coefficient = False, None
         if method == AREA:
             volume, basis = area, ChargeBasis.AREA
         elif method == METER:
             found = meters.get((account.pk, plan.resource))
-            if found is None:
-                volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
+            if found is None or found[0] is None:
+                volume, basis = plan.normative * persons, ChargeBasis.NORMATIVE
+                coefficient = volume_law.coefficient(account.premise, plan.resource, found)
             else:
                 (volume, basis), metered = found, True
         elif method == WASTEWATER:
@@ -389,7 +438,7 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
         elif method == AREA_NORMATIVE:
             volume, basis = area * plan.normative, ChargeBasis.NORMATIVE
         elif method == NORMATIVE:
-            volume, basis = plan.normative * account.residents, ChargeBasis.NORMATIVE
+            volume, basis = plan.normative * persons, ChargeBasis.NORMATIVE
         else:  # fixed per account
             volume, basis = ONE, ChargeBasis.FIXED
         if share_of_month is not None and not metered:
@@ -398,18 +447,50 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, period, result) 
         if plan.resource in WATER:
             water += volume
             water_bases.add(basis)
-        _put_line(result, account.pk, plan.pk, tariff, volume, basis)
+            if coefficient is not None:
+                water_with_coefficient += volume
+        line = _put_line(result, account.pk, plan.pk, tariff, volume, basis)
+        if coefficient is not None:
+            _add_coefficient(line, coefficient, volume)
     water_basis = water_bases.pop() if len(water_bases) == 1 else ChargeBasis.AVERAGE
     for plan, tariff in pending_wastewater:
-        _put_line(result, account.pk, plan.pk, tariff, water, water_basis)
+        line = _put_line(result, account.pk, plan.pk, tariff, water, water_basis)
+        coefficient = volume_law.wastewater
+        if water_with_coefficient and coefficient is not None:
+            _add_coefficient(line, coefficient, water_with_coefficient)
 
 
-def _put_line(result, account, service, tariff, volume, basis) -> Line:
-    """A line of ``volume`` (already rounded to the volume's places) at ``tariff``."""
-    charged = (tariff * volume).quantize(KOPECK, ROUND_HALF_UP)
-    line = Line(account, service, tariff, volume, basis, charged=charged)
+def _put_line(result, account, service, tariff: MonthTariff, volume, basis) -> Line:
+    """A line of ``volume`` (already rounded to the volume's places) at ``tariff``; where the
+    tariff changed within the month, a part per approved tariff by its days, each rounded, the
+    line's amount their sum (Правила № 354 п. 69 «в»)."""
+    if not tariff.pieces:
+        charged = (tariff.value * volume).quantize(KOPECK, ROUND_HALF_UP)
+        line = Line(account, service, tariff.value, volume, basis, charged=charged)
+    else:
+        split = calc.split_by_tariffs(tariff.pieces, volume, tariff.days)
+        charged = sum((part.amount for part in split), ZERO)
+        line = Line(account, service, tariff.value, volume, basis, charged=charged,
+                    split=split, days=tariff.days)  # fmt: skip
     result.lines[account, service] = line
     return line
+
+
+def _at_tariffs(line: Line, volume: Decimal) -> Decimal:
+    """What ``volume`` costs at the line's tariffs, unrounded (each tariff for its days)."""
+    if not line.split:
+        return line.tariff * volume
+    return sum((part.tariff * volume * part.days / line.days for part in line.split), ZERO)
+
+
+def _add_coefficient(line: Line, coefficient: Decimal, volume: Decimal) -> None:
+    """Правила № 354, приложение № 2, formula 4 (п. 42): the charge of ``volume`` (by the
+    normative) × the coefficient. The line keeps the coefficient and the excess over the charge
+    without it, tariff × volume × (K − 1) to the kopeck, apart: the payment document shows both
+    (Приказ Минстроя России № 43/пр)."""
+    line.coefficient = coefficient
+    line.coefficient_charged = round_money(_at_tariffs(line, volume) * (coefficient - 1))
+    line.charged += line.coefficient_charged
 
 
 class _MeterRow(NamedTuple):
@@ -420,23 +501,28 @@ class _MeterRow(NamedTuple):
     account_id: int
     resource: str
     digits: int  # ``consumption`` reads the dial's size from it
+    failed_from: datetime.date  # the first month after its verification date
 
 
 def _meter_volumes(
     period, accounts, corrected_volumes=None
-) -> dict[tuple[int, str], tuple[Decimal, str]]:
-    """(account, resource) → (volume, basis) for accounts whose meters tell the month's volume;
-    missing: the normative applies (no meter, a meter past its verification, or no readings for
-    more than three months)."""
+) -> dict[tuple[int, str], tuple[Decimal | None, str]]:
+    """(account, resource) → (volume, basis) for accounts with meters of the resource; the
+    volume is None where the normative applies: ``calc.NORMATIVE`` (no readings for longer
+    than Правила № 354 п. 59 «б» allows) or ``calc.FAILED`` (a meter past its verification
+    for longer than п. 59 «а» allows: the normative with the increasing coefficient). Missing:
+    no meter."""
     month = period.month
     ids = {account.pk for account in accounts}
-    meters = [
-        _MeterRow(pk, account, resource, digits)
-        for pk, account, resource, digits, due in Meter.objects.filter(
-            account__organization=period.organization, is_active=True
-        ).values_list("pk", "account", "resource", "digits", "verification_due")
-        if account in ids and due >= month
-    ]
+    failures: dict[datetime.date, datetime.date] = {}
+    meters = []
+    for pk, account, resource, digits, due in Meter.objects.filter(
+        account__organization=period.organization, is_active=True
+    ).values_list("pk", "account", "resource", "digits", "verification_due"):
+        if account in ids:
+            if due not in failures:
+                failures[due] = add_months(due.replace(day=1), 1)
+            meters.append(_MeterRow(pk, account, resource, digits, failures[due]))
     readings = defaultdict(dict)
     for meter_id, reading_month, value in (
         Reading.objects.actual()
@@ -461,13 +547,17 @@ def _meter_volumes(
                 month,
                 lambda previous, value, meter=meter: consumption(meter, previous, value),
                 estimated.get(meter.pk),
+                meter.failed_from,
             )
-            if found.volume is None:
-                break
-            total += found.volume
             bases.add(found.how)
+            if found.volume is not None:
+                total += found.volume
+        if calc.FAILED in bases:
+            volumes[account, resource] = (None, calc.FAILED)
+        elif calc.NORMATIVE in bases:
+            volumes[account, resource] = (None, calc.NORMATIVE)
         else:
-            basis = ChargeBasis.READING if bases == {"reading"} else ChargeBasis.AVERAGE
+            basis = ChargeBasis.READING if bases == {calc.READING} else ChargeBasis.AVERAGE
             volumes[account, resource] = (total, basis)
     return volumes
 
@@ -575,7 +665,7 @@ def _add_common_share(period, accounts, services, result) -> None:
         for account, line in lines:
             common = shares.get(account.pk, ZERO)
             line.common_volume = common
-            line.common_charged = round_money(line.tariff * common)
+            line.common_charged = round_money(_at_tariffs(line, common))
             line.charged += line.common_charged
 
 

@@ -1,5 +1,6 @@
-"""The law as shipped data: the Bank of Russia's key-rate history and the dated rules of
-penalties and the due date (docs/billing-law.md cites each).
+"""The law as shipped data: the Bank of Russia's key-rate history, the dated rules of penalties
+and the due date, and the federal increasing coefficients to the normative (docs/billing-law.md
+cites each).
 
 A change of the law or a new key rate is a new row here, not new code. ``install_shipped_law``
 runs after every ``migrate`` (and after a test's database flush, which Django follows with the
@@ -71,6 +72,24 @@ RULES = [
 ]  # fmt: skip
 
 
+COEFFICIENTS_FROM_2017 = (
+    "Постановление Правительства РФ от 29.06.2016 № 603 (изменения в Правила № 354): "
+    "повышающий коэффициент 1,5 с 01.01.2017"
+)
+COEFFICIENTS_PP_1871 = (
+    "Постановление Правительства РФ от 25.11.2025 № 1871, в силу с 06.12.2025: "
+    "для холодного водоснабжения — 3"
+)
+# Правила № 354 п. 42, formula 4 of приложение № 2: resource, first day, last day, value, source
+COEFFICIENTS = [
+    ("cold_water", "2017-01-01", "2025-12-05", "1.5", COEFFICIENTS_FROM_2017),
+    ("cold_water", "2025-12-06", None, "3", COEFFICIENTS_PP_1871),
+    ("hot_water", "2017-01-01", None, "1.5", COEFFICIENTS_FROM_2017),
+    ("wastewater", "2017-01-01", None, "1.5", COEFFICIENTS_FROM_2017),
+    ("electricity", "2017-01-01", None, "1.5", COEFFICIENTS_FROM_2017),
+]
+
+
 def _date(text):
     return datetime.date.fromisoformat(text) if text else None
 
@@ -106,3 +125,23 @@ def install_shipped_law(key_rate_model, penalty_rule_model) -> None:
             for name, wanted in fields.items():
                 setattr(stored, name, wanted)
             stored.save(update_fields=list(fields))
+
+
+def install_shipped_coefficients(coefficient_model) -> None:
+    """The federal increasing coefficients, present and as written here (organisations' own
+    rows, which replace them for a resource, are never touched)."""
+    stored = {
+        (row.resource, row.valid_from): row
+        for row in coefficient_model.objects.filter(organization__isnull=True)
+    }
+    for resource, first, last, value, source in COEFFICIENTS:
+        fields = {"valid_to": _date(last), "value": Decimal(value), "source": source}
+        row = stored.get((resource, _date(first)))
+        if row is None:
+            coefficient_model.objects.create(
+                organization=None, resource=resource, valid_from=_date(first), **fields
+            )
+        elif any(getattr(row, name) != wanted for name, wanted in fields.items()):
+            for name, wanted in fields.items():
+                setattr(row, name, wanted)
+            row.save(update_fields=list(fields))

@@ -54,7 +54,7 @@ from kabinet.housing.models import (
     PersonalAccount,
     Premise,
 )
-from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
+from kabinet.metering.models import Meter, MeterImpossible, Reading, ReadingSource, Resource
 from kabinet.metering.services import record_readings
 from kabinet.money import ZERO, round_money
 from kabinet.months import add_months, first_of_month
@@ -144,6 +144,9 @@ UYUT_HOLDERS = {1: "Лебедев Константин Олегович", 2: "�
                 3: "Яковлев Денис Сергеевич", 4: "Соколова Ирина Валерьевна"}  # fmt: skip
 
 METERED_APARTMENTS = {154, 155}  # the seed's accounts with meters and readings
+# No meters where they can be installed: charged by the normative × the increasing coefficient
+# (Правила № 354 п. 42). In the other unmetered flats an act says a meter cannot be installed.
+WITHOUT_METERS = {156}
 METER_USE = {  # usual monthly consumption range per resource
     Resource.COLD_WATER: (D("3.2"), D("5.4")),
     Resource.HOT_WATER: (D("1.9"), D("3.4")),
@@ -226,6 +229,7 @@ def _load(today: datetime.date) -> None:
     kamal_services = _services(kamal, KAMAL_SERVICES, months[0], indexation)
     _services(uyut, UYUT_SERVICES, months[0], indexation)
     meters = _meters(kamal_accounts, today)
+    _meters_impossible(kamal_accounts)
     used = _readings(kamal_accounts, meters, months)
     load_house_meters(kamal_house, months, _house_use(kamal_accounts, kamal_services, used))
 
@@ -276,6 +280,16 @@ def _services(organization, specs, first_month, indexation):
             Tariff.objects.create(service=service, value=after, valid_from=indexation)
         services.append(service)
     return services
+
+
+def _meters_impossible(accounts):
+    MeterImpossible.objects.bulk_create(
+        MeterImpossible(premise=account.premise, resource=resource,
+                        established_on=account.opened_on, basis="Акт обследования")
+        for number, account in accounts.items()
+        if number not in METERED_APARTMENTS | WITHOUT_METERS
+        for resource in METER_USE
+    )  # fmt: skip
 
 
 def _meters(accounts, today):

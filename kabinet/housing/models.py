@@ -87,6 +87,12 @@ class PersonalAccount(models.Model):
         "0,5 — половина (например, комната в коммунальной квартире).",
     )
     residents = models.PositiveSmallIntegerField("зарегистрировано человек", default=0)
+    owners = models.PositiveSmallIntegerField(
+        "собственников",
+        db_default=1,
+        help_text="Когда никто не зарегистрирован, начисление по нормативу на человека "
+        "ведётся по числу собственников (Правила № 354, п. 56(2)).",
+    )
     is_open = models.BooleanField("открыт", default=True)
     opened_on = models.DateField("дата открытия", null=True, blank=True)
     closed_on = models.DateField("дата закрытия", null=True, blank=True)

@@ -3,7 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from kabinet.housing.models import House, PersonalAccount
+from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
@@ -79,6 +79,35 @@ class Meter(models.Model):
     @property
     def unit(self) -> str:
         return RESOURCE_UNITS[self.resource]
+
+
+class MeterImpossible(models.Model):
+    """Staff's record that a meter of ``resource`` cannot be installed in a premise (the act of
+    inspection, Приказ Минрегиона России от 29.12.2011 № 627): the normative is charged
+    without the increasing coefficient (Правила № 354 п. 42)."""
+
+    premise = models.ForeignKey(
+        Premise, on_delete=models.CASCADE, related_name="meter_impossible",
+        verbose_name="помещение",
+    )  # fmt: skip
+    resource = models.CharField("ресурс", max_length=20, choices=Resource.choices)
+    established_on = models.DateField("дата акта обследования")
+    basis = models.CharField("основание", max_length=255, blank=True)
+
+    objects = OrganizationScopedQuerySet.through("premise__house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "отсутствие технической возможности установить прибор учёта"
+        verbose_name_plural = "отсутствие технической возможности установить прибор учёта"
+        ordering = ["premise", "resource"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["premise", "resource"], name="meter_impossible_once_per_resource"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.premise}: {self.get_resource_display()} — установка невозможна"
 
 
 class ReadingSource(models.TextChoices):

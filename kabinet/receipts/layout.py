@@ -7,6 +7,7 @@ form's «коэффициент», «штрафы исполнителя» and t
 once the billing stores their figures; no column is drawn empty. The sources, and what is
 left for later: ``docs/payment-document.md``."""
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -103,10 +104,26 @@ class ServiceColumn:
     cell: Callable[[ReceiptLine, Receipt], str]
     footer: Callable[[Receipt], str] = lambda receipt: ""
     when: Callable[[Receipt], bool] = lambda receipt: True
+    # a row of a line's part by tariff (``ReceiptLine.tariff_spans``); "" — nothing to show
+    span: Callable[[dict], str] = lambda span: ""
+
+
+def _span_name(span: dict) -> str:
+    first, last = (datetime.date.fromisoformat(span[key]) for key in ("from", "to"))
+    return f"  с {first:%d.%m} по {last:%d.%m} ({span['days']} дн.)"
+
+
+def _tariff(line: ReceiptLine, receipt: Receipt) -> str:
+    # A tariff changed within the month: each approved tariff on the rows of its days.
+    return "—" if line.tariff_spans else _quantity_or_dash(line.tariff)
 
 
 def _individual(line: ReceiptLine) -> Decimal:
     return line.individual_charged
+
+
+def _excess(line: ReceiptLine) -> Decimal:
+    return line.coefficient_charged
 
 
 def _common(line: ReceiptLine) -> Decimal:
@@ -117,24 +134,55 @@ def _common_share(receipt: Receipt) -> bool:
     return receipt.has_common_share
 
 
+def _with_coefficient(receipt: Receipt) -> bool:
+    return any(line.coefficient for line in receipt.lines)
+
+
+def _coefficient(line: ReceiptLine) -> str:
+    return "—" if line.coefficient is None else format_number(line.coefficient)
+
+
 SERVICE_COLUMNS = (
     ServiceColumn(
         Column("Вид услуги", 0.22, numeric=False, wrap=True),
         _service_name,
         footer=lambda receipt: "Итого",
+        span=_span_name,
     ),
     ServiceColumn(Column("Ед. изм.", 0.07, numeric=False), lambda line, _: line.unit or "—"),
-    ServiceColumn(Column("Объём\nинд.", 0.09), lambda line, _: _quantity_or_dash(line.volume)),
+    ServiceColumn(
+        Column("Объём\nинд.", 0.09),
+        lambda line, _: _quantity_or_dash(line.volume),
+        span=lambda span: _quantity_or_dash(Decimal(span["volume"])),
+    ),
     ServiceColumn(
         Column("Объём\nОДН", 0.08),
         lambda line, _: _quantity_or_dash(line.common_volume),
         when=_common_share,
     ),
-    ServiceColumn(Column("Тариф, ₽", 0.09), lambda line, _: _quantity_or_dash(line.tariff)),
+    ServiceColumn(
+        Column("Тариф, ₽", 0.09),
+        _tariff,
+        span=lambda span: _quantity_or_dash(Decimal(span["tariff"])),
+    ),
+    # The form's «размер повышающего коэффициента» and «размер превышения платы, рассчитанной с
+    # применением повышающего коэффициента, над размером платы без его учёта» (№ 43/пр).
+    ServiceColumn(
+        Column("Повыш.\nкоэфф.", 0.07),
+        lambda line, _: _coefficient(line),
+        when=_with_coefficient,
+    ),
+    ServiceColumn(
+        Column("В т. ч. за\nкоэфф., ₽", 0.09),
+        lambda line, _: _money_or_dash(line.coefficient_charged),
+        footer=lambda receipt: _money_or_dash(_total(receipt, _excess)),
+        when=_with_coefficient,
+    ),
     ServiceColumn(
         Column("Начислено\nинд., ₽", 0.11),
         lambda line, _: format_money(line.individual_charged),
         footer=lambda receipt: format_money(_total(receipt, _individual)),
+        span=lambda span: f"в т. ч. {format_money(Decimal(span['amount']))}",
     ),
     ServiceColumn(
         Column("Начислено\nОДН, ₽", 0.10),
@@ -166,10 +214,14 @@ def _scaled(columns: list[Column]) -> tuple[Column, ...]:
 
 def services_grid(receipt: Receipt) -> Grid:
     shown = [spec for spec in SERVICE_COLUMNS if spec.when(receipt)]
+    rows = []
+    for line in receipt.lines:
+        rows.append(tuple(spec.cell(line, receipt) for spec in shown))
+        rows.extend(tuple(spec.span(span) for spec in shown) for span in line.tariff_spans or ())
     return Grid(
         caption="",
         columns=_scaled([spec.column for spec in shown]),
-        rows=tuple(tuple(spec.cell(line, receipt) for spec in shown) for line in receipt.lines),
+        rows=tuple(rows),
         footer=tuple(spec.footer(receipt) for spec in shown),
     )
 

@@ -75,6 +75,9 @@ class ReceiptLine:
     resource: str  # metering.Resource of a metered service, else ""
     method: str
     normative: Decimal | None
+    coefficient: Decimal | None  # the increasing coefficient (Правила № 354 п. 42)
+    coefficient_charged: Decimal  # of ``charged``: the excess the coefficient adds
+    tariff_spans: list[dict] | None  # the parts by tariff where it changed within the month
 
     @property
     def individual_charged(self) -> Decimal:
@@ -97,6 +100,9 @@ LINE_FIELDS = (
     "service__resource",
     "service__method",
     "service__normative",
+    "coefficient",
+    "coefficient_charged",
+    "tariff_spans",
 )
 
 

@@ -231,7 +231,8 @@ def test_reading_after_estimates_charges_the_rest(house):
 
 def test_with_two_meters_each_reading_takes_off_its_own_estimates(house):
     """Two cold-water meters of one account (Правила № 354 п. 59–61, each meter by itself).
-    Kitchen 100 → 104 (July → August): 4 m³ a month by average; bathroom 200 → 202: 2 m³.
+    Kitchen 92 → 100 → 104 (May, July, August): 4 m³ a month by average (п. 59: at least three
+    months of readings); bathroom 196 → 200 → 202: 2 m³.
     September–November by averages (4 + 2 = 6 m³ a month), December by the normative
     (4,5 × 2 residents = 9 m³, half of it for each meter, neither read). January 2027:
     kitchen 130 − 104 − (3 × 4 + 4,5) = 9,5; bathroom 215 − 202 − (3 × 2 + 4,5) = 2,5; the
@@ -242,7 +243,9 @@ def test_with_two_meters_each_reading_takes_off_its_own_estimates(house):
                     normative=D("4.5"))  # fmt: skip
     kitchen = MeterFactory(account=account, resource=Resource.COLD_WATER)
     bathroom = MeterFactory(account=account, resource=Resource.COLD_WATER)
-    for meter, first, second in ((kitchen, "100", "104"), (bathroom, "200", "202")):
+    for meter, may, first, second in ((kitchen, "92", "100", "104"),
+                                      (bathroom, "196", "200", "202")):  # fmt: skip
+        read(meter, datetime.date(2026, 5, 1), may)
         read(meter, datetime.date(2026, 7, 1), first)
         read(meter, datetime.date(2026, 8, 1), second)
     volumes = {}
@@ -490,21 +493,24 @@ def charged_months(house, account, water, numbers):
 
 
 def wrong_august(house):
-    """Cold water at 50,00; the meter read 100 in July and 110 in August (104 was right)."""
+    """Cold water at 50,00; the meter read 80 in May, 100 in July and 110 in August (104 was
+    right): an average of 10 m³ a month, or 8 with the right reading (п. 59: three months)."""
     account = account_in(house, residents=1)
     water = service(house, CalculationMethod.METER, "50.00", resource=Resource.COLD_WATER,
                     normative=D("4.5"))  # fmt: skip
     meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    read(meter, month_of(5), "80")
     read(meter, month_of(7), "100")
     wrong = read(meter, month_of(8), "110")
     return account, water, meter, wrong
 
 
 def test_a_reading_correction_reaches_the_estimated_months_and_the_next_reading(house):
-    """Charged: August 10 m³ (110 − 100), September and October 10 m³ each by average,
-    November 140 − 110 − 2 × 10 = 10 m³: 500,00 a month. With 104 in August: August 4 m³,
-    the averages 4 m³, November 140 − 104 − 2 × 4 = 28 m³. One recalculation per month, in the
-    open December: −300, −300, −300, +900; the four months still add up to 40 m³."""
+    """Charged: August 10 m³ (110 − 100), September and October 10 m³ each by average
+    ((110 − 80) / 3), November 140 − 110 − 2 × 10 = 10 m³: 500,00 a month. With 104 in August:
+    August 4 m³, the averages 8 m³ ((104 − 80) / 3), November 140 − 104 − 2 × 8 = 20 m³. One
+    recalculation per month, in the open December: −300, −100, −100, +500; the four months
+    still add up to 40 m³."""
     account, water, meter, wrong = wrong_august(house)
     read(meter, NOVEMBER, "140")
     charged = charged_months(house, account, water, (8, 9, 10, 11))
@@ -517,9 +523,9 @@ def test_a_reading_correction_reaches_the_estimated_months_and_the_next_reading(
     made = add_recalculation(account, water, august, RecalculationKind.READING, "Ошибка")
     assert [(r.corrected_period.month, r.amount, r.volume, r.period) for r in made] == [
         (month_of(8), D("-300.00"), D("-6"), december),
-        (month_of(9), D("-300.00"), D("-6"), december),
-        (month_of(10), D("-300.00"), D("-6"), december),
-        (NOVEMBER, D("900.00"), D("18"), december),
+        (month_of(9), D("-100.00"), D("-2"), december),
+        (month_of(10), D("-100.00"), D("-2"), december),
+        (NOVEMBER, D("500.00"), D("10"), december),
     ]
     with pytest.raises(BillingError, match="ничего не меняет"):  # recorded: nothing more to do
         add_recalculation(account, water, august, RecalculationKind.READING, "Ещё раз")
@@ -527,9 +533,9 @@ def test_a_reading_correction_reaches_the_estimated_months_and_the_next_reading(
 
 def test_the_next_reading_in_the_open_month_takes_off_the_estimates_as_corrected(house):
     """As above, but November is the open month when August is corrected: September and
-    October are corrected to 4 m³ each (−300,00 each, with August −900,00 in all); November's
-    run takes off 4 + 4 m³, not 10 + 10: 140 − 104 − 8 = 28 m³, 1 400,00, and its line carries
-    the −900,00: 500,00 in all, as if August had been right from the start."""
+    October are corrected to 8 m³ each (−100,00 each, with August's −300,00 −500,00 in all);
+    November's run takes off 8 + 8 m³, not 10 + 10: 140 − 104 − 16 = 20 m³, 1 000,00, and its
+    line carries the −500,00: 500,00 in all, as if August had been right from the start."""
     account, water, meter, wrong = wrong_august(house)
     charged_months(house, account, water, (8, 9, 10))
     november = PeriodFactory(organization=house.organization, month=NOVEMBER,
@@ -538,12 +544,12 @@ def test_the_next_reading_in_the_open_month_takes_off_the_estimates_as_corrected
     wrong.save()
     made = add_recalculation(account, water, Period.objects.get(month=month_of(8)),
                              RecalculationKind.READING, "Ошибка")  # fmt: skip
-    assert [r.amount for r in made] == [D("-300.00")] * 3
+    assert [r.amount for r in made] == [D("-300.00"), D("-100.00"), D("-100.00")]
     read(meter, NOVEMBER, "140")
     run_billing(november)
     november_line = line(account, water, november)
-    assert (november_line.volume, november_line.charged) == (D("28"), D("1400.00"))
-    assert (november_line.recalculation, november_line.total) == (D("-900.00"), D("500.00"))
+    assert (november_line.volume, november_line.charged) == (D("20"), D("1000.00"))
+    assert (november_line.recalculation, november_line.total) == (D("-500.00"), D("500.00"))
 
 
 def test_recalculation_for_absence_takes_back_the_normative_days(house, october):

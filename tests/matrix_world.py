@@ -23,6 +23,7 @@ from kabinet.billing.models import (
     AccountBalance,
     CapitalRepairFund,
     CapitalRepairFundKind,
+    IncreasingCoefficient,
     KeyRate,
     Penalty,
     PeriodStatus,
@@ -30,7 +31,7 @@ from kabinet.billing.models import (
 )
 from kabinet.housing.models import ContractDocument, ManagementContract
 from kabinet.jobs.models import Job, JobStatus
-from kabinet.metering.models import Resource
+from kabinet.metering.models import MeterImpossible, Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
 from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery
@@ -127,6 +128,8 @@ class Side:
     payment_document_id: object
     audit_entry: object
     capital_repair_fund: object
+    coefficient: object
+    meter_impossible: object
 
 
 @dataclass
@@ -288,6 +291,15 @@ def _side(name, resident, requester):
         ),
         audit_entry=record(
             action=AuditAction.PERIOD_CLOSED, organization=organization, obj=closed_period
+        ),
+        coefficient=IncreasingCoefficient.objects.create(
+            organization=organization,
+            resource=Resource.COLD_WATER,
+            valid_from=datetime.date(2026, 1, 1),
+            value=Decimal("2"),
+        ),
+        meter_impossible=MeterImpossible.objects.create(
+            premise=premise, resource=Resource.HOT_WATER, established_on=datetime.date(2026, 1, 1)
         ),
         capital_repair_fund=CapitalRepairFund.objects.create(
             house=house,

@@ -561,6 +561,12 @@ ADMIN_MODELS = {
     "billing.capitalrepairfund": scoped_model(
         lambda s: s.capital_repair_fund, "billing", actions=DELETE_SELECTED
     ),
+    "billing.increasingcoefficient": scoped_model(
+        lambda s: s.coefficient, "billing", actions=DELETE_SELECTED
+    ),
+    "metering.meterimpossible": scoped_model(
+        lambda s: s.meter_impossible, "metering", actions=DELETE_SELECTED
+    ),
     "billing.keyrate": scoped_model(lambda s: s.key_rate, "billing", actions=DELETE_SELECTED),
     "billing.penalty": read_only(lambda s: s.penalty),
     "billing.accountbalance": read_only(lambda s: s.balance),

@@ -433,13 +433,15 @@ def test_a_reading_correction_lists_each_month_it_changes_and_saves_one_for_each
     client, accountant, own, house, previous, period
 ):
     """The month before last was charged 10 m³ (110 − 100) and last month 10 m³ by average;
-    its reading was 104: 4 m³ each, −300,00 a month at 50,00."""
+    its reading was 104: 4 m³ each (the average over three months from 92), −300,00 a month at
+    50,00."""
     account = account_in(house, "100", residents=1)
     water = ServiceFactory(organization=own, method=CalculationMethod.METER, normative=D("4.5"),
                            resource=Resource.COLD_WATER, name="Холодная вода")  # fmt: skip
     TariffFactory(service=water, value=D("50.00"), valid_from=datetime.date(2020, 1, 1))
     before_last = PeriodFactory(organization=own, month=add_months(previous.month, -1))
     meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    ReadingFactory(meter=meter, period=add_months(before_last.month, -3), value=D("92"))
     ReadingFactory(meter=meter, period=add_months(before_last.month, -1), value=D("100"))
     ReadingFactory(meter=meter, period=before_last.month, value=D("104"))
     for month, basis in ((before_last, ChargeBasis.READING), (previous, ChargeBasis.AVERAGE)):

@@ -34,6 +34,8 @@ from django.utils import timezone
 
 from bench.common import benchmark_organization
 from kabinet.billing.bulk import insert_rows
+from kabinet.billing.closing import close_period
+from kabinet.billing.lines import CHARGE_FIELDS
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     CalculationMethod,
@@ -48,7 +50,7 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.billing.services import CHARGE_FIELDS, close_period, run_billing
+from kabinet.billing.run import run_billing
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money

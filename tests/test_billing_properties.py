@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kabinet.billing.calculation import common_volumes
+from kabinet.billing.closing import close_period
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
     AccountBalance,
@@ -19,7 +20,7 @@ from kabinet.billing.models import (
     PeriodStatus,
     Recalculation,
 )
-from kabinet.billing.services import close_period, run_billing
+from kabinet.billing.run import run_billing
 from kabinet.metering.models import Resource
 from kabinet.months import add_months
 from tests.factories import (

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from kabinet.billing.closing import close_period
+from kabinet.billing.lines import BillingError
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
@@ -16,13 +18,8 @@ from kabinet.billing.models import (
     Recalculation,
     RecalculationKind,
 )
-from kabinet.billing.services import (
-    BillingError,
-    add_recalculation,
-    close_period,
-    delete_recalculation,
-    run_billing,
-)
+from kabinet.billing.recalculations import add_recalculation, delete_recalculation
+from kabinet.billing.run import run_billing
 from kabinet.billing.signals import period_closed
 from kabinet.housing.models import OwnershipType
 from kabinet.metering.models import MeterImpossible, Resource
@@ -407,7 +404,7 @@ def test_a_failed_run_leaves_the_previous_lines(house, period, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("kabinet.billing.services._add_common_share", broken)
+    monkeypatch.setattr("kabinet.billing.run._add_common_share", broken)
     with pytest.raises(RuntimeError):
         run_billing(period)
     assert list(Charge.objects.filter(period=period).values_list("pk", "total")) == before

@@ -34,8 +34,8 @@ from kabinet.billing.models import (
     PeriodStatus,
     Service,
 )
+from kabinet.billing.run import run_billing
 from kabinet.billing.selectors import account_balance, capital_repair_balance
-from kabinet.billing.services import run_billing
 from kabinet.orgs.models import StaffRole
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.qr import parse_payload

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from kabinet.billing.imports import TARIFF, import_charges, parse_number, read_import
+from kabinet.billing.lines import BillingError
 from kabinet.billing.models import (
     Charge,
     ChargeBasis,
@@ -15,7 +16,6 @@ from kabinet.billing.models import (
     Recalculation,
     RecalculationKind,
 )
-from kabinet.billing.services import BillingError
 from kabinet.tabular import TableError
 from tests.factories import (
     ChargeFactory,

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from kabinet.billing import imports
 from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.closing import close_period
+from kabinet.billing.lines import CHARGE_FIELDS
 from kabinet.billing.models import (
     AccountBalance,
     Charge,
@@ -20,7 +22,7 @@ from kabinet.billing.models import (
     PeriodStatus,
     Recalculation,
 )
-from kabinet.billing.services import CHARGE_FIELDS, close_period, run_billing
+from kabinet.billing.run import run_billing
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import StaffRole
 from tests.factories import (

@@ -20,7 +20,7 @@ from kabinet.billing.calculation import (
     penalty_lines,
 )
 from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
-from kabinet.billing.services import run_billing
+from kabinet.billing.run import run_billing
 from tests.factories import (
     ChargeFactory,
     PaymentFactory,

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from kabinet.billing.closing import close_period
 from kabinet.billing.models import CalculationMethod, Penalty, PeriodStatus
+from kabinet.billing.run import run_billing
 from kabinet.billing.selectors import penalty_calculation
-from kabinet.billing.services import close_period, run_billing
 from kabinet.payments.models import PaymentSource
 from tests.factories import (
     AccountLinkFactory,

@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from kabinet.billing.calculation import MORATORIUM, RATE_CAP
+from kabinet.billing.closing import close_period
 from kabinet.billing.models import CalculationMethod, Penalty, PeriodStatus
 from kabinet.billing.penalty_statement import penalty_statement
-from kabinet.billing.services import close_period, run_billing
+from kabinet.billing.run import run_billing
 from kabinet.demo.data import load_demo
 from kabinet.housing.models import PersonalAccount
 from kabinet.orgs.models import StaffRole

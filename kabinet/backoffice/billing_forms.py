@@ -130,7 +130,7 @@ class RecalculationForm(forms.Form):
         return data
 
     def arguments(self) -> dict:
-        """The arguments of ``services.recalculation_amounts`` (and ``add_recalculation``)."""
+        """The arguments of ``recalculations.recalculation_amounts`` (and ``add_recalculation``)."""
         data = self.cleaned_data
         params = {}
         if needed := self.NEEDS.get(data["kind"]):

@@ -20,8 +20,16 @@ from kabinet.backoffice.billing_forms import (
     RecalculationForm,
 )
 from kabinet.backoffice.views import staff_render, staff_required
-from kabinet.billing import jobs, services
+from kabinet.billing import jobs
+from kabinet.billing.closing import close_period
+from kabinet.billing.lines import BillingError
 from kabinet.billing.models import Period, Recalculation
+from kabinet.billing.recalculations import (
+    add_recalculation,
+    delete_recalculation,
+    recalculation_amounts,
+)
+from kabinet.billing.run import open_period
 from kabinet.billing.summary import run_summary
 from kabinet.formats import format_rubles, month_name
 from kabinet.http import client_ip
@@ -62,7 +70,7 @@ def billing(request):
 
 def _render_billing(request, chooser, *, import_form=None, close_form=None, status=200):
     organization = chooser.chosen()
-    period = services.open_period(organization) if organization else None
+    period = open_period(organization) if organization else None
     last_job = jobs.last_billing_job(period) if period else None
     calculated = period is not None and period.calculated_at is not None
     response = staff_render(
@@ -92,7 +100,7 @@ def billing_run(request, period_id):
     period = _period_to_change(request, period_id)
     try:
         job = jobs.queue_billing_run(period, request.user, ip=client_ip(request))
-    except services.BillingError as error:
+    except BillingError as error:
         messages.error(request, str(error))
         return redirect(_billing_page(period.organization))
     return redirect("backoffice:billing_job", job.pk)
@@ -109,7 +117,7 @@ def billing_import(request, period_id):
             job = jobs.queue_charges_import(
                 period, form.cleaned_data["file"], request.user, ip=client_ip(request)
             )
-        except services.BillingError as error:
+        except BillingError as error:
             messages.error(request, str(error))
             return redirect(_billing_page(period.organization))
         return redirect("backoffice:billing_job", job.pk)
@@ -129,8 +137,8 @@ def billing_close(request, period_id):
         return _render_billing(request, chooser, close_form=form, status=400)
     started = timezone.now()
     try:
-        following = services.close_period(period, request.user, ip=client_ip(request))
-    except services.BillingError as error:
+        following = close_period(period, request.user, ip=client_ip(request))
+    except BillingError as error:
         messages.error(request, str(error))
         return redirect(_billing_page(period.organization))
     messages.success(
@@ -181,7 +189,7 @@ def recalculations(request):
     the open period's recalculations, each can be taken back."""
     chooser = OrganizationForm(request.organizations, request.GET or None)
     organization = chooser.chosen()
-    period = services.open_period(organization) if organization else None
+    period = open_period(organization) if organization else None
     form = RecalculationForm(organization, request.POST or None)
     preview_months = None
     if request.method == "POST":
@@ -227,8 +235,8 @@ def _preview_or_save(request, form) -> tuple[list | None, bool]:
     shown (the data may have changed)."""
     arguments = form.arguments()
     try:
-        months = services.recalculation_amounts(**arguments)
-    except services.BillingError as error:
+        months = recalculation_amounts(**arguments)
+    except BillingError as error:
         form.add_error(None, str(error))
         return None, False
     if "save" not in request.POST:
@@ -237,13 +245,13 @@ def _preview_or_save(request, form) -> tuple[list | None, bool]:
         messages.warning(request, "Сумма перерасчёта изменилась: проверьте её и сохраните снова.")
         return months, False
     try:
-        made = services.add_recalculation(
+        made = add_recalculation(
             **arguments,
             reason=form.cleaned_data["reason"],
             user=request.user,
             ip=client_ip(request),
         )
-    except services.BillingError as error:
+    except BillingError as error:
         form.add_error(None, str(error))
         return months, False
     first = made[0]
@@ -275,8 +283,8 @@ def recalculation_delete(request, recalculation_id):
     )
     organization = recalculation.account.organization
     try:
-        services.delete_recalculation(recalculation, user=request.user, ip=client_ip(request))
-    except services.BillingError as error:
+        delete_recalculation(recalculation, user=request.user, ip=client_ip(request))
+    except BillingError as error:
         messages.error(request, str(error))
     else:
         messages.success(

@@ -2,7 +2,7 @@
 method, meter consumption with its estimates (Постановление Правительства РФ № 354), the
 common-house share (ОДН) and penalties (ЖК РФ ст. 155 ч. 14; ч. 14.1 for capital repair).
 
-``services.run_billing`` gathers the data set-wise and calls these for every account; tests
+``run.run_billing`` gathers the data set-wise and calls these for every account; tests
 call them directly with hand-checked figures.
 """
 

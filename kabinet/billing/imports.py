@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
 from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.lines import CHARGE_FIELDS, BillingError
 from kabinet.billing.models import (
     TARIFF_FIELD,
     VOLUME_FIELD,
@@ -28,12 +29,7 @@ from kabinet.billing.models import (
     Recalculation,
     Service,
 )
-from kabinet.billing.services import (
-    CHARGE_FIELDS,
-    BillingError,
-    charged_in,
-    record_replaced_lines,
-)
+from kabinet.billing.run import charged_in, record_replaced_lines
 from kabinet.formats import format_money, month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import MONEY_FIELD, ZERO, parse_amount, round_money

@@ -8,8 +8,8 @@ from pathlib import PurePath
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from kabinet.billing.lines import BillingError
 from kabinet.billing.models import Period
-from kabinet.billing.services import BillingError
 from kabinet.formats import month_name
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import create_job
@@ -35,7 +35,7 @@ def _create(period: Period, kind: str, title: str, user) -> Job:
 
 
 def queue_billing_run(period: Period, user=None, *, ip: str | None = None) -> Job:
-    """Queue the run of ``period`` (``services.run_billing``) as a job staff watch (the audit
+    """Queue the run of ``period`` (``run.run_billing``) as a job staff watch (the audit
     log names ``user`` and their ``ip``)."""
     from kabinet.billing import tasks  # tasks import this module
 

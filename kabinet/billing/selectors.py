@@ -230,7 +230,7 @@ def tariffs_in_force(house, on: datetime.date) -> list[Tariff]:
 def principal_charges(organization):
     """The charges of ``organization``'s closed months that bear the penalty of ЖК РФ ст. 155
     ч. 14: without penalties (they bear none) and without capital repair contributions (their
-    penalty is ч. 14.1's, counted apart: services.capital_repair_penalty_lines_for)."""
+    penalty is ч. 14.1's, counted apart: penalties.capital_repair_penalty_lines_for)."""
     return Charge.objects.filter(
         period__organization=organization, period__status=PeriodStatus.CLOSED
     ).exclude(service__method__in=(*PENALTY_METHODS, *CAPITAL_REPAIR_METHODS))

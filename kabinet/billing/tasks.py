@@ -6,8 +6,9 @@ from django.tasks import task
 
 from kabinet.billing import imports
 from kabinet.billing.jobs import period_result
+from kabinet.billing.lines import BillingError
 from kabinet.billing.models import Period
-from kabinet.billing.services import BillingError, run_billing
+from kabinet.billing.run import run_billing
 from kabinet.formats import format_money
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import (

@@ -2,9 +2,9 @@
 twelve closed months up to the previous one and the current month open (not calculated).
 
 The twelve months are produced the way staff produce them: each month the billing run and
-closing (``kabinet.billing.services``), then the month's payments in the next month. Readings
-and payments are deterministic (a fixed random seed per account and house), and so is every
-figure the engine derives from them.
+closing (``kabinet.billing.run``, ``kabinet.billing.closing``), then the month's payments in the
+next month. Readings and payments are deterministic (a fixed random seed per account and house),
+and so is every figure the engine derives from them.
 
 ЛС 1000154 (the demo resident's) falls behind four months before the last closed one, so
 penalties appear from the month its debt turns 30 days late; its cold-water reading for one
@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from kabinet.billing.closing import close_period
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     PENALTY_METHODS,
@@ -42,7 +43,8 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.billing.services import add_recalculation, close_period, run_billing
+from kabinet.billing.recalculations import add_recalculation
+from kabinet.billing.run import run_billing
 from kabinet.billing.signals import period_closed
 from kabinet.demo.appeals import load_appeals_demo
 from kabinet.demo.meters import load_house_meters

@@ -1,4 +1,5 @@
-"""The monthly billing run, penalties, recalculations and closing a period.
+"""The monthly billing run: a period's charges — by area, normative, meter (with the volumes
+by Правила № 354) and the common share — with its recalculations and penalties.
 
 The run reads an organisation's data set-wise (a few queries, whatever the number of
 accounts), computes every line in memory with ``calculation`` and writes them in one go; it
@@ -9,24 +10,28 @@ and a failure leaves the previous ones.
 import datetime
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
-from kabinet.audit.services import added, deleted, plain, record
+from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
-from kabinet.billing.law import penalty_law
+from kabinet.billing.lines import (
+    CHARGE_FIELDS,
+    BillingError,
+    Calculation,
+    Line,
+    capital_repair_houses,
+)
 from kabinet.billing.models import (
     PENALTY_METHODS,
-    AccountBalance,
     CalculationMethod,
-    CapitalRepairFund,
     Charge,
     ChargeBasis,
     Penalty,
@@ -38,26 +43,19 @@ from kabinet.billing.models import (
     Tariff,
     refuse_closed,
 )
-from kabinet.billing.selectors import monthly_debts, principal_charges
-from kabinet.billing.signals import period_closed
+from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
 from kabinet.billing.volumes import VolumeLaw, normative_persons
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption, months_between
 from kabinet.metering.models import Meter, Reading, Resource
-from kabinet.money import KOPECK, MONEY_FIELD, ZERO, fits, round_money
+from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
-from kabinet.payments.models import Payment
 
 PROGRESS_EVERY = 2000  # accounts between two progress reports
 READINGS_LOOKBACK = 12  # months of readings a meter's volume may need
-PENALTY_LOOKBACK = 37  # months of debt that earn penalties (three years' limitation and a bit)
 WATER = (str(Resource.COLD_WATER), str(Resource.HOT_WATER))
 ONE = Decimal(1)
-CHARGE_FIELDS = [
-    "period", "account", "service", "tariff", "volume", "basis", "common_volume", "charged",
-    "common_charged", "recalculation", "total",
-]  # fmt: skip
 # What the run writes besides (the other writers — imports, benchmarks — leave the database's
 # defaults: no coefficient).
 RUN_CHARGE_FIELDS = [*CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans"]
@@ -65,43 +63,6 @@ PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
     "fraction", "rule", "capital_repair", "amount",
 ]  # fmt: skip
-
-
-class BillingError(Exception):
-    """Staff asked for something the period's state does not allow; the message says why."""
-
-
-@dataclass(slots=True)
-class Line:
-    account: int
-    service: int
-    tariff: Decimal
-    volume: Decimal
-    basis: str
-    common_volume: Decimal = ZERO
-    common_charged: Decimal = ZERO
-    charged: Decimal = ZERO
-    recalculation: Decimal = ZERO
-    coefficient: Decimal | None = None
-    coefficient_charged: Decimal = ZERO  # part of ``charged``
-    split: tuple[calc.SplitLine, ...] = ()  # by tariff where one changed within the month
-    days: int = 0  # the line's days, where split
-
-    @property
-    def total(self) -> Decimal:
-        return self.charged + self.recalculation
-
-
-@dataclass
-class Calculation:
-    """A period's lines computed in memory (not yet written)."""
-
-    lines: dict[tuple[int, int], Line] = field(default_factory=dict)
-    penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
-    # ЖК РФ ст. 155 ч. 14.1: the penalty on capital repair contributions, a stream of its own
-    capital_repair_penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    accounts: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,9 +88,6 @@ def open_period(organization) -> Period | None:
     )
 
 
-# The run -----------------------------------------------------------------------------------
-
-
 def run_billing(
     period: Period,
     progress: Callable[[int, int], None] | None = None,
@@ -141,7 +99,7 @@ def run_billing(
     accounts, replacing what an earlier run stored for the period; the audit log keeps the
     run (``user`` started it from ``ip``; None — the system)."""
     with transaction.atomic():
-        period = _locked_open(period)
+        period = locked_open(period)
         result = calculate(period, progress=progress)
         before = charged_in(period)
         _replace_lines(period, result)
@@ -174,7 +132,9 @@ def record_replaced_lines(action, period, before, after, *, user, ip) -> None:
     )
 
 
-def _locked_open(period: Period) -> Period:
+def locked_open(period: Period) -> Period:
+    """``period`` locked for a change (the run, closing, a recalculation); ``BillingError``
+    when it is closed."""
     period = Period.objects.select_for_update().select_related("organization").get(pk=period.pk)
     if period.is_closed:
         raise BillingError(f"Период {month_name(period.month)} закрыт: он не меняется.")
@@ -290,8 +250,8 @@ def calculate(
     _add_common_share(period, accounts, services, result)
     if with_adjustments:
         _add_recalculations(period, result, account_ids)
-        _add_penalties(period, accounts, services, result)
-        _add_capital_repair_penalties(period, accounts, services, funded, result)
+        add_penalties(period, accounts, services, result)
+        add_capital_repair_penalties(period, accounts, services, funded, result)
     _note_missing_tariffs(spans, services, accounts, result, funded)
     progress(len(accounts), len(accounts))
     return result
@@ -300,15 +260,6 @@ def calculate(
 def _charged(services) -> list[Service]:
     """The services the run charges by a method (not the penalties it computes)."""
     return [service for service in services if service.method not in PENALTY_METHODS]
-
-
-def capital_repair_houses(organization) -> frozenset[int]:
-    """The organisation's houses that collect capital repair contributions through it."""
-    return frozenset(
-        CapitalRepairFund.objects.filter(house__organization=organization).values_list(
-            "house", flat=True
-        )
-    )
 
 
 def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
@@ -711,484 +662,3 @@ def _note_missing_tariffs(spans, services, accounts, result, funded) -> None:
             continue
         if not any((service.pk, h) in spans for h in (*houses, None)):
             result.problems.append(f"У услуги «{service}» нет тарифа на этот месяц: не начислена.")
-
-
-# Penalties --------------------------------------------------------------------------------
-
-
-def _add_penalties(period, accounts, services, result) -> None:
-    penalty_service = next((s for s in services if s.method == CalculationMethod.PENALTY), None)
-    if penalty_service is None:
-        return
-    law = penalty_law(period.organization)
-    if not law.key_rates:
-        result.problems.append("Нет ключевой ставки: пени не начислены.")
-        return
-    for account, lines in penalty_lines_for(period, [a.pk for a in accounts], law).items():
-        amount = sum((line.amount for line in lines), ZERO)
-        if amount:
-            result.penalties[account] = lines
-            result.lines[account, penalty_service.pk] = Line(
-                account, penalty_service.pk, ZERO, ZERO, "", charged=amount
-            )
-
-
-def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLine]]:
-    """Each account's penalty lines for the days of ``period`` on the principal debt (charges
-    of closed months without penalties) not paid in time; payments settle the month they name,
-    the rest the oldest debt first (``calculation.allocate_payments``, ГК РФ ст. 319.1).
-
-    Only the debt of the months before the previous one can be 31 days late in this month (the
-    previous month's is due in it), so later months are not read — but for accounts with a
-    payment naming the previous month, which takes that payment. Only accounts that had not
-    paid it off by the end of the previous month can owe penalties: their stored balances say
-    which (opening above the month's payments; a payment recorded since can only lower a
-    debt)."""
-    organization, month = period.organization, period.month
-    first, last = month, calc.last_day(month)
-    since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
-    # Capital repair contributions, their penalty and the payments to their payee are the
-    # ч. 14.1 stream (capital_repair_penalty_lines_for), never this one.
-    payments = Payment.objects.filter(
-        account__organization=organization, paid_on__lte=last, capital_repair=False
-    )
-    naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
-    published = principal_charges(organization).filter(
-        Q(period__month__lt=previous) | Q(period__month=previous, account__in=naming_previous)
-    )
-    balances = AccountBalance.objects.filter(
-        period__organization=organization, period__month=previous
-    )
-    if balances.exists():
-        # The stored balance mixes both payees: an overpaid contribution could hide a debt
-        # of the rest, so the accounts of houses collecting contributions are always read.
-        owing = Q(opening__gt=F("paid"))
-        if funded := capital_repair_houses(organization):
-            owing |= Q(account__premise__house__in=funded)
-        debtors = balances.filter(owing).values("account")
-        published = published.filter(account__in=debtors)
-        payments = payments.filter(account__in=debtors)
-    older = dict(
-        published.filter(period__month__lt=since)
-        .values("account")
-        .annotate(total=Sum("total"))
-        .values_list("account", "total")
-    )
-    monthly = monthly_debts(published.filter(period__month__gte=since), organization, law)
-    paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
-    in_month = defaultdict(list)
-    for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
-        "account", "paid_on", "amount", "period"
-    ):
-        in_month[account].append((paid_on, amount, named and named.replace(day=1)))
-    found = {}
-    wanted = set(account_ids)
-    for account, debts in monthly.items():
-        if account not in wanted:
-            continue
-        paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
-        lines = calc.penalty_lines(
-            debts, paid, in_month.get(account, []), first, last, law,
-            named_before=named_before.get(account),
-        )  # fmt: skip
-        if lines:
-            found[account] = lines
-    return found
-
-
-def _paid_before(payments, since) -> tuple[dict[int, Decimal], dict[int, dict]]:
-    """What ``payments`` brought per account: the sum naming no month (or a month before
-    ``since``, whose debt is taken as a whole), and month → sum for the months they name."""
-    unnamed: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    named: dict[int, dict[datetime.date, Decimal]] = defaultdict(dict)
-    for account, month, total in (
-        payments.values("account", "period")
-        .annotate(total=Sum("amount"))
-        .values_list("account", "period", "total")
-    ):
-        total = round_money(total)
-        if month is None or month < since:
-            unnamed[account] += total
-        else:
-            month = month.replace(day=1)
-            named[account][month] = named[account].get(month, ZERO) + total
-    return unnamed, named
-
-
-def _add_capital_repair_penalties(period, accounts, services, funded, result) -> None:
-    """The penalty on capital repair contributions (ЖК РФ ст. 155 ч. 14.1), charged on its
-    own service so that the card and the receipt show it apart from the ч. 14 penalty."""
-    if not funded:
-        return
-    service = next(
-        (s for s in services if s.method == CalculationMethod.CAPITAL_REPAIR_PENALTY), None
-    )
-    if service is None:
-        result.problems.append(
-            "Нет услуги «пени на взносы на капитальный ремонт»: пени по ЖК РФ ст. 155 ч. 14.1 "
-            "не начислены."
-        )
-        return
-    law = penalty_law(period.organization)
-    if not law.key_rates:
-        return  # _add_penalties has said so
-    ids = [account.pk for account in accounts if account.house in funded]
-    for account, lines in capital_repair_penalty_lines_for(period, ids, law).items():
-        amount = sum((line.amount for line in lines), ZERO)
-        if amount:
-            result.capital_repair_penalties[account] = lines
-            result.lines[account, service.pk] = Line(
-                account, service.pk, ZERO, ZERO, "", charged=amount
-            )
-
-
-def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list]:
-    """Each account's ч. 14.1 penalty lines for the days of ``period``: on the contributions
-    of closed months (with their recalculations, without any penalty) not paid in time, less
-    the payments made to the capital repair payee (``Payment.capital_repair``), oldest month
-    paid first. 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
-    the key rate, its caps and the moratoria are the same dated data as for ч. 14 (Постановления
-    № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md)."""
-    if not account_ids:
-        return {}
-    organization, month = period.organization, period.month
-    first, last = month, calc.last_day(month)
-    since = add_months(month, -PENALTY_LOOKBACK)
-    contributions = Charge.objects.filter(
-        period__organization=organization,
-        period__status=PeriodStatus.CLOSED,
-        period__month__lt=month,  # last month's is due in this one: late from the next day
-        service__method=CalculationMethod.CAPITAL_REPAIR,
-        account__in=account_ids,
-    )
-    payments = Payment.objects.filter(
-        account__in=account_ids, paid_on__lte=last, capital_repair=True
-    )
-    older = dict(
-        contributions.filter(period__month__lt=since)
-        .values("account")
-        .annotate(total=Sum("total"))
-        .values_list("account", "total")
-    )
-    monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
-    paid_before = dict(
-        payments.filter(paid_on__lt=first)
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values_list("account", "total")
-    )
-    in_month = defaultdict(list)
-    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
-        "account", "paid_on", "amount"
-    ):
-        in_month[account].append((paid_on, amount))
-    found = {}
-    for account, debts in monthly.items():
-        paid = round_money(paid_before.get(account) or ZERO) - round_money(
-            older.get(account) or ZERO
-        )
-        lines = calc.penalty_lines(
-            debts, paid, in_month.get(account, []), first, last, law,
-            fraction_of=calc.capital_repair_fraction,
-        )  # fmt: skip
-        if lines:
-            found[account] = lines
-    return found
-
-
-# Closing -----------------------------------------------------------------------------------
-
-
-def close_period(period: Period, user=None, *, ip: str | None = None) -> Period:
-    """Freeze ``period``: store each account's balances, open the next month, and (after the
-    commit) send ``period_closed``, which starts the e-receipt mailing. Returns the next period.
-    The audit log keeps the closing, by ``user`` from ``ip``, with the month's total."""
-    asked = period
-    with transaction.atomic():
-        period = _locked_open(period)
-        earlier_open = Period.objects.filter(
-            organization=period.organization, status=PeriodStatus.OPEN, month__lt=period.month
-        )
-        if earlier_open.exists():
-            raise BillingError("Сначала закройте более ранний открытый период.")
-        if period.calculated_at is None:
-            raise BillingError(
-                "Период ещё не рассчитан: выполните расчёт или загрузите начисления."
-            )
-        if period.month > timezone.localdate():
-            raise BillingError("Месяц ещё не начался: закрывать его рано.")
-        total = _store_balances(period)
-        period.status = PeriodStatus.CLOSED
-        period.closed_at = timezone.now()
-        period.save(update_fields=["status", "closed_at"])
-        record(
-            action=AuditAction.PERIOD_CLOSED,
-            organization=period.organization,
-            actor=user,
-            ip=ip,
-            obj=period,
-            changes={"status": [PeriodStatus.OPEN, PeriodStatus.CLOSED]},
-            amount=total,
-        )
-        asked.status, asked.closed_at = period.status, period.closed_at
-        following, _ = Period.objects.get_or_create(
-            organization=period.organization, month=add_months(period.month, 1)
-        )
-        transaction.on_commit(lambda: period_closed.send(sender=Period, period=period))
-    return following
-
-
-def _sums(queryset, *group, **sums) -> dict:
-    named = {f"sum_{name}": expression for name, expression in sums.items()}
-    rows = queryset.values(*group).annotate(**named).values_list(*group, *named)
-    return {row[: len(group)] if len(group) > 1 else row[0]: row[len(group) :] for row in rows}
-
-
-def _store_balances(period: Period) -> Decimal:
-    """Each account's opening and closing balance (ledger.py's figures) for the period.
-    Returns the month's total charged (with recalculations and penalties)."""
-    organization, month = period.organization, period.month
-    next_month = add_months(month, 1)
-    charges = Charge.objects.filter(
-        Q(period__status=PeriodStatus.CLOSED) | Q(period=period),
-        period__organization=organization,
-    )
-    is_penalty = Q(service__method__in=PENALTY_METHODS)
-    before = _sums(charges.filter(period__month__lt=month), "account", total=Sum("total"))
-    this_month = _sums(
-        charges.filter(period=period),
-        "account",
-        charged=Sum("charged", filter=~is_penalty),
-        recalculation=Sum("recalculation"),
-        penalties=Sum("charged", filter=is_penalty),
-    )
-    payments = Payment.objects.filter(account__organization=organization, paid_on__lt=next_month)
-    paid_before = _sums(payments.filter(paid_on__lt=month), "account", total=Sum("amount"))
-    paid_now = _sums(payments.filter(paid_on__gte=month), "account", total=Sum("amount"))
-    accounts = set(before) | set(this_month) | set(paid_before) | set(paid_now)
-
-    def money(table, account, index=0):
-        row = table.get(account)
-        return round_money((row[index] if row else None) or ZERO)
-
-    rows, total = [], ZERO
-    for account in sorted(accounts):
-        opening = money(before, account) - money(paid_before, account)
-        charged, recalculation, penalties = (money(this_month, account, i) for i in range(3))
-        paid = money(paid_now, account)
-        closing = opening + charged + recalculation + penalties - paid
-        total += charged + recalculation + penalties
-        rows.append((period.pk, account, opening, charged, recalculation, penalties, paid, closing))
-    fields = ["period", "account", "opening", "charged", "recalculation", "penalties", "paid"]
-    insert_period_rows(period, AccountBalance, [*fields, "closing"], rows)
-    return total
-
-
-# Recalculations ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MonthCorrection:
-    """What a correction changes in one closed month (``volume``: for a reading correction,
-    the change of the month's individual volume)."""
-
-    period: Period
-    amount: Decimal
-    volume: Decimal | None = None
-
-
-def recalculation_amounts(account, service, corrected: Period, kind: str,
-                          **params) -> list[MonthCorrection]:  # fmt: skip
-    """What a correction of the closed period ``corrected`` changes for ``account``'s
-    ``service``, month by month (minus is a reduction; months it does not change are left
-    out); ``BillingError`` when it cannot be made or changes nothing."""
-    _check_correctable(account, service, corrected)
-    if kind == RecalculationKind.READING:
-        months = _reading_corrections(account, service, corrected)
-    else:
-        months = [MonthCorrection(corrected, _correction(account, service, corrected, kind,
-                                                         **params))]  # fmt: skip
-    months = [month for month in months if month.amount != 0]
-    if not months:
-        raise BillingError("Перерасчёт ничего не меняет: сумма равна нулю.")
-    return months
-
-
-def _check_correctable(account, service, corrected: Period) -> None:
-    if not (account.organization_id == service.organization_id == corrected.organization_id):
-        raise BillingError("Лицевой счёт, услуга и период — разных организаций.")
-    if not corrected.is_closed:
-        raise BillingError("Перерасчёт исправляет закрытый период.")
-
-
-def _reading_corrections(account, service, corrected: Period) -> list[MonthCorrection]:
-    """A reading correction, for the corrected month and every later closed month its
-    reading reaches: the months charged by averages it was the base of, and the next reading's
-    difference, which takes off the estimates as corrected (Правила № 354 п. 59–61). Each month
-    is computed again from today's readings, less what was charged and corrected before."""
-    if service.method != CalculationMethod.METER:
-        raise BillingError("Показания исправляют только услугу по счётчику.")
-    periods = list(
-        Period.objects.filter(
-            organization=corrected.organization,
-            status=PeriodStatus.CLOSED,
-            month__gte=corrected.month,
-            month__lte=add_months(corrected.month, READINGS_LOOKBACK),
-        ).order_by("month")
-    )
-    charged = {
-        period: (volume, charged - common)
-        for period, volume, charged, common in Charge.objects.filter(
-            period__in=periods, account=account, service=service
-        ).values_list("period", "volume", "charged", "common_charged")
-    }
-    before = {
-        period: (volume or ZERO, amount)
-        for period, volume, amount in Recalculation.objects.filter(
-            account=account, service=service, kind=RecalculationKind.READING,
-            corrected_period__in=periods,
-        )
-        .values("corrected_period")
-        .annotate(volume=Sum("volume"), amount=Sum("amount"))
-        .values_list("corrected_period", "volume", "amount")
-    }  # fmt: skip
-    months, corrected_volumes = [], {}
-    for period in periods:
-        fresh = calculate(period, account_ids=[account.pk], with_adjustments=False,
-                          corrected_volumes=corrected_volumes)  # fmt: skip
-        line = fresh.lines.get((account.pk, service.pk))
-        new_volume, new_amount = (
-            (line.volume, line.charged - line.common_charged) if line else (ZERO, ZERO)
-        )
-        if line:
-            corrected_volumes[account.pk, service.resource, period.month] = (
-                line.volume,
-                line.basis,
-            )
-        old_volume, old_amount = charged.get(period.pk, (ZERO, ZERO))
-        volume_before, amount_before = before.get(period.pk, (ZERO, ZERO))
-        months.append(
-            MonthCorrection(
-                period,
-                new_amount - old_amount - round_money(amount_before),
-                calc.volume(new_volume - old_volume - volume_before),
-            )
-        )
-    return months
-
-
-def _correction(
-    account,
-    service,
-    corrected: Period,
-    kind: str,
-    *,
-    days: int | None = None,
-    percent: Decimal | None = None,
-    amount: Decimal | None = None,
-) -> Decimal:
-    """The amount of a correction of one month, by its kind (a reading correction, which may
-    reach later months, is ``_reading_corrections``):
-
-    - absence: for a volume by the normative per person, the charge for ``days`` of the month;
-    - quality: ``percent`` of the charge for the service of poor quality;
-    - other: ``amount`` as staff give it."""
-    charged = Charge.objects.filter(period=corrected, account=account, service=service).first()
-    individual = (charged.charged - charged.common_charged) if charged else ZERO
-    if kind == RecalculationKind.ABSENCE:
-        if (
-            charged is None
-            or charged.basis != ChargeBasis.NORMATIVE
-            or service.method in {CalculationMethod.AREA_NORMATIVE}
-        ):
-            raise BillingError(
-                "За временное отсутствие пересчитывается только начисленное по нормативу на "
-                "человека."
-            )
-        month_days = calc.days_in_month(corrected.month)
-        if not days or not 1 <= days <= month_days:
-            raise BillingError(f"Число дней отсутствия — от 1 до {month_days}.")
-        return -round_money(individual * days / month_days)
-    if kind == RecalculationKind.QUALITY:
-        if percent is None or not 0 < percent <= 100:
-            raise BillingError("Снижение платы — от 0 до 100 %.")
-        return -round_money(individual * percent / 100)
-    if amount is None:
-        raise BillingError("Укажите сумму перерасчёта.")
-    return amount
-
-
-def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
-                      ip: str | None = None, **params) -> list[Recalculation]:  # fmt: skip
-    """Record a correction of a closed period — one recalculation per month it changes, each
-    naming its month — to be charged in the organisation's open period (its next run adds them
-    to the line of the service); the audit log keeps who and from where."""
-    period = open_period(account.organization)
-    if period is None:
-        raise BillingError("Нет открытого периода.")
-    months = recalculation_amounts(account, service, corrected, kind, **params)
-    made = []
-    with transaction.atomic():
-        period = _locked_open(period)
-        for month in months:
-            _check_line_fits(period, account, service, month.amount)
-            recalculation = Recalculation.objects.create(
-                period=period, corrected_period=month.period, account=account, service=service,
-                amount=month.amount, volume=month.volume, kind=kind, reason=reason,
-                created_by=user,
-            )  # fmt: skip
-            _apply_to_line(period, account, service, month.amount)
-            record(
-                action=AuditAction.RECALCULATION_ADDED,
-                organization=account.organization,
-                actor=user,
-                ip=ip,
-                obj=recalculation,
-                changes=added(recalculation),
-                amount=month.amount,
-            )
-            made.append(recalculation)
-    return made
-
-
-def _check_line_fits(period, account, service, amount) -> None:
-    """The line's recalculations and total, with ``amount`` added, must fit their columns: each
-    recalculation fits, their sum need not."""
-    line = Recalculation.objects.filter(period=period, account=account, service=service)
-    recalculated = line.aggregate(sum=Sum("amount"))["sum"] or ZERO
-    total = (
-        Charge.objects.filter(period=period, account=account, service=service)
-        .values_list("total", flat=True)
-        .first()
-    ) or ZERO
-    if not all(fits(value + amount, **MONEY_FIELD) for value in (recalculated, total)):
-        raise BillingError("Перерасчёт не записан: сумма по этой услуге стала бы слишком большой.")
-
-
-def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | None = None) -> None:
-    """Take back a recalculation of the open period (and its amount from the period's line)."""
-    with transaction.atomic():
-        period = _locked_open(recalculation.period)
-        _apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
-        record(
-            action=AuditAction.RECALCULATION_DELETED,
-            organization=period.organization,
-            actor=user,
-            ip=ip,
-            obj=recalculation,
-            changes=deleted(recalculation),
-            amount=recalculation.amount,
-        )
-        recalculation.delete()
-
-
-def _apply_to_line(period, account, service, amount) -> None:
-    """A calculated period shows a recalculation at once; a run would give the same line."""
-    if period.calculated_at is None:
-        return
-    line, _ = Charge.objects.get_or_create(
-        period=period, account=account, service=service,
-        defaults={"tariff": ZERO, "volume": ZERO, "charged": ZERO, "total": ZERO},
-    )  # fmt: skip
-    line.recalculation += amount
-    line.save()

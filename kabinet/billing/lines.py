@@ -1,0 +1,63 @@
+"""What the billing workflows share: the error staff are shown, a period's lines as the run
+computes them in memory (``run``, ``penalties``), the columns of a stored charge line and the
+houses that collect capital repair contributions."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from kabinet.billing import calculation as calc
+from kabinet.billing.models import (
+    CapitalRepairFund,
+)
+from kabinet.money import ZERO
+
+CHARGE_FIELDS = [
+    "period", "account", "service", "tariff", "volume", "basis", "common_volume", "charged",
+    "common_charged", "recalculation", "total",
+]  # fmt: skip
+
+
+class BillingError(Exception):
+    """Staff asked for something the period's state does not allow; the message says why."""
+
+
+@dataclass(slots=True)
+class Line:
+    account: int
+    service: int
+    tariff: Decimal
+    volume: Decimal
+    basis: str
+    common_volume: Decimal = ZERO
+    common_charged: Decimal = ZERO
+    charged: Decimal = ZERO
+    recalculation: Decimal = ZERO
+    coefficient: Decimal | None = None
+    coefficient_charged: Decimal = ZERO  # part of ``charged``
+    split: tuple[calc.SplitLine, ...] = ()  # by tariff where one changed within the month
+    days: int = 0  # the line's days, where split
+
+    @property
+    def total(self) -> Decimal:
+        return self.charged + self.recalculation
+
+
+@dataclass
+class Calculation:
+    """A period's lines computed in memory (not yet written)."""
+
+    lines: dict[tuple[int, int], Line] = field(default_factory=dict)
+    penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
+    # ЖК РФ ст. 155 ч. 14.1: the penalty on capital repair contributions, a stream of its own
+    capital_repair_penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    accounts: int = 0
+
+
+def capital_repair_houses(organization) -> frozenset[int]:
+    """The organisation's houses that collect capital repair contributions through it."""
+    return frozenset(
+        CapitalRepairFund.objects.filter(house__organization=organization).values_list(
+            "house", flat=True
+        )
+    )

@@ -1,0 +1,204 @@
+"""Penalties of the monthly run: ЖК РФ ст. 155 ч. 14 on the principal debt and ч. 14.1 on
+capital repair contributions, each on its own service and stream of lines."""
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import F, Q, Sum
+
+from kabinet.billing import calculation as calc
+from kabinet.billing.law import penalty_law
+from kabinet.billing.lines import Line, capital_repair_houses
+from kabinet.billing.models import (
+    AccountBalance,
+    CalculationMethod,
+    Charge,
+    PeriodStatus,
+)
+from kabinet.billing.selectors import monthly_debts, principal_charges
+from kabinet.money import ZERO, round_money
+from kabinet.months import add_months
+from kabinet.payments.models import Payment
+
+PENALTY_LOOKBACK = 37  # months of debt that earn penalties (three years' limitation and a bit)
+
+
+def add_penalties(period, accounts, services, result) -> None:
+    penalty_service = next((s for s in services if s.method == CalculationMethod.PENALTY), None)
+    if penalty_service is None:
+        return
+    law = penalty_law(period.organization)
+    if not law.key_rates:
+        result.problems.append("Нет ключевой ставки: пени не начислены.")
+        return
+    for account, lines in penalty_lines_for(period, [a.pk for a in accounts], law).items():
+        amount = sum((line.amount for line in lines), ZERO)
+        if amount:
+            result.penalties[account] = lines
+            result.lines[account, penalty_service.pk] = Line(
+                account, penalty_service.pk, ZERO, ZERO, "", charged=amount
+            )
+
+
+def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLine]]:
+    """Each account's penalty lines for the days of ``period`` on the principal debt (charges
+    of closed months without penalties) not paid in time; payments settle the month they name,
+    the rest the oldest debt first (``calculation.allocate_payments``, ГК РФ ст. 319.1).
+
+    Only the debt of the months before the previous one can be 31 days late in this month (the
+    previous month's is due in it), so later months are not read — but for accounts with a
+    payment naming the previous month, which takes that payment. Only accounts that had not
+    paid it off by the end of the previous month can owe penalties: their stored balances say
+    which (opening above the month's payments; a payment recorded since can only lower a
+    debt)."""
+    organization, month = period.organization, period.month
+    first, last = month, calc.last_day(month)
+    since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
+    # Capital repair contributions, their penalty and the payments to their payee are the
+    # ч. 14.1 stream (capital_repair_penalty_lines_for), never this one.
+    payments = Payment.objects.filter(
+        account__organization=organization, paid_on__lte=last, capital_repair=False
+    )
+    naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
+    published = principal_charges(organization).filter(
+        Q(period__month__lt=previous) | Q(period__month=previous, account__in=naming_previous)
+    )
+    balances = AccountBalance.objects.filter(
+        period__organization=organization, period__month=previous
+    )
+    if balances.exists():
+        # The stored balance mixes both payees: an overpaid contribution could hide a debt
+        # of the rest, so the accounts of houses collecting contributions are always read.
+        owing = Q(opening__gt=F("paid"))
+        if funded := capital_repair_houses(organization):
+            owing |= Q(account__premise__house__in=funded)
+        debtors = balances.filter(owing).values("account")
+        published = published.filter(account__in=debtors)
+        payments = payments.filter(account__in=debtors)
+    older = dict(
+        published.filter(period__month__lt=since)
+        .values("account")
+        .annotate(total=Sum("total"))
+        .values_list("account", "total")
+    )
+    monthly = monthly_debts(published.filter(period__month__gte=since), organization, law)
+    paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
+    in_month = defaultdict(list)
+    for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount", "period"
+    ):
+        in_month[account].append((paid_on, amount, named and named.replace(day=1)))
+    found = {}
+    wanted = set(account_ids)
+    for account, debts in monthly.items():
+        if account not in wanted:
+            continue
+        paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
+        lines = calc.penalty_lines(
+            debts, paid, in_month.get(account, []), first, last, law,
+            named_before=named_before.get(account),
+        )  # fmt: skip
+        if lines:
+            found[account] = lines
+    return found
+
+
+def _paid_before(payments, since) -> tuple[dict[int, Decimal], dict[int, dict]]:
+    """What ``payments`` brought per account: the sum naming no month (or a month before
+    ``since``, whose debt is taken as a whole), and month → sum for the months they name."""
+    unnamed: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    named: dict[int, dict[datetime.date, Decimal]] = defaultdict(dict)
+    for account, month, total in (
+        payments.values("account", "period")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "period", "total")
+    ):
+        total = round_money(total)
+        if month is None or month < since:
+            unnamed[account] += total
+        else:
+            month = month.replace(day=1)
+            named[account][month] = named[account].get(month, ZERO) + total
+    return unnamed, named
+
+
+def add_capital_repair_penalties(period, accounts, services, funded, result) -> None:
+    """The penalty on capital repair contributions (ЖК РФ ст. 155 ч. 14.1), charged on its
+    own service so that the card and the receipt show it apart from the ч. 14 penalty."""
+    if not funded:
+        return
+    service = next(
+        (s for s in services if s.method == CalculationMethod.CAPITAL_REPAIR_PENALTY), None
+    )
+    if service is None:
+        result.problems.append(
+            "Нет услуги «пени на взносы на капитальный ремонт»: пени по ЖК РФ ст. 155 ч. 14.1 "
+            "не начислены."
+        )
+        return
+    law = penalty_law(period.organization)
+    if not law.key_rates:
+        return  # add_penalties has said so
+    ids = [account.pk for account in accounts if account.house in funded]
+    for account, lines in capital_repair_penalty_lines_for(period, ids, law).items():
+        amount = sum((line.amount for line in lines), ZERO)
+        if amount:
+            result.capital_repair_penalties[account] = lines
+            result.lines[account, service.pk] = Line(
+                account, service.pk, ZERO, ZERO, "", charged=amount
+            )
+
+
+def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list]:
+    """Each account's ч. 14.1 penalty lines for the days of ``period``: on the contributions
+    of closed months (with their recalculations, without any penalty) not paid in time, less
+    the payments made to the capital repair payee (``Payment.capital_repair``), oldest month
+    paid first. 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
+    the key rate, its caps and the moratoria are the same dated data as for ч. 14 (Постановления
+    № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md)."""
+    if not account_ids:
+        return {}
+    organization, month = period.organization, period.month
+    first, last = month, calc.last_day(month)
+    since = add_months(month, -PENALTY_LOOKBACK)
+    contributions = Charge.objects.filter(
+        period__organization=organization,
+        period__status=PeriodStatus.CLOSED,
+        period__month__lt=month,  # last month's is due in this one: late from the next day
+        service__method=CalculationMethod.CAPITAL_REPAIR,
+        account__in=account_ids,
+    )
+    payments = Payment.objects.filter(
+        account__in=account_ids, paid_on__lte=last, capital_repair=True
+    )
+    older = dict(
+        contributions.filter(period__month__lt=since)
+        .values("account")
+        .annotate(total=Sum("total"))
+        .values_list("account", "total")
+    )
+    monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
+    paid_before = dict(
+        payments.filter(paid_on__lt=first)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "total")
+    )
+    in_month = defaultdict(list)
+    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount"
+    ):
+        in_month[account].append((paid_on, amount))
+    found = {}
+    for account, debts in monthly.items():
+        paid = round_money(paid_before.get(account) or ZERO) - round_money(
+            older.get(account) or ZERO
+        )
+        lines = calc.penalty_lines(
+            debts, paid, in_month.get(account, []), first, last, law,
+            fraction_of=calc.capital_repair_fraction,
+        )  # fmt: skip
+        if lines:
+            found[account] = lines
+    return found

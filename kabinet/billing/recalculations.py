@@ -1,0 +1,232 @@
+"""Recalculations: corrections of a closed period (a reading, an absence, poor quality or an
+amount staff give), charged in the open period."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import added, deleted, record
+from kabinet.billing import calculation as calc
+from kabinet.billing.lines import BillingError
+from kabinet.billing.models import (
+    CalculationMethod,
+    Charge,
+    ChargeBasis,
+    Period,
+    PeriodStatus,
+    Recalculation,
+    RecalculationKind,
+)
+from kabinet.billing.run import READINGS_LOOKBACK, calculate, locked_open, open_period
+from kabinet.money import MONEY_FIELD, ZERO, fits, round_money
+from kabinet.months import add_months
+
+
+@dataclass(frozen=True)
+class MonthCorrection:
+    """What a correction changes in one closed month (``volume``: for a reading correction,
+    the change of the month's individual volume)."""
+
+    period: Period
+    amount: Decimal
+    volume: Decimal | None = None
+
+
+def recalculation_amounts(account, service, corrected: Period, kind: str,
+                          **params) -> list[MonthCorrection]:  # fmt: skip
+    """What a correction of the closed period ``corrected`` changes for ``account``'s
+    ``service``, month by month (minus is a reduction; months it does not change are left
+    out); ``BillingError`` when it cannot be made or changes nothing."""
+    _check_correctable(account, service, corrected)
+    if kind == RecalculationKind.READING:
+        months = _reading_corrections(account, service, corrected)
+    else:
+        months = [MonthCorrection(corrected, _correction(account, service, corrected, kind,
+                                                         **params))]  # fmt: skip
+    months = [month for month in months if month.amount != 0]
+    if not months:
+        raise BillingError("Перерасчёт ничего не меняет: сумма равна нулю.")
+    return months
+
+
+def _check_correctable(account, service, corrected: Period) -> None:
+    if not (account.organization_id == service.organization_id == corrected.organization_id):
+        raise BillingError("Лицевой счёт, услуга и период — разных организаций.")
+    if not corrected.is_closed:
+        raise BillingError("Перерасчёт исправляет закрытый период.")
+
+
+def _reading_corrections(account, service, corrected: Period) -> list[MonthCorrection]:
+    """A reading correction, for the corrected month and every later closed month its
+    reading reaches: the months charged by averages it was the base of, and the next reading's
+    difference, which takes off the estimates as corrected (Правила № 354 п. 59–61). Each month
+    is computed again from today's readings, less what was charged and corrected before."""
+    if service.method != CalculationMethod.METER:
+        raise BillingError("Показания исправляют только услугу по счётчику.")
+    periods = list(
+        Period.objects.filter(
+            organization=corrected.organization,
+            status=PeriodStatus.CLOSED,
+            month__gte=corrected.month,
+            month__lte=add_months(corrected.month, READINGS_LOOKBACK),
+        ).order_by("month")
+    )
+    charged = {
+        period: (volume, charged - common)
+        for period, volume, charged, common in Charge.objects.filter(
+            period__in=periods, account=account, service=service
+        ).values_list("period", "volume", "charged", "common_charged")
+    }
+    before = {
+        period: (volume or ZERO, amount)
+        for period, volume, amount in Recalculation.objects.filter(
+            account=account, service=service, kind=RecalculationKind.READING,
+            corrected_period__in=periods,
+        )
+        .values("corrected_period")
+        .annotate(volume=Sum("volume"), amount=Sum("amount"))
+        .values_list("corrected_period", "volume", "amount")
+    }  # fmt: skip
+    months, corrected_volumes = [], {}
+    for period in periods:
+        fresh = calculate(period, account_ids=[account.pk], with_adjustments=False,
+                          corrected_volumes=corrected_volumes)  # fmt: skip
+        line = fresh.lines.get((account.pk, service.pk))
+        new_volume, new_amount = (
+            (line.volume, line.charged - line.common_charged) if line else (ZERO, ZERO)
+        )
+        if line:
+            corrected_volumes[account.pk, service.resource, period.month] = (
+                line.volume,
+                line.basis,
+            )
+        old_volume, old_amount = charged.get(period.pk, (ZERO, ZERO))
+        volume_before, amount_before = before.get(period.pk, (ZERO, ZERO))
+        months.append(
+            MonthCorrection(
+                period,
+                new_amount - old_amount - round_money(amount_before),
+                calc.volume(new_volume - old_volume - volume_before),
+            )
+        )
+    return months
+
+
+def _correction(
+    account,
+    service,
+    corrected: Period,
+    kind: str,
+    *,
+    days: int | None = None,
+    percent: Decimal | None = None,
+    amount: Decimal | None = None,
+) -> Decimal:
+    """The amount of a correction of one month, by its kind (a reading correction, which may
+    reach later months, is ``_reading_corrections``):
+
+    - absence: for a volume by the normative per person, the charge for ``days`` of the month;
+    - quality: ``percent`` of the charge for the service of poor quality;
+    - other: ``amount`` as staff give it."""
+    charged = Charge.objects.filter(period=corrected, account=account, service=service).first()
+    individual = (charged.charged - charged.common_charged) if charged else ZERO
+    if kind == RecalculationKind.ABSENCE:
+        if (
+            charged is None
+            or charged.basis != ChargeBasis.NORMATIVE
+            or service.method in {CalculationMethod.AREA_NORMATIVE}
+        ):
+            raise BillingError(
+                "За временное отсутствие пересчитывается только начисленное по нормативу на "
+                "человека."
+            )
+        month_days = calc.days_in_month(corrected.month)
+        if not days or not 1 <= days <= month_days:
+            raise BillingError(f"Число дней отсутствия — от 1 до {month_days}.")
+        return -round_money(individual * days / month_days)
+    if kind == RecalculationKind.QUALITY:
+        if percent is None or not 0 < percent <= 100:
+            raise BillingError("Снижение платы — от 0 до 100 %.")
+        return -round_money(individual * percent / 100)
+    if amount is None:
+        raise BillingError("Укажите сумму перерасчёта.")
+    return amount
+
+
+def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
+                      ip: str | None = None, **params) -> list[Recalculation]:  # fmt: skip
+    """Record a correction of a closed period — one recalculation per month it changes, each
+    naming its month — to be charged in the organisation's open period (its next run adds them
+    to the line of the service); the audit log keeps who and from where."""
+    period = open_period(account.organization)
+    if period is None:
+        raise BillingError("Нет открытого периода.")
+    months = recalculation_amounts(account, service, corrected, kind, **params)
+    made = []
+    with transaction.atomic():
+        period = locked_open(period)
+        for month in months:
+            _check_line_fits(period, account, service, month.amount)
+            recalculation = Recalculation.objects.create(
+                period=period, corrected_period=month.period, account=account, service=service,
+                amount=month.amount, volume=month.volume, kind=kind, reason=reason,
+                created_by=user,
+            )  # fmt: skip
+            _apply_to_line(period, account, service, month.amount)
+            record(
+                action=AuditAction.RECALCULATION_ADDED,
+                organization=account.organization,
+                actor=user,
+                ip=ip,
+                obj=recalculation,
+                changes=added(recalculation),
+                amount=month.amount,
+            )
+            made.append(recalculation)
+    return made
+
+
+def _check_line_fits(period, account, service, amount) -> None:
+    """The line's recalculations and total, with ``amount`` added, must fit their columns: each
+    recalculation fits, their sum need not."""
+    line = Recalculation.objects.filter(period=period, account=account, service=service)
+    recalculated = line.aggregate(sum=Sum("amount"))["sum"] or ZERO
+    total = (
+        Charge.objects.filter(period=period, account=account, service=service)
+        .values_list("total", flat=True)
+        .first()
+    ) or ZERO
+    if not all(fits(value + amount, **MONEY_FIELD) for value in (recalculated, total)):
+        raise BillingError("Перерасчёт не записан: сумма по этой услуге стала бы слишком большой.")
+
+
+def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | None = None) -> None:
+    """Take back a recalculation of the open period (and its amount from the period's line)."""
+    with transaction.atomic():
+        period = locked_open(recalculation.period)
+        _apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
+        record(
+            action=AuditAction.RECALCULATION_DELETED,
+            organization=period.organization,
+            actor=user,
+            ip=ip,
+            obj=recalculation,
+            changes=deleted(recalculation),
+            amount=recalculation.amount,
+        )
+        recalculation.delete()
+
+
+def _apply_to_line(period, account, service, amount) -> None:
+    """A calculated period shows a recalculation at once; a run would give the same line."""
+    if period.calculated_at is None:
+        return
+    line, _ = Charge.objects.get_or_create(
+        period=period, account=account, service=service,
+        defaults={"tariff": ZERO, "volume": ZERO, "charged": ZERO, "total": ZERO},
+    )  # fmt: skip
+    line.recalculation += amount
+    line.save()

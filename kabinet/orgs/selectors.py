@@ -8,7 +8,7 @@ from kabinet.orgs.models import Organization, StaffMembership, StaffRole
 from kabinet.orgs.scoping import organization_id_of
 
 # What each role may change in the back office; every staff member may view all of their
-# organisation's records. Areas are named by the admin classes (see backoffice.admin).
+# organisation's records. Areas are named by the admin classes (their ``area``, backoffice/admin/).
 WRITABLE_AREAS = {
     StaffRole.OPERATOR: {"housing", "metering", "links", "appeals"},
     StaffRole.ACCOUNTANT: {"billing", "payments", "appeals"},

@@ -1,0 +1,58 @@
+"""The back office's houses, premises, personal accounts and management contracts."""
+
+from django.contrib import admin
+
+from kabinet.backoffice.admin.base import OrganizationScopedAdmin, OrganizationScopedInline
+from kabinet.housing.models import (
+    ContractDocument,
+    House,
+    ManagementContract,
+    PersonalAccount,
+    Premise,
+)
+
+
+@admin.register(House)
+class HouseAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["address", "organization"]
+    list_filter = ["organization"]
+    search_fields = ["address"]
+
+
+@admin.register(Premise)
+class PremiseAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["__str__", "area", "ownership"]
+    list_filter = ["ownership", "house"]
+    search_fields = ["number", "house__address"]
+    list_select_related = ["house"]
+
+
+@admin.register(PersonalAccount)
+class PersonalAccountAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["number", "holder_name", "premise", "residents", "is_open"]
+    list_filter = ["is_open", "organization", "premise__house"]
+    search_fields = ["number", "holder_name", "premise__house__address"]
+    list_select_related = ["premise__house"]
+    fieldsets = [
+        (None, {"fields": ["organization", "number", "holder_name", "premise", "share",
+                           "residents", "owners", "is_open", "opened_on", "closed_on"]}),
+        # Printed on the payment document (Приказ Минстроя России № 43/пр, раздел 1).
+        ("ГИС ЖКХ", {"fields": ["unified_account", "gis_service_id"]}),
+    ]  # fmt: skip
+
+
+class ContractDocumentInline(OrganizationScopedInline):
+    model = ContractDocument
+    extra = 1
+
+
+@admin.register(ManagementContract)
+class ManagementContractAdmin(OrganizationScopedAdmin):
+    area = "housing"
+    list_display = ["__str__", "house", "valid_from", "valid_to"]
+    list_filter = ["house"]
+    search_fields = ["number", "house__address"]
+    inlines = [ContractDocumentInline]

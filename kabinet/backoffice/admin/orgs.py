@@ -1,0 +1,63 @@
+"""The back office's organisations and their staff (roles are the platform admin's)."""
+
+from django.contrib import admin
+
+from kabinet.backoffice.admin.base import OrganizationScopedAdmin
+from kabinet.http import client_ip
+from kabinet.orgs.models import Organization, StaffMembership
+from kabinet.orgs.services import add_staff_member
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = StaffMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(OrganizationScopedAdmin):
+    area = "organization"
+    list_display = ["name", "inn", "kpp", "phone", "email"]
+    search_fields = ["name", "inn", "ogrn"]
+    fieldsets = [
+        (None, {"fields": ["name", "inn", "kpp", "ogrn", "address", "phone", "email", "website"]}),
+        (
+            "Банковские реквизиты",
+            {
+                "fields": [
+                    "bank_name",
+                    "bank_short_name",
+                    "bik",
+                    "correspondent_account",
+                    "settlement_account",
+                ]
+            },
+        ),
+        ("Приём показаний", {"fields": ["readings_from_day", "readings_to_day"]}),
+        ("Онлайн-оплата", {"fields": ["online_payment_limit"]}),
+    ]
+
+    def get_inlines(self, request, obj):
+        return [StaffMembershipInline] if request.user.is_superuser else []
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(OrganizationScopedAdmin):
+    area = "staff"  # managed by the platform admin (a superuser)
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username", "user__last_name", "organization__name"]
+    autocomplete_fields = ["user"]
+    superuser_fields = ("user",)
+
+    def save_model(self, request, obj, form, change):
+        # add_staff_member logs the role (the deletions are logged by the base class).
+        obj.pk = add_staff_member(
+            obj.user, obj.organization, obj.role, by=request.user, ip=client_ip(request)
+        ).pk

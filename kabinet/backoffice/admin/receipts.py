@@ -1,0 +1,61 @@
+"""The back office's e-receipt deliveries and payment document ids (ИПД)."""
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from kabinet.backoffice.admin.base import OrganizationScopedAdmin, may_write
+from kabinet.billing.models import Period
+from kabinet.receipts.models import PaymentDocumentId, ReceiptDelivery
+from kabinet.receipts.services import start_receipt_mailing
+
+
+@admin.register(ReceiptDelivery)
+class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
+    """E-receipts mailed (or not) per account, period and subscriber; the failed ones can be
+    mailed again (the mailing sends only what has not gone out yet)."""
+
+    area = "billing"
+    list_display = ["account", "period", "email", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status", "period__month"]
+    search_fields = ["account__number", "email"]
+    list_select_related = ["account", "period"]
+    actions = ["mail_again"]
+
+    @admin.action(description="Разослать квитанции за период повторно", permissions=["mail"])
+    def mail_again(self, request, queryset):
+        queryset = self.changeable(request, queryset)
+        periods = Period.objects.filter(receipt_deliveries__in=queryset).distinct()
+        jobs = [start_receipt_mailing(period, request.user) for period in periods]
+        if len(jobs) == 1:
+            return redirect("backoffice:job", jobs[0].pk)
+        for job in jobs:
+            messages.info(request, format_html('<a href="{}">{}</a>',
+                                               reverse("backoffice:job", args=[job.pk]),
+                                               job.title))  # fmt: skip
+        return None
+
+    def has_mail_permission(self, request):
+        return may_write(request, self.area)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentDocumentId)
+class PaymentDocumentIdAdmin(OrganizationScopedAdmin):
+    """ИПД that ГИС ЖКХ gave each account's payment document of a month (printed on it)."""
+
+    area = "housing"
+    list_display = ["value", "account", "period"]
+    list_filter = ["period__month"]
+    search_fields = ["value", "account__number"]
+    list_select_related = ["account", "period"]
+    autocomplete_fields = ["account"]

@@ -60,7 +60,8 @@ class TariffAdmin(OrganizationScopedAdmin):
 
 @admin.register(Period)
 class PeriodAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
-    """Periods are opened and closed by the billing pages (``billing.closing.close_period``) only."""
+    """Periods are opened and closed by the billing pages (``billing.closing.close_period``)
+    only."""
 
     area = "billing"
     list_display = ["__str__", "organization", "status", "closed_at"]

@@ -1,6 +1,7 @@
 """A resident links a personal account and reads its card — in Chromium, as a person would."""
 
 import datetime
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -34,8 +35,11 @@ def demo(site, monkeypatch):
 def test_link_with_a_wrong_then_the_right_payment_and_see_the_card(page, demo):
     sign_in(page, demo, "demo", "demo12345")
     page.get_by_role("link", name="Добавить лицевой счет").first.click()
+    # Each choice reloads the page with the narrowed lists: wait for it before the next one.
     page.get_by_label("Управляющая организация").select_option(label='ОАО "Камал"')
+    page.wait_for_url(re.compile(r"organization=\d+"))
     page.get_by_label("Дом").select_option(label="ул. Гражданская, д. 12")
+    page.wait_for_url(re.compile(r"house=\d+"))
     page.get_by_label("Квартира").select_option(label="кв. 155")
     last_payment = add_months(first_of_month(datetime.date.today()), -1).replace(day=10)
 

@@ -146,8 +146,8 @@ def test_without_a_short_name_the_long_one_is_cut_after_a_whole_word():
 
 @pytest.mark.parametrize("short_name", ["Б" * 46, "ПАО | Сбербанк", "ПАО\nСбербанк"])
 def test_a_short_name_the_code_cannot_carry_is_refused(short_name):
-    organization = OrganizationFactory(bank_short_name=short_name)
-    with pytest.raises(ValidationError) as error:
+    organization = OrganizationFactory.build(bank_short_name=short_name)  # PostgreSQL would
+    with pytest.raises(ValidationError) as error:  # refuse to store 46 characters at all
         organization.full_clean()
     assert "bank_short_name" in error.value.message_dict
 

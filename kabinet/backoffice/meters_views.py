@@ -18,6 +18,7 @@ from kabinet.backoffice.meters_forms import (
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
+from kabinet.housing.selectors import accounts_numbered
 from kabinet.metering import exports, services
 from kabinet.metering.models import Meter, ReadingSource
 from kabinet.metering.selectors import (
@@ -113,10 +114,8 @@ def find_account(request):
     form = AccountSearchForm(request.GET or None)
     accounts = []
     if form.is_valid():
-        accounts = list(
-            PersonalAccount.objects.for_organizations(request.organizations)
-            .filter(number=form.cleaned_data["number"].strip())
-            .select_related("organization", "premise__house")
+        accounts = accounts_numbered(
+            form.cleaned_data["number"], organizations=request.organizations
         )
         if len(accounts) == 1:
             return redirect("backoffice:account_readings", accounts[0].pk)

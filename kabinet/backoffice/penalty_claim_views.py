@@ -12,6 +12,7 @@ from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.billing.penalty_documents import EMPTY, penalty_pdf, penalty_xlsx
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.housing.models import PersonalAccount
+from kabinet.housing.selectors import accounts_numbered
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -77,10 +78,8 @@ def find_account(request):
     form = AccountSearchForm(request.GET or None)
     accounts = []
     if form.is_valid():
-        accounts = list(
-            PersonalAccount.objects.for_organizations(request.organizations)
-            .filter(number=form.cleaned_data["number"].strip())
-            .select_related("organization", "premise__house")
+        accounts = accounts_numbered(
+            form.cleaned_data["number"], organizations=request.organizations
         )
         if len(accounts) == 1:
             return redirect("backoffice:penalty_claim", accounts[0].pk)

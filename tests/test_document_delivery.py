@@ -19,6 +19,7 @@ from kabinet.billing.signals import period_closed
 from kabinet.orgs.models import StaffRole
 from kabinet.receipts.delivery import document_plan, record_document_delivered
 from kabinet.receipts.models import DeliveryChannel, DocumentDelivery
+from kabinet.tabular import write_csv, write_xlsx
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -147,7 +148,10 @@ def test_the_mailing_records_the_delivery_once(mailoutbox):
 
 @pytest.mark.parametrize(
     ("view", "channel"),
-    [("portal:receipt", DeliveryChannel.PORTAL_PAGE), ("portal:receipt_pdf", "portal_pdf")],
+    [
+        ("portal:receipt", DeliveryChannel.PORTAL_PAGE),
+        ("portal:receipt_pdf", DeliveryChannel.PORTAL_PDF),
+    ],
 )
 def test_the_resident_opening_the_document_delivers_it(client, view, channel):
     charge = ChargeFactory(period__month=OCT)
@@ -238,3 +242,13 @@ def test_the_list_downloads_as_csv_and_xlsx(client, october):
     rows = list(workbook.active.values)
     assert rows[0][0] == "ЛС"
     assert {row[0] for row in rows[1:]} == {late.number, never.number}
+
+
+def test_a_holder_name_that_looks_like_a_formula_stays_text_in_both_files():
+    """OWASP «CSV injection»: names come from outside."""
+    rows = [["1000001", '=HYPERLINK("http://x")', at(OCT)]]
+    text = write_csv(["ЛС", "Владелец", "Доставлен"], rows).decode("utf-8-sig")
+    assert text.splitlines()[1] == '1000001;"\'=HYPERLINK(""http://x"")";01.10.2026 12:00'
+    sheet = load_workbook(io.BytesIO(write_xlsx(["ЛС", "Владелец", "Доставлен"], rows, "Т"))).active
+    cell = sheet["B2"]
+    assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://x")')

@@ -11,6 +11,7 @@ from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
     Charge,
+    ChargeBasis,
     KeyRate,
     Penalty,
     Period,
@@ -240,6 +241,20 @@ def test_a_flat_without_meters_pays_the_normative_with_the_coefficient(demo):
     others = metered.filter(account__number="1000157")  # a meter cannot be installed
     assert others
     assert not any(line.coefficient for line in others)
+
+
+def test_a_meter_past_its_verification_is_averaged_then_replaced_by_the_coefficient(demo):
+    """ЛС 2000002's cold-water meter was due for verification on 31.05.2026: June–August by
+    its average (Правила № 354 п. 59 «а»), September and October by the normative × 3 (п. 60,
+    п. 42)."""
+    account = PersonalAccount.objects.get(number="2000002")
+    meter = account.meters.get(resource=Resource.COLD_WATER)
+    assert meter.verification_due == datetime.date(2026, 5, 31)
+    lines = Charge.objects.filter(account=account, service__resource=Resource.COLD_WATER)
+    bases = {line.period.month.month: (line.basis, line.coefficient) for line in lines}
+    assert bases[5] == (ChargeBasis.READING, None)
+    assert [bases[month] for month in (6, 7, 8)] == [(ChargeBasis.AVERAGE, None)] * 3
+    assert bases[9] == bases[10] == (ChargeBasis.NORMATIVE, Decimal("3"))
 
 
 def test_house_meters_count_a_little_more_than_the_apartments(demo):

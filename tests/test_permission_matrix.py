@@ -363,6 +363,16 @@ URLS = {
     "backoffice:penalty_claim_document": Entry(
         staff_a_page(), lambda w: {"account_id": w.a.account.pk, "file_format": "pdf"}
     ),
+    # Documents not delivered by the deadline: every role reads its organisation's; A's first.
+    "backoffice:undelivered_documents": Entry(
+        staff_page(), shows=lambda w: w.a.account.number, shown_to=SEE_A
+    ),
+    "backoffice:undelivered_documents_export": Entry(
+        staff_page(),
+        lambda w: {"file_format": "csv"},
+        shows=lambda w: w.a.account.number,
+        shown_to=SEE_A,
+    ),
     "backoffice:billing_run": Entry(
         staff_page(405),
         lambda w: {"period_id": w.a.open_period.pk},

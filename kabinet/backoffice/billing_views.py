@@ -36,6 +36,7 @@ from kabinet.http import client_ip
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.jobs.services import job_progress
 from kabinet.orgs.selectors import can_change, record_to_change
+from kabinet.receipts.delivery import document_plan
 from kabinet.receipts.services import MAILING_KIND
 
 AREA = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
@@ -87,6 +88,7 @@ def _render_billing(request, chooser, *, import_form=None, close_form=None, stat
             "import_form": import_form or ChargesImportForm(),
             "close_form": close_form or ClosePeriodForm(),
             "recalculations": period.recalculations.count() if period else 0,
+            "plan": document_plan(period, timezone.localdate()) if period else None,
         },
     )
     response.status_code = status

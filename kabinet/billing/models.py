@@ -639,6 +639,7 @@ class PenaltyRuleKind(models.TextChoices):
     RATE_CAP = "rate_cap", "предельная ставка пеней"
     MORATORIUM = "moratorium", "мораторий на пени"
     DUE_DAY = "due_day", "срок оплаты, установленный законом"
+    DOCUMENT_DAY = "document_day", "срок представления платёжного документа"
 
 
 class PenaltyRule(models.Model):
@@ -649,14 +650,16 @@ class PenaltyRule(models.Model):
     - moratorium: no penalty accrues on ``first_day``–``last_day`` (only on debts for months
       that ended before ``arisen_before``, when set);
     - due day: months billed from ``first_day`` on are due on the ``value``-th of the next
-      month whatever the organisation's contract says."""
+      month whatever the organisation's contract says;
+    - document day: the payment documents of months billed from ``first_day`` on are due to
+      residents by the ``value``-th of the next month (ЖК РФ ст. 155 ч. 2 п. 1)."""
 
     kind = models.CharField("вид", max_length=20, choices=PenaltyRuleKind.choices)
     first_day = models.DateField("действует с")
     last_day = models.DateField("действует по", null=True, blank=True)
     value = models.DecimalField(
         "значение", max_digits=5, decimal_places=2, null=True, blank=True,
-        help_text="Ставка, % (предельная ставка) или число месяца (срок оплаты).",
+        help_text="Ставка, % (предельная ставка) или число месяца (срок оплаты, срок документа).",
     )  # fmt: skip
     arisen_before = models.DateField(
         "для долгов, возникших до", null=True, blank=True, help_text="Для моратория."

@@ -14,7 +14,12 @@ the seed's «Долг: 6 889,37».
 The house collects capital repair contributions on a special account of the УК (ЖК РФ ст. 170
 ч. 3, ст. 175): its owners (not the municipal flats, whose owner pays) are charged them per m²
 and pay them by the second QR code; ЛС 1000155 pays one month's late, which earns the ч. 14.1
-penalty."""
+penalty.
+
+ЛС 1000156 has no meters where they can be installed: its water and electricity are charged by
+the normative with the increasing coefficient. ЛС 2000002's cold-water meter went past its
+verification five months before the current one: three months by its average, then the
+normative with the coefficient."""
 
 import datetime
 import random
@@ -47,7 +52,7 @@ from kabinet.billing.recalculations import add_recalculation
 from kabinet.billing.run import run_billing
 from kabinet.billing.signals import period_closed
 from kabinet.demo.appeals import load_appeals_demo
-from kabinet.demo.meters import load_house_meters
+from kabinet.demo.meters import load_house_meters, load_unverified_meter
 from kabinet.formats import format_quantity, month_name
 from kabinet.housing.models import (
     House,
@@ -145,6 +150,7 @@ KAMAL_HOLDERS = {
 UYUT_HOLDERS = {1: "Лебедев Константин Олегович", 2: "Миронова Татьяна Николаевна",
                 3: "Яковлев Денис Сергеевич", 4: "Соколова Ирина Валерьевна"}  # fmt: skip
 
+UNVERIFIED_METER = 2  # ЛС 2000002: a cold-water meter past its verification (demo/meters.py)
 METERED_APARTMENTS = {154, 155}  # the seed's accounts with meters and readings
 # No meters where they can be installed: charged by the normative × the increasing coefficient
 # (Правила № 354 п. 42). In the other unmetered flats an act says a meter cannot be installed.
@@ -238,6 +244,7 @@ def _load(today: datetime.date) -> None:
     seed = SeedAccount(kamal_accounts[154], meters[154, Resource.COLD_WATER], operator, months)
     _bill_months(kamal, kamal_accounts, months, seed)
     _gis_identifiers(kamal_accounts[154])
+    load_unverified_meter(uyut_accounts[UNVERIFIED_METER], months)
     _bill_months(uyut, uyut_accounts, months)
     load_appeals_demo()
 

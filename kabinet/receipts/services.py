@@ -22,7 +22,8 @@ from kabinet.jobs.services import (
     report_progress,
     start_job,
 )
-from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
+from kabinet.receipts.delivery import record_document_delivered
+from kabinet.receipts.models import DeliveryChannel, DeliveryStatus, ReceiptDelivery
 from kabinet.receipts.pdf import receipt_filename, receipt_pdf
 from kabinet.receipts.selectors import payee_of, receipt_data
 from kabinet.users.models import AccountLink
@@ -112,6 +113,9 @@ def mail_period_receipts(period: Period, job: Job) -> dict[str, int]:
             else:
                 sent += 1
                 _finish(delivery, DeliveryStatus.SENT)
+                record_document_delivered(
+                    account=account, period=period, channel=DeliveryChannel.EMAIL
+                )
                 report_progress(job, done, failed)
     result = {"Отправлено": sent, "С ошибкой": failed, "Отправлено раньше": len(already_sent)}
     finish_job(job, result)

@@ -18,7 +18,6 @@ from django_tasks_db.models import DBTaskResult
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
-from kabinet.billing.jobs import RUN_KIND
 from kabinet.billing.models import (
     AccountBalance,
     CapitalRepairFund,
@@ -30,7 +29,7 @@ from kabinet.billing.models import (
     Recalculation,
 )
 from kabinet.housing.models import ContractDocument, ManagementContract
-from kabinet.jobs.models import Job, JobStatus
+from kabinet.jobs.models import Job, JobKind, JobStatus
 from kabinet.metering.models import MeterImpossible, Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
@@ -274,7 +273,7 @@ def _side(name, resident, requester):
         ),
         billing_job=Job.objects.create(
             organization=organization,
-            kind=RUN_KIND,
+            kind=JobKind.BILLING_RUN,
             title=f"Расчёт {name}",
             status=JobStatus.SUCCEEDED,
         ),

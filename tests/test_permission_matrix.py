@@ -31,12 +31,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 
 from kabinet.appeals.models import Appeal, Message
 from kabinet.billing.models import Recalculation
-from kabinet.jobs.models import Job
+from kabinet.jobs.models import Job, JobKind
 from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.selectors import WRITABLE_AREAS
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
-from kabinet.receipts.services import MAILING_KIND
 from tests.matrix_world import (
     ACCOUNTANT_A,
     ACCOUNTANT_B,
@@ -530,7 +529,7 @@ def superusers_model(obj, **rules):
 
 
 def mailings(w, side):
-    return Job.objects.filter(kind=MAILING_KIND).count()
+    return Job.objects.filter(kind=JobKind.RECEIPTS_MAILING).count()
 
 
 ADMIN_MODELS = {

@@ -33,11 +33,11 @@ from kabinet.billing.run import open_period
 from kabinet.billing.summary import run_summary
 from kabinet.formats import format_rubles, month_name
 from kabinet.http import client_ip
-from kabinet.jobs.models import Job, JobStatus
-from kabinet.jobs.services import job_progress
+from kabinet.jobs.models import JobKind, JobStatus
+from kabinet.jobs.services import job_percent, job_progress
 from kabinet.orgs.selectors import can_change, record_to_change
 from kabinet.receipts.delivery import document_plan
-from kabinet.receipts.services import MAILING_KIND
+from kabinet.receipts.tasks import last_receipt_mailing
 
 AREA = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
 
@@ -137,7 +137,6 @@ def billing_close(request, period_id):
     if not form.is_valid():
         chooser = OrganizationForm(request.organizations, {"organization": period.organization_id})
         return _render_billing(request, chooser, close_form=form, status=400)
-    started = timezone.now()
     try:
         following = close_period(period, request.user, ip=client_ip(request))
     except BillingError as error:
@@ -148,9 +147,7 @@ def billing_close(request, period_id):
         f"Период {month_name(period.month)} закрыт: жители видят его начисления. "
         f"Открыт период {month_name(following.month)}.",
     )
-    mailing = Job.objects.filter(
-        organization=period.organization, kind=MAILING_KIND, created_at__gte=started
-    ).first()
+    mailing = last_receipt_mailing(period)
     if mailing is not None:
         messages.info(
             request,
@@ -168,18 +165,17 @@ def billing_job(request, job_id):
     figures, the run's remarks or the file's bad rows."""
     job = get_object_or_404(jobs.billing_jobs(request.organizations), pk=job_id)
     done, total, _ = job_progress(job)
-    percent = round(100 * done / total) if total else (100 if job.is_finished else 0)
     return staff_render(
         request,
         "backoffice/billing/job.html",
         {
             "title": job.title,
             "job": job,
-            "is_run": job.kind == jobs.RUN_KIND,
+            "is_run": job.kind == JobKind.BILLING_RUN,
             "failed_job": job.status == JobStatus.FAILED,
             "done": done,
             "total": total,
-            "percent": percent,
+            "percent": job_percent(job),
             "back": _billing_page(job.organization),
         },
     )

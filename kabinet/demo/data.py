@@ -69,7 +69,7 @@ from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment, PaymentSource
 from kabinet.receipts.models import PaymentDocumentId
-from kabinet.receipts.services import mail_receipts_when_period_closes
+from kabinet.receipts.tasks import mail_receipts_when_period_closes
 from kabinet.users.models import AccountLink, User
 
 KAMAL = 'ОАО "Камал"'

@@ -310,7 +310,13 @@ def _table(grid: Grid) -> Table:
     for row in rows:
         for index, width in wrapped:
             row[index] = "\n".join(_wrap(line, width, size=7) for line in row[index].split("\n"))
-    header = [column.header for column in grid.columns]
+    # a header on one line where its column has the room, else broken as the layout says
+    header = [
+        column.label
+        if pdfmetrics.stringWidth(column.label, BOLD, 6.5) <= width - 2 * 2.5
+        else column.header
+        for column, width in zip(grid.columns, widths, strict=True)
+    ]
     data = [header, *rows, *([list(grid.footer)] if grid.footer else [])]
     table = _grid(data, widths, footer=bool(grid.footer))
     text_columns = [index for index, column in enumerate(grid.columns) if not column.numeric]

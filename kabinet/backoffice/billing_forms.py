@@ -91,6 +91,13 @@ class RecalculationForm(forms.Form):
         signed=True,
         help_text="Для вида «другое»: минус — уменьшение платы.",
     )
+    overcharge = AmountField(
+        label="Необоснованное увеличение платы, ₽",
+        required=False,
+        positive=True,
+        help_text="Для штрафа исполнителя: на сколько плата за месяц была завышена; штраф — "
+        "50 % этой суммы, уменьшает плату (ЖК РФ ст. 157 ч. 6).",
+    )
     reason = forms.CharField(
         label="Основание",
         max_length=255,
@@ -100,6 +107,7 @@ class RecalculationForm(forms.Form):
     NEEDS = {
         RecalculationKind.ABSENCE: "days",
         RecalculationKind.QUALITY: "percent",
+        RecalculationKind.FINE: "overcharge",
         RecalculationKind.OTHER: "amount",
     }
 

@@ -473,6 +473,9 @@ class RecalculationKind(models.TextChoices):
     READING = "reading", "исправлены показания"
     ABSENCE = "absence", "временное отсутствие"
     QUALITY = "quality", "услуга ненадлежащего качества"
+    # ЖК РФ ст. 157 ч. 6, Правила № 354 п. 155(1): 50 % of an overcharge, paid to the
+    # resident by reducing the payment (``recalculations.EXECUTOR_FINE_SHARE``)
+    FINE = "fine", "штраф исполнителя за необоснованное увеличение платы"
     OTHER = "other", "другое"
 
 

@@ -83,8 +83,9 @@ class ChargeAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
 @admin.register(Recalculation)
 class RecalculationAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
     area = "billing"
-    list_display = ["account", "service", "amount", "period", "corrected_period", "reason"]
-    list_filter = ["period__month", "service"]
+    list_display = ["account", "service", "kind", "amount", "period", "corrected_period",
+                    "reason"]  # fmt: skip
+    list_filter = ["period__month", "kind", "service"]
     search_fields = ["account__number", "reason"]
     list_select_related = ["account", "service", "period", "corrected_period"]
     superuser_fields = ("created_by",)

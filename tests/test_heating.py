@@ -36,6 +36,7 @@ from kabinet.billing.run import run_billing
 from kabinet.housing.models import Premise
 from kabinet.metering.models import Resource
 from kabinet.months import add_months
+from kabinet.orgs.models import StaffRole
 from tests.factories import (
     ChargeFactory,
     HouseFactory,
@@ -45,6 +46,7 @@ from tests.factories import (
     ReadingFactory,
     ServiceFactory,
     TariffFactory,
+    staff_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -320,3 +322,31 @@ def test_the_correction_brings_the_years_charges_to_the_metered_cost(areas, heat
         limit = Fraction("0.005") + 12 * Fraction("0.0000005") * 3098
         assert abs(Fraction(after) - exact) <= limit
         assert found is None or found.charged == year_charged
+
+
+# The staff page «Корректировка за отопление» -------------------------------------------------
+
+
+def test_the_accountant_previews_then_saves_the_correction(client, house, heating, flat):
+    year_of_charges(house, heating, flat)
+    client.force_login(staff_user(house.organization, StaffRole.ACCOUNTANT))
+    url = f"/staff/billing/heating-correction/?organization={house.organization.pk}"
+    preview = client.post(url, {"house": house.pk, "year": YEAR, "preview": "1"})
+    page = preview.content.decode().replace("\xa0", " ").replace("\u202f", " ")
+    for figure in ("55 755,00", "76 464,00", "-20 709,00"):
+        assert figure in page
+    assert not Recalculation.objects.exists()
+    saved = client.post(url, {"house": house.pk, "year": YEAR, "save": "1",
+                              "shown_amount": "-20709.00"})  # fmt: skip
+    assert saved.status_code == 302
+    assert Recalculation.objects.get().amount == D("-20709.00")
+
+
+def test_the_operator_may_not_record_a_correction(client, house, heating, flat):
+    year_of_charges(house, heating, flat)
+    client.force_login(staff_user(house.organization, StaffRole.OPERATOR))
+    url = f"/staff/billing/heating-correction/?organization={house.organization.pk}"
+    response = client.post(url, {"house": house.pk, "year": YEAR, "save": "1",
+                                 "shown_amount": "-20709.00"})  # fmt: skip
+    assert response.status_code == 403
+    assert not Recalculation.objects.exists()

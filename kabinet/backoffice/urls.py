@@ -69,6 +69,11 @@ urlpatterns = [
     ),
     path("billing/recalculations/", billing_views.recalculations, name="recalculations"),
     path(
+        "billing/heating-correction/",
+        billing_views.heating_correction,
+        name="heating_correction",
+    ),
+    path(
         "billing/recalculations/<int:recalculation_id>/delete/",
         billing_views.recalculation_delete,
         name="recalculation_delete",

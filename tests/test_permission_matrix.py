@@ -400,7 +400,7 @@ URLS = {
                 "amount": "-10,00",
                 "reason": "Проверка",
                 "save": "1",
-                "shown_amount": str(sum(c.amount for c in heating_corrections(w.a.house, 2025))),
+                "shown_amount": "-10.00",
             },
             state=lambda w: Recalculation.objects.count(),
             form_refusal=True,

@@ -58,9 +58,8 @@ def house_total_areas(house_ids) -> dict[int, Decimal]:
 def settings_in_force(houses, month: datetime.date) -> dict[int, HeatingSetting]:
     """house → the setting in force in ``month`` (the latest that starts by then)."""
     found = {}
-    for setting in HeatingSetting.objects.filter(house__in=houses, valid_from__lte=month).order_by(
-        "valid_from"
-    ):
+    settings = HeatingSetting.objects.filter(house__in=houses, valid_from__lte=month)
+    for setting in settings.select_related("house").order_by("valid_from"):
         found[setting.house_id] = setting
     return found
 

@@ -20,8 +20,12 @@ from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
 from kabinet.billing.models import (
     AccountBalance,
+    CalculationMethod,
     CapitalRepairFund,
     CapitalRepairFundKind,
+    HeatingMethod,
+    HeatingPayment,
+    HeatingSetting,
     IncreasingCoefficient,
     KeyRate,
     Penalty,
@@ -127,6 +131,7 @@ class Side:
     payment_document_id: object
     audit_entry: object
     capital_repair_fund: object
+    heating_setting: object
     coefficient: object
     meter_impossible: object
 
@@ -147,6 +152,25 @@ def _history(model, **fields):
     return model.objects.bulk_create([model(**fields)])[0]
 
 
+def _heating_year(house, account, house_meter):
+    """Heating paid evenly by the house meter from December 2025, a closed month charged and
+    read: «Корректировка за отопление» for 2025 has something to record."""
+    heating = ServiceFactory(organization=house.organization, name="Отопление",
+                             method=CalculationMethod.AREA_NORMATIVE, resource=Resource.HEAT,
+                             normative=Decimal("0.018"))  # fmt: skip
+    TariffFactory(service=heating, value=Decimal("2950.00"), valid_from=datetime.date(2025, 1, 1))
+    december = PeriodFactory(organization=house.organization, month=datetime.date(2025, 12, 1))
+    ChargeFactory(account=account, service=heating, period=december, charged=Decimal("100.00"))
+    for month, value in ((datetime.date(2025, 11, 1), "10"), (december.month, "20")):
+        ReadingFactory(meter=house_meter, period=month, value=Decimal(value))
+    return HeatingSetting.objects.create(
+        house=house,
+        valid_from=datetime.date(2025, 12, 1),
+        method=HeatingMethod.HOUSE_METER,
+        payment=HeatingPayment.EVENLY,
+    )
+
+
 def _side(name, resident, requester):
     # Readings are accepted every day of the month, whenever the module runs.
     organization = OrganizationFactory(name=f"УК {name}", readings_from_day=1, readings_to_day=31)
@@ -163,6 +187,7 @@ def _side(name, resident, requester):
         calculated_at=timezone.now(),  # so that it may be closed
     )
     charge = ChargeFactory(account=account, service=service, period=closed_period)
+    side_house_meter = MeterFactory(account=None, house=house, resource=Resource.HEAT)
     meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
     contract = ManagementContract.objects.create(
         house=house,
@@ -244,7 +269,7 @@ def _side(name, resident, requester):
         ),
         registry=registry,
         meter=meter,
-        house_meter=MeterFactory(account=None, house=house, resource=Resource.HEAT),
+        house_meter=side_house_meter,
         reading=ReadingFactory(meter=meter),
         contract=contract,
         document=document,
@@ -300,6 +325,7 @@ def _side(name, resident, requester):
         meter_impossible=MeterImpossible.objects.create(
             premise=premise, resource=Resource.HOT_WATER, established_on=datetime.date(2026, 1, 1)
         ),
+        heating_setting=_heating_year(house, account, side_house_meter),
         capital_repair_fund=CapitalRepairFund.objects.create(
             house=house,
             kind=CapitalRepairFundKind.SPECIAL_ACCOUNT,

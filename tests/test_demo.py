@@ -23,8 +23,9 @@ from kabinet.billing.models import (
 from kabinet.demo.data import load_demo
 from kabinet.housing.models import OwnershipType, PersonalAccount
 from kabinet.jobs.models import Job
-from kabinet.metering.models import Reading, ReadingSource, Resource
+from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money
+from kabinet.months import add_months
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.payments.models import Payment
 from kabinet.receipts.models import PaymentDocumentId
@@ -281,6 +282,24 @@ def test_heating_is_charged_evenly_every_month(demo):
     heating = Charge.objects.filter(account=account, service__name="Отопление")
     assert heating.count() == 12
     assert {line.volume for line in heating} == {Decimal("0.567")}  # 54 м² × 0,0105 Гкал
+
+
+def test_the_second_house_is_heated_by_its_meter_in_the_heating_season(demo):
+    """Formula 3: the heat meter's month shared by area; nothing outside the season."""
+    heating = Charge.objects.filter(
+        account__organization__name='ООО "УК Уютный дом"', service__name="Отопление"
+    )
+    months = set(heating.values_list("period__month", flat=True))
+    assert months
+    assert {month.month for month in months} <= {10, 11, 12, 1, 2, 3, 4}
+    assert set(heating.values_list("basis", flat=True)) == {ChargeBasis.READING}
+    meter = Meter.objects.get(house__organization__name='ООО "УК Уютный дом"',
+                              resource=Resource.HEAT)  # fmt: skip
+    values = dict(meter.readings.values_list("period", "value"))
+    for month in months:
+        shares = heating.filter(period__month=month).aggregate(s=Sum("volume"))["s"]
+        used = values[month] - values[add_months(month, -1)]
+        assert abs(shares - used) <= Decimal("0.00001")  # every premise has an account
 
 
 def test_rent_is_charged_only_for_municipal_premises(demo):

@@ -30,6 +30,7 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 
 from kabinet.appeals.models import Appeal, Message
+from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.models import Recalculation
 from kabinet.jobs.models import Job, JobKind
 from kabinet.metering.models import Reading
@@ -414,6 +415,20 @@ URLS = {
             form_refusal=True,
         ),
     ),
+    "backoffice:heating_correction": Entry(
+        staff_page(),
+        post=Post(
+            writers("billing"),
+            data=lambda w: {
+                "house": w.a.house.pk,
+                "year": "2025",
+                "save": "1",
+                "shown_amount": str(sum(c.amount for c in heating_corrections(w.a.house, 2025))),
+            },
+            state=lambda w: Recalculation.objects.count(),
+            form_refusal=True,
+        ),
+    ),
     "backoffice:recalculation_delete": Entry(
         staff_page(405),
         lambda w: {"recalculation_id": w.a.recalculation.pk},
@@ -569,6 +584,9 @@ ADMIN_MODELS = {
     ),
     "billing.capitalrepairfund": scoped_model(
         lambda s: s.capital_repair_fund, "billing", actions=DELETE_SELECTED
+    ),
+    "billing.heatingsetting": scoped_model(
+        lambda s: s.heating_setting, "billing", actions=DELETE_SELECTED
     ),
     "billing.increasingcoefficient": scoped_model(
         lambda s: s.coefficient, "billing", actions=DELETE_SELECTED

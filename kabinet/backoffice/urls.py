@@ -80,6 +80,11 @@ urlpatterns = [
         name="undelivered_documents_export",
     ),
     path(
+        "billing/heating-correction/",
+        billing_views.heating_correction,
+        name="heating_correction",
+    ),
+    path(
         "billing/recalculations/<int:recalculation_id>/delete/",
         billing_views.recalculation_delete,
         name="recalculation_delete",

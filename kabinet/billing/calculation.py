@@ -206,6 +206,32 @@ def common_volumes(
     return {account: volume(common * area / total_area) for account, area in areas.items()}
 
 
+# Heating (Правила № 354, приложение № 2; docs/billing-law.md, «Heating») ----------------
+
+
+def periodicity_coefficient(season_months: int, evenly: bool) -> Decimal:
+    """K of formula 2: 1 when heating is paid in the heating season; the months of the season
+    (partial ones too) over the 12 months of the year when it is paid evenly all year."""
+    return Decimal(season_months) / 12 if evenly else Decimal(1)
+
+
+def heat_per_m2(house_volume: Decimal, total_area: Decimal) -> Decimal:
+    """Formulas 3 and 3(1): the house's heat (Gcal of the month by its meter, or the previous
+    year's average month) per m² of the house's premises, so that a premise's volume is
+    ``area × this`` = V × S_i / S_об. Unrounded: the line rounds the premise's volume."""
+    if total_area <= 0:
+        return ZERO
+    return house_volume / total_area
+
+
+def annual_heating_correction(metered: Iterable[Decimal], charged: Iterable[Decimal]) -> Decimal:
+    """The year's correction of heating paid evenly by the house meter: what the year's heat
+    by the meter costs for the premise (each month's share at its tariffs, unrounded), rounded
+    once to the kopeck, less what was charged for the year (and corrected before). Charged
+    plus this is exactly the rounded metered cost."""
+    return round_money(sum(metered, ZERO)) - sum(charged, ZERO)
+
+
 # Penalties --------------------------------------------------------------------------------
 # The rules of law that change by date come in as data (``PenaltyLaw``, read from the database
 # by ``billing.law``); docs/billing-law.md cites each act.

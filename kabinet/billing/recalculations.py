@@ -182,13 +182,13 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     with transaction.atomic():
         period = locked_open(period)
         for month in months:
-            _check_line_fits(period, account, service, month.amount)
+            check_line_fits(period, account, service, month.amount)
             recalculation = Recalculation.objects.create(
                 period=period, corrected_period=month.period, account=account, service=service,
                 amount=month.amount, volume=month.volume, kind=kind, reason=reason,
                 created_by=user,
             )  # fmt: skip
-            _apply_to_line(period, account, service, month.amount)
+            apply_to_line(period, account, service, month.amount)
             record(
                 action=AuditAction.RECALCULATION_ADDED,
                 organization=account.organization,
@@ -202,7 +202,7 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     return made
 
 
-def _check_line_fits(period, account, service, amount) -> None:
+def check_line_fits(period, account, service, amount) -> None:
     """The line's recalculations and total, with ``amount`` added, must fit their columns: each
     recalculation fits, their sum need not."""
     line = Recalculation.objects.filter(period=period, account=account, service=service)
@@ -220,7 +220,7 @@ def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | N
     """Take back a recalculation of the open period (and its amount from the period's line)."""
     with transaction.atomic():
         period = locked_open(recalculation.period)
-        _apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
+        apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
         record(
             action=AuditAction.RECALCULATION_DELETED,
             organization=period.organization,
@@ -233,7 +233,7 @@ def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | N
         recalculation.delete()
 
 
-def _apply_to_line(period, account, service, amount) -> None:
+def apply_to_line(period, account, service, amount) -> None:
     """A calculated period shows a recalculation at once; a run would give the same line."""
     if period.calculated_at is None:
         return

@@ -41,6 +41,9 @@ from kabinet.billing.models import (
     CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
+    HeatingMethod,
+    HeatingPayment,
+    HeatingSetting,
     Period,
     PeriodStatus,
     Recalculation,
@@ -52,7 +55,7 @@ from kabinet.billing.recalculations import add_recalculation
 from kabinet.billing.run import run_billing
 from kabinet.billing.signals import period_closed
 from kabinet.demo.appeals import load_appeals_demo
-from kabinet.demo.meters import load_house_meters, load_unverified_meter
+from kabinet.demo.meters import load_heat_meter, load_house_meters, load_unverified_meter
 from kabinet.formats import format_quantity, month_name
 from kabinet.housing.models import (
     House,
@@ -136,6 +139,9 @@ UYUT_SERVICES = [
                 "МУП \"Горводоканал\"", ("44.10", "46.30"), "4.5"),
     ServiceSpec("Водоотведение", "куб м", CalculationMethod.WASTEWATER, "",
                 "МУП \"Горводоканал\"", ("35.20", "37.00")),
+    # By the house heat meter in the heating season (its HeatingSetting; formula 3).
+    ServiceSpec("Отопление", "Гкал", CalculationMethod.AREA_NORMATIVE, Resource.HEAT,
+                "ПАО \"МОЭК\"", ("2810.37", "2951.00"), "0.018"),
 ]  # fmt: skip
 
 KAMAL_HOLDERS = {
@@ -236,6 +242,12 @@ def _load(today: datetime.date) -> None:
 
     kamal_services = _services(kamal, KAMAL_SERVICES, months[0], indexation)
     _services(uyut, UYUT_SERVICES, months[0], indexation)
+    HeatingSetting.objects.create(
+        house=uyut_house, valid_from=months[0], method=HeatingMethod.HOUSE_METER,
+        payment=HeatingPayment.SEASON, season_months="10,11,12,1,2,3,4",
+        basis="Демо: оплата в течение отопительного периода (решение субъекта РФ)",
+    )  # fmt: skip
+    load_heat_meter(uyut_house, months)
     meters = _meters(kamal_accounts, today)
     _meters_impossible(kamal_accounts)
     used = _readings(kamal_accounts, meters, months)

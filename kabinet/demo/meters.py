@@ -38,6 +38,29 @@ def load_house_meters(house, months, used) -> None:
     Reading.objects.bulk_create(readings)
 
 
+# Gcal per m² of the house's premises the heat meter counts in each month of the season
+# (none in summer): a cold January, a mild October.
+HEAT_PER_M2 = {1: "0.028", 2: "0.025", 3: "0.020", 4: "0.012", 10: "0.010", 11: "0.019",
+               12: "0.026"}  # fmt: skip
+
+
+def load_heat_meter(house, months) -> None:
+    """The house heat meter (ОДПУ) of a house heated by it (formula 3 of Правила № 354):
+    read each month, its consumption by the season and the premises' area."""
+    area = sum(house.premises.values_list("area", flat=True), Decimal(0))
+    meter = Meter.objects.create(
+        house=house, resource=Resource.HEAT, serial_number="ОДПУ-Т-0907", digits=8,
+        place="Тепловой пункт", installed_on=datetime.date(2018, 9, 1),
+        verification_due=datetime.date(2029, 9, 1),
+    )  # fmt: skip
+    value = Decimal("4120.000")
+    readings = [_reading(meter, value, add_months(months[0], -1))]
+    for month in months:
+        value += (area * Decimal(HEAT_PER_M2.get(month.month, "0"))).quantize(Decimal("0.001"))
+        readings.append(_reading(meter, value, month))
+    Reading.objects.bulk_create(readings)
+
+
 def _reading(meter, value, month):
     return Reading(
         meter=meter,

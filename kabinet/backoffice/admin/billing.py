@@ -12,6 +12,7 @@ from kabinet.billing.models import (
     AccountBalance,
     CapitalRepairFund,
     Charge,
+    HeatingSetting,
     IncreasingCoefficient,
     KeyRate,
     Penalty,
@@ -46,6 +47,20 @@ class CapitalRepairFundAdmin(OrganizationScopedAdmin):
                                            "bank_short_name", "bik", "correspondent_account",
                                            "settlement_account"]}),
     ]  # fmt: skip
+
+
+@admin.register(HeatingSetting)
+class HeatingSettingAdmin(OrganizationScopedAdmin):
+    """How each house's heating is charged from a month on (Правила № 354 п. 42(1), приложение
+    № 2): by the normative or by the house heat meter, in the heating season or evenly; the
+    year's correction is the billing page «Корректировка за отопление»."""
+
+    area = "billing"
+    list_display = ["house", "valid_from", "method", "payment", "season_months"]
+    list_filter = ["method", "payment", "house__organization"]
+    search_fields = ["house__address"]
+    date_hierarchy = "valid_from"
+    list_select_related = ["house"]
 
 
 @admin.register(Tariff)

@@ -24,6 +24,7 @@ from kabinet.billing.models import (
     CapitalRepairFund,
     CapitalRepairFundKind,
     IncreasingCoefficient,
+    InstalmentPlan,
     KeyRate,
     Penalty,
     PeriodStatus,
@@ -130,6 +131,7 @@ class Side:
     capital_repair_fund: object
     coefficient: object
     meter_impossible: object
+    instalment_plan: object
 
 
 @dataclass
@@ -206,6 +208,16 @@ def _side(name, resident, requester):
             service=service,
             amount=Decimal("-100.00"),
             reason="Исправлены показания",
+        ),
+        instalment_plan=InstalmentPlan.objects.create(
+            period=open_period,
+            account=account,
+            service=service,
+            amount=Decimal("500.00"),
+            months=6,
+            rate=Decimal("18.00"),
+            granted_on=datetime.date(2026, 11, 2),
+            consent_on=datetime.date(2026, 11, 2),
         ),
         key_rate=KeyRate.objects.create(
             organization=organization, valid_from=datetime.date(2026, 1, 1), rate=Decimal("16")

@@ -22,6 +22,7 @@ from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.instalments import add_instalments
 from kabinet.billing.lines import (
     CHARGE_FIELDS,
     BillingError,
@@ -30,6 +31,7 @@ from kabinet.billing.lines import (
     capital_repair_houses,
 )
 from kabinet.billing.models import (
+    INSTALMENT_METHODS,
     PENALTY_METHODS,
     CalculationMethod,
     Charge,
@@ -52,6 +54,7 @@ from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
 
+NOT_BY_METHOD = (*PENALTY_METHODS, *INSTALMENT_METHODS)
 PROGRESS_EVERY = 2000  # accounts between two progress reports
 READINGS_LOOKBACK = 12  # months of readings a meter's volume may need
 WATER = (str(Resource.COLD_WATER), str(Resource.HOT_WATER))
@@ -233,7 +236,7 @@ def calculate(
     tariffs = _TariffCache(spans, last)
     meters = _meter_volumes(period, accounts, corrected_volumes)
     volume_law = VolumeLaw.of(organization, first, last)
-    plans = [_Plan.of(service) for service in services if service.method not in PENALTY_METHODS]
+    plans = [_Plan.of(service) for service in _charged(services)]
     # Capital repair only for the houses that collect it (a CapitalRepairFund): elsewhere the
     # owners pay the regional operator on its own documents, or nothing.
     funded = capital_repair_houses(organization)
@@ -249,6 +252,7 @@ def calculate(
             progress(done, len(accounts))
     _add_common_share(period, accounts, services, result)
     if with_adjustments:
+        add_instalments(period, result, account_ids)  # Правила № 354 п. 72
         _add_recalculations(period, result, account_ids)
         add_penalties(period, accounts, services, result)
         add_capital_repair_penalties(period, accounts, services, funded, result)
@@ -258,8 +262,9 @@ def calculate(
 
 
 def _charged(services) -> list[Service]:
-    """The services the run charges by a method (not the penalties it computes)."""
-    return [service for service in services if service.method not in PENALTY_METHODS]
+    """The services the run charges by a method (not the penalties it computes, nor the lines
+    of instalment plans)."""
+    return [service for service in services if service.method not in NOT_BY_METHOD]
 
 
 def _accounts(organization, first, last, account_ids) -> list[AccountRow]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -34,6 +35,7 @@ from kabinet.receipts.layout import INSTALMENTS_TITLE, receipt_sections
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.selectors import receipt_data
 from tests.factories import (
+    AccountLinkFactory,
     PaymentFactory,
     PeriodFactory,
     PersonalAccountFactory,
@@ -231,6 +233,7 @@ def test_the_payment_document_shows_the_plan_in_section_five(world):
         D("970.00"), D("29.91"), D("999.91"), D("970.00")
     )  # fmt: skip
     assert receipt.lines_charged == receipt.charged  # the plan's lines are in the table too
+    assert receipt_data(account, closed[1], shared={}).instalments == receipt.instalments
     [section] = [s for s in receipt_sections(receipt) if s.key == "instalments"]
     assert section.title == INSTALMENTS_TITLE
     assert tuple(cell.replace(NBSP, " ") for cell in section.grids[0].rows[0][1:]) == (
@@ -253,6 +256,18 @@ def test_the_first_month_says_what_was_deferred(world):
     )  # fmt: skip
     [section] = [s for s in receipt_sections(receipt) if s.key == "instalments"]
     assert "2 910,00 ₽ вносится в рассрочку на 3 мес." in section.notes[0].replace(NBSP, " ")
+
+
+def test_the_card_shows_the_plan_of_the_last_closed_month(world, client):
+    account, heating, june = world
+    grant(account, heating, june)
+    bill_through(june, 2)
+    client.force_login(AccountLinkFactory(account=account).user)
+    page = client.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert (
+        'data-testid="instalment">платёж 2 из 3 — 999,91 с процентами (18,50 % годовых); '
+        "осталось 970,00<"
+    ) in page.replace(NBSP, " ")
 
 
 # What staff may grant ------------------------------------------------------------------------

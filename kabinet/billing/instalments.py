@@ -218,10 +218,22 @@ class InstalmentRow:
         return self.share + self.interest
 
 
-def instalment_rows(account, month: datetime.date) -> tuple[InstalmentRow, ...]:
-    """The account's plans with a month in ``month``, as the payment document shows them."""
+def instalment_rows(account, month: datetime.date, shared=None) -> tuple[InstalmentRow, ...]:
+    """The account's plans with a month in ``month``, as the payment document shows them; a
+    mass run of receipts passes a dict in ``shared`` that keeps the month's plans of every
+    account for the next receipt (one query for all)."""
+    if shared is None:
+        plans = plans_in(account.organization_id, month, [account.pk])
+    else:
+        key = ("instalments", account.organization_id, month)
+        if key not in shared:
+            by_account = {}
+            for plan in plans_in(account.organization_id, month):
+                by_account.setdefault(plan.account_id, []).append(plan)
+            shared[key] = by_account
+        plans = shared[key].get(account.pk, [])
     rows = []
-    for plan in plans_in(account.organization, month, [account.pk]):
+    for plan in plans:
         row = month_of(plan, month)
         rows.append(
             InstalmentRow(

@@ -389,7 +389,7 @@ def receipt_data(
         service_id=account.gis_service_id,
         document_id=_document_id(account, period, shared),
         capital_repair=repair,
-        instalments=instalment_rows(account, month),
+        instalments=instalment_rows(account, month, shared),
     )
 
 

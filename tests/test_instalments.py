@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.billing import law
 from kabinet.billing.closing import close_period
 from kabinet.billing.instalments import (
@@ -31,6 +32,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.run import run_billing
 from kabinet.billing.selectors import monthly_debts, principal_charges
+from kabinet.orgs.models import StaffRole
 from kabinet.receipts.layout import INSTALMENTS_TITLE, receipt_sections
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.selectors import receipt_data
@@ -41,6 +43,7 @@ from tests.factories import (
     PersonalAccountFactory,
     ServiceFactory,
     TariffFactory,
+    staff_user,
 )
 
 D = Decimal
@@ -315,10 +318,37 @@ def test_a_plan_of_a_closed_month_never_changes(world):
         grant(account, heating, Period.objects.get(pk=june.pk), amount=D("100.00"))
 
 
+def test_an_accountant_grants_a_plan_in_the_admin_and_the_audit_log_keeps_it(world, client):
+    account, heating, june = world
+    accountant = staff_user(account.organization, StaffRole.ACCOUNTANT)
+    client.force_login(accountant)
+    url = reverse("admin:billing_instalmentplan_add")
+    form = {
+        "period": june.pk, "account": account.pk, "service": heating.pk, "amount": "2910,00",
+        "months": "3", "rate": "18,50", "granted_on": "2026-07-02", "consent_on": "2026-07-02",
+    }  # fmt: skip
+    refused = client.post(url, {**form, "rate": "19,00"})
+    assert "rate" in refused.context["adminform"].form.errors
+    client.post(url, form)
+    plan = InstalmentPlan.objects.get()
+    assert (plan.amount, plan.created_by) == (D("2910.00"), accountant)
+    entry = AuditEntry.objects.get(action=AuditAction.ADDED)
+    assert (entry.organization, entry.changes["amount"]) == (
+        account.organization,
+        [None, "2910.00"],
+    )
+
+
+def test_an_operator_may_not_grant_one(world, client):
+    account, _heating, _june = world
+    client.force_login(staff_user(account.organization, StaffRole.OPERATOR))
+    assert client.get(reverse("admin:billing_instalmentplan_add")).status_code == 403
+
+
 # The staff hint ------------------------------------------------------------------------------
 
 
-def test_charges_more_than_a_quarter_above_the_same_month_a_year_ago_are_listed(world):
+def test_charges_more_than_a_quarter_above_the_same_month_a_year_ago_are_listed(world, client):
     account, heating, june = world
     other = PersonalAccountFactory(premise__house=account.premise.house)
     run_billing(june)
@@ -333,5 +363,9 @@ def test_charges_more_than_a_quarter_above_the_same_month_a_year_ago_are_listed(
     assert (candidate.account, candidate.charged, candidate.year_before) == (
         account.number, D("2910.00"), D("2300.00")
     )  # fmt: skip
+    client.force_login(staff_user(account.organization, StaffRole.ACCOUNTANT))
+    page = client.get(reverse("admin:billing_instalmentplan_changelist")).content.decode()
+    assert "Можно предложить рассрочку" in page
+    assert account.number in page
     grant(account, heating, june)
     assert instalment_candidates(june) == []

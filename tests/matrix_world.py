@@ -27,6 +27,7 @@ from kabinet.billing.models import (
     HeatingPayment,
     HeatingSetting,
     IncreasingCoefficient,
+    InstalmentPlan,
     KeyRate,
     Penalty,
     PeriodStatus,
@@ -134,6 +135,7 @@ class Side:
     heating_setting: object
     coefficient: object
     meter_impossible: object
+    instalment_plan: object
 
 
 @dataclass
@@ -230,6 +232,16 @@ def _side(name, resident, requester):
             service=service,
             amount=Decimal("-100.00"),
             reason="Исправлены показания",
+        ),
+        instalment_plan=InstalmentPlan.objects.create(
+            period=open_period,
+            account=account,
+            service=service,
+            amount=Decimal("500.00"),
+            months=6,
+            rate=Decimal("18.00"),
+            granted_on=datetime.date(2026, 11, 2),
+            consent_on=datetime.date(2026, 11, 2),
         ),
         key_rate=KeyRate.objects.create(
             organization=organization, valid_from=datetime.date(2026, 1, 1), rate=Decimal("16")

@@ -7,6 +7,7 @@ from django.db.models import Sum
 
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
+    INSTALMENT_METHODS,
     PENALTY_METHODS,
     AccountBalance,
     CalculationMethod,
@@ -29,6 +30,7 @@ from kabinet.months import add_months
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.payments.models import Payment
 from kabinet.receipts.models import PaymentDocumentId
+from kabinet.receipts.selectors import receipt_data
 from kabinet.users.models import User
 
 TODAY = datetime.date(2026, 11, 24)
@@ -44,6 +46,8 @@ SEED_SERVICES = [
     ("Пени", ""),
     ("Взнос на капитальный ремонт", "кв м"),
     ("Пени на взносы на капремонт", ""),
+    ("Рассрочка платы", ""),  # made by the instalment plan of ЛС 1000158
+    ("Проценты за рассрочку", ""),
 ]
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +105,32 @@ def test_unlinked_account_paid_on_the_tenth_of_last_month(demo):
     assert last.paid_on == datetime.date(2026, 10, 10)
     assert last.amount == Decimal("2345.67")
     assert not account.user_links.exists()
+
+
+def test_one_account_pays_a_month_of_heating_in_instalments(demo):
+    # June 2026's heating of ЛС 1000158, six shares from June, at the key rate of 03.07.2026
+    # (15,50 %) + 3 %: the last closed month (October) is the fifth of them
+    account = PersonalAccount.objects.get(number="1000158")
+    plan = account.instalment_plans.get()
+    assert (plan.period.month, plan.months, plan.rate) == (
+        datetime.date(2026, 6, 1), 6, Decimal("18.50")
+    )  # fmt: skip
+    heating = Charge.objects.get(account=account, period=plan.period, service=plan.service)
+    assert plan.amount == heating.total
+    october = Period.objects.get(
+        organization=account.organization, month=datetime.date(2026, 10, 1)
+    )
+    [row] = receipt_data(account, october).instalments
+    assert (row.number, row.months) == (5, 6)
+    assert row.remaining == plan.amount - 5 * row.share
+    spread = Charge.objects.filter(account=account, service__name="Рассрочка платы")
+    # June … October (the open month is not calculated): what was taken off in June is back in
+    # the shares of the five closed months but the last share, still to come
+    assert sum(spread.values_list("total", flat=True)) == -row.remaining
+    # it paid every month's bill, share and interest included, in full, in the next month;
+    # October's is not due yet
+    ledger = account_ledger(account, plan.period.month, october.month)
+    assert ledger.closing == ledger.months[-1].accrued
 
 
 def test_seed_services_with_units(demo):
@@ -226,7 +256,8 @@ def test_a_corrected_reading_is_recalculated_in_the_next_month(demo):
 
 
 def test_charge_lines_are_tariff_times_volume_rounded(demo):
-    lines = Charge.objects.exclude(service__method__in=PENALTY_METHODS)
+    # (the lines of an instalment plan have no tariff: tests/test_instalments.py)
+    lines = Charge.objects.exclude(service__method__in=(*PENALTY_METHODS, *INSTALMENT_METHODS))
     for line in lines:
         individual = line.charged - line.common_charged - line.coefficient_charged
         assert individual == round_money(line.tariff * line.volume)

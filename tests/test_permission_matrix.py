@@ -582,6 +582,9 @@ ADMIN_MODELS = {
     "billing.recalculation": scoped_model(
         lambda s: s.recalculation, "billing", actions=DELETE_SELECTED
     ),
+    "billing.instalmentplan": scoped_model(
+        lambda s: s.instalment_plan, "billing", actions=DELETE_SELECTED
+    ),
     "billing.capitalrepairfund": scoped_model(
         lambda s: s.capital_repair_fund, "billing", actions=DELETE_SELECTED
     ),

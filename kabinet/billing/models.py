@@ -29,10 +29,14 @@ class CalculationMethod(models.TextChoices):
         "capital_repair_penalty",
         "пени на взносы на капитальный ремонт (ЖК РФ ст. 155 ч. 14.1)",
     )
+    INSTALMENT = "instalment", "рассрочка платы (Правила № 354 п. 72)"
+    INSTALMENT_INTEREST = "instalment_interest", "проценты за рассрочку (Правила № 354 п. 72)"
 
 
 # Lines the penalty engine charges (no tariff): the ч. 14 stream and the ч. 14.1 one.
 PENALTY_METHODS = (CalculationMethod.PENALTY, CalculationMethod.CAPITAL_REPAIR_PENALTY)
+# Lines the instalment plans charge (billing/instalments.py), not a method of their own.
+INSTALMENT_METHODS = (CalculationMethod.INSTALMENT, CalculationMethod.INSTALMENT_INTEREST)
 # Lines of the capital repair payee (its own section and QR code on the receipt).
 CAPITAL_REPAIR_METHODS = (
     CalculationMethod.CAPITAL_REPAIR,
@@ -852,3 +856,101 @@ class AccountBalance(PeriodRow):
 
     def __str__(self):
         return f"{self.account}, {self.period}: {self.closing}"
+
+
+# What an instalment plan may spread: a utility's charge (Правила № 354 п. 72 speaks of
+# «коммунальная услуга»), not maintenance by area, a penalty, a contribution or a plan's own line.
+NOT_INSTALLABLE = (CalculationMethod.AREA, *PENALTY_METHODS, *CAPITAL_REPAIR_METHODS,
+                   *INSTALMENT_METHODS)  # fmt: skip
+
+
+class InstalmentPlan(PeriodRow):
+    """An instalment plan (рассрочка, Правила № 354 п. 72): ``amount`` of the account's charge
+    for ``service`` in ``period`` is paid in ``months`` equal shares from that month on, with
+    interest at ``rate`` % a year on what is not yet due (``billing/instalments.py``).
+
+    Granted in the month whose charge it spreads, while that month is open: the month's own
+    payment document then shows the plan (section 5 of the form of Приказ № 43/пр), and the
+    deferred part is never a debt. Once the month is closed the plan never changes, like the
+    month's lines (the later months' lines are computed from it)."""
+
+    period = models.ForeignKey(
+        Period,
+        on_delete=models.PROTECT,
+        related_name="instalment_plans",
+        verbose_name="месяц начисления",
+        help_text="Месяц, плата за который вносится в рассрочку; с него же начинаются платежи. "
+        "Только открытый период.",
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="instalment_plans",
+        verbose_name="лицевой счёт",
+    )
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        related_name="instalment_plans",
+        verbose_name="коммунальная услуга",
+    )
+    amount = models.DecimalField(
+        "сумма в рассрочку, ₽", **MONEY_FIELD, help_text="Не больше начисленного за месяц."
+    )
+    months = models.PositiveSmallIntegerField(
+        "срок, месяцев",
+        default=12,
+        validators=[MinValueValidator(2), MaxValueValidator(12)],
+        help_text="Правила № 354 п. 72: до 12 месяцев, включая месяц начисления.",
+    )
+    rate = models.DecimalField(
+        "проценты, % годовых",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text="Не выше ключевой ставки Банка России на день предоставления + 3 % "
+        "(Правила № 354 п. 72).",
+    )
+    granted_on = models.DateField(
+        "дата предоставления", help_text="Ключевая ставка этого дня ограничивает проценты."
+    )
+    consent_on = models.DateField("согласие потребителя получено")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="кто внёс",
+    )
+    created_at = models.DateTimeField("внесена", auto_now_add=True)
+
+    objects = PeriodRowQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "рассрочка платы"
+        verbose_name_plural = "рассрочки платы"
+        ordering = ["-period__month", "account"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(months__gte=2, months__lte=12), name="instalment_months_2_to_12"
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="instalment_rate_not_negative"),
+            models.UniqueConstraint(
+                fields=["period", "account", "service"], name="instalment_once_per_line"
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.account}, {self.service} за {self.period}: {self.amount} на {self.months} мес."
+        )
+
+    def clean(self):
+        super().clean()
+        from kabinet.billing.instalments import plan_errors  # the rules live with the engine
+
+        errors = plan_errors(self)
+        if errors:
+            raise ValidationError(errors)

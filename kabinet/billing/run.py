@@ -23,6 +23,7 @@ from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.heating import HeatingMonth
+from kabinet.billing.instalments import add_instalments
 from kabinet.billing.lines import (
     CHARGE_FIELDS,
     BillingError,
@@ -31,6 +32,7 @@ from kabinet.billing.lines import (
     capital_repair_houses,
 )
 from kabinet.billing.models import (
+    INSTALMENT_METHODS,
     PENALTY_METHODS,
     CalculationMethod,
     Charge,
@@ -53,6 +55,7 @@ from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
 
+NOT_BY_METHOD = (*PENALTY_METHODS, *INSTALMENT_METHODS)
 PROGRESS_EVERY = 2000  # accounts between two progress reports
 READINGS_LOOKBACK = 12  # months of readings a meter's volume may need
 WATER = (str(Resource.COLD_WATER), str(Resource.HOT_WATER))
@@ -236,7 +239,7 @@ def calculate(
     volume_law = VolumeLaw.of(organization, first, last)
     heating = HeatingMonth.of(organization, month)
     result.problems.extend(heating.problems)
-    plans = [_Plan.of(service) for service in services if service.method not in PENALTY_METHODS]
+    plans = [_Plan.of(service) for service in _charged(services)]
     # Capital repair only for the houses that collect it (a CapitalRepairFund): elsewhere the
     # owners pay the regional operator on its own documents, or nothing.
     funded = capital_repair_houses(organization)
@@ -253,6 +256,7 @@ def calculate(
             progress(done, len(accounts))
     _add_common_share(period, accounts, services, result)
     if with_adjustments:
+        add_instalments(period, result, account_ids)  # Правила № 354 п. 72
         _add_recalculations(period, result, account_ids)
         add_penalties(period, accounts, services, result)
         add_capital_repair_penalties(period, accounts, services, funded, result)
@@ -262,8 +266,9 @@ def calculate(
 
 
 def _charged(services) -> list[Service]:
-    """The services the run charges by a method (not the penalties it computes)."""
-    return [service for service in services if service.method not in PENALTY_METHODS]
+    """The services the run charges by a method (not the penalties it computes, nor the lines
+    of instalment plans)."""
+    return [service for service in services if service.method not in NOT_BY_METHOD]
 
 
 def _accounts(organization, first, last, account_ids) -> list[AccountRow]:

@@ -80,6 +80,21 @@ RULES = [
 ]  # fmt: skip
 
 
+# Правила № 354 п. 72: the interest of an instalment plan is at most the Bank of Russia's key
+# rate on the day the plan is granted, increased by 3 % (the margin, % per year).
+INSTALMENT_MARGIN = "3"
+# Grants on first day – last day: the interest is at most ``value`` % a year, whatever the key
+# rate (first day, last day, value, source).
+INSTALMENT_RATE_CAPS = [
+    (
+        "2022-02-28", "2022-12-31", "9.50",
+        "Постановление Правительства РФ от 28.04.2022 № 763 (изменения в п. 72 Правил № 354): "
+        "в 2022 году проценты за рассрочку — исходя из ключевой ставки на 27.02.2022, 9,5 % "
+        "годовых; распространяется на отношения с 28.02.2022",
+    ),
+]  # fmt: skip
+
+
 COEFFICIENTS_FROM_2017 = (
     "Постановление Правительства РФ от 29.06.2016 № 603 (изменения в Правила № 354): "
     "повышающий коэффициент 1,5 с 01.01.2017"

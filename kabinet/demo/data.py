@@ -19,7 +19,11 @@ penalty.
 ЛС 1000156 has no meters where they can be installed: its water and electricity are charged by
 the normative with the increasing coefficient. ЛС 2000002's cold-water meter went past its
 verification five months before the current one: three months by its average, then the
-normative with the coefficient."""
+normative with the coefficient.
+
+ЛС 1000158 pays its heating of four months before the last closed one in instalments (Правила
+№ 354 п. 72): six monthly shares with interest at the highest rate the law allows on the day
+it was granted, so the last closed month's payment document shows section 5."""
 
 import datetime
 import random
@@ -34,6 +38,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from kabinet.billing.closing import close_period
+from kabinet.billing.instalments import max_rate
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     PENALTY_METHODS,
@@ -44,6 +49,7 @@ from kabinet.billing.models import (
     HeatingMethod,
     HeatingPayment,
     HeatingSetting,
+    InstalmentPlan,
     Period,
     PeriodStatus,
     Recalculation,
@@ -176,6 +182,9 @@ COMMON_USE = (D("0.03"), D("0.08"))  # the house meter counts this much above th
 SEED_PAYMENTS = {4: (14, ZERO), 3: (17, D("2000.00")), 2: (12, D("3000.00")), 1: (20, None)}
 SEED_CORRECTED = 5  # months before the last closed one: the month of the mistyped reading
 SEED_TYPO = D("9.000")  # two digits swapped: 9 m³ too many
+# ЛС 1000158's instalment plan: the service, how many months before the last closed one its
+# charge is spread, over how many months.
+INSTALMENT = ("1000158", "Отопление", 4, 6)
 
 
 def is_loaded() -> bool:
@@ -464,6 +473,9 @@ def _bill_months(organization, accounts, months, seed=None):
         if seed:
             seed.before_run(index, period)
         run_billing(period)
+        if seed and index == len(months) - 1 - INSTALMENT[2]:
+            _grant_instalment(accounts[int(INSTALMENT[0][-3:])], period, seed.operator)
+            run_billing(period)
         if seed and index == len(months) - 1:
             seed.settle(period)
         closed, period = period, close_period(period)
@@ -472,6 +484,19 @@ def _bill_months(organization, accounts, months, seed=None):
         )
         if index < len(months) - 1:
             _pay(closed, accounts, index, len(months) - 1 - index, seed)
+
+
+def _grant_instalment(account, period, operator):
+    """ЛС 1000158's plan for the whole of the month's heating, on the 3rd of the next month."""
+    line = Charge.objects.get(period=period, account=account, service__name=INSTALMENT[1])
+    granted_on = add_months(period.month, 1).replace(day=3)
+    plan = InstalmentPlan(
+        period=period, account=account, service=line.service, amount=line.total,
+        months=INSTALMENT[3], rate=max_rate(account.organization, granted_on),
+        granted_on=granted_on, consent_on=granted_on, created_by=operator,
+    )  # fmt: skip
+    plan.full_clean()
+    plan.save()
 
 
 def _gis_identifiers(account):

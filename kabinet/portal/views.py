@@ -12,6 +12,7 @@ from kabinet import quotas
 from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.billing.calculation import last_day
+from kabinet.billing.instalments import instalment_rows
 from kabinet.billing.penalty_statement import statement_of
 from kabinet.housing.models import ContractDocument
 from kabinet.http import client_ip
@@ -164,6 +165,7 @@ def account_card(request, account_id):
         balance=billing.account_balance(account),
         capital_repair=billing.capital_repair_balance(account),
         table=billing.charge_table(account, period),
+        instalments=instalment_rows(account, period.month) if period else (),
     )
 
 

@@ -17,6 +17,7 @@ from functools import cached_property
 
 from django.db.models import Q, Sum
 
+from kabinet.billing.instalments import InstalmentRow, instalment_rows
 from kabinet.billing.law import due_date
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
@@ -254,6 +255,8 @@ class Receipt:
     service_id: str | None = None  # идентификатор ЖКУ
     document_id: str | None = None  # ИПД of this account and month
     capital_repair: CapitalRepairPart | None = None  # the house collects contributions
+    # Instalment plans with a month in this one (Правила № 354 п. 72; № 43/пр, раздел 5).
+    instalments: tuple[InstalmentRow, ...] = ()
 
     @property
     def accrued(self) -> Decimal:
@@ -408,6 +411,7 @@ def receipt_data(
         service_id=account.gis_service_id,
         document_id=_document_id(account, period, shared),
         capital_repair=repair,
+        instalments=instalment_rows(account, month, shared),
     )
 
 

@@ -35,6 +35,7 @@ from kabinet.billing.models import (
     CapitalRepairFund,
     Charge,
     HeatingSetting,
+    InstalmentPlan,
     KeyRate,
     Period,
     Recalculation,
@@ -53,7 +54,8 @@ HUGE_NUMBER = re.compile(r"\s*-?\d{19,}\s*")
 
 # Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
 AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
-                  Payment, AccountLink, User, CapitalRepairFund, HeatingSetting}  # fmt: skip
+                  Payment, AccountLink, User, CapitalRepairFund, HeatingSetting,
+                  InstalmentPlan}  # fmt: skip
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):

@@ -1,5 +1,5 @@
-"""The back office's billing: services, tariffs, periods, charges, recalculations, key
-rates and coefficients, capital repair funds, and the read-only results of a run."""
+"""The back office's billing: services, tariffs, periods, charges, recalculations, instalment
+plans, key rates and coefficients, capital repair funds, and the read-only results of a run."""
 
 from django.contrib import admin
 
@@ -8,19 +8,23 @@ from kabinet.backoffice.admin.base import (
     OrganizationScopedAdmin,
     ReadOnlyAdmin,
 )
+from kabinet.billing.instalments import instalment_candidates
 from kabinet.billing.models import (
     AccountBalance,
     CapitalRepairFund,
     Charge,
     HeatingSetting,
     IncreasingCoefficient,
+    InstalmentPlan,
     KeyRate,
     Penalty,
     Period,
+    PeriodStatus,
     Recalculation,
     Service,
     Tariff,
 )
+from kabinet.orgs.selectors import organizations_for
 
 
 @admin.register(Service)
@@ -109,6 +113,38 @@ class RecalculationAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(InstalmentPlan)
+class InstalmentPlanAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
+    """Instalment plans (Правила № 354 п. 72), granted in the open month whose charge they
+    spread; the list names the open months' charges that entitle a resident to one."""
+
+    area = "billing"
+    list_display = ["account", "service", "period", "amount", "months", "rate", "granted_on",
+                    "consent_on"]  # fmt: skip
+    list_filter = ["period__month", "service"]
+    search_fields = ["account__number", "account__holder_name"]
+    list_select_related = ["account", "service", "period"]
+    superuser_fields = ("created_by",)
+    change_list_template = "backoffice/billing/instalment_change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def changelist_view(self, request, extra_context=None):
+        periods = Period.objects.for_organizations(organizations_for(request.user)).filter(
+            status=PeriodStatus.OPEN, calculated_at__isnull=False
+        )
+        candidates = [
+            (period, found)
+            for period in periods.select_related("organization").order_by("organization", "month")
+            if (found := instalment_candidates(period))
+        ]
+        extra_context = {**(extra_context or {}), "instalment_candidates": candidates}
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(KeyRate)

@@ -23,6 +23,7 @@ from kabinet.billing.calculation import (
     due_date,
     penalty_lines,
 )
+from kabinet.billing.closing import close_period
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
@@ -30,6 +31,8 @@ from kabinet.billing.models import (
     CapitalRepairFundKind,
     Charge,
     Penalty,
+    PenaltyRule,
+    PenaltyRuleKind,
     Period,
     PeriodStatus,
     Service,
@@ -421,3 +424,51 @@ def test_the_charges_page_shows_the_contribution_apart(client):
     summary = page[page.index('data-testid="capital-repair-summary"') :]
     assert 'Итого к оплате</dt><dd class="fw-bold">805,77 ₽' in summary
     assert "24,25 м² × 12,40 ₽</dt><dd>300,70 ₽" in summary
+
+
+# The resident's «Пени» ------------------------------------------------------------------------
+
+
+def penalty_page_cells(page: str, testid: str) -> list[list[str]]:
+    """The rows of the penalty table inside the block marked ``testid``, cell by cell."""
+    block = page[page.index(f'data-testid="{testid}"') :]
+    table = block[: block.index("</table>")]
+    cell = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S)
+    return [
+        [re.sub(r"<[^>]+>", "", text).strip() for text in cell.findall(row)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
+    ]
+
+
+def test_the_residents_penalty_page_shows_the_ch14_1_days_in_a_block_of_their_own(client):
+    """October's run on September's unpaid contribution (due 15.10.2026), with a moratorium
+    row made for the test on 20–22 October: 16–19 October 1 000 × 4 × 9,5 % / 300 = 1,27
+    (the cap of № 329 below the key rate 15,5 %), 20–22 October none, 23–31 October
+    1 000 × 9 × 9,5 % / 300 = 2,85. The rest of the bill is inside ч. 14's free 30 days."""
+    account, october, _, _ = penalty_world()
+    PenaltyRule.objects.create(kind=PenaltyRuleKind.MORATORIUM, first_day=day(10, 20),
+                               last_day=day(10, 22), source="мораторий для теста")  # fmt: skip
+    run_billing(october)
+    close_period(october)
+    client.force_login(AccountLinkFactory(account=account).user)
+    response = client.get(reverse("portal:account_penalties", args=[account.pk]))
+    page = response.content.decode().replace("\u00a0", " ")
+    assert response.context["period"].month == OCTOBER
+    assert "Пени по части 14 за этот месяц не начислялись." in page
+    rows = penalty_page_cells(page, "capital-repair-penalties")
+    cap = "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)"
+    moratorium = "мораторий: пени не начисляются (ПП РФ № 424, № 497)"
+    assert [[row[2], row[3], row[4], row[7], row[8], row[10]] for row in rows[:3]] == [
+        ["16.10.2026 – 19.10.2026", "4", "1-го", "1/300", cap, "1,27"],
+        ["20.10.2026 – 22.10.2026", "3", "5-го", "1/300", moratorium, "0,00"],
+        ["23.10.2026 – 31.10.2026", "9", "8-го", "1/300", cap, "2,85"],
+    ]
+    assert rows[-1][-1] == "4,12"  # the month's total, as charged
+    assert 'class="table-secondary kb-moratorium"' in page
+    block = page[page.index('data-testid="capital-repair-penalties"') :]
+    assert "ЖК РФ ст. 155 ч. 14.1" in block[block.index("Правовое основание") :]
+    assert "мораторий для теста" in block
+    months = response.context["months"]
+    assert [(m.period.month, m.penalty, m.capital_repair_penalty) for m in months] == [
+        (OCTOBER, None, D("4.12"))
+    ]

@@ -6,6 +6,7 @@ and payments to their payee (``Payment.capital_repair``) that settle them only."
 import datetime
 import re
 from decimal import Decimal
+from unittest import mock
 
 import pypdfium2
 import pytest
@@ -40,6 +41,12 @@ from kabinet.billing.models import (
 from kabinet.billing.run import run_billing
 from kabinet.billing.selectors import account_balance, capital_repair_balance
 from kabinet.orgs.models import StaffRole
+from kabinet.payments.models import OnlinePayment, Payment
+from kabinet.payments.providers import GatewayError
+from kabinet.payments.providers.yookassa import YooKassaProvider
+from kabinet.payments.sandbox import gateway
+from kabinet.payments.sandbox.models import SandboxPayment
+from kabinet.payments.services import capital_repair_payee
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.qr import parse_payload
 from kabinet.receipts.selectors import receipt_data
@@ -58,6 +65,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 RATE = D("16.5")
 SEPTEMBER, OCTOBER = datetime.date(2026, 9, 1), datetime.date(2026, 10, 1)
+AUGUST = datetime.date(2026, 8, 1)
 WEEKDAYS = PenaltyLaw()
 
 
@@ -472,3 +480,130 @@ def test_the_residents_penalty_page_shows_the_ch14_1_days_in_a_block_of_their_ow
     assert [(m.period.month, m.penalty, m.capital_repair_penalty) for m in months] == [
         (OCTOBER, None, D("4.12"))
     ]
+
+
+# Paid online to its own payee, and a payment naming a month ----------------------------------
+
+
+def online_world(client):
+    """September 2026's contribution of 1 000,00 (closed) and 500,00 of the rest of the bill,
+    both unpaid; the resident logged in."""
+    account, _, contribution = capital_repair_world()
+    september = PeriodFactory(organization=account.organization, month=SEPTEMBER)
+    ChargeFactory(account=account, service=contribution, period=september, charged=D("1000"))
+    ChargeFactory(account=account, period=september, charged=D("500"),
+                  service__organization=account.organization)  # fmt: skip
+    client.force_login(AccountLinkFactory(account=account).user)
+    return account
+
+
+def test_the_contribution_is_paid_online_to_its_payee_and_credited_once(client):
+    account = online_world(client)
+    card = client.get(reverse("portal:account", args=[account.pk])).content.decode()
+    pay_url = reverse("portal:pay", args=[account.pk]) + "?payee=capital_repair"
+    assert 'data-testid="pay-capital-repair"' in card
+    assert pay_url in card
+    page = client.get(pay_url)
+    assert 'ОАО "Камал" (спецсчёт капремонта)' in page.content.decode().replace("&quot;", '"')
+    assert page.context["form"].initial["amount"] == "1000,00"  # the contribution's debt
+    # the months offered are the contribution's, with what each still owes
+    assert page.context["form"].fields["period"].choices[1][0] == "2026-09"
+    response = client.post(pay_url, {"amount": "1000,00", "period": "2026-09"})
+    online_payment = OnlinePayment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == online_payment.confirmation_url
+    assert (online_payment.capital_repair, online_payment.period) == (True, SEPTEMBER)
+    sandbox = SandboxPayment.objects.get(pk=online_payment.gateway_id)
+    assert sandbox.description.startswith("Взнос на капитальный ремонт, ЛС № ")
+    assert 'получатель ОАО "Камал" (спецсчёт капремонта), за сентябрь 2026' in sandbox.description
+    gateway.decide(sandbox, paid=True)
+    for _ in range(3):  # the notification repeated, the return page, the re-check
+        body = gateway.notification_body(sandbox)
+        client.post("/payments/notify/sandbox/", body, content_type="application/json",
+                    HTTP_X_SANDBOX_SIGNATURE=gateway.sign(body))  # fmt: skip
+        client.get(reverse("portal:online_payment", args=[account.pk, online_payment.pk]))
+    payment = Payment.objects.get()
+    assert (payment.capital_repair, payment.amount, payment.period) == (
+        True, D("1000.00"), SEPTEMBER
+    )  # fmt: skip
+    assert capital_repair_balance(account) == D("0.00")
+    assert account_balance(account) == D("500.00")  # the rest of the bill is still owed
+
+
+def test_an_ordinary_online_payment_still_pays_the_organisation(client):
+    account = online_world(client)
+    page = client.get(reverse("portal:pay", args=[account.pk]))
+    assert page.context["form"].initial["amount"] == "500,00"
+    client.post(reverse("portal:pay", args=[account.pk]), {"amount": "500,00"})
+    assert not OnlinePayment.objects.get().capital_repair
+
+
+def test_a_house_without_a_fund_has_no_online_contribution(client):
+    account = PersonalAccountFactory()
+    client.force_login(AccountLinkFactory(account=account).user)
+    url = reverse("portal:pay", args=[account.pk]) + "?payee=capital_repair"
+    assert client.get(url).status_code == 404
+    assert (
+        "pay-capital-repair"
+        not in client.get(reverse("portal:account", args=[account.pk])).content.decode()
+    )
+
+
+def test_yookassa_sends_the_contribution_to_the_funds_shop_only_when_it_has_one(settings):
+    account, _, _ = capital_repair_world()
+    fund = account.premise.house.capital_repair_fund
+    settings.PAYMENT_PROVIDER = "yookassa"
+    settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY = "1", "k"
+    assert capital_repair_payee(account) is None  # no shop of the payee: not paid online
+    fund.online_account_id = "123456"
+    fund.save()
+    assert capital_repair_payee(account) == fund
+    sent = {}
+
+    def create(params, key):
+        sent.update(params)
+        raise RuntimeError("no network in the test")
+
+    online_payment = OnlinePayment(account=account, amount=D("250.00"))
+    provider = YooKassaProvider()
+    with (
+        mock.patch("kabinet.payments.providers.yookassa.YooPayment.create", create),
+        pytest.raises(GatewayError),
+    ):
+        provider.create_payment(online_payment, description="Взнос", return_url="https://x/",
+                                notification_url="https://x/n/", payee=fund)  # fmt: skip
+    assert sent["transfers"] == [
+        {"account_id": "123456", "amount": {"value": "250.00", "currency": "RUB"}}
+    ]
+
+
+def named_world():
+    """August's and September's contributions of 1 000,00 each, unpaid, and 1 000,00 paid to
+    the capital repair payee on 5 October; the October run."""
+    account, october, _, _ = penalty_world()
+    contribution = Service.objects.get(organization=account.organization,
+                                       method=CalculationMethod.CAPITAL_REPAIR)  # fmt: skip
+    august = PeriodFactory(organization=account.organization, month=datetime.date(2026, 8, 1))
+    ChargeFactory(account=account, service=contribution, period=august, charged=D("1000"))
+    return account, october
+
+
+@pytest.mark.parametrize(
+    ("named", "months", "total"),
+    [(None, {AUGUST, SEPTEMBER}, D("6.65")), (SEPTEMBER, {AUGUST}, D("9.82"))],
+)
+def test_a_payment_to_the_capital_repair_payee_naming_a_month_settles_it_first(
+    named, months, total
+):
+    """Unnamed, the payment settles August, the oldest (ГК РФ ст. 319.1 п. 3): August (due
+    15.09.2026) is late 1–5 October, 1 000 × 5 × 9,5 % / 300 = 1,58, and September bears the
+    penalty from 16 October, 1 000 × 16 × 9,5 % / 300 = 5,07. Naming September (п. 1), it
+    settles September before its due date: August stays unpaid all October,
+    1 000 × 31 × 9,5 % / 300 = 9,82."""
+    account, october = named_world()
+    PaymentFactory(account=account, paid_on=day(10, 5), amount=D("1000"), capital_repair=True,
+                   period=named)  # fmt: skip
+    run_billing(october)
+    lines = Penalty.objects.filter(account=account, period=october, capital_repair=True)
+    assert {line.debt_month for line in lines} == months
+    assert sum(line.amount for line in lines) == total

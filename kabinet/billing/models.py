@@ -190,6 +190,14 @@ class CapitalRepairFund(models.Model):
         max_length=20,
         validators=[validators.validate_bank_account],
     )
+    online_account_id = models.CharField(
+        "магазин получателя в ЮKassa",
+        max_length=64,
+        blank=True,
+        help_text="Идентификатор магазина получателя взносов в ЮKassa (сплитование платежей): "
+        "взнос, оплаченный онлайн, ЮKassa перечисляет на его счёт. Пусто — взнос онлайн через "
+        "ЮKassa не принимается (только по QR-коду квитанции).",
+    )
 
     objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
 

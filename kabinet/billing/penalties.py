@@ -153,8 +153,9 @@ def add_capital_repair_penalties(period, accounts, services, funded, result) -> 
 def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list]:
     """Each account's ч. 14.1 penalty lines for the days of ``period``: on the contributions
     of closed months (with their recalculations, without any penalty) not paid in time, less
-    the payments made to the capital repair payee (``Payment.capital_repair``), oldest month
-    paid first. 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
+    the payments made to the capital repair payee (``Payment.capital_repair``): a payment
+    naming a month settles it first, the rest the oldest month first (ГК РФ ст. 319.1, as for
+    ч. 14). 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
     the key rate, its caps and the moratoria are the same dated data as for ч. 14 (Постановления
     № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md)."""
     if not account_ids:
@@ -179,24 +180,18 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .values_list("account", "total")
     )
     monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
-    paid_before = dict(
-        payments.filter(paid_on__lt=first)
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values_list("account", "total")
-    )
+    paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
-    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
-        "account", "paid_on", "amount"
+    for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount", "period"
     ):
-        in_month[account].append((paid_on, amount))
+        in_month[account].append((paid_on, amount, named and named.replace(day=1)))
     found = {}
     for account, debts in monthly.items():
-        paid = round_money(paid_before.get(account) or ZERO) - round_money(
-            older.get(account) or ZERO
-        )
+        paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
         lines = calc.penalty_lines(
             debts, paid, in_month.get(account, []), first, last, law,
+            named_before=named_before.get(account),
             fraction_of=calc.capital_repair_fraction,
         )  # fmt: skip
         if lines:

@@ -304,15 +304,19 @@ def penalty_history(account, *, to: datetime.date, law: calc.PenaltyLaw):
     return debts, payments
 
 
-def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
+def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[datetime.date, Decimal]]:
     """The account's billed (closed) months that are not paid off, oldest first, with what each
     still owes: payments settle the month they name, the rest the oldest month first (ГК РФ
-    ст. 319.1, as the penalties count it). The resident may name one of them when paying."""
+    ст. 319.1, as the penalties count it). The resident may name one of them when paying.
+    With ``capital_repair``: the contributions (and their penalty) against the payments to
+    their payee, else the rest of the bill against the rest of the payments."""
+    charges = Charge.objects.published().filter(account=account)
+    if capital_repair:
+        charges = charges.filter(IS_CAPITAL_REPAIR)
+    else:
+        charges = charges.exclude(IS_CAPITAL_REPAIR)  # paid to their own payee
     totals = (
-        Charge.objects.published()
-        .filter(account=account)
-        .exclude(service__method__in=CAPITAL_REPAIR_METHODS)  # paid to their own payee
-        .values("period__month")
+        charges.values("period__month")
         .annotate(total=Sum("total"))
         .values_list("period__month", "total")
         .order_by("period__month")
@@ -321,7 +325,7 @@ def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
     payments = [
         (paid_on, amount, named and named.replace(day=1))
         for paid_on, amount, named in Payment.objects.filter(
-            account=account, capital_repair=False
+            account=account, capital_repair=capital_repair
         ).values_list("paid_on", "amount", "period")
     ]
     never = datetime.date.max

@@ -45,6 +45,7 @@ class CapitalRepairFundAdmin(OrganizationScopedAdmin):
         ("Получатель взносов", {"fields": ["payee_name", "inn", "kpp", "bank_name",
                                            "bank_short_name", "bik", "correspondent_account",
                                            "settlement_account"]}),
+        ("Онлайн-оплата взносов", {"fields": ["online_account_id"]}),
     ]  # fmt: skip
 
 

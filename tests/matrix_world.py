@@ -21,6 +21,7 @@ from kabinet.audit.services import record
 from kabinet.billing.jobs import RUN_KIND
 from kabinet.billing.models import (
     AccountBalance,
+    CapitalRepairDueDay,
     CapitalRepairFund,
     CapitalRepairFundKind,
     IncreasingCoefficient,
@@ -128,6 +129,7 @@ class Side:
     payment_document_id: object
     audit_entry: object
     capital_repair_fund: object
+    capital_repair_due_day: object
     coefficient: object
     meter_impossible: object
 
@@ -310,6 +312,12 @@ def _side(name, resident, requester):
             bik=organization.bik,
             correspondent_account=organization.correspondent_account,
             settlement_account="40705810662000000154",
+        ),
+        capital_repair_due_day=CapitalRepairDueDay.objects.create(
+            organization=organization,
+            day=20,
+            first_month=datetime.date(2026, 1, 1),
+            source=f"закон субъекта для {name}",
         ),
     )
 

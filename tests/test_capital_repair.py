@@ -20,14 +20,18 @@ from kabinet.billing.calculation import (
     Moratorium,
     PenaltyLaw,
     RateCap,
+    RegionalDueDay,
     capital_repair_fraction,
     due_date,
     penalty_lines,
+    regional_due_date,
 )
 from kabinet.billing.closing import close_period
+from kabinet.billing.law import is_working_day
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
+    CapitalRepairDueDay,
     CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
@@ -38,6 +42,7 @@ from kabinet.billing.models import (
     PeriodStatus,
     Service,
 )
+from kabinet.billing.penalty_statement import statement_of
 from kabinet.billing.run import run_billing
 from kabinet.billing.selectors import account_balance, capital_repair_balance
 from kabinet.orgs.models import StaffRole
@@ -607,3 +612,91 @@ def test_a_payment_to_the_capital_repair_payee_naming_a_month_settles_it_first(
     lines = Penalty.objects.filter(account=account, period=october, capital_repair=True)
     assert {line.debt_month for line in lines} == months
     assert sum(line.amount for line in lines) == total
+
+
+# A region's own due date (ЖК РФ ст. 171 ч. 1) ------------------------------------------------
+
+BY_THE_20TH = RegionalDueDay(datetime.date(2026, 1, 1), datetime.date(2026, 12, 1), 20)
+
+
+def test_a_regions_day_of_the_next_month_moved_to_a_working_day():
+    law = PenaltyLaw(working_day=is_working_day)
+    assert regional_due_date(SEPTEMBER, [BY_THE_20TH], law) == day(10, 20)  # a Tuesday
+    # 20.06.2026 is a Saturday: Monday 22 June
+    assert regional_due_date(datetime.date(2026, 5, 1), [BY_THE_20TH], law) == day(6, 22)
+    last_day = RegionalDueDay(datetime.date(2026, 1, 1), None, 31)
+    # February 2026 has 28 days; the 28th is a Saturday: Monday 2 March
+    assert regional_due_date(datetime.date(2026, 1, 1), [last_day], law) == day(3, 2)
+    # outside the rule's months the federal date applies
+    assert regional_due_date(datetime.date(2025, 12, 1), [BY_THE_20TH], law) is None
+    assert regional_due_date(datetime.date(2027, 1, 1), [BY_THE_20TH], law) is None
+
+
+def regional_row(organization, **fields):
+    values = {
+        "day": 20,
+        "source": "закон субъекта (тест)",
+        "first_month": datetime.date(2026, 1, 1),
+    }
+    row = CapitalRepairDueDay(organization=organization, **{**values, **fields})
+    row.full_clean()
+    row.save()
+    return row
+
+
+@pytest.mark.parametrize(
+    ("kind", "amount"),
+    [
+        # 21–31 October: 1 000 × 11 × 9,5 % / 300 = 3,483… → 3,48
+        (CapitalRepairFundKind.REGIONAL_OPERATOR, D("3.48")),
+        # ч. 2 has no exception for a special account: due 15.10, 16–31 October → 5,07
+        (CapitalRepairFundKind.SPECIAL_ACCOUNT, D("5.07")),
+    ],
+)
+def test_the_ch14_1_penalty_counts_from_the_regions_date_for_the_regional_operator(kind, amount):
+    account, october, _, repair_penalty = penalty_world()
+    CapitalRepairFund.objects.filter(house=account.premise.house).update(kind=kind)
+    regional_row(account.organization)
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=repair_penalty)
+    assert line.charged == amount
+    days = Penalty.objects.filter(account=account, period=october, capital_repair=True)
+    statement = statement_of(days, account=account, to=day(10, 31), capital_repair=True)
+    bases = " ".join(basis.text for basis in statement.bases)
+    regional = kind == CapitalRepairFundKind.REGIONAL_OPERATOR
+    assert ("ЖК РФ ст. 171 ч. 1, закон субъекта РФ): закон субъекта (тест)" in bases) == regional
+
+
+def test_a_row_that_ended_leaves_the_federal_date():
+    account, october, _, repair_penalty = penalty_world()
+    CapitalRepairFund.objects.filter(house=account.premise.house).update(
+        kind=CapitalRepairFundKind.REGIONAL_OPERATOR
+    )
+    regional_row(account.organization, last_month=datetime.date(2026, 8, 1))
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=repair_penalty)
+    assert line.charged == D("5.07")  # September is due on the 15th
+
+
+def test_the_receipts_capital_repair_section_is_due_on_the_regions_date():
+    account, october = receipt_world()
+    fund = account.premise.house.capital_repair_fund
+    receipt = receipt_data(account, october)
+    # October 2026 is due on Monday 16.11.2026 (the 15th is a Sunday), both sections alike
+    assert receipt.pay_by == receipt.capital_repair.pay_by == day(11, 16)
+    regional_row(account.organization)
+    assert receipt_data(account, october).capital_repair.pay_by == day(11, 16)  # special account
+    fund.kind = CapitalRepairFundKind.REGIONAL_OPERATOR
+    fund.save()
+    receipt = receipt_data(account, october)
+    assert (receipt.pay_by, receipt.capital_repair.pay_by) == (day(11, 16), day(11, 20))
+    assert "Оплатить до 20.11.2026" in pdf_text(receipt_pdf(receipt))
+
+
+def test_a_regions_row_checks_its_months():
+    account = PersonalAccountFactory()
+    with pytest.raises(ValidationError) as error:
+        regional_row(account.organization, last_month=datetime.date(2025, 12, 1))
+    assert "last_month" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        regional_row(account.organization, day=32)

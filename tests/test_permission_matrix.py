@@ -561,6 +561,9 @@ ADMIN_MODELS = {
     "billing.capitalrepairfund": scoped_model(
         lambda s: s.capital_repair_fund, "billing", actions=DELETE_SELECTED
     ),
+    "billing.capitalrepairdueday": scoped_model(
+        lambda s: s.capital_repair_due_day, "billing", actions=DELETE_SELECTED
+    ),
     "billing.increasingcoefficient": scoped_model(
         lambda s: s.coefficient, "billing", actions=DELETE_SELECTED
     ),

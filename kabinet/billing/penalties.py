@@ -3,20 +3,23 @@ capital repair contributions, each on its own service and stream of lines."""
 
 import datetime
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 from django.db.models import F, Q, Sum
 
 from kabinet.billing import calculation as calc
-from kabinet.billing.law import penalty_law
+from kabinet.billing.law import capital_repair_due_days, penalty_law
 from kabinet.billing.lines import Line, capital_repair_houses
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
+    CapitalRepairFundKind,
     Charge,
     PeriodStatus,
 )
 from kabinet.billing.selectors import monthly_debts, principal_charges
+from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
@@ -180,6 +183,7 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .values_list("account", "total")
     )
     monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
+    _regional_due_dates(monthly, organization, law)
     paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
     for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
@@ -197,3 +201,26 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         if lines:
             found[account] = lines
     return found
+
+
+def _regional_due_dates(monthly: dict[int, list[calc.Debt]], organization, law) -> None:
+    """The contributions of houses paying the regional operator fall due on the region's own
+    date where its law sets one (ЖК РФ ст. 171 ч. 1, ``CapitalRepairDueDay``); a special
+    account's stay due with the rest of the bill (ч. 2)."""
+    rules = capital_repair_due_days(organization)
+    if not rules or not monthly:
+        return
+    regional = set(
+        PersonalAccount.objects.filter(
+            pk__in=list(monthly),
+            premise__house__capital_repair_fund__kind=CapitalRepairFundKind.REGIONAL_OPERATOR,
+        ).values_list("pk", flat=True)
+    )
+    dues: dict[datetime.date, datetime.date | None] = {}
+    for account in regional:
+        debts = monthly[account]
+        for index, debt in enumerate(debts):
+            if debt.month not in dues:
+                dues[debt.month] = calc.regional_due_date(debt.month, rules, law)
+            if dues[debt.month] is not None:
+                debts[index] = replace(debt, due=dues[debt.month])

@@ -14,7 +14,15 @@ from decimal import Decimal
 
 from kabinet.billing import calculation as calc
 from kabinet.billing.law import penalty_law
-from kabinet.billing.models import KeyRate, PenaltyBasis, PenaltyRule, PenaltyRuleKind
+from kabinet.billing.models import (
+    CapitalRepairDueDay,
+    CapitalRepairFund,
+    CapitalRepairFundKind,
+    KeyRate,
+    PenaltyBasis,
+    PenaltyRule,
+    PenaltyRuleKind,
+)
 from kabinet.billing.selectors import penalty_history
 from kabinet.formats import format_number
 from kabinet.money import ZERO
@@ -155,7 +163,10 @@ def statement_of(
     sources = _Sources(organization, to, CAPITAL_REPAIR_STATUTE if capital_repair else STATUTE)
     lines = [replace(_line(line), capital_repair=capital_repair) for line in lines]
     if lines:
-        sources.due_dates(organization, sorted({line.debt_month for line in lines}))
+        months = sorted({line.debt_month for line in lines})
+        sources.due_dates(organization, months)
+        if capital_repair:
+            sources.regional_due_dates(account, months)
     months: dict[datetime.date, list[StatementLine]] = {}
     for line in lines:
         months.setdefault(line.debt_month, []).append(replace(line, basis=sources.basis_of(line)))
@@ -253,6 +264,21 @@ class _Sources:
                 text = f"Срок оплаты за месяцы с {rule.first_day:%m.%Y}: {rule.source}"
                 self._number(("rule", rule.pk), text)
         self._number("method", METHOD)
+
+    def regional_due_dates(self, account, months: list[datetime.date]) -> None:
+        """A region's due date of contributions to the regional operator (ЖК РФ ст. 171 ч. 1)
+        where one of its rows covers a month of the table."""
+        fund = CapitalRepairFund.objects.filter(house=account.premise.house_id).first()
+        if fund is None or fund.kind != CapitalRepairFundKind.REGIONAL_OPERATOR:
+            return
+        for row in CapitalRepairDueDay.objects.filter(organization=account.organization):
+            rule = calc.RegionalDueDay(row.first_month, row.last_month, row.day)
+            if any(rule.covers(month) for month in months):
+                text = (
+                    f"Срок уплаты взносов на капитальный ремонт — до {row.day}-го числа "
+                    f"следующего месяца (ЖК РФ ст. 171 ч. 1, закон субъекта РФ): {row.source}"
+                )
+                self._number(("regional", row.pk), text)
 
 
 def _days(rule: PenaltyRule) -> str:

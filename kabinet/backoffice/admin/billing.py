@@ -10,6 +10,7 @@ from kabinet.backoffice.admin.base import (
 )
 from kabinet.billing.models import (
     AccountBalance,
+    CapitalRepairDueDay,
     CapitalRepairFund,
     Charge,
     IncreasingCoefficient,
@@ -47,6 +48,18 @@ class CapitalRepairFundAdmin(OrganizationScopedAdmin):
                                            "settlement_account"]}),
         ("Онлайн-оплата взносов", {"fields": ["online_account_id"]}),
     ]  # fmt: skip
+
+
+@admin.register(CapitalRepairDueDay)
+class CapitalRepairDueDayAdmin(OrganizationScopedAdmin):
+    """A region's own due date for contributions to the regional operator (ЖК РФ ст. 171
+    ч. 1), by billed months: the ч. 14.1 penalty and the receipt's capital repair section
+    count from it; without a row, the federal date."""
+
+    area = "billing"
+    list_display = ["organization", "day", "first_month", "last_month", "source"]
+    list_filter = ["organization"]
+    date_hierarchy = "first_month"
 
 
 @admin.register(Tariff)

@@ -212,10 +212,10 @@ def _regional_due_dates(monthly: dict[int, list[calc.Debt]], organization, law) 
         return
     regional = set(
         PersonalAccount.objects.filter(
-            pk__in=list(monthly),
+            organization=organization,
             premise__house__capital_repair_fund__kind=CapitalRepairFundKind.REGIONAL_OPERATOR,
         ).values_list("pk", flat=True)
-    )
+    ).intersection(monthly)
     dues: dict[datetime.date, datetime.date | None] = {}
     for account in regional:
         debts = monthly[account]

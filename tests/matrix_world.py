@@ -21,6 +21,7 @@ from kabinet.audit.services import record
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
+    CapitalRepairDueDay,
     CapitalRepairFund,
     CapitalRepairFundKind,
     HeatingMethod,
@@ -133,6 +134,7 @@ class Side:
     audit_entry: object
     capital_repair_fund: object
     heating_setting: object
+    capital_repair_due_day: object
     coefficient: object
     meter_impossible: object
     instalment_plan: object
@@ -347,6 +349,12 @@ def _side(name, resident, requester):
             bik=organization.bik,
             correspondent_account=organization.correspondent_account,
             settlement_account="40705810662000000154",
+        ),
+        capital_repair_due_day=CapitalRepairDueDay.objects.create(
+            organization=organization,
+            day=20,
+            first_month=datetime.date(2026, 1, 1),
+            source=f"закон субъекта для {name}",
         ),
     )
 

@@ -18,7 +18,11 @@ from kabinet.billing.models import (
     Recalculation,
     RecalculationKind,
 )
-from kabinet.billing.recalculations import add_recalculation, delete_recalculation
+from kabinet.billing.recalculations import (
+    add_recalculation,
+    delete_recalculation,
+    recalculation_amounts,
+)
 from kabinet.billing.run import run_billing
 from kabinet.billing.signals import period_closed
 from kabinet.housing.models import OwnershipType
@@ -525,6 +529,48 @@ def test_a_reading_correction_reaches_the_estimated_months_and_the_next_reading(
         (NOVEMBER, D("500.00"), D("10"), december),
     ]
     with pytest.raises(BillingError, match="ничего не меняет"):  # recorded: nothing more to do
+        add_recalculation(account, water, august, RecalculationKind.READING, "Ещё раз")
+
+
+def test_wastewater_follows_the_corrected_water_month_by_month(house):
+    """The same correction with wastewater at 30,00 on the water's volume: its own
+    recalculations, month by month with the water's volumes (−6, −2, −2, +10 m³): −180,00,
+    −60,00, −60,00, +300,00 — no «другое» entered by hand. Hot water, whose reading did not
+    change, does not move its part of wastewater."""
+    account, water, meter, wrong = wrong_august(house)
+    hot = service(house, CalculationMethod.METER, "200.00", resource=Resource.HOT_WATER,
+                  normative=D("3"))  # fmt: skip
+    hot_meter = MeterFactory(account=account, resource=Resource.HOT_WATER)
+    for number, value in ((5, "10"), (7, "14"), (8, "16"), (11, "22")):
+        read(hot_meter, month_of(number), value)
+    wastewater = service(house, CalculationMethod.WASTEWATER, "30.00")
+    read(meter, NOVEMBER, "140")
+    charged_months(house, account, water, (8, 9, 10, 11))
+    # August: 10 m³ of cold and 2 m³ of hot water: 12 m³ of wastewater
+    assert line(account, wastewater, Period.objects.get(month=month_of(8))).volume == D("12")
+    PeriodFactory(organization=house.organization, month=month_of(12), status=PeriodStatus.OPEN)
+    wrong.value = D("104")
+    wrong.save()
+    august = Period.objects.get(month=month_of(8))
+    months = recalculation_amounts(account, water, august, RecalculationKind.READING)
+    assert [(m.period.month, m.service, m.amount, m.volume) for m in months] == [
+        (month_of(8), None, D("-300.00"), D("-6")),
+        (month_of(8), wastewater, D("-180.00"), D("-6")),
+        (month_of(9), None, D("-100.00"), D("-2")),
+        (month_of(9), wastewater, D("-60.00"), D("-2")),
+        (month_of(10), None, D("-100.00"), D("-2")),
+        (month_of(10), wastewater, D("-60.00"), D("-2")),
+        (NOVEMBER, None, D("500.00"), D("10")),
+        (NOVEMBER, wastewater, D("300.00"), D("10")),
+    ]
+    made = add_recalculation(account, water, august, RecalculationKind.READING, "Ошибка ХВС")
+    followed = [r for r in made if r.service == wastewater]
+    assert [r.amount for r in followed] == [D("-180.00"), D("-60.00"), D("-60.00"), D("300.00")]
+    assert followed[0].reason == f"{wastewater.name} по объёму воды: Ошибка ХВС"
+    assert all(r.kind == RecalculationKind.READING for r in followed)
+    assert not Recalculation.objects.filter(service=hot).exists()
+    # recorded: a second correction finds nothing more, wastewater included
+    with pytest.raises(BillingError, match="ничего не меняет"):
         add_recalculation(account, water, august, RecalculationKind.READING, "Ещё раз")
 
 

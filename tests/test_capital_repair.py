@@ -6,6 +6,7 @@ and payments to their payee (``Payment.capital_repair``) that settle them only."
 import datetime
 import re
 from decimal import Decimal
+from unittest import mock
 
 import pypdfium2
 import pytest
@@ -19,24 +20,38 @@ from kabinet.billing.calculation import (
     Moratorium,
     PenaltyLaw,
     RateCap,
+    RegionalDueDay,
     capital_repair_fraction,
     due_date,
     penalty_lines,
+    regional_due_date,
 )
+from kabinet.billing.closing import close_period
+from kabinet.billing.law import is_working_day
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
+    CapitalRepairDueDay,
     CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
     Penalty,
+    PenaltyRule,
+    PenaltyRuleKind,
     Period,
     PeriodStatus,
     Service,
 )
+from kabinet.billing.penalty_statement import statement_of
 from kabinet.billing.run import run_billing
 from kabinet.billing.selectors import account_balance, capital_repair_balance
 from kabinet.orgs.models import StaffRole
+from kabinet.payments.models import OnlinePayment, Payment
+from kabinet.payments.providers import GatewayError
+from kabinet.payments.providers.yookassa import YooKassaProvider
+from kabinet.payments.sandbox import gateway
+from kabinet.payments.sandbox.models import SandboxPayment
+from kabinet.payments.services import capital_repair_payee
 from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.qr import parse_payload
 from kabinet.receipts.selectors import receipt_data
@@ -55,6 +70,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 RATE = D("16.5")
 SEPTEMBER, OCTOBER = datetime.date(2026, 9, 1), datetime.date(2026, 10, 1)
+AUGUST = datetime.date(2026, 8, 1)
 WEEKDAYS = PenaltyLaw()
 
 
@@ -421,3 +437,266 @@ def test_the_charges_page_shows_the_contribution_apart(client):
     summary = page[page.index('data-testid="capital-repair-summary"') :]
     assert 'Итого к оплате</dt><dd class="fw-bold">805,77 ₽' in summary
     assert "24,25 м² × 12,40 ₽</dt><dd>300,70 ₽" in summary
+
+
+# The resident's «Пени» ------------------------------------------------------------------------
+
+
+def penalty_page_cells(page: str, testid: str) -> list[list[str]]:
+    """The rows of the penalty table inside the block marked ``testid``, cell by cell."""
+    block = page[page.index(f'data-testid="{testid}"') :]
+    table = block[: block.index("</table>")]
+    cell = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S)
+    return [
+        [re.sub(r"<[^>]+>", "", text).strip() for text in cell.findall(row)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
+    ]
+
+
+def test_the_residents_penalty_page_shows_the_ch14_1_days_in_a_block_of_their_own(client):
+    """October's run on September's unpaid contribution (due 15.10.2026), with a moratorium
+    row made for the test on 20–22 October: 16–19 October 1 000 × 4 × 9,5 % / 300 = 1,27
+    (the cap of № 329 below the key rate 15,5 %), 20–22 October none, 23–31 October
+    1 000 × 9 × 9,5 % / 300 = 2,85. The rest of the bill is inside ч. 14's free 30 days."""
+    account, october, _, _ = penalty_world()
+    PenaltyRule.objects.create(kind=PenaltyRuleKind.MORATORIUM, first_day=day(10, 20),
+                               last_day=day(10, 22), source="мораторий для теста")  # fmt: skip
+    run_billing(october)
+    close_period(october)
+    client.force_login(AccountLinkFactory(account=account).user)
+    response = client.get(reverse("portal:account_penalties", args=[account.pk]))
+    page = response.content.decode().replace("\u00a0", " ")
+    assert response.context["period"].month == OCTOBER
+    assert "Пени по части 14 за этот месяц не начислялись." in page
+    rows = penalty_page_cells(page, "capital-repair-penalties")
+    cap = "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)"
+    moratorium = "мораторий: пени не начисляются (ПП РФ № 424, № 497)"
+    assert [[row[2], row[3], row[4], row[7], row[8], row[10]] for row in rows[:3]] == [
+        ["16.10.2026 – 19.10.2026", "4", "1-го", "1/300", cap, "1,27"],
+        ["20.10.2026 – 22.10.2026", "3", "5-го", "1/300", moratorium, "0,00"],
+        ["23.10.2026 – 31.10.2026", "9", "8-го", "1/300", cap, "2,85"],
+    ]
+    assert rows[-1][-1] == "4,12"  # the month's total, as charged
+    assert 'class="table-secondary kb-moratorium"' in page
+    block = page[page.index('data-testid="capital-repair-penalties"') :]
+    assert "ЖК РФ ст. 155 ч. 14.1" in block[block.index("Правовое основание") :]
+    assert "мораторий для теста" in block
+    months = response.context["months"]
+    assert [(m.period.month, m.penalty, m.capital_repair_penalty) for m in months] == [
+        (OCTOBER, None, D("4.12"))
+    ]
+
+
+# Paid online to its own payee, and a payment naming a month ----------------------------------
+
+
+def online_world(client):
+    """September 2026's contribution of 1 000,00 (closed) and 500,00 of the rest of the bill,
+    both unpaid; the resident logged in."""
+    account, _, contribution = capital_repair_world()
+    september = PeriodFactory(organization=account.organization, month=SEPTEMBER)
+    ChargeFactory(account=account, service=contribution, period=september, charged=D("1000"))
+    ChargeFactory(account=account, period=september, charged=D("500"),
+                  service__organization=account.organization)  # fmt: skip
+    client.force_login(AccountLinkFactory(account=account).user)
+    return account
+
+
+def test_the_contribution_is_paid_online_to_its_payee_and_credited_once(client):
+    account = online_world(client)
+    card = client.get(reverse("portal:account", args=[account.pk])).content.decode()
+    pay_url = reverse("portal:pay", args=[account.pk]) + "?payee=capital_repair"
+    assert 'data-testid="pay-capital-repair"' in card
+    assert pay_url in card
+    page = client.get(pay_url)
+    assert 'ОАО "Камал" (спецсчёт капремонта)' in page.content.decode().replace("&quot;", '"')
+    assert page.context["form"].initial["amount"] == "1000,00"  # the contribution's debt
+    # the months offered are the contribution's, with what each still owes
+    assert page.context["form"].fields["period"].choices[1][0] == "2026-09"
+    response = client.post(pay_url, {"amount": "1000,00", "period": "2026-09"})
+    online_payment = OnlinePayment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == online_payment.confirmation_url
+    assert (online_payment.capital_repair, online_payment.period) == (True, SEPTEMBER)
+    sandbox = SandboxPayment.objects.get(pk=online_payment.gateway_id)
+    assert sandbox.description.startswith("Взнос на капитальный ремонт, ЛС № ")
+    assert 'получатель ОАО "Камал" (спецсчёт капремонта), за сентябрь 2026' in sandbox.description
+    gateway.decide(sandbox, paid=True)
+    for _ in range(3):  # the notification repeated, the return page, the re-check
+        body = gateway.notification_body(sandbox)
+        client.post("/payments/notify/sandbox/", body, content_type="application/json",
+                    HTTP_X_SANDBOX_SIGNATURE=gateway.sign(body))  # fmt: skip
+        client.get(reverse("portal:online_payment", args=[account.pk, online_payment.pk]))
+    payment = Payment.objects.get()
+    assert (payment.capital_repair, payment.amount, payment.period) == (
+        True, D("1000.00"), SEPTEMBER
+    )  # fmt: skip
+    assert capital_repair_balance(account) == D("0.00")
+    assert account_balance(account) == D("500.00")  # the rest of the bill is still owed
+
+
+def test_an_ordinary_online_payment_still_pays_the_organisation(client):
+    account = online_world(client)
+    page = client.get(reverse("portal:pay", args=[account.pk]))
+    assert page.context["form"].initial["amount"] == "500,00"
+    client.post(reverse("portal:pay", args=[account.pk]), {"amount": "500,00"})
+    assert not OnlinePayment.objects.get().capital_repair
+
+
+def test_a_house_without_a_fund_has_no_online_contribution(client):
+    account = PersonalAccountFactory()
+    client.force_login(AccountLinkFactory(account=account).user)
+    url = reverse("portal:pay", args=[account.pk]) + "?payee=capital_repair"
+    assert client.get(url).status_code == 404
+    assert (
+        "pay-capital-repair"
+        not in client.get(reverse("portal:account", args=[account.pk])).content.decode()
+    )
+
+
+def test_yookassa_sends_the_contribution_to_the_funds_shop_only_when_it_has_one(settings):
+    account, _, _ = capital_repair_world()
+    fund = account.premise.house.capital_repair_fund
+    settings.PAYMENT_PROVIDER = "yookassa"
+    settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY = "1", "k"
+    assert capital_repair_payee(account) is None  # no shop of the payee: not paid online
+    fund.online_account_id = "123456"
+    fund.save()
+    assert capital_repair_payee(account) == fund
+    sent = {}
+
+    def create(params, key):
+        sent.update(params)
+        raise RuntimeError("no network in the test")
+
+    online_payment = OnlinePayment(account=account, amount=D("250.00"))
+    provider = YooKassaProvider()
+    with (
+        mock.patch("kabinet.payments.providers.yookassa.YooPayment.create", create),
+        pytest.raises(GatewayError),
+    ):
+        provider.create_payment(online_payment, description="Взнос", return_url="https://x/",
+                                notification_url="https://x/n/", payee=fund)  # fmt: skip
+    assert sent["transfers"] == [
+        {"account_id": "123456", "amount": {"value": "250.00", "currency": "RUB"}}
+    ]
+
+
+def named_world():
+    """August's and September's contributions of 1 000,00 each, unpaid, and 1 000,00 paid to
+    the capital repair payee on 5 October; the October run."""
+    account, october, _, _ = penalty_world()
+    contribution = Service.objects.get(organization=account.organization,
+                                       method=CalculationMethod.CAPITAL_REPAIR)  # fmt: skip
+    august = PeriodFactory(organization=account.organization, month=datetime.date(2026, 8, 1))
+    ChargeFactory(account=account, service=contribution, period=august, charged=D("1000"))
+    return account, october
+
+
+@pytest.mark.parametrize(
+    ("named", "months", "total"),
+    [(None, {AUGUST, SEPTEMBER}, D("6.65")), (SEPTEMBER, {AUGUST}, D("9.82"))],
+)
+def test_a_payment_to_the_capital_repair_payee_naming_a_month_settles_it_first(
+    named, months, total
+):
+    """Unnamed, the payment settles August, the oldest (ГК РФ ст. 319.1 п. 3): August (due
+    15.09.2026) is late 1–5 October, 1 000 × 5 × 9,5 % / 300 = 1,58, and September bears the
+    penalty from 16 October, 1 000 × 16 × 9,5 % / 300 = 5,07. Naming September (п. 1), it
+    settles September before its due date: August stays unpaid all October,
+    1 000 × 31 × 9,5 % / 300 = 9,82."""
+    account, october = named_world()
+    PaymentFactory(account=account, paid_on=day(10, 5), amount=D("1000"), capital_repair=True,
+                   period=named)  # fmt: skip
+    run_billing(october)
+    lines = Penalty.objects.filter(account=account, period=october, capital_repair=True)
+    assert {line.debt_month for line in lines} == months
+    assert sum(line.amount for line in lines) == total
+
+
+# A region's own due date (ЖК РФ ст. 171 ч. 1) ------------------------------------------------
+
+BY_THE_20TH = RegionalDueDay(datetime.date(2026, 1, 1), datetime.date(2026, 12, 1), 20)
+
+
+def test_a_regions_day_of_the_next_month_moved_to_a_working_day():
+    law = PenaltyLaw(working_day=is_working_day)
+    assert regional_due_date(SEPTEMBER, [BY_THE_20TH], law) == day(10, 20)  # a Tuesday
+    # 20.06.2026 is a Saturday: Monday 22 June
+    assert regional_due_date(datetime.date(2026, 5, 1), [BY_THE_20TH], law) == day(6, 22)
+    last_day = RegionalDueDay(datetime.date(2026, 1, 1), None, 31)
+    # February 2026 has 28 days; the 28th is a Saturday: Monday 2 March
+    assert regional_due_date(datetime.date(2026, 1, 1), [last_day], law) == day(3, 2)
+    # outside the rule's months the federal date applies
+    assert regional_due_date(datetime.date(2025, 12, 1), [BY_THE_20TH], law) is None
+    assert regional_due_date(datetime.date(2027, 1, 1), [BY_THE_20TH], law) is None
+
+
+def regional_row(organization, **fields):
+    values = {
+        "day": 20,
+        "source": "закон субъекта (тест)",
+        "first_month": datetime.date(2026, 1, 1),
+    }
+    row = CapitalRepairDueDay(organization=organization, **{**values, **fields})
+    row.full_clean()
+    row.save()
+    return row
+
+
+@pytest.mark.parametrize(
+    ("kind", "amount"),
+    [
+        # 21–31 October: 1 000 × 11 × 9,5 % / 300 = 3,483… → 3,48
+        (CapitalRepairFundKind.REGIONAL_OPERATOR, D("3.48")),
+        # ч. 2 has no exception for a special account: due 15.10, 16–31 October → 5,07
+        (CapitalRepairFundKind.SPECIAL_ACCOUNT, D("5.07")),
+    ],
+)
+def test_the_ch14_1_penalty_counts_from_the_regions_date_for_the_regional_operator(kind, amount):
+    account, october, _, repair_penalty = penalty_world()
+    CapitalRepairFund.objects.filter(house=account.premise.house).update(kind=kind)
+    regional_row(account.organization)
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=repair_penalty)
+    assert line.charged == amount
+    days = Penalty.objects.filter(account=account, period=october, capital_repair=True)
+    statement = statement_of(days, account=account, to=day(10, 31), capital_repair=True)
+    bases = " ".join(basis.text for basis in statement.bases)
+    regional = kind == CapitalRepairFundKind.REGIONAL_OPERATOR
+    assert ("ЖК РФ ст. 171 ч. 1, закон субъекта РФ): закон субъекта (тест)" in bases) == regional
+
+
+def test_a_row_that_ended_leaves_the_federal_date():
+    account, october, _, repair_penalty = penalty_world()
+    CapitalRepairFund.objects.filter(house=account.premise.house).update(
+        kind=CapitalRepairFundKind.REGIONAL_OPERATOR
+    )
+    regional_row(account.organization, last_month=datetime.date(2026, 8, 1))
+    run_billing(october)
+    line = Charge.objects.get(account=account, period=october, service=repair_penalty)
+    assert line.charged == D("5.07")  # September is due on the 15th
+
+
+def test_the_receipts_capital_repair_section_is_due_on_the_regions_date():
+    account, october = receipt_world()
+    fund = account.premise.house.capital_repair_fund
+    receipt = receipt_data(account, october)
+    # October 2026 is due on Monday 16.11.2026 (the 15th is a Sunday), both sections alike
+    assert receipt.pay_by == receipt.capital_repair.pay_by == day(11, 16)
+    regional_row(account.organization)
+    assert receipt_data(account, october).capital_repair.pay_by == day(11, 16)  # special account
+    fund.kind = CapitalRepairFundKind.REGIONAL_OPERATOR
+    fund.save()
+    receipt = receipt_data(account, october)
+    assert (receipt.pay_by, receipt.capital_repair.pay_by) == (day(11, 16), day(11, 20))
+    assert "Оплатить до 20.11.2026" in pdf_text(receipt_pdf(receipt))
+
+
+def test_a_regions_row_checks_its_months():
+    account = PersonalAccountFactory()
+    with pytest.raises(ValidationError) as error:
+        regional_row(account.organization, last_month=datetime.date(2025, 12, 1))
+    assert "last_month" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        regional_row(account.organization, day=32)

@@ -245,6 +245,8 @@ def test_a_corrected_reading_is_recalculated_in_the_next_month(demo):
     assert cold_water.amount == Decimal("-436.50")  # 9 m³ too many × 48,50 ₽
     wastewater = Recalculation.objects.get(service__method=CalculationMethod.WASTEWATER)
     assert wastewater.amount == Decimal("-358.20")  # 9 m³ × 39,80 ₽
+    # it followed the water's correction by itself, a reading recalculation of its own
+    assert (wastewater.kind, wastewater.volume) == (RecalculationKind.READING, Decimal("-9"))
     assert Recalculation.objects.count() == 2
     reading = account.meters.get(resource=Resource.COLD_WATER).readings.get(period=may)
     assert reading.source == ReadingSource.STAFF

@@ -118,7 +118,7 @@ def test_a_month_is_chosen_from_the_list(resident, link):
     ]
     options = re.findall(r'<option value="([\d-]+)"( selected)?', response.text)
     assert options == [("2026-10", ""), ("2026-09", " selected")]
-    month_totals = [(line.period.month, line.total) for line in response.context["lines"]]
+    month_totals = [(line.period.month, line.penalty) for line in response.context["months"]]
     assert month_totals == [(OCTOBER, D("62.16")), (SEPTEMBER, D("19.00"))]
 
 
@@ -127,7 +127,7 @@ def test_open_period_penalties_are_not_shown(resident, link):
     assert not november.is_closed
     assert Penalty.objects.filter(period=november, account=link.account).exists()
     response = resident.get(penalties_url(link.account))
-    assert [line.period.month for line in response.context["lines"]] == [OCTOBER, SEPTEMBER]
+    assert [line.period.month for line in response.context["months"]] == [OCTOBER, SEPTEMBER]
     assert "ноябрь 2026" not in text_of(response)
     assert resident.get(penalties_url(link.account, "2026-11")).status_code == 404
     assert penalty_calculation(link.account, november).lines == []

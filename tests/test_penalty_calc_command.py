@@ -139,3 +139,28 @@ def test_a_file_without_the_header_is_refused(tmp_path):
     path.write_text("начисление;2026-01;1000,00;2026-02-10\n", encoding="utf-8")
     with pytest.raises(CommandError, match="строка 1: заголовок"):
         call_command("penalty_calc", str(path), "--to", "2026-12-31")
+
+
+def test_open_source_calculator_example_1000_for_may_2019_with_a_payment(tmp_path):
+    """The worked example of the open-source ЖКХ penalty calculator aleoreh/penalty-calc-tricky
+    (GitHub, src/features/calculator/domain/domain.spec/calculator.spec.ts and src/data.ts):
+    1 000 ₽ for May 2019, due on the 10th (10.06.2019), 100 ₽ paid on 01.01.2020, key rate fixed
+    at 9,5 %, counted to 18.04.2024 (its calculation date 19.04.2024 is not a day of it);
+    30 days free, 1/300 to day 90, 1/130 from day 91. Its figures: «penaltyAmountOfStartDebt»
+    103,04 (the 1 000 ₽ part, to 01.01.2020: 19,00 at 1/300 + 84,04 at 1/130), 1/130 in all
+    816,05, total 835,05.
+
+    Our moratoria differ from its data by two days: it counts 01.01.2021 (№ 424 suspended
+    penalties «до 1 января 2021 г.», so 01.01.2021 is not a moratorium day) and 31.03.2022
+    (№ 497 took effect on 01.04.2022) as moratorium days. So the 900 ₽ part bears two days more
+    here: 900 × 9,5 % / 130 × 2 = 1,32 more, 733,33 instead of 732,01, total 836,37 — every other
+    figure is the calculator's to the kopeck."""
+    lines = run(tmp_path, ["начисление;2019-05;1000,00;2019-06-10", "оплата;;100,00;2020-01-01"],
+                "--to", "2024-04-18", "--rate", "9,5")  # fmt: skip
+    rows = [cells(line) for line in lines[1:-1]]
+    penalty = {(row[2], row[-2]): row[-1] for row in rows}
+    assert penalty[("11.07.2019–08.09.2019", "1/300")] == "19,00"
+    assert penalty[("09.09.2019–01.01.2020", "1/130")] == "84,04"  # 19,00 + 84,04 = 103,04
+    late = [row for row in rows if row[4] == "900,00" and row[-2] == "1/130"]
+    assert sum(int(row[3]) for row in late if "мораторий" not in row) == 1113 + 2
+    assert lines[-1] == "Итого пени: 836,37"

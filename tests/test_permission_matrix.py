@@ -591,6 +591,9 @@ ADMIN_MODELS = {
     "billing.heatingsetting": scoped_model(
         lambda s: s.heating_setting, "billing", actions=DELETE_SELECTED
     ),
+    "billing.capitalrepairdueday": scoped_model(
+        lambda s: s.capital_repair_due_day, "billing", actions=DELETE_SELECTED
+    ),
     "billing.increasingcoefficient": scoped_model(
         lambda s: s.coefficient, "billing", actions=DELETE_SELECTED
     ),

@@ -463,6 +463,37 @@ def test_a_reading_correction_lists_each_month_it_changes_and_saves_one_for_each
     )
 
 
+def test_a_water_reading_correction_shows_and_saves_wastewater_with_it(
+    client, accountant, own, house, previous, period
+):
+    """Last month was charged 10 m³ of cold water (110 − 100) and 10 m³ of wastewater at
+    30,00; its reading was 104: 6 m³ less, −300,00 of water and −180,00 of wastewater."""
+    account = account_in(house, "100", residents=1)
+    water = ServiceFactory(organization=own, method=CalculationMethod.METER, normative=D("4.5"),
+                           resource=Resource.COLD_WATER, name="Холодная вода")  # fmt: skip
+    wastewater = ServiceFactory(organization=own, method=CalculationMethod.WASTEWATER,
+                                name="Водоотведение")  # fmt: skip
+    for made, tariff in ((water, "50.00"), (wastewater, "30.00")):
+        TariffFactory(service=made, value=D(tariff), valid_from=datetime.date(2020, 1, 1))
+        ChargeFactory(account=account, service=made, period=previous, tariff=D(tariff),
+                      volume=D("10"), basis=ChargeBasis.READING,
+                      charged=D(tariff) * 10)  # fmt: skip
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
+    ReadingFactory(meter=meter, period=add_months(previous.month, -1), value=D("100"))
+    ReadingFactory(meter=meter, period=previous.month, value=D("104"))
+    data = {"account": "100", "service": water.pk, "corrected_period": previous.pk,
+            "kind": RecalculationKind.READING, "reason": "Показание 104, а не 110"}  # fmt: skip
+    url = reverse("backoffice:recalculations")
+    shown = client.post(url, {**data, "preview": "Рассчитать"})
+    assert shown.context["preview"] == D("-480.00")
+    assert "Водоотведение (по объёму воды)" in words(shown)
+    shown_amount = re.search(r'name="shown_amount" value="([^"]+)"', shown.text)[1]
+    client.post(url, {**data, "save": "Сохранить", "shown_amount": shown_amount})
+    assert sorted(Recalculation.objects.values_list("service", "amount", "volume")) == sorted(
+        [(water.pk, D("-300.00"), D("-6")), (wastewater.pk, D("-180.00"), D("-6"))]
+    )
+
+
 def test_a_recalculation_whose_amount_changed_since_it_was_shown_is_not_saved(
     client, accountant, upkeep, previous, period, recalculable
 ):

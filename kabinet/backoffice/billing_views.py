@@ -274,7 +274,11 @@ def _shown(months) -> str:
     month and amount of each of several."""
     if len(months) == 1:
         return str(months[0].amount)
-    return ";".join(f"{month.period.month:%Y-%m}:{month.amount}" for month in months)
+    return ";".join(
+        f"{month.period.month:%Y-%m}:{month.amount}"
+        + (f":{month.service.pk}" if month.service else "")
+        for month in months
+    )
 
 
 @staff_required

@@ -376,6 +376,34 @@ def _in_force(rules: tuple[DueDay, ...], month: datetime.date) -> DueDay | None:
     return max(in_force, key=lambda rule: rule.first_month) if in_force else None
 
 
+@dataclass(frozen=True)
+class RegionalDueDay:
+    """A region's law: capital repair contributions (regional operator) of the billed months
+    ``first_month``–``last_month`` are due on ``day`` of the next month (ЖК РФ ст. 171 ч. 1)."""
+
+    first_month: datetime.date
+    last_month: datetime.date | None
+    day: int
+
+    def covers(self, month: datetime.date) -> bool:
+        return self.first_month <= month and (self.last_month is None or month <= self.last_month)
+
+
+def regional_due_date(
+    month: datetime.date, rules: Iterable[RegionalDueDay], law: PenaltyLaw
+) -> datetime.date | None:
+    """The last day to pay the contribution of the billed ``month`` under the region's law
+    (``None``: no rule of the region covers the month, the federal date applies): ``day`` of
+    the next month, its last day if it has fewer, moved to the next working day."""
+    covering = [rule for rule in rules if rule.covers(month)]
+    if not covering:
+        return None
+    rule = max(covering, key=lambda rule: rule.first_month)
+    following = add_months(month, 1)
+    days = calendar.monthrange(following.year, following.month)[1]
+    return next_working_day(following.replace(day=min(rule.day, days)), law.working_day)
+
+
 def penalty_fraction(days_late: int) -> int | None:
     """1/300 from day 31 to day 90, 1/130 from day 91 (None: no penalty yet)."""
     if days_late <= PENALTY_FREE_DAYS:

@@ -14,7 +14,13 @@ from functools import cache
 import holidays
 
 from kabinet.billing import calculation as calc
-from kabinet.billing.models import KeyRate, PenaltyRule, PenaltyRuleKind
+from kabinet.billing.models import (
+    CapitalRepairDueDay,
+    CapitalRepairFundKind,
+    KeyRate,
+    PenaltyRule,
+    PenaltyRuleKind,
+)
 
 
 @cache
@@ -81,3 +87,27 @@ def document_deadline(billed_month: datetime.date) -> datetime.date | None:
     )
     law = calc.PenaltyLaw(document_days=document_days, working_day=is_working_day)
     return calc.document_deadline(billed_month, law)
+
+
+def capital_repair_due_days(organization) -> tuple[calc.RegionalDueDay, ...]:
+    """The region's own due dates for contributions to the regional operator, as the
+    organisation's staff entered them (``CapitalRepairDueDay``)."""
+    return tuple(
+        calc.RegionalDueDay(first, last, day)
+        for first, last, day in CapitalRepairDueDay.objects.filter(
+            organization=organization
+        ).values_list("first_month", "last_month", "day")
+    )
+
+
+def capital_repair_due_date(organization, fund, billed_month: datetime.date) -> datetime.date:
+    """The last day to pay the capital repair contribution of ``billed_month`` for a house
+    with ``fund``: the region's date where its law sets one for the regional operator's account
+    (ЖК РФ ст. 171 ч. 1), else — and always for a special account (ч. 2) — the date of the
+    rest of the bill (``due_date``)."""
+    if fund is not None and fund.kind == CapitalRepairFundKind.REGIONAL_OPERATOR:
+        law = calc.PenaltyLaw(working_day=is_working_day)
+        regional = calc.regional_due_date(billed_month, capital_repair_due_days(organization), law)
+        if regional is not None:
+            return regional
+    return due_date(organization, billed_month)

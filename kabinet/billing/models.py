@@ -194,6 +194,14 @@ class CapitalRepairFund(models.Model):
         max_length=20,
         validators=[validators.validate_bank_account],
     )
+    online_account_id = models.CharField(
+        "магазин получателя в ЮKassa",
+        max_length=64,
+        blank=True,
+        help_text="Идентификатор магазина получателя взносов в ЮKassa (сплитование платежей): "
+        "взнос, оплаченный онлайн, ЮKassa перечисляет на его счёт. Пусто — взнос онлайн через "
+        "ЮKassa не принимается (только по QR-коду квитанции).",
+    )
 
     objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
 
@@ -304,6 +312,60 @@ class HeatingSetting(models.Model):
     def clean(self):
         if self.valid_from and self.valid_from.day != 1:
             raise ValidationError({"valid_from": "Укажите первое число месяца."})
+
+
+class CapitalRepairDueDay(models.Model):
+    """A region's own due date for capital repair contributions paid to the regional operator
+    (ЖК РФ ст. 171 ч. 1: «в сроки, установленные для внесения платы за жилое помещение и
+    коммунальные услуги, если иное не установлено законом субъекта Российской Федерации»):
+    the contributions of the billed months from ``first_month`` to ``last_month`` are due on
+    ``day`` of the next month (the month's last day if it has fewer), moved to the next working
+    day. A special account has no such exception (ч. 2): its contributions are due with the
+    rest of the bill. Without a row the federal rule applies (``billing.law.due_date``)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="capital_repair_due_days",
+        verbose_name="организация",
+    )
+    day = models.PositiveSmallIntegerField(
+        "срок: число следующего месяца",
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text="Например, 20 — до 20-го числа месяца, следующего за расчётным; в коротком "
+        "месяце — его последний день; нерабочий день переносится на следующий рабочий.",
+    )
+    first_month = models.DateField(
+        "для месяцев начислений с", help_text="Первое число первого расчётного месяца."
+    )
+    last_month = models.DateField(
+        "по", null=True, blank=True, help_text="Пусто — пока закон субъекта не изменится."
+    )
+    source = models.CharField("основание (закон субъекта РФ: дата, номер, статья)", max_length=500)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "срок уплаты взносов на капремонт по закону субъекта"
+        verbose_name_plural = "сроки уплаты взносов на капремонт по закону субъекта"
+        ordering = ["organization", "-first_month"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_month__isnull=True) | Q(last_month__gte=F("first_month")),
+                name="capital_repair_due_day_range",
+            )
+        ]
+
+    def __str__(self):
+        return f"до {self.day}-го числа, с {month_name(self.first_month)}"
+
+    def clean(self):
+        if self.first_month:
+            self.first_month = self.first_month.replace(day=1)
+        if self.last_month:
+            self.last_month = self.last_month.replace(day=1)
+        if self.first_month and self.last_month and self.last_month < self.first_month:
+            raise ValidationError({"last_month": "Конец раньше начала."})
 
 
 class PeriodStatus(models.TextChoices):

@@ -3,20 +3,23 @@ capital repair contributions, each on its own service and stream of lines."""
 
 import datetime
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 from django.db.models import F, Q, Sum
 
 from kabinet.billing import calculation as calc
-from kabinet.billing.law import penalty_law
+from kabinet.billing.law import capital_repair_due_days, penalty_law
 from kabinet.billing.lines import Line, capital_repair_houses
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
+    CapitalRepairFundKind,
     Charge,
     PeriodStatus,
 )
 from kabinet.billing.selectors import monthly_debts, principal_charges
+from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
@@ -153,8 +156,9 @@ def add_capital_repair_penalties(period, accounts, services, funded, result) -> 
 def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list]:
     """Each account's ч. 14.1 penalty lines for the days of ``period``: on the contributions
     of closed months (with their recalculations, without any penalty) not paid in time, less
-    the payments made to the capital repair payee (``Payment.capital_repair``), oldest month
-    paid first. 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
+    the payments made to the capital repair payee (``Payment.capital_repair``): a payment
+    naming a month settles it first, the rest the oldest month first (ГК РФ ст. 319.1, as for
+    ч. 14). 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
     the key rate, its caps and the moratoria are the same dated data as for ч. 14 (Постановления
     № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md)."""
     if not account_ids:
@@ -179,26 +183,44 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .values_list("account", "total")
     )
     monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
-    paid_before = dict(
-        payments.filter(paid_on__lt=first)
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values_list("account", "total")
-    )
+    _regional_due_dates(monthly, organization, law)
+    paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
-    for account, paid_on, amount in payments.filter(paid_on__gte=first).values_list(
-        "account", "paid_on", "amount"
+    for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
+        "account", "paid_on", "amount", "period"
     ):
-        in_month[account].append((paid_on, amount))
+        in_month[account].append((paid_on, amount, named and named.replace(day=1)))
     found = {}
     for account, debts in monthly.items():
-        paid = round_money(paid_before.get(account) or ZERO) - round_money(
-            older.get(account) or ZERO
-        )
+        paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
         lines = calc.penalty_lines(
             debts, paid, in_month.get(account, []), first, last, law,
+            named_before=named_before.get(account),
             fraction_of=calc.capital_repair_fraction,
         )  # fmt: skip
         if lines:
             found[account] = lines
     return found
+
+
+def _regional_due_dates(monthly: dict[int, list[calc.Debt]], organization, law) -> None:
+    """The contributions of houses paying the regional operator fall due on the region's own
+    date where its law sets one (ЖК РФ ст. 171 ч. 1, ``CapitalRepairDueDay``); a special
+    account's stay due with the rest of the bill (ч. 2)."""
+    rules = capital_repair_due_days(organization)
+    if not rules or not monthly:
+        return
+    regional = set(
+        PersonalAccount.objects.filter(
+            organization=organization,
+            premise__house__capital_repair_fund__kind=CapitalRepairFundKind.REGIONAL_OPERATOR,
+        ).values_list("pk", flat=True)
+    ).intersection(monthly)
+    dues: dict[datetime.date, datetime.date | None] = {}
+    for account in regional:
+        debts = monthly[account]
+        for index, debt in enumerate(debts):
+            if debt.month not in dues:
+                dues[debt.month] = calc.regional_due_date(debt.month, rules, law)
+            if dues[debt.month] is not None:
+                debts[index] = replace(debt, due=dues[debt.month])

@@ -14,7 +14,15 @@ from decimal import Decimal
 
 from kabinet.billing import calculation as calc
 from kabinet.billing.law import penalty_law
-from kabinet.billing.models import KeyRate, PenaltyBasis, PenaltyRule, PenaltyRuleKind
+from kabinet.billing.models import (
+    CapitalRepairDueDay,
+    CapitalRepairFund,
+    CapitalRepairFundKind,
+    KeyRate,
+    PenaltyBasis,
+    PenaltyRule,
+    PenaltyRuleKind,
+)
 from kabinet.billing.selectors import penalty_history
 from kabinet.formats import format_number
 from kabinet.money import ZERO
@@ -26,16 +34,31 @@ STATUTE = (
     "срок суммы за каждый день просрочки начиная с 31-го дня, следующего за днём наступления "
     "установленного срока оплаты, по 90-й день; начиная с 91-го дня — 1/130 ставки"
 )
+CAPITAL_REPAIR_STATUTE = (
+    "ЖК РФ ст. 155 ч. 14.1: собственники помещений, несвоевременно и (или) не полностью "
+    "уплатившие взносы на капитальный ремонт, уплачивают пени в размере 1/300 ставки "
+    "рефинансирования (ключевой ставки) Банка России, действующей на день фактической оплаты, от "
+    "не выплаченной в срок суммы за каждый день просрочки начиная со следующего дня после "
+    "наступления установленного срока оплаты по день фактической оплаты включительно"
+)
 DUE_DATE = (
     "Срок оплаты: ЖК РФ ст. 155 ч. 1 — до {day}-го числа месяца, следующего за истекшим "
     "(договор управления); срок, выпавший на нерабочий день, переносится на ближайший "
     "рабочий день (ГК РФ ст. 193)"
 )
 METHOD = (
-    "Оплата погашает самый ранний долг; день оплаты — день просрочки; неоплаченный долг — по "
+    "Оплата погашает долг за месяц, который она называет, остаток и оплата без месяца — самый "
+    "ранний долг (ГК РФ ст. 319.1); день оплаты — день просрочки; неоплаченный долг — по "
     "ставке на день расчёта. Пени строки = долг × дней × ставка ÷ 100 ÷ доля ставки, с "
     "округлением до копейки"
 )
+
+
+# ч. 14.1's rules as the table names them (the moratoria read as ч. 14's do)
+CAPITAL_REPAIR_LABELS = {
+    calc.KEY_RATE: "ключевая ставка (ЖК РФ ст. 155 ч. 14.1)",
+    calc.RATE_CAP: "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,7 @@ class StatementLine:
     rule: str
     amount: Decimal
     basis: int | None  # the number of the rate's (or moratorium's) source in the bases
+    capital_repair: bool = False  # a line of ч. 14.1 (contributions), not of ч. 14
 
     @property
     def days(self) -> int:
@@ -71,6 +95,8 @@ class StatementLine:
 
     @property
     def rule_label(self) -> str:
+        if self.capital_repair and self.rule in CAPITAL_REPAIR_LABELS:
+            return CAPITAL_REPAIR_LABELS[self.rule]
         return dict(PenaltyBasis.choices).get(self.rule, self.rule)
 
     @property
@@ -126,15 +152,21 @@ def penalty_statement(account, *, to: datetime.date) -> PenaltyStatement:
     return statement_of(lines, account=account, to=to)
 
 
-def statement_of(lines, *, account, to: datetime.date) -> PenaltyStatement:
+def statement_of(
+    lines, *, account, to: datetime.date, capital_repair: bool = False
+) -> PenaltyStatement:
     """``lines`` (the engine's, or ``Penalty`` rows as the billing run stored them) grouped by
     debt month, each with the number of its legal basis; the bases listed as the law rows
-    name them."""
+    name them. With ``capital_repair`` the lines are ч. 14.1's (contributions to capital
+    repair), and so are the statute and the rules named."""
     organization = account.organization
-    sources = _Sources(organization, to)
-    lines = [_line(line) for line in lines]
+    sources = _Sources(organization, to, CAPITAL_REPAIR_STATUTE if capital_repair else STATUTE)
+    lines = [replace(_line(line), capital_repair=capital_repair) for line in lines]
     if lines:
-        sources.due_dates(organization, sorted({line.debt_month for line in lines}))
+        months = sorted({line.debt_month for line in lines})
+        sources.due_dates(organization, months)
+        if capital_repair:
+            sources.regional_due_dates(account, months)
     months: dict[datetime.date, list[StatementLine]] = {}
     for line in lines:
         months.setdefault(line.debt_month, []).append(replace(line, basis=sources.basis_of(line)))
@@ -159,9 +191,9 @@ class _Sources:
     """The bases of a calculation, numbered in the order the table first needs them: the
     statute first, then each key rate, cap and moratorium as their rows name them."""
 
-    def __init__(self, organization, to: datetime.date):
+    def __init__(self, organization, to: datetime.date, statute: str = STATUTE):
         self.to = to
-        self.bases = [Basis(1, STATUTE)]
+        self.bases = [Basis(1, statute)]
         self._numbers: dict[object, int] = {}
         rates = {
             valid_from: (rate, source)
@@ -232,6 +264,21 @@ class _Sources:
                 text = f"Срок оплаты за месяцы с {rule.first_day:%m.%Y}: {rule.source}"
                 self._number(("rule", rule.pk), text)
         self._number("method", METHOD)
+
+    def regional_due_dates(self, account, months: list[datetime.date]) -> None:
+        """A region's due date of contributions to the regional operator (ЖК РФ ст. 171 ч. 1)
+        where one of its rows covers a month of the table."""
+        fund = CapitalRepairFund.objects.filter(house=account.premise.house_id).first()
+        if fund is None or fund.kind != CapitalRepairFundKind.REGIONAL_OPERATOR:
+            return
+        for row in CapitalRepairDueDay.objects.filter(organization=account.organization):
+            rule = calc.RegionalDueDay(row.first_month, row.last_month, row.day)
+            if any(rule.covers(month) for month in months):
+                text = (
+                    f"Срок уплаты взносов на капитальный ремонт — до {row.day}-го числа "
+                    f"следующего месяца (ЖК РФ ст. 171 ч. 1, закон субъекта РФ): {row.source}"
+                )
+                self._number(("regional", row.pk), text)
 
 
 def _days(rule: PenaltyRule) -> str:

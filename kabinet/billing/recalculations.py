@@ -19,8 +19,9 @@ from kabinet.billing.models import (
     PeriodStatus,
     Recalculation,
     RecalculationKind,
+    Service,
 )
-from kabinet.billing.run import READINGS_LOOKBACK, calculate, locked_open, open_period
+from kabinet.billing.run import READINGS_LOOKBACK, WATER, calculate, locked_open, open_period
 from kabinet.money import MONEY_FIELD, ZERO, fits, round_money
 from kabinet.months import add_months
 
@@ -34,11 +35,13 @@ EXECUTOR_FINE_SHARE = Decimal("0.5")
 @dataclass(frozen=True)
 class MonthCorrection:
     """What a correction changes in one closed month (``volume``: for a reading correction,
-    the change of the month's individual volume)."""
+    the change of the month's individual volume). ``service``: the service it corrects when
+    it is not the one corrected — wastewater, whose volume is the water's (``None``: that one)."""
 
     period: Period
     amount: Decimal
     volume: Decimal | None = None
+    service: Service | None = None
 
 
 def recalculation_amounts(account, service, corrected: Period, kind: str,
@@ -80,14 +83,58 @@ def _reading_corrections(account, service, corrected: Period) -> list[MonthCorre
             month__lte=add_months(corrected.month, READINGS_LOOKBACK),
         ).order_by("month")
     )
-    charged = {
-        period: (volume, charged - common)
+    # Wastewater is charged on the water's volume (ХВС + ГВС): a water reading's correction
+    # changes it as well, month by month with the water (Правила № 354 п. 61 — the payment
+    # charged on the wrong figures), as its own recalculations of its own service.
+    followers = (
+        list(
+            Service.objects.filter(
+                organization=service.organization_id, method=CalculationMethod.WASTEWATER
+            ).order_by("position", "pk")
+        )
+        if service.resource in WATER
+        else []
+    )
+    stored = {(item.pk, *key): value for item in [service, *followers]
+              for key, value in _stored(account, item, periods).items()}  # fmt: skip
+    months, corrected_volumes = [], {}
+    for period in periods:
+        fresh = calculate(period, account_ids=[account.pk], with_adjustments=False,
+                          corrected_volumes=corrected_volumes)  # fmt: skip
+        for item in [service, *followers]:
+            line = fresh.lines.get((account.pk, item.pk))
+            new_volume, new_amount = (
+                (line.volume, line.charged - line.common_charged) if line else (ZERO, ZERO)
+            )
+            if line and item is service:
+                corrected_volumes[account.pk, service.resource, period.month] = (
+                    line.volume,
+                    line.basis,
+                )
+            old_volume, old_amount = stored.get((item.pk, "charged", period.pk), (ZERO, ZERO))
+            volume_before, amount_before = stored.get((item.pk, "before", period.pk), (ZERO, ZERO))
+            months.append(
+                MonthCorrection(
+                    period,
+                    new_amount - old_amount - round_money(amount_before),
+                    calc.volume(new_volume - old_volume - volume_before),
+                    None if item is service else item,
+                )
+            )
+    return months
+
+
+def _stored(account, service, periods) -> dict[tuple[str, int], tuple[Decimal, Decimal]]:
+    """What the closed ``periods`` charged ``account`` for ``service`` (volume, individual
+    amount), and what reading recalculations already corrected in each (volume, amount)."""
+    found = {
+        ("charged", period): (volume, charged - common)
         for period, volume, charged, common in Charge.objects.filter(
             period__in=periods, account=account, service=service
         ).values_list("period", "volume", "charged", "common_charged")
     }
-    before = {
-        period: (volume or ZERO, amount)
+    found.update(
+        (("before", period), (volume or ZERO, amount))
         for period, volume, amount in Recalculation.objects.filter(
             account=account, service=service, kind=RecalculationKind.READING,
             corrected_period__in=periods,
@@ -95,30 +142,8 @@ def _reading_corrections(account, service, corrected: Period) -> list[MonthCorre
         .values("corrected_period")
         .annotate(volume=Sum("volume"), amount=Sum("amount"))
         .values_list("corrected_period", "volume", "amount")
-    }  # fmt: skip
-    months, corrected_volumes = [], {}
-    for period in periods:
-        fresh = calculate(period, account_ids=[account.pk], with_adjustments=False,
-                          corrected_volumes=corrected_volumes)  # fmt: skip
-        line = fresh.lines.get((account.pk, service.pk))
-        new_volume, new_amount = (
-            (line.volume, line.charged - line.common_charged) if line else (ZERO, ZERO)
-        )
-        if line:
-            corrected_volumes[account.pk, service.resource, period.month] = (
-                line.volume,
-                line.basis,
-            )
-        old_volume, old_amount = charged.get(period.pk, (ZERO, ZERO))
-        volume_before, amount_before = before.get(period.pk, (ZERO, ZERO))
-        months.append(
-            MonthCorrection(
-                period,
-                new_amount - old_amount - round_money(amount_before),
-                calc.volume(new_volume - old_volume - volume_before),
-            )
-        )
-    return months
+    )  # fmt: skip
+    return found
 
 
 def _correction(
@@ -182,13 +207,14 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     with transaction.atomic():
         period = locked_open(period)
         for month in months:
-            check_line_fits(period, account, service, month.amount)
+            corrected_service = month.service or service
+            check_line_fits(period, account, corrected_service, month.amount)
             recalculation = Recalculation.objects.create(
-                period=period, corrected_period=month.period, account=account, service=service,
-                amount=month.amount, volume=month.volume, kind=kind, reason=reason,
-                created_by=user,
+                period=period, corrected_period=month.period, account=account,
+                service=corrected_service, amount=month.amount, volume=month.volume, kind=kind,
+                reason=_reason(reason, month), created_by=user,
             )  # fmt: skip
-            apply_to_line(period, account, service, month.amount)
+            apply_to_line(period, account, corrected_service, month.amount)
             record(
                 action=AuditAction.RECALCULATION_ADDED,
                 organization=account.organization,
@@ -200,6 +226,13 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
             )
             made.append(recalculation)
     return made
+
+
+def _reason(reason: str, month: MonthCorrection) -> str:
+    """A follower's recalculation says what it follows (the field holds 255 characters)."""
+    if month.service is None:
+        return reason
+    return f"{month.service.name} по объёму воды: {reason}"[:255]
 
 
 def check_line_fits(period, account, service, amount) -> None:

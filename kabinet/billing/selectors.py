@@ -152,14 +152,45 @@ def charge_history(account) -> list[MonthTotals]:
     return sorted(history, key=lambda month: month.period.month, reverse=True)
 
 
-def penalty_lines(account) -> list[Charge]:
-    """The penalty line of every closed month that charged the account penalties, newest first."""
+def _penalty_method(capital_repair: bool) -> str:
+    if capital_repair:
+        return CalculationMethod.CAPITAL_REPAIR_PENALTY
+    return CalculationMethod.PENALTY
+
+
+def penalty_lines(account, *, capital_repair: bool = False) -> list[Charge]:
+    """The penalty line of every closed month that charged the account penalties, newest first:
+    ЖК РФ ст. 155 ч. 14's, or with ``capital_repair`` ч. 14.1's on the contributions."""
     return list(
         Charge.objects.published()
-        .filter(account=account, service__method=CalculationMethod.PENALTY)
+        .filter(account=account, service__method=_penalty_method(capital_repair))
         .select_related("period")
         .order_by("-period__month")
     )
+
+
+@dataclass(frozen=True)
+class PenaltyMonth:
+    """A closed month that charged penalties: ч. 14's and ч. 14.1's (contributions)."""
+
+    period: Period
+    penalty: Decimal | None
+    capital_repair_penalty: Decimal | None
+
+
+def penalty_months(account) -> list[PenaltyMonth]:
+    """Every closed month that charged the account a penalty of either kind, newest first."""
+    main = {line.period_id: line for line in penalty_lines(account)}
+    repair = {line.period_id: line for line in penalty_lines(account, capital_repair=True)}
+    periods = {line.period_id: line.period for line in [*main.values(), *repair.values()]}
+    return [
+        PenaltyMonth(
+            period,
+            main[pk].total if pk in main else None,
+            repair[pk].total if pk in repair else None,
+        )
+        for pk, period in sorted(periods.items(), key=lambda item: item[1].month, reverse=True)
+    ]
 
 
 @dataclass
@@ -178,23 +209,25 @@ class PenaltyCalculation:
         return sum((line.amount for line in self.lines), ZERO)
 
 
-def penalty_calculation(account, period: Period) -> PenaltyCalculation:
+def penalty_calculation(
+    account, period: Period, *, capital_repair: bool = False
+) -> PenaltyCalculation:
     """The penalty of ``account`` for the closed ``period``, day range by day range, oldest
-    debt first (an open period's penalty is a draft: residents see no lines of it)."""
+    debt first (an open period's penalty is a draft: residents see no lines of it): ч. 14's,
+    or with ``capital_repair`` ч. 14.1's on the contributions — two streams, never mixed."""
     published = period.is_closed
     lines = (
         list(
-            # ч. 14 only: the ч. 14.1 lines belong to the capital repair contribution's penalty
-            Penalty.objects.filter(account=account, period=period, capital_repair=False).order_by(
-                "debt_month", "date_from"
-            )
+            Penalty.objects.filter(
+                account=account, period=period, capital_repair=capital_repair
+            ).order_by("debt_month", "date_from")
         )
         if published
         else []
     )
     charge = (
         Charge.objects.published()
-        .filter(account=account, period=period, service__method=CalculationMethod.PENALTY)
+        .filter(account=account, period=period, service__method=_penalty_method(capital_repair))
         .first()
     )
     return PenaltyCalculation(
@@ -271,15 +304,19 @@ def penalty_history(account, *, to: datetime.date, law: calc.PenaltyLaw):
     return debts, payments
 
 
-def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
+def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[datetime.date, Decimal]]:
     """The account's billed (closed) months that are not paid off, oldest first, with what each
     still owes: payments settle the month they name, the rest the oldest month first (ГК РФ
-    ст. 319.1, as the penalties count it). The resident may name one of them when paying."""
+    ст. 319.1, as the penalties count it). The resident may name one of them when paying.
+    With ``capital_repair``: the contributions (and their penalty) against the payments to
+    their payee, else the rest of the bill against the rest of the payments."""
+    charges = Charge.objects.published().filter(account=account)
+    if capital_repair:
+        charges = charges.filter(IS_CAPITAL_REPAIR)
+    else:
+        charges = charges.exclude(IS_CAPITAL_REPAIR)  # paid to their own payee
     totals = (
-        Charge.objects.published()
-        .filter(account=account)
-        .exclude(service__method__in=CAPITAL_REPAIR_METHODS)  # paid to their own payee
-        .values("period__month")
+        charges.values("period__month")
         .annotate(total=Sum("total"))
         .values_list("period__month", "total")
         .order_by("period__month")
@@ -288,7 +325,7 @@ def unpaid_months(account) -> list[tuple[datetime.date, Decimal]]:
     payments = [
         (paid_on, amount, named and named.replace(day=1))
         for paid_on, amount, named in Payment.objects.filter(
-            account=account, capital_repair=False
+            account=account, capital_repair=capital_repair
         ).values_list("paid_on", "amount", "period")
     ]
     never = datetime.date.max

@@ -433,16 +433,9 @@ class SeedAccount:
         )
         cold_water = Service.objects.get(organization=period.organization,
                                          resource=Resource.COLD_WATER)  # fmt: skip
+        # wastewater, charged on the water's volume, follows by itself (its own recalculations)
         add_recalculation(self.account, cold_water, corrected, RecalculationKind.READING, reason,
                           user=self.operator)  # fmt: skip
-        wastewater_line = Charge.objects.get(
-            account=self.account, period=corrected, service__method=CalculationMethod.WASTEWATER
-        )
-        add_recalculation(
-            self.account, wastewater_line.service, corrected, RecalculationKind.OTHER,
-            f"Водоотведение по исправленному показанию ХВС за {month_name(corrected.month)}",
-            user=self.operator, amount=-round_money(wastewater_line.tariff * SEED_TYPO),
-        )  # fmt: skip
         made_on = _moment(period.month, 3)
         Recalculation.objects.filter(account=self.account).update(created_at=made_on)
 

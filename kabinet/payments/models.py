@@ -228,6 +228,12 @@ class OnlinePayment(models.Model):
     period = models.DateField(
         "за период", null=True, blank=True, help_text="Месяц, который жилец выбрал оплатить."
     )
+    capital_repair = models.BooleanField(
+        "взнос на капитальный ремонт",
+        default=False,
+        help_text="Оплата получателю взносов на капитальный ремонт (фонд дома): зачтённый платёж "
+        "гасит только долг по взносам.",
+    )
     provider = models.CharField("платёжный сервис", max_length=20)
     gateway_id = models.CharField("идентификатор в платёжном сервисе", max_length=100, blank=True)
     idempotence_key = models.UUIDField("ключ идемпотентности", default=uuid.uuid4, unique=True)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles, month_name
-from kabinet.payments import tasks
+from kabinet.payments import providers, tasks
 from kabinet.payments.models import (
     OnlinePayment,
     OnlinePaymentStatus,
@@ -44,6 +44,17 @@ def payment_limit(account) -> Decimal:
     return account.organization.online_payment_limit
 
 
+def capital_repair_payee(account):
+    """The capital repair fund the account's contributions are paid to, when the configured
+    gateway can take a payment for it (``None``: contributions are not paid online)."""
+    from kabinet.billing.models import CapitalRepairFund
+
+    fund = CapitalRepairFund.objects.filter(house=account.premise.house_id).first()
+    if fund is None or not providers.is_enabled() or not get_provider().can_pay_to(fund):
+        return None
+    return fund
+
+
 def start_online_payment(
     account,
     user,
@@ -52,23 +63,38 @@ def start_online_payment(
     return_url: Callable[[OnlinePayment], str],
     notification_url: str,
     period: datetime.date | None = None,
+    capital_repair: bool = False,
 ) -> OnlinePayment:
     """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
 
     ``return_url(online_payment)`` is where the gateway sends the resident back; ``period`` is
     the billed month the resident chose to pay (the credited payment names it, so it settles
-    that month first, ГК РФ ст. 319.1)."""
+    that month first, ГК РФ ст. 319.1). With ``capital_repair`` the money goes to the capital
+    repair payee of the account's house (``capital_repair_payee``), and the credited payment
+    settles the contributions only (``Payment.capital_repair``)."""
     limit = payment_limit(account)
     if amount <= 0:
         raise PaymentRefused("Сумма должна быть больше нуля.")
     if amount > limit:
         raise PaymentRefused(f"Онлайн можно оплатить не больше {format_rubles(limit)} за раз.")
+    payee = None
+    if capital_repair:
+        payee = capital_repair_payee(account)
+        if payee is None:
+            raise PaymentRefused(
+                "Взносы на капитальный ремонт по этому дому онлайн не принимаются."
+            )
     provider = get_provider()
     online_payment = OnlinePayment.objects.create(
         account=account, user=user, email=user.email, amount=amount, provider=provider.name,
-        period=period,
+        period=period, capital_repair=capital_repair,
     )  # fmt: skip
-    description = f"Оплата ЖКУ, ЛС № {account.number}, {account.organization}"
+    if payee is not None:
+        description = (
+            f"Взнос на капитальный ремонт, ЛС № {account.number}, получатель {payee.payee_name}"
+        )
+    else:
+        description = f"Оплата ЖКУ, ЛС № {account.number}, {account.organization}"
     if period:
         description += f", за {month_name(period)}"
     try:
@@ -77,6 +103,7 @@ def start_online_payment(
             description=description,
             return_url=return_url(online_payment),
             notification_url=notification_url,
+            payee=payee,
         )
     except GatewayError as error:
         logger.error("Online payment %s not created: %s", online_payment.pk, error)
@@ -138,6 +165,7 @@ def _credit(online_payment: OnlinePayment, state: GatewayPayment) -> Payment:
             "paid_on": timezone.localdate(online_payment.paid_at),
             "amount": state.amount,
             "period": online_payment.period,
+            "capital_repair": online_payment.capital_repair,
             "payer_name": (user.full_name or user.username) if user else "",
         },
     )

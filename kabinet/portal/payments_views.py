@@ -13,8 +13,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kabinet.billing.ledger import account_ledger
-from kabinet.billing.selectors import account_balance, unpaid_months
+from kabinet.billing.selectors import account_balance, capital_repair_balance, unpaid_months
 from kabinet.http import client_ip
+from kabinet.money import ZERO
 from kabinet.months import add_months
 from kabinet.payments import providers, services
 from kabinet.payments.selectors import online_payments_of
@@ -23,6 +24,7 @@ from kabinet.portal.views import account_or_404, render_account
 
 logger = logging.getLogger(__name__)
 RECENT_ONLINE_PAYMENTS = 10
+CAPITAL_REPAIR_PAYEE = "capital_repair"  # ?payee= of «Оплатить» for the contribution
 
 
 @login_required
@@ -49,15 +51,26 @@ def account_payments(request, account_id):
 
 @login_required
 def pay(request, account_id):
-    """«Оплатить»: the amount (the debt by default), then the gateway's page."""
+    """«Оплатить»: the amount (the debt by default), then the gateway's page. With
+    ``?payee=capital_repair``, the capital repair contribution, to its own payee (the house's
+    fund), which the credited payment settles only."""
     account = account_or_404(request, account_id)
     if not providers.is_enabled():
         raise Http404
-    balance = account_balance(account)
+    capital_repair = request.GET.get("payee") == CAPITAL_REPAIR_PAYEE
+    payee = services.capital_repair_payee(account) if capital_repair else None
+    if capital_repair and payee is None:
+        raise Http404
+    balance = (
+        (capital_repair_balance(account) or ZERO) if capital_repair else account_balance(account)
+    )
     limit = services.payment_limit(account)
     initial = {"amount": f"{min(balance, limit):.2f}".replace(".", ",")} if balance > 0 else {}
     form = OnlinePaymentForm(
-        request.POST or None, initial=initial, limit=limit, unpaid_months=unpaid_months(account)
+        request.POST or None,
+        initial=initial,
+        limit=limit,
+        unpaid_months=unpaid_months(account, capital_repair=capital_repair),
     )
     if form.is_valid():
         try:
@@ -66,6 +79,7 @@ def pay(request, account_id):
                 request.user,
                 form.cleaned_data["amount"],
                 period=form.cleaned_data.get("period"),
+                capital_repair=capital_repair,
                 return_url=lambda payment: request.build_absolute_uri(
                     reverse("portal:online_payment", args=[account.pk, payment.pk])
                 ),
@@ -78,7 +92,14 @@ def pay(request, account_id):
         else:
             return redirect(online_payment.confirmation_url)
     return render_account(
-        request, account, "portal/payments/pay.html", "payments", form=form, balance=balance
+        request,
+        account,
+        "portal/payments/pay.html",
+        "payments",
+        form=form,
+        balance=balance,
+        payee=payee,
+        payee_query=f"?payee={CAPITAL_REPAIR_PAYEE}" if payee else "",
     )
 
 

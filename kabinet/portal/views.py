@@ -187,21 +187,31 @@ def account_tariffs(request, account_id):
 @login_required
 def account_penalties(request, account_id):
     """«Пени»: the chosen closed month's calculation day by day (the latest month with
-    penalties by default) and the penalty of every month."""
+    penalties by default) and the penalty of every month — ЖК РФ ст. 155 ч. 14's and, in a
+    block of its own, ч. 14.1's on capital repair contributions."""
     account = account_or_404(request, account_id)
-    lines = billing.penalty_lines(account)
-    period = chosen_period([line.period for line in lines], request.GET.get("period"))
-    calculation = billing.penalty_calculation(account, period) if period else None
+    months = billing.penalty_months(account)
+    period = chosen_period([month.period for month in months], request.GET.get("period"))
+    calculation = capital_repair = None
+    if period:
+        calculation = billing.penalty_calculation(account, period)
+        capital_repair = billing.penalty_calculation(account, period, capital_repair=True)
+    to = last_day(period.month) if period else None
     return render_account(
         request,
         account,
         "portal/account_penalties.html",
         "penalties",
-        lines=lines,
+        months=months,
+        has_capital_repair=any(m.capital_repair_penalty is not None for m in months),
         period=period,
         calculation=calculation,
-        statement=statement_of(calculation.lines, account=account, to=last_day(period.month))
-        if calculation
+        statement=statement_of(calculation.lines, account=account, to=to) if period else None,
+        capital_repair=capital_repair,
+        capital_repair_statement=statement_of(
+            capital_repair.lines, account=account, to=to, capital_repair=True
+        )
+        if period
         else None,
     )
 

@@ -454,7 +454,7 @@ def _capital_repair(receipt: Receipt, part: CapitalRepairPart) -> Section:
         ),
         qr_payload=part.qr_payload,
         to_pay=f"Итого к оплате: {format_rubles(part.to_pay)}",
-        pay_by=f"Оплатить до {receipt.pay_by:%d.%m.%Y}",
+        pay_by=f"Оплатить до {part.pay_by:%d.%m.%Y}",
     )
     grids = (_capital_repair_grid(part),) if part.lines else ()
     return Section("capital_repair", CAPITAL_REPAIR_TITLE, grids, payment=payment)

@@ -18,7 +18,7 @@ from functools import cached_property
 from django.db.models import Q, Sum
 
 from kabinet.billing.instalments import InstalmentRow, instalment_rows
-from kabinet.billing.law import due_date
+from kabinet.billing.law import capital_repair_due_date, due_date
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
@@ -190,6 +190,7 @@ class CapitalRepairPart:
     recalculation: Decimal
     penalties: Decimal
     paid: Decimal
+    pay_by: datetime.date  # the region's date for the regional operator, else the bill's
 
     @property
     def closing(self) -> Decimal:
@@ -499,6 +500,7 @@ def _capital_repair_part(account, period, lines, shared) -> CapitalRepairPart | 
         recalculation=_money_sum(this_month, "recalculation"),
         penalties=_money_sum(this_month.filter(is_penalty), "charged"),
         paid=_money_sum(payments.filter(paid_on__gte=month, paid_on__lt=next_month), "amount"),
+        pay_by=capital_repair_due_date(account.organization, fund, month),
     )
 
 

@@ -32,6 +32,7 @@ from django.shortcuts import redirect
 from kabinet.audit import services as audit
 from kabinet.audit.models import AuditAction
 from kabinet.billing.models import (
+    CapitalRepairDueDay,
     CapitalRepairFund,
     Charge,
     HeatingSetting,
@@ -55,7 +56,7 @@ HUGE_NUMBER = re.compile(r"\s*-?\d{19,}\s*")
 # Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
 AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
                   Payment, AccountLink, User, CapitalRepairFund, HeatingSetting,
-                  InstalmentPlan}  # fmt: skip
+                  InstalmentPlan, CapitalRepairDueDay}  # fmt: skip
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):

@@ -11,6 +11,7 @@ from kabinet.backoffice.admin.base import (
 from kabinet.billing.instalments import instalment_candidates
 from kabinet.billing.models import (
     AccountBalance,
+    CapitalRepairDueDay,
     CapitalRepairFund,
     Charge,
     HeatingSetting,
@@ -50,6 +51,7 @@ class CapitalRepairFundAdmin(OrganizationScopedAdmin):
         ("Получатель взносов", {"fields": ["payee_name", "inn", "kpp", "bank_name",
                                            "bank_short_name", "bik", "correspondent_account",
                                            "settlement_account"]}),
+        ("Онлайн-оплата взносов", {"fields": ["online_account_id"]}),
     ]  # fmt: skip
 
 
@@ -65,6 +67,18 @@ class HeatingSettingAdmin(OrganizationScopedAdmin):
     search_fields = ["house__address"]
     date_hierarchy = "valid_from"
     list_select_related = ["house"]
+
+
+@admin.register(CapitalRepairDueDay)
+class CapitalRepairDueDayAdmin(OrganizationScopedAdmin):
+    """A region's own due date for contributions to the regional operator (ЖК РФ ст. 171
+    ч. 1), by billed months: the ч. 14.1 penalty and the receipt's capital repair section
+    count from it; without a row, the federal date."""
+
+    area = "billing"
+    list_display = ["organization", "day", "first_month", "last_month", "source"]
+    list_filter = ["organization"]
+    date_hierarchy = "first_month"
 
 
 @admin.register(Tariff)

@@ -44,11 +44,23 @@ class PaymentProvider:
     verbose_name = ""
 
     def create_payment(
-        self, online_payment, *, description: str, return_url: str, notification_url: str
+        self,
+        online_payment,
+        *,
+        description: str,
+        return_url: str,
+        notification_url: str,
+        payee=None,
     ) -> GatewayPayment:
         """Create the payment at the gateway (idempotent by ``online_payment.idempotence_key``);
-        the result's ``confirmation_url`` is where the payer goes next."""
+        the result's ``confirmation_url`` is where the payer goes next. ``payee`` (a
+        ``billing.CapitalRepairFund``) sends the money to the capital repair payee instead of
+        the organisation (``can_pay_to`` says whether the gateway can)."""
         raise NotImplementedError
+
+    def can_pay_to(self, payee) -> bool:
+        """Whether the gateway can take a payment for ``payee`` (a capital repair fund)."""
+        return False
 
     def fetch_payment(self, gateway_id: str) -> GatewayPayment:
         """The payment's state as the gateway knows it now (``GatewayError`` if the gateway

@@ -20,7 +20,9 @@ class SandboxProvider(PaymentProvider):
     name = "sandbox"
     verbose_name = "тестовый платёжный шлюз"
 
-    def create_payment(self, online_payment, *, description, return_url, notification_url):
+    def create_payment(
+        self, online_payment, *, description, return_url, notification_url, payee=None
+    ):
         payment = gateway.create_payment(
             amount=online_payment.amount,
             description=description,
@@ -29,6 +31,9 @@ class SandboxProvider(PaymentProvider):
             key=str(online_payment.idempotence_key),
         )
         return self._report(payment)
+
+    def can_pay_to(self, payee) -> bool:
+        return True  # a test gateway: the payee shows in the payment's description
 
     def fetch_payment(self, gateway_id):
         try:

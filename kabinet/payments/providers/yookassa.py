@@ -38,15 +38,25 @@ class YooKassaProvider(PaymentProvider):
             api_url=settings.YOOKASSA_API_URL,
         )
 
-    def create_payment(self, online_payment, *, description, return_url, notification_url):
+    def create_payment(
+        self, online_payment, *, description, return_url, notification_url, payee=None
+    ):
+        amount = {"value": f"{online_payment.amount:.2f}", "currency": "RUB"}
         params = {
-            "amount": {"value": f"{online_payment.amount:.2f}", "currency": "RUB"},
+            "amount": amount,
             "confirmation": {"type": "redirect", "return_url": return_url},
             "capture": True,
             "description": description[:128],
             "metadata": {"online_payment_id": str(online_payment.pk)},
         }
+        if payee is not None:
+            # Сплитование платежей: the whole sum goes to the payee's own shop (the capital
+            # repair fund's account), none of it to the organisation's.
+            params["transfers"] = [{"account_id": payee.online_account_id, "amount": amount}]
         return self._call(YooPayment.create, params, str(online_payment.idempotence_key))
+
+    def can_pay_to(self, payee) -> bool:
+        return bool(payee.online_account_id)
 
     def fetch_payment(self, gateway_id):
         return self._call(YooPayment.find_one, gateway_id)

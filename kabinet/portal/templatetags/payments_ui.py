@@ -15,6 +15,14 @@ def online_payment_enabled() -> bool:
     return providers.is_enabled()
 
 
+@register.simple_tag
+def capital_repair_payable(account) -> bool:
+    """Whether the account's capital repair contribution can be paid online to its payee."""
+    from kabinet.payments.services import capital_repair_payee
+
+    return capital_repair_payee(account) is not None
+
+
 CHART_HEIGHT = Decimal(120)
 SLOT = 48  # the width of one month in the chart
 MONTH_ABBREVIATIONS = ("янв", "фев", "мар", "апр", "май", "июн",

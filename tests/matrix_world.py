@@ -23,6 +23,7 @@ from kabinet.billing.models import (
     AccountBalance,
     CapitalRepairFund,
     CapitalRepairFundKind,
+    CommonNeedsNormative,
     IncreasingCoefficient,
     KeyRate,
     Penalty,
@@ -130,6 +131,7 @@ class Side:
     capital_repair_fund: object
     coefficient: object
     meter_impossible: object
+    common_normative: object
 
 
 @dataclass
@@ -300,6 +302,13 @@ def _side(name, resident, requester):
         ),
         meter_impossible=MeterImpossible.objects.create(
             premise=premise, resource=Resource.HOT_WATER, established_on=datetime.date(2026, 1, 1)
+        ),
+        common_normative=CommonNeedsNormative.objects.create(
+            organization=organization,
+            house=house,
+            resource=Resource.COLD_WATER,
+            value=Decimal("0.033"),
+            valid_from=datetime.date(2026, 1, 1),
         ),
         capital_repair_fund=CapitalRepairFund.objects.create(
             house=house,

@@ -30,10 +30,12 @@ from kabinet.billing.lines import (
     capital_repair_houses,
 )
 from kabinet.billing.models import (
+    COMMON_NEEDS_RESOURCES,
     PENALTY_METHODS,
     CalculationMethod,
     Charge,
     ChargeBasis,
+    CommonNeedsNormative,
     Penalty,
     Period,
     PeriodStatus,
@@ -43,10 +45,11 @@ from kabinet.billing.models import (
     Tariff,
     refuse_closed,
 )
+from kabinet.billing.models import WASTEWATER as DRAINED  # the resource of wastewater
 from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
 from kabinet.billing.volumes import VolumeLaw, normative_persons
-from kabinet.formats import month_name
-from kabinet.housing.models import PersonalAccount
+from kabinet.formats import format_quantity, month_name
+from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.metering.checks import consumption, months_between
 from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
@@ -594,33 +597,151 @@ def _estimated_volumes(
     return found
 
 
+COMMON_RESOURCES = (*WATER, str(Resource.ELECTRICITY))  # ОДН by Правила № 354 п. 44
+
+
+class _HouseAreas(NamedTuple):
+    address: str
+    premises_area: Decimal  # residential + non-residential (formula's total area)
+    common_area: Decimal | None  # the common-property area
+    distribute_excess: bool  # the general meeting decided to distribute the whole excess
+
+
+def _house_areas(houses) -> dict[int, _HouseAreas]:
+    """The houses' areas for the common share; where staff gave no totals, the sum of the
+    house's premises (all of them, not only the charged accounts')."""
+    rows = House.objects.filter(pk__in=houses).values_list(
+        "pk", "address", "residential_area", "non_residential_area", "common_property_area",
+        "common_excess_distributed",
+    )  # fmt: skip
+    rows = list(rows)
+    missing = [row[0] for row in rows if row[2] is None and row[3] is None]
+    summed = dict(
+        Premise.objects.filter(house__in=missing)
+        .values("house")
+        .annotate(total=Sum("area"))
+        .values_list("house", "total")
+    ) if missing else {}  # fmt: skip
+    found = {}
+    for pk, address, residential, other, common, distribute in rows:
+        if residential is None and other is None:
+            total = summed.get(pk) or ZERO
+        else:
+            total = (residential or ZERO) + (other or ZERO)
+        found[pk] = _HouseAreas(address, total, common, distribute)
+    return found
+
+
+def _common_normatives(organization, first, last) -> dict[tuple[int | None, str], Decimal]:
+    """(house or None for the organisation's, resource) → the normative for common needs of the
+    month (weighted by days where it changes within it)."""
+    spans = defaultdict(list)
+    for house, resource, value, valid_from, valid_to in (
+        CommonNeedsNormative.objects.filter(organization=organization, valid_from__lte=last)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
+        .values_list("house", "resource", "value", "valid_from", "valid_to")
+    ):
+        spans[house, resource].append(calc.TariffSpan(value, valid_from, valid_to))
+    found = {}
+    for key, values in spans.items():
+        value = calc.month_tariff(values, first, last, places=calc.VOLUME)
+        if value is not None:
+            found[key] = value
+    return found
+
+
 def _add_common_share(period, accounts, services, result) -> None:
-    """ОДН from the house meters read this month and last month, shared by area."""
-    metered = {s.resource: s for s in services if s.method == CalculationMethod.METER}
-    if not metered:
+    """ОДН (Правила № 354 п. 44; ЖК РФ ст. 156 ч. 9.2), per house and resource: the house
+    meter's volume above the premises' (capped by the normative for common needs × the
+    common-property area unless the general meeting decided otherwise), or without a reading
+    the normative × that area; each account's part by its area over the total area of all
+    premises (``calculation.common_house_volume``, ``common_shares``). Wastewater's is what
+    the water's common needs drained, capped by its own normative. A few queries per
+    organisation, whatever the number of accounts."""
+    shared = {
+        s.resource: s
+        for s in services
+        if s.method == CalculationMethod.METER and s.resource in COMMON_RESOURCES
+    }
+    wastewater = [s for s in services if s.method == CalculationMethod.WASTEWATER]
+    if not shared and not wastewater:
         return
-    house_volumes = _house_volumes(period, set(metered))
     houses = defaultdict(list)
     for account in accounts:
         houses[account.house].append(account)
-    for (house, resource), house_volume in house_volumes.items():
-        service = metered[resource]
-        lines = [
-            (account, line)
-            for account in houses.get(house, ())
-            if (line := result.lines.get((account.pk, service.pk)))
-        ]
-        individual = sum((line.volume for _, line in lines), ZERO)
-        areas = {account.pk: account.area * account.share for account, _ in lines}
-        shares = calc.common_volumes(house_volume, individual, areas)
-        for account, line in lines:
-            common = shares.get(account.pk, ZERO)
-            line.common_volume = common
-            line.common_charged = round_money(_at_tariffs(line, common))
-            line.charged += line.common_charged
+    if not houses:
+        return
+    first, last = period.month, calc.last_day(period.month)
+    areas = _house_areas(houses)
+    normatives = _common_normatives(period.organization, first, last)
+    house_volumes = _house_volumes(period, set(shared))
+    for house, members in houses.items():
+        area = areas[house]
+        drained = None  # the water's common volume, wastewater's house volume
+        for resource, service in shared.items():
+            lines = _service_lines(members, service, result)
+            normative = normatives.get((house, resource), normatives.get((None, resource)))
+            house_volume = house_volumes.get((house, resource))
+            common = calc.common_house_volume(
+                house_volume=house_volume,
+                individual=sum((line.volume for _, line in lines), ZERO),
+                normative=normative,
+                common_area=area.common_area,
+                distribute_excess=area.distribute_excess,
+            )
+            if resource in WATER and (house_volume is not None or normative is not None):
+                drained = (drained or ZERO) + common.charged + common.excess
+            _charge_common(lines, common, area, result)
+            _note_excess(house, resource, common, area, result)
+        for service in wastewater:
+            common = calc.common_house_volume(
+                house_volume=drained,
+                individual=ZERO,
+                normative=normatives.get((house, DRAINED), normatives.get((None, DRAINED))),
+                common_area=area.common_area,
+                distribute_excess=area.distribute_excess,
+            )
+            _charge_common(_service_lines(members, service, result), common, area, result)
+            _note_excess(house, DRAINED, common, area, result)
+
+
+def _service_lines(members, service, result) -> list[tuple[AccountRow, Line]]:
+    return [
+        (account, line)
+        for account in members
+        if (line := result.lines.get((account.pk, service.pk)))
+    ]
+
+
+def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas, result) -> None:
+    shares = calc.common_shares(
+        common.charged,
+        {account.pk: account.area * account.share for account, _ in lines},
+        area.premises_area,
+    )
+    for account, line in lines:
+        share = shares.get(account.pk, ZERO)
+        line.common_volume = share
+        line.common_charged = round_money(_at_tariffs(line, share))
+        line.charged += line.common_charged
+
+
+def _note_excess(house, resource, common: calc.CommonVolume, area: _HouseAreas, result) -> None:
+    """What the house meter counted above the cap is charged to no one: the run says so."""
+    if not common.excess:
+        return
+    result.common_excess[house, resource] = common.excess
+    label = dict(COMMON_NEEDS_RESOURCES)[resource]
+    result.problems.append(
+        f"{area.address}, {label}: ОДН по общедомовому прибору выше норматива на "
+        f"{format_quantity(common.excess)} — жителям не предъявлено, расход управляющей "
+        "организации (Правила № 354, п. 44)."
+    )
 
 
 def _house_volumes(period, resources) -> dict[tuple[int, str], Decimal]:
+    """(house, resource) → what the house's meters counted this month (their readings of this
+    month less last month's), for houses whose every active meter of the resource was read."""
     previous = add_months(period.month, -1)
     meters = {
         meter.pk: meter
@@ -635,13 +756,17 @@ def _house_volumes(period, resources) -> dict[tuple[int, str], Decimal]:
         .values_list("meter", "period", "value")
     ):
         values[meter_id][month] = value
-    volumes = defaultdict(Decimal)
-    for meter_id, marks in values.items():
+    volumes, unread = defaultdict(Decimal), set()
+    for meter_id, meter in meters.items():
+        marks = values.get(meter_id, {})
         if len(marks) == 2:
-            meter = meters[meter_id]
             used = consumption(meter, marks[previous], marks[period.month])
             volumes[meter.house_id, meter.resource] += used
-    return volumes
+        else:
+            unread.add((meter.house_id, meter.resource))
+    # A house meter not read this month or last leaves the house's volume unknown: the
+    # normative applies (Правила № 354 п. 44, docs/billing-law.md).
+    return {key: used for key, used in volumes.items() if key not in unread}
 
 
 def _add_recalculations(period, result, account_ids) -> None:

@@ -357,7 +357,7 @@ def receipt_data(
     return Receipt(
         account_number=account.number,
         payer=account.holder_name,
-        address=f"{premise.house.address}, кв. {premise.number}",
+        address=f"{premise.house.address}, {premise.short_label}",
         area=premise.area,
         residents=account.residents,
         payee=payee or payee_of(account.organization),

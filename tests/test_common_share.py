@@ -262,6 +262,21 @@ def test_without_a_house_meter_reading_the_normative_applies(house, period, powe
     )  # fmt: skip
 
 
+def test_a_house_on_the_normative_order_ignores_its_meter(house, period, power, two_flats):
+    """ЖК РФ ст. 156 ч. 9.2 (Постановление № 92): without an automated metering system or the
+    owners' choice, the normative every month (the yearly correction is not computed)."""
+    small, large = two_flats
+    house.common_by_meter = False
+    house.save(update_fields=["common_by_meter"])
+    normative(house, Resource.ELECTRICITY, "2")  # 2 × 50 = 100 kWh for the house
+    house_meter(house, Resource.ELECTRICITY, "10000", "10500")  # 300 above the premises
+    result = run_billing(period)
+    assert (line(small, power, period).common_volume, line(large, power, period).common_volume) == (
+        D("6"), D("14"),
+    )  # fmt: skip
+    assert result.common_excess == {}
+
+
 def test_a_house_normative_wins_over_the_organisations(house, period, power, two_flats):
     small, _ = two_flats
     normative(house, Resource.ELECTRICITY, "2")

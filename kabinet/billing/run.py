@@ -605,6 +605,7 @@ class _HouseAreas(NamedTuple):
     premises_area: Decimal  # residential + non-residential (formula's total area)
     common_area: Decimal | None  # the common-property area
     distribute_excess: bool  # the general meeting decided to distribute the whole excess
+    by_meter: bool  # monthly by the house meter; else by the normative (ЖК ст. 156 ч. 9.2)
 
 
 def _house_areas(houses) -> dict[int, _HouseAreas]:
@@ -612,7 +613,7 @@ def _house_areas(houses) -> dict[int, _HouseAreas]:
     house's premises (all of them, not only the charged accounts')."""
     rows = House.objects.filter(pk__in=houses).values_list(
         "pk", "address", "residential_area", "non_residential_area", "common_property_area",
-        "common_excess_distributed",
+        "common_excess_distributed", "common_by_meter",
     )  # fmt: skip
     rows = list(rows)
     missing = [row[0] for row in rows if row[2] is None and row[3] is None]
@@ -623,12 +624,12 @@ def _house_areas(houses) -> dict[int, _HouseAreas]:
         .values_list("house", "total")
     ) if missing else {}  # fmt: skip
     found = {}
-    for pk, address, residential, other, common, distribute in rows:
+    for pk, address, residential, other, common, distribute, by_meter in rows:
         if residential is None and other is None:
             total = summed.get(pk) or ZERO
         else:
             total = (residential or ZERO) + (other or ZERO)
-        found[pk] = _HouseAreas(address, total, common, distribute)
+        found[pk] = _HouseAreas(address, total, common, distribute, by_meter)
     return found
 
 
@@ -681,7 +682,7 @@ def _add_common_share(period, accounts, services, result) -> None:
         for resource, service in shared.items():
             lines = _service_lines(members, service, result)
             normative = normatives.get((house, resource), normatives.get((None, resource)))
-            house_volume = house_volumes.get((house, resource))
+            house_volume = house_volumes.get((house, resource)) if area.by_meter else None
             common = calc.common_house_volume(
                 house_volume=house_volume,
                 individual=sum((line.volume for _, line in lines), ZERO),

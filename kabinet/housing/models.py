@@ -37,6 +37,16 @@ class House(models.Model):
         help_text="Лестничные клетки, коридоры, холлы и т. п.: по ней считается объём ОДН "
         "по нормативу.",
     )  # fmt: skip
+    # ЖК РФ ст. 156 ч. 9.2 (as amended; Постановление № 92 of 03.02.2022): by the normative with
+    # a yearly correction by the house meter, or monthly by the meter where the house has an
+    # automated metering system or its owners chose it (docs/billing-law.md).
+    common_by_meter = models.BooleanField(
+        "ОДН ежемесячно по общедомовому прибору учёта",
+        default=True,
+        help_text="Дом с автоматизированной системой учёта или решение собственников. Без "
+        "отметки ОДН начисляется по нормативу каждый месяц (годовая корректировка по прибору "
+        "в портале пока не рассчитывается).",
+    )
     # Правила № 354 п. 44: the common-house volume charged to residents is capped by the
     # normative unless the general meeting decided to distribute the whole excess.
     common_excess_distributed = models.BooleanField(

@@ -24,8 +24,8 @@ class HouseAdmin(OrganizationScopedAdmin):
         # The common-house share (ОДН): Правила № 354 п. 44, docs/billing-law.md.
         ("Площади для расчёта ОДН", {"fields": ["residential_area", "non_residential_area",
                                                "common_property_area"]}),
-        ("Решение общего собрания о превышении ОДН над нормативом", {
-            "fields": ["common_excess_distributed", "common_excess_decision",
+        ("Порядок расчёта ОДН", {
+            "fields": ["common_by_meter", "common_excess_distributed", "common_excess_decision",
                        "common_excess_decided_on"],
         }),
     ]  # fmt: skip

@@ -43,6 +43,7 @@ class House(models.Model):
     common_by_meter = models.BooleanField(
         "ОДН ежемесячно по общедомовому прибору учёта",
         default=True,
+        db_default=True,
         help_text="Дом с автоматизированной системой учёта или решение собственников. Без "
         "отметки ОДН начисляется по нормативу каждый месяц (годовая корректировка по прибору "
         "в портале пока не рассчитывается).",
@@ -52,6 +53,7 @@ class House(models.Model):
     common_excess_distributed = models.BooleanField(
         "превышение ОДН над нормативом распределяется между помещениями",
         default=False,
+        db_default=False,
         help_text="Только по решению общего собрания собственников. Без него объём сверх "
         "норматива жителям не предъявляется.",
     )
@@ -124,7 +126,11 @@ class Premise(models.Model):
     )
     ownership = models.CharField("тип собственности", max_length=20, choices=OwnershipType.choices)
     kind = models.CharField(
-        "вид помещения", max_length=20, choices=PremiseKind.choices, default=PremiseKind.RESIDENTIAL
+        "вид помещения",
+        max_length=20,
+        choices=PremiseKind.choices,
+        default=PremiseKind.RESIDENTIAL,
+        db_default=PremiseKind.RESIDENTIAL,  # rows written by COPY (benchmarks, imports)
     )
 
     objects = OrganizationScopedQuerySet.through("house__organization").as_manager()

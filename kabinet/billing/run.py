@@ -51,7 +51,7 @@ from kabinet.billing.volumes import VolumeLaw, normative_persons
 from kabinet.formats import format_quantity, month_name
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.metering.checks import consumption, months_between
-from kabinet.metering.models import Meter, Reading, Resource
+from kabinet.metering.models import RESOURCE_UNITS, Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
 
@@ -692,7 +692,7 @@ def _add_common_share(period, accounts, services, result) -> None:
             )
             if resource in WATER and (house_volume is not None or normative is not None):
                 drained = (drained or ZERO) + common.charged + common.excess
-            _charge_common(lines, common, area, result)
+            _charge_common(lines, common, area)
             _note_excess(house, resource, common, area, result)
         for service in wastewater:
             common = calc.common_house_volume(
@@ -702,11 +702,12 @@ def _add_common_share(period, accounts, services, result) -> None:
                 common_area=area.common_area,
                 distribute_excess=area.distribute_excess,
             )
-            _charge_common(_service_lines(members, service, result), common, area, result)
+            _charge_common(_service_lines(members, service, result), common, area)
             _note_excess(house, DRAINED, common, area, result)
 
 
 def _service_lines(members, service, result) -> list[tuple[AccountRow, Line]]:
+    """The house's accounts charged for ``service`` this month, with their lines."""
     return [
         (account, line)
         for account in members
@@ -714,7 +715,8 @@ def _service_lines(members, service, result) -> list[tuple[AccountRow, Line]]:
     ]
 
 
-def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas, result) -> None:
+def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas) -> None:
+    """Each line's part of the house's charged common volume, at the line's tariffs."""
     shares = calc.common_shares(
         common.charged,
         {account.pk: account.area * account.share for account, _ in lines},
@@ -732,11 +734,11 @@ def _note_excess(house, resource, common: calc.CommonVolume, area: _HouseAreas, 
     if not common.excess:
         return
     result.common_excess[house, resource] = common.excess
-    label = dict(COMMON_NEEDS_RESOURCES)[resource]
+    label, unit = dict(COMMON_NEEDS_RESOURCES)[resource], RESOURCE_UNITS.get(resource, "м³")
     result.problems.append(
         f"{area.address}, {label}: ОДН по общедомовому прибору выше норматива на "
-        f"{format_quantity(common.excess)} — жителям не предъявлено, расход управляющей "
-        "организации (Правила № 354, п. 44)."
+        f"{format_quantity(common.excess)} {unit} — жителям не предъявлено, расход "
+        "управляющей организации (Правила № 354, п. 44)."
     )
 
 

@@ -678,6 +678,7 @@ def _add_common_share(period, accounts, services, result) -> None:
     house_volumes = _house_volumes(period, set(shared))
     for house, members in houses.items():
         area = areas[house]
+        account_areas = {account.pk: account.area * account.share for account in members}
         drained = None  # the water's common volume, wastewater's house volume
         for resource, service in shared.items():
             lines = _service_lines(members, service, result)
@@ -692,7 +693,7 @@ def _add_common_share(period, accounts, services, result) -> None:
             )
             if resource in WATER and (house_volume is not None or normative is not None):
                 drained = (drained or ZERO) + common.charged + common.excess
-            _charge_common(lines, common, area)
+            _charge_common(lines, common, area, account_areas)
             _note_excess(house, resource, common, area, result)
         for service in wastewater:
             common = calc.common_house_volume(
@@ -702,7 +703,8 @@ def _add_common_share(period, accounts, services, result) -> None:
                 common_area=area.common_area,
                 distribute_excess=area.distribute_excess,
             )
-            _charge_common(_service_lines(members, service, result), common, area)
+            lines = _service_lines(members, service, result)
+            _charge_common(lines, common, area, account_areas)
             _note_excess(house, DRAINED, common, area, result)
 
 
@@ -715,17 +717,24 @@ def _service_lines(members, service, result) -> list[tuple[AccountRow, Line]]:
     ]
 
 
-def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas) -> None:
-    """Each line's part of the house's charged common volume, at the line's tariffs."""
+def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas, areas) -> None:
+    """Each line's part of the house's charged common volume, at the line's tariffs
+    (``areas``: account → the premise's area × the account's share). Part of the run's hot
+    path: nothing to do for a house without a common volume."""
+    if common.charged <= 0:
+        return
     shares = calc.common_shares(
-        common.charged,
-        {account.pk: account.area * account.share for account, _ in lines},
-        area.premises_area,
+        common.charged, {account.pk: areas[account.pk] for account, _ in lines}, area.premises_area
     )
+    if not shares:  # no area to share by
+        return
     for account, line in lines:
-        share = shares.get(account.pk, ZERO)
+        share = shares[account.pk]
         line.common_volume = share
-        line.common_charged = round_money(_at_tariffs(line, share))
+        if line.split:
+            line.common_charged = round_money(_at_tariffs(line, share))
+        else:
+            line.common_charged = (line.tariff * share).quantize(KOPECK, ROUND_HALF_UP)
         line.charged += line.common_charged
 
 

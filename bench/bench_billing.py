@@ -21,6 +21,10 @@ earlier peak.
 the first month (a special account, a contribution per m² for private premises, its ч. 14.1
 penalty): the payments of the first month pay them apart, to their payee, and the second run
 counts both penalty streams.
+
+``BENCH_BILLING_HEATING=1`` heats every house by its heat meter (a ``HeatingSetting`` from the
+first month, formula 3 of Правила № 354, every month in the season): a house heat meter more per
+house, read in each month.
 """
 
 import datetime
@@ -47,6 +51,9 @@ from kabinet.billing.models import (
     Charge,
     ChargeBasis,
     CommonNeedsNormative,
+    HeatingMethod,
+    HeatingPayment,
+    HeatingSetting,
     KeyRate,
     Penalty,
     Period,
@@ -62,6 +69,7 @@ from kabinet.payments.models import Payment, PaymentSource
 
 SIZES = [int(size) for size in os.environ.get("BENCH_BILLING_SIZES", "10000,100000").split(",")]
 CAPITAL_REPAIR = os.environ.get("BENCH_BILLING_CAPITAL_REPAIR") == "1"
+HEATING_BY_METER = os.environ.get("BENCH_BILLING_HEATING") == "1"
 HOUSE_SIZE = 100
 BACKDATED, FIRST, SECOND = (datetime.date(2026, month, 1) for month in (7, 8, 9))
 TARIFF_CHANGE = datetime.date(2026, 9, 16)
@@ -340,6 +348,28 @@ def _report(name, step, size, result):
     )
 
 
+def _heating_by_meter(organization) -> None:
+    """Every house heated by its heat meter, read before the first month and in both."""
+    houses = list(House.objects.filter(organization=organization).values_list("pk", flat=True))
+    HeatingSetting.objects.bulk_create(
+        HeatingSetting(house_id=house, valid_from=FIRST, method=HeatingMethod.HOUSE_METER,
+                       payment=HeatingPayment.SEASON, season_months="1,2,3,4,5,6,7,8,9,10,11,12")
+        for house in houses
+    )  # fmt: skip
+    meters = Meter.objects.bulk_create(
+        Meter(house_id=house, resource=Resource.HEAT, serial_number=f"ОДПУ-{house}-heat",
+              verification_due=datetime.date(2031, 1, 1), digits=8)
+        for house in houses
+    )  # fmt: skip
+    now = timezone.now()
+    Reading.objects.bulk_create(
+        Reading(meter=meter, value=D(5000 + 60 * step), taken_on=month.replace(day=25),
+                period=month, source=ReadingSource.STAFF, created_at=now)
+        for meter in meters
+        for step, month in enumerate((BACKDATED, FIRST, SECOND))
+    )  # fmt: skip
+
+
 def run_size(size: int) -> None:
     rng = random.Random(size)
     print(f"{size:,} accounts, {len(SERVICES)} services", flush=True)
@@ -350,6 +380,8 @@ def run_size(size: int) -> None:
     _, backdated_lines = _backdated_month(organization, accounts, services, rng)
     if CAPITAL_REPAIR:
         _capital_repair(organization)
+    if HEATING_BY_METER:
+        _heating_by_meter(organization)
     first = Period.objects.create(organization=organization, month=FIRST)
     print(f"  data: {time.perf_counter() - started:.1f} s ({meters:,} meters, {readings:,} "
           f"readings, a closed month of {backdated_lines:,} lines)", flush=True)  # fmt: skip

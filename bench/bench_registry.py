@@ -17,8 +17,9 @@ from django.test import override_settings
 from bench.common import benchmark_organization
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.orgs.models import Organization
-from kabinet.payments import registry as registries
 from kabinet.payments.models import Payment
+from kabinet.payments.registry.formats import parse_registry
+from kabinet.payments.registry.uploads import upload_registry
 
 ACCOUNTS = 10_000
 PAYMENTS = 100_000
@@ -66,7 +67,7 @@ def _file(lines: list[str]) -> bytes:
 def _timed_import(organization, name: str, data: bytes):
     started = time.perf_counter()
     # Outside a transaction the upload's on_commit runs the import task at once (in-process).
-    registry = registries.upload_registry(organization, name, data, None)
+    registry = upload_registry(organization, name, data, None)
     registry.refresh_from_db()
     return registry, time.perf_counter() - started
 
@@ -77,7 +78,7 @@ def run() -> None:
     data = _file(lines)
     with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
         started = time.perf_counter()
-        parsed = registries.parse_registry(data)
+        parsed = parse_registry(data)
         parse_seconds = time.perf_counter() - started
         registry, seconds = _timed_import(organization, "reestr-1.txt", data)
         print(f"registry of {len(lines)} payments, {len(data) / 2**20:.1f} MB, CP1251")

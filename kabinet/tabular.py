@@ -1,5 +1,5 @@
 """Reading the tables staff upload (CSV in UTF-8 or CP1251, or XLSX) so that imports can name
-the bad rows.
+the bad rows, and writing the simple tables staff download (``write_csv``, ``write_xlsx``).
 
 Imports validate every row first and write nothing when one is bad; this module only turns a
 file into numbered rows of text and says plainly when the file itself cannot be read.
@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from kabinet.formats import format_number
 from kabinet.months import month_of
@@ -211,3 +213,65 @@ def parse_date(text: str) -> datetime.date:
         except ValueError:
             continue
     raise ValueError(f"неверная дата «{text[:30]}» (нужно ДД.ММ.ГГГГ)")
+
+
+# Writing: tables staff download. Cells that begin like a formula are kept as text (OWASP «CSV
+# injection»): a leading «'» in CSV, a string cell in XLSX; dates and numbers stay values.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return f"{value:%d.%m.%Y %H:%M}"
+    if isinstance(value, datetime.date):
+        return f"{value:%d.%m.%Y}"
+    if isinstance(value, Decimal):
+        return format_number(value).replace("\u00a0", "")
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def write_csv(header: list[str], rows) -> bytes:
+    """CSV for Excel: UTF-8 with BOM, «;», decimal comma."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([_csv_value(value) for value in row] for row in rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(header: list[str], rows, title: str) -> bytes:
+    """One sheet written row by row (openpyxl's write-only mode), the header in bold."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    bold = []
+    for text in header:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=True)
+        bold.append(cell)
+    sheet.append(bold)
+    for row in rows:
+        sheet.append([_xlsx_value(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_value(sheet, value):
+    if isinstance(value, datetime.datetime):
+        value = value.replace(tzinfo=None)  # Excel keeps no time zone: the local time is shown
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "DD.MM.YYYY HH:MM"
+        return cell
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "DD.MM.YYYY"
+        return cell
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value

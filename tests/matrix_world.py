@@ -18,12 +18,15 @@ from django_tasks_db.models import DBTaskResult
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
-from kabinet.billing.jobs import RUN_KIND
 from kabinet.billing.models import (
     AccountBalance,
+    CalculationMethod,
     CapitalRepairFund,
     CapitalRepairFundKind,
     CommonNeedsNormative,
+    HeatingMethod,
+    HeatingPayment,
+    HeatingSetting,
     IncreasingCoefficient,
     KeyRate,
     Penalty,
@@ -31,7 +34,7 @@ from kabinet.billing.models import (
     Recalculation,
 )
 from kabinet.housing.models import ContractDocument, ManagementContract
-from kabinet.jobs.models import Job, JobStatus
+from kabinet.jobs.models import Job, JobKind, JobStatus
 from kabinet.metering.models import MeterImpossible, Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
@@ -129,6 +132,7 @@ class Side:
     payment_document_id: object
     audit_entry: object
     capital_repair_fund: object
+    heating_setting: object
     coefficient: object
     meter_impossible: object
     common_normative: object
@@ -150,6 +154,25 @@ def _history(model, **fields):
     return model.objects.bulk_create([model(**fields)])[0]
 
 
+def _heating_year(house, account, house_meter):
+    """Heating paid evenly by the house meter from December 2025, a closed month charged and
+    read: «Корректировка за отопление» for 2025 has something to record."""
+    heating = ServiceFactory(organization=house.organization, name="Отопление",
+                             method=CalculationMethod.AREA_NORMATIVE, resource=Resource.HEAT,
+                             normative=Decimal("0.018"))  # fmt: skip
+    TariffFactory(service=heating, value=Decimal("2950.00"), valid_from=datetime.date(2025, 1, 1))
+    december = PeriodFactory(organization=house.organization, month=datetime.date(2025, 12, 1))
+    ChargeFactory(account=account, service=heating, period=december, charged=Decimal("100.00"))
+    for month, value in ((datetime.date(2025, 11, 1), "10"), (december.month, "20")):
+        ReadingFactory(meter=house_meter, period=month, value=Decimal(value))
+    return HeatingSetting.objects.create(
+        house=house,
+        valid_from=datetime.date(2025, 12, 1),
+        method=HeatingMethod.HOUSE_METER,
+        payment=HeatingPayment.EVENLY,
+    )
+
+
 def _side(name, resident, requester):
     # Readings are accepted every day of the month, whenever the module runs.
     organization = OrganizationFactory(name=f"УК {name}", readings_from_day=1, readings_to_day=31)
@@ -166,6 +189,7 @@ def _side(name, resident, requester):
         calculated_at=timezone.now(),  # so that it may be closed
     )
     charge = ChargeFactory(account=account, service=service, period=closed_period)
+    side_house_meter = MeterFactory(account=None, house=house, resource=Resource.HEAT)
     meter = MeterFactory(account=account, resource=Resource.COLD_WATER)
     contract = ManagementContract.objects.create(
         house=house,
@@ -247,7 +271,7 @@ def _side(name, resident, requester):
         ),
         registry=registry,
         meter=meter,
-        house_meter=MeterFactory(account=None, house=house, resource=Resource.HEAT),
+        house_meter=side_house_meter,
         reading=ReadingFactory(meter=meter),
         contract=contract,
         document=document,
@@ -276,7 +300,7 @@ def _side(name, resident, requester):
         ),
         billing_job=Job.objects.create(
             organization=organization,
-            kind=RUN_KIND,
+            kind=JobKind.BILLING_RUN,
             title=f"Расчёт {name}",
             status=JobStatus.SUCCEEDED,
         ),
@@ -303,6 +327,7 @@ def _side(name, resident, requester):
         meter_impossible=MeterImpossible.objects.create(
             premise=premise, resource=Resource.HOT_WATER, established_on=datetime.date(2026, 1, 1)
         ),
+        heating_setting=_heating_year(house, account, side_house_meter),
         common_normative=CommonNeedsNormative.objects.create(
             organization=organization,
             house=house,

@@ -11,6 +11,7 @@ from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
     Charge,
+    ChargeBasis,
     KeyRate,
     Penalty,
     Period,
@@ -22,8 +23,9 @@ from kabinet.billing.models import (
 from kabinet.demo.data import load_demo
 from kabinet.housing.models import OwnershipType, PersonalAccount, Premise, PremiseKind
 from kabinet.jobs.models import Job
-from kabinet.metering.models import Reading, ReadingSource, Resource
+from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money
+from kabinet.months import add_months
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.payments.models import Payment
 from kabinet.receipts.models import PaymentDocumentId
@@ -267,6 +269,20 @@ def test_a_flat_without_meters_pays_the_normative_with_the_coefficient(demo):
     assert not any(line.coefficient for line in others)
 
 
+def test_a_meter_past_its_verification_is_averaged_then_replaced_by_the_coefficient(demo):
+    """ЛС 2000002's cold-water meter was due for verification on 31.05.2026: June–August by
+    its average (Правила № 354 п. 59 «а»), September and October by the normative × 3 (п. 60,
+    п. 42)."""
+    account = PersonalAccount.objects.get(number="2000002")
+    meter = account.meters.get(resource=Resource.COLD_WATER)
+    assert meter.verification_due == datetime.date(2026, 5, 31)
+    lines = Charge.objects.filter(account=account, service__resource=Resource.COLD_WATER)
+    bases = {line.period.month.month: (line.basis, line.coefficient) for line in lines}
+    assert bases[5] == (ChargeBasis.READING, None)
+    assert [bases[month] for month in (6, 7, 8)] == [(ChargeBasis.AVERAGE, None)] * 3
+    assert bases[9] == bases[10] == (ChargeBasis.NORMATIVE, Decimal("3"))
+
+
 def test_house_meters_count_a_little_more_than_the_apartments(demo):
     shares = (
         Charge.objects.filter(
@@ -291,6 +307,24 @@ def test_heating_is_charged_evenly_every_month(demo):
     heating = Charge.objects.filter(account=account, service__name="Отопление")
     assert heating.count() == 12
     assert {line.volume for line in heating} == {Decimal("0.567")}  # 54 м² × 0,0105 Гкал
+
+
+def test_the_second_house_is_heated_by_its_meter_in_the_heating_season(demo):
+    """Formula 3: the heat meter's month shared by area; nothing outside the season."""
+    heating = Charge.objects.filter(
+        account__organization__name='ООО "УК Уютный дом"', service__name="Отопление"
+    )
+    months = set(heating.values_list("period__month", flat=True))
+    assert months
+    assert {month.month for month in months} <= {10, 11, 12, 1, 2, 3, 4}
+    assert set(heating.values_list("basis", flat=True)) == {ChargeBasis.READING}
+    meter = Meter.objects.get(house__organization__name='ООО "УК Уютный дом"',
+                              resource=Resource.HEAT)  # fmt: skip
+    values = dict(meter.readings.values_list("period", "value"))
+    for month in months:
+        shares = heating.filter(period__month=month).aggregate(s=Sum("volume"))["s"]
+        used = values[month] - values[add_months(month, -1)]
+        assert abs(shares - used) <= Decimal("0.00001")  # every premise has an account
 
 
 def test_rent_is_charged_only_for_municipal_premises(demo):

@@ -22,7 +22,7 @@ from kabinet.months import add_months, first_of_month, parse_month
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.validators import validate_inn
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry, RegistryStatus
-from kabinet.payments.registry import parse_registry
+from kabinet.payments.registry.formats import parse_registry
 from kabinet.tabular import TableError, parse_date
 from kabinet.users.profile import normalize_phone
 from tests.factories import (

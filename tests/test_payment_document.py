@@ -204,7 +204,8 @@ def test_reference_gives_the_house_meters_volumes_normatives_and_areas():
     text = pdf_text(receipt_pdf(receipt))
     for expected in ("Справочная информация", "Показания общедомовых приборов учёта (ОДПУ)",
                      "ОДПУ-ХВ-1", "4,50 на чел.", "9,073", "8,373", "0,700",
-                     "общая площадь помещений дома: 100,00 м²"):  # fmt: skip
+                     "общая площадь жилых и нежилых помещений дома: 100,00 м²",
+                     "8,373 0,700 9,073"):  # fmt: skip
         assert expected in text, expected
 
 

@@ -30,13 +30,13 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 
 from kabinet.appeals.models import Appeal, Message
+from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.models import Recalculation
-from kabinet.jobs.models import Job
+from kabinet.jobs.models import Job, JobKind
 from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.selectors import WRITABLE_AREAS
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
-from kabinet.receipts.services import MAILING_KIND
 from tests.matrix_world import (
     ACCOUNTANT_A,
     ACCOUNTANT_B,
@@ -363,6 +363,16 @@ URLS = {
     "backoffice:penalty_claim_document": Entry(
         staff_a_page(), lambda w: {"account_id": w.a.account.pk, "file_format": "pdf"}
     ),
+    # Documents not delivered by the deadline: every role reads its organisation's; A's first.
+    "backoffice:undelivered_documents": Entry(
+        staff_page(), shows=lambda w: w.a.account.number, shown_to=SEE_A
+    ),
+    "backoffice:undelivered_documents_export": Entry(
+        staff_page(),
+        lambda w: {"file_format": "csv"},
+        shows=lambda w: w.a.account.number,
+        shown_to=SEE_A,
+    ),
     "backoffice:billing_run": Entry(
         staff_page(405),
         lambda w: {"period_id": w.a.open_period.pk},
@@ -400,6 +410,20 @@ URLS = {
                 "reason": "Проверка",
                 "save": "1",
                 "shown_amount": "-10.00",
+            },
+            state=lambda w: Recalculation.objects.count(),
+            form_refusal=True,
+        ),
+    ),
+    "backoffice:heating_correction": Entry(
+        staff_page(),
+        post=Post(
+            writers("billing"),
+            data=lambda w: {
+                "house": w.a.house.pk,
+                "year": "2025",
+                "save": "1",
+                "shown_amount": str(sum(c.amount for c in heating_corrections(w.a.house, 2025))),
             },
             state=lambda w: Recalculation.objects.count(),
             form_refusal=True,
@@ -520,7 +544,7 @@ def superusers_model(obj, **rules):
 
 
 def mailings(w, side):
-    return Job.objects.filter(kind=MAILING_KIND).count()
+    return Job.objects.filter(kind=JobKind.RECEIPTS_MAILING).count()
 
 
 ADMIN_MODELS = {
@@ -560,6 +584,9 @@ ADMIN_MODELS = {
     ),
     "billing.capitalrepairfund": scoped_model(
         lambda s: s.capital_repair_fund, "billing", actions=DELETE_SELECTED
+    ),
+    "billing.heatingsetting": scoped_model(
+        lambda s: s.heating_setting, "billing", actions=DELETE_SELECTED
     ),
     "billing.increasingcoefficient": scoped_model(
         lambda s: s.coefficient, "billing", actions=DELETE_SELECTED

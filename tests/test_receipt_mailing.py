@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from kabinet.billing.models import Period, PeriodStatus
 from kabinet.billing.signals import period_closed
-from kabinet.jobs.models import Job, JobStatus
+from kabinet.jobs.models import Job, JobKind, JobStatus
 from kabinet.orgs.models import StaffRole
 from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
-from kabinet.receipts.services import MAILING_KIND, start_receipt_mailing
+from kabinet.receipts.tasks import start_receipt_mailing
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -72,7 +72,7 @@ def test_closing_a_period_mails_each_subscriber_their_receipt(period, mailoutbox
     assert content.startswith(b"%PDF")
     assert other_org.user.email not in [m.to[0] for m in mailoutbox]
 
-    job = Job.objects.get(kind=MAILING_KIND)
+    job = Job.objects.get(kind=JobKind.RECEIPTS_MAILING)
     assert (job.status, job.done, job.total, job.failed) == (JobStatus.SUCCEEDED, 3, 3, 0)
     assert job.organization == period.organization
     assert set(ReceiptDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
@@ -111,7 +111,7 @@ def test_a_failure_is_recorded_shown_to_staff_and_retried_later(
     failure = ReceiptDelivery.objects.get(user=broken.user)
     assert failure.status == DeliveryStatus.FAILED
     assert "SMTP-сервер недоступен" in failure.error
-    job = Job.objects.get(kind=MAILING_KIND)
+    job = Job.objects.get(kind=JobKind.RECEIPTS_MAILING)
     assert (job.done, job.failed) == (2, 1)
     assert [message.to for message in sent] == [[ok.user.email]]
 
@@ -144,7 +144,7 @@ def test_users_without_an_address_or_inactive_are_not_mailed(period, mailoutbox)
     subscribe(account, user=UserFactory(is_active=False))
     close(period)
     assert mailoutbox == []
-    assert Job.objects.get(kind=MAILING_KIND).total == 0
+    assert Job.objects.get(kind=JobKind.RECEIPTS_MAILING).total == 0
 
 
 def test_an_open_period_is_not_mailed(period):
@@ -178,7 +178,7 @@ def test_staff_mail_the_failed_receipts_again_from_the_deliveries_list(period, c
     assert "SMTP-сервер недоступен" in client.get(changelist).text
 
     response = client.post(changelist, {"action": "mail_again", "_selected_action": [delivery.pk]})
-    job = Job.objects.get(kind=MAILING_KIND)
+    job = Job.objects.get(kind=JobKind.RECEIPTS_MAILING)
     assert response.url == reverse("backoffice:job", args=[job.pk])
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT

@@ -10,8 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from kabinet.payments import registry as registries
 from kabinet.payments.models import Payment, PaymentRegistry, PaymentSource, RegistryStatus
+from kabinet.payments.registry import crediting
+from kabinet.payments.registry.crediting import import_registry
+from kabinet.payments.registry.formats import parse_registry
+from kabinet.payments.registry.uploads import DuplicateRegistry, import_good_rows, upload_registry
 from kabinet.tabular import TableError
 from tests.factories import OrganizationFactory, PersonalAccountFactory
 
@@ -49,10 +52,8 @@ def media(settings, tmp_path):
 def run_import(organization, text, name="reestr.txt", encoding="cp1251", good_rows_only=False):
     """Upload a registry as staff do and run its import (the background task) at once."""
     data = text if isinstance(text, bytes) else text.encode(encoding)
-    registry = registries.upload_registry(
-        organization, name, data, None, good_rows_only=good_rows_only
-    )
-    registries.import_registry(registry.pk)
+    registry = upload_registry(organization, name, data, None, good_rows_only=good_rows_only)
+    import_registry(registry.pk)
     registry.refresh_from_db()
     return registry
 
@@ -128,8 +129,8 @@ def test_a_rejected_registry_can_have_its_good_rows_credited_later(organization,
     registry = run_import(organization, SBERBANK.replace("1000155;", "9999999;"))
     assert registry.status == RegistryStatus.REJECTED
 
-    registries.import_good_rows(registry, None)
-    registries.import_registry(registry.pk)
+    import_good_rows(registry, None)
+    import_registry(registry.pk)
     registry.refresh_from_db()
 
     assert registry.status == RegistryStatus.PARTIAL
@@ -138,9 +139,9 @@ def test_a_rejected_registry_can_have_its_good_rows_credited_later(organization,
 
 def test_the_same_file_is_refused_and_names_the_first_upload(organization, accounts):
     data = SBERBANK.encode("cp1251")
-    first = registries.upload_registry(organization, "a.txt", data, None)
-    with pytest.raises(registries.DuplicateRegistry) as refused:
-        registries.upload_registry(organization, "copy-of-a.txt", data, None)
+    first = upload_registry(organization, "a.txt", data, None)
+    with pytest.raises(DuplicateRegistry) as refused:
+        upload_registry(organization, "copy-of-a.txt", data, None)
     assert refused.value.registry == first
     assert "уже загружен" in str(refused.value)
 
@@ -230,7 +231,7 @@ def test_a_table_without_the_amount_column_is_not_read(organization, accounts):
 
 def test_an_empty_registry_is_not_read():
     with pytest.raises(TableError, match="нет ни одного платежа"):
-        registries.parse_registry(b"=0;0.00\n", TODAY)
+        parse_registry(b"=0;0.00\n", TODAY)
 
 
 registry_rows = st.lists(
@@ -261,9 +262,9 @@ def test_overlapping_registries_credit_every_payment_exactly_once(organization, 
     # Files cover overlapping stretches of the same bank day-book, in any order.
     for index, cut in enumerate(cuts):
         start, end = sorted((cut % len(lines), (cut * 7 + index) % (len(lines) + 1)))
-        with contextlib.suppress(registries.DuplicateRegistry):  # the same file: refused
+        with contextlib.suppress(DuplicateRegistry):  # the same file: refused
             run_import(organization, "\n".join(lines[start : end + 1]) + "\n", name=f"{index}")
-    with contextlib.suppress(registries.DuplicateRegistry):
+    with contextlib.suppress(DuplicateRegistry):
         run_import(organization, "\n".join(lines) + "\n", name="all.txt")
 
     assert Payment.objects.count() == len(rows)
@@ -281,10 +282,10 @@ def test_an_import_that_breaks_credits_nothing_and_says_so(organization, account
     def broken(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(registries, "_record_days", broken)
-    registry = registries.upload_registry(organization, "r.txt", SBERBANK.encode("cp1251"), None)
+    monkeypatch.setattr(crediting, "_record_days", broken)
+    registry = upload_registry(organization, "r.txt", SBERBANK.encode("cp1251"), None)
     with pytest.raises(RuntimeError):
-        registries.import_registry(registry.pk)
+        import_registry(registry.pk)
 
     registry.refresh_from_db()
     assert registry.status == RegistryStatus.FAILED
@@ -295,14 +296,12 @@ def test_an_import_that_breaks_credits_nothing_and_says_so(organization, account
 @pytest.mark.parametrize("text", ["1026", "102026", "10.2026", "10/26", "2026-10", "2026-10-01"])
 def test_periods_as_banks_and_spreadsheets_write_them(text):
     row = f"20.11.2026;1000154;Иванов;;{text};500,00;0\n"
-    parsed = registries.parse_registry(row.encode(), TODAY)
+    parsed = parse_registry(row.encode(), TODAY)
     assert parsed.rows[0].period == datetime.date(2026, 10, 1)
 
 
 def test_a_wrong_period_is_named():
-    parsed = registries.parse_registry(
-        "20.11.2026;1000154;Иванов;;13.2026;500,00;0\n".encode(), TODAY
-    )
+    parsed = parse_registry("20.11.2026;1000154;Иванов;;13.2026;500,00;0\n".encode(), TODAY)
     assert [str(error) for error in parsed.errors] == [
         "Строка 1: неверный период «13.2026» (нужно ММГГГГ или ММ.ГГГГ)"
     ]

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from kabinet.jobs.services import report_progress, start_job
 from kabinet.orgs.models import StaffRole
-from kabinet.payments import registry as registries
 from kabinet.payments.models import Payment, PaymentRegistry, PaymentSource, RegistryStatus
+from kabinet.payments.registry.uploads import upload_registry
 from tests.factories import (
     OrganizationFactory,
     PaymentFactory,
@@ -120,7 +120,7 @@ def test_staff_cannot_upload_for_another_organisation(client, accountant, other)
 
 
 def test_another_organisations_registry_is_not_found(client, accountant, other):
-    theirs = registries.upload_registry(other, "r.txt", b"20.11.2026;1;A;;;1,00;0\n", None)
+    theirs = upload_registry(other, "r.txt", b"20.11.2026;1;A;;;1,00;0\n", None)
     assert client.get(reverse("backoffice:registries")).context["registries"].count() == 0
     for name in ("backoffice:registry", "backoffice:registry_import_good_rows"):
         url = reverse(name, args=[theirs.pk])
@@ -169,7 +169,7 @@ def test_residents_and_strangers_have_no_registry_pages(client, url):
 
 
 def test_a_registry_being_imported_shows_its_progress(client, accountant, own):
-    registry = registries.upload_registry(own, "big.txt", b"20.11.2026;1;A;;;1,00;0\n", None)
+    registry = upload_registry(own, "big.txt", b"20.11.2026;1;A;;;1,00;0\n", None)
     start_job(registry.job, total=100_000)
     report_progress(registry.job, done=40_000)
 

@@ -22,8 +22,8 @@ from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.scoping import organization_id_of
 from kabinet.orgs.selectors import can_change, organizations_to_change, record_to_change
 from kabinet.orgs.services import add_staff_member
-from kabinet.payments import registry as registries
 from kabinet.payments.models import Payment, PaymentRegistry
+from kabinet.payments.registry.uploads import upload_registry
 from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
 from kabinet.users.models import AccountLink, LinkRequest, LinkRequestStatus, User
 from tests.factories import (
@@ -136,7 +136,7 @@ def test_accountant_elsewhere_cannot_upload_or_credit_a_registry_of_the_organisa
 
     bad = row + "20.11.2026;42;A;;;1,00;0\n"
     with django_capture_on_commit_callbacks(execute=True):
-        rejected = registries.upload_registry(org_a, "r.txt", bad.encode("cp1251"), None)
+        rejected = upload_registry(org_a, "r.txt", bad.encode("cp1251"), None)
     page = client.get(reverse("backoffice:registry", args=[rejected.pk]))
     assert page.status_code == 200
     assert not page.context["can_import_good_rows"]

@@ -14,8 +14,9 @@ from kabinet.billing.models import PeriodStatus
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering import imports as readings
 from kabinet.metering import services as metering
-from kabinet.payments import registry as registries
 from kabinet.payments.models import RegistryStatus
+from kabinet.payments.registry.formats import parse_registry
+from kabinet.payments.registry.uploads import upload_registry
 from kabinet.tabular import TableError, read_rows, read_table
 from tests.factories import OrganizationFactory, PeriodFactory
 
@@ -119,7 +120,7 @@ def test_rows_past_the_limit_are_refused_in_a_sberbank_registry(settings):
     settings.IMPORT_MAX_ROWS = 3
     data = "20.11.2026;1;А;;;1,00;0\n" * 4
     with pytest.raises(TableError, match="больше 3 строк"):
-        registries.parse_registry(data.encode())
+        parse_registry(data.encode())
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,7 @@ def test_utf16_without_bom_is_recognised_by_its_zero_bytes():
 
 def test_a_utf16_registry_says_so():
     with pytest.raises(TableError, match="UTF-16"):
-        registries.parse_registry("20.11.2026;1;А;;;1,00;0\n".encode("utf-16"))
+        parse_registry("20.11.2026;1;А;;;1,00;0\n".encode("utf-16"))
 
 
 @pytest.fixture
@@ -169,9 +170,7 @@ def test_a_bomb_registry_fails_with_the_reason(
     media, openpyxl_must_not_run, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        registry = registries.upload_registry(
-            OrganizationFactory(), "r.xlsx", bomb_xlsx(300_000), None
-        )
+        registry = upload_registry(OrganizationFactory(), "r.xlsx", bomb_xlsx(300_000), None)
     registry.refresh_from_db()
     assert registry.status == RegistryStatus.FAILED
     assert "сжат слишком сильно" in registry.errors[0]

@@ -2,18 +2,17 @@
 news the УК publishes to residents. The letters themselves are written in ``mailing``."""
 
 from collections.abc import Sequence
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from kabinet import quotas
+from kabinet.appeals import tasks
 from kabinet.appeals.attachments import CheckedFile
 from kabinet.appeals.models import Appeal, AppealStatus, Attachment, Message, News, Topic
 from kabinet.appeals.selectors import news_subscribers
-from kabinet.appeals.tasks import mail_answer, mail_news
-from kabinet.jobs.models import Job
+from kabinet.jobs.models import Job, JobKind
 from kabinet.jobs.services import create_job
 from kabinet.orgs.models import Organization
 
@@ -73,7 +72,7 @@ def answer_appeal(
     """An answer of the УК; the resident gets it by e-mail."""
     message = _add_message(appeal, staff_user, text, attachments, from_staff=True)
     _set_status(appeal, status)
-    transaction.on_commit(partial(mail_answer.enqueue, message.pk))
+    tasks.enqueue_answer_mail(message)
     return message
 
 
@@ -124,6 +123,12 @@ def publish_news(news: News, author) -> Job | None:
     news.save()
     if not news_subscribers(news).exists():
         return None
-    job = create_job(news.organization, "news_mailing", f"Рассылка новости «{news.title}»", author)
-    transaction.on_commit(partial(mail_news.enqueue, news.pk, job.pk))
+    job = create_job(
+        news.organization,
+        JobKind.NEWS_MAILING,
+        f"Рассылка новости «{news.title}»",
+        author,
+        subject=news,
+    )
+    tasks.enqueue_news_mailing(news, job)
     return job

@@ -14,7 +14,7 @@ from kabinet.billing.models import (
     Service,
 )
 from kabinet.fields import AmountField
-from kabinet.housing.models import PersonalAccount
+from kabinet.housing.models import House, PersonalAccount
 
 MAX_IMPORT_SIZE = 100 * 1024 * 1024  # 900 000 lines (100 000 accounts) of CSV are about 45 MB
 
@@ -69,7 +69,11 @@ class RecalculationForm(forms.Form):
     account = forms.CharField(label="Номер ЛС", max_length=30)
     service = forms.ModelChoiceField(Service.objects.none(), label="Услуга")
     corrected_period = forms.ModelChoiceField(Period.objects.none(), label="Исправляемый месяц")
-    kind = forms.ChoiceField(label="Вид перерасчёта", choices=RecalculationKind.choices)
+    # The heating correction is computed for a whole house on its own page.
+    kind = forms.ChoiceField(
+        label="Вид перерасчёта",
+        choices=[c for c in RecalculationKind.choices if c[0] != RecalculationKind.HEATING],
+    )
     days = forms.IntegerField(
         label="Дней отсутствия",
         required=False,
@@ -91,6 +95,13 @@ class RecalculationForm(forms.Form):
         signed=True,
         help_text="Для вида «другое»: минус — уменьшение платы.",
     )
+    overcharge = AmountField(
+        label="Необоснованное увеличение платы, ₽",
+        required=False,
+        positive=True,
+        help_text="Для штрафа исполнителя: на сколько плата за месяц была завышена; штраф — "
+        "50 % этой суммы, уменьшает плату (ЖК РФ ст. 157 ч. 6).",
+    )
     reason = forms.CharField(
         label="Основание",
         max_length=255,
@@ -100,6 +111,7 @@ class RecalculationForm(forms.Form):
     NEEDS = {
         RecalculationKind.ABSENCE: "days",
         RecalculationKind.QUALITY: "percent",
+        RecalculationKind.FINE: "overcharge",
         RecalculationKind.OTHER: "amount",
     }
 
@@ -142,3 +154,14 @@ class RecalculationForm(forms.Form):
             "kind": data["kind"],
             **params,
         }
+
+
+class HeatingCorrectionForm(forms.Form):
+    """The house and the year of a heating correction (Правила № 354 п. 42(1))."""
+
+    house = forms.ModelChoiceField(House.objects.none(), label="Дом", empty_label="— дом —")
+    year = forms.IntegerField(label="Год", min_value=2012, max_value=2100)
+
+    def __init__(self, organization, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["house"].queryset = House.objects.filter(organization=organization)

@@ -3,6 +3,7 @@ closing the period, recalculations. Every query starts from ``request.organizati
 changes a period or a recalculation loads it through ``record_to_change``, which checks the
 role in its own organisation."""
 
+import re
 from decimal import Decimal
 
 from django.contrib import messages
@@ -16,12 +17,14 @@ from django.views.decorators.http import require_POST
 from kabinet.backoffice.billing_forms import (
     ChargesImportForm,
     ClosePeriodForm,
+    HeatingCorrectionForm,
     OrganizationForm,
     RecalculationForm,
 )
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.billing import jobs
 from kabinet.billing.closing import close_period
+from kabinet.billing.heating_correction import add_heating_corrections, heating_corrections
 from kabinet.billing.lines import BillingError
 from kabinet.billing.models import Period, Recalculation
 from kabinet.billing.recalculations import (
@@ -33,10 +36,11 @@ from kabinet.billing.run import open_period
 from kabinet.billing.summary import run_summary
 from kabinet.formats import format_rubles, month_name
 from kabinet.http import client_ip
-from kabinet.jobs.models import Job, JobStatus
-from kabinet.jobs.services import job_progress
+from kabinet.jobs.models import JobKind, JobStatus
+from kabinet.jobs.services import job_percent, job_progress
 from kabinet.orgs.selectors import can_change, record_to_change
-from kabinet.receipts.services import MAILING_KIND
+from kabinet.receipts.delivery import document_plan
+from kabinet.receipts.tasks import last_receipt_mailing
 
 AREA = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
 
@@ -55,6 +59,10 @@ def _page_of(view_name, organization) -> str:
 
 def _billing_page(organization) -> str:
     return _page_of("backoffice:billing", organization)
+
+
+def _heating_correction_page(organization) -> str:
+    return _page_of("backoffice:heating_correction", organization)
 
 
 def _recalculations_page(organization) -> str:
@@ -87,6 +95,7 @@ def _render_billing(request, chooser, *, import_form=None, close_form=None, stat
             "import_form": import_form or ChargesImportForm(),
             "close_form": close_form or ClosePeriodForm(),
             "recalculations": period.recalculations.count() if period else 0,
+            "plan": document_plan(period, timezone.localdate()) if period else None,
         },
     )
     response.status_code = status
@@ -135,7 +144,6 @@ def billing_close(request, period_id):
     if not form.is_valid():
         chooser = OrganizationForm(request.organizations, {"organization": period.organization_id})
         return _render_billing(request, chooser, close_form=form, status=400)
-    started = timezone.now()
     try:
         following = close_period(period, request.user, ip=client_ip(request))
     except BillingError as error:
@@ -146,9 +154,7 @@ def billing_close(request, period_id):
         f"Период {month_name(period.month)} закрыт: жители видят его начисления. "
         f"Открыт период {month_name(following.month)}.",
     )
-    mailing = Job.objects.filter(
-        organization=period.organization, kind=MAILING_KIND, created_at__gte=started
-    ).first()
+    mailing = last_receipt_mailing(period)
     if mailing is not None:
         messages.info(
             request,
@@ -166,18 +172,17 @@ def billing_job(request, job_id):
     figures, the run's remarks or the file's bad rows."""
     job = get_object_or_404(jobs.billing_jobs(request.organizations), pk=job_id)
     done, total, _ = job_progress(job)
-    percent = round(100 * done / total) if total else (100 if job.is_finished else 0)
     return staff_render(
         request,
         "backoffice/billing/job.html",
         {
             "title": job.title,
             "job": job,
-            "is_run": job.kind == jobs.RUN_KIND,
+            "is_run": job.kind == JobKind.BILLING_RUN,
             "failed_job": job.status == JobStatus.FAILED,
             "done": done,
             "total": total,
-            "percent": percent,
+            "percent": job_percent(job),
             "back": _billing_page(job.organization),
         },
     )
@@ -292,3 +297,59 @@ def recalculation_delete(request, recalculation_id):
             f"Перерасчёт по ЛС № {recalculation.account.number} «{recalculation.service}» удалён.",
         )
     return redirect(_recalculations_page(organization))
+
+
+@staff_required
+def heating_correction(request):
+    """«Корректировка за отопление»: a house's year of heating paid evenly by its meter,
+    corrected to the meter's figures (Правила № 354 п. 42(1)) — computed («Рассчитать»), then
+    recorded as recalculations of the open period («Сохранить»)."""
+    chooser = OrganizationForm(request.organizations, request.GET or None)
+    organization = chooser.chosen()
+    period = open_period(organization) if organization else None
+    form = HeatingCorrectionForm(organization, request.POST or None)
+    corrections = None
+    if request.method == "POST":
+        if not can_change(request.user, AREA, organization):
+            raise PermissionDenied("Корректировку вносят бухгалтер и руководитель организации.")
+        if form.is_valid():
+            house, year = form.cleaned_data["house"], form.cleaned_data["year"]
+            try:
+                corrections = heating_corrections(house, year)
+                if "save" in request.POST:
+                    shown = request.POST.get("shown_amount", "")
+                    if not _plain_amount(shown):
+                        raise BillingError("Сначала нажмите «Рассчитать» и проверьте суммы.")
+                    made = add_heating_corrections(
+                        house, year, user=request.user, ip=client_ip(request),
+                        expected=Decimal(shown),
+                    )  # fmt: skip
+                    total = sum((r.amount for r in made), Decimal(0))
+                    messages.success(
+                        request,
+                        f"Корректировка за {year} год записана: {len(made)} ЛС, "
+                        f"{format_rubles(total)}.",
+                    )
+                    return redirect(_heating_correction_page(organization))
+            except BillingError as error:
+                form.add_error(None, str(error))
+    total = sum((c.amount for c in corrections), Decimal(0)) if corrections else None
+    return staff_render(
+        request,
+        "backoffice/billing/heating_correction.html",
+        {
+            "title": "Корректировка платы за отопление",
+            "chooser": chooser,
+            "organization": organization,
+            "period": period,
+            "form": form,
+            "corrections": corrections,
+            "total": total,
+            "can_change": organization is not None and can_change(request.user, AREA, organization),
+        },
+    )
+
+
+def _plain_amount(text: str) -> bool:
+    """A figure the page itself put in the form: an optional minus, digits, two decimals."""
+    return re.fullmatch(r"-?\d{1,14}\.\d{2}", text) is not None

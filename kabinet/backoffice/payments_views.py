@@ -17,8 +17,8 @@ from kabinet.jobs.services import job_progress
 from kabinet.money import ZERO
 from kabinet.months import add_months
 from kabinet.orgs.selectors import can_change, organizations_to_change, record_to_change
-from kabinet.payments import registry as registries
 from kabinet.payments.models import PaymentRegistry, PaymentSource, RegistryStatus
+from kabinet.payments.registry.uploads import DuplicateRegistry, import_good_rows, upload_registry
 from kabinet.payments.selectors import reconciliation, registries_for
 
 REGISTRIES_SHOWN = 50
@@ -36,7 +36,7 @@ def registry_list(request):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                registry = registries.upload_registry(
+                registry = upload_registry(
                     form.cleaned_data["organization"],
                     upload.name,
                     upload.read(),
@@ -45,7 +45,7 @@ def registry_list(request):
                     capital_repair=form.cleaned_data["capital_repair"],
                     ip=client_ip(request),
                 )
-            except registries.DuplicateRegistry as error:
+            except DuplicateRegistry as error:
                 messages.warning(request, str(error))
                 return redirect("backoffice:registry", error.registry.pk)
             return redirect("backoffice:registry", registry.pk)
@@ -88,7 +88,7 @@ def registry_detail(request, registry_id):
 def registry_import_good_rows(request, registry_id):
     registry = record_to_change(request.user, AREA, PaymentRegistry.objects, pk=registry_id)
     if registry.status == RegistryStatus.REJECTED:
-        registries.import_good_rows(registry, request.user, ip=client_ip(request))
+        import_good_rows(registry, request.user, ip=client_ip(request))
     return redirect("backoffice:registry", registry.pk)
 
 

@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from kabinet.backoffice import (
     appeals_views,
     billing_views,
+    documents_views,
     meters_views,
     payments_views,
     penalty_claim_views,
@@ -68,6 +69,21 @@ urlpatterns = [
         name="penalty_claim_document",
     ),
     path("billing/recalculations/", billing_views.recalculations, name="recalculations"),
+    path(
+        "billing/documents/undelivered/",
+        documents_views.undelivered_documents,
+        name="undelivered_documents",
+    ),
+    re_path(
+        r"^billing/documents/undelivered\.(?P<file_format>csv|xlsx)$",
+        documents_views.undelivered_documents_export,
+        name="undelivered_documents_export",
+    ),
+    path(
+        "billing/heating-correction/",
+        billing_views.heating_correction,
+        name="heating_correction",
+    ),
     path(
         "billing/recalculations/<int:recalculation_id>/delete/",
         billing_views.recalculation_delete,

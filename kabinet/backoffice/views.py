@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from kabinet.jobs.models import Job
-from kabinet.jobs.services import job_progress
+from kabinet.jobs.services import job_percent, job_progress
 from kabinet.orgs.selectors import is_staff_member, organizations_for
 
 
@@ -37,7 +37,6 @@ def job_detail(request, job_id):
     """A long job's progress; the page refreshes itself until the job is finished."""
     job = get_object_or_404(Job.objects.for_organizations(request.organizations), pk=job_id)
     done, total, failed = job_progress(job)
-    percent = round(100 * done / total) if total else (100 if job.is_finished else 0)
     return staff_render(
         request,
         "backoffice/job_detail.html",
@@ -47,6 +46,6 @@ def job_detail(request, job_id):
             "done": done,
             "total": total,
             "failed": failed,
-            "percent": percent,
+            "percent": job_percent(job),
         },
     )

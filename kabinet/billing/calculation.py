@@ -244,6 +244,32 @@ def common_shares(
     return {account: volume(charged * area / premises_area) for account, area in areas.items()}
 
 
+# Heating (Правила № 354, приложение № 2; docs/billing-law.md, «Heating») ----------------
+
+
+def periodicity_coefficient(season_months: int, evenly: bool) -> Decimal:
+    """K of formula 2: 1 when heating is paid in the heating season; the months of the season
+    (partial ones too) over the 12 months of the year when it is paid evenly all year."""
+    return Decimal(season_months) / 12 if evenly else Decimal(1)
+
+
+def heat_per_m2(house_volume: Decimal, total_area: Decimal) -> Decimal:
+    """Formulas 3 and 3(1): the house's heat (Gcal of the month by its meter, or the previous
+    year's average month) per m² of the house's premises, so that a premise's volume is
+    ``area × this`` = V × S_i / S_об. Unrounded: the line rounds the premise's volume."""
+    if total_area <= 0:
+        return ZERO
+    return house_volume / total_area
+
+
+def annual_heating_correction(metered: Iterable[Decimal], charged: Iterable[Decimal]) -> Decimal:
+    """The year's correction of heating paid evenly by the house meter: what the year's heat
+    by the meter costs for the premise (each month's share at its tariffs, unrounded), rounded
+    once to the kopeck, less what was charged for the year (and corrected before). Charged
+    plus this is exactly the rounded metered cost."""
+    return round_money(sum(metered, ZERO)) - sum(charged, ZERO)
+
+
 # Penalties --------------------------------------------------------------------------------
 # The rules of law that change by date come in as data (``PenaltyLaw``, read from the database
 # by ``billing.law``); docs/billing-law.md cites each act.
@@ -299,6 +325,7 @@ class PenaltyLaw:
     caps: tuple[RateCap, ...] = ()
     moratoria: tuple[Moratorium, ...] = ()
     due_days: tuple[DueDay, ...] = ()
+    document_days: tuple[DueDay, ...] = ()  # the payment document's last day (ЖК ст. 155 ч. 2)
     working_day: Callable[[datetime.date], bool] = weekdays_only
     fixed_rate: Decimal | None = None
     _starts: tuple[datetime.date, ...] = field(init=False, repr=False, compare=False)
@@ -365,10 +392,26 @@ def due_date(month: datetime.date, due_day: int, law: PenaltyLaw) -> datetime.da
     """The last day to pay for the billed ``month``: the day the law fixes for the month
     (the 15th from February 2026, ``law.due_days``), else the organisation's ``due_day`` of
     the next month; moved to the next working day."""
-    in_force = [rule for rule in law.due_days if rule.first_month <= month]
-    fixed = max(in_force, key=lambda rule: rule.first_month) if in_force else None
+    fixed = _in_force(law.due_days, month)
     nominal = add_months(month, 1).replace(day=fixed.day if fixed else due_day)
     return next_working_day(nominal, law.working_day)
+
+
+def document_deadline(month: datetime.date, law: PenaltyLaw) -> datetime.date | None:
+    """The last day to present the payment document for the billed ``month`` (ЖК РФ ст. 155
+    ч. 2 п. 1: the 5th of the next month from February 2026, ``law.document_days``), moved to
+    the next working day (ГК РФ ст. 193); ``None`` for a month no such rule governs (the old
+    «первое число, если иной срок не установлен договором» left it to the contract)."""
+    fixed = _in_force(law.document_days, month)
+    if fixed is None:
+        return None
+    return next_working_day(add_months(month, 1).replace(day=fixed.day), law.working_day)
+
+
+def _in_force(rules: tuple[DueDay, ...], month: datetime.date) -> DueDay | None:
+    """The latest of ``rules`` that governs the billed ``month``."""
+    in_force = [rule for rule in rules if rule.first_month <= month]
+    return max(in_force, key=lambda rule: rule.first_month) if in_force else None
 
 
 def penalty_fraction(days_late: int) -> int | None:

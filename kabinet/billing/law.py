@@ -1,6 +1,7 @@
 """The dated rules of law that penalties and due dates follow, read from the database once per
 calculation: the Bank of Russia's key rates, rate caps, moratoria, the statutory due day
-(``PenaltyRule`` rows shipped by data migrations) and the Russian production calendar.
+(``PenaltyRule`` rows shipped by data migrations), the payment document's deadline and the
+Russian production calendar.
 
 The calendar comes from the ``holidays`` package (public holidays of ТК РФ ст. 112 and the
 government's yearly transfers of days off); docs/billing-law.md says why and what it covers.
@@ -66,3 +67,17 @@ def due_date(organization, billed_month: datetime.date) -> datetime.date:
     )
     law = calc.PenaltyLaw(due_days=due_days, working_day=is_working_day)
     return calc.due_date(billed_month, organization.payment_due_day, law)
+
+
+def document_deadline(billed_month: datetime.date) -> datetime.date | None:
+    """The last day to deliver the payment document for ``billed_month`` to residents (ЖК РФ
+    ст. 155 ч. 2 п. 1, moved by ГК РФ ст. 193), or ``None`` for a month before the rule: the
+    date was then the contract's, which Kabinet does not keep."""
+    document_days = tuple(
+        calc.DueDay(first_day, int(value))
+        for first_day, value in PenaltyRule.objects.filter(
+            kind=PenaltyRuleKind.DOCUMENT_DAY, first_day__lte=billed_month
+        ).values_list("first_day", "value")
+    )
+    law = calc.PenaltyLaw(document_days=document_days, working_day=is_working_day)
+    return calc.document_deadline(billed_month, law)

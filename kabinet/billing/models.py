@@ -222,6 +222,86 @@ class CapitalRepairFund(models.Model):
             raise ValidationError(errors)
 
 
+class HeatingMethod(models.TextChoices):
+    """How a house's heating is measured (Правила № 354, приложение № 2)."""
+
+    NORMATIVE = "normative", "по нормативу (формула 2)"
+    HOUSE_METER = "house_meter", "по общедомовому прибору учёта (формулы 3, 3(1))"
+
+
+class HeatingPayment(models.TextChoices):
+    """When heating is paid (Правила № 354 п. 42(1): the way is chosen by the subject of the
+    Federation)."""
+
+    SEASON = "season", "в течение отопительного периода"
+    EVENLY = "evenly", "равномерно в течение календарного года"
+
+
+def parse_season_months(text: str) -> tuple[int, ...]:
+    """The months of the heating season from «10,11,12,1,2,3,4» (numbers 1–12, each once)."""
+    try:
+        months = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValidationError(
+            "Укажите номера месяцев через запятую, например 10,11,12,1,2,3,4."
+        ) from None
+    if not months or len(set(months)) != len(months) or not all(1 <= m <= 12 for m in months):
+        raise ValidationError("Номера месяцев — от 1 до 12, каждый по одному разу.")
+    return months
+
+
+class HeatingSetting(models.Model):
+    """How a house's heating is charged from the month ``valid_from`` on, until a later row of
+    the house (docs/billing-law.md, «Heating»). A house without one is charged by its heating
+    service's normative every month, as before."""
+
+    house = models.ForeignKey(
+        House, on_delete=models.CASCADE, related_name="heating_settings", verbose_name="дом"
+    )
+    valid_from = models.DateField("действует с месяца", help_text="Первое число месяца.")
+    method = models.CharField("объём тепловой энергии", max_length=20,
+                              choices=HeatingMethod.choices)  # fmt: skip
+    payment = models.CharField("способ оплаты", max_length=10, choices=HeatingPayment.choices)
+    season_months = models.CharField(
+        "месяцы отопительного периода",
+        max_length=40,
+        default="10,11,12,1,2,3,4",
+        validators=[parse_season_months],
+        help_text="Номера месяцев через запятую (неполные месяцы — тоже).",
+    )
+    basis = models.CharField(
+        "основание",
+        max_length=500,
+        blank=True,
+        help_text="Решение субъекта РФ о способе оплаты (Правила № 354 п. 42(1)): акт, дата, "
+        "номер.",
+    )
+
+    objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "расчёт отопления дома"
+        verbose_name_plural = "расчёт отопления домов"
+        ordering = ["house", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["house", "valid_from"], name="heating_setting_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_from__day=1), name="heating_setting_first_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.house}: {self.get_method_display()}, {self.get_payment_display()}"
+
+    @property
+    def months(self) -> tuple[int, ...]:
+        return parse_season_months(self.season_months)
+
+    def clean(self):
+        if self.valid_from and self.valid_from.day != 1:
+            raise ValidationError({"valid_from": "Укажите первое число месяца."})
+
+
 class PeriodStatus(models.TextChoices):
     OPEN = "open", "открыт"
     CLOSED = "closed", "закрыт"
@@ -473,6 +553,10 @@ class RecalculationKind(models.TextChoices):
     READING = "reading", "исправлены показания"
     ABSENCE = "absence", "временное отсутствие"
     QUALITY = "quality", "услуга ненадлежащего качества"
+    # ЖК РФ ст. 157 ч. 6, Правила № 354 п. 155(1): 50 % of an overcharge, paid to the
+    # resident by reducing the payment (``recalculations.EXECUTOR_FINE_SHARE``)
+    FINE = "fine", "штраф исполнителя за необоснованное увеличение платы"
+    HEATING = "heating", "корректировка платы за отопление"
     OTHER = "other", "другое"
 
 
@@ -714,6 +798,7 @@ class PenaltyRuleKind(models.TextChoices):
     RATE_CAP = "rate_cap", "предельная ставка пеней"
     MORATORIUM = "moratorium", "мораторий на пени"
     DUE_DAY = "due_day", "срок оплаты, установленный законом"
+    DOCUMENT_DAY = "document_day", "срок представления платёжного документа"
 
 
 class PenaltyRule(models.Model):
@@ -724,14 +809,16 @@ class PenaltyRule(models.Model):
     - moratorium: no penalty accrues on ``first_day``–``last_day`` (only on debts for months
       that ended before ``arisen_before``, when set);
     - due day: months billed from ``first_day`` on are due on the ``value``-th of the next
-      month whatever the organisation's contract says."""
+      month whatever the organisation's contract says;
+    - document day: the payment documents of months billed from ``first_day`` on are due to
+      residents by the ``value``-th of the next month (ЖК РФ ст. 155 ч. 2 п. 1)."""
 
     kind = models.CharField("вид", max_length=20, choices=PenaltyRuleKind.choices)
     first_day = models.DateField("действует с")
     last_day = models.DateField("действует по", null=True, blank=True)
     value = models.DecimalField(
         "значение", max_digits=5, decimal_places=2, null=True, blank=True,
-        help_text="Ставка, % (предельная ставка) или число месяца (срок оплаты).",
+        help_text="Ставка, % (предельная ставка) или число месяца (срок оплаты, срок документа).",
     )  # fmt: skip
     arisen_before = models.DateField(
         "для долгов, возникших до", null=True, blank=True, help_text="Для моратория."

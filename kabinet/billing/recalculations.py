@@ -24,6 +24,12 @@ from kabinet.billing.run import READINGS_LOOKBACK, calculate, locked_open, open_
 from kabinet.money import MONEY_FIELD, ZERO, fits, round_money
 from kabinet.months import add_months
 
+# The executor's fine for an overcharge: half the excess of the charged amount over what the
+# rules gave (ЖК РФ ст. 157 ч. 6, in force since 28.12.2015 by Федеральный закон от 29.06.2015
+# № 176-ФЗ; Правила № 354 п. 155(1)); the resident gets it as a reduction of the payment, and
+# the payment document shows it in its own column (docs/billing-law.md, «Штраф исполнителя»).
+EXECUTOR_FINE_SHARE = Decimal("0.5")
+
 
 @dataclass(frozen=True)
 class MonthCorrection:
@@ -124,12 +130,15 @@ def _correction(
     days: int | None = None,
     percent: Decimal | None = None,
     amount: Decimal | None = None,
+    overcharge: Decimal | None = None,
 ) -> Decimal:
     """The amount of a correction of one month, by its kind (a reading correction, which may
     reach later months, is ``_reading_corrections``):
 
     - absence: for a volume by the normative per person, the charge for ``days`` of the month;
     - quality: ``percent`` of the charge for the service of poor quality;
+    - fine: the executor's fine, ``EXECUTOR_FINE_SHARE`` of the ``overcharge`` staff found
+      (the overcharge itself is corrected by a recalculation of its own);
     - other: ``amount`` as staff give it."""
     charged = Charge.objects.filter(period=corrected, account=account, service=service).first()
     individual = (charged.charged - charged.common_charged) if charged else ZERO
@@ -151,6 +160,10 @@ def _correction(
         if percent is None or not 0 < percent <= 100:
             raise BillingError("Снижение платы — от 0 до 100 %.")
         return -round_money(individual * percent / 100)
+    if kind == RecalculationKind.FINE:
+        if overcharge is None or overcharge <= 0:
+            raise BillingError("Укажите, на сколько плата была необоснованно увеличена.")
+        return -round_money(overcharge * EXECUTOR_FINE_SHARE)
     if amount is None:
         raise BillingError("Укажите сумму перерасчёта.")
     return amount
@@ -169,13 +182,13 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     with transaction.atomic():
         period = locked_open(period)
         for month in months:
-            _check_line_fits(period, account, service, month.amount)
+            check_line_fits(period, account, service, month.amount)
             recalculation = Recalculation.objects.create(
                 period=period, corrected_period=month.period, account=account, service=service,
                 amount=month.amount, volume=month.volume, kind=kind, reason=reason,
                 created_by=user,
             )  # fmt: skip
-            _apply_to_line(period, account, service, month.amount)
+            apply_to_line(period, account, service, month.amount)
             record(
                 action=AuditAction.RECALCULATION_ADDED,
                 organization=account.organization,
@@ -189,7 +202,7 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     return made
 
 
-def _check_line_fits(period, account, service, amount) -> None:
+def check_line_fits(period, account, service, amount) -> None:
     """The line's recalculations and total, with ``amount`` added, must fit their columns: each
     recalculation fits, their sum need not."""
     line = Recalculation.objects.filter(period=period, account=account, service=service)
@@ -207,7 +220,7 @@ def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | N
     """Take back a recalculation of the open period (and its amount from the period's line)."""
     with transaction.atomic():
         period = locked_open(recalculation.period)
-        _apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
+        apply_to_line(period, recalculation.account, recalculation.service, -recalculation.amount)
         record(
             action=AuditAction.RECALCULATION_DELETED,
             organization=period.organization,
@@ -220,7 +233,7 @@ def delete_recalculation(recalculation: Recalculation, *, user=None, ip: str | N
         recalculation.delete()
 
 
-def _apply_to_line(period, account, service, amount) -> None:
+def apply_to_line(period, account, service, amount) -> None:
     """A calculated period shows a recalculation at once; a run would give the same line."""
     if period.calculated_at is None:
         return

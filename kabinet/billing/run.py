@@ -22,6 +22,7 @@ from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.heating import HeatingMonth
 from kabinet.billing.lines import (
     CHARGE_FIELDS,
     BillingError,
@@ -49,7 +50,8 @@ from kabinet.billing.models import WASTEWATER as DRAINED  # the resource of wast
 from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
 from kabinet.billing.volumes import VolumeLaw, normative_persons
 from kabinet.formats import format_quantity, month_name
-from kabinet.housing.models import House, PersonalAccount, Premise
+from kabinet.housing.models import House, PersonalAccount
+from kabinet.housing.selectors import premises_areas
 from kabinet.metering.checks import consumption, months_between
 from kabinet.metering.models import RESOURCE_UNITS, Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
@@ -236,6 +238,8 @@ def calculate(
     tariffs = _TariffCache(spans, last)
     meters = _meter_volumes(period, accounts, corrected_volumes)
     volume_law = VolumeLaw.of(organization, first, last)
+    heating = HeatingMonth.of(organization, month)
+    result.problems.extend(heating.problems)
     plans = [_Plan.of(service) for service in services if service.method not in PENALTY_METHODS]
     # Capital repair only for the houses that collect it (a CapitalRepairFund): elsewhere the
     # owners pay the regional operator on its own documents, or nothing.
@@ -247,7 +251,8 @@ def calculate(
     progress(0, len(accounts))
     for done, account in enumerate(accounts, start=1):
         account_plans = plans if account.house in funded else plain_plans
-        _account_lines(account, account_plans, tariffs, meters, volume_law, period, result)
+        _account_lines(account, account_plans, tariffs, meters, volume_law, heating, period,
+                       result)  # fmt: skip
         if done % PROGRESS_EVERY == 0:
             progress(done, len(accounts))
     _add_common_share(period, accounts, services, result)
@@ -334,14 +339,16 @@ class _Plan:
     resource: str
     ownership: str
     normative: Decimal
+    heating: bool  # follows the house's HeatingSetting (by the normative per m², resource heat)
 
     @classmethod
     def of(cls, service: Service) -> "_Plan":
         # A capital repair contribution is billed per m² of the premise × the account's share,
         # as a by-area service is (ЖК РФ ст. 158 ч. 1, ст. 169 ч. 1).
         method = AREA if service.method == CalculationMethod.CAPITAL_REPAIR else service.method
+        heating = method == CalculationMethod.AREA_NORMATIVE and service.resource == Resource.HEAT
         return cls(service.pk, str(method), service.resource, service.ownership,
-                   service.normative or ZERO)  # fmt: skip
+                   service.normative or ZERO, heating)  # fmt: skip
 
 
 AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
@@ -352,7 +359,8 @@ AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
 )  # fmt: skip
 
 
-def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, period, result):
+def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heating, period,
+                   result):  # fmt: skip
     """The lines of one account. The hot loop of the run: plain comparisons, no lookups that
     could be done once."""
     month, month_end = period.month, tariffs.month_end
@@ -390,7 +398,14 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, peri
             pending_wastewater.append((plan, tariff))
             continue
         elif method == AREA_NORMATIVE:
-            volume, basis = area * plan.normative, ChargeBasis.NORMATIVE
+            if plan.heating and account.house in heating.houses:
+                house_heating = heating.houses[account.house]
+                if house_heating is None:
+                    continue  # paid in the heating season, and the month is outside it
+                factor, by_normative, basis = house_heating
+                volume = area * (plan.normative * factor if by_normative else factor)
+            else:
+                volume, basis = area * plan.normative, ChargeBasis.NORMATIVE
         elif method == NORMATIVE:
             volume, basis = plan.normative * persons, ChargeBasis.NORMATIVE
         else:  # fixed per account
@@ -609,28 +624,16 @@ class _HouseAreas(NamedTuple):
 
 
 def _house_areas(houses) -> dict[int, _HouseAreas]:
-    """The houses' areas for the common share; where staff gave no totals, the sum of the
-    house's premises (all of them, not only the charged accounts')."""
+    """The houses' areas and settings for the common share; the total area of their premises
+    from ``housing.selectors.premises_areas`` (the one reading heating uses too)."""
+    totals = premises_areas(houses)
     rows = House.objects.filter(pk__in=houses).values_list(
-        "pk", "address", "residential_area", "non_residential_area", "common_property_area",
-        "common_excess_distributed", "common_by_meter",
-    )  # fmt: skip
-    rows = list(rows)
-    missing = [row[0] for row in rows if row[2] is None and row[3] is None]
-    summed = dict(
-        Premise.objects.filter(house__in=missing)
-        .values("house")
-        .annotate(total=Sum("area"))
-        .values_list("house", "total")
-    ) if missing else {}  # fmt: skip
-    found = {}
-    for pk, address, residential, other, common, distribute, by_meter in rows:
-        if residential is None and other is None:
-            total = summed.get(pk) or ZERO
-        else:
-            total = (residential or ZERO) + (other or ZERO)
-        found[pk] = _HouseAreas(address, total, common, distribute, by_meter)
-    return found
+        "pk", "address", "common_property_area", "common_excess_distributed", "common_by_meter"
+    )
+    return {
+        pk: _HouseAreas(address, totals.get(pk) or ZERO, common, distribute, by_meter)
+        for pk, address, common, distribute, by_meter in rows
+    }
 
 
 def _common_normatives(organization, first, last) -> dict[tuple[int | None, str], Decimal]:

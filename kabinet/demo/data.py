@@ -20,7 +20,12 @@ like the flats.
 The house collects capital repair contributions on a special account of the УК (ЖК РФ ст. 170
 ч. 3, ст. 175): its owners (not the municipal flats, whose owner pays) are charged them per m²
 and pay them by the second QR code; ЛС 1000155 pays one month's late, which earns the ч. 14.1
-penalty."""
+penalty.
+
+ЛС 1000156 has no meters where they can be installed: its water and electricity are charged by
+the normative with the increasing coefficient. ЛС 2000002's cold-water meter went past its
+verification five months before the current one: three months by its average, then the
+normative with the coefficient."""
 
 import datetime
 import random
@@ -44,6 +49,9 @@ from kabinet.billing.models import (
     CapitalRepairFundKind,
     Charge,
     CommonNeedsNormative,
+    HeatingMethod,
+    HeatingPayment,
+    HeatingSetting,
     Period,
     PeriodStatus,
     Recalculation,
@@ -55,7 +63,7 @@ from kabinet.billing.recalculations import add_recalculation
 from kabinet.billing.run import run_billing
 from kabinet.billing.signals import period_closed
 from kabinet.demo.appeals import load_appeals_demo
-from kabinet.demo.meters import load_house_meters
+from kabinet.demo.meters import load_heat_meter, load_house_meters, load_unverified_meter
 from kabinet.formats import format_quantity, month_name
 from kabinet.housing.models import (
     House,
@@ -73,7 +81,7 @@ from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment, PaymentSource
 from kabinet.receipts.models import PaymentDocumentId
-from kabinet.receipts.services import mail_receipts_when_period_closes
+from kabinet.receipts.tasks import mail_receipts_when_period_closes
 from kabinet.users.models import AccountLink, User
 
 KAMAL = 'ОАО "Камал"'
@@ -140,6 +148,9 @@ UYUT_SERVICES = [
                 "МУП \"Горводоканал\"", ("44.10", "46.30"), "4.5"),
     ServiceSpec("Водоотведение", "куб м", CalculationMethod.WASTEWATER, "",
                 "МУП \"Горводоканал\"", ("35.20", "37.00")),
+    # By the house heat meter in the heating season (its HeatingSetting; formula 3).
+    ServiceSpec("Отопление", "Гкал", CalculationMethod.AREA_NORMATIVE, Resource.HEAT,
+                "ПАО \"МОЭК\"", ("2810.37", "2951.00"), "0.018"),
 ]  # fmt: skip
 
 KAMAL_HOLDERS = {
@@ -168,6 +179,7 @@ COMMON_NORMATIVES_SOURCE = (
 UYUT_HOLDERS = {1: "Лебедев Константин Олегович", 2: "Миронова Татьяна Николаевна",
                 3: "Яковлев Денис Сергеевич", 4: "Соколова Ирина Валерьевна"}  # fmt: skip
 
+UNVERIFIED_METER = 2  # ЛС 2000002: a cold-water meter past its verification (demo/meters.py)
 METERED_APARTMENTS = {154, 155, SHOP}  # the accounts with meters and readings
 # No meters where they can be installed: charged by the normative × the increasing coefficient
 # (Правила № 354 п. 42). In the other unmetered flats an act says a meter cannot be installed.
@@ -255,6 +267,12 @@ def _load(today: datetime.date) -> None:
     _common_normatives(kamal, months[0])
     kamal_services = _services(kamal, KAMAL_SERVICES, months[0], indexation)
     _services(uyut, UYUT_SERVICES, months[0], indexation)
+    HeatingSetting.objects.create(
+        house=uyut_house, valid_from=months[0], method=HeatingMethod.HOUSE_METER,
+        payment=HeatingPayment.SEASON, season_months="10,11,12,1,2,3,4",
+        basis="Демо: оплата в течение отопительного периода (решение субъекта РФ)",
+    )  # fmt: skip
+    load_heat_meter(uyut_house, months)
     meters = _meters(kamal_accounts, today)
     _meters_impossible(kamal_accounts)
     used = _readings(kamal_accounts, meters, months)
@@ -263,6 +281,7 @@ def _load(today: datetime.date) -> None:
     seed = SeedAccount(kamal_accounts[154], meters[154, Resource.COLD_WATER], operator, months)
     _bill_months(kamal, kamal_accounts, months, seed)
     _gis_identifiers(kamal_accounts[154])
+    load_unverified_meter(uyut_accounts[UNVERIFIED_METER], months)
     _bill_months(uyut, uyut_accounts, months)
     load_appeals_demo()
 

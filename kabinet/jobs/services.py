@@ -1,15 +1,18 @@
-"""Progress of long staff jobs.
+"""Long staff jobs: creating one with its subject, its progress, finishing and failing it.
 
 A job's state lives in its row. Live progress (``done``/``total``) also goes to the cache,
 because a job that works inside one long transaction cannot show its row's updates to the page
 that polls it; several processes (web + task worker) need a shared cache (``REDIS_URL``) for it.
 """
 
+from contextlib import contextmanager
+
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from kabinet.jobs.models import Job, JobStatus
+from kabinet.jobs.models import Job, JobKind, JobStatus
 
 MAX_PROBLEMS = 200  # the first failures are enough to act on; the count says how many in all
 
@@ -18,9 +21,22 @@ def _progress_key(job_id) -> str:
     return f"kabinet:job:{job_id}:progress"
 
 
-def create_job(organization, kind: str, title: str, user=None) -> Job:
-    """A queued job; pass its ``pk`` to the background task that does the work."""
-    return Job.objects.create(organization=organization, kind=kind, title=title, created_by=user)
+def create_job(organization, kind: JobKind, title: str, user=None, *, subject=None) -> Job:
+    """A queued job of ``organization`` working on ``subject`` (``None`` when it works on the
+    organisation as a whole); pass its ``pk`` to the background task that does the work."""
+    return Job.objects.create(
+        organization=organization,
+        kind=kind,
+        title=title,
+        created_by=user,
+        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
+        subject_id=subject.pk if subject is not None else None,
+    )
+
+
+def last_job(subject, *kinds: JobKind) -> Job | None:
+    """The latest job of one of ``kinds`` on ``subject``, whatever its outcome."""
+    return Job.objects.about(subject).filter(kind__in=kinds).order_by("-created_at", "-pk").first()
 
 
 def start_job(job: Job, total: int) -> None:
@@ -66,6 +82,20 @@ def fail_job_with_rows(job: Job, errors, reason: str) -> None:
     fail_job(job, reason)
 
 
+@contextmanager
+def job_failure(job: Job, internal_error: str, *, expected=(), prefix: str = ""):
+    """The work of ``job`` inside the ``with`` block: an ``expected`` error (one the staff can
+    act on) fails the job with «``prefix``error» and ends there; any other fails it with
+    ``internal_error`` and goes on up to the task backend, which logs it."""
+    try:
+        yield
+    except expected as error:
+        fail_job(job, f"{prefix}{error}")
+    except Exception:
+        fail_job(job, internal_error)
+        raise
+
+
 def job_progress(job: Job) -> tuple[int, int, int]:
     """(done, total, failed) as far as the job has got, live while it runs."""
     if job.status == JobStatus.RUNNING:
@@ -73,3 +103,9 @@ def job_progress(job: Job) -> tuple[int, int, int]:
         if live is not None:
             return live
     return job.done, job.total, job.failed
+
+
+def job_percent(job: Job) -> int:
+    """How far the job has got, 0–100 (a finished job that counted nothing is done)."""
+    done, total, _ = job_progress(job)
+    return round(100 * done / total) if total else (100 if job.is_finished else 0)

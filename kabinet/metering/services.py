@@ -15,14 +15,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from kabinet.jobs.models import Job
+from kabinet.jobs.models import Job, JobKind
 from kabinet.jobs.services import create_job
 from kabinet.metering import tasks
 from kabinet.metering.checks import ReadingCheck, check_reading
 from kabinet.metering.models import Meter, Reading, ReadingSource
 from kabinet.metering.window import ReadingWindow, reading_window
-
-IMPORT_JOB_KIND = "readings_import"
 
 
 class ReadingsRefused(Exception):
@@ -118,7 +116,7 @@ def submit_resident_readings(
             confirmed=confirmed,
         )
         reading_ids = [reading.pk for reading in readings]
-        transaction.on_commit(lambda: tasks.send_readings_receipt.enqueue(user.pk, reading_ids))
+        tasks.enqueue_readings_receipt(user, reading_ids)
     return readings
 
 
@@ -128,6 +126,6 @@ def queue_readings_import(organization, uploaded_file, user) -> Job:
     path = default_storage.save(
         f"imports/readings/{uuid.uuid4().hex}{PurePath(name).suffix.lower()}", uploaded_file
     )
-    job = create_job(organization, IMPORT_JOB_KIND, f"Импорт показаний: {name}", user)
-    transaction.on_commit(lambda: tasks.import_readings_file.enqueue(job.pk, path))
+    job = create_job(organization, JobKind.READINGS_IMPORT, f"Импорт показаний: {name}", user)
+    tasks.enqueue_readings_import(job, path)
     return job

@@ -1,17 +1,19 @@
-"""Background work of the readings (``django.tasks``): arguments are ids, read again here."""
+"""Background work of the readings (``django.tasks``): the task bodies and the ``enqueue_*``
+functions that queue them. Arguments are ids, read again here."""
 
 import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import (
-    fail_job,
     fail_job_with_rows,
     finish_job,
+    job_failure,
     report_progress,
     start_job,
 )
@@ -20,6 +22,19 @@ from kabinet.metering.models import Reading
 from kabinet.metering.window import reading_window
 from kabinet.orgs.models import Organization
 from kabinet.tabular import TableError
+
+
+def enqueue_readings_receipt(user, reading_ids: list[int]) -> None:
+    """The resident's confirmation of ``reading_ids``, once they are committed."""
+    transaction.on_commit(lambda: send_readings_receipt.enqueue(user.pk, reading_ids))
+
+
+def enqueue_reading_reminders(organization: Organization, day: datetime.date) -> None:
+    send_reading_reminders.enqueue(organization.pk, day.isoformat())
+
+
+def enqueue_readings_import(job: Job, path: str) -> None:
+    transaction.on_commit(lambda: import_readings_file.enqueue(job.pk, path))
 
 
 @task
@@ -48,28 +63,29 @@ def import_readings_file(job_id: int, path: str) -> None:
     job shows the progress, then what was imported or the rows that stopped it."""
     job = Job.objects.get(pk=job_id)
     try:
-        with default_storage.open(path, "rb") as file:
-            table = imports.read_import(file.read())
-        start_job(job, total=len(table))
-        result = imports.import_readings(
-            table,
-            job.organization,
-            job.created_by,
-            progress=lambda done, failed: report_progress(job, done, failed),
-        )
-        if result.errors:
-            fail_job_with_rows(
-                job,
-                result.errors,
-                f"Файл не импортирован: строк с ошибками — {len(result.errors)}. Исправьте их "
-                "и загрузите файл снова.",
+        with job_failure(
+            job,
+            "Внутренняя ошибка: файл не импортирован. Сообщите администратору.",
+            expected=TableError,
+            prefix="Файл не импортирован: ",
+        ):
+            with default_storage.open(path, "rb") as file:
+                table = imports.read_import(file.read())
+            start_job(job, total=len(table))
+            result = imports.import_readings(
+                table,
+                job.organization,
+                job.created_by,
+                progress=lambda done, failed: report_progress(job, done, failed),
             )
-        else:
-            finish_job(job, result.summary())
-    except TableError as error:
-        fail_job(job, f"Файл не импортирован: {error}")
-    except Exception:
-        fail_job(job, "Внутренняя ошибка: файл не импортирован. Сообщите администратору.")
-        raise
+            if result.errors:
+                fail_job_with_rows(
+                    job,
+                    result.errors,
+                    f"Файл не импортирован: строк с ошибками — {len(result.errors)}. Исправьте "
+                    "их и загрузите файл снова.",
+                )
+            else:
+                finish_job(job, result.summary())
     finally:
         default_storage.delete(path)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles, month_name
+from kabinet.payments import tasks
 from kabinet.payments.models import (
     OnlinePayment,
     OnlinePaymentStatus,
@@ -107,8 +108,6 @@ def refresh_online_payment(online_payment: OnlinePayment) -> OnlinePayment:
 def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) -> OnlinePayment:
     """Record the gateway's verdict once: a success credits the account, a cancellation closes
     the payment; anything after the first verdict changes nothing."""
-    from kabinet.payments.tasks import send_payment_receipt
-
     with transaction.atomic():
         online_payment = OnlinePayment.objects.select_for_update().get(pk=online_payment.pk)
         online_payment.checked_at = timezone.now()
@@ -123,7 +122,7 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
                 )  # fmt: skip
             online_payment.paid_at = state.paid_at or timezone.now()
             online_payment.payment = _credit(online_payment, state)
-            transaction.on_commit(lambda: send_payment_receipt.enqueue(online_payment.pk))
+            tasks.enqueue_payment_receipt(online_payment)
         online_payment.status = state.status
         online_payment.save()
     return online_payment

@@ -1,14 +1,26 @@
-"""Background work of payments (``django.tasks``): run in-process in development and tests,
-by ``manage.py db_worker`` in production."""
+"""Background work of payments (``django.tasks``): the task bodies and the ``enqueue_*``
+functions that queue them once the transaction commits. Run in-process in development and
+tests, by ``manage.py db_worker`` in production."""
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from kabinet.payments import registry, services
-from kabinet.payments.models import OnlinePayment
+from kabinet.payments.models import OnlinePayment, PaymentRegistry
+from kabinet.payments.registry import crediting
+
+
+def enqueue_payment_receipt(online_payment: OnlinePayment) -> None:
+    """The payer's e-mail that ``online_payment`` is credited, once the credit is committed."""
+    transaction.on_commit(lambda: send_payment_receipt.enqueue(online_payment.pk))
+
+
+def enqueue_registry_import(registry: PaymentRegistry, ip: str | None) -> None:
+    """The crediting of ``registry`` (its job is ``registry.job``), once it is committed."""
+    transaction.on_commit(lambda: import_registry.enqueue(registry.pk, ip))
 
 
 @task
@@ -33,10 +45,5 @@ def send_payment_receipt(online_payment_id: int) -> bool:
 
 
 @task
-def check_pending_online_payments() -> int:
-    return services.check_pending_online_payments()
-
-
-@task
 def import_registry(registry_id: int, ip: str | None = None) -> str:
-    return registry.import_registry(registry_id, ip=ip)
+    return crediting.import_registry(registry_id, ip=ip)

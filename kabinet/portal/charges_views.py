@@ -12,7 +12,9 @@ from kabinet.billing.selectors import charge_history
 from kabinet.portal.charts import monthly_totals_chart
 from kabinet.portal.periods import chosen_period
 from kabinet.portal.views import account_or_404, render_account
+from kabinet.receipts.delivery import record_document_delivered
 from kabinet.receipts.layout import receipt_sections
+from kabinet.receipts.models import DeliveryChannel
 from kabinet.receipts.pdf import receipt_filename
 from kabinet.receipts.pdf import receipt_pdf as render_receipt_pdf
 from kabinet.receipts.qr import payment_qr
@@ -40,18 +42,21 @@ def account_charges(request, account_id):
     )
 
 
-def _receipt_or_404(request, account_id, year, month):
+def _receipt_or_404(request, account_id, year, month, channel):
+    """The account's document for the month; the resident's opening it delivers it (ЖК РФ
+    ст. 155 ч. 2: the first delivery is recorded, see ``receipts.delivery``)."""
     account = account_or_404(request, account_id)
     period = receipt_period(account, year, month)
     if period is None:
         raise Http404("Нет квитанции за этот период.")
+    record_document_delivered(account=account, period=period, channel=channel)
     return account, receipt_data(account, period)
 
 
 @login_required
 def receipt(request, account_id, year, month):
     """The payment document as a page to read and print."""
-    account, data = _receipt_or_404(request, account_id, year, month)
+    account, data = _receipt_or_404(request, account_id, year, month, DeliveryChannel.PORTAL_PAGE)
     payload = data.qr_payload
     # segno writes only the symbol's paths: nothing of the payload's text is in the markup.
     qr_svg = mark_safe(payment_qr(payload).svg_inline(scale=4, omitsize=True)) if payload else ""
@@ -70,7 +75,7 @@ def receipt(request, account_id, year, month):
 @login_required
 def receipt_pdf(request, account_id, year, month):
     """The payment document as a PDF file to download."""
-    _account, data = _receipt_or_404(request, account_id, year, month)
+    _account, data = _receipt_or_404(request, account_id, year, month, DeliveryChannel.PORTAL_PDF)
     return FileResponse(
         io.BytesIO(render_receipt_pdf(data)),
         as_attachment=True,

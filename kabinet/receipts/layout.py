@@ -26,14 +26,15 @@ CAPITAL_REPAIR_TITLE = "Расчёт размера взноса на капит
 
 @dataclass(frozen=True)
 class Column:
-    header: str  # "\n" breaks the PDF's header; the page shows a space
+    # "\n" breaks the PDF's header (the page shows a space); "-\n", a word (the page joins it)
+    header: str
     width: float  # share of the page width in the PDF
     numeric: bool = True  # right-aligned
     wrap: bool = False  # long text wraps in the PDF cell
 
     @property
     def label(self) -> str:
-        return self.header.replace("\n", " ")
+        return self.header.replace("-\n", "").replace("\n", " ")
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,18 @@ def _common(line: ReceiptLine) -> Decimal:
     return line.common_charged
 
 
+def _other_recalculation(line: ReceiptLine) -> Decimal:
+    return line.other_recalculation
+
+
+def _quality(line: ReceiptLine) -> Decimal:
+    return line.quality_reduction
+
+
+def _fine(line: ReceiptLine) -> Decimal:
+    return line.executor_fine
+
+
 def _common_share(receipt: Receipt) -> bool:
     return receipt.has_common_share
 
@@ -142,61 +155,80 @@ def _coefficient(line: ReceiptLine) -> str:
     return "—" if line.coefficient is None else format_number(line.coefficient)
 
 
+# Widths are shares of the A4 page with every column shown (they add up to about 1; fewer
+# columns stretch, ``_scaled``): each money column holds a sum of five digits before the comma
+# («-12 345,67») in the «Итого» row's bold, each header fits in its lines
+# (tests/test_receipt_reductions.py measures them).
 SERVICE_COLUMNS = (
     ServiceColumn(
-        Column("Вид услуги", 0.22, numeric=False, wrap=True),
+        Column("Вид услуги", 0.126, numeric=False, wrap=True),
         _service_name,
         footer=lambda receipt: "Итого",
         span=_span_name,
     ),
-    ServiceColumn(Column("Ед. изм.", 0.07, numeric=False), lambda line, _: line.unit or "—"),
+    ServiceColumn(Column("Ед.\nизм.", 0.0474, numeric=False), lambda line, _: line.unit or "—"),
     ServiceColumn(
-        Column("Объём\nинд.", 0.09),
+        Column("Объём\nинд.", 0.0683),
         lambda line, _: _quantity_or_dash(line.volume),
         span=lambda span: _quantity_or_dash(Decimal(span["volume"])),
     ),
     ServiceColumn(
-        Column("Объём\nОДН", 0.08),
+        Column("Объём\nОДН", 0.0569),
         lambda line, _: _quantity_or_dash(line.common_volume),
         when=_common_share,
     ),
     ServiceColumn(
-        Column("Тариф, ₽", 0.09),
+        Column("Тариф,\n₽", 0.0645),
         _tariff,
         span=lambda span: _quantity_or_dash(Decimal(span["tariff"])),
     ),
     # The form's «размер повышающего коэффициента» and «размер превышения платы, рассчитанной с
     # применением повышающего коэффициента, над размером платы без его учёта» (№ 43/пр).
     ServiceColumn(
-        Column("Повыш.\nкоэфф.", 0.07),
+        Column("Повыш.\nкоэфф.", 0.0607),
         lambda line, _: _coefficient(line),
         when=_with_coefficient,
     ),
     ServiceColumn(
-        Column("В т. ч. за\nкоэфф., ₽", 0.09),
+        Column("В т. ч. за\nкоэфф., ₽", 0.0759),
         lambda line, _: _money_or_dash(line.coefficient_charged),
         footer=lambda receipt: _money_or_dash(_total(receipt, _excess)),
         when=_with_coefficient,
     ),
     ServiceColumn(
-        Column("Начислено\nинд., ₽", 0.11),
+        Column("Начислено\nинд., ₽", 0.0914),
         lambda line, _: format_money(line.individual_charged),
         footer=lambda receipt: format_money(_total(receipt, _individual)),
         span=lambda span: f"в т. ч. {format_money(Decimal(span['amount']))}",
     ),
     ServiceColumn(
-        Column("Начислено\nОДН, ₽", 0.10),
+        Column("Начислено\nОДН, ₽", 0.0816),
         lambda line, _: _money_or_dash(line.common_charged),
         footer=lambda receipt: _money_or_dash(_total(receipt, _common)),
         when=_common_share,
     ),
     ServiceColumn(
-        Column("Перерасчёт, ₽", 0.12),
-        lambda line, _: _money_or_dash(line.recalculation),
-        footer=lambda receipt: _money_or_dash(receipt.lines_recalculation),
+        Column("Перерас-\nчёт, ₽", 0.0816),
+        lambda line, _: _money_or_dash(line.other_recalculation),
+        footer=lambda receipt: _money_or_dash(_total(receipt, _other_recalculation)),
+    ),
+    # The form's «снижение платы» for services of poor quality (Правила № 354 раздел IX) and
+    # «штрафы исполнителя» (ЖК РФ ст. 157 ч. 6, Правила № 354 п. 155(1)): parts of the
+    # line's recalculation, each in its own column when a line of the month has one.
+    ServiceColumn(
+        Column("Снижение\nза каче-\nство, ₽", 0.0816),
+        lambda line, _: _money_or_dash(line.quality_reduction),
+        footer=lambda receipt: _money_or_dash(_total(receipt, _quality)),
+        when=lambda receipt: any(line.quality_reduction for line in receipt.lines),
     ),
     ServiceColumn(
-        Column("Итого, ₽", 0.12),
+        Column("Штрафы\nисполни-\nтеля, ₽", 0.0816),
+        lambda line, _: _money_or_dash(line.executor_fine),
+        footer=lambda receipt: _money_or_dash(_total(receipt, _fine)),
+        when=lambda receipt: any(line.executor_fine for line in receipt.lines),
+    ),
+    ServiceColumn(
+        Column("Итого, ₽", 0.0816),
         lambda line, _: format_money(line.total),
         footer=lambda receipt: format_money(receipt.lines_total),
     ),
@@ -276,29 +308,60 @@ def _normative(row) -> str:
     return f"{format_quantity(row.normative)} на {'м²' if row.normative_per_area else 'чел.'}"
 
 
+def _volume(value) -> str:
+    return "—" if value is None else format_number(value, 3)
+
+
+RESOURCE_COLUMNS = (
+    # (column, cell, shown only when some row has a value in it)
+    (Column("Вид услуги", 0.22, numeric=False, wrap=True), lambda row: row.service, None),
+    (Column("Ед. изм.", 0.07, numeric=False), lambda row: row.unit or "—", None),
+    (Column("Норматив\nпотребления", 0.13), _normative, None),
+    (
+        Column("Норматив\nна ОДН, на м²", 0.12),
+        lambda row: _quantity_or_dash(row.common_normative),
+        lambda row: row.common_normative is not None,
+    ),
+    (Column("Расход по\nОДПУ", 0.12), lambda row: _volume(row.house_meter_volume), None),
+    (
+        Column("Объём в\nпомещениях", 0.12),
+        lambda row: format_number(row.premises_volume, 3),
+        None,
+    ),
+    (Column("Объём\nна ОДН", 0.11), lambda row: format_number(row.common_volume, 3), None),
+    (Column("Всего\nпо дому", 0.11), lambda row: format_number(row.house_volume, 3), None),
+)
+
+
 def _resources_grid(resources) -> Grid:
+    """Per utility: the normatives (individual; of common-house needs when the house has
+    one), and the month's volumes of the house — by its meters, in its premises, on
+    common-house needs, and the two together."""
+    shown = [
+        (column, cell)
+        for column, cell, used in RESOURCE_COLUMNS
+        if used is None or any(used(row) for row in resources)
+    ]
     return Grid(
         caption="Объёмы коммунальных ресурсов по дому и нормативы потребления за месяц",
-        columns=(
-            Column("Вид услуги", 0.24, numeric=False),
-            Column("Ед. изм.", 0.08, numeric=False),
-            Column("Норматив\nпотребления", 0.16),
-            Column("Расход по\nОДПУ", 0.16),
-            Column("Объём в помещениях\nдома", 0.18),
-            Column("Объём на\nОДН", 0.18),
-        ),
-        rows=tuple(
-            (
-                row.service,
-                row.unit or "—",
-                _normative(row),
-                "—" if row.house_meter_volume is None else format_number(row.house_meter_volume, 3),
-                format_number(row.premises_volume, 3),
-                format_number(row.common_volume, 3),
-            )
-            for row in resources
-        ),
+        columns=_scaled([column for column, _ in shown]),
+        rows=tuple(tuple(cell(row) for _, cell in shown) for row in resources),
     )
+
+
+def _areas(receipt: Receipt) -> str:
+    """The area totals the charges by area and the common-house shares come from."""
+    parts = [f"Площадь помещения: {format_quantity(receipt.area)} м²"]
+    house = receipt.house
+    if house is not None:
+        parts.append(
+            f"общая площадь жилых и нежилых помещений дома: {format_quantity(house.total_area)} м²"
+        )
+        if house.common_area is not None:
+            parts.append(
+                f"площадь помещений общего имущества: {format_quantity(house.common_area)} м²"
+            )
+    return "; ".join(parts) + "."
 
 
 def _reference(receipt: Receipt) -> Section:
@@ -309,7 +372,6 @@ def _reference(receipt: Receipt) -> Section:
     if receipt.readings:
         grids.append(_meters_grid("Показания индивидуальных приборов учёта", receipt.readings))
     house = receipt.house
-    notes = (f"Площадь помещения: {format_quantity(receipt.area)} м².",)
     if house is not None:
         if house.house_meters:
             grids.append(
@@ -317,11 +379,7 @@ def _reference(receipt: Receipt) -> Section:
             )
         if house.resources:
             grids.append(_resources_grid(house.resources))
-        notes = (
-            f"Площадь помещения: {format_quantity(receipt.area)} м²; "
-            f"общая площадь помещений дома: {format_quantity(house.total_area)} м².",
-        )
-    return Section("reference", REFERENCE_TITLE, tuple(grids), notes)
+    return Section("reference", REFERENCE_TITLE, tuple(grids), (_areas(receipt),))
 
 
 def _capital_repair_grid(part: CapitalRepairPart) -> Grid:

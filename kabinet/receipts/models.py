@@ -99,3 +99,41 @@ class PaymentDocumentId(models.Model):
             and self.account.organization_id != self.period.organization_id
         ):
             raise ValidationError({"period": "Период другой организации."})
+
+
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "email", "письмо с квитанцией отправлено"
+    PORTAL_PAGE = "portal_page", "открыта жителем в личном кабинете"
+    PORTAL_PDF = "portal_pdf", "скачана жителем в PDF"
+
+
+class DocumentDelivery(models.Model):
+    """When the payment document of ``account`` for ``period`` first reached a resident
+    (ЖК РФ ст. 155 ч. 2 п. 1: «представленных не позднее пятого числа»), and how. One row per
+    account and period: the first delivery is kept, later ones change nothing
+    (``receipts.delivery.record_document_delivered``)."""
+
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="document_deliveries", verbose_name="период"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.CASCADE,
+        related_name="document_deliveries",
+        verbose_name="лицевой счёт",
+    )
+    delivered_at = models.DateTimeField("доставлен")
+    channel = models.CharField("как", max_length=20, choices=DeliveryChannel.choices)
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "доставка платёжного документа"
+        verbose_name_plural = "доставка платёжных документов"
+        ordering = ["-period__month", "account"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "account"], name="document_delivery_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.account}, {self.period}: {self.delivered_at:%d.%m.%Y %H:%M}"

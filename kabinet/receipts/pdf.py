@@ -110,8 +110,21 @@ def _grid(data, widths, *, header_rows=1, footer=False, align_from=1) -> Table:
 
 
 def _wrap(text: str, width: float, font: str = REGULAR, size: float = FONT_SIZE) -> str:
-    """Text broken into lines that fit ``width`` (cheaper than a Paragraph per cell)."""
-    return "\n".join(simpleSplit(text, font, size, width)) or ""
+    """Text broken into lines that fit ``width`` (cheaper than a Paragraph per cell); a word
+    longer than the width (a supplier's name in a narrow column) is cut where it must be, as
+    a table does not clip its cells."""
+    lines = []
+    for line in simpleSplit(text, font, size, width):
+        while len(line) > 1 and pdfmetrics.stringWidth(line, font, size) > width:
+            fits = next(
+                end
+                for end in range(len(line) - 1, 0, -1)
+                if pdfmetrics.stringWidth(line[:end], font, size) <= width or end == 1
+            )
+            lines.append(line[:fits])
+            line = line[fits:]
+        lines.append(line)
+    return "\n".join(lines)
 
 
 class Text(Flowable):
@@ -297,7 +310,13 @@ def _table(grid: Grid) -> Table:
     for row in rows:
         for index, width in wrapped:
             row[index] = "\n".join(_wrap(line, width, size=7) for line in row[index].split("\n"))
-    header = [column.header for column in grid.columns]
+    # a header on one line where its column has the room, else broken as the layout says
+    header = [
+        column.label
+        if pdfmetrics.stringWidth(column.label, BOLD, 6.5) <= width - 2 * 2.5
+        else column.header
+        for column, width in zip(grid.columns, widths, strict=True)
+    ]
     data = [header, *rows, *([list(grid.footer)] if grid.footer else [])]
     table = _grid(data, widths, footer=bool(grid.footer))
     text_columns = [index for index, column in enumerate(grid.columns) if not column.numeric]

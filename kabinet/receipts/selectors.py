@@ -11,7 +11,7 @@ QR code (``CapitalRepairPart``); the rest of the document is then the rest of th
 import datetime
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 
@@ -28,6 +28,7 @@ from kabinet.billing.models import (
     Period,
     PeriodStatus,
     Recalculation,
+    RecalculationKind,
 )
 from kabinet.formats import month_name
 from kabinet.housing.models import Premise
@@ -78,10 +79,19 @@ class ReceiptLine:
     coefficient: Decimal | None  # the increasing coefficient (Правила № 354 п. 42)
     coefficient_charged: Decimal  # of ``charged``: the excess the coefficient adds
     tariff_spans: list[dict] | None  # the parts by tariff where it changed within the month
+    # Of ``recalculation``: the month's reductions for poor quality (Правила № 354 раздел IX,
+    # recalculations of kind «quality») and the executor's fines (ЖК РФ ст. 157 ч. 6, kind
+    # «fine»), each in a column of its own; the rest is ``other_recalculation``.
+    quality_reduction: Decimal = ZERO
+    executor_fine: Decimal = ZERO
 
     @property
     def individual_charged(self) -> Decimal:
         return self.charged - self.common_charged
+
+    @property
+    def other_recalculation(self) -> Decimal:
+        return self.recalculation - self.quality_reduction - self.executor_fine
 
 
 # Charge columns in the order of ReceiptLine's fields.
@@ -141,6 +151,14 @@ class ResourceRow:
     house_meter_volume: Decimal | None  # None: no house meter read in both months
     premises_volume: Decimal
     common_volume: Decimal
+    # the normative of common-house needs per m² of the common property's area, when the house
+    # has one for the resource (None: no row, no column)
+    common_normative: Decimal | None = None
+
+    @property
+    def house_volume(self) -> Decimal:
+        """The house's whole volume of the month: its premises' and the common-house one."""
+        return self.premises_volume + self.common_volume
 
 
 @dataclass(frozen=True)
@@ -148,9 +166,10 @@ class HouseReference:
     """What the receipt tells about the account's house (Приказ Минстроя России № 43/пр,
     раздел «Справочная информация»)."""
 
-    total_area: Decimal  # the areas of all premises of the house
+    total_area: Decimal  # the house's residential and non-residential premises
     house_meters: tuple[MeterRow, ...]
     resources: tuple[ResourceRow, ...]
+    common_area: Decimal | None = None  # the common property's premises (None: not known)
 
 
 @dataclass(frozen=True)
@@ -347,12 +366,15 @@ def receipt_data(
                           repair.penalties, repair.paid)  # fmt: skip
     # Recalculations are summed in their lines: most months have none, and need no query.
     recalculations = (
-        Recalculation.objects.filter(account=account, period=period)
-        .select_related("service", "corrected_period")
-        .order_by("service__position", "corrected_period__month", "pk")
+        list(
+            Recalculation.objects.filter(account=account, period=period)
+            .select_related("service", "corrected_period")
+            .order_by("service__position", "corrected_period__month", "pk")
+        )
         if any(line.recalculation for line in lines)
         else []
     )
+    lines = _with_reductions(lines, recalculations)
     premise = account.premise
     return Receipt(
         account_number=account.number,
@@ -387,6 +409,26 @@ def receipt_data(
         document_id=_document_id(account, period, shared),
         capital_repair=repair,
     )
+
+
+def _with_reductions(lines, recalculations) -> tuple[ReceiptLine, ...]:
+    """The lines with their month's reductions for poor quality and executor's fines (the
+    recalculations of those kinds charged in the month), which the form shows apart."""
+    parts = defaultdict(lambda: [ZERO, ZERO])
+    for row in recalculations:
+        if row.kind == RecalculationKind.QUALITY:
+            parts[row.service_id][0] += row.amount
+        elif row.kind == RecalculationKind.FINE:
+            parts[row.service_id][1] += row.amount
+    if not parts:
+        return lines
+    return tuple(
+        replace(line, quality_reduction=parts[line.service_id][0],
+                executor_fine=parts[line.service_id][1])
+        if line.service_id in parts
+        else line
+        for line in lines
+    )  # fmt: skip
 
 
 def _fund(house_id, shared: dict | None) -> CapitalRepairFund | None:
@@ -498,6 +540,8 @@ def _house_reference(house_id, period, lines, shared: dict | None) -> HouseRefer
         if row.consumption is not None:
             metered[row.resource_code] = (metered[row.resource_code] or ZERO) + row.consumption
     reference = HouseReference(
+        # The house's area of residential and non-residential premises: the sum of its
+        # premises' areas until the house stores its own total (Правила № 354 п. 44).
         total_area=sum(Premise.objects.filter(house=house_id).values_list("area", flat=True), ZERO),
         house_meters=house_meters,
         resources=tuple(

@@ -8,54 +8,21 @@ from itertools import groupby
 
 from django.core.mail import EmailMessage
 from django.db.models import Q
-from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kabinet.billing.models import Period
 from kabinet.formats import month_name
 from kabinet.jobs.models import Job
-from kabinet.jobs.services import (
-    create_job,
-    fail_job,
-    finish_job,
-    report_progress,
-    start_job,
-)
-from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
+from kabinet.jobs.services import finish_job, report_progress, start_job
+from kabinet.receipts.delivery import record_document_delivered
+from kabinet.receipts.models import DeliveryChannel, DeliveryStatus, ReceiptDelivery
 from kabinet.receipts.pdf import receipt_filename, receipt_pdf
 from kabinet.receipts.selectors import payee_of, receipt_data
 from kabinet.users.models import AccountLink
 
-MAILING_KIND = "receipts_mailing"
 # A delivery left «sending» this long ago belongs to a worker that died: it may be retried.
 STALE_SENDING = datetime.timedelta(hours=1)
-
-
-def mail_receipts_when_period_closes(sender, period, **kwargs):
-    """``billing.signals.period_closed`` receiver."""
-    start_receipt_mailing(period)
-
-
-def start_receipt_mailing(period: Period, user=None) -> Job:
-    """Queue the mailing of ``period``'s receipts; the job shows its progress to staff."""
-    if not period.is_closed:
-        raise ValueError("Receipts are mailed for a closed period.")
-    job = create_job(
-        period.organization, MAILING_KIND, f"Рассылка квитанций за {month_name(period.month)}", user
-    )
-    mail_receipts.enqueue(period.pk, job.pk)
-    return job
-
-
-@task
-def mail_receipts(period_id: int, job_id: int) -> None:
-    job = Job.objects.get(pk=job_id)
-    try:
-        mail_period_receipts(Period.objects.get(pk=period_id), job)
-    except Exception as error:  # staff see that the job stopped; the task backend logs why
-        fail_job(job, f"Рассылка прервана: {error}")
-        raise
 
 
 def subscriptions(period: Period):
@@ -112,6 +79,9 @@ def mail_period_receipts(period: Period, job: Job) -> dict[str, int]:
             else:
                 sent += 1
                 _finish(delivery, DeliveryStatus.SENT)
+                record_document_delivered(
+                    account=account, period=period, channel=DeliveryChannel.EMAIL
+                )
                 report_progress(job, done, failed)
     result = {"Отправлено": sent, "С ошибкой": failed, "Отправлено раньше": len(already_sent)}
     finish_job(job, result)

@@ -34,6 +34,7 @@ from kabinet.audit.models import AuditAction
 from kabinet.billing.models import (
     CapitalRepairFund,
     Charge,
+    HeatingSetting,
     KeyRate,
     Period,
     Recalculation,
@@ -52,7 +53,7 @@ HUGE_NUMBER = re.compile(r"\s*-?\d{19,}\s*")
 
 # Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
 AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
-                  Payment, AccountLink, User, CapitalRepairFund}  # fmt: skip
+                  Payment, AccountLink, User, CapitalRepairFund, HeatingSetting}  # fmt: skip
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):

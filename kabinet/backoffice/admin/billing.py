@@ -13,6 +13,7 @@ from kabinet.billing.models import (
     CapitalRepairFund,
     Charge,
     CommonNeedsNormative,
+    HeatingSetting,
     IncreasingCoefficient,
     KeyRate,
     Penalty,
@@ -47,6 +48,20 @@ class CapitalRepairFundAdmin(OrganizationScopedAdmin):
                                            "bank_short_name", "bik", "correspondent_account",
                                            "settlement_account"]}),
     ]  # fmt: skip
+
+
+@admin.register(HeatingSetting)
+class HeatingSettingAdmin(OrganizationScopedAdmin):
+    """How each house's heating is charged from a month on (Правила № 354 п. 42(1), приложение
+    № 2): by the normative or by the house heat meter, in the heating season or evenly; the
+    year's correction is the billing page «Корректировка за отопление»."""
+
+    area = "billing"
+    list_display = ["house", "valid_from", "method", "payment", "season_months"]
+    list_filter = ["method", "payment", "house__organization"]
+    search_fields = ["house__address"]
+    date_hierarchy = "valid_from"
+    list_select_related = ["house"]
 
 
 @admin.register(Tariff)
@@ -97,8 +112,9 @@ class ChargeAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
 @admin.register(Recalculation)
 class RecalculationAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
     area = "billing"
-    list_display = ["account", "service", "amount", "period", "corrected_period", "reason"]
-    list_filter = ["period__month", "service"]
+    list_display = ["account", "service", "kind", "amount", "period", "corrected_period",
+                    "reason"]  # fmt: skip
+    list_filter = ["period__month", "kind", "service"]
     search_fields = ["account__number", "reason"]
     list_select_related = ["account", "service", "period", "corrected_period"]
     superuser_fields = ("created_by",)

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from kabinet.backoffice.admin.base import OrganizationScopedAdmin, may_write
 from kabinet.billing.models import Period
 from kabinet.receipts.models import PaymentDocumentId, ReceiptDelivery
-from kabinet.receipts.services import start_receipt_mailing
+from kabinet.receipts.tasks import start_receipt_mailing
 
 
 @admin.register(ReceiptDelivery)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from kabinet.metering.tasks import send_reading_reminders
+from kabinet.metering.tasks import enqueue_reading_reminders
 from kabinet.metering.window import reading_window
 from kabinet.orgs.models import Organization
 
@@ -17,6 +17,6 @@ class Command(BaseCommand):
         queued = 0
         for organization in Organization.objects.order_by("pk"):
             if reading_window(organization, today).is_open:
-                send_reading_reminders.enqueue(organization.pk, today.isoformat())
+                enqueue_reading_reminders(organization, today)
                 queued += 1
         self.stdout.write(f"Напоминания о показаниях: организаций с открытым приёмом — {queued}.")

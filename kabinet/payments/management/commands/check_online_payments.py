@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from kabinet.payments.tasks import check_pending_online_payments
+from kabinet.payments.services import check_pending_online_payments
 
 
 class Command(BaseCommand):
@@ -10,10 +10,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        result = check_pending_online_payments.enqueue()
-        if result.is_finished:
-            self.stdout.write(
-                f"Проверено; получили решение платёжного сервиса: {result.return_value}."
-            )
-        else:
-            self.stdout.write("Проверка поставлена в очередь фоновых задач.")
+        decided = check_pending_online_payments()
+        self.stdout.write(f"Проверено; получили решение платёжного сервиса: {decided}.")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0014_charge_tariff_spans'),
+        ('billing', '0017_heating_settings'),
         ('housing', '0006_account_owners'),
         ('orgs', '0006_drop_penalty_rate_rule'),
     ]

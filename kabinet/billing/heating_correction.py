@@ -1,0 +1,188 @@
+"""The year's correction of heating paid evenly by the house heat meter (Правила № 354 п. 42(1),
+приложение № 2; docs/billing-law.md, «Heating»): staff preview it for a house and a year
+(``heating_corrections``) and record it (``add_heating_corrections``) as ``Recalculation``
+rows of kind «корректировка платы за отопление» in the open period, audited like every
+recalculation."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import added, record
+from kabinet.billing import calculation as calc
+from kabinet.billing.heating import (
+    heating_services,
+    house_heat_volumes,
+    house_total_areas,
+    settings_in_force,
+)
+from kabinet.billing.lines import BillingError
+from kabinet.billing.models import (
+    Charge,
+    HeatingMethod,
+    HeatingPayment,
+    Period,
+    PeriodStatus,
+    Recalculation,
+    RecalculationKind,
+    Service,
+    Tariff,
+)
+from kabinet.billing.recalculations import apply_to_line, check_line_fits
+from kabinet.billing.run import locked_open, open_period
+from kabinet.housing.models import PersonalAccount
+from kabinet.money import ZERO, round_money
+
+
+@dataclass(frozen=True)
+class HeatingCorrection:
+    """One account's correction of a year's heating (``metered``: the year's heat by the
+    house meter for the premise at the months' tariffs, rounded; ``charged``: what the year's
+    lines charged, with earlier corrections of the year)."""
+
+    account: PersonalAccount
+    service: Service
+    metered: Decimal
+    charged: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.metered - self.charged
+
+
+def _cost(pieces, volume: Decimal, days: int) -> Decimal:
+    """What ``volume`` of the days ``days`` costs at the approved tariffs, each for its days
+    (unrounded), as the run's line charges it."""
+    return sum((piece.value * volume * piece.days / days for piece in pieces), ZERO)
+
+
+def heating_corrections(house, year: int) -> list[HeatingCorrection]:
+    """The correction of ``year``'s heating of ``house`` for each account, for the months in
+    which the house paid heating evenly by its meter (formula 3(1)): each month's heat by the
+    meter × the premise's area ÷ the house's total area × the month's tariffs, for the days
+    the account was open, summed and rounded, less what was charged (``BillingError`` when it
+    cannot be made: a month not closed, or without the meter's readings)."""
+    organization = house.organization
+    months = [
+        datetime.date(year, number, 1)
+        for number in range(1, 13)
+        if (s := settings_in_force([house.pk], datetime.date(year, number, 1)).get(house.pk))
+        and s.method == HeatingMethod.HOUSE_METER
+        and s.payment == HeatingPayment.EVENLY
+    ]
+    if not months:
+        raise BillingError(
+            f"В {year} году отопление дома не оплачивалось равномерно по общедомовому прибору "
+            "учёта: корректировать нечего."
+        )
+    periods = {
+        period.month: period
+        for period in Period.objects.filter(
+            organization=organization, month__in=months, status=PeriodStatus.CLOSED
+        )
+    }
+    december = Period.objects.filter(
+        organization=organization, month=datetime.date(year, 12, 1), status=PeriodStatus.CLOSED
+    ).first()
+    not_closed = [month for month in months if month not in periods]
+    if not_closed or december is None:
+        raise BillingError(f"Корректировка за {year} год — после закрытия декабря {year} года.")
+    volumes = house_heat_volumes([house.pk], months)
+    unread = [month for month in months if (house.pk, month) not in volumes]
+    if unread:
+        names = ", ".join(f"{month:%m.%Y}" for month in unread)
+        raise BillingError(f"Нет показаний общедомового прибора учёта тепла за месяцы: {names}.")
+    total_area = house_total_areas([house.pk]).get(house.pk, ZERO)
+    if total_area <= 0:
+        raise BillingError("У помещений дома не указана площадь.")
+    services = {service.pk: service for service in heating_services(organization)}
+    spans = defaultdict(list)
+    for tariff in Tariff.objects.filter(service__in=services).filter(
+        Q(house=house) | Q(house__isnull=True)
+    ):
+        spans[tariff.service_id, tariff.house_id].append(
+            calc.TariffSpan(tariff.value, tariff.valid_from, tariff.valid_to)
+        )
+    lines = defaultdict(dict)
+    for account, service, month, charged in Charge.objects.filter(
+        period__in=periods.values(), service__in=services, account__premise__house=house
+    ).values_list("account", "service", "period__month", "charged"):
+        lines[account, service][month] = charged
+    accounts = PersonalAccount.objects.select_related("premise").in_bulk(
+        {account for account, _ in lines}
+    )
+    earlier = defaultdict(Decimal)
+    for account, service, amount in Recalculation.objects.filter(
+        kind=RecalculationKind.HEATING,
+        corrected_period=december,
+        account__in=accounts,
+        service__in=services,
+    ).values_list("account", "service", "amount"):
+        earlier[account, service] += amount
+    corrections = []
+    for (account_id, service_id), charged_months in sorted(lines.items()):
+        account = accounts[account_id]
+        service_spans = spans.get((service_id, house.pk)) or spans.get((service_id, None), [])
+        area = account.premise.area * account.share
+        metered = []
+        for month, _ in sorted(charged_months.items()):
+            first, last = calc.active_days(month, account.opened_on, account.closed_on)
+            days = (last - first).days + 1
+            volume = area * calc.heat_per_m2(volumes[house.pk, month], total_area)
+            if days != calc.days_in_month(month):
+                volume *= Decimal(days) / calc.days_in_month(month)
+            pieces = calc.tariff_pieces(service_spans, first, last)
+            metered.append(_cost(pieces, calc.volume(volume), days))
+        charged = sum(charged_months.values(), ZERO) + earlier[account_id, service_id]
+        metered_cost = round_money(sum(metered, ZERO))
+        corrections.append(HeatingCorrection(account, services[service_id], metered_cost, charged))
+    return [correction for correction in corrections if correction.amount != 0]
+
+
+def add_heating_corrections(house, year: int, *, user=None, ip: str | None = None,
+                            expected: Decimal | None = None) -> list[Recalculation]:  # fmt: skip
+    """Record ``year``'s heating correction of ``house``: a ``Recalculation`` per account and
+    heating service that changes, in the organisation's open period (after the year), naming
+    December of the year; each goes into the audit log. ``expected``: the total the staff
+    member was shown (``BillingError`` if the figures changed since)."""
+    period = open_period(house.organization)
+    if period is None or period.month.year <= year:
+        raise BillingError(f"Корректировка за {year} год вносится в открытом периоде после него.")
+    corrections = heating_corrections(house, year)
+    if not corrections:
+        raise BillingError("Корректировка ничего не меняет: начислено столько, сколько по прибору.")
+    if expected is not None and sum((c.amount for c in corrections), ZERO) != expected:
+        raise BillingError("Сумма корректировки изменилась: проверьте её и сохраните снова.")
+    december = Period.objects.get(organization=house.organization, month=datetime.date(year, 12, 1))
+    reason = (
+        f"Корректировка платы за отопление за {year} год по показаниям общедомового прибора "
+        "учёта (Правила № 354, п. 42(1), приложение № 2)"
+    )
+    made = []
+    with transaction.atomic():
+        period = locked_open(period)
+        for correction in corrections:
+            account, service = correction.account, correction.service
+            check_line_fits(period, account, service, correction.amount)
+            recalculation = Recalculation.objects.create(
+                period=period, corrected_period=december, account=account, service=service,
+                amount=correction.amount, kind=RecalculationKind.HEATING, reason=reason,
+                created_by=user,
+            )  # fmt: skip
+            apply_to_line(period, account, service, correction.amount)
+            record(
+                action=AuditAction.RECALCULATION_ADDED,
+                organization=house.organization,
+                actor=user,
+                ip=ip,
+                obj=recalculation,
+                changes=added(recalculation),
+                amount=correction.amount,
+            )
+            made.append(recalculation)
+    return made

@@ -6,7 +6,9 @@ repair tariff changes on the 16th of the second month; rent only for municipal p
 and hot water and electricity by meter, wastewater, heating by the normative per m², penalties.
 Half of the accounts have the three meters, read before the first month and in it; four in
 five of them are read in the second month too (the rest are charged by their average). Every
-house has its three house meters, so every metered service has its common-house share (ОДН).
+house has its three house meters, so every metered service has its common-house share (ОДН),
+capped by the organisation's normatives for common needs × the house's common-property area
+and shared by area over the house's premises (their total computed by the run).
 A backdated closed month before the first one, unpaid by one account in ten, gives the second
 month debt more than 30 days late: its run charges penalties.
 
@@ -42,11 +44,13 @@ from kabinet.billing.closing import close_period
 from kabinet.billing.lines import CHARGE_FIELDS
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
+    WASTEWATER,
     CalculationMethod,
     CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
     ChargeBasis,
+    CommonNeedsNormative,
     HeatingMethod,
     HeatingPayment,
     HeatingSetting,
@@ -82,6 +86,11 @@ SERVICES = [  # name, method, resource, normative, tariff, ownership
     ("Пени", CalculationMethod.PENALTY, "", None, None, ""),
 ]
 REPAIR_AFTER_CHANGE = D("13.10")
+COMMON_PROPERTY_AREA = D("420.00")
+COMMON_NORMATIVES = {  # per m² of the common property a month (the cap binds in a few houses)
+    Resource.COLD_WATER: "0.033", Resource.HOT_WATER: "0.033", WASTEWATER: "0.066",
+    Resource.ELECTRICITY: "4",
+}  # fmt: skip
 METER_USE = {  # a metered apartment's monthly use: low, high
     Resource.COLD_WATER: (3.0, 6.0),
     Resource.HOT_WATER: (1.8, 3.6),
@@ -111,6 +120,12 @@ def _organization(size: int):
     KeyRate.objects.bulk_create(
         KeyRate(organization=organization, valid_from=day, rate=D(rate)) for day, rate in rates
     )
+    CommonNeedsNormative.objects.bulk_create(
+        CommonNeedsNormative(
+            organization=organization, resource=resource_, value=D(value), valid_from=BACKDATED
+        )
+        for resource_, value in COMMON_NORMATIVES.items()
+    )
     services = {}
     for position, (name, method, resource_, normative, tariff, ownership) in enumerate(SERVICES):
         service = Service.objects.create(
@@ -133,7 +148,11 @@ def _organization(size: int):
 def _housing(organization, size: int, rng) -> list[tuple[int, int, Decimal, str, int]]:
     """Houses, premises and accounts; returns (account, house, area, ownership, residents)."""
     houses = House.objects.bulk_create(
-        House(organization=organization, address=f"ул. Бенчмарка, д. {n + 1}")
+        House(
+            organization=organization,
+            address=f"ул. Бенчмарка, д. {n + 1}",
+            common_property_area=COMMON_PROPERTY_AREA,
+        )
         for n in range((size + HOUSE_SIZE - 1) // HOUSE_SIZE)
     )
     premises = []

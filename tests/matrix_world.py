@@ -24,6 +24,7 @@ from kabinet.billing.models import (
     CapitalRepairDueDay,
     CapitalRepairFund,
     CapitalRepairFundKind,
+    CommonNeedsNormative,
     HeatingMethod,
     HeatingPayment,
     HeatingSetting,
@@ -138,6 +139,7 @@ class Side:
     coefficient: object
     meter_impossible: object
     instalment_plan: object
+    common_normative: object
 
 
 @dataclass
@@ -340,6 +342,13 @@ def _side(name, resident, requester):
             premise=premise, resource=Resource.HOT_WATER, established_on=datetime.date(2026, 1, 1)
         ),
         heating_setting=_heating_year(house, account, side_house_meter),
+        common_normative=CommonNeedsNormative.objects.create(
+            organization=organization,
+            house=house,
+            resource=Resource.COLD_WATER,
+            value=Decimal("0.033"),
+            valid_from=datetime.date(2026, 1, 1),
+        ),
         capital_repair_fund=CapitalRepairFund.objects.create(
             house=house,
             kind=CapitalRepairFundKind.SPECIAL_ACCOUNT,

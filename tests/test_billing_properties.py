@@ -1,6 +1,7 @@
 """Properties of the billing engine over random organisations: money is conserved month to
 month (the stored balances, the ledger and the lines agree to the kopeck), a run repeated on
-an open period changes nothing, and ОДН shares never exceed what the house meter counted."""
+an open period changes nothing. The common-house share's properties are in
+test_common_share.py."""
 
 import datetime
 from decimal import Decimal
@@ -9,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kabinet.billing.calculation import common_volumes
 from kabinet.billing.closing import close_period
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
@@ -151,20 +151,3 @@ def test_money_is_conserved_and_a_rerun_changes_nothing(
                 balance.charged + balance.recalculation + balance.penalties
             )
             previous_closing = balance.closing
-
-
-@given(
-    house=st.decimals(D("0"), D("5000"), places=3),
-    areas=st.lists(st.decimals(D("1.00"), D("200.00"), places=2), min_size=1, max_size=30),
-    individual=st.decimals(D("0"), D("5000"), places=3),
-)
-def test_common_shares_add_up_to_what_the_house_meter_counted_above_the_apartments(
-    house, areas, individual
-):
-    shares = common_volumes(house, individual, dict(enumerate(areas)))
-    common = house - individual
-    if common <= 0:
-        assert shares == {}
-    else:
-        assert all(share >= 0 for share in shares.values())
-        assert abs(sum(shares.values()) - common) <= D("0.000001") * len(areas)

@@ -220,10 +220,10 @@ def test_a_mass_run_reads_each_houses_figures_once():
     with CaptureQueriesContext(connection) as second_queries:
         second = receipt_data(neighbour, period, shared=shared)
     assert second.house is first.house
-    # the house's volumes, its meters' readings and its premises' areas, the period's ИПД,
-    # the house's capital repair fund, the organisation's instalment plans of the month: not
-    # read again
-    assert len(second_queries) == len(first_queries) - 6
+    # the house's volumes, its meters' readings, its areas (two queries) and common-property
+    # area, the normatives for common needs, the period's ИПД, the house's capital repair fund,
+    # the organisation's instalment plans of the month: not read again
+    assert len(second_queries) == len(first_queries) - 9
 
 
 def test_sections_without_figures_are_not_drawn(resident):

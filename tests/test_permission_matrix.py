@@ -597,6 +597,9 @@ ADMIN_MODELS = {
     "billing.increasingcoefficient": scoped_model(
         lambda s: s.coefficient, "billing", actions=DELETE_SELECTED
     ),
+    "billing.commonneedsnormative": scoped_model(
+        lambda s: s.common_normative, "billing", actions=DELETE_SELECTED
+    ),
     "metering.meterimpossible": scoped_model(
         lambda s: s.meter_impossible, "metering", actions=DELETE_SELECTED
     ),

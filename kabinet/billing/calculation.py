@@ -58,7 +58,7 @@ def active_days(
 
 
 def month_tariff(
-    spans: Iterable[TariffSpan], first: datetime.date, last: datetime.date
+    spans: Iterable[TariffSpan], first: datetime.date, last: datetime.date, places=TARIFF
 ) -> Decimal | None:
     """The tariff of the days ``first``–``last`` weighted by days: a tariff changed on the 16th
     of a 30-day month counts 15/30 of the old and 15/30 of the new. Days without a tariff
@@ -72,7 +72,7 @@ def month_tariff(
             covered = True
     if not covered:
         return None
-    return (weighted / ((last - first).days + 1)).quantize(TARIFF)
+    return (weighted / ((last - first).days + 1)).quantize(places)
 
 
 READING, AVERAGE, NORMATIVE, FAILED = "reading", "average", "normative", "failed"
@@ -194,16 +194,54 @@ def meter_volume(
     return MeterVolume(None, NORMATIVE) if average is None else MeterVolume(average, AVERAGE)
 
 
-def common_volumes(
-    house_volume: Decimal, individual: Decimal, areas: dict[int, Decimal]
+@dataclass(frozen=True)
+class CommonVolume:
+    """A house's common-house volume of a resource for the month (ОДН, КР на СОИ)."""
+
+    charged: Decimal  # shared among all premises by area (``common_shares``)
+    excess: Decimal = ZERO  # counted above the cap: charged to no one (the УК bears it)
+    by_normative: bool = False  # no house meter reading: the normative × the common area
+
+
+def common_house_volume(
+    *,
+    house_volume: Decimal | None,
+    individual: Decimal,
+    normative: Decimal | None,
+    common_area: Decimal | None,
+    distribute_excess: bool = False,
+) -> CommonVolume:
+    """The volume of common needs charged to a house's premises (Правила № 354 п. 44; ЖК РФ
+    ст. 156 ч. 9.2; docs/billing-law.md).
+
+    With the house meter's volume for the month: what it counted above the premises'
+    ``individual`` volumes (never below zero), **at most the normative for common needs × the
+    common-property area** unless the general meeting decided to distribute the whole excess
+    (``distribute_excess``); what exceeds the cap is ``excess``. Without a reading
+    (``house_volume`` None): the normative × the common-property area. Without a normative or
+    the area there is no cap (and nothing to charge without a reading)."""
+    cap = None if normative is None or common_area is None else normative * common_area
+    if house_volume is None:
+        return CommonVolume(volume(cap) if cap is not None else ZERO, by_normative=True)
+    common = max(house_volume - individual, ZERO)
+    if cap is None or distribute_excess or common <= cap:
+        return CommonVolume(volume(common))
+    return CommonVolume(volume(cap), volume(common - cap))
+
+
+def common_shares(
+    charged: Decimal, areas: Mapping[int, Decimal], premises_area: Decimal
 ) -> dict[int, Decimal]:
-    """ОДН: what the house meter counted above the apartments' volumes, shared by area
-    (account → area × share). Nothing when the apartments used as much or more."""
-    common = house_volume - individual
-    total_area = sum(areas.values(), ZERO)
-    if common <= 0 or total_area <= 0:
+    """Each account's part of the house's ``charged`` common volume: its area (the premise's
+    area × the account's share of it) over the **total area of all residential and
+    non-residential premises** of the house (Правила № 354 п. 44; формулы 10–11 приложения
+    № 2, as quoted in docs/billing-law.md), each rounded half-up to the volume's 6 places — so
+    the parts add up to ``charged`` × their areas' sum / ``premises_area`` within half a
+    millionth per account. Premises without an account here (or not charged for the
+    resource) keep their part uncharged."""
+    if charged <= 0 or premises_area <= 0:
         return {}
-    return {account: volume(common * area / total_area) for account, area in areas.items()}
+    return {account: volume(charged * area / premises_area) for account, area in areas.items()}
 
 
 # Heating (Правила № 354, приложение № 2; docs/billing-law.md, «Heating») ----------------

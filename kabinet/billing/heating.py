@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Sum
-
 from kabinet.billing import calculation as calc
 from kabinet.billing.models import (
     CalculationMethod,
@@ -25,7 +23,8 @@ from kabinet.billing.models import (
     HeatingSetting,
     Service,
 )
-from kabinet.housing.models import House, Premise
+from kabinet.housing.models import House
+from kabinet.housing.selectors import premises_areas
 from kabinet.metering.checks import consumption
 from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import ZERO
@@ -44,15 +43,9 @@ def heating_services(organization):
 
 def house_total_areas(house_ids) -> dict[int, Decimal]:
     """S_об of formulas 3, 3(1) and the correction: the total area of all residential and
-    non-residential premises of each house — today the sum of its premises' areas. (When the
-    house carries its total area as a field of its own, this is the one place to read it.)"""
-    return {
-        house: area or ZERO
-        for house, area in Premise.objects.filter(house__in=house_ids)
-        .values("house")
-        .annotate(area=Sum("area"))
-        .values_list("house", "area")
-    }
+    non-residential premises of each house (``housing.selectors.premises_areas``: the house's
+    own figures, else the sum of its premises' areas)."""
+    return {house: area or ZERO for house, area in premises_areas(house_ids).items()}
 
 
 def settings_in_force(houses, month: datetime.date) -> dict[int, HeatingSetting]:

@@ -52,6 +52,9 @@ class Calculation:
     capital_repair_penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     accounts: int = 0
+    # (house, resource) → the common-house volume above the normative that no one was charged
+    # (Правила № 354 п. 44: the УК bears it)
+    common_excess: dict[tuple[int, str], Decimal] = field(default_factory=dict)
 
 
 def capital_repair_houses(organization) -> frozenset[int]:

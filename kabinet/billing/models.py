@@ -785,6 +785,81 @@ class IncreasingCoefficient(models.Model):
         return f"{self.get_resource_display()}: {self.value} с {self.valid_from:%d.%m.%Y}"
 
 
+# The resources a region sets a normative «в целях содержания общего имущества» for (ЖК РФ
+# ст. 154 ч. 2 п. 1, ст. 156 ч. 9.2; docs/billing-law.md, «The common-house share»).
+COMMON_NEEDS_RESOURCES = [
+    (Resource.COLD_WATER, Resource.COLD_WATER.label),
+    (Resource.HOT_WATER, Resource.HOT_WATER.label),
+    (Resource.ELECTRICITY, Resource.ELECTRICITY.label),
+    (WASTEWATER, "водоотведение"),
+]
+
+
+class CommonNeedsNormative(models.Model):
+    """The normative of a resource consumed for the common property (норматив потребления
+    коммунального ресурса в целях содержания общего имущества, КР на СОИ) per m² of the
+    common-property area a month, from ``valid_from`` to ``valid_to``, for one house or, with no
+    house, all houses of the organisation. Regions set it (ЖК РФ ст. 156 ч. 9.2), so no
+    federal value is shipped. The run charges the common-house share by it where the house
+    has no meter reading, and caps the share by it otherwise (Правила № 354 п. 44)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="common_needs_normatives",
+        verbose_name="организация",
+    )
+    house = models.ForeignKey(
+        House,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="common_needs_normatives",
+        verbose_name="дом",
+        help_text="Пусто — для всех домов организации (норматив дома важнее).",
+    )
+    resource = models.CharField("ресурс", max_length=20, choices=COMMON_NEEDS_RESOURCES)
+    value = models.DecimalField(
+        "норматив на 1 м² общего имущества в месяц",
+        **VOLUME_FIELD,
+        validators=[MinValueValidator(0)],
+        help_text="м³ (вода, водоотведение) или кВт·ч (электроэнергия) в месяц на 1 м² площади "
+        "помещений, входящих в состав общего имущества.",
+    )
+    valid_from = models.DateField("действует с")
+    valid_to = models.DateField("действует по", null=True, blank=True)
+    source = models.CharField(
+        "основание (акт субъекта РФ, дата, номер)", max_length=500, blank=True
+    )
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "норматив на общедомовые нужды"
+        verbose_name_plural = "нормативы на общедомовые нужды (КР на СОИ)"
+        ordering = ["organization", "resource", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="common_normative_dates_ordered",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="common_normative_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_resource_display()}: {self.value} с {self.valid_from:%d.%m.%Y}"
+
+    def clean(self):
+        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": "Окончание действия раньше его начала."})
+        if (
+            self.house_id
+            and self.organization_id
+            and (self.house.organization_id != self.organization_id)
+        ):
+            raise ValidationError({"house": "Дом другой организации."})
+
+
 class PenaltyRuleKind(models.TextChoices):
     RATE_CAP = "rate_cap", "предельная ставка пеней"
     MORATORIUM = "moratorium", "мораторий на пени"

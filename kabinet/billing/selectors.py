@@ -4,6 +4,7 @@ Residents see the charges of closed periods only (``Charge.objects.published()``
 count from the day they are received."""
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from kabinet.billing.models import (
     PENALTY_METHODS,
     CalculationMethod,
     Charge,
+    CommonNeedsNormative,
     Penalty,
     Period,
     PeriodStatus,
@@ -335,3 +337,22 @@ def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[dateti
         for month, parts_of in parts.items()
         if any(paid_on == never for paid_on, _ in parts_of)
     ]
+
+
+def common_needs_normatives(organization, first, last) -> dict[tuple[int | None, str], Decimal]:
+    """(house or None for the organisation's, resource) → the normative for common needs of the
+    month ``first``–``last`` (weighted by days where it changes within it); the run's
+    common-house share and the payment document's «Справочная информация» read it."""
+    spans = defaultdict(list)
+    for house, resource, value, valid_from, valid_to in (
+        CommonNeedsNormative.objects.filter(organization=organization, valid_from__lte=last)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
+        .values_list("house", "resource", "value", "valid_from", "valid_to")
+    ):
+        spans[house, resource].append(calc.TariffSpan(value, valid_from, valid_to))
+    found = {}
+    for key, values in spans.items():
+        value = calc.month_tariff(values, first, last, places=calc.VOLUME)
+        if value is not None:
+            found[key] = value
+    return found

@@ -11,6 +11,12 @@ penalties appear from the month its debt turns 30 days late; its cold-water read
 month is corrected and that month recalculated; its last payment is sized so that it ends with
 the seed's «Долг: 6 889,37».
 
+The house's areas (residential, non-residential, common property) and the УК's normatives for
+common needs make its common-house share (ОДН) follow Правила № 354 п. 44: shared by area over
+all premises and capped by the normative (what the house meters count above it the УК bears);
+a shop on the ground floor (ЛС 1000170, a non-residential premise nobody has linked) is billed
+like the flats.
+
 The house collects capital repair contributions on a special account of the УК (ЖК РФ ст. 170
 ч. 3, ст. 175): its owners (not the municipal flats, whose owner pays) are charged them per m²
 and pay them by the second QR code; ЛС 1000155 pays one month's late, which earns the ч. 14.1
@@ -42,10 +48,12 @@ from kabinet.billing.instalments import max_rate
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     PENALTY_METHODS,
+    WASTEWATER,
     CalculationMethod,
     CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
+    CommonNeedsNormative,
     HeatingMethod,
     HeatingPayment,
     HeatingSetting,
@@ -69,6 +77,7 @@ from kabinet.housing.models import (
     OwnershipType,
     PersonalAccount,
     Premise,
+    PremiseKind,
 )
 from kabinet.metering.models import Meter, MeterImpossible, Reading, ReadingSource, Resource
 from kabinet.metering.services import record_readings
@@ -156,14 +165,28 @@ KAMAL_HOLDERS = {
     154: "Муравьев Сергей Иванович", 155: "Никитина Елена Андреевна",
     156: "Хабибуллин Рустем Ильдусович", 157: "Орлова Мария Дмитриевна",
     158: "Галиев Тимур Ренатович", 159: "Смирнов Павел Алексеевич",
-    160: "Фёдорова Анастасия Игоревна",
+    160: "Фёдорова Анастасия Игоревна", 170: 'ООО "Продукты у дома"',
 }  # fmt: skip
+SHOP = 170  # a non-residential premise (a shop, «1Н»): metered, nobody registered
+SHOP_AREA = D("86.40")
+COMMON_PROPERTY_AREA = D("142.30")  # staircases, corridors, the entrance hall
+# The УК's normatives for common needs (КР на СОИ) per m² of the common property a month: the
+# values of a five-storey house with central cold and hot water in Удмуртская Республика's act
+# (udmurtia-gov.ru/doc/53107; wastewater = cold + hot) and an electricity value for the demo.
+COMMON_NORMATIVES = {
+    Resource.COLD_WATER: "0.033", Resource.HOT_WATER: "0.033", WASTEWATER: "0.066",
+    Resource.ELECTRICITY: "1.2",
+}  # fmt: skip
+COMMON_NORMATIVES_SOURCE = (
+    "Демонстрационные значения (вода и водоотведение — как для домов 1–5 этажей в нормативах "
+    "Удмуртской Республики, udmurtia-gov.ru/doc/53107)"
+)
 
 UYUT_HOLDERS = {1: "Лебедев Константин Олегович", 2: "Миронова Татьяна Николаевна",
                 3: "Яковлев Денис Сергеевич", 4: "Соколова Ирина Валерьевна"}  # fmt: skip
 
 UNVERIFIED_METER = 2  # ЛС 2000002: a cold-water meter past its verification (demo/meters.py)
-METERED_APARTMENTS = {154, 155}  # the seed's accounts with meters and readings
+METERED_APARTMENTS = {154, 155, SHOP}  # the accounts with meters and readings
 # No meters where they can be installed: charged by the normative × the increasing coefficient
 # (Правила № 354 п. 42). In the other unmetered flats an act says a meter cannot be installed.
 WITHOUT_METERS = {156}
@@ -249,6 +272,8 @@ def _load(today: datetime.date) -> None:
     uyut_accounts = _accounts(uyut, uyut_house, UYUT_HOLDERS, "200000", months[0])
     operator = _users(kamal, kamal_accounts)
 
+    _house_areas(kamal_house, kamal_accounts)
+    _common_normatives(kamal, months[0])
     kamal_services = _services(kamal, KAMAL_SERVICES, months[0], indexation)
     _services(uyut, UYUT_SERVICES, months[0], indexation)
     HeatingSetting.objects.create(
@@ -274,23 +299,50 @@ def _accounts(organization, house, holders, prefix, opened_on):
     accounts = {}
     rng = random.Random(organization.inn)
     for number, holder in holders.items():
-        premise = Premise.objects.create(
-            house=house,
-            number=str(number),
-            area=D("54.00") if number == 154 else D(rng.randrange(3200, 8400)) / 100,
-            ownership=OwnershipType.MUNICIPAL
-            if number in (150, 152, 154, 157)
-            else OwnershipType.PRIVATE,
-        )
+        if number == SHOP:
+            premise = Premise.objects.create(
+                house=house, number="1Н", area=SHOP_AREA, ownership=OwnershipType.PRIVATE,
+                kind=PremiseKind.NON_RESIDENTIAL,
+            )  # fmt: skip
+            residents = 0
+        else:
+            premise = Premise.objects.create(
+                house=house,
+                number=str(number),
+                area=D("54.00") if number == 154 else D(rng.randrange(3200, 8400)) / 100,
+                ownership=OwnershipType.MUNICIPAL
+                if number in (150, 152, 154, 157)
+                else OwnershipType.PRIVATE,
+            )
+            residents = 3 if number == 154 else rng.randint(1, 4)
         accounts[number] = PersonalAccount.objects.create(
             organization=organization,
             number=f"{prefix}{number}",
             holder_name=holder,
             premise=premise,
-            residents=3 if number == 154 else rng.randint(1, 4),
+            residents=residents,
             opened_on=opened_on,
         )
     return accounts
+
+
+def _house_areas(house, accounts):
+    """The house's areas from its premises (the technical passport would give them)."""
+    areas = {PremiseKind.RESIDENTIAL: ZERO, PremiseKind.NON_RESIDENTIAL: ZERO}
+    for account in accounts.values():
+        areas[account.premise.kind] += account.premise.area
+    house.residential_area = areas[PremiseKind.RESIDENTIAL]
+    house.non_residential_area = areas[PremiseKind.NON_RESIDENTIAL]
+    house.common_property_area = COMMON_PROPERTY_AREA
+    house.save(update_fields=["residential_area", "non_residential_area", "common_property_area"])
+
+
+def _common_normatives(organization, first_month):
+    CommonNeedsNormative.objects.bulk_create(
+        CommonNeedsNormative(organization=organization, resource=resource, value=D(value),
+                             valid_from=first_month, source=COMMON_NORMATIVES_SOURCE)
+        for resource, value in COMMON_NORMATIVES.items()
+    )  # fmt: skip
 
 
 def _services(organization, specs, first_month, indexation):

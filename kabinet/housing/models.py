@@ -9,6 +9,11 @@ from kabinet.housing import gis
 from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
+AREA_FIELD = {
+    "max_digits": 10, "decimal_places": 2, "null": True, "blank": True,
+    "validators": [MinValueValidator(0)],
+}  # fmt: skip
+
 
 class House(models.Model):
     organization = models.ForeignKey(
@@ -16,6 +21,47 @@ class House(models.Model):
     )
     address = models.CharField(
         "адрес", max_length=255, help_text="Например: ул. Гражданская, д. 12"
+    )
+    # The areas of the common-house share (ОДН, Правила № 354 п. 44, формулы 10, 15 приложения
+    # № 2; docs/billing-law.md): a premise's share is its area over the total of all premises.
+    residential_area = models.DecimalField(
+        "общая площадь жилых помещений, м²", **AREA_FIELD,
+        help_text="Всех жилых помещений дома (квартир), по техническому паспорту.",
+    )  # fmt: skip
+    non_residential_area = models.DecimalField(
+        "общая площадь нежилых помещений, м²", **AREA_FIELD,
+        help_text="Нежилых помещений, не входящих в состав общего имущества (магазины, офисы).",
+    )  # fmt: skip
+    common_property_area = models.DecimalField(
+        "площадь помещений, входящих в состав общего имущества, м²", **AREA_FIELD,
+        help_text="Лестничные клетки, коридоры, холлы и т. п.: по ней считается объём ОДН "
+        "по нормативу.",
+    )  # fmt: skip
+    # ЖК РФ ст. 156 ч. 9.2 (as amended; Постановление № 92 of 03.02.2022): by the normative with
+    # a yearly correction by the house meter, or monthly by the meter where the house has an
+    # automated metering system or its owners chose it (docs/billing-law.md).
+    common_by_meter = models.BooleanField(
+        "ОДН ежемесячно по общедомовому прибору учёта",
+        default=True,
+        db_default=True,
+        help_text="Дом с автоматизированной системой учёта или решение собственников. Без "
+        "отметки ОДН начисляется по нормативу каждый месяц (годовая корректировка по прибору "
+        "в портале пока не рассчитывается).",
+    )
+    # Правила № 354 п. 44: the common-house volume charged to residents is capped by the
+    # normative unless the general meeting decided to distribute the whole excess.
+    common_excess_distributed = models.BooleanField(
+        "превышение ОДН над нормативом распределяется между помещениями",
+        default=False,
+        db_default=False,
+        help_text="Только по решению общего собрания собственников. Без него объём сверх "
+        "норматива жителям не предъявляется.",
+    )
+    common_excess_decision = models.CharField(
+        "решение общего собрания (номер протокола)", max_length=50, blank=True
+    )
+    common_excess_decided_on = models.DateField(
+        "дата решения общего собрания", null=True, blank=True
     )
 
     objects = OrganizationScopedQuerySet.as_manager()
@@ -25,11 +71,34 @@ class House(models.Model):
         verbose_name_plural = "дома"
         ordering = ["address"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "address"], name="house_address_unique")
+            models.UniqueConstraint(
+                fields=["organization", "address"], name="house_address_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(residential_area__gte=0)
+                & Q(non_residential_area__gte=0)
+                & Q(common_property_area__gte=0),
+                name="house_areas_not_negative",
+            ),
         ]
 
     def __str__(self):
         return self.address
+
+    @property
+    def premises_area(self) -> Decimal | None:
+        """The total area of all residential and non-residential premises (None: not given)."""
+        if self.residential_area is None and self.non_residential_area is None:
+            return None
+        return (self.residential_area or Decimal(0)) + (self.non_residential_area or Decimal(0))
+
+    def clean(self):
+        if self.common_excess_distributed and not (
+            self.common_excess_decision and self.common_excess_decided_on
+        ):
+            raise ValidationError(
+                {"common_excess_decision": "Укажите номер и дату протокола общего собрания."}
+            )
 
 
 class OwnershipType(models.TextChoices):
@@ -39,8 +108,14 @@ class OwnershipType(models.TextChoices):
     SHARED = "shared", "общая долевая"
 
 
+class PremiseKind(models.TextChoices):
+    RESIDENTIAL = "residential", "жилое"
+    NON_RESIDENTIAL = "non_residential", "нежилое"
+
+
 class Premise(models.Model):
-    """A premise (квартира or нежилое помещение) in a house."""
+    """A premise (квартира or нежилое помещение) in a house. A non-residential premise is billed
+    as any other (its account may have no linked resident)."""
 
     house = models.ForeignKey(
         House, on_delete=models.PROTECT, related_name="premises", verbose_name="дом"
@@ -50,6 +125,13 @@ class Premise(models.Model):
         "площадь, м²", max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
     )
     ownership = models.CharField("тип собственности", max_length=20, choices=OwnershipType.choices)
+    kind = models.CharField(
+        "вид помещения",
+        max_length=20,
+        choices=PremiseKind.choices,
+        default=PremiseKind.RESIDENTIAL,
+        db_default=PremiseKind.RESIDENTIAL,  # rows written by COPY (benchmarks, imports)
+    )
 
     objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
 
@@ -63,7 +145,13 @@ class Premise(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.house}, кв. {self.number}"
+        return f"{self.house}, {self.short_label}"
+
+    @property
+    def short_label(self) -> str:
+        """«кв. 12» or «пом. 1Н»."""
+        prefix = "пом." if self.kind == PremiseKind.NON_RESIDENTIAL else "кв."
+        return f"{prefix} {self.number}"
 
 
 class PersonalAccount(models.Model):

@@ -9,7 +9,7 @@ from kabinet.orgs.models import Organization
 
 class PremiseChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"кв. {obj.number}"
+        return obj.short_label
 
 
 class AddressForm(forms.Form):

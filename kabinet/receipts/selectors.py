@@ -17,12 +17,14 @@ from functools import cached_property
 
 from django.db.models import Q, Sum
 
+from kabinet.billing.calculation import last_day
 from kabinet.billing.instalments import InstalmentRow, instalment_rows
 from kabinet.billing.law import capital_repair_due_date, due_date
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     PENALTY_METHODS,
+    WASTEWATER,
     CalculationMethod,
     CapitalRepairFund,
     Charge,
@@ -31,8 +33,10 @@ from kabinet.billing.models import (
     Recalculation,
     RecalculationKind,
 )
+from kabinet.billing.selectors import common_needs_normatives
 from kabinet.formats import month_name
-from kabinet.housing.models import Premise
+from kabinet.housing.models import House
+from kabinet.housing.selectors import premises_areas
 from kabinet.metering.models import Reading
 from kabinet.money import ZERO, round_money, to_kopecks
 from kabinet.months import add_months
@@ -383,7 +387,7 @@ def receipt_data(
     return Receipt(
         account_number=account.number,
         payer=account.holder_name,
-        address=f"{premise.house.address}, кв. {premise.number}",
+        address=f"{premise.house.address}, {premise.short_label}",
         area=premise.area,
         residents=account.residents,
         payee=payee or payee_of(account.organization),
@@ -545,10 +549,14 @@ def _house_reference(house_id, period, lines, shared: dict | None) -> HouseRefer
     for row in house_meters:
         if row.consumption is not None:
             metered[row.resource_code] = (metered[row.resource_code] or ZERO) + row.consumption
+    normatives = common_needs_normatives(period.organization, period.month, last_day(period.month))
     reference = HouseReference(
-        # The house's area of residential and non-residential premises: the sum of its
-        # premises' areas until the house stores its own total (Правила № 354 п. 44).
-        total_area=sum(Premise.objects.filter(house=house_id).values_list("area", flat=True), ZERO),
+        # The house's area of residential and non-residential premises (Правила № 354 п. 44):
+        # its own figures, else the sum of its premises' areas — as the run shares ОДН by.
+        total_area=premises_areas([house_id]).get(house_id, ZERO),
+        common_area=House.objects.filter(pk=house_id)
+        .values_list("common_property_area", flat=True)
+        .first(),
         house_meters=house_meters,
         resources=tuple(
             ResourceRow(
@@ -559,6 +567,7 @@ def _house_reference(house_id, period, lines, shared: dict | None) -> HouseRefer
                 house_meter_volume=metered[line.resource] if line.resource else None,
                 premises_volume=volumes[line.service_id][0],
                 common_volume=volumes[line.service_id][1],
+                common_normative=_common_normative(normatives, house_id, line),
             )
             for line in utilities
         ),
@@ -566,6 +575,15 @@ def _house_reference(house_id, period, lines, shared: dict | None) -> HouseRefer
     if shared is not None:
         shared[key] = reference
     return reference
+
+
+def _common_normative(normatives, house_id, line) -> Decimal | None:
+    """The normative for common needs the line's resource was capped by: the house's own row,
+    else the organisation's (``billing.selectors.common_needs_normatives``)."""
+    resource = WASTEWATER if line.method == CalculationMethod.WASTEWATER else line.resource
+    if not resource or not line.common_volume:
+        return None
+    return normatives.get((house_id, resource), normatives.get((None, resource)))
 
 
 def _meter_rows(readings, month) -> tuple[MeterRow, ...]:

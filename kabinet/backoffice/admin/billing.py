@@ -14,6 +14,7 @@ from kabinet.billing.models import (
     CapitalRepairDueDay,
     CapitalRepairFund,
     Charge,
+    CommonNeedsNormative,
     HeatingSetting,
     IncreasingCoefficient,
     InstalmentPlan,
@@ -89,6 +90,19 @@ class TariffAdmin(OrganizationScopedAdmin):
     search_fields = ["service__name"]
     date_hierarchy = "valid_from"
     list_select_related = ["service", "house"]
+
+
+@admin.register(CommonNeedsNormative)
+class CommonNeedsNormativeAdmin(OrganizationScopedAdmin):
+    """The region's normatives for common needs (КР на СОИ) per m² of the common-property
+    area, by resource and dates: the common-house share is charged by them without a house
+    meter reading and capped by them otherwise (Правила № 354 п. 44)."""
+
+    area = "billing"
+    list_display = ["resource", "value", "house", "valid_from", "valid_to", "source"]
+    list_filter = ["resource", "house", "organization"]
+    list_select_related = ["house"]
+    date_hierarchy = "valid_from"
 
 
 @admin.register(Period)

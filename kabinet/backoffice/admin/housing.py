@@ -15,16 +15,27 @@ from kabinet.housing.models import (
 @admin.register(House)
 class HouseAdmin(OrganizationScopedAdmin):
     area = "housing"
-    list_display = ["address", "organization"]
+    list_display = ["address", "organization", "residential_area", "non_residential_area",
+                    "common_property_area"]  # fmt: skip
     list_filter = ["organization"]
     search_fields = ["address"]
+    fieldsets = [
+        (None, {"fields": ["organization", "address"]}),
+        # The common-house share (ОДН): Правила № 354 п. 44, docs/billing-law.md.
+        ("Площади для расчёта ОДН", {"fields": ["residential_area", "non_residential_area",
+                                               "common_property_area"]}),
+        ("Порядок расчёта ОДН", {
+            "fields": ["common_by_meter", "common_excess_distributed", "common_excess_decision",
+                       "common_excess_decided_on"],
+        }),
+    ]  # fmt: skip
 
 
 @admin.register(Premise)
 class PremiseAdmin(OrganizationScopedAdmin):
     area = "housing"
-    list_display = ["__str__", "area", "ownership"]
-    list_filter = ["ownership", "house"]
+    list_display = ["__str__", "kind", "area", "ownership"]
+    list_filter = ["kind", "ownership", "house"]
     search_fields = ["number", "house__address"]
     list_select_related = ["house"]
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kabinet.formats import NBSP, format_money, format_number, format_rubles, month_name
-from kabinet.money import round_money, to_kopecks
+from kabinet.money import ZERO, round_money, summed, to_kopecks
 
 
 def test_money_groups_thousands_and_uses_comma():
@@ -30,6 +30,12 @@ def test_money_rounds_half_up_to_kopecks():
     assert round_money(Decimal("0.005")) == Decimal("0.01")
     assert round_money(Decimal("2.675")) == Decimal("2.68")
     assert to_kopecks(Decimal("6889.37")) == 688937
+
+
+def test_a_database_sum_is_read_back_in_kopecks():
+    assert summed(None) == ZERO  # a sum over no rows
+    assert summed(0.1 + 0.2) == Decimal("0.30")  # SQLite adds decimals as floats
+    assert summed(Decimal("993.60")) == Decimal("993.60")
 
 
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2))

@@ -4,7 +4,14 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kabinet.formats import NBSP, format_money, format_number, format_rubles, month_name
+from kabinet.formats import (
+    NBSP,
+    format_money,
+    format_number,
+    format_rubles,
+    month_name,
+    short_month_name,
+)
 from kabinet.money import ZERO, round_money, summed, to_kopecks
 
 
@@ -24,6 +31,8 @@ def test_number_keeps_own_places_unless_told():
 def test_month_is_written_in_russian():
     assert month_name(datetime.date(2026, 10, 1)) == "октябрь 2026"
     assert month_name(datetime.date(2027, 1, 1)) == "январь 2027"
+    assert short_month_name(datetime.date(2026, 11, 1)) == "ноя 2026"
+    assert short_month_name(datetime.date(2026, 5, 1)) == "май 2026"
 
 
 def test_money_rounds_half_up_to_kopecks():

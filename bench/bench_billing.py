@@ -39,7 +39,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from bench.common import benchmark_organization
-from kabinet.billing.bulk import insert_rows
 from kabinet.billing.closing import close_period
 from kabinet.billing.lines import CHARGE_FIELDS
 from kabinet.billing.models import (
@@ -62,6 +61,7 @@ from kabinet.billing.models import (
     Tariff,
 )
 from kabinet.billing.run import run_billing
+from kabinet.bulk import insert_rows
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money

@@ -15,11 +15,11 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.common import benchmark_organization
-from kabinet.billing.bulk import insert_rows
 from kabinet.billing.imports import import_charges, read_import
 from kabinet.billing.lines import CHARGE_FIELDS
 from kabinet.billing.models import Charge, ChargeBasis, Period, PeriodStatus, Service
 from kabinet.billing.summary import run_summary
+from kabinet.bulk import insert_rows
 from kabinet.housing.models import House, PersonalAccount, Premise
 
 ACCOUNTS = 100_000

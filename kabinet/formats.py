@@ -50,6 +50,16 @@ def month_name(month: datetime.date) -> str:
     return f"{MONTHS[month.month - 1]} {month.year}"
 
 
+def month_abbreviation(month: datetime.date) -> str:
+    """``date(2026, 11, 1)`` → ``ноя`` (the first three letters: «май» stays whole)."""
+    return MONTHS[month.month - 1][:3]
+
+
+def short_month_name(month: datetime.date) -> str:
+    """``date(2026, 11, 1)`` → ``ноя 2026``: a chart's row label."""
+    return f"{month_abbreviation(month)} {month.year}"
+
+
 def cut_at_word(text: str, limit: int) -> str:
     """``text`` of at most ``limit`` characters, cut after the last whole word that fits
     (a single word longer than the limit is cut inside it): «Отделение «Банк Татарстан»

@@ -4,6 +4,8 @@ typed by a person or read from a file becomes a Decimal that fits its column."""
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Sum
+
 KOPECK = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -18,6 +20,17 @@ MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
 def round_money(value) -> Decimal:
     """Round to kopecks, half up, as Russian accounting does."""
     return Decimal(value).quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
+def summed(value) -> Decimal:
+    """A sum the database returned, in kopecks: SQLite adds decimals as floats, and a sum over
+    no rows is ``None`` (zero). Every sum of money read from a query passes here."""
+    return round_money(value or ZERO)
+
+
+def money_sum(queryset, field: str) -> Decimal:
+    """The sum of the money column ``field`` over ``queryset`` (``summed``)."""
+    return summed(queryset.aggregate(total=Sum(field))["total"])
 
 
 def to_kopecks(value: Decimal) -> int:

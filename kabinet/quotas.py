@@ -1,5 +1,7 @@
-"""Per-user quotas on what costs the УК or the server something: appeals and their messages,
-requests and attempts to link an account, megabytes of files uploaded.
+"""Limits counted in the cache in fixed windows: per-user quotas on what costs the УК or the
+server something (appeals and their messages, requests and attempts to link an account,
+megabytes of files uploaded: ``consume``), and per-key request limits for the few endpoints that
+allauth's own limits do not cover (``within_limit``: the picture code's refresh per address).
 
 Each quota (``settings.QUOTAS``) is «amount/period», e.g. ``10/h`` or ``100M/d``, counted in
 the cache in fixed windows. The count is an atomic ``add`` + ``incr`` (Redis, the shared cache
@@ -8,9 +10,9 @@ requests cannot all slip under a limit. A refused request counts nothing.
 """
 
 import re
-import time
 from contextlib import suppress
 from dataclasses import dataclass
+from time import time as clock
 
 from django.conf import settings
 from django.core.cache import cache
@@ -76,16 +78,28 @@ def consume(user, **amounts: int) -> None:
         if amount <= 0:
             continue
         rule = quota(name)
-        key = f"quota:{name}:{user.pk}:{int(time.time()) // rule.seconds}"
-        cache.add(key, 0, timeout=rule.seconds)
-        try:
-            used = cache.incr(key, amount)
-        except ValueError:  # the window's key expired between add and incr
-            cache.add(key, 0, timeout=rule.seconds)
-            used = cache.incr(key, amount)
+        key, used = _count(f"quota:{name}:{user.pk}", amount, rule.seconds)
         counted.append((key, amount))
         if used > rule.limit:
             for counted_key, counted_amount in counted:
                 with suppress(ValueError):  # expired meanwhile: nothing left to give back
                     cache.decr(counted_key, counted_amount)
             raise QuotaExceeded(rule.message)
+
+
+def within_limit(key: str, *, limit: int, period: int) -> bool:
+    """Count one hit on ``key``; ``False`` once more than ``limit`` hits fall in the current
+    window of ``period`` seconds."""
+    return _count(f"ratelimit:{key}", 1, period)[1] <= limit
+
+
+def _count(key: str, amount: int, seconds: int) -> tuple[str, int]:
+    """Add ``amount`` to ``key``'s counter of the current window of ``seconds``; returns the
+    window's key and its count now."""
+    window_key = f"{key}:{int(clock()) // seconds}"
+    cache.add(window_key, 0, timeout=seconds + 1)
+    try:
+        return window_key, cache.incr(window_key, amount)
+    except ValueError:  # the window's key expired between add and incr
+        cache.add(window_key, 0, timeout=seconds + 1)
+        return window_key, cache.incr(window_key, amount)

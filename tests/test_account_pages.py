@@ -47,11 +47,6 @@ def seed_account():
     return PersonalAccount.objects.get(number="1000154")
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_card_shows_the_seed_account(demo_client, seed_account):
     page = text_of(demo_client.get(reverse("portal:account", args=[seed_account.pk])))
     for text in [

@@ -22,7 +22,6 @@ from tests.factories import (
     PASSWORD,
     ChargeFactory,
     HouseFactory,
-    OrganizationFactory,
     PaymentFactory,
     PeriodFactory,
     PersonalAccountFactory,
@@ -32,24 +31,9 @@ from tests.factories import (
     staff_user,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 D = Decimal
 IP = "127.0.0.1"  # the test client's REMOTE_ADDR
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def own():
-    return OrganizationFactory(name="УК Своя")
-
-
-@pytest.fixture
-def other():
-    return OrganizationFactory(name="УК Чужая")
 
 
 @pytest.fixture
@@ -72,13 +56,6 @@ def previous(own):
 @pytest.fixture
 def period(own, previous):
     return PeriodFactory(organization=own, month=this_month(), status=PeriodStatus.OPEN)
-
-
-@pytest.fixture
-def accountant(client, own):
-    user = staff_user(own, StaffRole.ACCOUNTANT)
-    client.force_login(user)
-    return user
 
 
 def this_month():

@@ -10,7 +10,6 @@ from tests.factories import (
     ChargeFactory,
     HouseFactory,
     MeterFactory,
-    OrganizationFactory,
     PaymentFactory,
     PersonalAccountFactory,
     ReadingFactory,
@@ -19,23 +18,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def own():
-    return OrganizationFactory(name="УК Своя")
-
-
-@pytest.fixture
-def other():
-    return OrganizationFactory(name="УК Чужая")
-
-
-@pytest.fixture
-def operator(client, own):
-    user = staff_user(own, StaffRole.OPERATOR)
-    client.force_login(user)
-    return user
 
 
 def admin_url(obj, action="change"):

@@ -5,6 +5,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.db.models.deletion import Collector
+from django.test.utils import CaptureQueriesContext
 
 from kabinet.billing.closing import close_period
 from kabinet.billing.lines import BillingError
@@ -13,6 +16,7 @@ from kabinet.billing.models import (
     CalculationMethod,
     Charge,
     ChargeBasis,
+    Penalty,
     Period,
     PeriodStatus,
     Recalculation,
@@ -397,6 +401,18 @@ def test_running_again_replaces_the_period_exactly(house, period):
     run_billing(period)
     again = list(Charge.objects.filter(period=period).values_list("account", "service", "total"))
     assert first == again == [(account.pk, upkeep.pk, D("993.60"))]
+
+
+def test_running_again_deletes_the_old_lines_in_one_statement_per_table(house, period):
+    account_in(house)
+    service(house, CalculationMethod.AREA, "18.40")
+    run_billing(period)
+    with CaptureQueriesContext(connection) as queries:
+        run_billing(period)
+    deletes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("DELETE")]
+    assert len(deletes) == 2  # no row-by-row collection: nothing cascades, nobody listens
+    assert Collector(using="default").can_fast_delete(Charge.objects.filter(period=period))
+    assert Collector(using="default").can_fast_delete(Penalty.objects.filter(period=period))
 
 
 def test_a_failed_run_leaves_the_previous_lines(house, period, monkeypatch):

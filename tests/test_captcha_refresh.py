@@ -27,7 +27,7 @@ def test_more_than_thirty_refreshes_a_minute_from_one_address_are_refused(client
 
 def test_the_limit_is_per_minute(client, monkeypatch):
     now = [1_800_000_000.0]
-    monkeypatch.setattr("kabinet.ratelimit.clock", lambda: now[0])
+    monkeypatch.setattr("kabinet.quotas.clock", lambda: now[0])
     for _ in range(31):
         refresh(client, "203.0.113.1")
     assert refresh(client, "203.0.113.1").status_code == 429

@@ -11,22 +11,11 @@ from kabinet.billing.models import CalculationMethod, PeriodStatus, Recalculatio
 from kabinet.demo.data import load_demo
 from kabinet.housing.models import PersonalAccount
 from kabinet.users.models import User
-from tests.factories import AccountLinkFactory, ChargeFactory, PeriodFactory, ServiceFactory
+from tests.factories import ChargeFactory, PeriodFactory, ServiceFactory
 from tests.test_account_pages import NBSP, text_of
 
 pytestmark = pytest.mark.django_db
 OCT = datetime.date(2026, 10, 1)
-
-
-@pytest.fixture
-def link():
-    return AccountLinkFactory()
-
-
-@pytest.fixture
-def resident(client, link):
-    client.force_login(link.user)
-    return client
 
 
 def charges_url(account, period=None):

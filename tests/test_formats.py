@@ -4,8 +4,15 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kabinet.formats import NBSP, format_money, format_number, format_rubles, month_name
-from kabinet.money import round_money, to_kopecks
+from kabinet.formats import (
+    NBSP,
+    format_money,
+    format_number,
+    format_rubles,
+    month_name,
+    short_month_name,
+)
+from kabinet.money import ZERO, round_money, summed, to_kopecks
 
 
 def test_money_groups_thousands_and_uses_comma():
@@ -24,12 +31,20 @@ def test_number_keeps_own_places_unless_told():
 def test_month_is_written_in_russian():
     assert month_name(datetime.date(2026, 10, 1)) == "октябрь 2026"
     assert month_name(datetime.date(2027, 1, 1)) == "январь 2027"
+    assert short_month_name(datetime.date(2026, 11, 1)) == "ноя 2026"
+    assert short_month_name(datetime.date(2026, 5, 1)) == "май 2026"
 
 
 def test_money_rounds_half_up_to_kopecks():
     assert round_money(Decimal("0.005")) == Decimal("0.01")
     assert round_money(Decimal("2.675")) == Decimal("2.68")
     assert to_kopecks(Decimal("6889.37")) == 688937
+
+
+def test_a_database_sum_is_read_back_in_kopecks():
+    assert summed(None) == ZERO  # a sum over no rows
+    assert summed(0.1 + 0.2) == Decimal("0.30")  # SQLite adds decimals as floats
+    assert summed(Decimal("993.60")) == Decimal("993.60")
 
 
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2))

@@ -38,16 +38,11 @@ from tests.factories import (
 )
 from tests.test_account_pages import text_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 HUGE = "9" * 20  # fits no money column, and SQLite would store it
 VERY_HUGE = "1" * 27  # beyond Decimal's default precision: InvalidOperation, not ValueError
 UNICODE_DIGITS = ["١٥", "１２３", "१२", "۱۲,۵۰"]
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 # The one parser ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.metering.selectors import HistoryLine, MeterCard
-from kabinet.portal.meters_chart import FIGURE_WIDTH, LABEL_WIDTH, WIDTH, consumption_chart
+from kabinet.portal.charts import CONSUMPTION_WIDTH, FIGURE_WIDTH, LABEL_WIDTH, consumption_chart
 
 TODAY = datetime.date(2026, 11, 26)
 
@@ -26,7 +26,7 @@ def card(consumptions):
 def test_the_largest_month_fills_the_width_and_the_others_are_in_proportion():
     chart = consumption_chart(card(["4", "2", "1"]))
     widths = [bar.width for bar in chart.bars[1:4]]
-    assert widths[0] == WIDTH - LABEL_WIDTH - FIGURE_WIDTH
+    assert widths[0] == CONSUMPTION_WIDTH - LABEL_WIDTH - FIGURE_WIDTH
     assert widths[1] == widths[0] / 2
     assert widths[2] == widths[0] / 4
 

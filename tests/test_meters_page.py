@@ -41,12 +41,6 @@ def link():
 
 
 @pytest.fixture
-def resident(client, link):
-    client.force_login(link.user)
-    return client
-
-
-@pytest.fixture
 def meter(link):
     meter = MeterFactory(
         account=link.account, resource=Resource.COLD_WATER, serial_number="ХВ-001", place="Ванная"

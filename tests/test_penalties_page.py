@@ -52,12 +52,6 @@ def link():
     return link
 
 
-@pytest.fixture
-def resident(client, link):
-    client.force_login(link.user)
-    return client
-
-
 def penalties_url(account, period=None):
     url = reverse("portal:account_penalties", args=[account.pk])
     return f"{url}?period={period}" if period else url

@@ -18,7 +18,7 @@ from kabinet.payments.registry.uploads import DuplicateRegistry, import_good_row
 from kabinet.tabular import TableError
 from tests.factories import OrganizationFactory, PersonalAccountFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 TODAY = datetime.date(2026, 11, 26)
 
 # The full Sberbank line: date;time;branch;office;operation;ЛС;ФИО;address;period;amount;
@@ -42,11 +42,6 @@ def accounts(organization):
         number: PersonalAccountFactory(premise__house__organization=organization, number=number)
         for number in ("1000154", "1000155")
     }
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def run_import(organization, text, name="reestr.txt", encoding="cp1251", good_rows_only=False):

@@ -20,13 +20,8 @@ from tests.factories import (
 )
 from tests.test_account_pages import text_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 ROW = "20.11.2026;{number};Иванов И. И.;;102026;{amount};0\n"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
@@ -34,18 +29,6 @@ def own():
     organization = OrganizationFactory(name="УК Своя")
     PersonalAccountFactory(premise__house__organization=organization, number="1000154")
     return organization
-
-
-@pytest.fixture
-def other():
-    return OrganizationFactory(name="УК Чужая")
-
-
-@pytest.fixture
-def accountant(client, own):
-    user = staff_user(own, StaffRole.ACCOUNTANT)
-    client.force_login(user)
-    return user
 
 
 def upload(client, organization, text, good_rows_only=False, capture=None):

@@ -8,12 +8,7 @@ from kabinet.orgs.models import StaffRole
 from tests.factories import AccountLinkFactory, image_upload, make_appeal, pdf_upload, staff_user
 from tests.test_account_pages import text_of
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 @pytest.fixture

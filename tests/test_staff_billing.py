@@ -47,28 +47,13 @@ from tests.factories import (
 )
 from tests.test_account_pages import text_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 D = Decimal
 NBSP = "\u00a0"
 
 
 def this_month():
     return first_of_month(timezone.localdate())
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def own():
-    return OrganizationFactory(name="УК Своя")
-
-
-@pytest.fixture
-def other():
-    return OrganizationFactory(name="УК Чужая")
 
 
 @pytest.fixture
@@ -97,13 +82,6 @@ def account_in(house, number, area="50.00", **kwargs):
     return PersonalAccountFactory(
         premise__house=house, premise__area=D(area), number=number, **kwargs
     )
-
-
-@pytest.fixture
-def accountant(client, own):
-    user = staff_user(own, StaffRole.ACCOUNTANT)
-    client.force_login(user)
-    return user
 
 
 def words(response) -> str:

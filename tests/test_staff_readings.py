@@ -19,7 +19,6 @@ from tests.factories import (
     AccountLinkFactory,
     HouseFactory,
     MeterFactory,
-    OrganizationFactory,
     PersonalAccountFactory,
     ReadingFactory,
     staff_user,
@@ -31,23 +30,6 @@ D = Decimal
 
 def this_month():
     return first_of_month(timezone.localdate())
-
-
-@pytest.fixture
-def own():
-    return OrganizationFactory(name="УК Своя")
-
-
-@pytest.fixture
-def other():
-    return OrganizationFactory(name="УК Чужая")
-
-
-@pytest.fixture
-def operator(client, own):
-    user = staff_user(own, StaffRole.OPERATOR)
-    client.force_login(user)
-    return user
 
 
 def meter_of(organization, serial, **kwargs):

@@ -29,11 +29,6 @@ PAGES_OF_ONE_OBJECT = {  # view → the page of the other account its switcher l
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
 def two_accounts(media):
     """A user with two accounts; the first has an appeal with a file, a contract document, a
     closed month's charges and an online payment."""

@@ -145,12 +145,6 @@ def test_a_utf16_registry_says_so():
         parse_registry("20.11.2026;1;А;;;1,00;0\n".encode("utf-16"))
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.mark.django_db
 def test_a_bomb_readings_import_fails_its_job_with_the_reason(
     media, openpyxl_must_not_run, django_capture_on_commit_callbacks

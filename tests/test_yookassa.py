@@ -12,7 +12,6 @@ import pytest
 
 from kabinet.payments import services
 from kabinet.payments.models import OnlinePayment, OnlinePaymentStatus, Payment, PaymentSource
-from tests.factories import AccountLinkFactory
 
 pytestmark = pytest.mark.django_db
 SHOP_ID, SECRET = "506751", "test_Fh8hUAVVBGUGbjmlzba6TB0iyUbos_lueTHE-axOwM0"
@@ -113,11 +112,6 @@ def yookassa(settings):
     yield server
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def link():
-    return AccountLinkFactory()
 
 
 def start(link, amount=Decimal("1500.00")):

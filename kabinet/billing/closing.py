@@ -19,7 +19,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.run import locked_open
 from kabinet.billing.signals import period_closed
-from kabinet.money import ZERO, round_money
+from kabinet.money import ZERO, summed
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
 
@@ -94,7 +94,7 @@ def _store_balances(period: Period) -> Decimal:
 
     def money(table, account, index=0):
         row = table.get(account)
-        return round_money((row[index] if row else None) or ZERO)
+        return summed(row[index] if row else None)
 
     rows, total = [], ZERO
     for account in sorted(accounts):

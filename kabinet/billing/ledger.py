@@ -16,16 +16,11 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from kabinet.billing.models import PENALTY_METHODS, Charge
-from kabinet.money import ZERO, round_money
+from kabinet.money import ZERO, money_sum, summed
 from kabinet.months import add_months, first_of_month
 from kabinet.payments.models import Payment
 
 IS_PENALTY = Q(service__method__in=PENALTY_METHODS)
-
-
-def _money(value) -> Decimal:
-    # SQLite adds decimals as floats: every sum is rounded back to kopecks.
-    return round_money(value or ZERO)
 
 
 @dataclass(frozen=True)
@@ -86,15 +81,9 @@ class Ledger:
 
 def opening_balance(account, month: datetime.date) -> Decimal:
     """The debt (or, negative, the overpayment) at the start of ``month``."""
-    charged = (
-        Charge.objects.published()
-        .filter(account=account, period__month__lt=month)
-        .aggregate(total=Sum("total"))["total"]
-    )
-    paid = Payment.objects.filter(account=account, paid_on__lt=month).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return _money(charged) - _money(paid)
+    charged = Charge.objects.published().filter(account=account, period__month__lt=month)
+    paid = Payment.objects.filter(account=account, paid_on__lt=month)
+    return money_sum(charged, "total") - money_sum(paid, "amount")
 
 
 def account_ledger(account, first_month: datetime.date, last_month: datetime.date) -> Ledger:
@@ -129,9 +118,9 @@ def account_ledger(account, first_month: datetime.date, last_month: datetime.dat
         entry = LedgerMonth(
             month=month,
             opening=balance,
-            charged=_money(row.get("base_sum")),
-            recalculation=_money(row.get("recalculation_sum")),
-            penalties=_money(row.get("penalty_sum")),
+            charged=summed(row.get("base_sum")),
+            recalculation=summed(row.get("recalculation_sum")),
+            penalties=summed(row.get("penalty_sum")),
             paid=sum((payment.amount for payment in paid_in_month), ZERO),
             payments=tuple(paid_in_month),
             billed=month in sums,

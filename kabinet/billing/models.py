@@ -471,7 +471,8 @@ class PeriodRowQuerySet(OrganizationScopedQuerySet.through("account__organizatio
     """Rows of periods, one query refusing to update or delete a closed period's rows.
 
     ``bulk_create`` is the loading path of history (tests, benchmarks), as ``loaddata`` is;
-    the engine writes through ``bulk.insert_rows``, which asserts the period is open."""
+    the engine writes through ``billing.bulk.insert_period_rows``, which asserts the period is
+    open."""
 
     def update(self, **kwargs):
         refuse_closed(Period.objects.filter(pk__in=self.values("period")))

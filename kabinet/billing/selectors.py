@@ -22,14 +22,8 @@ from kabinet.billing.models import (
     PeriodStatus,
     Tariff,
 )
-from kabinet.money import ZERO, round_money
+from kabinet.money import ZERO, money_sum, round_money, summed
 from kabinet.payments.models import Payment
-
-
-def _sum(queryset, field) -> Decimal:
-    # SQLite adds decimals as floats: round the sum back to kopecks.
-    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
-
 
 IS_CAPITAL_REPAIR = Q(service__method__in=CAPITAL_REPAIR_METHODS)
 
@@ -38,10 +32,10 @@ def account_balance(account) -> Decimal:
     """What the account owes the organisation now (capital repair contributions, owed to
     their own payee, apart: ``capital_repair_balance``): positive is a debt, negative an
     overpayment. «Оплатить» pays this."""
-    charged = _sum(
+    charged = money_sum(
         Charge.objects.published().filter(account=account).exclude(IS_CAPITAL_REPAIR), "total"
     )
-    paid = _sum(Payment.objects.filter(account=account, capital_repair=False), "amount")
+    paid = money_sum(Payment.objects.filter(account=account, capital_repair=False), "amount")
     return charged - paid
 
 
@@ -53,7 +47,7 @@ def capital_repair_balance(account) -> Decimal | None:
     if not charges.exists():
         return None
     paid = Payment.objects.filter(account=account, capital_repair=True)
-    return _sum(charges, "total") - _sum(paid, "amount")
+    return money_sum(charges, "total") - money_sum(paid, "amount")
 
 
 def balances(accounts) -> dict[int, Decimal]:
@@ -73,9 +67,7 @@ def balances(accounts) -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
         .values_list("account", "total")
     )
-    return {
-        pk: round_money(charged.get(pk) or ZERO) - round_money(paid.get(pk) or ZERO) for pk in ids
-    }
+    return {pk: summed(charged.get(pk)) - summed(paid.get(pk)) for pk in ids}
 
 
 def latest_charged_period(account) -> Period | None:
@@ -144,10 +136,7 @@ def charge_history(account) -> list[MonthTotals]:
     history = [
         MonthTotals(
             period=periods[row["period"]],
-            **{
-                key: round_money(row[key] or ZERO)
-                for key in ("charged", "recalculation", "penalties", "total")
-            },
+            **{key: summed(row[key]) for key in ("charged", "recalculation", "penalties", "total")},
         )
         for row in rows
     ]

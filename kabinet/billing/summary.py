@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from kabinet.billing.models import Charge, Period, Service
 from kabinet.housing.models import PersonalAccount
-from kabinet.money import ZERO, round_money
+from kabinet.money import ZERO, summed
 from kabinet.months import add_months
 
 GROWTH_FACTOR = 3  # a month more than three times the previous one is worth a look
@@ -92,11 +92,6 @@ class RunSummary:
         return [(Anomaly.LABELS[kind], self.anomaly_counts[kind]) for kind in Anomaly.ORDER]
 
 
-def _money(value) -> Decimal:
-    # SQLite adds decimals as floats: round the sums back to kopecks.
-    return round_money(value or ZERO)
-
-
 def run_summary(period: Period) -> RunSummary:
     """``period``'s charges by service beside the previous month's, and the anomalies."""
     previous = Period.objects.filter(
@@ -140,8 +135,8 @@ def _service_lines(period, previous) -> list[ServiceLine]:
         ServiceLine(
             service.name,
             Comparison(
-                _money(rows[service.pk]["current"]),
-                None if previous is None else _money(rows[service.pk]["previous"]),
+                summed(rows[service.pk]["current"]),
+                None if previous is None else summed(rows[service.pk]["previous"]),
             ),
         )
         for service in services
@@ -170,8 +165,8 @@ def _totals_anomalies(period, previous):
         .values_list("account", *sums.keys())
     )
     for account, current, _, *earlier in rows.iterator(chunk_size=2000):
-        current = _money(current)
-        before = _money(earlier[0]) if earlier and earlier[0] is not None else None
+        current = summed(current)
+        before = summed(earlier[0]) if earlier and earlier[0] is not None else None
         yield (Anomaly.NEGATIVE if current < 0 else Anomaly.GROWTH), (account, current, before)
 
 
@@ -189,7 +184,7 @@ def _missing(period, previous):
         .values_list("account", "total")
     )
     for account, total in rows.iterator(chunk_size=2000):
-        yield Anomaly.MISSING, (account, None, _money(total))
+        yield Anomaly.MISSING, (account, None, summed(total))
 
 
 def _anomalies(shown: dict[str, list[tuple]]) -> list[AccountAnomaly]:

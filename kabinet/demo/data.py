@@ -81,7 +81,7 @@ from kabinet.housing.models import (
 )
 from kabinet.metering.models import Meter, MeterImpossible, Reading, ReadingSource, Resource
 from kabinet.metering.services import record_readings
-from kabinet.money import ZERO, round_money
+from kabinet.money import ZERO, money_sum, summed
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
@@ -497,7 +497,7 @@ class SeedAccount:
         the figure holds."""
         payment = Payment.objects.get(account=self.account, period=add_months(period.month, -1))
         for _ in range(5):
-            debt = _sum(Charge.objects.filter(account=self.account), "total") - _sum(
+            debt = money_sum(Charge.objects.filter(account=self.account), "total") - money_sum(
                 Payment.objects.filter(account=self.account), "amount"
             )
             if debt == SEED_DEBT:
@@ -578,8 +578,8 @@ def _pay(period, accounts, index, before_last_closed, seed):
     paid_month = add_months(period.month, 1)
     payments = []
     for account in accounts.values():
-        contribution = round_money(contributions.get(account.pk) or ZERO)
-        total = round_money(totals.get(account.pk) or ZERO) - contribution
+        contribution = summed(contributions.get(account.pk))
+        total = summed(totals.get(account.pk)) - contribution
         if contribution > 0:
             late = LATE_CONTRIBUTION[:2] == (account.number, before_last_closed)
             payments.append(Payment(
@@ -600,10 +600,6 @@ def _pay(period, accounts, index, before_last_closed, seed):
         if payment.amount > 0:
             payments.append(payment)
     Payment.objects.bulk_create(payments)
-
-
-def _sum(queryset, field) -> Decimal:
-    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
 
 
 def _users(kamal, accounts):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from kabinet.http import client_ip
-from kabinet.ratelimit import within_limit
+from kabinet.quotas import within_limit
 
 
 def refresh_captcha(request):

@@ -10,7 +10,7 @@ from kabinet.metering import services
 from kabinet.metering.forms import MeterReadingsForm
 from kabinet.metering.selectors import active_meters, meter_cards
 from kabinet.metering.window import reading_window
-from kabinet.portal.meters_chart import consumption_chart
+from kabinet.portal.charts import consumption_chart
 from kabinet.portal.views import account_or_404, render_account
 
 

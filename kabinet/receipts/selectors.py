@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from kabinet.billing.calculation import last_day
 from kabinet.billing.instalments import InstalmentRow, instalment_rows
@@ -38,7 +38,7 @@ from kabinet.formats import month_name
 from kabinet.housing.models import House
 from kabinet.housing.selectors import premises_areas
 from kabinet.metering.models import Reading
-from kabinet.money import ZERO, round_money, to_kopecks
+from kabinet.money import ZERO, money_sum, to_kopecks
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
 from kabinet.receipts.models import PaymentDocumentId
@@ -469,11 +469,6 @@ def payee_of_fund(fund: CapitalRepairFund, organization) -> Payee:
     )
 
 
-def _money_sum(queryset, field) -> Decimal:
-    # SQLite sums decimals as floats: back to kopecks.
-    return round_money(queryset.aggregate(total=Sum(field))["total"] or ZERO)
-
-
 def _capital_repair_part(account, period, lines, shared) -> CapitalRepairPart | None:
     """The section of a house that collects contributions, for an account charged any up to
     this month (an owner's account; a municipal flat's contribution is the municipality's)."""
@@ -498,12 +493,12 @@ def _capital_repair_part(account, period, lines, shared) -> CapitalRepairPart | 
         account_number=account.number,
         month=month,
         lines=tuple(line for line in lines if line.method == CalculationMethod.CAPITAL_REPAIR),
-        opening=_money_sum(charges.filter(period__month__lt=month), "total")
-        - _money_sum(payments.filter(paid_on__lt=month), "amount"),
-        charged=_money_sum(this_month.exclude(is_penalty), "charged"),
-        recalculation=_money_sum(this_month, "recalculation"),
-        penalties=_money_sum(this_month.filter(is_penalty), "charged"),
-        paid=_money_sum(payments.filter(paid_on__gte=month, paid_on__lt=next_month), "amount"),
+        opening=money_sum(charges.filter(period__month__lt=month), "total")
+        - money_sum(payments.filter(paid_on__lt=month), "amount"),
+        charged=money_sum(this_month.exclude(is_penalty), "charged"),
+        recalculation=money_sum(this_month, "recalculation"),
+        penalties=money_sum(this_month.filter(is_penalty), "charged"),
+        paid=money_sum(payments.filter(paid_on__gte=month, paid_on__lt=next_month), "amount"),
         pay_by=capital_repair_due_date(account.organization, fund, month),
     )
 

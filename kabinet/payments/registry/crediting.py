@@ -14,11 +14,12 @@ import hashlib
 import logging
 from collections import Counter, defaultdict
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
+from kabinet.bulk import insert_rows
 from kabinet.formats import format_rubles
 from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.services import fail_job, finish_job, report_progress, start_job
@@ -35,7 +36,6 @@ from kabinet.tabular import RowError, TableError
 
 logger = logging.getLogger(__name__)
 
-BATCH = 5000
 MAX_ERRORS = 200  # the first ones are enough to fix a file; the count says how many in all
 
 
@@ -179,35 +179,16 @@ def _credit(registry, rows: list[RegistryRow], accounts: dict, job) -> list[Regi
 
 
 def _insert_payments(values: list[tuple], job) -> None:
-    """Insert payment rows in bulk, skipping those whose key exists. Not through model
-    instances: 100 000 rows must take seconds (``bench/bench_registry.py``). PostgreSQL copies
-    them into a temporary table first (``COPY`` is its fast way in); SQLite inserts them in
-    one ``executemany``."""
-    quote = connection.ops.quote_name
-    table = quote(Payment._meta.db_table)
-    columns = ", ".join(quote(Payment._meta.get_field(name).column) for name in PAYMENT_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE registry_payments ON COMMIT DROP AS "
-                f"SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            with cursor.cursor.copy(f"COPY registry_payments ({columns}) FROM STDIN") as copy:
-                for number, row in enumerate(values, start=1):
-                    copy.write_row(row)
-                    if number % BATCH == 0:
-                        report_progress(job, done=number)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM registry_payments "
-                "ON CONFLICT DO NOTHING"
-            )
-            cursor.execute("DROP TABLE registry_payments")
-        else:
-            placeholders = ", ".join(["%s"] * len(PAYMENT_COLUMNS))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
-            for start in range(0, len(values), BATCH):
-                cursor.executemany(sql, values[start : start + BATCH])
-                report_progress(job, done=min(start + BATCH, len(values)))
+    """Insert payment rows in bulk, skipping those whose key exists (``kabinet.bulk``: COPY on
+    PostgreSQL, ``executemany`` on SQLite). Not through model instances: 100 000 rows must take
+    seconds (``bench/bench_registry.py``)."""
+    insert_rows(
+        Payment,
+        PAYMENT_COLUMNS,
+        values,
+        skip_existing=True,
+        progress=lambda done: report_progress(job, done=done),
+    )
     report_progress(job, done=len(values))
 
 

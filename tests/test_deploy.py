@@ -44,9 +44,12 @@ def timers() -> dict[str, str]:
     """Timer file -> the management command it runs."""
     found = {}
     for path in sorted(UNITS.glob("*.timer")):
-        unit = re.search(r"^Unit=kabinet-manage@(\S+)\.service$", path.read_text(), re.MULTILINE)
-        assert unit, f"{path.name} does not start kabinet-manage@<command>.service"
-        found[path.name] = unit.group(1)
+        unit = re.search(r"^Unit=(\S+)\.service$", path.read_text(), re.MULTILINE)
+        assert unit, f"{path.name} names no service"
+        template = re.sub(r"@.+$", "@", unit.group(1))
+        assert (UNITS / f"{template}.service").exists(), f"{path.name}: no {template}.service"
+        if unit.group(1).startswith("kabinet-manage@"):
+            found[path.name] = unit.group(1).removeprefix("kabinet-manage@")
     return found
 
 
@@ -73,6 +76,7 @@ def installed_units(tmp_path):
     for program in ("python", "gunicorn"):
         (bin_dir / program).symlink_to(sys.executable)
     (install / "var").mkdir()
+    (install / "deploy").symlink_to(DEPLOY)  # backup.sh, executable as in the repository
     units = tmp_path / "units"
     units.mkdir()
     for path in UNITS.iterdir():

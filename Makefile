@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 PORT ?= 8000
 
-.PHONY: setup run test lint format bench browser
+.PHONY: setup run test lint format bench browser servers
 
 setup: $(VENV)/.installed
 
@@ -19,13 +19,18 @@ $(VENV)/.installed: requirements.txt
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# The checkers of deploy/ (tests/test_deploy.py): nginx for `nginx -t`, systemd-analyze.
+servers:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
+	@command -v systemd-analyze >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd)
+
 run: setup
 	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: setup browser
+test: setup browser servers
 	$(BIN)/pytest
 
 # Benchmarks print figures (speed goals live here, not in timed tests): `make bench BENCH=receipts`

@@ -6,6 +6,7 @@ in-process. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DA
 default only on a local host, and a value that cannot be read stops the start.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -103,6 +104,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kabinet.observability.health.ProbeMiddleware",  # /healthz, /readyz, /metrics: not for people
+    "kabinet.observability.logs.RequestIdMiddleware",
+    "kabinet.observability.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "kabinet.middleware.NoStoreForSignedInMiddleware",
@@ -120,7 +124,7 @@ MIDDLEWARE = [
 ]
 
 if not DEBUG:  # in development runserver serves static files; in production whitenoise does
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(4, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 # Content-Security-Policy: scripts and styles only from our own static files (no inline code, no
 # event-handler attributes), images also as data: URIs (Bootstrap's icons), no plugins, no framing.
@@ -282,7 +286,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if os.environ.get("EMAIL_HOST") or not DEBUG:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "kabinet.observability.mail.CountingSMTPBackend",
             "OPTIONS": {
                 "host": os.environ.get("EMAIL_HOST", "localhost"),
                 "port": int(os.environ.get("EMAIL_PORT", "25")),
@@ -297,7 +301,7 @@ if os.environ.get("EMAIL_HOST") or not DEBUG:
 else:
     MAILERS = {
         "default": {
-            "BACKEND": "kabinet.mail.FilePerMessageBackend",
+            "BACKEND": "kabinet.observability.mail.CountingFileBackend",
             "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
         }
     }
@@ -364,9 +368,57 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
+# Operations (kabinet/observability, deploy/README.md). /readyz fails when the oldest ready task
+# has waited longer than READYZ_MAX_QUEUE_LAG seconds; /metrics answers only clients on
+# METRICS_ALLOWED_NETWORKS (others get 404).
+READYZ_MAX_QUEUE_LAG = env_int("READYZ_MAX_QUEUE_LAG", 300)
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1")
+try:
+    for _network in METRICS_ALLOWED_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}") from None
+
+# Logs: plain text for people (development), JSON lines for a collector (LOG_FORMAT=json), each
+# record with the id of its request (kabinet.observability.logs).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: expected text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "kabinet.observability.logs.RequestIdFilter"},
+        "quiet_probes": {"()": "kabinet.observability.logs.QuietProbesFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "kabinet.observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "quiet_probes"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # runserver logs each request itself (django.server); the access line is for production.
+        "kabinet.access": {"level": "WARNING" if DEBUG else "INFO"},
+        "django.server": {"handlers": ["console"], "propagate": False},
+    },
 }
+
+# Errors to Sentry when SENTRY_DSN is set (sentry-sdk is imported only then).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+        send_default_pii=False,  # residents' names, addresses and sessions stay here
+        traces_sample_rate=0.0,
+    )

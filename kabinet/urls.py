@@ -2,9 +2,15 @@ from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
+from kabinet.observability.health import healthz, readyz
+from kabinet.observability.metrics import metrics
 from kabinet.portal.captcha_views import refresh_captcha
 
 urlpatterns = [
+    # For load balancers, monitors and Prometheus; answered first by ProbeMiddleware.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     # The back office signs in through the portal's login, which limits password guessing.
     path(
         "admin/login/",

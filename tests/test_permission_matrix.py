@@ -487,6 +487,9 @@ PUBLIC = {
     "captcha-refresh": "a new picture code (limited per address)",
     "mfa_authenticate": "the second step of signing in: only with a sign-in pending",
     "portal:payment_notification": "the payment gateway's webhook: checked by the gateway's API",
+    "healthz": "the load balancer's probe: says only that the process answers",
+    "readyz": "the load balancer's probe: names which dependency failed, nothing of anybody's",
+    "metrics": "counts only, and only for clients on METRICS_ALLOWED_NETWORKS (others 404)",
     "sandbox:pay": "the sandbox gateway's own page (development), keyed by an unguessable UUID",
 }
 

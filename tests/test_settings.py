@@ -99,7 +99,7 @@ def test_development_default_is_the_file_backend():
         "from django.conf import settings; print(settings.MAILERS['default']['BACKEND'])",
         env={},
     )
-    assert result.stdout.strip() == "kabinet.mail.FilePerMessageBackend", result.stderr
+    assert result.stdout.strip() == "kabinet.observability.mail.CountingFileBackend", result.stderr
 
 
 def test_captcha_test_mode_is_refused_in_production():

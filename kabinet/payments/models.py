@@ -201,6 +201,9 @@ class OnlinePaymentStatus(models.TextChoices):
     PENDING = "pending", "ожидает оплаты"
     SUCCEEDED = "succeeded", "оплачен"
     CANCELED = "canceled", "отменён"
+    # Still pending at the gateway past its lifetime (``settings.ONLINE_PAYMENT_LIFETIME``):
+    # closed here, yet credited should the gateway ever confirm it was paid after all.
+    EXPIRED = "expired", "истёк срок"
 
 
 class OnlinePayment(models.Model):
@@ -276,3 +279,9 @@ class OnlinePayment(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == OnlinePaymentStatus.PENDING
+
+    @property
+    def may_still_succeed(self) -> bool:
+        """Closed here without the gateway's word (expired, or cancelled by the payer), so the
+        gateway may yet report it paid — and then the money is credited."""
+        return self.status in (OnlinePaymentStatus.EXPIRED, OnlinePaymentStatus.CANCELED)

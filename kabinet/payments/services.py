@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +33,9 @@ from kabinet.payments.providers import (
 logger = logging.getLogger(__name__)
 
 RECHECK_AFTER = datetime.timedelta(minutes=2)  # a notification usually comes sooner
-STOP_CHECKING_AFTER = datetime.timedelta(days=3)  # gateways cancel unpaid payments well before
+# A payment the gateway cannot be asked about (it does not answer) is expired after this long
+# even without its word; should it confirm the payment later, it is still credited.
+STOP_CHECKING_AFTER = datetime.timedelta(days=3)
 
 
 class PaymentRefused(Exception):
@@ -96,13 +99,20 @@ def refresh_online_payment(online_payment: OnlinePayment) -> OnlinePayment:
     answer leaves the payment pending (the background re-check asks again)."""
     if not online_payment.is_pending or not online_payment.gateway_id:
         return online_payment
+    state = _ask_gateway(online_payment)
+    if state is None:
+        return online_payment
+    return apply_gateway_state(online_payment, state)
+
+
+def _ask_gateway(online_payment: OnlinePayment) -> GatewayPayment | None:
+    """The gateway's state of the payment, or ``None`` (logged) if it does not answer."""
     try:
-        state = get_provider(online_payment.provider).fetch_payment(online_payment.gateway_id)
+        return get_provider(online_payment.provider).fetch_payment(online_payment.gateway_id)
     except GatewayError as error:
         logger.warning("Online payment %s not checked: %s", online_payment.pk, error)
         OnlinePayment.objects.filter(pk=online_payment.pk).update(checked_at=timezone.now())
-        return online_payment
-    return apply_gateway_state(online_payment, state)
+        return None
 
 
 def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) -> OnlinePayment:
@@ -111,7 +121,16 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
     with transaction.atomic():
         online_payment = OnlinePayment.objects.select_for_update().get(pk=online_payment.pk)
         online_payment.checked_at = timezone.now()
-        if not online_payment.is_pending or state.status == OnlinePaymentStatus.PENDING:
+        late_success = (
+            online_payment.may_still_succeed and state.status == OnlinePaymentStatus.SUCCEEDED
+        )
+        if late_success:
+            # Expired or cancelled here, yet paid at the gateway: the money is the resident's.
+            logger.warning(
+                "Online payment %s was %s here but the gateway took it: crediting",
+                online_payment.pk, online_payment.status,
+            )  # fmt: skip
+        elif not online_payment.is_pending or state.status == OnlinePaymentStatus.PENDING:
             online_payment.save(update_fields=["checked_at"])
             return online_payment
         if state.status == OnlinePaymentStatus.SUCCEEDED:
@@ -166,18 +185,77 @@ def handle_notification(
             "Notification from %s about an unknown payment %s", provider.name, gateway_id
         )
         return None
-    if not online_payment.is_pending:
+    if not (online_payment.is_pending or online_payment.may_still_succeed):
         return online_payment
     return apply_gateway_state(online_payment, provider.fetch_payment(gateway_id))
 
 
 def check_pending_online_payments(now: datetime.datetime | None = None) -> int:
-    """Ask the gateway about every payment pending for a while (a notification may be lost).
-    Returns how many of them got a verdict."""
+    """Ask the gateway about every payment pending for a while (a notification may be lost),
+    and expire those still pending past the gateway's lifetime (``expire_online_payment``).
+    Returns how many of them got a verdict (expired ones included)."""
     now = now or timezone.now()
     due = OnlinePayment.objects.filter(
-        status=OnlinePaymentStatus.PENDING,
-        created_at__lte=now - RECHECK_AFTER,
-        created_at__gte=now - STOP_CHECKING_AFTER,
-    ).exclude(gateway_id="")
-    return sum(not refresh_online_payment(payment).is_pending for payment in due)
+        status=OnlinePaymentStatus.PENDING, created_at__lte=now - RECHECK_AFTER
+    )
+    decided = 0
+    for payment in due:
+        state = _ask_gateway(payment) if payment.gateway_id else None
+        if state is not None:
+            payment = apply_gateway_state(payment, state)
+        if payment.is_pending:
+            answered = state is not None or not payment.gateway_id
+            payment = expire_online_payment(payment, gateway_answered=answered, now=now)
+        decided += not payment.is_pending
+    return decided
+
+
+def lifetime() -> datetime.timedelta:
+    """How long an online payment may stay pending (``settings.ONLINE_PAYMENT_LIFETIME``)."""
+    return datetime.timedelta(seconds=settings.ONLINE_PAYMENT_LIFETIME)
+
+
+def expire_online_payment(
+    online_payment: OnlinePayment, *, gateway_answered: bool, now: datetime.datetime
+) -> OnlinePayment:
+    """Close a payment left pending past its lifetime as «истёк срок» — when the gateway, just
+    asked, still called it pending (``gateway_answered``), or when the gateway has not answered
+    for ``STOP_CHECKING_AFTER``. A later success at the gateway is still credited
+    (``apply_gateway_state``)."""
+    age = now - online_payment.created_at
+    if age < lifetime() or not (gateway_answered or age >= STOP_CHECKING_AFTER):
+        return online_payment
+    OnlinePayment.objects.filter(pk=online_payment.pk, status=OnlinePaymentStatus.PENDING).update(
+        status=OnlinePaymentStatus.EXPIRED, updated_at=now
+    )
+    online_payment.refresh_from_db()
+    return online_payment
+
+
+class CannotCancel(Exception):
+    """The payment is no longer pending; ``str(error)`` is the message for the resident."""
+
+
+def cancel_online_payment(online_payment: OnlinePayment) -> OnlinePayment:
+    """The payer gives up a pending payment. The gateway is asked first (it may have been paid
+    in the meantime — then it is credited, not cancelled), then told to cancel where it can
+    (``PaymentProvider.cancel_payment``). Should the gateway confirm it paid later anyway, it
+    is credited (``apply_gateway_state``)."""
+    online_payment = refresh_online_payment(online_payment)
+    if not online_payment.is_pending:
+        raise CannotCancel(
+            f"Оплату уже нельзя отменить: она {online_payment.get_status_display()}."
+        )
+    if online_payment.gateway_id:
+        try:
+            get_provider(online_payment.provider).cancel_payment(online_payment.gateway_id)
+        except GatewayError as error:
+            logger.warning("Online payment %s not cancelled at the gateway: %s",
+                           online_payment.pk, error)  # fmt: skip
+    OnlinePayment.objects.filter(pk=online_payment.pk, status=OnlinePaymentStatus.PENDING).update(
+        status=OnlinePaymentStatus.CANCELED, updated_at=timezone.now()
+    )
+    online_payment.refresh_from_db()
+    if online_payment.status == OnlinePaymentStatus.SUCCEEDED:
+        raise CannotCancel("Оплату уже нельзя отменить: она оплачена.")
+    return online_payment

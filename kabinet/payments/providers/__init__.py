@@ -55,6 +55,11 @@ class PaymentProvider:
         does not answer or knows no such payment)."""
         raise NotImplementedError
 
+    def cancel_payment(self, gateway_id: str) -> None:
+        """The payer gave the payment up: tell the gateway where its API allows. By default
+        nothing — ЮKassa cancels only a payment waiting for capture, not a pending one, and
+        cancels that itself when its lifetime ends."""
+
     def notification_payment_id(
         self, body: bytes, headers: Mapping[str, str], remote_addr: str
     ) -> str:

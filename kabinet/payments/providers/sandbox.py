@@ -36,6 +36,12 @@ class SandboxProvider(PaymentProvider):
         except (SandboxPayment.DoesNotExist, ValidationError, ValueError):
             raise GatewayError(f"sandbox: no payment {gateway_id}") from None
 
+    def cancel_payment(self, gateway_id):
+        try:
+            gateway.decide(gateway.find_payment(gateway_id), paid=False)
+        except (SandboxPayment.DoesNotExist, ValidationError, ValueError):
+            raise GatewayError(f"sandbox: no payment {gateway_id}") from None
+
     def notification_payment_id(self, body: bytes, headers: Mapping[str, str], remote_addr: str):
         if not gateway.is_signed(body, headers.get(gateway.SIGNATURE_HEADER, "")):
             raise InvalidNotification("bad or missing signature")

@@ -493,6 +493,7 @@ PUBLIC = {
     "mfa_authenticate": "the second step of signing in: only with a sign-in pending",
     "portal:payment_notification": "the payment gateway's webhook: checked by the gateway's API",
     "sandbox:pay": "the sandbox gateway's own page (development), keyed by an unguessable UUID",
+    "sandbox:receipt": "the sandbox gateway's fiscal receipt (development), by an unguessable UUID",
 }
 
 

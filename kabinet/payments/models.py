@@ -206,6 +206,14 @@ class OnlinePaymentStatus(models.TextChoices):
     EXPIRED = "expired", "истёк срок"
 
 
+class FiscalReceiptStatus(models.TextChoices):
+    """The fiscal receipt's registration (ЮKassa's ``receipt_registration``)."""
+
+    PENDING = "pending", "формируется"
+    SUCCEEDED = "succeeded", "сформирован"
+    CANCELED = "canceled", "не сформирован"
+
+
 class OnlinePayment(models.Model):
     """A resident's payment through a payment gateway, from «Оплатить» to the gateway's verdict.
 
@@ -254,6 +262,14 @@ class OnlinePayment(models.Model):
     paid_at = models.DateTimeField("оплачен", null=True, blank=True)
     checked_at = models.DateTimeField("последняя проверка", null=True, blank=True)
     receipt_sent_at = models.DateTimeField("квитанция отправлена", null=True, blank=True)
+    # The fiscal receipt (54-ФЗ) sent to the gateway with the payment (payments.fiscal), and
+    # what the gateway reports of it.
+    fiscal_receipt_data = models.JSONField("данные чека", default=dict, blank=True)
+    fiscal_receipt_id = models.CharField("чек в платёжном сервисе", max_length=100, blank=True)
+    fiscal_receipt_status = models.CharField(
+        "состояние чека", max_length=10, choices=FiscalReceiptStatus.choices, blank=True
+    )
+    fiscal_receipt_url = models.URLField("ссылка на чек", max_length=2000, blank=True)
 
     objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles, month_name
-from kabinet.payments import tasks
+from kabinet.payments import fiscal, tasks
 from kabinet.payments.models import (
+    FiscalReceiptStatus,
     OnlinePayment,
     OnlinePaymentStatus,
     Payment,
@@ -71,6 +72,8 @@ def start_online_payment(
         account=account, user=user, email=user.email, amount=amount, provider=provider.name,
         period=period,
     )  # fmt: skip
+    online_payment.fiscal_receipt_data = fiscal.receipt_data(online_payment)
+    online_payment.save(update_fields=["fiscal_receipt_data"])
     description = f"Оплата ЖКУ, ЛС № {account.number}, {account.organization}"
     if period:
         description += f", за {month_name(period)}"
@@ -97,7 +100,8 @@ def start_online_payment(
 def refresh_online_payment(online_payment: OnlinePayment) -> OnlinePayment:
     """Ask the gateway about a pending payment and apply its answer. A gateway that does not
     answer leaves the payment pending (the background re-check asks again)."""
-    if not online_payment.is_pending or not online_payment.gateway_id:
+    receipt_pending = online_payment.fiscal_receipt_status == FiscalReceiptStatus.PENDING
+    if not (online_payment.is_pending or receipt_pending) or not online_payment.gateway_id:
         return online_payment
     state = _ask_gateway(online_payment)
     if state is None:
@@ -131,8 +135,11 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
                 online_payment.pk, online_payment.status,
             )  # fmt: skip
         elif not online_payment.is_pending or state.status == OnlinePaymentStatus.PENDING:
-            online_payment.save(update_fields=["checked_at"])
+            online_payment.save(
+                update_fields=["checked_at", *_record_receipt(online_payment, state)]
+            )
             return online_payment
+        _record_receipt(online_payment, state)
         if state.status == OnlinePaymentStatus.SUCCEEDED:
             if state.amount != online_payment.amount:
                 logger.error(
@@ -145,6 +152,20 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
         online_payment.status = state.status
         online_payment.save()
     return online_payment
+
+
+def _record_receipt(online_payment: OnlinePayment, state: GatewayPayment) -> list[str]:
+    """Take what the gateway reports of the fiscal receipt; the fields it changed."""
+    changed = []
+    for field, value in (
+        ("fiscal_receipt_status", state.receipt_status),
+        ("fiscal_receipt_id", state.receipt_id),
+        ("fiscal_receipt_url", state.receipt_url),
+    ):
+        if value and getattr(online_payment, field) != value:
+            setattr(online_payment, field, value)
+            changed.append(field)
+    return changed
 
 
 def _credit(online_payment: OnlinePayment, state: GatewayPayment) -> Payment:
@@ -207,6 +228,13 @@ def check_pending_online_payments(now: datetime.datetime | None = None) -> int:
             answered = state is not None or not payment.gateway_id
             payment = expire_online_payment(payment, gateway_answered=answered, now=now)
         decided += not payment.is_pending
+    receipts_due = OnlinePayment.objects.filter(
+        status=OnlinePaymentStatus.SUCCEEDED,
+        fiscal_receipt_status=FiscalReceiptStatus.PENDING,
+        created_at__gte=now - STOP_CHECKING_AFTER,
+    ).exclude(gateway_id="")
+    for payment in receipts_due:  # the gateway registers the receipt after the payment
+        refresh_online_payment(payment)
     return decided
 
 

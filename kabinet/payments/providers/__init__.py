@@ -37,6 +37,10 @@ class GatewayPayment:
     amount: Decimal
     confirmation_url: str = ""
     paid_at: datetime.datetime | None = None
+    # The fiscal receipt sent with the payment, as far as the gateway reports it.
+    receipt_status: str = ""  # a FiscalReceiptStatus value, or "" if none was registered
+    receipt_id: str = ""
+    receipt_url: str = ""
 
 
 class PaymentProvider:
@@ -46,7 +50,8 @@ class PaymentProvider:
     def create_payment(
         self, online_payment, *, description: str, return_url: str, notification_url: str
     ) -> GatewayPayment:
-        """Create the payment at the gateway (idempotent by ``online_payment.idempotence_key``);
+        """Create the payment at the gateway (idempotent by ``online_payment.idempotence_key``)
+        with its fiscal receipt (``online_payment.fiscal_receipt_data``, ``payments.fiscal``);
         the result's ``confirmation_url`` is where the payer goes next."""
         raise NotImplementedError
 

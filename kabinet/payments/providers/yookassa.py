@@ -46,6 +46,8 @@ class YooKassaProvider(PaymentProvider):
             "description": description[:128],
             "metadata": {"online_payment_id": str(online_payment.pk)},
         }
+        if online_payment.fiscal_receipt_data:
+            params["receipt"] = online_payment.fiscal_receipt_data  # payments.fiscal
         return self._call(YooPayment.create, params, str(online_payment.idempotence_key))
 
     def fetch_payment(self, gateway_id):
@@ -79,4 +81,7 @@ class YooKassaProvider(PaymentProvider):
             amount=Decimal(str(response.amount.value)),
             confirmation_url=getattr(confirmation, "confirmation_url", "") or "",
             paid_at=parse_datetime(captured_at) if captured_at else None,
+            # ЮKassa reports the receipt's registration on the payment; the receipt's id and
+            # its fiscal data are in its receipts API, which is not asked (no link shown).
+            receipt_status=getattr(response, "receipt_registration", None) or "",
         )

@@ -183,3 +183,27 @@ def test_a_receipt_not_summing_to_the_amount_is_refused_by_the_gateway(link, mon
     monkeypatch.setattr(fiscal, "receipt_data", off_by_a_kopeck)
     with pytest.raises(services.PaymentRefused):
         start(link)
+
+
+@pytest.mark.parametrize("method", ["sbp", "bank_card"])
+def test_the_resident_chooses_sbp_or_card(client, link, method):
+    client.force_login(link.user)
+    form = client.get(reverse("portal:pay", args=[link.account.pk]))
+    assert "СБП" in text_of(form)
+
+    response = client.post(
+        reverse("portal:pay", args=[link.account.pk]), {"amount": "100,00", "method": method}
+    )
+
+    online_payment = link.account.online_payments.get()
+    assert response.status_code == 302
+    assert online_payment.method == method
+
+
+def test_an_unknown_method_is_refused(client, link):
+    client.force_login(link.user)
+    response = client.post(
+        reverse("portal:pay", args=[link.account.pk]), {"amount": "100,00", "method": "cash"}
+    )
+    assert response.status_code == 200
+    assert not link.account.online_payments.exists()

@@ -311,3 +311,21 @@ def test_the_fiscal_receipt_is_sent_and_its_registration_followed(client, yookas
     online_payment.refresh_from_db()
     assert online_payment.status == OnlinePaymentStatus.SUCCEEDED
     assert online_payment.fiscal_receipt_status == "succeeded"
+
+
+@pytest.mark.parametrize("method", ["sbp", "bank_card"])
+def test_the_chosen_method_is_sent_as_payment_method_data(yookassa, link, method):
+    services.start_online_payment(
+        link.account,
+        link.user,
+        Decimal("100.00"),
+        method=method,
+        return_url=lambda payment: "https://lk.example.ru/back/",
+        notification_url="https://lk.example.ru" + NOTIFY,
+    )
+    assert yookassa.requests[0][3]["payment_method_data"] == {"type": method}
+
+
+def test_without_a_chosen_method_the_gateway_page_asks(yookassa, link):
+    start(link)
+    assert "payment_method_data" not in yookassa.requests[0][3]

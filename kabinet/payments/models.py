@@ -206,6 +206,13 @@ class OnlinePaymentStatus(models.TextChoices):
     EXPIRED = "expired", "истёк срок"
 
 
+class OnlinePaymentMethod(models.TextChoices):
+    """How the resident chose to pay: ЮKassa's ``payment_method_data.type``."""
+
+    BANK_CARD = "bank_card", "банковская карта"
+    SBP = "sbp", "СБП (Система быстрых платежей)"
+
+
 class FiscalReceiptStatus(models.TextChoices):
     """The fiscal receipt's registration (ЮKassa's ``receipt_registration``)."""
 
@@ -240,6 +247,13 @@ class OnlinePayment(models.Model):
         "за период", null=True, blank=True, help_text="Месяц, который жилец выбрал оплатить."
     )
     provider = models.CharField("платёжный сервис", max_length=20)
+    method = models.CharField(
+        "способ оплаты",
+        max_length=20,
+        choices=OnlinePaymentMethod.choices,
+        blank=True,
+        help_text="Пусто — способ выбирается на странице платёжного сервиса.",
+    )
     gateway_id = models.CharField("идентификатор в платёжном сервисе", max_length=100, blank=True)
     idempotence_key = models.UUIDField("ключ идемпотентности", default=uuid.uuid4, unique=True)
     confirmation_url = models.URLField("страница оплаты", max_length=2000, blank=True)

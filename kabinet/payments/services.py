@@ -56,12 +56,14 @@ def start_online_payment(
     return_url: Callable[[OnlinePayment], str],
     notification_url: str,
     period: datetime.date | None = None,
+    method: str = "",
 ) -> OnlinePayment:
     """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
 
     ``return_url(online_payment)`` is where the gateway sends the resident back; ``period`` is
     the billed month the resident chose to pay (the credited payment names it, so it settles
-    that month first, ГК РФ ст. 319.1)."""
+    that month first, ГК РФ ст. 319.1); ``method`` the way to pay the resident chose
+    (``OnlinePaymentMethod``; empty — chosen on the gateway's page)."""
     limit = payment_limit(account)
     if amount <= 0:
         raise PaymentRefused("Сумма должна быть больше нуля.")
@@ -73,7 +75,8 @@ def start_online_payment(
         period=period,
     )  # fmt: skip
     online_payment.fiscal_receipt_data = fiscal.receipt_data(online_payment)
-    online_payment.save(update_fields=["fiscal_receipt_data"])
+    online_payment.method = method
+    online_payment.save(update_fields=["fiscal_receipt_data", "method"])
     description = f"Оплата ЖКУ, ЛС № {account.number}, {account.organization}"
     if period:
         description += f", за {month_name(period)}"

@@ -67,6 +67,7 @@ def pay(request, account_id):
                 request.user,
                 form.cleaned_data["amount"],
                 period=form.cleaned_data.get("period"),
+                method=form.cleaned_data["method"],
                 return_url=lambda payment: request.build_absolute_uri(
                     reverse("portal:online_payment", args=[account.pk, payment.pk])
                 ),

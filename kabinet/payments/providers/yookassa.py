@@ -46,6 +46,8 @@ class YooKassaProvider(PaymentProvider):
             "description": description[:128],
             "metadata": {"online_payment_id": str(online_payment.pk)},
         }
+        if online_payment.method:  # the resident chose it in the cabinet («sbp», «bank_card»)
+            params["payment_method_data"] = {"type": online_payment.method}
         if online_payment.fiscal_receipt_data:
             params["receipt"] = online_payment.fiscal_receipt_data  # payments.fiscal
         return self._call(YooPayment.create, params, str(online_payment.idempotence_key))

@@ -353,6 +353,11 @@ YOOKASSA_SHOP_ID = os.environ.get("YOOKASSA_SHOP_ID", "")
 YOOKASSA_SECRET_KEY = os.environ.get("YOOKASSA_SECRET_KEY", "")
 YOOKASSA_API_URL = os.environ.get("YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
 YOOKASSA_CHECK_IP = env_bool("YOOKASSA_CHECK_IP", False)
+# Seconds an online payment may stay pending before the periodic check (check_online_payments)
+# closes it as «истёк срок» — once the gateway, asked first, still does not say it was paid.
+# ЮKassa cancels an unconfirmed card payment after an hour (yoomoney/yookassa-github-docs#12),
+# other methods may wait longer: a day is well after the gateway's own lifetime.
+ONLINE_PAYMENT_LIFETIME = env_int("ONLINE_PAYMENT_LIFETIME", 24 * 3600)
 if PAYMENT_PROVIDER == "yookassa" and not (YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY):
     raise ImproperlyConfigured("PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and _SECRET_KEY.")
 if PAYMENT_PROVIDER not in {"", "sandbox", "yookassa"}:

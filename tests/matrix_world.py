@@ -115,6 +115,7 @@ class Side:
     balance: object
     payment: object
     online_payment: object
+    pending_online_payment: object  # started by the resident, not paid yet: may be cancelled
     registry: object
     meter: object
     house_meter: object
@@ -283,6 +284,7 @@ def _side(name, resident, requester):
             paid_at=timezone.now(),
             payment=payment,
         ),
+        pending_online_payment=OnlinePaymentFactory(account=account, user=resident),
         registry=registry,
         meter=meter,
         house_meter=side_house_meter,

@@ -271,7 +271,8 @@ def test_a_role_given_in_the_organisations_inline_is_logged(client, superuser, o
         "bank_name": own.bank_name, "bik": own.bik,
         "correspondent_account": own.correspondent_account,
         "settlement_account": own.settlement_account, "readings_from_day": 15,
-        "readings_to_day": 25, "online_payment_limit": "100000.00",
+        "readings_to_day": 25, "online_payment_limit": "100000.00", "tax_system_code": 1,
+        "vat_code": 1, "receipt_items": "services",
         "staff-TOTAL_FORMS": 1, "staff-INITIAL_FORMS": 0, "staff-0-user": someone.pk,
         "staff-0-role": "manager", "staff-0-organization": own.pk,
     })  # fmt: skip

@@ -207,6 +207,11 @@ URLS = {
         residents_page(),
         lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.online_payment.pk},
     ),
+    "portal:cancel_online_payment": Entry(
+        residents_page(),
+        lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.pending_online_payment.pk},
+        post=Post(frozenset({RESIDENT}), state=lambda w: row(w.a.pending_online_payment)),
+    ),
     "portal:account_contracts": Entry(residents_page(), account),
     "portal:account_meters": Entry(
         residents_page(),
@@ -491,6 +496,7 @@ PUBLIC = {
     "readyz": "the load balancer's probe: names which dependency failed, nothing of anybody's",
     "metrics": "counts only, and only for clients on METRICS_ALLOWED_NETWORKS (others 404)",
     "sandbox:pay": "the sandbox gateway's own page (development), keyed by an unguessable UUID",
+    "sandbox:receipt": "the sandbox gateway's fiscal receipt (development), by an unguessable UUID",
 }
 
 

@@ -25,6 +25,7 @@ PAGES_OF_ONE_OBJECT = {  # view → the page of the other account its switcher l
     "appeal": "portal:account_appeals",
     "close_appeal": "portal:account_appeals",
     "online_payment": "portal:account_payments",
+    "cancel_online_payment": "portal:account_payments",
 }
 
 

@@ -39,6 +39,8 @@ class FakeYooKassa(ThreadingHTTPServer):
         payment["paid"] = status == "succeeded"
         if status == "succeeded":
             payment["captured_at"] = "2026-11-26T09:15:00.000Z"
+            if "receipt_registration" in payment:  # the receipt is registered after payment
+                payment["receipt_registration"] = "succeeded"
 
 
 class FakeYooKassaHandler(BaseHTTPRequestHandler):
@@ -89,6 +91,8 @@ class FakeYooKassaHandler(BaseHTTPRequestHandler):
                 "refundable": False,
                 "metadata": body.get("metadata", {}),
             }
+            if "receipt" in body:
+                self.server.payments[payment_id]["receipt_registration"] = "pending"
         self._answer(200, self.server.payments[self.server.by_key[key]])
 
     def do_GET(self):
@@ -272,3 +276,50 @@ def test_a_notification_while_the_api_is_down_asks_to_be_sent_again(
     )
     assert response.status_code == 503
     assert not Payment.objects.exists()
+
+
+def test_the_fiscal_receipt_is_sent_and_its_registration_followed(client, yookassa, link):
+    link.account.organization.receipt_items = "single"
+    link.account.organization.save()
+    online_payment = start(link)
+
+    body = yookassa.requests[0][3]
+    assert body["receipt"] == {
+        "customer": {"email": link.user.email},
+        "items": [
+            {
+                "description": "Оплата ЖКУ",
+                "quantity": "1.0",  # the SDK writes the quantity so
+                "amount": {"value": "1500.00", "currency": "RUB"},
+                "vat_code": 1,
+                "payment_subject": "service",
+                "payment_mode": "full_payment",
+            }
+        ],
+        "tax_system_code": 1,
+    }
+    assert online_payment.fiscal_receipt_data["items"][0]["amount"]["value"] == "1500.00"
+
+    yookassa.settle(online_payment.gateway_id, "succeeded")
+    client.post(NOTIFY, notification(online_payment.gateway_id), content_type="application/json")
+    online_payment.refresh_from_db()
+    assert online_payment.status == OnlinePaymentStatus.SUCCEEDED
+    assert online_payment.fiscal_receipt_status == "succeeded"
+
+
+@pytest.mark.parametrize("method", ["sbp", "bank_card"])
+def test_the_chosen_method_is_sent_as_payment_method_data(yookassa, link, method):
+    services.start_online_payment(
+        link.account,
+        link.user,
+        Decimal("100.00"),
+        method=method,
+        return_url=lambda payment: "https://lk.example.ru/back/",
+        notification_url="https://lk.example.ru" + NOTIFY,
+    )
+    assert yookassa.requests[0][3]["payment_method_data"] == {"type": method}
+
+
+def test_without_a_chosen_method_the_gateway_page_asks(yookassa, link):
+    start(link)
+    assert "payment_method_data" not in yookassa.requests[0][3]

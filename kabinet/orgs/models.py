@@ -16,6 +16,42 @@ DAY_OF_MONTH = [MinValueValidator(1), MaxValueValidator(31)]
 BANK_NAME_LIMIT = 45
 
 
+class TaxSystem(models.IntegerChoices):
+    """ЮKassa's ``tax_system_code`` (yookassa.ru/developers/54fz/parameters-values)."""
+
+    GENERAL = 1, "общая система налогообложения"
+    SIMPLIFIED_INCOME = 2, "упрощённая (УСН, доходы)"
+    SIMPLIFIED_PROFIT = 3, "упрощённая (УСН, доходы минус расходы)"
+    IMPUTED = 4, "единый налог на вменённый доход (ЕНВД)"
+    AGRICULTURAL = 5, "единый сельскохозяйственный налог (ЕСХН)"
+    PATENT = 6, "патентная система"
+
+
+class VatCode(models.IntegerChoices):
+    """ЮKassa's ``vat_code`` of a receipt item (yookassa.ru/developers/54fz/parameters-values;
+    codes 11 and 12 — 22 % and 22/122 — from 01.01.2026)."""
+
+    NO_VAT = 1, "без НДС"
+    VAT_0 = 2, "НДС 0 %"
+    VAT_10 = 3, "НДС 10 %"
+    VAT_20 = 4, "НДС 20 %"
+    VAT_10_110 = 5, "НДС по расчётной ставке 10/110"
+    VAT_20_120 = 6, "НДС по расчётной ставке 20/120"
+    VAT_5 = 7, "НДС 5 %"
+    VAT_7 = 8, "НДС 7 %"
+    VAT_5_105 = 9, "НДС по расчётной ставке 5/105"
+    VAT_7_107 = 10, "НДС по расчётной ставке 7/107"
+    VAT_22 = 11, "НДС 22 %"
+    VAT_22_122 = 12, "НДС по расчётной ставке 22/122"
+
+
+class ReceiptItems(models.TextChoices):
+    """What the fiscal receipt of an online payment lists."""
+
+    SERVICES = "services", "по услуге на строку (по начислениям месяца)"
+    SINGLE = "single", "одна строка «Оплата ЖКУ за <месяц>»"
+
+
 class Organization(models.Model):
     """A management organisation (управляющая организация, УК)."""
 
@@ -66,6 +102,26 @@ class Organization(models.Model):
         default=Decimal("100000.00"),
         validators=[MinValueValidator(Decimal("1.00"))],
         help_text="Житель может заплатить онлайн любую сумму больше нуля, но не больше этой.",
+    )
+    # The fiscal receipt (54-ФЗ) sent with every online payment (payments.fiscal): the
+    # organisation's tax regime, as its accountant states it.
+    tax_system_code = models.PositiveSmallIntegerField(
+        "система налогообложения (для чеков)",
+        choices=TaxSystem.choices,
+        default=TaxSystem.GENERAL,
+        help_text="Передаётся в чеке онлайн-оплаты (tax_system_code ЮKassa).",
+    )
+    vat_code = models.PositiveSmallIntegerField(
+        "ставка НДС (для чеков)",
+        choices=VatCode.choices,
+        default=VatCode.NO_VAT,
+        help_text="Ставка НДС строк чека онлайн-оплаты (vat_code ЮKassa).",
+    )
+    receipt_items = models.CharField(
+        "строки чека онлайн-оплаты",
+        max_length=10,
+        choices=ReceiptItems.choices,
+        default=ReceiptItems.SERVICES,
     )
 
     objects = OrganizationScopedQuerySet.through("pk").as_manager()

@@ -201,6 +201,24 @@ class OnlinePaymentStatus(models.TextChoices):
     PENDING = "pending", "ожидает оплаты"
     SUCCEEDED = "succeeded", "оплачен"
     CANCELED = "canceled", "отменён"
+    # Still pending at the gateway past its lifetime (``settings.ONLINE_PAYMENT_LIFETIME``):
+    # closed here, yet credited should the gateway ever confirm it was paid after all.
+    EXPIRED = "expired", "истёк срок"
+
+
+class OnlinePaymentMethod(models.TextChoices):
+    """How the resident chose to pay: ЮKassa's ``payment_method_data.type``."""
+
+    BANK_CARD = "bank_card", "банковская карта"
+    SBP = "sbp", "СБП (Система быстрых платежей)"
+
+
+class FiscalReceiptStatus(models.TextChoices):
+    """The fiscal receipt's registration (ЮKassa's ``receipt_registration``)."""
+
+    PENDING = "pending", "формируется"
+    SUCCEEDED = "succeeded", "сформирован"
+    CANCELED = "canceled", "не сформирован"
 
 
 class OnlinePayment(models.Model):
@@ -235,6 +253,13 @@ class OnlinePayment(models.Model):
         "гасит только долг по взносам.",
     )
     provider = models.CharField("платёжный сервис", max_length=20)
+    method = models.CharField(
+        "способ оплаты",
+        max_length=20,
+        choices=OnlinePaymentMethod.choices,
+        blank=True,
+        help_text="Пусто — способ выбирается на странице платёжного сервиса.",
+    )
     gateway_id = models.CharField("идентификатор в платёжном сервисе", max_length=100, blank=True)
     idempotence_key = models.UUIDField("ключ идемпотентности", default=uuid.uuid4, unique=True)
     confirmation_url = models.URLField("страница оплаты", max_length=2000, blank=True)
@@ -257,6 +282,14 @@ class OnlinePayment(models.Model):
     paid_at = models.DateTimeField("оплачен", null=True, blank=True)
     checked_at = models.DateTimeField("последняя проверка", null=True, blank=True)
     receipt_sent_at = models.DateTimeField("квитанция отправлена", null=True, blank=True)
+    # The fiscal receipt (54-ФЗ) sent to the gateway with the payment (payments.fiscal), and
+    # what the gateway reports of it.
+    fiscal_receipt_data = models.JSONField("данные чека", default=dict, blank=True)
+    fiscal_receipt_id = models.CharField("чек в платёжном сервисе", max_length=100, blank=True)
+    fiscal_receipt_status = models.CharField(
+        "состояние чека", max_length=10, choices=FiscalReceiptStatus.choices, blank=True
+    )
+    fiscal_receipt_url = models.URLField("ссылка на чек", max_length=2000, blank=True)
 
     objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
 
@@ -282,3 +315,9 @@ class OnlinePayment(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == OnlinePaymentStatus.PENDING
+
+    @property
+    def may_still_succeed(self) -> bool:
+        """Closed here without the gateway's word (expired, or cancelled by the payer), so the
+        gateway may yet report it paid — and then the money is credited."""
+        return self.status in (OnlinePaymentStatus.EXPIRED, OnlinePaymentStatus.CANCELED)

@@ -11,12 +11,14 @@ import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles, month_name
-from kabinet.payments import providers, tasks
+from kabinet.payments import fiscal, providers, tasks
 from kabinet.payments.models import (
+    FiscalReceiptStatus,
     OnlinePayment,
     OnlinePaymentStatus,
     Payment,
@@ -32,7 +34,9 @@ from kabinet.payments.providers import (
 logger = logging.getLogger(__name__)
 
 RECHECK_AFTER = datetime.timedelta(minutes=2)  # a notification usually comes sooner
-STOP_CHECKING_AFTER = datetime.timedelta(days=3)  # gateways cancel unpaid payments well before
+# A payment the gateway cannot be asked about (it does not answer) is expired after this long
+# even without its word; should it confirm the payment later, it is still credited.
+STOP_CHECKING_AFTER = datetime.timedelta(days=3)
 
 
 class PaymentRefused(Exception):
@@ -64,6 +68,7 @@ def start_online_payment(
     notification_url: str,
     period: datetime.date | None = None,
     capital_repair: bool = False,
+    method: str = "",
 ) -> OnlinePayment:
     """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
 
@@ -71,7 +76,8 @@ def start_online_payment(
     the billed month the resident chose to pay (the credited payment names it, so it settles
     that month first, ГК РФ ст. 319.1). With ``capital_repair`` the money goes to the capital
     repair payee of the account's house (``capital_repair_payee``), and the credited payment
-    settles the contributions only (``Payment.capital_repair``)."""
+    settles the contributions only (``Payment.capital_repair``). ``method`` is the way to pay
+    the resident chose (``OnlinePaymentMethod``; empty — chosen on the gateway's page)."""
     limit = payment_limit(account)
     if amount <= 0:
         raise PaymentRefused("Сумма должна быть больше нуля.")
@@ -89,6 +95,9 @@ def start_online_payment(
         account=account, user=user, email=user.email, amount=amount, provider=provider.name,
         period=period, capital_repair=capital_repair,
     )  # fmt: skip
+    online_payment.fiscal_receipt_data = fiscal.receipt_data(online_payment)
+    online_payment.method = method
+    online_payment.save(update_fields=["fiscal_receipt_data", "method"])
     if payee is not None:
         description = (
             f"Взнос на капитальный ремонт, ЛС № {account.number}, получатель {payee.payee_name}"
@@ -121,15 +130,23 @@ def start_online_payment(
 def refresh_online_payment(online_payment: OnlinePayment) -> OnlinePayment:
     """Ask the gateway about a pending payment and apply its answer. A gateway that does not
     answer leaves the payment pending (the background re-check asks again)."""
-    if not online_payment.is_pending or not online_payment.gateway_id:
+    receipt_pending = online_payment.fiscal_receipt_status == FiscalReceiptStatus.PENDING
+    if not (online_payment.is_pending or receipt_pending) or not online_payment.gateway_id:
         return online_payment
+    state = _ask_gateway(online_payment)
+    if state is None:
+        return online_payment
+    return apply_gateway_state(online_payment, state)
+
+
+def _ask_gateway(online_payment: OnlinePayment) -> GatewayPayment | None:
+    """The gateway's state of the payment, or ``None`` (logged) if it does not answer."""
     try:
-        state = get_provider(online_payment.provider).fetch_payment(online_payment.gateway_id)
+        return get_provider(online_payment.provider).fetch_payment(online_payment.gateway_id)
     except GatewayError as error:
         logger.warning("Online payment %s not checked: %s", online_payment.pk, error)
         OnlinePayment.objects.filter(pk=online_payment.pk).update(checked_at=timezone.now())
-        return online_payment
-    return apply_gateway_state(online_payment, state)
+        return None
 
 
 def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) -> OnlinePayment:
@@ -138,9 +155,21 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
     with transaction.atomic():
         online_payment = OnlinePayment.objects.select_for_update().get(pk=online_payment.pk)
         online_payment.checked_at = timezone.now()
-        if not online_payment.is_pending or state.status == OnlinePaymentStatus.PENDING:
-            online_payment.save(update_fields=["checked_at"])
+        late_success = (
+            online_payment.may_still_succeed and state.status == OnlinePaymentStatus.SUCCEEDED
+        )
+        if late_success:
+            # Expired or cancelled here, yet paid at the gateway: the money is the resident's.
+            logger.warning(
+                "Online payment %s was %s here but the gateway took it: crediting",
+                online_payment.pk, online_payment.status,
+            )  # fmt: skip
+        elif not online_payment.is_pending or state.status == OnlinePaymentStatus.PENDING:
+            online_payment.save(
+                update_fields=["checked_at", *_record_receipt(online_payment, state)]
+            )
             return online_payment
+        _record_receipt(online_payment, state)
         if state.status == OnlinePaymentStatus.SUCCEEDED:
             if state.amount != online_payment.amount:
                 logger.error(
@@ -153,6 +182,20 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
         online_payment.status = state.status
         online_payment.save()
     return online_payment
+
+
+def _record_receipt(online_payment: OnlinePayment, state: GatewayPayment) -> list[str]:
+    """Take what the gateway reports of the fiscal receipt; the fields it changed."""
+    changed = []
+    for field, value in (
+        ("fiscal_receipt_status", state.receipt_status),
+        ("fiscal_receipt_id", state.receipt_id),
+        ("fiscal_receipt_url", state.receipt_url),
+    ):
+        if value and getattr(online_payment, field) != value:
+            setattr(online_payment, field, value)
+            changed.append(field)
+    return changed
 
 
 def _credit(online_payment: OnlinePayment, state: GatewayPayment) -> Payment:
@@ -194,18 +237,84 @@ def handle_notification(
             "Notification from %s about an unknown payment %s", provider.name, gateway_id
         )
         return None
-    if not online_payment.is_pending:
+    if not (online_payment.is_pending or online_payment.may_still_succeed):
         return online_payment
     return apply_gateway_state(online_payment, provider.fetch_payment(gateway_id))
 
 
 def check_pending_online_payments(now: datetime.datetime | None = None) -> int:
-    """Ask the gateway about every payment pending for a while (a notification may be lost).
-    Returns how many of them got a verdict."""
+    """Ask the gateway about every payment pending for a while (a notification may be lost),
+    and expire those still pending past the gateway's lifetime (``expire_online_payment``).
+    Returns how many of them got a verdict (expired ones included)."""
     now = now or timezone.now()
     due = OnlinePayment.objects.filter(
-        status=OnlinePaymentStatus.PENDING,
-        created_at__lte=now - RECHECK_AFTER,
+        status=OnlinePaymentStatus.PENDING, created_at__lte=now - RECHECK_AFTER
+    )
+    decided = 0
+    for payment in due:
+        state = _ask_gateway(payment) if payment.gateway_id else None
+        if state is not None:
+            payment = apply_gateway_state(payment, state)
+        if payment.is_pending:
+            answered = state is not None or not payment.gateway_id
+            payment = expire_online_payment(payment, gateway_answered=answered, now=now)
+        decided += not payment.is_pending
+    receipts_due = OnlinePayment.objects.filter(
+        status=OnlinePaymentStatus.SUCCEEDED,
+        fiscal_receipt_status=FiscalReceiptStatus.PENDING,
         created_at__gte=now - STOP_CHECKING_AFTER,
     ).exclude(gateway_id="")
-    return sum(not refresh_online_payment(payment).is_pending for payment in due)
+    for payment in receipts_due:  # the gateway registers the receipt after the payment
+        refresh_online_payment(payment)
+    return decided
+
+
+def lifetime() -> datetime.timedelta:
+    """How long an online payment may stay pending (``settings.ONLINE_PAYMENT_LIFETIME``)."""
+    return datetime.timedelta(seconds=settings.ONLINE_PAYMENT_LIFETIME)
+
+
+def expire_online_payment(
+    online_payment: OnlinePayment, *, gateway_answered: bool, now: datetime.datetime
+) -> OnlinePayment:
+    """Close a payment left pending past its lifetime as «истёк срок» — when the gateway, just
+    asked, still called it pending (``gateway_answered``), or when the gateway has not answered
+    for ``STOP_CHECKING_AFTER``. A later success at the gateway is still credited
+    (``apply_gateway_state``)."""
+    age = now - online_payment.created_at
+    if age < lifetime() or not (gateway_answered or age >= STOP_CHECKING_AFTER):
+        return online_payment
+    OnlinePayment.objects.filter(pk=online_payment.pk, status=OnlinePaymentStatus.PENDING).update(
+        status=OnlinePaymentStatus.EXPIRED, updated_at=now
+    )
+    online_payment.refresh_from_db()
+    return online_payment
+
+
+class CannotCancel(Exception):
+    """The payment is no longer pending; ``str(error)`` is the message for the resident."""
+
+
+def cancel_online_payment(online_payment: OnlinePayment) -> OnlinePayment:
+    """The payer gives up a pending payment. The gateway is asked first (it may have been paid
+    in the meantime — then it is credited, not cancelled), then told to cancel where it can
+    (``PaymentProvider.cancel_payment``). Should the gateway confirm it paid later anyway, it
+    is credited (``apply_gateway_state``)."""
+    online_payment = refresh_online_payment(online_payment)
+    if not online_payment.is_pending:
+        raise CannotCancel(
+            f"Оплату уже нельзя отменить: она {online_payment.get_status_display()}."
+        )
+    if online_payment.gateway_id:
+        try:
+            get_provider(online_payment.provider).cancel_payment(online_payment.gateway_id)
+        except GatewayError as error:
+            logger.warning("Online payment %s not cancelled at the gateway: %s",
+                           online_payment.pk, error)  # fmt: skip
+    OnlinePayment.objects.filter(pk=online_payment.pk, status=OnlinePaymentStatus.PENDING).update(
+        status=OnlinePaymentStatus.CANCELED, updated_at=timezone.now()
+    )
+    online_payment.refresh_from_db()
+    if online_payment.status == OnlinePaymentStatus.SUCCEEDED:
+        raise CannotCancel("Оплату уже нельзя отменить: она оплачена.")
+    return online_payment

@@ -5,6 +5,7 @@ from django import forms
 from kabinet.fields import AmountField, MonthField
 from kabinet.formats import format_rubles, month_name
 from kabinet.months import add_months, first_of_month
+from kabinet.payments.models import OnlinePaymentMethod
 
 QUICK_CHOICES = {1: "Этот месяц", 3: "3 месяца", 6: "6 месяцев", 12: "12 месяцев"}
 DEFAULT_MONTHS = 12
@@ -60,6 +61,15 @@ class OnlinePaymentForm(forms.Form):
         label="За какой месяц",
         required=False,
         help_text="Платёж сначала погасит долг за выбранный месяц, остаток — самый ранний долг.",
+    )
+
+    method = forms.ChoiceField(
+        label="Способ оплаты",
+        required=False,  # not sent: chosen on the gateway's page
+        choices=OnlinePaymentMethod.choices,
+        initial=OnlinePaymentMethod.BANK_CARD,
+        widget=forms.RadioSelect,
+        help_text="СБП — перевод из приложения вашего банка по QR-коду или ссылке.",
     )
 
     def __init__(self, *args, limit, unpaid_months=(), **kwargs):

@@ -4,6 +4,7 @@ gateway, and the gateway's notifications."""
 import datetime
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
@@ -80,6 +81,7 @@ def pay(request, account_id):
                 form.cleaned_data["amount"],
                 period=form.cleaned_data.get("period"),
                 capital_repair=capital_repair,
+                method=form.cleaned_data["method"],
                 return_url=lambda payment: request.build_absolute_uri(
                     reverse("portal:online_payment", args=[account.pk, payment.pk])
                 ),
@@ -117,6 +119,31 @@ def online_payment(request, account_id, payment_id):
         "payments",
         online_payment=payment,
         balance=account_balance(account),
+    )
+
+
+@login_required
+def cancel_online_payment(request, account_id, payment_id):
+    """«Отменить оплату», after a confirmation: the resident gives up a pending payment they
+    started themselves (a co-resident's or a stranger's payment is not found)."""
+    account = account_or_404(request, account_id)
+    payment = get_object_or_404(
+        online_payments_of(account).filter(user=request.user), pk=payment_id
+    )
+    if request.method == "POST":
+        try:
+            services.cancel_online_payment(payment)
+        except services.CannotCancel as error:
+            messages.warning(request, str(error))
+        else:
+            messages.success(request, f"Онлайн-оплата № {payment.pk} отменена.")
+        return redirect("portal:online_payment", account.pk, payment.pk)
+    return render_account(
+        request,
+        account,
+        "portal/payments/cancel_online_payment.html",
+        "payments",
+        online_payment=payment,
     )
 
 

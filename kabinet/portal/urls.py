@@ -55,6 +55,11 @@ urlpatterns = [
         name="online_payment",
     ),
     path(
+        "ls/<int:account_id>/pay/<int:payment_id>/cancel/",
+        payments_views.cancel_online_payment,
+        name="cancel_online_payment",
+    ),
+    path(
         "payments/notify/<slug:provider>/",
         payments_views.payment_notification,
         name="payment_notification",

@@ -34,7 +34,17 @@ class OrganizationAdmin(OrganizationScopedAdmin):
             },
         ),
         ("Приём показаний", {"fields": ["readings_from_day", "readings_to_day"]}),
-        ("Онлайн-оплата", {"fields": ["online_payment_limit"]}),
+        (
+            "Онлайн-оплата",
+            {
+                "fields": [
+                    "online_payment_limit",
+                    "tax_system_code",
+                    "vat_code",
+                    "receipt_items",
+                ]
+            },
+        ),
     ]
 
     def get_inlines(self, request, obj):

@@ -38,8 +38,9 @@ class PaymentRegistryAdmin(ReadOnlyAdmin):
 
 @admin.register(OnlinePayment)
 class OnlinePaymentAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "created_at", "status", "provider", "gateway_id", "paid_at"]
-    list_filter = ["status", "provider", "created_at"]
+    list_display = ["__str__", "created_at", "status", "provider", "gateway_id", "paid_at",
+                    "fiscal_receipt_status"]  # fmt: skip
+    list_filter = ["status", "fiscal_receipt_status", "provider", "created_at"]
     search_fields = ["account__number", "gateway_id", "email"]
     date_hierarchy = "created_at"
     list_select_related = ["account"]

@@ -37,6 +37,10 @@ class GatewayPayment:
     amount: Decimal
     confirmation_url: str = ""
     paid_at: datetime.datetime | None = None
+    # The fiscal receipt sent with the payment, as far as the gateway reports it.
+    receipt_status: str = ""  # a FiscalReceiptStatus value, or "" if none was registered
+    receipt_id: str = ""
+    receipt_url: str = ""
 
 
 class PaymentProvider:
@@ -52,7 +56,8 @@ class PaymentProvider:
         notification_url: str,
         payee=None,
     ) -> GatewayPayment:
-        """Create the payment at the gateway (idempotent by ``online_payment.idempotence_key``);
+        """Create the payment at the gateway (idempotent by ``online_payment.idempotence_key``)
+        with its fiscal receipt (``online_payment.fiscal_receipt_data``, ``payments.fiscal``);
         the result's ``confirmation_url`` is where the payer goes next. ``payee`` (a
         ``billing.CapitalRepairFund``) sends the money to the capital repair payee instead of
         the organisation (``can_pay_to`` says whether the gateway can)."""
@@ -66,6 +71,11 @@ class PaymentProvider:
         """The payment's state as the gateway knows it now (``GatewayError`` if the gateway
         does not answer or knows no such payment)."""
         raise NotImplementedError
+
+    def cancel_payment(self, gateway_id: str) -> None:
+        """The payer gave the payment up: tell the gateway where its API allows. By default
+        nothing — ЮKassa cancels only a payment waiting for capture, not a pending one, and
+        cancels that itself when its lifetime ends."""
 
     def notification_payment_id(
         self, body: bytes, headers: Mapping[str, str], remote_addr: str

@@ -23,13 +23,17 @@ class SandboxProvider(PaymentProvider):
     def create_payment(
         self, online_payment, *, description, return_url, notification_url, payee=None
     ):
-        payment = gateway.create_payment(
-            amount=online_payment.amount,
-            description=description,
-            return_url=return_url,
-            notification_url=notification_url,
-            key=str(online_payment.idempotence_key),
-        )
+        try:
+            payment = gateway.create_payment(
+                amount=online_payment.amount,
+                description=description,
+                return_url=return_url,
+                notification_url=notification_url,
+                key=str(online_payment.idempotence_key),
+                receipt=online_payment.fiscal_receipt_data or None,
+            )
+        except ValueError as error:
+            raise GatewayError(f"sandbox: {error}") from error
         return self._report(payment)
 
     def can_pay_to(self, payee) -> bool:
@@ -38,6 +42,12 @@ class SandboxProvider(PaymentProvider):
     def fetch_payment(self, gateway_id):
         try:
             return self._report(gateway.find_payment(gateway_id))
+        except (SandboxPayment.DoesNotExist, ValidationError, ValueError):
+            raise GatewayError(f"sandbox: no payment {gateway_id}") from None
+
+    def cancel_payment(self, gateway_id):
+        try:
+            gateway.decide(gateway.find_payment(gateway_id), paid=False)
         except (SandboxPayment.DoesNotExist, ValidationError, ValueError):
             raise GatewayError(f"sandbox: no payment {gateway_id}") from None
 
@@ -57,4 +67,9 @@ class SandboxProvider(PaymentProvider):
             amount=payment.amount,
             confirmation_url=reverse("sandbox:pay", args=[payment.pk]),
             paid_at=payment.decided_at if payment.status == "succeeded" else None,
+            receipt_status=payment.receipt_status,
+            receipt_id=str(payment.pk) if payment.receipt_status else "",
+            receipt_url=reverse("sandbox:receipt", args=[payment.pk])
+            if payment.receipt_status
+            else "",
         )

@@ -53,6 +53,10 @@ class YooKassaProvider(PaymentProvider):
             # Сплитование платежей: the whole sum goes to the payee's own shop (the capital
             # repair fund's account), none of it to the organisation's.
             params["transfers"] = [{"account_id": payee.online_account_id, "amount": amount}]
+        if online_payment.method:  # the resident chose it in the cabinet («sbp», «bank_card»)
+            params["payment_method_data"] = {"type": online_payment.method}
+        if online_payment.fiscal_receipt_data:
+            params["receipt"] = online_payment.fiscal_receipt_data  # payments.fiscal
         return self._call(YooPayment.create, params, str(online_payment.idempotence_key))
 
     def can_pay_to(self, payee) -> bool:
@@ -89,4 +93,7 @@ class YooKassaProvider(PaymentProvider):
             amount=Decimal(str(response.amount.value)),
             confirmation_url=getattr(confirmation, "confirmation_url", "") or "",
             paid_at=parse_datetime(captured_at) if captured_at else None,
+            # ЮKassa reports the receipt's registration on the payment; the receipt's id and
+            # its fiscal data are in its receipts API, which is not asked (no link shown).
+            receipt_status=getattr(response, "receipt_registration", None) or "",
         )

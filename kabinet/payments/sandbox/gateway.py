@@ -40,9 +40,18 @@ def is_signed(body: bytes, signature: str) -> bool:
 
 
 def create_payment(
-    *, amount: Decimal, description: str, return_url: str, notification_url: str, key: str
+    *,
+    amount: Decimal,
+    description: str,
+    return_url: str,
+    notification_url: str,
+    key: str,
+    receipt: dict | None = None,
 ) -> SandboxPayment:
-    """A new pending payment; the same idempotence ``key`` returns the same payment."""
+    """A new pending payment; the same idempotence ``key`` returns the same payment. A fiscal
+    ``receipt`` whose items do not sum to the amount is refused, as a real gateway does."""
+    if receipt and receipt_sum(receipt) != amount:
+        raise ValueError(f"receipt items sum to {receipt_sum(receipt)}, not {amount}")
     payment, _ = SandboxPayment.objects.get_or_create(
         idempotence_key=key,
         defaults={
@@ -50,9 +59,14 @@ def create_payment(
             "description": description,
             "return_url": return_url,
             "notification_url": notification_url,
+            "receipt": receipt or {},
         },
     )
     return payment
+
+
+def receipt_sum(receipt: dict) -> Decimal:
+    return sum((Decimal(item["amount"]["value"]) for item in receipt.get("items", [])), Decimal(0))
 
 
 def find_payment(payment_id) -> SandboxPayment:
@@ -74,7 +88,9 @@ def decide(payment: SandboxPayment, *, paid: bool) -> SandboxPayment:
             return payment
         payment.status = SandboxStatus.SUCCEEDED if paid else SandboxStatus.CANCELED
         payment.decided_at = timezone.now()
-        payment.save(update_fields=["status", "decided_at"])
+        if paid and payment.receipt:  # the sandbox's "cash register" registers it at once
+            payment.receipt_status = "succeeded"
+        payment.save(update_fields=["status", "decided_at", "receipt_status"])
         transaction.on_commit(lambda: deliver_notification.enqueue(str(payment.pk)))
     return payment
 

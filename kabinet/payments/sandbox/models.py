@@ -25,6 +25,8 @@ class SandboxPayment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    receipt = models.JSONField(default=dict, blank=True)  # the fiscal receipt's data, if sent
+    receipt_status = models.CharField(max_length=10, blank=True)  # set once paid
 
     class Meta:
         verbose_name = "платёж тестового шлюза"

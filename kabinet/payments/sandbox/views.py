@@ -22,3 +22,24 @@ def pay(request, payment_id):
     if payment.status != SandboxStatus.PENDING:
         return redirect(payment.return_url)
     return render(request, "sandbox/pay.html", {"payment": payment})
+
+
+def receipt(request, payment_id):
+    """The sandbox's fiscal receipt of a paid payment (what an ОФД's receipt page shows)."""
+    if settings.PAYMENT_PROVIDER != "sandbox":
+        raise Http404
+    try:
+        payment = SandboxPayment.objects.get(pk=payment_id)
+    except SandboxPayment.DoesNotExist:
+        raise Http404 from None
+    if not payment.receipt_status:
+        raise Http404
+    return render(
+        request,
+        "sandbox/receipt.html",
+        {
+            "payment": payment,
+            "receipt": payment.receipt,
+            "total": gateway.receipt_sum(payment.receipt),
+        },
+    )

@@ -196,12 +196,17 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
-# django-allauth: login by username, mandatory e-mail confirmation, rate limits against guessing.
-ACCOUNT_LOGIN_METHODS = {"username"}
+# The portal's name as people see it: page titles, the greeting of account e-mails.
+PORTAL_NAME = os.environ.get("PORTAL_NAME", "Личный кабинет потребителя")
+
+# django-allauth: login by username or e-mail, mandatory e-mail confirmation, rate limits.
+ACCOUNT_ADAPTER = "kabinet.users.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_FORMS = {
     "signup": "kabinet.users.forms.SignupForm",
     "login": "kabinet.users.forms.LoginForm",
+    "add_email": "kabinet.users.forms.AddEmailForm",
 }
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3

@@ -33,6 +33,7 @@ class AccountAdapter(DefaultAccountAdapter):
             user = User.objects.filter(email__iexact=email).first()
         context = {
             "portal_name": settings.PORTAL_NAME,
+            "site_url": settings.SITE_URL,
             "organization_name": organization_name_for(user),
             **context,
         }

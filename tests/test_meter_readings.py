@@ -310,3 +310,10 @@ def test_values_as_people_type_them(text, value):
 def test_values_that_are_not_readings(text):
     with pytest.raises(ValueError, match="не показание"):
         parse_value(text)
+
+
+@pytest.mark.parametrize("text", ["999 999 999 999", "100000000000,5"])
+def test_a_reading_too_long_for_its_column_is_called_too_large_not_a_non_number(text):
+    with pytest.raises(ValueError, match="слишком большое показание: до запятой не больше 11") as e:
+        parse_value(text)
+    assert "не показание" not in str(e.value)

@@ -214,3 +214,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, link):
     response = client.get(url(link))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_a_too_long_reading_is_called_too_large(resident, link, meter):
+    page = text_of(post(resident, link, {f"meter_{meter.pk}": "999 999 999 999"}))
+    assert "слишком большое показание" in page
+    assert "не показание" not in page

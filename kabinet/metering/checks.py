@@ -13,7 +13,7 @@ from itertools import pairwise
 
 from kabinet.formats import format_quantity, month_name
 from kabinet.metering.models import READING_FIELD, Meter, Reading
-from kabinet.money import parse_amount, shown
+from kabinet.money import TooLarge, parse_amount, shown
 from kabinet.months import add_months
 
 ROLLOVER_SHARE = Decimal("0.1")  # through zero by less than a tenth of the dial: it rolled over
@@ -28,6 +28,11 @@ def parse_value(text: str) -> Decimal:
     much as ``Reading.value`` holds. ``ValueError`` with a Russian message otherwise."""
     try:
         return parse_amount(text, **READING_FIELD)
+    except TooLarge:
+        raise ValueError(
+            f"{shown(text)} — слишком большое показание: до запятой не больше {INTEGER_DIGITS} "
+            "цифр. Проверьте, не лишние ли цифры."
+        ) from None
     except ValueError:
         raise ValueError(
             f"{shown(text)} — не показание: нужно число, например 123,456 (не больше трёх "

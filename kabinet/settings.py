@@ -266,6 +266,11 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
+# Russian for what Django's own translation leaves in English or in the wrong case (the admin's
+# «Filter by…», «- Select an option -», the time-zone note, «Выберите управляющая организация»),
+# and the genitive month after a day («27 ноября»).
+LOCALE_PATHS = [BASE_DIR / "kabinet" / "locale"]
+FORMAT_MODULE_PATH = ["kabinet.locale_formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

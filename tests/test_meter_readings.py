@@ -143,7 +143,8 @@ def test_value_below_the_previous_reading_is_refused(link, meter):
     with pytest.raises(services.ReadingsRefused) as refused:
         submit(link, {meter: "812.3"})
     assert refused.value.checks[0].error == (
-        "Показание 812,30 меньше предыдущего (812,345 за октябрь 2026). Проверьте цифры до запятой."
+        "Показание 812,300 меньше предыдущего (812,345 за октябрь 2026). "
+        "Проверьте цифры до запятой."
     )
     assert not Reading.objects.filter(period=NOVEMBER).exists()
 
@@ -217,7 +218,7 @@ def test_unusual_consumption_asks_for_confirmation_and_saves_nothing(link, meter
         submit(link, {meter: "119"})  # 10 this month
     check = refused.value.checks[0]
     assert check.is_unusual
-    assert check.warning.startswith("Расход 10,00 за месяц — больше чем в 3 раза выше обычного")
+    assert check.warning.startswith("Расход 10,000 за месяц — больше чем в 3 раза выше обычного")
     assert not Reading.objects.filter(period=NOVEMBER).exists()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from kabinet.formats import format_quantity, month_name
+from kabinet.formats import format_reading, month_name
 from kabinet.metering.models import READING_FIELD, Meter, Reading
 from kabinet.money import TooLarge, parse_amount, shown
 from kabinet.months import add_months
@@ -80,7 +80,7 @@ def neighbours(meter: Meter, period: datetime.date) -> Neighbours:
 def value_problem(meter: Meter, value: Decimal, previous=None, following=None) -> str:
     """Why ``value`` cannot be the meter's reading between the actual readings ``previous``
     and ``following`` (anything with ``period`` and ``value``), or ``""``."""
-    shown = format_quantity(value)
+    shown = format_reading(value)
     if value >= dial_size(meter):
         return (
             f"Показание {shown} не помещается на счётчике: у него {meter.digits} знаков до запятой."
@@ -91,7 +91,7 @@ def value_problem(meter: Meter, value: Decimal, previous=None, following=None) -
         and not is_rollover(meter, previous.value, value)
     ):
         return (
-            f"Показание {shown} меньше предыдущего ({format_quantity(previous.value)} за "
+            f"Показание {shown} меньше предыдущего ({format_reading(previous.value)} за "
             f"{month_name(previous.period)}). Проверьте цифры до запятой."
         )
     if (
@@ -100,7 +100,7 @@ def value_problem(meter: Meter, value: Decimal, previous=None, following=None) -
         and not is_rollover(meter, value, following.value)
     ):
         return (
-            f"Показание {shown} больше следующего ({format_quantity(following.value)} за "
+            f"Показание {shown} больше следующего ({format_reading(following.value)} за "
             f"{month_name(following.period)})."
         )
     return ""
@@ -150,8 +150,8 @@ class ReadingCheck:
         if not self.is_unusual:
             return ""
         return (
-            f"Расход {format_quantity(self.monthly_consumption)} за месяц — больше чем в "
-            f"{UNUSUAL_FACTOR} раза выше обычного ({format_quantity(self.usual)} в среднем за "
+            f"Расход {format_reading(self.monthly_consumption)} за месяц — больше чем в "
+            f"{UNUSUAL_FACTOR} раза выше обычного ({format_reading(self.usual)} в среднем за "
             "последние месяцы). Проверьте показание; если оно верное, подтвердите его."
         )
 

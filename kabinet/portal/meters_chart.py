@@ -9,7 +9,7 @@ print; the stylesheet limits how much it grows on a desktop.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kabinet.formats import MONTHS, format_quantity, month_name
+from kabinet.formats import MONTHS, format_reading, month_name
 from kabinet.months import add_months
 
 WIDTH = 320
@@ -73,7 +73,7 @@ def consumption_chart(card, months: int = 12) -> Chart:
     for index in range(months):
         month = add_months(current, -index)
         line = used.get(month)
-        figure = format_quantity(line.consumption) if line else "нет данных"
+        figure = format_reading(line.consumption) if line else "нет данных"
         bars.append(
             Bar(
                 y=index * ROW_HEIGHT,

@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 PORT ?= 8000
+# Links in e-mails sent by background tasks (no request to take the address from) lead here.
+SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
 .PHONY: setup run test lint format bench browser servers
 
@@ -28,7 +30,7 @@ run: setup
 	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	SITE_URL=$(SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: setup browser servers
 	$(BIN)/pytest

@@ -55,7 +55,7 @@ def test_appeal_round_trip_between_resident_and_staff(page, demo, photo):
     letter = mail.outbox[-1]
     assert letter.to == ["demo@example.com"]
     assert "Сантехник придёт завтра" in letter.body
-    page.goto(f"{demo}/")
+    page.goto(f"{demo}/?resident=1")  # staff land in the back office
     sign_out(page)
 
     sign_in(page, demo, "demo", "demo12345")

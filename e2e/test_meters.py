@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from e2e.conftest import assert_fits_width
 from e2e.test_auth_flow import sign_in
 from kabinet.demo.data import load_demo
-from kabinet.formats import format_quantity, month_name
+from kabinet.formats import format_quantity, format_reading, month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import Reading, ReadingSource, Resource
 
@@ -43,7 +43,7 @@ def test_submit_a_reading_see_it_in_the_history_and_be_refused_a_lower_one(page,
     field = page.get_by_role(
         "textbox", name=re.compile(f"Холодная вода № {cold_water.serial_number}")
     )
-    field.fill(format_quantity(new_value))
+    field.fill(format_reading(new_value))
     page.get_by_role("button", name="Передать показания").click()
     expect(page.get_by_role("alert").first).to_contain_text("приняты: счётчиков — 1")
     [reading] = Reading.objects.filter(meter=cold_water, period__gt=last.period)
@@ -53,7 +53,7 @@ def test_submit_a_reading_see_it_in_the_history_and_be_refused_a_lower_one(page,
     history = page.get_by_role("region", name=f"Холодная вода, № {cold_water.serial_number}")
     newest = history.locator("tbody tr").first
     expect(newest).to_contain_text(month_name(reading.period))
-    expect(newest).to_contain_text(format_quantity(new_value))
+    expect(newest).to_contain_text(format_reading(new_value))
     expect(newest).to_contain_text("житель")
     assert_fits_width(page)
 
@@ -63,7 +63,7 @@ def test_submit_a_reading_see_it_in_the_history_and_be_refused_a_lower_one(page,
     field.fill(format_quantity(last.value - 1))
     page.get_by_role("button", name="Передать показания").click()
     expect(page.locator(".invalid-feedback")).to_contain_text(
-        f"меньше предыдущего ({format_quantity(last.value)} за {month_name(last.period)})"
+        f"меньше предыдущего ({format_reading(last.value)} за {month_name(last.period)})"
     )
     assert_fits_width(page)
     reading.refresh_from_db()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
-from kabinet.money import MONEY_FIELD, parse_amount
+from kabinet.money import MONEY_FIELD, TooLarge, parse_amount
 from kabinet.months import EARLIEST, LATEST, first_of_month, parse_month
 
 
@@ -39,6 +39,8 @@ class AmountField(forms.CharField):
                 decimal_places=self.decimal_places,
                 signed=self.signed,
             )
+        except TooLarge as error:
+            raise forms.ValidationError(f"{error}.", code="too_large") from None
         except ValueError as error:
             raise forms.ValidationError(
                 f"{error}. {self.error_messages['invalid']}", code="invalid"

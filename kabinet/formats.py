@@ -35,6 +35,35 @@ def format_quantity(value) -> str:
     return format_number(value, places)
 
 
+READING_PLACES = (
+    3  # a meter's dial to the litre (м³) or the watt-hour (кВт·ч): Reading.value's places
+)
+
+
+def format_reading(value) -> str:
+    """Readings, volumes and consumption: always three places, as the reading is stored —
+    ``815.27`` → ``815,270``, ``0.633283`` → ``0,633`` (the billing keeps more places for its
+    arithmetic; people read the meter's)."""
+    return format_number(Decimal(value), READING_PLACES)
+
+
+# Units as people write them (and as they come from imports) → the one way the portal shows them.
+_UNITS = {
+    "куб м": "м³", "куб. м": "м³", "куб.м": "м³", "куб.м.": "м³", "м3": "м³", "м.куб": "м³",
+    "кубометр": "м³", "кбм": "м³",
+    "квтч": "кВт·ч", "квт.ч": "кВт·ч", "квт*ч": "кВт·ч", "квт/ч": "кВт·ч", "квт ч": "кВт·ч",
+    "квт·ч": "кВт·ч",
+    "кв м": "м²", "кв. м": "м²", "кв.м": "м²", "кв.м.": "м²", "м2": "м²",
+    "гкал": "Гкал",
+}  # fmt: skip
+
+
+def unit_name(text: str) -> str:
+    """``куб м`` → ``м³``, ``кВтч`` → ``кВт·ч``, ``кв.м`` → ``м²``; other units as written."""
+    text = " ".join((text or "").split())
+    return _UNITS.get(text.lower(), text)
+
+
 def format_money(value) -> str:
     """``Decimal("6889.37")`` → ``6 889,37`` (kopecks always shown)."""
     return format_number(round_money(value), 2)

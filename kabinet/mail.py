@@ -1,6 +1,7 @@
 """E-mail helpers: links in letters, one-line subjects, and the development backend that writes
 every message to a file of its own under var/mail/."""
 
+import email.policy
 import re
 import uuid
 from datetime import datetime
@@ -33,9 +34,23 @@ def subject_line(text: str) -> str:
     return " ".join(LINE_BREAKS.sub(" ", text).split())
 
 
+def readable(message):
+    """The message as a person reads it in a text editor: text parts in 8-bit UTF-8 instead of
+    base64, headers in UTF-8 instead of =?utf-8?b?…?= (attachments stay base64)."""
+    for part in message.walk():
+        encoded = part["Content-Transfer-Encoding"] in ("base64", "quoted-printable")
+        if encoded and part.get_content_maintype() == "text" and not part.is_attachment():
+            part.set_content(part.get_content(), subtype=part.get_content_subtype(), cte="8bit")
+    return message.as_bytes(policy=email.policy.default.clone(utf8=True))
+
+
 class FilePerMessageBackend(EmailBackend):
     """Django's file backend writes everything one connection sends into one file; this one
-    writes each message to its own ``.eml`` file, named so that they sort by time."""
+    writes each message to its own ``.eml`` file, named so that they sort by time, and readable
+    (8-bit UTF-8), so that a newcomer finds the activation link in ``var/mail/`` by eye."""
+
+    def write_message(self, message):
+        self.stream.write(readable(message.message()) + b"\n")
 
     def send_messages(self, email_messages):
         sent = 0

@@ -17,6 +17,10 @@ _SHOWN = 30  # characters of a refused text quoted back in a message
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
 
 
+class TooLarge(ValueError):
+    """A number that is a number but longer than its column holds: said so, not «не число»."""
+
+
 def round_money(value) -> Decimal:
     """Round to kopecks, half up, as Russian accounting does."""
     return Decimal(value).quantize(KOPECK, rounding=ROUND_HALF_UP)
@@ -64,7 +68,7 @@ def parse_amount(
     if max(0, -value.as_tuple().exponent) > decimal_places:
         raise ValueError(f"{shown(text)} — больше {decimal_places} знаков после запятой")
     if not fits(value, max_digits=max_digits, decimal_places=decimal_places):
-        raise ValueError(
+        raise TooLarge(
             f"{shown(text)} — слишком большое число: до запятой не больше "
             f"{max_digits - decimal_places} цифр"
         )

@@ -200,12 +200,17 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT cannot be negative.")
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
-# django-allauth: login by username, mandatory e-mail confirmation, rate limits against guessing.
-ACCOUNT_LOGIN_METHODS = {"username"}
+# The portal's name as people see it: page titles, the greeting of account e-mails.
+PORTAL_NAME = os.environ.get("PORTAL_NAME", "Личный кабинет потребителя")
+
+# django-allauth: login by username or e-mail, mandatory e-mail confirmation, rate limits.
+ACCOUNT_ADAPTER = "kabinet.users.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_FORMS = {
     "signup": "kabinet.users.forms.SignupForm",
     "login": "kabinet.users.forms.LoginForm",
+    "add_email": "kabinet.users.forms.AddEmailForm",
 }
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
@@ -265,6 +270,11 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
+# Russian for what Django's own translation leaves in English or in the wrong case (the admin's
+# «Filter by…», «- Select an option -», the time-zone note, «Выберите управляющая организация»),
+# and the genitive month after a day («27 ноября»).
+LOCALE_PATHS = [BASE_DIR / "kabinet" / "locale"]
+FORMAT_MODULE_PATH = ["kabinet.locale_formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

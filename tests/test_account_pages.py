@@ -80,7 +80,7 @@ def test_card_table_has_the_seed_columns_services_and_a_bold_total(demo_client, 
     assert services[:3] == ["Ремонт жилья", "Содержание жилья", "Найм жилья"]
     assert "Отопление" in services
     assert re.search(r'<tr class="fw-bold">\s*<th scope="row">Итого</th>', content)
-    assert '<td data-label="Перерасчет" class="text-end">-</td>' in content
+    assert '<td data-label="Перерасчет" class="text-end">—</td>' in content
 
 
 def test_card_totals_are_the_sum_of_the_lines(client):
@@ -111,7 +111,7 @@ def test_home_lists_every_linked_account_with_its_debt(demo_client, seed_account
     AccountLinkFactory(user=user, account=second)
     page = text_of(demo_client.get(reverse("portal:home")))
     assert "ЛС № 1000154" in page
-    assert f"Долг: 6{NBSP}889,37 ₽" in page
+    assert f"Долг: 6{NBSP}889,37{NBSP}₽" in page
     assert f"ЛС № {second.number}" in page
     assert "ООО Вторая" in page
     assert "Задолженности нет" in page

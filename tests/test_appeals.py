@@ -1,6 +1,9 @@
 """A resident writes to the УК of a linked account, reads the thread, replies and closes it."""
 
+import re
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -212,4 +215,17 @@ def test_appeal_for_an_account_not_linked_is_refused(client, link):
     stranger = PersonalAccountFactory()
     response = write(client, stranger)
     assert response.status_code == 404
+    assert not Appeal.objects.exists()
+
+
+def test_a_long_text_is_counted_not_cut_and_refused_in_words(client, link):
+    page = client.get(reverse("portal:new_appeal", args=[link.account.pk])).content.decode()
+    area = re.search(r"<textarea[^>]*>", page)[0]
+    assert 'data-counter="5000"' in area
+    assert "maxlength" not in area  # the browser would cut a pasted text silently
+    assert "/static/portal/counter.js" in page
+    assert finders.find("portal/counter.js")
+
+    response = write(client, link.account, text="а" * 5001)
+    assert "Сообщение длиннее 5000 символов (в нём 5001)" in text_of(response)
     assert not Appeal.objects.exists()

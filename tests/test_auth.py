@@ -67,7 +67,7 @@ def test_signup_form_has_the_seed_labels_in_order(client):
     assert "152-ФЗ" in page
 
 
-@pytest.mark.parametrize("field", ["last_name", "first_name", "middle_name", "email", "consent"])
+@pytest.mark.parametrize("field", ["last_name", "first_name", "email", "consent"])
 def test_every_signup_field_is_required(client, field):
     response = signup(client, **{field: ""})
     assert response.status_code == 200
@@ -90,6 +90,22 @@ def test_signup_sends_a_confirmation_and_blocks_login_until_confirmed(client):
     client.post(link)
     response = login(client, "petrov", SIGNUP["password1"])
     assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_people_without_a_patronymic_can_register(client):
+    response = signup(client, middle_name="")
+    assert response.status_code == 302
+    assert User.objects.get(username="petrov").middle_name == ""
+
+
+def test_login_by_email_as_well_as_by_username(client):
+    user = UserFactory(username="petrov", email="petrov@example.com")
+    response = login(client, "Petrov@Example.com")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+    client.logout()
+    login(client, "petrov")
     assert client.session["_auth_user_id"] == str(user.pk)
 
 

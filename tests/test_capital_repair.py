@@ -359,8 +359,8 @@ def test_the_card_shows_the_contribution_debt_beside_the_rest_of_the_bill(client
     client.force_login(AccountLinkFactory(account=account).user)
     page = client.get(reverse("portal:account", args=[account.pk])).content.decode()
     page = page.replace("\u00a0", " ")
-    assert re.search(r'data-testid="balance">Долг: 970,00<', page)
-    assert re.search(r'data-testid="capital-repair-balance">Долг: 805,77<', page)
+    assert re.search(r'data-testid="balance">Долг: 970,00 ₽<', page)
+    assert re.search(r'data-testid="capital-repair-balance">Долг: 805,77 ₽<', page)
 
 
 def test_the_card_of_an_account_without_contributions_has_no_such_line(client):

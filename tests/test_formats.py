@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -8,9 +9,11 @@ from kabinet.formats import (
     NBSP,
     format_money,
     format_number,
+    format_reading,
     format_rubles,
     month_name,
     short_month_name,
+    unit_name,
 )
 from kabinet.money import ZERO, round_money, summed, to_kopecks
 
@@ -51,3 +54,32 @@ def test_a_database_sum_is_read_back_in_kopecks():
 def test_formatted_money_reads_back_as_the_same_amount(amount):
     text = format_money(amount)
     assert Decimal(text.replace(NBSP, "").replace(",", ".")) == amount
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("815.270", "815,270"),
+        ("815.27", "815,270"),
+        ("0.633283", "0,633"),
+        ("1015", f"1{NBSP}015,000"),
+    ],
+)
+def test_readings_and_volumes_keep_the_meters_three_places(value, shown):
+    assert format_reading(Decimal(value)) == shown
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [("куб м", "м³"), ("м3", "м³"), ("кВтч", "кВт·ч"), ("КВт*ч", "кВт·ч"), ("кв м", "м²"),
+     ("Гкал", "Гкал"), ("чел.", "чел."), ("", "")],
+)  # fmt: skip
+def test_units_are_written_one_way(written, shown):
+    assert unit_name(written) == shown
+
+
+def test_none_is_a_dash():
+    from kabinet.portal.templatetags.kabinet_format import money_or_dash
+
+    assert money_or_dash(Decimal("0")) == "—"
+    assert money_or_dash(None) == "—"

@@ -82,7 +82,7 @@ def test_readings_charges_and_dates_take_ascii_digits_only(text):
 
 def test_a_reading_larger_than_its_column_is_refused():
     assert parse_value("99999999999,999") == D("99999999999.999")
-    with pytest.raises(ValueError, match="11 цифр до неё"):
+    with pytest.raises(ValueError, match="слишком большое показание: до запятой не больше 11"):
         parse_value("100000000000")
 
 
@@ -102,6 +102,15 @@ def test_the_pay_form_refuses_huge_and_non_ascii_amounts(client, amount):
     assert response.status_code == 200
     assert response.context["form"].errors["amount"]
     assert not OnlinePayment.objects.exists()
+
+
+def test_a_huge_amount_is_called_too_large_not_a_non_number(client):
+    link = AccountLinkFactory()
+    client.force_login(link.user)
+    response = client.post(reverse("portal:pay", args=[link.account.pk]), {"amount": HUGE})
+    (error,) = response.context["form"].errors["amount"]
+    assert "слишком большое число" in error
+    assert "Введите число" not in error
 
 
 @pytest.mark.parametrize("amount", [VERY_HUGE, HUGE, "١٥"])

@@ -143,7 +143,8 @@ def test_value_below_the_previous_reading_is_refused(link, meter):
     with pytest.raises(services.ReadingsRefused) as refused:
         submit(link, {meter: "812.3"})
     assert refused.value.checks[0].error == (
-        "Показание 812,30 меньше предыдущего (812,345 за октябрь 2026). Проверьте цифры до запятой."
+        "Показание 812,300 меньше предыдущего (812,345 за октябрь 2026). "
+        "Проверьте цифры до запятой."
     )
     assert not Reading.objects.filter(period=NOVEMBER).exists()
 
@@ -217,7 +218,7 @@ def test_unusual_consumption_asks_for_confirmation_and_saves_nothing(link, meter
         submit(link, {meter: "119"})  # 10 this month
     check = refused.value.checks[0]
     assert check.is_unusual
-    assert check.warning.startswith("Расход 10,00 за месяц — больше чем в 3 раза выше обычного")
+    assert check.warning.startswith("Расход 10,000 за месяц — больше чем в 3 раза выше обычного")
     assert not Reading.objects.filter(period=NOVEMBER).exists()
 
 
@@ -310,3 +311,10 @@ def test_values_as_people_type_them(text, value):
 def test_values_that_are_not_readings(text):
     with pytest.raises(ValueError, match="не показание"):
         parse_value(text)
+
+
+@pytest.mark.parametrize("text", ["999 999 999 999", "100000000000,5"])
+def test_a_reading_too_long_for_its_column_is_called_too_large_not_a_non_number(text):
+    with pytest.raises(ValueError, match="слишком большое показание: до запятой не больше 11") as e:
+        parse_value(text)
+    assert "не показание" not in str(e.value)

@@ -38,12 +38,12 @@ def test_months_without_a_reading_say_so_and_estimates_are_marked():
     assert october.figure == "нет данных"
     assert september.estimated
     assert chart.has_estimates
-    assert september.title == "сентябрь 2026: 3,00 м³"
+    assert september.title == "сентябрь 2026: 3,000 м³"
 
 
 def test_a_negative_consumption_draws_no_bar_but_shows_its_figure():
     september = consumption_chart(card(["-2", "1"])).bars[1]
-    assert (september.width, september.figure) == (0, "-2,00")
+    assert (september.width, september.figure) == (0, "-2,000")
 
 
 def test_nothing_used_at_all_draws_no_bars():

@@ -75,7 +75,7 @@ def test_page_lists_every_meter_with_its_details(resident, link, meter):
     assert "Горячая вода" not in page  # removed meters are not shown
     assert "Место установки Ванная" in page
     assert "Очередная поверка 01.01.2030" in page
-    assert "Предыдущее: 109,00" in page
+    assert "Предыдущее: 109,000" in page
     assert "Передать показания" in page
 
 
@@ -113,7 +113,7 @@ def test_history_shows_consumption_and_every_source(resident, link):
     cells = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for _, row in rows]
     assert [row[2] for row in cells] == ["по нормативу", "по среднему", "импорт", "сотрудник",
                                          "житель"]  # fmt: skip
-    assert [row[1] for row in cells] == ["5,00", "5,00", "5,00", "5,00", "—"]
+    assert [row[1] for row in cells] == ["5,000", "5,000", "5,000", "5,000", "—"]
 
 
 def test_each_meter_has_a_consumption_chart(resident, link, meter):
@@ -125,9 +125,9 @@ def test_each_meter_has_a_consumption_chart(resident, link, meter):
     assert len(labels) == 12
     assert labels[0] == f"{MONTHS[current.month - 1][:3]} {current.year}"  # newest first
     figures = re.findall(r'class="kb-chart-figure[^"]*"[^>]*>([^<]+)<', svg)
-    assert figures[:4] == ["нет данных", "3,00", "3,00", "3,00"]
+    assert figures[:4] == ["нет данных", "3,000", "3,000", "3,000"]
     assert len(re.findall(r"<rect ", svg)) == 3  # three months with a consumption to draw
-    assert f"{month_name(add_months(current, -1))}: 3,00 м³" in svg  # for screen readers too
+    assert f"{month_name(add_months(current, -1))}: 3,000 м³" in svg  # for screen readers too
     coordinates = re.findall(r' (?:x|y|width|height)="([^"]*)"', svg)
     assert all(re.fullmatch(r"\d+(\.\d+)?", value) for value in coordinates), coordinates
 
@@ -160,7 +160,7 @@ def test_text_that_is_not_a_number_is_refused_at_its_field(resident, link, meter
 
 def test_a_lower_value_is_refused_with_a_clear_message(resident, link, meter):
     page = text_of(post(resident, link, {f"meter_{meter.pk}": "108"}))
-    assert "Показание 108,00 меньше предыдущего (109,00 за" in page
+    assert "Показание 108,000 меньше предыдущего (109,000 за" in page
     assert "Если счетчик заменили, сообщите об этом в управляющую организацию" in page
     assert Reading.objects.count() == 4
 
@@ -208,3 +208,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, link):
     response = client.get(url(link))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_a_too_long_reading_is_called_too_large(resident, link, meter):
+    page = text_of(post(resident, link, {f"meter_{meter.pk}": "999 999 999 999"}))
+    assert "слишком большое показание" in page
+    assert "не показание" not in page

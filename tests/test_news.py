@@ -164,3 +164,12 @@ def test_staff_list_shows_own_news_only(client, organization, house):
     client.force_login(staff_user(organization))
     response = client.get(reverse("admin:appeals_news_changelist"))
     assert list(response.context["cl"].queryset) == [mine]
+
+
+def test_home_title_is_plain_text_when_there_is_news(client, organization, house):
+    user = resident(house)
+    news(organization, house, "Для нашего дома")
+    client.force_login(user)
+    page = client.get(reverse("portal:home")).content.decode()
+    title = page[page.index("<title>") + 7 : page.index("</title>")]
+    assert title == "Главная — Личный кабинет потребителя"

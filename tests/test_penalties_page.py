@@ -178,3 +178,10 @@ def test_moratorium_days_are_shown_as_such(client):
     assert 'data-rule="moratorium">мораторий: пени не начисляются (ПП РФ № 424, № 497)<' in (
         response.text
     )
+
+
+def test_the_formula_multiplies_by_the_fraction_of_the_rate(resident, link):
+    page = text_of(resident.get(penalties_url(link.account)))
+    formula = " ".join(page.split())
+    assert "сумма долга × дней × ставка ÷ 100 × доля ставки (1/300 или 1/130)" in formula
+    assert "÷ доля ставки" not in formula

@@ -152,8 +152,10 @@ POST_SIGNED_IN = Post(entitled=SIGNED_IN)  # the user's own data: only the signe
 
 URLS = {
     # --- the resident's portal -------------------------------------------------------------
-    "portal:home": Entry(
-        signed_in(), shows=lambda w: w.a.account.number, shown_to=frozenset({RESIDENT})
+    "portal:home": Entry(  # staff without an account of their own land in the back office
+        {**signed_in(), **dict.fromkeys(STAFF | {SUPERUSER}, 302)},
+        shows=lambda w: w.a.account.number,
+        shown_to=frozenset({RESIDENT}),
     ),
     "portal:privacy": Entry(public()),
     "portal:dismiss_help": Entry(signed_in(405), post=POST_SIGNED_IN),

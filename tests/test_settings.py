@@ -1,4 +1,5 @@
 import email
+import email.policy
 import json
 import os
 import subprocess
@@ -87,7 +88,8 @@ def test_development_writes_each_message_to_its_own_file(tmp_path):
     files = sorted(tmp_path.iterdir())
     assert sent == 2
     assert len(files) == 2
-    subjects = {email.message_from_bytes(f.read_bytes())["Subject"] for f in files}
+    letters = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+    subjects = {letter["Subject"] for letter in letters}
     assert len(subjects) == 2
 
 
@@ -160,3 +162,30 @@ def test_the_trusted_proxy_count_is_allauths_too():
 def test_staff_two_factor_is_required_in_production_and_optional_in_development():
     assert print_setting("STAFF_MFA_REQUIRED", PRODUCTION).stdout.strip() == "True"
     assert print_setting("STAFF_MFA_REQUIRED", {}).stdout.strip() == "False"
+
+
+def test_development_mail_files_are_readable_text(tmp_path):
+    letter = EmailMessage("Подтвердите e-mail", "Перейдите по ссылке:\nhttp://127.0.0.1:8000/x/",
+                          "from@example.com", ["a@example.com"])  # fmt: skip
+    letter.attach("квитанция.pdf", b"%PDF-1.4 \x00\xff", "application/pdf")
+    FilePerMessageBackend(file_path=str(tmp_path)).send_messages([letter])
+    (path,) = tmp_path.iterdir()
+    text = path.read_bytes().decode()
+    assert "Subject: Подтвердите e-mail" in text
+    assert "Перейдите по ссылке:\nhttp://127.0.0.1:8000/x/" in text
+    assert "Content-Transfer-Encoding: 8bit" in text
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    (attachment,) = parsed.iter_attachments()
+    assert attachment.get_content() == b"%PDF-1.4 \x00\xff"
+
+
+def test_make_run_gives_the_site_its_own_address_for_links_in_mail():
+    env = {k: v for k, v in os.environ.items() if k != "SITE_URL"}
+    result = subprocess.run(["make", "-n", "run", "PORT=8822"], cwd=ROOT, capture_output=True,
+                            text=True, check=True, env=env)  # fmt: skip
+    (serve,) = [line for line in result.stdout.splitlines() if "runserver" in line]
+    assert "SITE_URL=http://127.0.0.1:8822" in serve
+    assert serve.endswith("runserver 127.0.0.1:8822")
+    mine = subprocess.run(["make", "-n", "run", "SITE_URL=https://kabinet.test"], cwd=ROOT,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert "SITE_URL=https://kabinet.test" in mine.stdout

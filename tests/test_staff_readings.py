@@ -160,9 +160,9 @@ def test_staff_may_enter_a_past_month_but_not_below_the_rules(client, operator, 
     data = {"period": f"{past:%Y-%m}", "taken_on": past.replace(day=20)}
 
     response = client.post(url, {**data, f"meter_{meter.pk}": "111"})
-    assert "больше следующего (110,00 за" in response.text
+    assert "больше следующего (110,000 за" in response.text
     response = client.post(url, {**data, f"meter_{meter.pk}": "99"})
-    assert "меньше предыдущего (100,00 за" in response.text
+    assert "меньше предыдущего (100,000 за" in response.text
     client.post(url, {**data, f"meter_{meter.pk}": "105"})
     assert Reading.objects.get(meter=meter, period=past).value == D("105")
 

@@ -38,8 +38,12 @@ class MessageForm(forms.Form):
     text = forms.CharField(
         label="Сообщение",
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Напишите текст сообщения."},
+        widget=forms.Textarea(attrs={"rows": 5, "data-counter": MAX_TEXT}),
+        error_messages={
+            "required": "Напишите текст сообщения.",
+            "max_length": "Сообщение длиннее %(limit_value)s символов (в нём %(show_value)s): "
+            "сократите его или разбейте на два сообщения.",
+        },
     )
     files = MultipleFileField(
         label="Файлы",
@@ -47,6 +51,12 @@ class MessageForm(forms.Form):
         help_text=f"До {MAX_ATTACHMENTS} файлов: фотографии (JPEG, PNG, WebP) или PDF, "
         f"каждый не больше {MAX_ATTACHMENT_SIZE // (1024 * 1024)} МБ.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No «maxlength»: the browser would cut a pasted text silently; portal/counter.js
+        # counts instead, and the server refuses a longer text in words.
+        self.fields["text"].widget.attrs.pop("maxlength", None)
 
     def clean_text(self):
         text = self.cleaned_data["text"].strip()

@@ -115,25 +115,25 @@ class ServiceSpec:
 
 
 KAMAL_SERVICES = [
-    ServiceSpec("Ремонт жилья", "кв м", CalculationMethod.AREA, "", KAMAL, ("12.50", "13.10")),
-    ServiceSpec("Содержание жилья", "кв м", CalculationMethod.AREA, "", KAMAL, ("18.40", "19.30")),
-    ServiceSpec("Найм жилья", "кв м", CalculationMethod.AREA, "",
+    ServiceSpec("Ремонт жилья", "м²", CalculationMethod.AREA, "", KAMAL, ("12.50", "13.10")),
+    ServiceSpec("Содержание жилья", "м²", CalculationMethod.AREA, "", KAMAL, ("18.40", "19.30")),
+    ServiceSpec("Найм жилья", "м²", CalculationMethod.AREA, "",
                 "Исполнительный комитет г. Казани", ("9.10", "9.10"),
                 ownership=OwnershipType.MUNICIPAL),
-    ServiceSpec("Холодное водоснабжение", "куб м", CalculationMethod.METER, Resource.COLD_WATER,
+    ServiceSpec("Холодное водоснабжение", "м³", CalculationMethod.METER, Resource.COLD_WATER,
                 "АО \"Водоканал\"", ("48.50", "51.20"), "4.5"),
-    ServiceSpec("Горячее водоснабжение", "куб м", CalculationMethod.METER, Resource.HOT_WATER,
+    ServiceSpec("Горячее водоснабжение", "м³", CalculationMethod.METER, Resource.HOT_WATER,
                 "АО \"Татэнерго\"", ("245.30", "257.60"), "3.2"),
-    ServiceSpec("Водоотведение", "куб м", CalculationMethod.WASTEWATER, "", "АО \"Водоканал\"",
+    ServiceSpec("Водоотведение", "м³", CalculationMethod.WASTEWATER, "", "АО \"Водоканал\"",
                 ("39.80", "41.90")),
-    ServiceSpec("Электроснабжение", "кВтч", CalculationMethod.METER, Resource.ELECTRICITY,
+    ServiceSpec("Электроснабжение", "кВт·ч", CalculationMethod.METER, Resource.ELECTRICITY,
                 "АО \"Татэнергосбыт\"", ("6.43", "6.84"), "90"),
     # Charged evenly all year: the yearly heat per m² spread over twelve months.
     ServiceSpec("Отопление", "Гкал", CalculationMethod.AREA_NORMATIVE, Resource.HEAT,
                 "АО \"Татэнерго\"", ("2950.00", "3098.00"), "0.0105"),
     ServiceSpec("Пени", "", CalculationMethod.PENALTY, "", KAMAL, ("0", "0")),
     # Paid by owners (ЖК РФ ст. 169 ч. 1): a municipal flat's contribution is the municipality's.
-    ServiceSpec("Взнос на капитальный ремонт", "кв м", CalculationMethod.CAPITAL_REPAIR, "", "",
+    ServiceSpec("Взнос на капитальный ремонт", "м²", CalculationMethod.CAPITAL_REPAIR, "", "",
                 ("12.40", "12.40"), ownership=OwnershipType.PRIVATE),
     ServiceSpec("Пени на взносы на капремонт", "", CalculationMethod.CAPITAL_REPAIR_PENALTY, "",
                 "", ("0", "0")),
@@ -149,10 +149,10 @@ KAMAL_FUND = {
 LATE_CONTRIBUTION = ("1000155", 3, 28)  # account, months before the last closed one, day paid
 
 UYUT_SERVICES = [
-    ServiceSpec("Содержание жилья", "кв м", CalculationMethod.AREA, "", UYUT, ("24.70", "25.90")),
-    ServiceSpec("Холодное водоснабжение", "куб м", CalculationMethod.METER, Resource.COLD_WATER,
+    ServiceSpec("Содержание жилья", "м²", CalculationMethod.AREA, "", UYUT, ("24.70", "25.90")),
+    ServiceSpec("Холодное водоснабжение", "м³", CalculationMethod.METER, Resource.COLD_WATER,
                 "МУП \"Горводоканал\"", ("44.10", "46.30"), "4.5"),
-    ServiceSpec("Водоотведение", "куб м", CalculationMethod.WASTEWATER, "",
+    ServiceSpec("Водоотведение", "м³", CalculationMethod.WASTEWATER, "",
                 "МУП \"Горводоканал\"", ("35.20", "37.00")),
     # By the house heat meter in the heating season (its HeatingSetting; formula 3).
     ServiceSpec("Отопление", "Гкал", CalculationMethod.AREA_NORMATIVE, Resource.HEAT,

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from kabinet.formats import format_quantity, month_name
+from kabinet.formats import format_reading, month_name
 from kabinet.metering.models import READING_FIELD, Meter, Reading
-from kabinet.money import parse_amount, shown
+from kabinet.money import TooLarge, parse_amount, shown
 from kabinet.months import add_months
 
 ROLLOVER_SHARE = Decimal("0.1")  # through zero by less than a tenth of the dial: it rolled over
@@ -28,6 +28,11 @@ def parse_value(text: str) -> Decimal:
     much as ``Reading.value`` holds. ``ValueError`` with a Russian message otherwise."""
     try:
         return parse_amount(text, **READING_FIELD)
+    except TooLarge:
+        raise ValueError(
+            f"{shown(text)} — слишком большое показание: до запятой не больше {INTEGER_DIGITS} "
+            "цифр. Проверьте, не лишние ли цифры."
+        ) from None
     except ValueError:
         raise ValueError(
             f"{shown(text)} — не показание: нужно число, например 123,456 (не больше трёх "
@@ -75,7 +80,7 @@ def neighbours(meter: Meter, period: datetime.date) -> Neighbours:
 def value_problem(meter: Meter, value: Decimal, previous=None, following=None) -> str:
     """Why ``value`` cannot be the meter's reading between the actual readings ``previous``
     and ``following`` (anything with ``period`` and ``value``), or ``""``."""
-    shown = format_quantity(value)
+    shown = format_reading(value)
     if value >= dial_size(meter):
         return (
             f"Показание {shown} не помещается на счётчике: у него {meter.digits} знаков до запятой."
@@ -86,7 +91,7 @@ def value_problem(meter: Meter, value: Decimal, previous=None, following=None) -
         and not is_rollover(meter, previous.value, value)
     ):
         return (
-            f"Показание {shown} меньше предыдущего ({format_quantity(previous.value)} за "
+            f"Показание {shown} меньше предыдущего ({format_reading(previous.value)} за "
             f"{month_name(previous.period)}). Проверьте цифры до запятой."
         )
     if (
@@ -95,7 +100,7 @@ def value_problem(meter: Meter, value: Decimal, previous=None, following=None) -
         and not is_rollover(meter, value, following.value)
     ):
         return (
-            f"Показание {shown} больше следующего ({format_quantity(following.value)} за "
+            f"Показание {shown} больше следующего ({format_reading(following.value)} за "
             f"{month_name(following.period)})."
         )
     return ""
@@ -145,8 +150,8 @@ class ReadingCheck:
         if not self.is_unusual:
             return ""
         return (
-            f"Расход {format_quantity(self.monthly_consumption)} за месяц — больше чем в "
-            f"{UNUSUAL_FACTOR} раза выше обычного ({format_quantity(self.usual)} в среднем за "
+            f"Расход {format_reading(self.monthly_consumption)} за месяц — больше чем в "
+            f"{UNUSUAL_FACTOR} раза выше обычного ({format_reading(self.usual)} в среднем за "
             "последние месяцы). Проверьте показание; если оно верное, подтвердите его."
         )
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from kabinet.formats import format_quantity, month_name
+from kabinet.formats import format_reading, month_name
 from kabinet.mail import absolute_url
 from kabinet.metering.models import Resource
 
@@ -31,7 +31,7 @@ def send_readings_receipt(user, readings, window) -> None:
             "account": account,
             "month": month_name(readings[0].period),
             "lines": [
-                (reading.meter, format_quantity(reading.value))
+                (reading.meter, format_reading(reading.value))
                 for reading in sorted(
                     readings, key=lambda r: (RESOURCES.index(r.meter.resource), r.meter.pk)
                 )

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from kabinet.formats import (
     format_money,
-    format_quantity,
+    format_reading,
     month_abbreviation,
     month_name,
     short_month_name,
@@ -155,7 +155,7 @@ def consumption_chart(card, months: int = 12) -> ConsumptionChart:
     for index in range(months):
         month = add_months(current, -index)
         line = used.get(month)
-        figure = format_quantity(line.consumption) if line else NO_DATA
+        figure = format_reading(line.consumption) if line else NO_DATA
         bars.append(
             ConsumptionBar(
                 y=index * CONSUMPTION_ROW_HEIGHT,

@@ -19,6 +19,7 @@ from kabinet.http import client_ip
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.portal.periods import chosen_period
 from kabinet.users import services as users
+from kabinet.users.adapter import workplace_url
 from kabinet.users.selectors import accounts_for
 
 HOME_NEWS = 3  # the latest news of the УК on Главная; the rest on «Новости»
@@ -71,8 +72,13 @@ def render_account(request, account, template, section, **context):
 
 @login_required
 def home(request):
-    """Главная: every linked account with its debt or overpayment and the way into it."""
+    """Главная: every linked account with its debt or overpayment and the way into it. Staff
+    with no account of their own work in the back office, so they are taken there; «?resident=1»
+    (the back office's «Личный кабинет» link) stays here to link an account of one's own."""
     accounts = list(accounts_for(request.user))
+    workplace = workplace_url(request.user)
+    if workplace and not accounts and "resident" not in request.GET:
+        return redirect(workplace)
     debts = billing.balances(accounts)
     for account in accounts:
         account.balance = debts[account.pk]

@@ -1,5 +1,7 @@
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.models import EmailAddress
 from django import forms
 from django.urls import reverse_lazy
 from django.utils.html import format_html
@@ -10,11 +12,11 @@ NAME_MAX_LENGTH = 150
 
 
 class LoginForm(AllauthLoginForm):
-    """The seed's login form: «Имя пользователя», «Пароль», «Запомнить?»."""
+    """The seed's login form: «Имя пользователя» (or the e-mail), «Пароль», «Запомнить?»."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["login"].label = "Имя пользователя"
+        self.fields["login"].label = "Имя пользователя или e-mail"
         self.fields["login"].widget.attrs["placeholder"] = ""
         self.fields["password"].label = "Пароль"
         self.fields["password"].widget.attrs["placeholder"] = ""
@@ -23,11 +25,12 @@ class LoginForm(AllauthLoginForm):
 
 
 class SignupForm(AllauthSignupForm):
-    """«Введите регистрационные данные»: every field required, consent to 152-ФЗ included."""
+    """«Введите регистрационные данные»: every field required but «Отчество» (not everyone has
+    one, and the profile leaves it optional too), consent to 152-ФЗ included."""
 
     last_name = forms.CharField(label="Фамилия", max_length=NAME_MAX_LENGTH)
     first_name = forms.CharField(label="Имя", max_length=NAME_MAX_LENGTH)
-    middle_name = forms.CharField(label="Отчество", max_length=NAME_MAX_LENGTH)
+    middle_name = forms.CharField(label="Отчество", max_length=NAME_MAX_LENGTH, required=False)
     consent = forms.BooleanField(
         label=format_html(
             "Я даю согласие на обработку моих персональных данных в соответствии с "
@@ -62,3 +65,21 @@ class SignupForm(AllauthSignupForm):
     def custom_signup(self, request, user):
         user.middle_name = self.cleaned_data["middle_name"]
         user.save(update_fields=["middle_name"])
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """«Изменение e-mail»: an address another account uses is refused here, in words, and its
+    owner is not mailed. The person has just given their password again (reauthentication), so
+    telling them the address is taken reveals no more than the sign-up's login check does."""
+
+    def clean_email(self):
+        value = self.cleaned_data["email"].strip()
+        taken = User.objects.filter(email__iexact=value).exclude(pk=self.user.pk).exists() or (
+            EmailAddress.objects.filter(email__iexact=value).exclude(user=self.user).exists()
+        )
+        if taken:
+            raise forms.ValidationError(
+                "Этот e-mail уже указан в профиле другого пользователя. Укажите другой адрес.",
+                code="email_taken",
+            )
+        return super().clean_email()

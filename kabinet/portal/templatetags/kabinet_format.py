@@ -26,9 +26,21 @@ def quantity(value):
 
 
 @register.filter
+def reading(value):
+    """Readings, volumes, consumption: ``815.27`` → ``815,270``, ``0.633283`` → ``0,633``."""
+    return "" if value is None else formats.format_reading(value)
+
+
+@register.filter
+def unit(value):
+    """``куб м`` → ``м³``, ``кВтч`` → ``кВт·ч``."""
+    return formats.unit_name(value)
+
+
+@register.filter
 def money_or_dash(value):
-    """``0`` → ``-`` (as in a recalculation column), else like ``money``."""
-    return "-" if not value else formats.format_money(value)
+    """``0`` → ``—`` (as in a recalculation column), else like ``money``."""
+    return "—" if not value else formats.format_money(value)
 
 
 @register.filter

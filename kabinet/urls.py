@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
+from kabinet.api.urls import api
 from kabinet.portal.captcha_views import refresh_captcha
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("captcha/refresh/", refresh_captcha, name="captcha-refresh"),  # limited per client
     path("captcha/", include("captcha.urls")),
+    path("api/v1/", api.urls),
     path("sandbox-gateway/", include("kabinet.payments.sandbox.urls")),
     path("", include("kabinet.portal.urls")),
 ]

@@ -39,7 +39,8 @@ from kabinet.metering.models import MeterImpossible, Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
 from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery
-from kabinet.users.models import LinkAttempt, LinkRequest
+from kabinet.users.models import LinkAttempt, LinkRequest, TokenScope
+from kabinet.users.tokens import create_token
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -146,6 +147,7 @@ class World:
     group: object
     task_result: object
     authenticator: object
+    access_token: object  # the resident's API token
 
 
 def _history(model, **fields):
@@ -391,4 +393,5 @@ def build_world() -> World:
         authenticator=Authenticator.objects.create(
             user=users[RESIDENT], type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
         ),
+        access_token=create_token(users[RESIDENT], name="Счётчик", scope=TokenScope.READINGS).token,
     )

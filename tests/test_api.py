@@ -240,6 +240,16 @@ def test_the_page_session_does_not_open_the_api(client, link):
     assert client.get(accounts_url()).status_code == 401
 
 
+def test_no_answer_is_kept_by_a_cache(client, account, meter, owner_token):
+    answers = [
+        get(client, accounts_url(), owner_token),
+        get(client, card_url(account), owner_token),
+        get(client, accounts_url()),
+        post(client, readings_url(account), reading(meter, "112"), owner_token),
+    ]
+    assert [answer["Cache-Control"] for answer in answers] == ["no-store"] * 4
+
+
 # --- the card and the meters ---------------------------------------------------------------
 
 
@@ -499,9 +509,11 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
             for status, answer in operation["responses"].items():
                 assert status.isdigit(), (path, status)
                 assert answer["description"], (path, status)
-                ref = answer["content"]["application/json"]["schema"]
-                ref = ref.get("$ref") or ref["items"]["$ref"]
+                [(media_type, media)] = answer["content"].items()
+                ref = media["schema"].get("$ref") or media["schema"]["items"]["$ref"]
                 assert ref.removeprefix("#/components/schemas/") in components, ref
+                problem = ref.endswith("/ProblemOut")
+                assert media_type == ("application/problem+json" if problem else "application/json")
     assert schema["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
 
 

@@ -8,7 +8,7 @@ from ninja import Header, Router
 from kabinet.api import schemas
 from kabinet.api.auth import account_or_404, require
 from kabinet.api.idempotency import run_once
-from kabinet.api.problems import REFUSALS, Problem, ProblemOut, field_error
+from kabinet.api.problems import REFUSALS, Problem, ProblemOut, field_error, no_store
 from kabinet.billing import selectors as billing
 from kabinet.metering import services as metering
 from kabinet.metering.forms import MeterReadingsForm
@@ -153,7 +153,7 @@ def submit_readings(
     response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
     if replayed:
         response["Idempotency-Replayed"] = "true"
-    return response
+    return no_store(response)
 
 
 def _submit(request, account, items: list[schemas.ReadingIn]) -> dict:

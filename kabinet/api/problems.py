@@ -112,6 +112,11 @@ def problem_response(request, problem: Problem) -> JsonResponse:
     )
     if problem.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return no_store(response)
+
+
+def no_store(response):
+    response["Cache-Control"] = "no-store"
     return response
 
 

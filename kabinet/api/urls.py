@@ -5,9 +5,28 @@ from ninja import NinjaAPI
 
 from kabinet.api.accounts import router as accounts
 from kabinet.api.auth import BearerToken
-from kabinet.api.problems import install_handlers
+from kabinet.api.problems import CONTENT_TYPE, install_handlers, no_store
 
-api = NinjaAPI(
+
+class KabinetApi(NinjaAPI):
+    """Every answer holds personal data: no cache may keep it (the pages do the same)."""
+
+    def create_response(self, request, data, *args, **kwargs):
+        return no_store(super().create_response(request, data, *args, **kwargs))
+
+    def get_openapi_schema(self, **kwargs):
+        """The schema as ninja builds it, with problems under their own media type."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for answer in operation["responses"].values():
+                    media = answer.get("content", {}).get("application/json")
+                    if media and media["schema"].get("$ref", "").endswith("/ProblemOut"):
+                        answer["content"] = {CONTENT_TYPE: media}
+        return schema
+
+
+api = KabinetApi(
     title="Кабинет: API",
     version="1",
     description=(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kabinet.api.models import IdempotentRequest
+from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.metering.models import Reading, ReadingSource, Resource
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import StaffRole
@@ -466,6 +467,20 @@ def test_the_profile_creates_a_token_shows_it_once_and_revokes_it(client, link, 
     token = AccessToken.objects.get(user=link.user)
     client.post(reverse("portal:revoke_api_token", args=[token.pk]))
     assert get(client, accounts_url(), secret).status_code == 401
+
+
+def test_granting_and_revoking_a_token_are_in_the_audit_log(link):
+    created = tokens.create_token(
+        link.user, name="кухня", scope=TokenScope.READINGS, account=link.account, ip="10.0.0.1"
+    )
+    tokens.revoke_token(link.user, created.token.pk, ip="10.0.0.2")
+    entries = AuditEntry.objects.filter(object_id=str(created.token.pk)).order_by("pk")
+    assert [(e.action, e.ip, e.actor) for e in entries] == [
+        (AuditAction.ADDED, "10.0.0.1", link.user),
+        (AuditAction.CHANGED, "10.0.0.2", link.user),
+    ]
+    assert entries[0].organization == link.account.organization
+    assert entries[0].changes == {"name": [None, "кухня"], "scope": [None, "readings"]}
 
 
 def test_nobody_revokes_anothers_token(client, link):

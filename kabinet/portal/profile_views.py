@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kabinet import quotas
+from kabinet.http import client_ip
 from kabinet.portal.profile_forms import (
     AccessTokenForm,
     PasswordConfirmForm,
@@ -133,6 +134,7 @@ def api_tokens(request):
                 scope=form.cleaned_data["scope"],
                 account=form.cleaned_data["account"],
                 expires_at=form.expires_at(),
+                ip=client_ip(request),
             )
         except tokens.TokenRefused as error:
             form.add_error(None, str(error))
@@ -157,7 +159,7 @@ def api_tokens(request):
 @require_POST
 def revoke_api_token(request, token_id):
     try:
-        token = tokens.revoke_token(request.user, token_id)
+        token = tokens.revoke_token(request.user, token_id, ip=client_ip(request))
     except tokens.AccessToken.DoesNotExist:
         raise Http404 from None
     messages.success(request, f"Токен «{token.name}» отозван.")

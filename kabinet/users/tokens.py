@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import plain, record
 from kabinet.users.models import AccessToken, TokenScope
 from kabinet.users.selectors import accounts_for
 
@@ -55,9 +57,16 @@ def digest_of(secret: str) -> str:
 
 
 def create_token(
-    user, *, name: str, scope: str, account=None, expires_at: datetime.datetime | None = None
+    user,
+    *,
+    name: str,
+    scope: str,
+    account=None,
+    expires_at: datetime.datetime | None = None,
+    ip: str | None = None,
 ) -> NewToken:
-    """A new token of ``user``; ``account`` must be one of the user's linked accounts."""
+    """A new token of ``user`` (a grant of rights: in the audit log); ``account`` must be one
+    of the user's linked accounts."""
     if account is not None and not accounts_for(user).filter(pk=account.pk).exists():
         raise TokenRefused("Этот лицевой счёт не присоединён к вашему профилю.")
     if expires_at is not None and expires_at <= timezone.now():
@@ -75,7 +84,20 @@ def create_token(
         digest=digest_of(secret),
         expires_at=expires_at,
     )
+    _audit(token, AuditAction.ADDED, ip, name=[None, name], scope=[None, scope])
     return NewToken(token, secret)
+
+
+def _audit(token, action, ip, **changes):
+    """The token's grant or its revocation in the audit log, without the digest."""
+    record(
+        action=action,
+        organization=token.account.organization if token.account_id else None,
+        actor=token.user,
+        ip=ip,
+        obj=token,
+        changes={name: [plain(old), plain(new)] for name, (old, new) in changes.items()},
+    )
 
 
 def tokens_of(user):
@@ -88,12 +110,13 @@ def active_tokens(user):
     return tokens_of(user).filter(revoked_at__isnull=True).exclude(expires_at__lte=now)
 
 
-def revoke_token(user, token_id: int) -> AccessToken:
+def revoke_token(user, token_id: int, *, ip: str | None = None) -> AccessToken:
     """Revoke one of ``user``'s tokens (``AccessToken.DoesNotExist`` for anyone else's)."""
-    token = AccessToken.objects.get(user=user, pk=token_id)
+    token = AccessToken.objects.select_related("account__organization").get(user=user, pk=token_id)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _audit(token, AuditAction.CHANGED, ip, revoked_at=[None, token.revoked_at])
     return token
 
 

@@ -537,3 +537,20 @@ def test_the_documentation_page_is_served_from_our_own_static_files(client):
     assert "/static/ninja/swagger-ui-bundle.js" in page
     assert "http://" not in page  # no CDN
     assert "https://" not in page
+
+
+def test_the_personal_data_export_lists_the_tokens_without_their_secrets(client, link):
+    created = tokens.create_token(link.user, name="кухня", scope=TokenScope.READINGS)
+    client.force_login(link.user)
+    response = client.get(reverse("portal:export_personal_data"))
+    [shown] = response.json()["api_tokens"]
+    assert shown["name"] == "кухня"
+    assert created.secret not in response.content.decode()
+    assert created.token.digest not in response.content.decode()
+
+
+def test_a_pushed_reading_is_on_the_residents_meters_page(client, link, meter, owner_token):
+    post(client, readings_url(link.account), reading(meter, "112,345"), owner_token)
+    client.force_login(link.user)
+    page = client.get(reverse("portal:account_meters", args=[link.account.pk]))
+    assert "112,345" in page.content.decode()

@@ -100,6 +100,21 @@ def readings_url(account):
     return reverse("api:readings", args=[account.pk])
 
 
+def charges_url(account, month=None):
+    if month is None:
+        return reverse("api:charges", args=[account.pk])
+    return reverse("api:month_charges", args=[account.pk, month])
+
+
+def endpoint_url(endpoint, account, charge):
+    return {
+        "card": card_url(account),
+        "meters": meters_url(account),
+        "charges": charges_url(account),
+        "month_charges": charges_url(account, f"{charge.period.month:%Y-%m}"),
+    }[endpoint]
+
+
 def reading(meter, value, **extra):
     return {"readings": [{"meter_id": meter.pk, "value": value, **extra}]}
 
@@ -135,7 +150,20 @@ def callers(link):
 
 # (endpoint, caller) → status. The owner's own accounts; 404 for an account that is not the
 # caller's (another resident's, staff's, a token limited to another account).
+READ_ONLY_ANSWERS = {
+    "owner": 200,
+    "other_resident": 404,
+    "staff": 404,
+    "no_token": 401,
+    "revoked": 401,
+    "expired": 401,
+    "read_only": 200,
+    "readings_only": 403,
+    "other_account_token": 404,
+}
 EXPECTED = {
+    "charges": READ_ONLY_ANSWERS,
+    "month_charges": READ_ONLY_ANSWERS,
     "card": {
         "owner": 200,
         "other_resident": 404,
@@ -174,6 +202,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_every_endpoint_answers_each_caller_as_the_rules_say(client, link, meter, endpoint):
+    charge = ChargeFactory(account=link.account)
     for caller, secret in callers(link).items():
         if endpoint == "readings":
             Reading.objects.filter(meter=meter, period=first_of_month(today())).delete()
@@ -184,8 +213,7 @@ def test_every_endpoint_answers_each_caller_as_the_rules_say(client, link, meter
                 **(bearer(secret) if secret else {}),
             )
         else:
-            url = card_url(link.account) if endpoint == "card" else meters_url(link.account)
-            response = get(client, url, secret)
+            response = get(client, endpoint_url(endpoint, link.account, charge), secret)
         expected = EXPECTED[endpoint][caller]
         assert response.status_code == expected, f"{endpoint} × {caller}: {response.content}"
         if expected >= 400:
@@ -271,6 +299,23 @@ def test_the_card_shows_the_balance_and_the_months_services(client, account, own
     ]
     assert card["total"] == "970.00"
     assert D(card["balance"]) == D("970.00")
+
+
+def test_charges_by_month_are_the_closed_months_of_the_charges_page(client, account, owner_token):
+    charge = ChargeFactory(account=account, service__name="Отопление")
+    [month] = get(client, charges_url(account), owner_token).json()
+    assert month["month"] == charge.period.month.isoformat()
+    assert month["total"] == "970.00"
+    table = get(client, charges_url(account, f"{charge.period.month:%Y-%m}"), owner_token).json()
+    assert [line["service"] for line in table["services"]] == ["Отопление"]
+
+
+@pytest.mark.parametrize("month", ["2001-01", "13-2026", "сентябрь"])
+def test_a_month_without_charges_or_not_a_month_is_not_found(client, account, owner_token, month):
+    ChargeFactory(account=account)
+    response = get(client, charges_url(account, month), owner_token)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
 
 
 def test_the_meters_carry_their_last_reading_and_the_window(client, account, meter, owner_token):
@@ -512,6 +557,8 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
     assert set(schema["paths"]) == {
         "/api/v1/accounts",
         "/api/v1/accounts/{account_id}",
+        "/api/v1/accounts/{account_id}/charges",
+        "/api/v1/accounts/{account_id}/charges/{month}",
         "/api/v1/accounts/{account_id}/meters",
         "/api/v1/accounts/{account_id}/readings",
     }

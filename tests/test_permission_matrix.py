@@ -202,6 +202,12 @@ URLS = {
     ),
     "api:account": Entry(api_page(), account, api=True),
     "api:meters": Entry(api_page(), account, api=True),
+    "api:charges": Entry(api_page(), account, api=True),
+    "api:month_charges": Entry(
+        api_page(),
+        lambda w: {"account_id": w.a.account.pk, "month": f"{w.a.closed_period.month:%Y-%m}"},
+        api=True,
+    ),
     "api:readings": Entry(
         expect(405),
         account,

@@ -14,6 +14,8 @@ from kabinet.metering import services as metering
 from kabinet.metering.forms import MeterReadingsForm
 from kabinet.metering.selectors import active_meters, meter_cards
 from kabinet.metering.window import reading_window
+from kabinet.months import parse_month
+from kabinet.receipts.selectors import receipt_period
 from kabinet.users import tokens
 from kabinet.users.tokens import Permission
 
@@ -56,6 +58,12 @@ def account_card(request, account_id: int):
     return {
         **_account(account, billing.account_balance(account)),
         "capital_repair_balance": billing.capital_repair_balance(account),
+        **_table(table),
+    }
+
+
+def _table(table) -> dict:
+    return {
         "month": table.period.month if table.period else None,
         "services": [
             {
@@ -73,6 +81,48 @@ def account_card(request, account_id: int):
         "recalculation": table.recalculation,
         "total": table.total,
     }
+
+
+@router.get(
+    "/accounts/{account_id}/charges",
+    response={200: list[schemas.MonthTotalsOut], **REFUSALS},
+    url_name="charges",
+    summary="Начисления по месяцам",
+    description="Закрытые месяцы, новые первыми, как в истории на странице «Начисления».",
+)
+def charges(request, account_id: int):
+    require(request, Permission.READ)
+    account = account_or_404(request, account_id)
+    return [
+        {
+            "month": totals.period.month,
+            "charged": totals.charged,
+            "recalculation": totals.recalculation,
+            "penalties": totals.penalties,
+            "total": totals.total,
+        }
+        for totals in billing.charge_history(account)
+    ]
+
+
+@router.get(
+    "/accounts/{account_id}/charges/{month}",
+    response={200: schemas.MonthChargesOut, **REFUSALS},
+    url_name="month_charges",
+    summary="Начисления за месяц",
+    description="Месяц в виде ГГГГ-ММ; только закрытые месяцы, как на странице «Начисления».",
+)
+def month_charges(request, account_id: int, month: str):
+    require(request, Permission.READ)
+    account = account_or_404(request, account_id)
+    try:
+        first_day = parse_month(month)
+    except ValueError:
+        raise Problem(404, "Нет такого месяца.") from None
+    period = receipt_period(account, first_day.year, first_day.month)
+    if period is None:
+        raise Problem(404, "Нет начислений за этот месяц.")
+    return _table(billing.charge_table(account, period))
 
 
 def _reading(reading) -> dict | None:

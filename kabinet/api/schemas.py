@@ -36,6 +36,22 @@ class AccountCardOut(AccountOut):
     total: Decimal = Field(description="Итого за месяц, руб.")
 
 
+class MonthTotalsOut(Schema):
+    month: datetime.date = Field(description="Месяц (первое число)")
+    charged: Decimal = Field(description="Начислено, руб.")
+    recalculation: Decimal = Field(description="Перерасчёты, руб.")
+    penalties: Decimal = Field(description="Пени, руб.")
+    total: Decimal = Field(description="Итого, руб.")
+
+
+class MonthChargesOut(Schema):
+    month: datetime.date = Field(description="Месяц (первое число)")
+    services: list[ServiceLineOut] = Field(description="Таблица услуг за месяц")
+    charged: Decimal = Field(description="Начислено за месяц, руб.")
+    recalculation: Decimal = Field(description="Перерасчёты за месяц, руб.")
+    total: Decimal = Field(description="Итого за месяц, руб.")
+
+
 class WindowOut(Schema):
     month: datetime.date = Field(description="Месяц, за который принимаются показания")
     opens: datetime.date = Field(description="Первый день приёма")

@@ -38,6 +38,7 @@ MESSAGES = {
     "password_confirmations": (
         "Слишком много попыток ввести пароль: не больше {limit} {period}. Попробуйте позже."
     ),
+    "api_requests": "Слишком много запросов с этим токеном: не больше {limit} {period}. Подождите.",
     "upload_bytes": (
         "Слишком много файлов: можно загрузить не больше {limit} МБ {period}. Отправьте "
         "сообщение без файлов или приложите их позже."
@@ -72,7 +73,8 @@ def quota(name: str) -> Quota:
 
 def consume(user, **amounts: int) -> None:
     """Count ``amounts`` (quota name → how much, e.g. ``appeals=1, upload_bytes=…``) against
-    ``user``'s quotas; raise ``QuotaExceeded`` and count none of them if any would be passed."""
+    ``user``'s quotas (or an API token's: anything with a ``pk``, counted per quota name);
+    raise ``QuotaExceeded`` and count none of them if any would be passed."""
     counted = []
     for name, amount in amounts.items():
         if amount <= 0:

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "kabinet.jobs",
     "kabinet.receipts",
     "kabinet.audit",
+    "kabinet.api",
     "kabinet.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "captcha",
     "bootstrap",
+    "ninja",  # the API's documentation page and its static files
 ]
 
 MIDDLEWARE = [
@@ -330,6 +332,7 @@ QUOTAS = {
     "link_attempts": os.environ.get("QUOTA_LINK_ATTEMPTS", "20/h"),
     "password_confirmations": os.environ.get("QUOTA_PASSWORD_CONFIRMATIONS", "5/15m"),
     "upload_bytes": os.environ.get("QUOTA_UPLOADS", "100M/d"),
+    "api_requests": os.environ.get("QUOTA_API_REQUESTS", "120/m"),  # per API token
 }
 
 # Cache: Redis when REDIS_URL is set (needed for rate limits shared by several web processes).

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
+from kabinet.api.urls import api
 from kabinet.observability.health import healthz, readyz
 from kabinet.observability.metrics import metrics
 from kabinet.portal.captcha_views import refresh_captcha
@@ -21,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("captcha/refresh/", refresh_captcha, name="captcha-refresh"),  # limited per client
     path("captcha/", include("captcha.urls")),
+    path("api/v1/", api.urls),
     path("sandbox-gateway/", include("kabinet.payments.sandbox.urls")),
     path("", include("kabinet.portal.urls")),
 ]

@@ -41,7 +41,8 @@ from kabinet.metering.models import MeterImpossible, Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
 from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery
-from kabinet.users.models import LinkAttempt, LinkRequest
+from kabinet.users.models import LinkAttempt, LinkRequest, TokenScope
+from kabinet.users.tokens import create_token
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -151,6 +152,7 @@ class World:
     group: object
     task_result: object
     authenticator: object
+    access_token: object  # the resident's API token
 
 
 def _history(model, **fields):
@@ -410,4 +412,5 @@ def build_world() -> World:
         authenticator=Authenticator.objects.create(
             user=users[RESIDENT], type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
         ),
+        access_token=create_token(users[RESIDENT], name="Счётчик", scope=TokenScope.READINGS).token,
     )

@@ -13,6 +13,7 @@ import os
 from decimal import Decimal as D
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -26,7 +27,8 @@ from kabinet.metering.models import Reading
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import StaffRole
 from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry, RegistryStatus
-from kabinet.users.models import AccountLink, LinkRequest, User
+from kabinet.users.models import AccessToken, AccountLink, LinkRequest, TokenScope, User
+from kabinet.users.tokens import create_token
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -485,5 +487,49 @@ def test_charges_import(client, world, django_capture_on_commit_callbacks):
         assert response.status_code < 500
         if response.status_code != 302 or job_failed(response.url.rstrip("/").split("/")[-1]):
             assert Charge.objects.count() == charges
+
+    run()
+
+
+def test_api_token_form(client, world):
+    user = world["resident"]
+    client.force_login(user)
+    fields = {
+        "name": VALUES,
+        "scope": st.one_of(st.just("readings"), VALUES),
+        "account": choice(world["account"].pk),
+        "expires_on": VALUES,
+    }
+
+    @fuzz_form(fields)
+    def run(data):
+        before = AccessToken.objects.count()
+        response = client.post(reverse("portal:api_tokens"), data)
+        assert response.status_code < 500, data
+        created = AccessToken.objects.count() - before
+        assert created == (1 if "secret" in (response.context or {}) else 0), data
+        AccessToken.objects.filter(user=user).delete()  # stay under the tokens' limit
+
+    run()
+
+
+def test_api_readings(client, world):
+    meter = world["meter"]
+    secret = create_token(world["resident"], name="fuzz", scope=TokenScope.FULL).secret
+    url = reverse("api:readings", args=[world["account"].pk])
+    values = st.one_of(VALUES, st.integers(), st.none(), st.booleans())
+
+    @fuzz_form({"meter_id": st.one_of(st.just(meter.pk), values), "value": values})
+    def run(data):
+        before = Reading.objects.count()
+        cache.clear()  # the token's rate limit is not what is tested here
+        body = {"readings": [{**data, "confirm_unusual": True}]}
+        response = client.post(
+            url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+        )
+        assert response.status_code < 500, data
+        if response.status_code != 201:
+            assert Reading.objects.count() == before, data
+            assert response["Content-Type"] == "application/problem+json", data
 
     run()

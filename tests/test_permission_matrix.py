@@ -28,6 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.utils import timezone
 
 from kabinet.appeals.models import Appeal, Message
 from kabinet.billing.heating_correction import heating_corrections
@@ -37,6 +38,8 @@ from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.selectors import WRITABLE_AREAS
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
+from kabinet.users import tokens
+from kabinet.users.models import TokenScope
 from tests.matrix_world import (
     ACCOUNTANT_A,
     ACCOUNTANT_B,
@@ -116,6 +119,7 @@ class Post:
     data: Callable = lambda w: {}
     state: Callable | None = None  # world -> value that a refused POST leaves as it was
     form_refusal: bool = False  # a form without the user's organisation may refuse (200/400)
+    json: bool = False  # the data is sent as JSON (the API)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +130,7 @@ class Entry:
     post: Post | None = None
     shows: Callable | None = None  # world -> a text of A's that a list shows to ``shown_to``
     shown_to: frozenset = frozenset()
+    api: bool = False  # asked with the user's API token (full scope) instead of the session
 
 
 SEE_A = STAFF_A | {SUPERUSER}  # the staff who see A's records, and the superuser
@@ -138,6 +143,26 @@ def row(obj):
 
 def account(w):
     return {"account_id": w.a.account.pk}
+
+
+API_REFUSED = 401  # the API answers the signed-out (no token) 401, never a login page
+
+
+def api_page():
+    """An API operation on one personal account: its resident's token only, 404 for others."""
+    return expect(DENY, anonymous=API_REFUSED, resident=OK)
+
+
+def reading_push(w):
+    return {"readings": [{"meter_id": w.a.meter.pk, "value": "99999", "confirm_unusual": True}]}
+
+
+def this_months_reading(w):
+    return list(
+        Reading.objects.filter(
+            meter=w.a.meter, period=timezone.localdate().replace(day=1)
+        ).values_list("value", flat=True)
+    )
 
 
 def appeal_kwargs(w):
@@ -164,6 +189,33 @@ URLS = {
     "portal:subscriptions": Entry(signed_in(405), post=POST_SIGNED_IN),
     "portal:export_personal_data": Entry(signed_in()),
     "portal:delete_profile": Entry(signed_in(), post=POST_SIGNED_IN),
+    "portal:api_tokens": Entry(signed_in(), post=POST_SIGNED_IN),
+    "portal:revoke_api_token": Entry(
+        signed_in(405),
+        lambda w: {"token_id": w.access_token.pk},
+        post=Post(frozenset({RESIDENT}), state=lambda w: row(w.access_token)),
+    ),
+    # --- the API (a bearer token per user class; staff and the superuser have no accounts) ---
+    "api:accounts": Entry(
+        expect(OK, anonymous=API_REFUSED),
+        shows=lambda w: w.a.account.number,
+        shown_to=frozenset({RESIDENT}),
+        api=True,
+    ),
+    "api:account": Entry(api_page(), account, api=True),
+    "api:meters": Entry(api_page(), account, api=True),
+    "api:charges": Entry(api_page(), account, api=True),
+    "api:month_charges": Entry(
+        api_page(),
+        lambda w: {"account_id": w.a.account.pk, "month": f"{w.a.closed_period.month:%Y-%m}"},
+        api=True,
+    ),
+    "api:readings": Entry(
+        expect(405),
+        account,
+        api=True,
+        post=Post(frozenset({RESIDENT}), reading_push, state=this_months_reading, json=True),
+    ),
     "portal:unlink_account": Entry(
         residents_page(),
         account,
@@ -499,6 +551,9 @@ PUBLIC = {
     "metrics": "counts only, and only for clients on METRICS_ALLOWED_NETWORKS (others 404)",
     "sandbox:pay": "the sandbox gateway's own page (development), keyed by an unguessable UUID",
     "sandbox:receipt": "the sandbox gateway's fiscal receipt (development), by an unguessable UUID",
+    "api:api-root": "the API's root: django-ninja's marker for its paths, always 404",
+    "api:openapi-json": "the API's OpenAPI schema: describes the API, holds no data",
+    "api:openapi-view": "the API's documentation page: describes the API, holds no data",
 }
 
 
@@ -923,9 +978,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def as_user(client, world, db):
-    def sign_in(user_class):
+    def sign_in(user_class, api=False):
         user = world.users[user_class]
-        if user is not None:
+        if user is not None and api:
+            secret = tokens.create_token(user, name="matrix", scope=TokenScope.FULL).secret
+            client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        elif user is not None:
             client.force_login(user)
         return client
 
@@ -957,8 +1015,12 @@ def check_answer(response, expected, url):
             assert location(response) not in LOGIN_PAGES, said
 
 
-def check_refusal(response, user_class, url, *, form_refusal=False):
-    if user_class == ANONYMOUS or (user_class in NOT_IN_BACK_OFFICE and url.startswith("/admin/")):
+def check_refusal(response, user_class, url, *, form_refusal=False, api=False):
+    if api and user_class == ANONYMOUS:
+        check_answer(response, API_REFUSED, url)
+    elif user_class == ANONYMOUS or (
+        user_class in NOT_IN_BACK_OFFICE and url.startswith("/admin/")
+    ):
         check_answer(response, LOGIN, url)
     elif form_refusal and response.status_code in (200, 400):
         pass  # the form does not offer the user this organisation: shown again with an error
@@ -978,9 +1040,9 @@ def url_of(case: Case, world):
 @pytest.mark.parametrize("case", [marked(c) for c in url_get_cases()])
 def test_get(case, world, as_user):
     url = url_of(case, world)
-    response = as_user(case.user_class).get(url)
-    check_answer(response, case.expected, url)
     entry = URLS[case.key]
+    response = as_user(case.user_class, api=entry.api).get(url)
+    check_answer(response, case.expected, url)
     if entry.shows and response.status_code == 200:
         shown = entry.shows(world) in response.content.decode()
         assert shown == (case.user_class in entry.shown_to), (
@@ -990,14 +1052,21 @@ def test_get(case, world, as_user):
 
 @pytest.mark.parametrize("case", [marked(c) for c in url_post_cases()])
 def test_post_is_refused(case, world, as_user):
-    post = URLS[case.key].post
+    entry = URLS[case.key]
+    post = entry.post
     url = url_of(case, world)
     state = post.state or (lambda w: None)
-    client = as_user(case.user_class)  # signing in changes the user's last_login
+    client = as_user(case.user_class, api=entry.api)  # signing in changes the last_login
     before = state(world)
-    response = client.post(url, post.data(world))
-    check_refusal(response, case.user_class, url, form_refusal=post.form_refusal)
+    response = send(client, url, post, world)
+    check_refusal(response, case.user_class, url, form_refusal=post.form_refusal, api=entry.api)
     assert state(world) == before, f"{url}: changed by {case.user_class}"
+
+
+def send(client, url, post: Post, world):
+    if post.json:
+        return client.post(url, post.data(world), content_type="application/json")
+    return client.post(url, post.data(world))
 
 
 def admin_url(case: Case, world, side="a"):
@@ -1145,10 +1214,11 @@ def entitled_cases():
 
 @pytest.mark.parametrize("case", [marked(c) for c in entitled_cases()])
 def test_post_by_the_entitled_changes_what_refusals_keep(case, world, as_user):
-    post = URLS[case.key].post
+    entry = URLS[case.key]
+    post = entry.post
     url = url_of(case, world)
-    client = as_user(case.user_class)
+    client = as_user(case.user_class, api=entry.api)
     before = post.state(world)
-    response = client.post(url, post.data(world))
-    assert response.status_code in (200, 302), f"{url} answered {response.status_code}"
+    response = send(client, url, post, world)
+    assert response.status_code in (200, 201, 302), f"{url} answered {response.status_code}"
     assert post.state(world) != before, f"{url}: nothing changed for {case.user_class}"

@@ -1,22 +1,30 @@
-"""«Мой профиль»: personal data, e-mail, password, subscriptions, linked accounts, the personal
-data download and deleting the profile."""
+"""«Мой профиль»: personal data, e-mail, password, subscriptions, linked accounts, access tokens
+of the API, the personal data download and deleting the profile."""
 
 from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kabinet import quotas
-from kabinet.portal.profile_forms import PasswordConfirmForm, ProfileForm, SubscriptionsForm
+from kabinet.http import client_ip
+from kabinet.portal.profile_forms import (
+    AccessTokenForm,
+    PasswordConfirmForm,
+    ProfileForm,
+    SubscriptionsForm,
+)
 from kabinet.portal.views import account_or_404
 from kabinet.users import profile as profiles
+from kabinet.users import tokens
 from kabinet.users.models import User
-from kabinet.users.selectors import links_of
+from kabinet.users.selectors import accounts_for, links_of
 
 
 @login_required
@@ -112,3 +120,47 @@ def delete_profile(request):
             )
             return redirect("account_login")
     return render(request, "portal/profile/delete.html", {"form": form, "can_delete": True})
+
+
+@login_required
+def api_tokens(request):
+    """«Доступ к API»: the user's tokens with their last use, and a new one, shown once."""
+    form = AccessTokenForm(request.POST or None, accounts=accounts_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = tokens.create_token(
+                request.user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                account=form.cleaned_data["account"],
+                expires_at=form.expires_at(),
+                ip=client_ip(request),
+            )
+        except tokens.TokenRefused as error:
+            form.add_error(None, str(error))
+        else:
+            return render(
+                request,
+                "portal/profile/token_created.html",
+                {
+                    "token": created.token,
+                    "secret": created.secret,
+                    "api_root": request.build_absolute_uri(reverse("api:openapi-view")),
+                },
+            )
+    return render(
+        request,
+        "portal/profile/api_tokens.html",
+        {"form": form, "tokens": tokens.tokens_of(request.user), "now": timezone.now()},
+    )
+
+
+@login_required
+@require_POST
+def revoke_api_token(request, token_id):
+    try:
+        token = tokens.revoke_token(request.user, token_id, ip=client_ip(request))
+    except tokens.AccessToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, f"Токен «{token.name}» отозван.")
+    return redirect("portal:api_tokens")

@@ -18,6 +18,12 @@ urlpatterns = [
     path("profile/subscriptions/", profile_views.subscriptions, name="subscriptions"),
     path("profile/export/", profile_views.export_personal_data, name="export_personal_data"),
     path("profile/delete/", profile_views.delete_profile, name="delete_profile"),
+    path("profile/api/", profile_views.api_tokens, name="api_tokens"),
+    path(
+        "profile/api/<int:token_id>/revoke/",
+        profile_views.revoke_api_token,
+        name="revoke_api_token",
+    ),
     path(
         "profile/accounts/<int:account_id>/unlink/",
         profile_views.unlink_account,

@@ -152,3 +152,44 @@ class LinkRequest(models.Model):
 
     def __str__(self):
         return f"Запрос № {self.pk} от {self.user}"
+
+
+class TokenScope(models.TextChoices):
+    """What a personal access token may do through the API."""
+
+    READ = "read", "только чтение"
+    READINGS = "readings", "передача показаний"
+    FULL = "full", "полный доступ"
+
+
+class AccessToken(models.Model):
+    """A personal access token of the API: the secret itself is never stored, only its SHA-256;
+    ``prefix`` (shown in the token and in the list) finds the row to compare it with."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="access_tokens", verbose_name="пользователь"
+    )
+    name = models.CharField("название", max_length=100)
+    scope = models.CharField("права", max_length=10, choices=TokenScope.choices)
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="access_tokens",
+        verbose_name="только лицевой счёт",
+    )
+    prefix = models.CharField("начало токена", max_length=20, unique=True)
+    digest = models.CharField("SHA-256 токена", max_length=64)
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    expires_at = models.DateTimeField("действует до", null=True, blank=True)
+    last_used_at = models.DateTimeField("последнее использование", null=True, blank=True)
+    revoked_at = models.DateTimeField("отозван", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "токен доступа к API"
+        verbose_name_plural = "токены доступа к API"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -130,6 +130,18 @@ def export_personal_data(user: User) -> dict:
             }
             for link in links
         ],
+        "api_tokens": [
+            {
+                "name": token.name,
+                "scope": token.scope,
+                "account_number": token.account.number if token.account_id else None,
+                "created_at": token.created_at,
+                "expires_at": token.expires_at,
+                "last_used_at": token.last_used_at,
+                "revoked_at": token.revoked_at,
+            }
+            for token in user.access_tokens.select_related("account").order_by("created_at")
+        ],
         "link_attempts": [
             {
                 "at": attempt.created_at,

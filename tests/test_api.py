@@ -351,7 +351,7 @@ def test_a_reading_below_the_previous_is_refused_with_the_pages_message(
     [error] = problem["errors"]
     assert error["field"] == "readings.0.value"
     assert error["label"] == "показание"
-    assert error["message"].startswith("Показание 50,00 меньше предыдущего")
+    assert error["message"].startswith("Показание 50,000 меньше предыдущего")
     assert not Reading.objects.filter(meter=meter, period=first_of_month(today())).exists()
 
 

@@ -1,0 +1,234 @@
+"""Per-house billing settings: the capital repair fund and its regional due dates, heating."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from kabinet.formats import cut_at_word, month_name
+from kabinet.housing.models import House
+from kabinet.orgs import validators
+from kabinet.orgs.models import BANK_NAME_LIMIT, Organization
+from kabinet.orgs.scoping import OrganizationScopedQuerySet
+
+
+class CapitalRepairFundKind(models.TextChoices):
+    """ЖК РФ ст. 170 ч. 3: the two ways a house forms its capital repair fund."""
+
+    SPECIAL_ACCOUNT = "special_account", "специальный счёт"
+    REGIONAL_OPERATOR = "regional_operator", "счёт регионального оператора"
+
+
+class CapitalRepairFund(models.Model):
+    """How a house collects capital repair contributions, and whom they are paid to.
+
+    A house without one is billed no contribution (its owners pay the regional operator on
+    the operator's own documents, or nothing). With one, its owners' accounts are charged the
+    organisation's capital repair services, and the payment document has a section of its own
+    with this payee's details and QR code (docs/payment-document.md)."""
+
+    house = models.OneToOneField(
+        House, on_delete=models.CASCADE, related_name="capital_repair_fund", verbose_name="дом"
+    )
+    kind = models.CharField(
+        "способ формирования фонда", max_length=20, choices=CapitalRepairFundKind.choices
+    )
+    payee_name = models.CharField(
+        "получатель взносов",
+        max_length=160,
+        validators=[validators.validate_payment_text],
+        help_text="Владелец специального счёта (например, управляющая организация) или "
+        "региональный оператор.",
+    )
+    inn = models.CharField("ИНН", max_length=12, validators=[validators.validate_inn])
+    kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validators.validate_kpp])
+    bank_name = models.CharField("банк", max_length=255)
+    bank_short_name = models.CharField(
+        "краткое наименование банка",
+        max_length=BANK_NAME_LIMIT,
+        blank=True,
+        validators=[validators.validate_payment_text],
+        help_text="Для QR-кода оплаты (ГОСТ Р 56042-2014): не длиннее 45 знаков. Пусто — "
+        "полное наименование, сокращённое до 45 знаков по словам.",
+    )
+    bik = models.CharField("БИК", max_length=9, validators=[validators.validate_bik])
+    correspondent_account = models.CharField(
+        "корр. счёт", max_length=20, validators=[validators.validate_bank_account]
+    )
+    settlement_account = models.CharField(
+        "расчётный (специальный) счёт",
+        max_length=20,
+        validators=[validators.validate_bank_account],
+    )
+    online_account_id = models.CharField(
+        "магазин получателя в ЮKassa",
+        max_length=64,
+        blank=True,
+        help_text="Идентификатор магазина получателя взносов в ЮKassa (сплитование платежей): "
+        "взнос, оплаченный онлайн, ЮKassa перечисляет на его счёт. Пусто — взнос онлайн через "
+        "ЮKassa не принимается (только по QR-коду квитанции).",
+    )
+
+    objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "фонд капитального ремонта дома"
+        verbose_name_plural = "фонды капитального ремонта домов"
+        ordering = ["house"]
+
+    def __str__(self):
+        return f"{self.house}: {self.get_kind_display()}"
+
+    @property
+    def payment_bank_name(self) -> str:
+        return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
+
+    def clean(self):
+        errors = {}
+        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
+            for name, check in (
+                ("settlement_account", validators.check_settlement_account),
+                ("correspondent_account", validators.check_correspondent_account),
+            ):
+                value = getattr(self, name)
+                if len(value) == 20 and value.isdigit():
+                    try:
+                        check(self.bik, value)
+                    except ValidationError as error:
+                        errors[name] = error.messages
+        if errors:
+            raise ValidationError(errors)
+
+
+class HeatingMethod(models.TextChoices):
+    """How a house's heating is measured (Правила № 354, приложение № 2)."""
+
+    NORMATIVE = "normative", "по нормативу (формула 2)"
+    HOUSE_METER = "house_meter", "по общедомовому прибору учёта (формулы 3, 3(1))"
+
+
+class HeatingPayment(models.TextChoices):
+    """When heating is paid (Правила № 354 п. 42(1): the way is chosen by the subject of the
+    Federation)."""
+
+    SEASON = "season", "в течение отопительного периода"
+    EVENLY = "evenly", "равномерно в течение календарного года"
+
+
+def parse_season_months(text: str) -> tuple[int, ...]:
+    """The months of the heating season from «10,11,12,1,2,3,4» (numbers 1–12, each once)."""
+    try:
+        months = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValidationError(
+            "Укажите номера месяцев через запятую, например 10,11,12,1,2,3,4."
+        ) from None
+    if not months or len(set(months)) != len(months) or not all(1 <= m <= 12 for m in months):
+        raise ValidationError("Номера месяцев — от 1 до 12, каждый по одному разу.")
+    return months
+
+
+class HeatingSetting(models.Model):
+    """How a house's heating is charged from the month ``valid_from`` on, until a later row of
+    the house (docs/billing-law.md, «Heating»). A house without one is charged by its heating
+    service's normative every month, as before."""
+
+    house = models.ForeignKey(
+        House, on_delete=models.CASCADE, related_name="heating_settings", verbose_name="дом"
+    )
+    valid_from = models.DateField("действует с месяца", help_text="Первое число месяца.")
+    method = models.CharField("объём тепловой энергии", max_length=20,
+                              choices=HeatingMethod.choices)  # fmt: skip
+    payment = models.CharField("способ оплаты", max_length=10, choices=HeatingPayment.choices)
+    season_months = models.CharField(
+        "месяцы отопительного периода",
+        max_length=40,
+        default="10,11,12,1,2,3,4",
+        validators=[parse_season_months],
+        help_text="Номера месяцев через запятую (неполные месяцы — тоже).",
+    )
+    basis = models.CharField(
+        "основание",
+        max_length=500,
+        blank=True,
+        help_text="Решение субъекта РФ о способе оплаты (Правила № 354 п. 42(1)): акт, дата, "
+        "номер.",
+    )
+
+    objects = OrganizationScopedQuerySet.through("house__organization").as_manager()
+
+    class Meta:
+        verbose_name = "расчёт отопления дома"
+        verbose_name_plural = "расчёт отопления домов"
+        ordering = ["house", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["house", "valid_from"], name="heating_setting_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_from__day=1), name="heating_setting_first_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.house}: {self.get_method_display()}, {self.get_payment_display()}"
+
+    @property
+    def months(self) -> tuple[int, ...]:
+        return parse_season_months(self.season_months)
+
+    def clean(self):
+        if self.valid_from and self.valid_from.day != 1:
+            raise ValidationError({"valid_from": "Укажите первое число месяца."})
+
+
+class CapitalRepairDueDay(models.Model):
+    """A region's own due date for capital repair contributions paid to the regional operator
+    (ЖК РФ ст. 171 ч. 1: «в сроки, установленные для внесения платы за жилое помещение и
+    коммунальные услуги, если иное не установлено законом субъекта Российской Федерации»):
+    the contributions of the billed months from ``first_month`` to ``last_month`` are due on
+    ``day`` of the next month (the month's last day if it has fewer), moved to the next working
+    day. A special account has no such exception (ч. 2): its contributions are due with the
+    rest of the bill. Without a row the federal rule applies (``billing.law.due_date``)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="capital_repair_due_days",
+        verbose_name="организация",
+    )
+    day = models.PositiveSmallIntegerField(
+        "срок: число следующего месяца",
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text="Например, 20 — до 20-го числа месяца, следующего за расчётным; в коротком "
+        "месяце — его последний день; нерабочий день переносится на следующий рабочий.",
+    )
+    first_month = models.DateField(
+        "для месяцев начислений с", help_text="Первое число первого расчётного месяца."
+    )
+    last_month = models.DateField(
+        "по", null=True, blank=True, help_text="Пусто — пока закон субъекта не изменится."
+    )
+    source = models.CharField("основание (закон субъекта РФ: дата, номер, статья)", max_length=500)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "срок уплаты взносов на капремонт по закону субъекта"
+        verbose_name_plural = "сроки уплаты взносов на капремонт по закону субъекта"
+        ordering = ["organization", "-first_month"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_month__isnull=True) | Q(last_month__gte=F("first_month")),
+                name="capital_repair_due_day_range",
+            )
+        ]
+
+    def __str__(self):
+        return f"до {self.day}-го числа, с {month_name(self.first_month)}"
+
+    def clean(self):
+        if self.first_month:
+            self.first_month = self.first_month.replace(day=1)
+        if self.last_month:
+            self.last_month = self.last_month.replace(day=1)
+        if self.first_month and self.last_month and self.last_month < self.first_month:
+            raise ValidationError({"last_month": "Конец раньше начала."})

@@ -424,7 +424,7 @@ def test_a_failed_run_leaves_the_previous_lines(house, period, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("kabinet.billing.run._add_common_share", broken)
+    monkeypatch.setattr("kabinet.billing.run.add_common_share", broken)
     with pytest.raises(RuntimeError):
         run_billing(period)
     assert list(Charge.objects.filter(period=period).values_list("pk", "total")) == before

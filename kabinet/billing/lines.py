@@ -2,6 +2,7 @@
 computes them in memory (``run``, ``penalties``), the columns of a stored charge line and the
 houses that collect capital repair contributions."""
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -64,3 +65,26 @@ def capital_repair_houses(organization) -> frozenset[int]:
             "house", flat=True
         )
     )
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """An account as the run reads it: one row of one query, no model instance."""
+
+    pk: int
+    house: int
+    premise: int
+    area: Decimal
+    ownership: str
+    share: Decimal
+    residents: int
+    owners: int
+    opened_on: datetime.date | None
+    closed_on: datetime.date | None
+
+
+def at_tariffs(line: Line, volume: Decimal) -> Decimal:
+    """What ``volume`` costs at the line's tariffs, unrounded (each tariff for its days)."""
+    if not line.split:
+        return line.tariff * volume
+    return sum((part.tariff * volume * part.days / line.days for part in line.split), ZERO)

@@ -22,17 +22,19 @@ from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.common_share import WATER, add_common_share
 from kabinet.billing.heating import HeatingMonth
 from kabinet.billing.instalments import add_instalments
 from kabinet.billing.lines import (
     CHARGE_FIELDS,
+    AccountRow,
     BillingError,
     Calculation,
     Line,
+    at_tariffs,
     capital_repair_houses,
 )
 from kabinet.billing.models import (
-    COMMON_NEEDS_RESOURCES,
     INSTALMENT_METHODS,
     PENALTY_METHODS,
     CalculationMethod,
@@ -46,22 +48,18 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.billing.models import WASTEWATER as DRAINED  # the resource of wastewater
 from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
-from kabinet.billing.selectors import common_needs_normatives
 from kabinet.billing.volumes import VolumeLaw, normative_persons
-from kabinet.formats import format_quantity, month_name
-from kabinet.housing.models import House, PersonalAccount
-from kabinet.housing.selectors import premises_areas
+from kabinet.formats import month_name
+from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption, months_between
-from kabinet.metering.models import RESOURCE_UNITS, Meter, Reading, Resource
+from kabinet.metering.models import Meter, Reading, Resource
 from kabinet.money import KOPECK, ZERO, round_money
 from kabinet.months import add_months
 
 NOT_BY_METHOD = (*PENALTY_METHODS, *INSTALMENT_METHODS)
 PROGRESS_EVERY = 2000  # accounts between two progress reports
 READINGS_LOOKBACK = 12  # months of readings a meter's volume may need
-WATER = (str(Resource.COLD_WATER), str(Resource.HOT_WATER))
 ONE = Decimal(1)
 # What the run writes besides (the other writers — imports, benchmarks — leave the database's
 # defaults: no coefficient).
@@ -70,20 +68,6 @@ PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
     "fraction", "rule", "capital_repair", "amount",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class AccountRow:
-    pk: int
-    house: int
-    premise: int
-    area: Decimal
-    ownership: str
-    share: Decimal
-    residents: int
-    owners: int
-    opened_on: datetime.date | None
-    closed_on: datetime.date | None
 
 
 def open_period(organization) -> Period | None:
@@ -259,7 +243,7 @@ def calculate(
                        result)  # fmt: skip
         if done % PROGRESS_EVERY == 0:
             progress(done, len(accounts))
-    _add_common_share(period, accounts, services, result)
+    add_common_share(period, accounts, services, result)
     if with_adjustments:
         add_instalments(period, result, account_ids)  # Правила № 354 п. 72
         _add_recalculations(period, result, account_ids)
@@ -451,20 +435,13 @@ def _put_line(result, account, service, tariff: MonthTariff, volume, basis) -> L
     return line
 
 
-def _at_tariffs(line: Line, volume: Decimal) -> Decimal:
-    """What ``volume`` costs at the line's tariffs, unrounded (each tariff for its days)."""
-    if not line.split:
-        return line.tariff * volume
-    return sum((part.tariff * volume * part.days / line.days for part in line.split), ZERO)
-
-
 def _add_coefficient(line: Line, coefficient: Decimal, volume: Decimal) -> None:
     """Правила № 354, приложение № 2, formula 4 (п. 42): the charge of ``volume`` (by the
     normative) × the coefficient. The line keeps the coefficient and the excess over the charge
     without it, tariff × volume × (K − 1) to the kopeck, apart: the payment document shows both
     (Приказ Минстроя России № 43/пр)."""
     line.coefficient = coefficient
-    line.coefficient_charged = round_money(_at_tariffs(line, volume) * (coefficient - 1))
+    line.coefficient_charged = round_money(at_tariffs(line, volume) * (coefficient - 1))
     line.charged += line.coefficient_charged
 
 
@@ -616,160 +593,6 @@ def _estimated_volumes(
                     )
                     found[meter.pk][charged_month] = own.volume or ZERO
     return found
-
-
-COMMON_RESOURCES = (*WATER, str(Resource.ELECTRICITY))  # ОДН by Правила № 354 п. 44
-
-
-class _HouseAreas(NamedTuple):
-    address: str
-    premises_area: Decimal  # residential + non-residential (formula's total area)
-    common_area: Decimal | None  # the common-property area
-    distribute_excess: bool  # the general meeting decided to distribute the whole excess
-    by_meter: bool  # monthly by the house meter; else by the normative (ЖК ст. 156 ч. 9.2)
-
-
-def _house_areas(houses) -> dict[int, _HouseAreas]:
-    """The houses' areas and settings for the common share; the total area of their premises
-    from ``housing.selectors.premises_areas`` (the one reading heating uses too)."""
-    totals = premises_areas(houses)
-    rows = House.objects.filter(pk__in=houses).values_list(
-        "pk", "address", "common_property_area", "common_excess_distributed", "common_by_meter"
-    )
-    return {
-        pk: _HouseAreas(address, totals.get(pk) or ZERO, common, distribute, by_meter)
-        for pk, address, common, distribute, by_meter in rows
-    }
-
-
-def _add_common_share(period, accounts, services, result) -> None:
-    """ОДН (Правила № 354 п. 44; ЖК РФ ст. 156 ч. 9.2), per house and resource: the house
-    meter's volume above the premises' (capped by the normative for common needs × the
-    common-property area unless the general meeting decided otherwise), or without a reading
-    the normative × that area; each account's part by its area over the total area of all
-    premises (``calculation.common_house_volume``, ``common_shares``). Wastewater's is what
-    the water's common needs drained, capped by its own normative. A few queries per
-    organisation, whatever the number of accounts."""
-    shared = {
-        s.resource: s
-        for s in services
-        if s.method == CalculationMethod.METER and s.resource in COMMON_RESOURCES
-    }
-    wastewater = [s for s in services if s.method == CalculationMethod.WASTEWATER]
-    if not shared and not wastewater:
-        return
-    houses = defaultdict(list)
-    for account in accounts:
-        houses[account.house].append(account)
-    if not houses:
-        return
-    first, last = period.month, calc.last_day(period.month)
-    areas = _house_areas(houses)
-    normatives = common_needs_normatives(period.organization, first, last)
-    house_volumes = _house_volumes(period, set(shared))
-    for house, members in houses.items():
-        area = areas[house]
-        account_areas = {account.pk: account.area * account.share for account in members}
-        drained = None  # the water's common volume, wastewater's house volume
-        for resource, service in shared.items():
-            lines = _service_lines(members, service, result)
-            normative = normatives.get((house, resource), normatives.get((None, resource)))
-            house_volume = house_volumes.get((house, resource)) if area.by_meter else None
-            common = calc.common_house_volume(
-                house_volume=house_volume,
-                individual=sum((line.volume for _, line in lines), ZERO),
-                normative=normative,
-                common_area=area.common_area,
-                distribute_excess=area.distribute_excess,
-            )
-            if resource in WATER and (house_volume is not None or normative is not None):
-                drained = (drained or ZERO) + common.charged + common.excess
-            _charge_common(lines, common, area, account_areas)
-            _note_excess(house, resource, common, area, result)
-        for service in wastewater:
-            common = calc.common_house_volume(
-                house_volume=drained,
-                individual=ZERO,
-                normative=normatives.get((house, DRAINED), normatives.get((None, DRAINED))),
-                common_area=area.common_area,
-                distribute_excess=area.distribute_excess,
-            )
-            lines = _service_lines(members, service, result)
-            _charge_common(lines, common, area, account_areas)
-            _note_excess(house, DRAINED, common, area, result)
-
-
-def _service_lines(members, service, result) -> list[tuple[AccountRow, Line]]:
-    """The house's accounts charged for ``service`` this month, with their lines."""
-    return [
-        (account, line)
-        for account in members
-        if (line := result.lines.get((account.pk, service.pk)))
-    ]
-
-
-def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas, areas) -> None:
-    """Each line's part of the house's charged common volume, at the line's tariffs
-    (``areas``: account → the premise's area × the account's share). Part of the run's hot
-    path: nothing to do for a house without a common volume."""
-    if common.charged <= 0:
-        return
-    shares = calc.common_shares(
-        common.charged, {account.pk: areas[account.pk] for account, _ in lines}, area.premises_area
-    )
-    if not shares:  # no area to share by
-        return
-    for account, line in lines:
-        share = shares[account.pk]
-        line.common_volume = share
-        if line.split:
-            line.common_charged = round_money(_at_tariffs(line, share))
-        else:
-            line.common_charged = (line.tariff * share).quantize(KOPECK, ROUND_HALF_UP)
-        line.charged += line.common_charged
-
-
-def _note_excess(house, resource, common: calc.CommonVolume, area: _HouseAreas, result) -> None:
-    """What the house meter counted above the cap is charged to no one: the run says so."""
-    if not common.excess:
-        return
-    result.common_excess[house, resource] = common.excess
-    label, unit = dict(COMMON_NEEDS_RESOURCES)[resource], RESOURCE_UNITS.get(resource, "м³")
-    result.problems.append(
-        f"{area.address}, {label}: ОДН по общедомовому прибору выше норматива на "
-        f"{format_quantity(common.excess)} {unit} — жителям не предъявлено, расход "
-        "управляющей организации (Правила № 354, п. 44)."
-    )
-
-
-def _house_volumes(period, resources) -> dict[tuple[int, str], Decimal]:
-    """(house, resource) → what the house's meters counted this month (their readings of this
-    month less last month's), for houses whose every active meter of the resource was read."""
-    previous = add_months(period.month, -1)
-    meters = {
-        meter.pk: meter
-        for meter in Meter.objects.filter(
-            house__organization=period.organization, is_active=True, resource__in=resources
-        )
-    }
-    values = defaultdict(dict)
-    for meter_id, month, value in (
-        Reading.objects.actual()
-        .filter(meter__in=meters, period__in=[previous, period.month])
-        .values_list("meter", "period", "value")
-    ):
-        values[meter_id][month] = value
-    volumes, unread = defaultdict(Decimal), set()
-    for meter_id, meter in meters.items():
-        marks = values.get(meter_id, {})
-        if len(marks) == 2:
-            used = consumption(meter, marks[previous], marks[period.month])
-            volumes[meter.house_id, meter.resource] += used
-        else:
-            unread.add((meter.house_id, meter.resource))
-    # A house meter not read this month or last leaves the house's volume unknown: the
-    # normative applies (Правила № 354 п. 44, docs/billing-law.md).
-    return {key: used for key, used in volumes.items() if key not in unread}
 
 
 def _add_recalculations(period, result, account_ids) -> None:

@@ -348,6 +348,20 @@ def receipt_filename(receipt: Receipt) -> str:
     return f"kvitanciya-{receipt.account_number}-{receipt.month:%Y-%m}.pdf"
 
 
+FOOTER = (
+    "Форма платёжного документа — по приказу Минстроя России от 26.01.2018 № 43/пр. "
+    "QR-код для оплаты — по ГОСТ Р 56042-2014: отсканируйте его в приложении банка."
+)
+
+
+def _footer(canvas, document) -> None:
+    """The form's note in the bottom margin of every page: it never takes a page of its own."""
+    canvas.saveState()
+    canvas.setFont(REGULAR, 6.3)
+    canvas.drawString(MARGIN, MARGIN / 2, FOOTER)
+    canvas.restoreState()
+
+
 def receipt_pdf(receipt: Receipt) -> bytes:
     """The payment document as PDF bytes (one A4 page for an ordinary account)."""
     _register_fonts()
@@ -360,7 +374,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         creator="Личный кабинет потребителя",
     )
     frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, 0, 0, 0, 0)
-    document.addPageTemplates([PageTemplate(frames=[frame])])
+    document.addPageTemplates([PageTemplate(frames=[frame], onPage=_footer)])
     title = (
         "Платёжный документ для внесения платы за содержание и ремонт жилого помещения "
         f"и предоставление коммунальных услуг за {month_name(receipt.month)} г."
@@ -374,14 +388,5 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     ]
     for section in receipt_sections(receipt):
         story += _section(section)
-    story.append(Spacer(1, 6))
-    story.append(
-        Text(
-            "Форма платёжного документа — по приказу Минстроя России от 26.01.2018 № 43/пр. "
-            "QR-код для оплаты — по ГОСТ Р 56042-2014: отсканируйте его в приложении банка.",
-            REGULAR,
-            6.5,
-        )
-    )
     document.build(story)
     return buffer.getvalue()

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.heating_meters import (
     average_limit,
     common_heat_per_m2,
@@ -36,6 +37,7 @@ from kabinet.housing.models import Premise
 from kabinet.metering.models import Resource
 from kabinet.months import add_months
 from tests.factories import (
+    ChargeFactory,
     HouseFactory,
     MeterFactory,
     PeriodFactory,
@@ -206,6 +208,38 @@ def test_formula_3_4_evenly_by_the_previous_years_averages(house, heating, flats
         D("2.985"), D("8805.75"), ChargeBasis.AVERAGE
     )  # fmt: skip
     assert (second.volume, second.charged) == (D("2.265"), D("6681.75"))
+
+
+def test_formula_3_4_the_years_correction_as_formula_3_3_month_by_month(house, heating, flats):
+    """Formula 3(4)'s year (2025) corrected by the meters: in each of the 7 season months the
+    house meter counts 10 Gcal, flat 1's meter 2, flat 2's 1 (0 in summer).
+    A season month: (10 − 3) ÷ 200 = 0,035 Gcal/m²; flat 1: 2 + 54 × 0,035 = 3,89 Gcal.
+    The year: 7 × 3,89 = 27,23 Gcal × 2 950,00 = 80 328,50 ₽; charged 12 × 6 000,00 =
+    72 000,00 ₽; the correction 80 328,50 − 72 000,00 = 8 328,50 ₽."""
+    HeatingSetting.objects.create(house=house, valid_from=datetime.date(2025, 1, 1),
+                                  method=HeatingMethod.HOUSE_AND_PREMISE_METERS,
+                                  payment=HeatingPayment.EVENLY)  # fmt: skip
+    marks = {"house": {}, "first": {}, "second": {}}
+    values = {"house": D("1000"), "first": D("100"), "second": D("200")}
+    steps = {"house": D("10"), "first": D("2"), "second": D("1")}
+    for step in range(13):
+        month = add_months(datetime.date(2024, 12, 1), step)
+        for name in marks:
+            if step and month.month in SEASON:
+                values[name] += steps[name]
+            marks[name][month] = str(values[name])
+    house_meter(house, marks["house"])
+    own_meter(flats[0], marks["first"])
+    own_meter(flats[1], marks["second"])
+    for number in range(1, 13):
+        period = PeriodFactory(organization=house.organization,
+                               month=datetime.date(2025, number, 1))  # fmt: skip
+        ChargeFactory(account=flats[0], service=heating, period=period, tariff=D("2950"),
+                      volume=D("2.0339"), charged=D("6000.00"))  # fmt: skip
+    (correction,) = heating_corrections(house, 2025)
+    assert (correction.account, correction.metered, correction.charged, correction.amount) == (
+        flats[0], D("80328.50"), D("72000.00"), D("8328.50")
+    )  # fmt: skip
 
 
 @given(

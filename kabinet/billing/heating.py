@@ -132,7 +132,11 @@ class _HouseData:
             volumes = house_heat_volumes(by_meter, hm.months_back(month))
             for (house, when), value in volumes.items():
                 house_months[house][when] = value
-        service = heating_services(organization).exclude(normative=None).first()
+        service = (
+            heating_services(organization).exclude(normative=None).first()
+            if season or evenly
+            else None
+        )
         return cls(
             areas=house_total_areas(by_meter + common) if by_meter or common else {},
             common_areas=dict(

@@ -145,8 +145,13 @@ class HeatingSetting(models.Model):
         House, on_delete=models.CASCADE, related_name="heating_settings", verbose_name="дом"
     )
     valid_from = models.DateField("действует с месяца", help_text="Первое число месяца.")
-    method = models.CharField("объём тепловой энергии", max_length=30,
-                              choices=HeatingMethod.choices)  # fmt: skip
+    method = models.CharField(
+        "объём тепловой энергии",
+        max_length=30,
+        choices=HeatingMethod.choices,
+        help_text="Формулы 2(3), 2(4) берут площадь общего имущества дома; формулы 3(3), 3(4) — "
+        "показания приборов учёта тепла в помещениях (у лицевых счетов).",
+    )
     payment = models.CharField("способ оплаты", max_length=10, choices=HeatingPayment.choices)
     season_months = models.CharField(
         "месяцы отопительного периода",

@@ -1,8 +1,10 @@
 """Heating by Правила № 354 (Постановление Правительства РФ от 06.05.2011 № 354, as amended by
 Постановление № 603 of 29.06.2016 and later), per house as its ``HeatingSetting`` says: by the
-normative or by the house heat meter (ОДПУ), paid in the heating season or evenly over the year,
-and the year's correction of heating paid evenly by the house meter. docs/billing-law.md,
-«Heating», gives each formula and what could not be verified.
+normative (formula 2, or 2(3) and 2(4) with the common property), by the house heat meter (ОДПУ;
+formulas 3, 3(1), with its average for missing months — п. 59(1)), or by it and the premises'
+own heat meters (formulas 3(3), 3(4); ``heating_meters``), paid in the heating season or evenly
+over the year, and the year's correction of heating paid evenly by the house meter.
+docs/billing-law.md, «Heating», gives each formula and what could not be verified.
 
 The billing run asks ``HeatingMonth.of`` once per run (a few queries for all houses); the
 year's correction is ``heating_correction``.

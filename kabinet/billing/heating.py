@@ -1,8 +1,10 @@
 """Heating by Правила № 354 (Постановление Правительства РФ от 06.05.2011 № 354, as amended by
 Постановление № 603 of 29.06.2016 and later), per house as its ``HeatingSetting`` says: by the
-normative or by the house heat meter (ОДПУ), paid in the heating season or evenly over the year,
-and the year's correction of heating paid evenly by the house meter. docs/billing-law.md,
-«Heating», gives each formula and what could not be verified.
+normative (formula 2, or 2(3) and 2(4) with the common property), by the house heat meter (ОДПУ;
+formulas 3, 3(1), with its average for missing months — п. 59(1)), or by it and the premises'
+own heat meters (formulas 3(3), 3(4); ``heating_meters``), paid in the heating season or evenly
+over the year, and the year's correction of heating paid evenly by the house meter.
+docs/billing-law.md, «Heating», gives each formula and what could not be verified.
 
 The billing run asks ``HeatingMonth.of`` once per run (a few queries for all houses); the
 year's correction is ``heating_correction``.
@@ -10,11 +12,14 @@ year's correction is ``heating_correction``.
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import NamedTuple
 
 from kabinet.billing import calculation as calc
+from kabinet.billing import heating_meters as hm
 from kabinet.billing.models import (
     CalculationMethod,
     ChargeBasis,
@@ -59,11 +64,17 @@ def settings_in_force(houses, month: datetime.date) -> dict[int, HeatingSetting]
 
 class HouseHeating(NamedTuple):
     """A house's heating of the month: the premise's volume is area × ``factor`` (Gcal per m²
-    by the house meter) or area × the service's normative × ``factor`` (K of formula 2)."""
+    by the house meter) or area × the service's normative × ``factor`` (K of formula 2, with
+    the common property of formulas 2(3), 2(4)), plus ``own`` (formulas 3(3), 3(4): account →
+    Gcal by the premise's own heat meters, or by the normative where it has none)."""
 
     factor: Decimal
     by_normative: bool
     basis: str
+    own: Mapping[int, Decimal] = MappingProxyType({})
+
+
+BASIS = {calc.READING: ChargeBasis.READING, calc.AVERAGE: ChargeBasis.AVERAGE}
 
 
 @dataclass
@@ -81,39 +92,123 @@ class HeatingMonth:
         settings = settings_in_force(House.objects.filter(organization=organization), month)
         if not settings:
             return result
-        metered = [h for h, s in settings.items() if s.method == HeatingMethod.HOUSE_METER]
-        areas = house_total_areas(metered) if metered else {}
-        this_month = house_heat_volumes(metered, [month]) if metered else {}
-        last_year = _year_volumes(metered, month.year - 1) if metered else {}
+        data = _HouseData.of(organization, settings, month)
         for house, setting in settings.items():
             evenly = setting.payment == HeatingPayment.EVENLY
-            months = setting.months
-            if not evenly and month.month not in months:
+            if not evenly and month.month not in setting.months:
                 result.houses[house] = None
                 continue
-            by_normative = HouseHeating(
-                calc.periodicity_coefficient(len(months), evenly), True, ChargeBasis.NORMATIVE
-            )
-            if setting.method == HeatingMethod.NORMATIVE:
-                result.houses[house] = by_normative
-                continue
-            if evenly:  # formula 3(1): the previous year's average month
-                volume = last_year.get(house)
-                volume = None if volume is None else volume / 12
-                basis, missing = ChargeBasis.AVERAGE, f"за {month.year - 1} год"
-            else:  # formula 3: the month's heat
-                volume = this_month.get((house, month))
-                basis, missing = ChargeBasis.READING, "за месяц"
-            if volume is None or not areas.get(house):
-                result.problems.append(
-                    f"Дом {setting.house}: нет показаний общедомового прибора учёта тепла "
-                    f"{missing} (или площади помещений) — отопление начислено по нормативу."
-                )
-                result.houses[house] = by_normative
-                continue
-            result.houses[house] = HouseHeating(calc.heat_per_m2(volume, areas[house]), False,
-                                                basis)  # fmt: skip
+            k = calc.periodicity_coefficient(len(setting.months), evenly)
+            result.houses[house] = data.heating(setting, k, month, result.problems)
         return result
+
+
+@dataclass
+class _HouseData:
+    """The houses' data a month of heating needs, read once for all of them."""
+
+    areas: dict[int, Decimal]
+    common_areas: dict[int, Decimal | None]
+    house_months: dict[int, dict[datetime.date, Decimal]]
+    last_year: dict[int, Decimal]
+    premises: dict[int, dict]
+    premises_year: dict[int, dict]
+    normative: Decimal
+
+    @classmethod
+    def of(cls, organization, settings, month) -> "_HouseData":
+        def having(*methods, payment=None):
+            return [
+                h
+                for h, s in settings.items()
+                if s.method in methods and (payment is None or s.payment == payment)
+            ]
+
+        by_meter = having(HeatingMethod.HOUSE_METER, HeatingMethod.HOUSE_AND_PREMISE_METERS)
+        common = having(HeatingMethod.NORMATIVE_COMMON)
+        premises = HeatingMethod.HOUSE_AND_PREMISE_METERS
+        season = having(premises, payment=HeatingPayment.SEASON)
+        evenly = having(premises, payment=HeatingPayment.EVENLY)
+        house_months = defaultdict(dict)
+        if by_meter:
+            volumes = house_heat_volumes(by_meter, hm.months_back(month))
+            for (house, when), value in volumes.items():
+                house_months[house][when] = value
+        service = (
+            heating_services(organization).exclude(normative=None).first()
+            if season or evenly
+            else None
+        )
+        return cls(
+            areas=house_total_areas(by_meter + common) if by_meter or common else {},
+            common_areas=dict(
+                House.objects.filter(pk__in=common).values_list("pk", "common_property_area")
+            ),
+            house_months=house_months,
+            last_year=_year_volumes(by_meter, month.year - 1) if by_meter else {},
+            premises=hm.premise_heat_volumes(season, month) if season else {},
+            premises_year=(
+                hm.premise_year_volumes(evenly, month.year - 1, month) if evenly else {}
+            ),
+            normative=service.normative if service else ZERO,
+        )
+
+    def heating(self, setting, k: Decimal, month, problems: list[str]) -> HouseHeating:
+        """The house's heating of ``month`` by its ``setting`` (K of formula 2: ``k``)."""
+        house, method = setting.house_id, setting.method
+        by_normative = HouseHeating(k, True, ChargeBasis.NORMATIVE)
+        if method == HeatingMethod.NORMATIVE:  # formula 2 (K = 1 in the season)
+            return by_normative
+        total = self.areas.get(house) or ZERO
+        if method == HeatingMethod.NORMATIVE_COMMON:  # formulas 2(3), 2(4)
+            common = self.common_areas.get(house)
+            if common is None or total <= 0:
+                problems.append(
+                    f"Дом {setting.house}: не указаны площадь помещений или площадь "
+                    "общего имущества — отопление начислено по формуле 2 без доли "
+                    "общего имущества."
+                )
+                return by_normative
+            return HouseHeating(
+                k * hm.formula_2_3_factor(common, total), True, ChargeBasis.NORMATIVE
+            )
+        evenly = setting.payment == HeatingPayment.EVENLY
+        if evenly:  # formulas 3(1), 3(4): the previous year's average month
+            volume = self.last_year.get(house)
+            volume = None if volume is None else volume / 12
+            how, missing = calc.AVERAGE, f"за {month.year - 1} год"
+        else:  # formulas 3, 3(3): the month's heat, or the house meter's average (п. 59(1))
+            found = hm.house_meter_volume(
+                self.house_months.get(house, {}), month, setting.months, hm.average_limit(month)
+            )
+            volume, how, missing = found.volume, found.how, "за месяц"
+            if how == calc.AVERAGE:
+                problems.append(
+                    f"Дом {setting.house}: нет показаний общедомового прибора учёта "
+                    "тепла за месяц — отопление начислено по среднемесячному "
+                    "объёму за отопительный период (Правила № 354, п. 59(1))."
+                )
+        if volume is None or total <= 0:
+            problems.append(
+                f"Дом {setting.house}: нет показаний общедомового прибора учёта тепла "
+                f"{missing} (или площади помещений) — отопление начислено по нормативу."
+            )
+            return by_normative
+        if method == HeatingMethod.HOUSE_METER:  # formulas 3, 3(1)
+            return HouseHeating(calc.heat_per_m2(volume, total), False, BASIS[how])
+        # Formulas 3(3), 3(4): each premise's own meter plus its share of the rest.
+        premises = (self.premises_year if evenly else self.premises).get(house, {})
+        own, hows = {}, {how}
+        for account, heat in premises.items():
+            if heat.volume is None:  # no meter, or no reading nor average: the normative
+                own[account] = heat.area * self.normative * k
+                hows.add(calc.AVERAGE)
+            else:
+                own[account] = heat.volume / 12 if evenly else heat.volume
+                hows.add(heat.how)
+        factor = hm.common_heat_per_m2(volume, sum(own.values(), ZERO), total)
+        basis = ChargeBasis.READING if hows == {calc.READING} else ChargeBasis.AVERAGE
+        return HouseHeating(factor, False, basis, MappingProxyType(own))
 
 
 def _heat_meters(houses) -> list[Meter]:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import added, record
 from kabinet.billing import calculation as calc
+from kabinet.billing import heating_meters as hm
 from kabinet.billing.heating import (
     heating_services,
     house_heat_volumes,
@@ -37,6 +38,8 @@ from kabinet.billing.recalculations import apply_to_line, check_line_fits
 from kabinet.billing.run import locked_open, open_period
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
+
+BY_METER = (HeatingMethod.HOUSE_METER, HeatingMethod.HOUSE_AND_PREMISE_METERS)
 
 
 @dataclass(frozen=True)
@@ -63,18 +66,21 @@ def _cost(pieces, volume: Decimal, days: int) -> Decimal:
 
 def heating_corrections(house, year: int) -> list[HeatingCorrection]:
     """The correction of ``year``'s heating of ``house`` for each account, for the months in
-    which the house paid heating evenly by its meter (formula 3(1)): each month's heat by the
-    meter × the premise's area ÷ the house's total area × the month's tariffs, for the days
-    the account was open, summed and rounded, less what was charged (``BillingError`` when it
-    cannot be made: a month not closed, or without the meter's readings)."""
+    which the house paid heating evenly by its meter: each month's heat by the meter × the
+    premise's area ÷ the house's total area (formula 3(1)'s year, as formula 3), or the
+    premise's own heat meter plus its area's share of the rest (formula 3(4)'s year, as formula
+    3(3)), × the month's tariffs, for the days the account was open, summed and rounded, less
+    what was charged (``BillingError`` when it cannot be made: a month not closed, or without
+    the house meter's readings)."""
     organization = house.organization
-    months = [
-        datetime.date(year, number, 1)
-        for number in range(1, 13)
-        if (s := settings_in_force([house.pk], datetime.date(year, number, 1)).get(house.pk))
-        and s.method == HeatingMethod.HOUSE_METER
-        and s.payment == HeatingPayment.EVENLY
-    ]
+    settings = {
+        month: found
+        for month in (datetime.date(year, number, 1) for number in range(1, 13))
+        if (found := settings_in_force([house.pk], month).get(house.pk))
+        and found.method in BY_METER
+        and found.payment == HeatingPayment.EVENLY
+    }
+    months = list(settings)
     if not months:
         raise BillingError(
             f"В {year} году отопление дома не оплачивалось равномерно по общедомовому прибору "
@@ -124,6 +130,11 @@ def heating_corrections(house, year: int) -> list[HeatingCorrection]:
         service__in=services,
     ).values_list("account", "service", "amount"):
         earlier[account, service] += amount
+    premises = {
+        month: hm.premise_heat_volumes([house.pk], month).get(house.pk, {})
+        for month, setting in settings.items()
+        if setting.method == HeatingMethod.HOUSE_AND_PREMISE_METERS
+    }
     corrections = []
     for (account_id, service_id), charged_months in sorted(lines.items()):
         account = accounts[account_id]
@@ -133,7 +144,15 @@ def heating_corrections(house, year: int) -> list[HeatingCorrection]:
         for month, _ in sorted(charged_months.items()):
             first, last = calc.active_days(month, account.opened_on, account.closed_on)
             days = (last - first).days + 1
-            volume = area * calc.heat_per_m2(volumes[house.pk, month], total_area)
+            if month in premises:  # formula 3(4)'s year: each month as formula 3(3)
+                k = calc.periodicity_coefficient(len(settings[month].months), True)
+                own = _own_volumes(premises[month], services[service_id].normative, k)
+                per_m2 = hm.common_heat_per_m2(
+                    volumes[house.pk, month], sum(own.values(), ZERO), total_area
+                )
+                volume = own.get(account_id, ZERO) + area * per_m2
+            else:  # formula 3(1)'s year: each month as formula 3
+                volume = area * calc.heat_per_m2(volumes[house.pk, month], total_area)
             if days != calc.days_in_month(month):
                 volume *= Decimal(days) / calc.days_in_month(month)
             pieces = calc.tariff_pieces(service_spans, first, last)
@@ -142,6 +161,16 @@ def heating_corrections(house, year: int) -> list[HeatingCorrection]:
         metered_cost = round_money(sum(metered, ZERO))
         corrections.append(HeatingCorrection(account, services[service_id], metered_cost, charged))
     return [correction for correction in corrections if correction.amount != 0]
+
+
+def _own_volumes(premises, normative, k: Decimal) -> dict[int, Decimal]:
+    """account → V_i^п of a month of formula 3(3): by its own heat meters, or by the normative
+    (× K of the year's even payment) where it has none or no reading nor average (п. 59, 60),
+    as the run charged it."""
+    return {
+        account: heat.area * (normative or ZERO) * k if heat.volume is None else heat.volume
+        for account, heat in premises.items()
+    }
 
 
 def add_heating_corrections(house, year: int, *, user=None, ip: str | None = None,

@@ -392,8 +392,10 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heat
                 house_heating = heating.houses[account.house]
                 if house_heating is None:
                     continue  # paid in the heating season, and the month is outside it
-                factor, by_normative, basis = house_heating
+                factor, by_normative, basis, own = house_heating
                 volume = area * (plan.normative * factor if by_normative else factor)
+                if own:  # formulas 3(3), 3(4): the premise's own heat meters (billing.heating)
+                    volume += own.get(account.pk, ZERO)
             else:
                 volume, basis = area * plan.normative, ChargeBasis.NORMATIVE
         elif method == NORMATIVE:

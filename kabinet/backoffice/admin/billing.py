@@ -59,8 +59,9 @@ class CapitalRepairFundAdmin(OrganizationScopedAdmin):
 @admin.register(HeatingSetting)
 class HeatingSettingAdmin(OrganizationScopedAdmin):
     """How each house's heating is charged from a month on (Правила № 354 п. 42(1), приложение
-    № 2): by the normative or by the house heat meter, in the heating season or evenly; the
-    year's correction is the billing page «Корректировка за отопление»."""
+    № 2): by the normative (formulas 2, 2(3), 2(4)), by the house heat meter (3, 3(1)) or by it
+    and the premises' own heat meters (3(3), 3(4)), in the heating season or evenly; the year's
+    correction is the billing page «Корректировка за отопление»."""
 
     area = "billing"
     list_display = ["house", "valid_from", "method", "payment", "season_months"]

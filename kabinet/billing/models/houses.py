@@ -104,7 +104,15 @@ class HeatingMethod(models.TextChoices):
     """How a house's heating is measured (Правила № 354, приложение № 2)."""
 
     NORMATIVE = "normative", "по нормативу (формула 2)"
+    NORMATIVE_COMMON = (
+        "normative_common",
+        "по нормативу на площадь помещения и его долю общего имущества (формулы 2(3), 2(4))",
+    )
     HOUSE_METER = "house_meter", "по общедомовому прибору учёта (формулы 3, 3(1))"
+    HOUSE_AND_PREMISE_METERS = (
+        "house_and_premise_meters",
+        "по общедомовому прибору и приборам учёта во всех помещениях (формулы 3(3), 3(4))",
+    )
 
 
 class HeatingPayment(models.TextChoices):
@@ -137,8 +145,13 @@ class HeatingSetting(models.Model):
         House, on_delete=models.CASCADE, related_name="heating_settings", verbose_name="дом"
     )
     valid_from = models.DateField("действует с месяца", help_text="Первое число месяца.")
-    method = models.CharField("объём тепловой энергии", max_length=20,
-                              choices=HeatingMethod.choices)  # fmt: skip
+    method = models.CharField(
+        "объём тепловой энергии",
+        max_length=30,
+        choices=HeatingMethod.choices,
+        help_text="Формулы 2(3), 2(4) берут площадь общего имущества дома; формулы 3(3), 3(4) — "
+        "показания приборов учёта тепла в помещениях (у лицевых счетов).",
+    )
     payment = models.CharField("способ оплаты", max_length=10, choices=HeatingPayment.choices)
     season_months = models.CharField(
         "месяцы отопительного периода",

@@ -1,10 +1,42 @@
 """The shared world of the tests: fixtures that several modules use alike. A module that needs a
 different world defines a fixture of the same name, which wins there."""
 
-import pytest
+import datetime
+from contextlib import contextmanager
 
+import pytest
+from django.db import transaction
+
+from kabinet.demo.data import load_demo
 from kabinet.orgs.models import StaffRole
 from tests.factories import AccountLinkFactory, OrganizationFactory, staff_user
+
+DEMO_TODAY = datetime.date(2026, 11, 24)
+
+
+@contextmanager
+def built_once(django_db_blocker):
+    """A world built once for a module or a class instead of once per test: it lives in a
+    transaction of its own, each test's transaction is a savepoint inside it, and the whole is
+    rolled back when the scope ends. The fixture that uses it must be asked for by every test of
+    its scope (a test that does not ask would still see the world)."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The demo as `make run` serves it on 24.11.2026, loaded once per module: loading takes
+    seconds. Tests that change it change only their own savepoint."""
+    with built_once(django_db_blocker):
+        load_demo(DEMO_TODAY)
+        yield
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Sum
 
 from kabinet.billing.ledger import account_ledger
@@ -21,9 +20,7 @@ from kabinet.billing.models import (
     RecalculationKind,
     Service,
 )
-from kabinet.demo.data import load_demo
 from kabinet.housing.models import OwnershipType, PersonalAccount, Premise, PremiseKind
-from kabinet.jobs.models import Job
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money
 from kabinet.months import add_months
@@ -32,8 +29,9 @@ from kabinet.payments.models import Payment
 from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.selectors import receipt_data
 from kabinet.users.models import User
+from tests.conftest import DEMO_TODAY
 
-TODAY = datetime.date(2026, 11, 24)
+TODAY = DEMO_TODAY
 SEED_SERVICES = [
     ("Ремонт жилья", "м²"),
     ("Содержание жилья", "м²"),
@@ -54,8 +52,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo():
-    load_demo(TODAY)
+def demo(demo_world):
+    """Every test here reads the demo loaded once for the module (tests/conftest.py)."""
 
 
 def balance(number):
@@ -368,13 +366,6 @@ def test_rent_is_charged_only_for_municipal_premises(demo):
     assert charged == {"150", "152", "154", "157"}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_closing_the_demo_months_mails_no_receipts():
-    load_demo(TODAY)  # commits, as the command does: the closings' signals are sent
-    assert Period.objects.filter(status=PeriodStatus.CLOSED).count() == 24
-    assert not Job.objects.exists()
-
-
 def test_meters_with_monthly_readings_for_the_seed_accounts(demo):
     for number in ("1000154", "1000155"):
         account = PersonalAccount.objects.get(number=number)
@@ -416,10 +407,3 @@ def test_demo_users(demo):
     admin = User.objects.get(username="admin")
     assert admin.is_superuser
     assert admin.check_password("admin12345")
-
-
-def test_command_loads_once():
-    call_command("load_demo")
-    counts = (Charge.objects.count(), Payment.objects.count(), User.objects.count())
-    call_command("load_demo")
-    assert (Charge.objects.count(), Payment.objects.count(), User.objects.count()) == counts

@@ -25,7 +25,6 @@ from django.contrib import admin
 from django.contrib.admin.sites import AdminSite
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
@@ -40,6 +39,7 @@ from kabinet.orgs.selectors import WRITABLE_AREAS
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
 from kabinet.users import tokens
 from kabinet.users.models import TokenScope
+from tests.conftest import built_once
 from tests.matrix_world import (
     ACCOUNTANT_A,
     ACCOUNTANT_B,
@@ -959,21 +959,15 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     media = tmp_path_factory.mktemp("media")
     with (
-        django_db_blocker.unblock(),
         override_settings(
             MEDIA_ROOT=media,
             PASSWORD_HASHERS=fast_hashing,
             SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
         ),
         mock.patch.object(AdminSite, "each_context", each_context_without_sidebar),
+        built_once(django_db_blocker),
     ):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+        yield build_world()
 
 
 @pytest.fixture

@@ -238,6 +238,7 @@ def test_the_accountant_previews_then_saves_the_correction(client, house, power,
     text = page_text(preview)
     for figure in ("1 875,00 ₽", "2 250,00 ₽", "375,00 ₽", "178,39", "360,000", "300,000"):
         assert figure in text
+    assert "common-correction-late" not in preview.content.decode()  # January: п. 29(3) «а»
     assert not Recalculation.objects.exists()
     saved = client.post(url, {**form, "save": "1", "shown_amount": "375.00"})
     assert saved.status_code == 302
@@ -265,3 +266,16 @@ def test_another_organisations_accountant_gets_not_found(client, house, power, a
     })  # fmt: skip
     assert response.status_code == 404
     assert not Recalculation.objects.exists()
+
+
+def test_the_page_says_when_the_open_period_is_past_the_first_quarter(
+    client, house, power, accounts
+):
+    house_meter(house, "400")
+    PeriodFactory(organization=house.organization, month=datetime.date(YEAR + 1, 4, 1),
+                  status=PeriodStatus.OPEN)  # fmt: skip
+    client.force_login(staff_user(house.organization, StaffRole.MANAGER))
+    preview = client.post(f"{URL}?organization={house.organization.pk}", {
+        "house": house.pk, "service": power.pk, "year": YEAR, "preview": "1",
+    })  # fmt: skip
+    assert "common-correction-late" in preview.content.decode()

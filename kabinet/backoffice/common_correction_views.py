@@ -36,6 +36,7 @@ def _house_to_change(request) -> None:
 
 @staff_required
 def common_correction_page(request):
+    """«Корректировка ОДН»: preview a house's year for a resource, then record it."""
     chooser = OrganizationForm(request.organizations, request.GET or None)
     organization = chooser.chosen()
     period = open_period(organization) if organization else None
@@ -78,9 +79,7 @@ def common_correction_page(request):
             "period": period,
             "form": form,
             "correction": correction,
-            "late": correction is not None
-            and period
-            and not in_first_quarter(period, correction.year),
+            "late": bool(correction and period and not in_first_quarter(period, correction.year)),
             "can_change": writable,
         },
     )

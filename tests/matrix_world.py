@@ -180,6 +180,32 @@ def _heating_year(house, account, house_meter):
     )
 
 
+def _common_needs_year(house, account):
+    """December 2025's ОДН of electricity charged by the normative (the house's order), the
+    house meter read in November and December: «Корректировка ОДН» for 2025 has something to
+    record (Правила № 491 п. 29(3))."""
+    house.common_property_area, house.common_by_meter = Decimal("50.00"), False
+    house.save(update_fields=["common_property_area", "common_by_meter"])
+    power = ServiceFactory(
+        organization=house.organization,
+        name="Электроснабжение",
+        method=CalculationMethod.METER,
+        resource=Resource.ELECTRICITY,
+    )
+    TariffFactory(service=power, value=Decimal("6.00"), valid_from=datetime.date(2025, 1, 1))
+    CommonNeedsNormative.objects.create(
+        organization=house.organization, house=house, resource=Resource.ELECTRICITY,
+        value=Decimal("0.5"), valid_from=datetime.date(2025, 1, 1),
+        valid_to=datetime.date(2025, 12, 31),
+    )  # fmt: skip
+    december = PeriodFactory(organization=house.organization, month=datetime.date(2025, 12, 1))
+    ChargeFactory(account=account, service=power, period=december, volume=Decimal("100"))
+    meter = MeterFactory(account=None, house=house, resource=Resource.ELECTRICITY)
+    for month, value in ((datetime.date(2025, 11, 1), "1000"), (december.month, "1200")):
+        ReadingFactory(meter=meter, period=month, value=Decimal(value))
+    return power
+
+
 def _side(name, resident, requester):
     # Readings are accepted every day of the month, whenever the module runs.
     organization = OrganizationFactory(name=f"УК {name}", readings_from_day=1, readings_to_day=31)
@@ -220,6 +246,7 @@ def _side(name, resident, requester):
         ContentFile(f"Дата;Лицевой счёт;Сумма\n10.11.2026;{account.number};100,00\n".encode()),
     )
     payment = PaymentFactory(account=account)
+    _common_needs_year(house, account)
     return Side(
         organization=organization,
         house=house,

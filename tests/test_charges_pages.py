@@ -92,6 +92,22 @@ def test_month_shows_common_share_recalculations_penalties_and_totals(resident, 
         assert text in page, text
 
 
+def test_the_common_share_volume_has_three_places_like_every_volume(resident, link):
+    """Issue 17's rule: people read volumes with the meter's three places; the billing's six
+    (0,633283 m³ of ОДН) stay in its sums — on «Начисления» and the payment document's
+    services table alike."""
+    account = link.account
+    water = ServiceFactory(organization=account.organization, name="Холодное водоснабжение")
+    period = PeriodFactory(organization=account.organization, month=OCT)
+    ChargeFactory(account=account, period=period, service=water, volume=Decimal("5.273"),
+                  common_volume=Decimal("0.633283"), charged=Decimal("291.07"),
+                  common_charged=Decimal("32.41"))  # fmt: skip
+    receipt_url = reverse("portal:receipt", args=[account.pk, 2026, 10])
+    for page in (text_of(resident.get(charges_url(account))), text_of(resident.get(receipt_url))):
+        assert "0,633" in page
+        assert "0,633283" not in page
+
+
 def test_history_table_and_chart_of_monthly_totals(resident, link):
     charge_in(link.account, datetime.date(2026, 9, 1), charged=Decimal("900.00"))
     charge_in(link.account, OCT, charged=Decimal("1800.00"))

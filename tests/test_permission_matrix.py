@@ -30,6 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 from django.utils import timezone
 
 from kabinet.appeals.models import Appeal, Message
+from kabinet.billing.common_correction import common_correction
 from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.models import Recalculation
 from kabinet.jobs.models import Job, JobKind
@@ -483,6 +484,27 @@ URLS = {
                 "year": "2025",
                 "save": "1",
                 "shown_amount": str(sum(c.amount for c in heating_corrections(w.a.house, 2025))),
+            },
+            state=lambda w: Recalculation.objects.count(),
+            form_refusal=True,
+        ),
+    ),
+    "backoffice:common_correction": Entry(
+        staff_page(),
+        post=Post(
+            writers("billing"),
+            data=lambda w: {
+                "house": w.a.house.pk,
+                "service": w.a.house.organization.services.get(name="Электроснабжение").pk,
+                "year": "2025",
+                "save": "1",
+                "shown_amount": str(
+                    common_correction(
+                        w.a.house,
+                        w.a.house.organization.services.get(name="Электроснабжение"),
+                        2025,
+                    ).total
+                ),
             },
             state=lambda w: Recalculation.objects.count(),
             form_refusal=True,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 
+from kabinet.billing.common_correction import common_services
 from kabinet.billing.models import (
     PENALTY_METHODS,
     Period,
@@ -165,3 +166,18 @@ class HeatingCorrectionForm(forms.Form):
     def __init__(self, organization, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["house"].queryset = House.objects.filter(organization=organization)
+
+
+class CommonCorrectionForm(HeatingCorrectionForm):
+    """The house, the resource (its service) and the year of an ОДН correction (Правила № 491
+    п. 29(3), Постановление № 92)."""
+
+    service = forms.ModelChoiceField(
+        Service.objects.none(), label="Коммунальный ресурс", empty_label="— услуга —"
+    )
+
+    field_order = ["house", "service", "year"]
+
+    def __init__(self, organization, *args, **kwargs):
+        super().__init__(organization, *args, **kwargs)
+        self.fields["service"].queryset = common_services(organization)

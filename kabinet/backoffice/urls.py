@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from kabinet.backoffice import (
     appeals_views,
     billing_views,
+    common_correction_views,
     documents_views,
     meters_views,
     payments_views,
@@ -78,6 +79,11 @@ urlpatterns = [
         r"^billing/documents/undelivered\.(?P<file_format>csv|xlsx)$",
         documents_views.undelivered_documents_export,
         name="undelivered_documents_export",
+    ),
+    path(
+        "billing/common-correction/",
+        common_correction_views.common_correction_page,
+        name="common_correction",
     ),
     path(
         "billing/heating-correction/",

@@ -151,27 +151,36 @@ def _note_excess(house, resource, common: calc.CommonVolume, area: _HouseAreas, 
 
 
 def _house_volumes(period, resources) -> dict[tuple[int, str], Decimal]:
-    """(house, resource) → what the house's meters counted this month (their readings of this
-    month less last month's), for houses whose every active meter of the resource was read."""
-    previous = add_months(period.month, -1)
-    meters = {
-        meter.pk: meter
-        for meter in Meter.objects.filter(
-            house__organization=period.organization, is_active=True, resource__in=resources
-        )
-    }
+    """(house, resource) → what the house's meters counted in the period's month."""
+    return house_meter_volumes(period.organization, period.month, resources)
+
+
+def house_meter_volumes(
+    organization, month, resources, houses=None
+) -> dict[tuple[int, str], Decimal]:
+    """(house, resource) → what the house's meters counted in ``month`` (their readings of that
+    month less the month before's), for houses (of ``organization``, or only ``houses``) whose
+    every active meter of the resource was read. The monthly run and the yearly correction
+    (``billing.common_correction``) read the house meters this one way."""
+    previous = add_months(month, -1)
+    found = Meter.objects.filter(
+        house__organization=organization, is_active=True, resource__in=resources
+    )
+    if houses is not None:
+        found = found.filter(house__in=houses)
+    meters = {meter.pk: meter for meter in found}
     values = defaultdict(dict)
-    for meter_id, month, value in (
+    for meter_id, read_month, value in (
         Reading.objects.actual()
-        .filter(meter__in=meters, period__in=[previous, period.month])
+        .filter(meter__in=meters, period__in=[previous, month])
         .values_list("meter", "period", "value")
     ):
-        values[meter_id][month] = value
+        values[meter_id][read_month] = value
     volumes, unread = defaultdict(Decimal), set()
     for meter_id, meter in meters.items():
         marks = values.get(meter_id, {})
         if len(marks) == 2:
-            used = consumption(meter, marks[previous], marks[period.month])
+            used = consumption(meter, marks[previous], marks[month])
             volumes[meter.house_id, meter.resource] += used
         else:
             unread.add((meter.house_id, meter.resource))

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kabinet.formats import format_money, format_number, format_quantity, format_rubles, month_name
+from kabinet.formats import (
+    format_money,
+    format_number,
+    format_quantity,
+    format_reading,
+    format_rubles,
+    month_name,
+)
 from kabinet.money import ZERO
 from kabinet.receipts.selectors import CapitalRepairPart, Receipt, ReceiptLine
 
@@ -82,6 +89,12 @@ def _money_or_dash(value) -> str:
 
 def _quantity_or_dash(value) -> str:
     return format_quantity(value) if value else "—"
+
+
+def _reading_or_dash(value) -> str:
+    """Volumes with the meter's three places, as everywhere people read them (issue 17): a
+    common-house share of ``0.633283`` is ``0,633``; the billing keeps six for its sums."""
+    return format_reading(value) if value else "—"
 
 
 def _reading(value) -> str:
@@ -175,7 +188,7 @@ SERVICE_COLUMNS = (
     ),
     ServiceColumn(
         Column("Объём\nОДН", 0.0569),
-        lambda line, _: _quantity_or_dash(line.common_volume),
+        lambda line, _: _reading_or_dash(line.common_volume),
         when=_common_share,
     ),
     ServiceColumn(

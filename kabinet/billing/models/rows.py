@@ -27,6 +27,9 @@ class RecalculationKind(models.TextChoices):
     # resident by reducing the payment (``recalculations.EXECUTOR_FINE_SHARE``)
     FINE = "fine", "штраф исполнителя за необоснованное увеличение платы"
     HEATING = "heating", "корректировка платы за отопление"
+    # Правила № 491 п. 29(3) «а» (Постановление № 92 of 03.02.2022): the year's ОДН by the
+    # house meter (``billing.common_correction``)
+    COMMON = "common", "корректировка платы за КР на СОИ (ОДН)"
     OTHER = "other", "другое"
 
 

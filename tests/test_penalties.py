@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kabinet.billing.calculation import (
+from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
+from kabinet.billing.penalty_calculation import (
     Debt,
     PenaltyLaw,
     allocate_payments,
@@ -19,7 +20,6 @@ from kabinet.billing.calculation import (
     penalty_fraction,
     penalty_lines,
 )
-from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
 from kabinet.billing.run import run_billing
 from tests.factories import (
     ChargeFactory,

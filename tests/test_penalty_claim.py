@@ -12,9 +12,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from kabinet.billing.calculation import MORATORIUM, RATE_CAP
 from kabinet.billing.closing import close_period
 from kabinet.billing.models import CalculationMethod, Penalty, PeriodStatus
+from kabinet.billing.penalty_calculation import MORATORIUM, RATE_CAP
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.billing.run import run_billing
 from kabinet.demo.data import load_demo

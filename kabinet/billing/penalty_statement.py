@@ -2,9 +2,9 @@
 as a document for a court claim (the staff page, PDF, XLSX) — and the legal basis of every line,
 read from the dated law rows (``KeyRate``, ``PenaltyRule``) rather than written here.
 
-The figures are the engine's (``calculation.penalty_lines``) over the whole history, cut at month
-ends like the monthly billing run stores them: where the run's rate of the unpaid debt (the key
-rate on its month's last day) equals the rate on the chosen day, every line agrees with the
+The figures are the engine's (``penalty_calculation.penalty_lines``) over the whole history, cut
+at month ends like the monthly billing run stores them: where the run's rate of the unpaid debt
+(the key rate on its month's last day) equals the rate on the chosen day, every line agrees with the
 stored one to the kopeck. Otherwise the statement follows ЖК РФ ст. 155 ч. 14: the rate on the
 day of payment, for debt still unpaid the rate on the day of the calculation."""
 
@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.billing.law import penalty_law
 from kabinet.billing.models import (
     CapitalRepairDueDay,
@@ -56,8 +56,8 @@ METHOD = (
 
 # ч. 14.1's rules as the table names them (the moratoria read as ч. 14's do)
 CAPITAL_REPAIR_LABELS = {
-    calc.KEY_RATE: "ключевая ставка (ЖК РФ ст. 155 ч. 14.1)",
-    calc.RATE_CAP: "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)",
+    pcalc.KEY_RATE: "ключевая ставка (ЖК РФ ст. 155 ч. 14.1)",
+    pcalc.RATE_CAP: "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)",
 }
 
 
@@ -101,7 +101,7 @@ class StatementLine:
 
     @property
     def is_moratorium(self) -> bool:
-        return self.rule == calc.MORATORIUM
+        return self.rule == pcalc.MORATORIUM
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,8 @@ def penalty_statement(account, *, to: datetime.date) -> PenaltyStatement:
     if debts and law.key_rates:
         first = min(debt.due for debt in debts) + datetime.timedelta(days=1)
         if first <= to:
-            lines = calc.penalty_lines(debts, ZERO, payments, first, to, law)
-    lines = sorted(calc.cut_at_month_ends(lines), key=lambda line: (line.debt_month, line.first))
+            lines = pcalc.penalty_lines(debts, ZERO, payments, first, to, law)
+    lines = sorted(pcalc.cut_at_month_ends(lines), key=lambda line: (line.debt_month, line.first))
     return statement_of(lines, account=account, to=to)
 
 
@@ -180,7 +180,7 @@ def statement_of(
 
 
 def _line(line) -> StatementLine:
-    if isinstance(line, calc.PenaltyLine):
+    if isinstance(line, pcalc.PenaltyLine):
         return StatementLine(line.debt_month, line.due, line.first, line.last, line.debt,
                              line.rate, line.fraction, line.rule, line.amount, None)  # fmt: skip
     return StatementLine(line.debt_month, line.due_date, line.date_from, line.date_to, line.debt,
@@ -217,9 +217,9 @@ class _Sources:
         return self._numbers[key]
 
     def basis_of(self, line: StatementLine) -> int | None:
-        if line.rule == calc.MORATORIUM:
+        if line.rule == pcalc.MORATORIUM:
             rule = self._rule(PenaltyRuleKind.MORATORIUM, line.first)
-        elif line.rule == calc.RATE_CAP:
+        elif line.rule == pcalc.RATE_CAP:
             rule = self._rule(PenaltyRuleKind.RATE_CAP, line.first, value=line.rate)
         else:
             return self._key_rate(line)
@@ -272,7 +272,7 @@ class _Sources:
         if fund is None or fund.kind != CapitalRepairFundKind.REGIONAL_OPERATOR:
             return
         for row in CapitalRepairDueDay.objects.filter(organization=account.organization):
-            rule = calc.RegionalDueDay(row.first_month, row.last_month, row.day)
+            rule = pcalc.RegionalDueDay(row.first_month, row.last_month, row.day)
             if any(rule.covers(month) for month in months):
                 text = (
                     f"Срок уплаты взносов на капитальный ремонт — до {row.day}-го числа "

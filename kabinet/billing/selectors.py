@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     PENALTY_METHODS,
@@ -260,11 +261,11 @@ def principal_charges(organization):
     ).exclude(service__method__in=(*PENALTY_METHODS, *CAPITAL_REPAIR_METHODS))
 
 
-def monthly_debts(charges, organization, law: calc.PenaltyLaw) -> dict[int, list[calc.Debt]]:
+def monthly_debts(charges, organization, law: pcalc.PenaltyLaw) -> dict[int, list[pcalc.Debt]]:
     """Each account's debt per billed month of ``charges`` (recalculations included), oldest
     first, with the month's due date under ``law`` — for the billing run and the «Расчёт пени»
     alike, so that both count from the same debts and dates."""
-    monthly: dict[int, list[calc.Debt]] = {}
+    monthly: dict[int, list[pcalc.Debt]] = {}
     dues: dict[datetime.date, datetime.date] = {}
     for account, charged_month, total in (
         charges.values("account", "period__month")
@@ -273,13 +274,13 @@ def monthly_debts(charges, organization, law: calc.PenaltyLaw) -> dict[int, list
         .order_by("account", "period__month")
     ):
         if charged_month not in dues:
-            dues[charged_month] = calc.due_date(charged_month, organization.payment_due_day, law)
-        debt = calc.Debt(charged_month, dues[charged_month], round_money(total))
+            dues[charged_month] = pcalc.due_date(charged_month, organization.payment_due_day, law)
+        debt = pcalc.Debt(charged_month, dues[charged_month], round_money(total))
         monthly.setdefault(account, []).append(debt)
     return monthly
 
 
-def penalty_history(account, *, to: datetime.date, law: calc.PenaltyLaw):
+def penalty_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
     """What a penalty calculation of ``account`` up to ``to`` needs: its debts by billed month
     (closed months up to ``to``) and its payments by date up to ``to``."""
     charges = principal_charges(account.organization).filter(account=account, period__month__lte=to)
@@ -312,7 +313,7 @@ def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[dateti
         .values_list("period__month", "total")
         .order_by("period__month")
     )
-    debts = [calc.Debt(month, month, round_money(total)) for month, total in totals]
+    debts = [pcalc.Debt(month, month, round_money(total)) for month, total in totals]
     payments = [
         (paid_on, amount, named and named.replace(day=1))
         for paid_on, amount, named in Payment.objects.filter(
@@ -320,7 +321,7 @@ def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[dateti
         ).values_list("paid_on", "amount", "period")
     ]
     never = datetime.date.max
-    parts = calc.allocate_payments(debts, ZERO, payments, never)
+    parts = pcalc.allocate_payments(debts, ZERO, payments, never)
     return [
         (month, sum((amount for paid_on, amount in parts_of if paid_on == never), ZERO))
         for month, parts_of in parts.items()

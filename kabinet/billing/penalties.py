@@ -184,7 +184,7 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .values_list("account", "total")
     )
     monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
-    _regional_due_dates(monthly, organization, law)
+    regional_due_dates(monthly, organization, law)
     paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
     for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
@@ -204,7 +204,7 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
     return found
 
 
-def _regional_due_dates(monthly: dict[int, list[pcalc.Debt]], organization, law) -> None:
+def regional_due_dates(monthly: dict[int, list[pcalc.Debt]], organization, law) -> None:
     """The contributions of houses paying the regional operator fall due on the region's own
     date where its law sets one (ЖК РФ ст. 171 ч. 1, ``CapitalRepairDueDay``); a special
     account's stay due with the rest of the bill (ч. 2)."""

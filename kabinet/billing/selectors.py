@@ -285,15 +285,32 @@ def penalty_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
     (closed months up to ``to``) and its payments by date up to ``to``."""
     charges = principal_charges(account.organization).filter(account=account, period__month__lte=to)
     debts = monthly_debts(charges, account.organization, law).get(account.pk, [])
-    payments = [
+    return debts, _payments_by_date(account, to, capital_repair=False)
+
+
+def capital_repair_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
+    """The same for ЖК РФ ст. 155 ч. 14.1: the contributions of closed months up to ``to`` with
+    the federal due dates (a region's own date is ``penalties.regional_due_dates``') and the
+    payments to the capital repair payee up to ``to``."""
+    charges = Charge.objects.filter(
+        account=account,
+        period__status=PeriodStatus.CLOSED,
+        period__month__lte=to,
+        service__method=CalculationMethod.CAPITAL_REPAIR,
+    )
+    debts = monthly_debts(charges, account.organization, law).get(account.pk, [])
+    return debts, _payments_by_date(account, to, capital_repair=True)
+
+
+def _payments_by_date(account, to: datetime.date, *, capital_repair: bool) -> list[tuple]:
+    return [
         (paid_on, amount, named and named.replace(day=1))  # a named month is settled first
         for paid_on, amount, named in Payment.objects.filter(
-            account=account, paid_on__lte=to, capital_repair=False
+            account=account, paid_on__lte=to, capital_repair=capital_repair
         )
         .order_by("paid_on", "pk")
         .values_list("paid_on", "amount", "period")
     ]
-    return debts, payments
 
 
 def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[datetime.date, Decimal]]:

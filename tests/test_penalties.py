@@ -177,7 +177,7 @@ def test_a_payment_naming_a_month_without_debt_settles_the_oldest():
     parts = allocate_payments([debt(AUGUST, "100")], D(0),
                               [(day(10, 1), D("60"), datetime.date(2026, 12, 1))],
                               day(10, 31))  # fmt: skip
-    assert parts == {AUGUST: [(day(10, 1), D("60")), (day(10, 31), D("40"))]}
+    assert parts == {(AUGUST, None): [(day(10, 1), D("60")), (day(10, 31), D("40"))]}
 
 
 def unpaid(parts, last):

@@ -19,7 +19,12 @@ from kabinet.billing.models import (
     Charge,
     PeriodStatus,
 )
-from kabinet.billing.selectors import monthly_debts, principal_charges
+from kabinet.billing.selectors import (
+    capital_repair_recalculations,
+    monthly_debts,
+    principal_charges,
+    principal_recalculations,
+)
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
 from kabinet.months import add_months
@@ -86,7 +91,14 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyL
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
-    monthly = monthly_debts(published.filter(period__month__gte=since), organization, law)
+    recalculations = principal_recalculations(organization, period).filter(
+        corrected_period__month__gte=since
+    )
+    if balances.exists():
+        recalculations = recalculations.filter(account__in=debtors)
+    monthly = monthly_debts(
+        published.filter(period__month__gte=since), organization, law, recalculations
+    )
     paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
     for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
@@ -183,7 +195,12 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
-    monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
+    recalculations = capital_repair_recalculations(organization, period).filter(
+        account__in=account_ids, corrected_period__month__gte=since
+    )
+    monthly = monthly_debts(
+        contributions.filter(period__month__gte=since), organization, law, recalculations
+    )
     regional_due_dates(monthly, organization, law)
     paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)

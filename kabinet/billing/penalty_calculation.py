@@ -113,6 +113,29 @@ class Debt:
     month: datetime.date  # the month charged
     due: datetime.date  # the last day to pay without delay
     amount: Decimal
+    # A recalculation that raised ``month``'s charge, presented in the payment document of the
+    # billed month ``presented``: due with that document (``due`` is that month's due date),
+    # not with ``month``'s own (docs/billing-law.md, «Recalculations and penalties»). None:
+    # the month's own charge, with what reduced it.
+    presented: datetime.date | None = None
+
+    @property
+    def key(self) -> tuple[datetime.date, datetime.date | None]:
+        """The debt among a month's parts: its own charge, or a raise presented later."""
+        return self.month, self.presented
+
+    @property
+    def arisen(self) -> datetime.date:
+        """The billed month whose document presented the debt (a moratorium's «arisen
+        before» looks at it)."""
+        return self.presented or self.month
+
+
+def oldest_first(debts: Iterable[Debt]) -> list[Debt]:
+    """ГК РФ ст. 319.1 п. 3: the debt whose term came first is settled first — in the order of
+    the documents that presented them (a raise of an old month presented this month is due with
+    this month's bill), then of the months they charge."""
+    return sorted(debts, key=lambda debt: (debt.arisen, debt.month))
 
 
 @dataclass(frozen=True)
@@ -222,13 +245,13 @@ def penalty_lines(
     stayed the same. ``fraction_of`` gives the share of the rate for a day of delay: ч. 14's
     ``penalty_fraction`` or ч. 14.1's ``capital_repair_fraction``.
 
-    ``debts`` are in month order; what was paid settles them as ``allocate_payments`` says
+    What was paid settles ``debts`` as ``allocate_payments`` says
     (``paid_before`` the first day without a named month and ``named_before`` naming one, then
     ``payments`` by date: ``(day, amount)`` or ``(day, amount, named month or None)``). A
     payment counts from the day after it: the day of payment is still a day of delay ("по день
     оплаты включительно"). Each part of a debt bears the rate of the day it was paid; what is
     unpaid, the rate of ``last``."""
-    debts = sorted(debts, key=lambda debt: debt.month)
+    debts = oldest_first(debts)
     payments = [p for p in payments if p[0] <= last]
     owed = {debt.month for debt in debts}
     named = any(month in owed for month in named_before or ()) or any(
@@ -238,7 +261,7 @@ def penalty_lines(
     if not named and sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
         return []  # even the oldest debts are paid: the fast way out for most accounts
     parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
-    if not any(parts[debt.month] for debt in overdue_at_end):
+    if not any(parts[debt.key] for debt in overdue_at_end):
         return []  # what is late was paid before the first day
     lines: list[PenaltyLine] = []
     rates: dict[tuple[datetime.date, datetime.date], tuple[Decimal | None, str]] = {}
@@ -249,11 +272,11 @@ def penalty_lines(
             if fraction is None:
                 continue
             # parts paid on or after ``day`` (or never) are still unpaid on ``day``
-            open_parts = [(paid_on, amount) for paid_on, amount in parts[debt.month]
+            open_parts = [(paid_on, amount) for paid_on, amount in parts[debt.key]
                           if paid_on >= day]  # fmt: skip
             if not open_parts:
                 continue
-            if law.in_moratorium(day, debt.month):
+            if law.in_moratorium(day, debt.arisen):
                 unpaid = sum((amount for _, amount in open_parts), ZERO)
                 _add_day(lines, debt, day, unpaid, ZERO, fraction, MORATORIUM)
                 continue
@@ -277,8 +300,9 @@ def allocate_payments(
     last: datetime.date,
     *,
     named_before: Mapping[datetime.date, Decimal] | None = None,
-) -> dict[datetime.date, list[tuple[datetime.date, Decimal]]]:
-    """Each debt's parts as (day paid, amount): which payment settled which month.
+) -> dict[tuple, list[tuple[datetime.date, Decimal]]]:
+    """Each debt's parts as (day paid, amount), by ``Debt.key``: which payment settled which
+    month.
 
     ГК РФ ст. 319.1 п. 1: a payment is credited to the obligation the debtor named, so a
     payment naming a billed month settles that month first; п. 3: what names nothing, and
@@ -287,46 +311,51 @@ def allocate_payments(
     then ``paid_before`` oldest month first, then ``payments`` in order of their days. What
     ``paid_before`` settled is left out of the parts; what nothing settled is «paid» on
     ``last`` (the calculation day). A month with a negative total (a recalculation that
-    reduced it) adds to what settles the later months."""
-    left = {debt.month: debt.amount for debt in sorted(debts, key=lambda debt: debt.month)}
-    parts: dict[datetime.date, list] = {month: [] for month in left}
+    reduced it) adds to what settles the later months. A month's parts (its own charge and the
+    raises presented later) are settled in the order of their documents, by a payment naming
+    the month too."""
+    left = {debt.key: debt.amount for debt in oldest_first(debts)}
+    parts: dict[tuple, list] = {key: [] for key in left}
     pool = max(paid_before, ZERO)
     for month, amount in sorted((named_before or {}).items()):
-        taken = _settle_named(left, month, amount)
+        taken = sum(_settle_named(left, month, amount).values(), ZERO)
         pool += amount - taken
-    for month in left:
-        taken = min(left[month], pool)
-        left[month] -= taken
+    for key in left:
+        taken = min(left[key], pool)
+        left[key] -= taken
         pool -= taken
     for payment in sorted(payments, key=lambda payment: payment[0]):
         day, amount = payment[0], payment[1]
         named = payment[2] if len(payment) > 2 else None
         if named is not None:
-            taken = _settle_named(left, named, amount)
-            if taken:
-                parts[named].append((day, taken))
-            amount -= taken
-        for month in left:
+            for key, taken in _settle_named(left, named, amount).items():
+                parts[key].append((day, taken))
+                amount -= taken
+        for key in left:
             if amount <= 0:
                 break
-            if left[month] > 0:
-                taken = min(left[month], amount)
-                parts[month].append((day, taken))
-                left[month] -= taken
+            if left[key] > 0:
+                taken = min(left[key], amount)
+                parts[key].append((day, taken))
+                left[key] -= taken
                 amount -= taken
-    for month, unpaid in left.items():
+    for key, unpaid in left.items():
         if unpaid > 0:
-            parts[month].append((last, unpaid))
+            parts[key].append((last, unpaid))
     return parts
 
 
-def _settle_named(left: dict[datetime.date, Decimal], month, amount: Decimal) -> Decimal:
-    """Take from ``amount`` what the named ``month`` still owes (nothing for a month without
-    a debt); returns what was taken."""
-    taken = min(max(left.get(month, ZERO), ZERO), amount)
-    if taken > 0:
-        left[month] -= taken
-    return max(taken, ZERO)
+def _settle_named(left: dict[tuple, Decimal], month, amount: Decimal) -> dict[tuple, Decimal]:
+    """Take from ``amount`` what the named ``month``'s parts still owe, in their order
+    (nothing for a month without a debt); returns what was taken from each."""
+    taken = {}
+    for key in left:
+        if key[0] != month or amount <= 0 or left[key] <= 0:
+            continue
+        taken[key] = min(left[key], amount)
+        left[key] -= taken[key]
+        amount -= taken[key]
+    return taken
 
 
 def _add_day(lines, debt, day, unpaid, rate, fraction, rule):
@@ -334,11 +363,12 @@ def _add_day(lines, debt, day, unpaid, rate, fraction, rule):
         line = lines[index]
         if line.last == day - datetime.timedelta(days=1) and (
             line.debt_month,
+            line.due,
             line.debt,
             line.rate,
             line.fraction,
             line.rule,
-        ) == (debt.month, unpaid, rate, fraction, rule):
+        ) == (debt.month, debt.due, unpaid, rate, fraction, rule):
             lines[index] = PenaltyLine(**{**line.__dict__, "last": day})
             return
     lines.append(PenaltyLine(debt.month, debt.due, day, day, unpaid, rate, fraction, ZERO, rule))

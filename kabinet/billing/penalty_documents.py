@@ -182,7 +182,7 @@ def penalty_pdf(statement: PenaltyStatement, *, issued: datetime.date) -> bytes:
         story.append(Paragraph(REPAIR_HEADING, styles["heading"]))
         story.append(Paragraph(escape(REPAIR_RULE), styles["text"]))
         story.append(Spacer(1, 2 * mm))
-        story.append(_table(repair, styles, REPAIR_TOTAL))
+        story.append(_table(repair, styles, "Итого пени по ч. 14.1"))  # fits the column
         story.append(Paragraph(escape(f"{REPAIR_TOTAL}: {format_money(repair.total)} руб."),
                                styles["total"]))  # fmt: skip
     total = (

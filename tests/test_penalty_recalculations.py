@@ -123,6 +123,25 @@ def test_a_payment_naming_the_month_settles_its_raise_too(world):
     assert penalty_statement(account, to=TO).lines == []
 
 
+def test_a_reduction_of_a_contribution_lowers_the_ch14_1_debt(world):
+    """The same for ЖК РФ ст. 155 ч. 14.1: March's contribution of 500,00, −200,00 of it
+    presented in May; 300,00 from 16.04 at 1/300 with no free days: 300 × 15 × 9,5 % / 300 =
+    1,425 → 1,43; May 2,945 → 2,95; June 2,85; July and August 2,95 each; in all 13,13."""
+    account, _ = world
+    organization = account.organization
+    contribution = ServiceFactory(organization=organization,
+                                  method=CalculationMethod.CAPITAL_REPAIR)  # fmt: skip
+    march = PeriodFactory(organization=organization, month=MARCH)
+    ChargeFactory(account=account, service=contribution, period=march, charged=D("500.00"))
+    recalculate(account, contribution, MAY, D("-200.00"))
+    repair = penalty_statement(account, to=TO).capital_repair
+    assert {line.debt for line in repair.lines} == {D("300.00")}
+    assert [line.amount for line in repair.lines] == [
+        D("1.43"), D("2.95"), D("2.85"), D("2.95"), D("2.95")
+    ]  # fmt: skip
+    assert repair.total == D("13.13")
+
+
 @pytest.mark.parametrize("status", [PeriodStatus.CLOSED, PeriodStatus.OPEN])
 def test_the_run_counts_the_reduced_debt(world, status):
     """The August run after −400,00 of March presented in July (closed), or in August itself

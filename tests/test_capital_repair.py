@@ -15,17 +15,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from kabinet.audit.models import AuditAction, AuditEntry
-from kabinet.billing.calculation import (
-    Debt,
-    Moratorium,
-    PenaltyLaw,
-    RateCap,
-    RegionalDueDay,
-    capital_repair_fraction,
-    due_date,
-    penalty_lines,
-    regional_due_date,
-)
 from kabinet.billing.closing import close_period
 from kabinet.billing.law import is_working_day
 from kabinet.billing.models import (
@@ -41,6 +30,17 @@ from kabinet.billing.models import (
     Period,
     PeriodStatus,
     Service,
+)
+from kabinet.billing.penalty_calculation import (
+    Debt,
+    Moratorium,
+    PenaltyLaw,
+    RateCap,
+    RegionalDueDay,
+    capital_repair_fraction,
+    due_date,
+    penalty_lines,
+    regional_due_date,
 )
 from kabinet.billing.penalty_statement import statement_of
 from kabinet.billing.run import run_billing

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kabinet.billing.calculation import (
+from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
+from kabinet.billing.penalty_calculation import (
     Debt,
     PenaltyLaw,
     allocate_payments,
@@ -19,7 +20,6 @@ from kabinet.billing.calculation import (
     penalty_fraction,
     penalty_lines,
 )
-from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
 from kabinet.billing.run import run_billing
 from tests.factories import (
     ChargeFactory,
@@ -177,7 +177,7 @@ def test_a_payment_naming_a_month_without_debt_settles_the_oldest():
     parts = allocate_payments([debt(AUGUST, "100")], D(0),
                               [(day(10, 1), D("60"), datetime.date(2026, 12, 1))],
                               day(10, 31))  # fmt: skip
-    assert parts == {AUGUST: [(day(10, 1), D("60")), (day(10, 31), D("40"))]}
+    assert parts == {(AUGUST, None): [(day(10, 1), D("60")), (day(10, 31), D("40"))]}
 
 
 def unpaid(parts, last):

@@ -12,9 +12,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from kabinet.billing.calculation import MORATORIUM, RATE_CAP
 from kabinet.billing.closing import close_period
-from kabinet.billing.models import CalculationMethod, Penalty, PeriodStatus
+from kabinet.billing.models import CalculationMethod, Penalty, Period, PeriodStatus
+from kabinet.billing.penalty_calculation import MORATORIUM, RATE_CAP
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.billing.run import run_billing
 from kabinet.demo.data import load_demo
@@ -385,3 +385,99 @@ def test_documents_of_an_empty_calculation_say_so(accountant, account):
     cells = [c for row in load_workbook(io.BytesIO(workbook)).active.iter_rows(values_only=True)
              for c in row if c is not None]  # fmt: skip
     assert any(str(cell).startswith("Пени за период расчёта не начислены") for cell in cells)
+
+
+# ч. 14.1: the penalty on capital repair contributions, a block of its own ------------------
+
+
+@pytest.fixture
+def contributor(account):
+    """The account of the fixture above and March 2026's contribution of 500,00 (due 15.04.2026
+    with the rest of the bill), 200,00 of it paid to the capital repair payee on 10.05.2026."""
+    organization = account.organization
+    contribution = ServiceFactory(organization=organization, name="Взнос на капитальный ремонт",
+                                  method=CalculationMethod.CAPITAL_REPAIR)  # fmt: skip
+    march = Period.objects.get(organization=organization, month=MARCH)
+    ChargeFactory(account=account, service=contribution, period=march, charged=D("500.00"))
+    PaymentFactory(account=account, paid_on=datetime.date(2026, 5, 10), amount=D("200.00"),
+                   capital_repair=True)  # fmt: skip
+    return account
+
+
+REPAIR_CAP = "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)"
+
+
+def test_the_ch14_1_penalty_is_a_block_of_its_own_with_its_total(contributor):
+    """ЖК РФ ст. 155 ч. 14.1: 1/300 from the day after 15.04.2026, no 30 free days, no 1/130,
+    the rate capped at 9,5 % (Постановление № 329); the 200,00 paid on 10.05 counts to that day
+    inclusive. The ч. 14 block is the fixture's 34,60, untouched by the contribution and its
+    payment."""
+    statement = penalty_statement(contributor, to=TO)
+    assert statement.total == D("34.60")
+    repair = statement.capital_repair
+    d = datetime.date
+    assert figures(repair) == [
+        # 500 × 15 × 9,5 % / 300 = 2,375 → 2,38 (half up); 500 × 10 × 9,5 % / 300 = 1,583…
+        (d(2026, 4, 16), d(2026, 4, 30), 15, D("500.00"), D("9.50"), 300, D("2.38")),
+        (d(2026, 5, 1), d(2026, 5, 10), 10, D("500.00"), D("9.50"), 300, D("1.58")),
+        # 300 × 21 × 9,5 % / 300 = 1,995 → 2,00; June 30 days 2,85; July, August 2,945 → 2,95
+        (d(2026, 5, 11), d(2026, 5, 31), 21, D("300.00"), D("9.50"), 300, D("2.00")),
+        (d(2026, 6, 1), d(2026, 6, 30), 30, D("300.00"), D("9.50"), 300, D("2.85")),
+        (d(2026, 7, 1), d(2026, 7, 31), 31, D("300.00"), D("9.50"), 300, D("2.95")),
+        (d(2026, 8, 1), d(2026, 8, 31), 31, D("300.00"), D("9.50"), 300, D("2.95")),
+    ]
+    assert repair.total == D("14.71")
+    assert statement.grand_total == D("49.31")
+    assert {line.rule_label for line in repair.lines} == {REPAIR_CAP}
+    assert repair.lines[0].first_overdue_day == 1
+    assert statement.first == d(2026, 4, 16)
+    texts = [basis.text for basis in statement.bases]
+    assert texts[0].startswith("ЖК РФ ст. 155 ч. 14:")
+    assert any(text.startswith("ЖК РФ ст. 155 ч. 14.1:") for text in texts)
+    assert repair.bases is statement.bases  # one numbering for the whole document
+    assert texts[repair.lines[0].basis - 1].startswith("Предельная ставка пеней")
+
+
+def test_without_contributions_there_is_no_ch14_1_block(account):
+    assert penalty_statement(account, to=TO).capital_repair is None
+
+
+def test_the_page_shows_the_ch14_1_block_and_both_totals(accountant, contributor):
+    response = accountant.get(page_url(contributor, to="2026-08-31"))
+    block = response.text[response.text.index('data-testid="capital-repair-claim"') :]
+    assert "ЖК РФ ст. 155 ч. 14.1" in block
+    assert "без 30 дней без пени и без 1/130" in block
+    assert f'data-rule="rate_cap">{REPAIR_CAP}<' in block
+    assert 'data-testid="penalty-total">14,71<' in block
+    assert 'data-testid="penalty-total">34,60<' in response.text
+    assert "49,31" in block[block.index('data-testid="penalty-grand-total"') :]
+    assert response.text.count('data-testid="penalty-bases"') == 1
+
+
+def test_the_pdf_and_the_xlsx_carry_the_ch14_1_block_with_its_totals(accountant, contributor):
+    pdf = accountant.get(document_url(contributor, "pdf")).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = text.replace(NBSP, " ").replace("\u202f", " ")
+    for expected in (
+        "Расчёт пени по ЖК РФ ст. 155 ч. 14 (плата за жилое помещение",
+        "Итого пени по ч. 14: 34,60",
+        "Расчёт пени на взносы на капитальный ремонт по ЖК РФ ст. 155 ч. 14.1",
+        "Итого пени на взносы на капитальный ремонт (ч. 14.1): 14,71",
+        "Всего пени: 49,31",
+        "с 16.04.2026 по 31.08.2026",
+    ):
+        assert expected in text, expected
+    workbook = accountant.get(document_url(contributor, "xlsx")).content
+    rows = list(load_workbook(io.BytesIO(workbook)).active.iter_rows(values_only=True))
+    totals = [
+        (row[0], D(str(row[-1]))) for row in rows if str(row[0]).startswith(("Итого", "Всего"))
+    ]
+    assert totals == [
+        ("Итого за март 2026", D("34.60")),
+        ("Итого пени по ч. 14", D("34.60")),
+        ("Итого за март 2026", D("14.71")),
+        ("Итого пени на взносы на капитальный ремонт (ч. 14.1)", D("14.71")),
+        ("Всего пени", D("49.31")),
+    ]
+    repair_rows = [row for row in rows if row[8] == REPAIR_CAP]
+    assert [(row[3], row[7]) for row in repair_rows][:2] == [(15, "1/300"), (10, "1/300")]

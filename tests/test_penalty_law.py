@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from kabinet.billing import calculation
-from kabinet.billing.calculation import Debt, penalty_lines
+from kabinet.billing import penalty_calculation as calculation
 from kabinet.billing.law import due_date, is_working_day, penalty_law
 from kabinet.billing.models import IncreasingCoefficient, KeyRate, PenaltyBasis, PenaltyRule
+from kabinet.billing.penalty_calculation import Debt, penalty_lines
 from kabinet.billing.shipped_law import COEFFICIENTS, KEY_RATES, RULES, install_shipped_law
 from tests.factories import OrganizationFactory
 

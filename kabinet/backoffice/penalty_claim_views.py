@@ -9,7 +9,7 @@ from django.utils import timezone
 from kabinet.backoffice.meters_forms import AccountSearchForm
 from kabinet.backoffice.penalty_claim_forms import PenaltyDateForm
 from kabinet.backoffice.views import staff_render, staff_required
-from kabinet.billing.penalty_documents import EMPTY, penalty_pdf, penalty_xlsx
+from kabinet.billing.penalty_documents import EMPTY, REPAIR_RULE, penalty_pdf, penalty_xlsx
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.housing.models import PersonalAccount
 from kabinet.housing.selectors import accounts_numbered
@@ -40,6 +40,7 @@ def _page(request, account, form, *, status=200):
             "form": form,
             "statement": penalty_statement(account, to=to) if to else None,
             "empty": EMPTY,
+            "repair_rule": REPAIR_RULE,
             "query": f"to={to:%Y-%m-%d}" if to else "",
         },
     )

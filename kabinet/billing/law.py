@@ -13,7 +13,7 @@ from functools import cache
 
 import holidays
 
-from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.billing.models import (
     CapitalRepairDueDay,
     CapitalRepairFundKind,
@@ -34,7 +34,7 @@ def is_working_day(day: datetime.date) -> bool:
     return _russian_calendar().is_working_day(day)
 
 
-def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> calc.PenaltyLaw:
+def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> pcalc.PenaltyLaw:
     """The rules in force for ``organization`` (its own key rates added to the shipped ones;
     on the same date its own wins), or only the shipped ones."""
     rates = dict(
@@ -47,12 +47,12 @@ def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> calc
     caps, moratoria, due_days = [], [], []
     for rule in PenaltyRule.objects.order_by("first_day"):
         if rule.kind == PenaltyRuleKind.RATE_CAP:
-            caps.append(calc.RateCap(rule.first_day, rule.last_day, rule.value))
+            caps.append(pcalc.RateCap(rule.first_day, rule.last_day, rule.value))
         elif rule.kind == PenaltyRuleKind.MORATORIUM:
-            moratoria.append(calc.Moratorium(rule.first_day, rule.last_day, rule.arisen_before))
+            moratoria.append(pcalc.Moratorium(rule.first_day, rule.last_day, rule.arisen_before))
         elif rule.kind == PenaltyRuleKind.DUE_DAY:
-            due_days.append(calc.DueDay(rule.first_day, int(rule.value)))
-    return calc.PenaltyLaw(
+            due_days.append(pcalc.DueDay(rule.first_day, int(rule.value)))
+    return pcalc.PenaltyLaw(
         key_rates=tuple(rates.items()),
         caps=tuple(caps),
         moratoria=tuple(moratoria),
@@ -66,13 +66,13 @@ def due_date(organization, billed_month: datetime.date) -> datetime.date:
     """The last day to pay for ``billed_month`` — the one date the penalties count from and
     the receipt's «Оплатить до» shows (ЖК РФ ст. 155 ч. 1, ГК РФ ст. 193)."""
     due_days = tuple(
-        calc.DueDay(first_day, int(value))
+        pcalc.DueDay(first_day, int(value))
         for first_day, value in PenaltyRule.objects.filter(
             kind=PenaltyRuleKind.DUE_DAY, first_day__lte=billed_month
         ).values_list("first_day", "value")
     )
-    law = calc.PenaltyLaw(due_days=due_days, working_day=is_working_day)
-    return calc.due_date(billed_month, organization.payment_due_day, law)
+    law = pcalc.PenaltyLaw(due_days=due_days, working_day=is_working_day)
+    return pcalc.due_date(billed_month, organization.payment_due_day, law)
 
 
 def document_deadline(billed_month: datetime.date) -> datetime.date | None:
@@ -80,20 +80,20 @@ def document_deadline(billed_month: datetime.date) -> datetime.date | None:
     ст. 155 ч. 2 п. 1, moved by ГК РФ ст. 193), or ``None`` for a month before the rule: the
     date was then the contract's, which Kabinet does not keep."""
     document_days = tuple(
-        calc.DueDay(first_day, int(value))
+        pcalc.DueDay(first_day, int(value))
         for first_day, value in PenaltyRule.objects.filter(
             kind=PenaltyRuleKind.DOCUMENT_DAY, first_day__lte=billed_month
         ).values_list("first_day", "value")
     )
-    law = calc.PenaltyLaw(document_days=document_days, working_day=is_working_day)
-    return calc.document_deadline(billed_month, law)
+    law = pcalc.PenaltyLaw(document_days=document_days, working_day=is_working_day)
+    return pcalc.document_deadline(billed_month, law)
 
 
-def capital_repair_due_days(organization) -> tuple[calc.RegionalDueDay, ...]:
+def capital_repair_due_days(organization) -> tuple[pcalc.RegionalDueDay, ...]:
     """The region's own due dates for contributions to the regional operator, as the
     organisation's staff entered them (``CapitalRepairDueDay``)."""
     return tuple(
-        calc.RegionalDueDay(first, last, day)
+        pcalc.RegionalDueDay(first, last, day)
         for first, last, day in CapitalRepairDueDay.objects.filter(
             organization=organization
         ).values_list("first_month", "last_month", "day")
@@ -106,8 +106,8 @@ def capital_repair_due_date(organization, fund, billed_month: datetime.date) -> 
     (ЖК РФ ст. 171 ч. 1), else — and always for a special account (ч. 2) — the date of the
     rest of the bill (``due_date``)."""
     if fund is not None and fund.kind == CapitalRepairFundKind.REGIONAL_OPERATOR:
-        law = calc.PenaltyLaw(working_day=is_working_day)
-        regional = calc.regional_due_date(billed_month, capital_repair_due_days(organization), law)
+        law = pcalc.PenaltyLaw(working_day=is_working_day)
+        regional = pcalc.regional_due_date(billed_month, capital_repair_due_days(organization), law)
         if regional is not None:
             return regional
     return due_date(organization, billed_month)

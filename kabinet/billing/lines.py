@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.billing.models import (
     CapitalRepairFund,
 )
@@ -48,9 +49,9 @@ class Calculation:
     """A period's lines computed in memory (not yet written)."""
 
     lines: dict[tuple[int, int], Line] = field(default_factory=dict)
-    penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
+    penalties: dict[int, list[pcalc.PenaltyLine]] = field(default_factory=dict)
     # ЖК РФ ст. 155 ч. 14.1: the penalty on capital repair contributions, a stream of its own
-    capital_repair_penalties: dict[int, list[calc.PenaltyLine]] = field(default_factory=dict)
+    capital_repair_penalties: dict[int, list[pcalc.PenaltyLine]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     accounts: int = 0
     # (house, resource) → the common-house volume above the normative that no one was charged

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 
 from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.billing.law import capital_repair_due_days, penalty_law
 from kabinet.billing.lines import Line, capital_repair_houses
 from kabinet.billing.models import (
@@ -18,7 +19,12 @@ from kabinet.billing.models import (
     Charge,
     PeriodStatus,
 )
-from kabinet.billing.selectors import monthly_debts, principal_charges
+from kabinet.billing.selectors import (
+    capital_repair_recalculations,
+    monthly_debts,
+    principal_charges,
+    principal_recalculations,
+)
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
 from kabinet.months import add_months
@@ -44,10 +50,10 @@ def add_penalties(period, accounts, services, result) -> None:
             )
 
 
-def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLine]]:
+def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
     of closed months without penalties) not paid in time; payments settle the month they name,
-    the rest the oldest debt first (``calculation.allocate_payments``, ГК РФ ст. 319.1).
+    the rest the oldest debt first (``penalty_calculation.allocate_payments``, ГК РФ ст. 319.1).
 
     Only the debt of the months before the previous one can be 31 days late in this month (the
     previous month's is due in it), so later months are not read — but for accounts with a
@@ -85,7 +91,14 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
-    monthly = monthly_debts(published.filter(period__month__gte=since), organization, law)
+    recalculations = principal_recalculations(organization, period).filter(
+        corrected_period__month__gte=since
+    )
+    if balances.exists():
+        recalculations = recalculations.filter(account__in=debtors)
+    monthly = monthly_debts(
+        published.filter(period__month__gte=since), organization, law, recalculations
+    )
     paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
     for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
@@ -98,7 +111,7 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[calc.PenaltyLi
         if account not in wanted:
             continue
         paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
-        lines = calc.penalty_lines(
+        lines = pcalc.penalty_lines(
             debts, paid, in_month.get(account, []), first, last, law,
             named_before=named_before.get(account),
         )  # fmt: skip
@@ -182,8 +195,13 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
-    monthly = monthly_debts(contributions.filter(period__month__gte=since), organization, law)
-    _regional_due_dates(monthly, organization, law)
+    recalculations = capital_repair_recalculations(organization, period).filter(
+        account__in=account_ids, corrected_period__month__gte=since
+    )
+    monthly = monthly_debts(
+        contributions.filter(period__month__gte=since), organization, law, recalculations
+    )
+    regional_due_dates(monthly, organization, law)
     paid_before, named_before = _paid_before(payments.filter(paid_on__lt=first), since)
     in_month = defaultdict(list)
     for account, paid_on, amount, named in payments.filter(paid_on__gte=first).values_list(
@@ -193,17 +211,17 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
     found = {}
     for account, debts in monthly.items():
         paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
-        lines = calc.penalty_lines(
+        lines = pcalc.penalty_lines(
             debts, paid, in_month.get(account, []), first, last, law,
             named_before=named_before.get(account),
-            fraction_of=calc.capital_repair_fraction,
+            fraction_of=pcalc.capital_repair_fraction,
         )  # fmt: skip
         if lines:
             found[account] = lines
     return found
 
 
-def _regional_due_dates(monthly: dict[int, list[calc.Debt]], organization, law) -> None:
+def regional_due_dates(monthly: dict[int, list[pcalc.Debt]], organization, law) -> None:
     """The contributions of houses paying the regional operator fall due on the region's own
     date where its law sets one (ЖК РФ ст. 171 ч. 1, ``CapitalRepairDueDay``); a special
     account's stay due with the rest of the bill (ч. 2)."""
@@ -221,6 +239,6 @@ def _regional_due_dates(monthly: dict[int, list[calc.Debt]], organization, law) 
         debts = monthly[account]
         for index, debt in enumerate(debts):
             if debt.month not in dues:
-                dues[debt.month] = calc.regional_due_date(debt.month, rules, law)
+                dues[debt.month] = pcalc.regional_due_date(debt.month, rules, law)
             if dues[debt.month] is not None:
                 debts[index] = replace(debt, due=dues[debt.month])

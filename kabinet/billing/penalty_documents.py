@@ -110,7 +110,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _table(statement: PenaltyStatement, styles) -> Table:
+def _table(statement: PenaltyStatement, styles, total_label: str = "Итого пени") -> Table:
     header = [Paragraph(title, ParagraphStyle("th", styles["cell"], fontName=BOLD))
               for title in HEADER]  # fmt: skip
     data = [header]
@@ -133,7 +133,7 @@ def _table(statement: PenaltyStatement, styles) -> Table:
         label = f"Итого за {month_name(month.month)}"
         data.append([*[""] * 8, label, "", format_money(month.total)])
         style.append(("FONT", (0, len(data) - 1), (-1, len(data) - 1), BOLD, 7))
-    data.append([*[""] * 8, "Итого пени", "", format_money(statement.total)])
+    data.append([*[""] * 8, total_label, "", format_money(statement.total)])
     style += [("FONT", (0, -1), (-1, -1), BOLD, 7.5), ("BACKGROUND", (0, -1), (-1, -1), SHADE)]
     table = Table(data, colWidths=[width * mm for width in WIDTHS], repeatRows=1)
     table.setStyle(TableStyle(style))
@@ -170,14 +170,27 @@ def penalty_pdf(statement: PenaltyStatement, *, issued: datetime.date) -> bytes:
         Paragraph(escape(f"[{basis.number}] {basis.text}."), styles["text"])
         for basis in statement.bases
     ]
-    story.append(Paragraph("Расчёт", styles["heading"]))
+    repair = statement.capital_repair
+    story.append(Paragraph(MAIN_HEADING if repair else "Расчёт", styles["heading"]))
     if statement.months:
-        story.append(_table(statement, styles))
+        story.append(_table(statement, styles, MAIN_TOTAL if repair else "Итого пени"))
     else:
         story.append(Paragraph(escape(EMPTY), styles["text"]))
-    story.append(
-        Paragraph(escape(f"Итого пени: {format_money(statement.total)} руб."), styles["total"])
+    if repair:
+        story.append(Paragraph(escape(f"{MAIN_TOTAL}: {format_money(statement.total)} руб."),
+                               styles["total"]))  # fmt: skip
+        story.append(Paragraph(REPAIR_HEADING, styles["heading"]))
+        story.append(Paragraph(escape(REPAIR_RULE), styles["text"]))
+        story.append(Spacer(1, 2 * mm))
+        story.append(_table(repair, styles, "Итого пени по ч. 14.1"))  # fits the column
+        story.append(Paragraph(escape(f"{REPAIR_TOTAL}: {format_money(repair.total)} руб."),
+                               styles["total"]))  # fmt: skip
+    total = (
+        f"Всего пени: {format_money(statement.grand_total)} руб."
+        if repair
+        else (f"Итого пени: {format_money(statement.total)} руб.")
     )
+    story.append(Paragraph(escape(total), styles["total"]))
     story.append(Spacer(1, 10 * mm))
     for role in SIGNATURES:
         story.append(Paragraph(f"{role} ________________ / ________________", styles["text"]))
@@ -188,6 +201,17 @@ def penalty_pdf(statement: PenaltyStatement, *, issued: datetime.date) -> bytes:
 
 
 EMPTY = "Пени за период расчёта не начислены: долга, просроченного более чем на 30 дней, нет."
+# With contributions to capital repair the document has two blocks, each with its own total
+# (ЖК РФ ст. 155 ч. 14 and ч. 14.1 are different rules on different debts), and their sum.
+MAIN_HEADING = "Расчёт пени по ЖК РФ ст. 155 ч. 14 (плата за жилое помещение и коммунальные услуги)"
+MAIN_TOTAL = "Итого пени по ч. 14"
+REPAIR_HEADING = "Расчёт пени на взносы на капитальный ремонт по ЖК РФ ст. 155 ч. 14.1"
+REPAIR_TOTAL = "Итого пени на взносы на капитальный ремонт (ч. 14.1)"
+REPAIR_RULE = (
+    "Пени на взносы на капитальный ремонт: 1/300 ставки за каждый день просрочки со дня, "
+    "следующего за сроком уплаты, по день оплаты включительно — без 30 дней без пени и без "
+    "1/130 (ЖК РФ ст. 155 ч. 14.1). Взносы гасят только оплаты получателю взносов."
+)
 
 
 # XLSX ---------------------------------------------------------------------------------------
@@ -230,6 +254,21 @@ def _xlsx_line(sheet, line: StatementLine) -> list:
     ]
 
 
+def _xlsx_table(sheet, statement: PenaltyStatement) -> None:
+    sheet.append([_text(sheet, title, bold=True) for title in HEADER])
+    for month in statement.months:
+        for line in month.lines:
+            sheet.append(_xlsx_line(sheet, line))
+        subtotal = _number(sheet, month.total, MONEY_FORMAT, bold=True)
+        label = _text(sheet, f"Итого за {month_name(month.month)}", bold=True)
+        sheet.append([label, *[None] * 9, subtotal])  # fmt: skip
+
+
+def _xlsx_total(sheet, label: str, total) -> None:
+    sheet.append([_text(sheet, label, bold=True), *[None] * 9,
+                  _number(sheet, total, MONEY_FORMAT, bold=True)])  # fmt: skip
+
+
 def penalty_xlsx(statement: PenaltyStatement, *, issued: datetime.date) -> bytes:
     """The statement as one sheet: the heading, the table with totals, the basis, signatures."""
     workbook = Workbook(write_only=True)
@@ -243,18 +282,21 @@ def penalty_xlsx(statement: PenaltyStatement, *, issued: datetime.date) -> bytes
     for label, value in heading(statement):
         sheet.append([_text(sheet, label, bold=True), None, _text(sheet, value)])
     sheet.append([])
+    repair = statement.capital_repair
+    if repair:
+        sheet.append([_text(sheet, MAIN_HEADING, bold=True)])
     if statement.months:
-        sheet.append([_text(sheet, title, bold=True) for title in HEADER])
-        for month in statement.months:
-            for line in month.lines:
-                sheet.append(_xlsx_line(sheet, line))
-            subtotal = _number(sheet, month.total, MONEY_FORMAT, bold=True)
-            label = _text(sheet, f"Итого за {month_name(month.month)}", bold=True)
-            sheet.append([label, *[None] * 9, subtotal])  # fmt: skip
+        _xlsx_table(sheet, statement)
     else:
         sheet.append([_text(sheet, EMPTY)])
-    sheet.append([_text(sheet, "Итого пени", bold=True), *[None] * 9,
-                  _number(sheet, statement.total, MONEY_FORMAT, bold=True)])  # fmt: skip
+    _xlsx_total(sheet, MAIN_TOTAL if repair else "Итого пени", statement.total)
+    if repair:
+        sheet.append([])
+        sheet.append([_text(sheet, REPAIR_HEADING, bold=True)])
+        sheet.append([_text(sheet, REPAIR_RULE)])
+        _xlsx_table(sheet, repair)
+        _xlsx_total(sheet, REPAIR_TOTAL, repair.total)
+        _xlsx_total(sheet, "Всего пени", statement.grand_total)
     sheet.append([])
     sheet.append([_text(sheet, "Правовое основание", bold=True)])
     for basis in statement.bases:

@@ -1,12 +1,14 @@
 """A debt's history from a CSV file, for a penalty calculation outside the billing run
-(``manage.py penalty_calc``): the same engine (``calculation.penalty_lines``) and the same law.
+(``manage.py penalty_calc``): the same engine (``penalty_calculation.penalty_lines``) and the
+same law.
 
 The file is UTF-8, ``;``-separated, with the header ``вид;период;сумма;дата``:
 ``начисление;2019-05;1000,00;2019-06-10`` (the billed month, its amount and due date; without
 a date the due date the law sets for the month) and ``оплата;;100,00;2020-01-01`` or
 ``оплата;2019-05;100,00;2020-01-01`` (a payment and its date, optionally naming the month).
 A payment naming a month settles that month first, what is beyond its debt and a payment naming
-nothing settle the oldest debt first (ГК РФ ст. 319.1, ``calculation.allocate_payments``)."""
+nothing settle the oldest debt first (ГК РФ ст. 319.1,
+``penalty_calculation.allocate_payments``)."""
 
 import csv
 import datetime
@@ -15,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.formats import format_money, format_number, month_name
 from kabinet.money import ZERO
 
@@ -23,9 +25,9 @@ HEADER = ["вид", "период", "сумма", "дата"]
 CHARGE, PAYMENT = "начисление", "оплата"
 DEFAULT_DUE_DAY = 10  # ЖК РФ ст. 155 ч. 1 before 01.03.2026, when no contract says otherwise
 RULE_NAMES = {
-    calc.KEY_RATE: "ключевая ставка",
-    calc.RATE_CAP: "предельная ставка",
-    calc.MORATORIUM: "мораторий",
+    pcalc.KEY_RATE: "ключевая ставка",
+    pcalc.RATE_CAP: "предельная ставка",
+    pcalc.MORATORIUM: "мораторий",
 }
 
 
@@ -119,21 +121,21 @@ def _date(text: str) -> datetime.date:
 
 
 def calculate(
-    history: DebtHistory, to: datetime.date, law: calc.PenaltyLaw
-) -> list[calc.PenaltyLine]:
+    history: DebtHistory, to: datetime.date, law: pcalc.PenaltyLaw
+) -> list[pcalc.PenaltyLine]:
     """The penalty on ``history`` from the first day of delay to ``to`` (the calculation day)."""
     debts = [
-        calc.Debt(month, due or calc.due_date(month, DEFAULT_DUE_DAY, law), amount)
+        pcalc.Debt(month, due or pcalc.due_date(month, DEFAULT_DUE_DAY, law), amount)
         for month, (amount, due) in sorted(history.charges.items())
     ]
     first = min(debt.due for debt in debts) + datetime.timedelta(days=1)
     if first > to:
         return []
-    lines = calc.penalty_lines(debts, ZERO, history.payments, first, to, law)
+    lines = pcalc.penalty_lines(debts, ZERO, history.payments, first, to, law)
     return sorted(lines, key=lambda line: (line.debt_month, line.first, line.rate))
 
 
-def penalty_table(lines: list[calc.PenaltyLine]) -> list[str]:
+def penalty_table(lines: list[pcalc.PenaltyLine]) -> list[str]:
     """The lines as a text table, per debt month, and the total as the last line."""
     header = ("Долг за", "Срок оплаты", "Дни просрочки", "Дней", "Долг", "Правило", "Ставка, %",
               "Доля", "Пени")  # fmt: skip

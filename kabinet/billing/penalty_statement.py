@@ -2,9 +2,9 @@
 as a document for a court claim (the staff page, PDF, XLSX) — and the legal basis of every line,
 read from the dated law rows (``KeyRate``, ``PenaltyRule``) rather than written here.
 
-The figures are the engine's (``calculation.penalty_lines``) over the whole history, cut at month
-ends like the monthly billing run stores them: where the run's rate of the unpaid debt (the key
-rate on its month's last day) equals the rate on the chosen day, every line agrees with the
+The figures are the engine's (``penalty_calculation.penalty_lines``) over the whole history, cut
+at month ends like the monthly billing run stores them: where the run's rate of the unpaid debt
+(the key rate on its month's last day) equals the rate on the chosen day, every line agrees with the
 stored one to the kopeck. Otherwise the statement follows ЖК РФ ст. 155 ч. 14: the rate on the
 day of payment, for debt still unpaid the rate on the day of the calculation."""
 
@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.billing.law import penalty_law
 from kabinet.billing.models import (
     CapitalRepairDueDay,
@@ -23,7 +23,8 @@ from kabinet.billing.models import (
     PenaltyRule,
     PenaltyRuleKind,
 )
-from kabinet.billing.selectors import penalty_history
+from kabinet.billing.penalties import regional_due_dates
+from kabinet.billing.selectors import capital_repair_history, penalty_history
 from kabinet.formats import format_number
 from kabinet.money import ZERO
 
@@ -56,8 +57,8 @@ METHOD = (
 
 # ч. 14.1's rules as the table names them (the moratoria read as ч. 14's do)
 CAPITAL_REPAIR_LABELS = {
-    calc.KEY_RATE: "ключевая ставка (ЖК РФ ст. 155 ч. 14.1)",
-    calc.RATE_CAP: "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)",
+    pcalc.KEY_RATE: "ключевая ставка (ЖК РФ ст. 155 ч. 14.1)",
+    pcalc.RATE_CAP: "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)",
 }
 
 
@@ -101,7 +102,7 @@ class StatementLine:
 
     @property
     def is_moratorium(self) -> bool:
-        return self.rule == calc.MORATORIUM
+        return self.rule == pcalc.MORATORIUM
 
 
 @dataclass(frozen=True)
@@ -122,15 +123,27 @@ class PenaltyStatement:
     to: datetime.date
     months: list[DebtMonth]
     bases: list[Basis]
+    # «Расчёт пени» for a court claim: the ч. 14.1 penalty on capital repair contributions, a
+    # block of its own with its own total (None: no such penalty up to ``to``)
+    capital_repair: "PenaltyStatement | None" = None
 
     @property
     def total(self) -> Decimal:
+        """This block's total (ч. 14's; the ч. 14.1 block's is ``capital_repair.total``)."""
         return sum((month.total for month in self.months), ZERO)
 
     @property
+    def grand_total(self) -> Decimal:
+        repair = self.capital_repair.total if self.capital_repair else ZERO
+        return self.total + repair
+
+    @property
     def first(self) -> datetime.date | None:
-        """The first day of the table (None: no penalty up to ``to``)."""
-        return min((month.lines[0].first for month in self.months), default=None)
+        """The first day of the table, both blocks (None: no penalty up to ``to``)."""
+        firsts = [month.lines[0].first for month in self.months]
+        if self.capital_repair and self.capital_repair.first:
+            firsts.append(self.capital_repair.first)
+        return min(firsts, default=None)
 
     @property
     def lines(self) -> list[StatementLine]:
@@ -139,28 +152,55 @@ class PenaltyStatement:
 
 def penalty_statement(account, *, to: datetime.date) -> PenaltyStatement:
     """The penalty of ``account`` from its first day of delay to ``to`` (the day of the
-    calculation) on the debts of its closed months and its payments up to ``to``."""
+    calculation) on the debts of its closed months and its payments up to ``to``: ЖК РФ
+    ст. 155 ч. 14's on the principal debt and, as ``capital_repair``, ч. 14.1's on the
+    contributions to capital repair (against the payments to their payee), with their bases
+    numbered in one list."""
     organization = account.organization
     law = penalty_law(organization)
     debts, payments = penalty_history(account, to=to, law=law)
+    sources = _Sources(organization, to, STATUTE)
+    statement = statement_of(
+        _engine_lines(debts, payments, to, law), account=account, to=to, sources=sources
+    )
+    debts, payments = capital_repair_history(account, to=to, law=law)
+    regional_due_dates({account.pk: debts}, organization, law)
+    repair_lines = _engine_lines(
+        debts, payments, to, law, fraction_of=pcalc.capital_repair_fraction
+    )
+    if not repair_lines:
+        return statement
+    sources.add(CAPITAL_REPAIR_STATUTE)
+    repair = statement_of(
+        repair_lines, account=account, to=to, capital_repair=True, sources=sources
+    )
+    return replace(statement, capital_repair=repair, bases=sources.bases)
+
+
+def _engine_lines(debts, payments, to, law, fraction_of=pcalc.penalty_fraction) -> list:
+    """The engine's lines from the first day after the earliest due date to ``to``, cut at
+    month ends, by debt month."""
     lines = []
     if debts and law.key_rates:
         first = min(debt.due for debt in debts) + datetime.timedelta(days=1)
         if first <= to:
-            lines = calc.penalty_lines(debts, ZERO, payments, first, to, law)
-    lines = sorted(calc.cut_at_month_ends(lines), key=lambda line: (line.debt_month, line.first))
-    return statement_of(lines, account=account, to=to)
+            lines = pcalc.penalty_lines(debts, ZERO, payments, first, to, law,
+                                        fraction_of=fraction_of)  # fmt: skip
+    return sorted(pcalc.cut_at_month_ends(lines), key=lambda line: (line.debt_month, line.first))
 
 
 def statement_of(
-    lines, *, account, to: datetime.date, capital_repair: bool = False
+    lines, *, account, to: datetime.date, capital_repair: bool = False, sources=None
 ) -> PenaltyStatement:
     """``lines`` (the engine's, or ``Penalty`` rows as the billing run stored them) grouped by
     debt month, each with the number of its legal basis; the bases listed as the law rows
     name them. With ``capital_repair`` the lines are ч. 14.1's (contributions to capital
-    repair), and so are the statute and the rules named."""
+    repair), and so are the statute and the rules named. ``sources``: the bases of another
+    block of the same document, to go on numbering them."""
     organization = account.organization
-    sources = _Sources(organization, to, CAPITAL_REPAIR_STATUTE if capital_repair else STATUTE)
+    if sources is None:
+        statute = CAPITAL_REPAIR_STATUTE if capital_repair else STATUTE
+        sources = _Sources(organization, to, statute)
     lines = [replace(_line(line), capital_repair=capital_repair) for line in lines]
     if lines:
         months = sorted({line.debt_month for line in lines})
@@ -180,7 +220,7 @@ def statement_of(
 
 
 def _line(line) -> StatementLine:
-    if isinstance(line, calc.PenaltyLine):
+    if isinstance(line, pcalc.PenaltyLine):
         return StatementLine(line.debt_month, line.due, line.first, line.last, line.debt,
                              line.rate, line.fraction, line.rule, line.amount, None)  # fmt: skip
     return StatementLine(line.debt_month, line.due_date, line.date_from, line.date_to, line.debt,
@@ -210,6 +250,10 @@ class _Sources:
         self._rates = sorted(rates.items())
         self._rules = list(PenaltyRule.objects.order_by("first_day"))
 
+    def add(self, text: str) -> int:
+        """A basis that no line refers to by number (a statute)."""
+        return self._number(("text", text), text)
+
     def _number(self, key, text: str) -> int:
         if key not in self._numbers:
             self._numbers[key] = len(self.bases) + 1
@@ -217,9 +261,9 @@ class _Sources:
         return self._numbers[key]
 
     def basis_of(self, line: StatementLine) -> int | None:
-        if line.rule == calc.MORATORIUM:
+        if line.rule == pcalc.MORATORIUM:
             rule = self._rule(PenaltyRuleKind.MORATORIUM, line.first)
-        elif line.rule == calc.RATE_CAP:
+        elif line.rule == pcalc.RATE_CAP:
             rule = self._rule(PenaltyRuleKind.RATE_CAP, line.first, value=line.rate)
         else:
             return self._key_rate(line)
@@ -272,7 +316,7 @@ class _Sources:
         if fund is None or fund.kind != CapitalRepairFundKind.REGIONAL_OPERATOR:
             return
         for row in CapitalRepairDueDay.objects.filter(organization=account.organization):
-            rule = calc.RegionalDueDay(row.first_month, row.last_month, row.day)
+            rule = pcalc.RegionalDueDay(row.first_month, row.last_month, row.day)
             if any(rule.covers(month) for month in months):
                 text = (
                     f"Срок уплаты взносов на капитальный ремонт — до {row.day}-го числа "

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from kabinet.billing import calculation as calc
+from kabinet.billing import penalty_calculation as pcalc
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     PENALTY_METHODS,
@@ -20,6 +21,7 @@ from kabinet.billing.models import (
     Penalty,
     Period,
     PeriodStatus,
+    Recalculation,
     Tariff,
 )
 from kabinet.money import ZERO, money_sum, round_money, summed
@@ -260,39 +262,138 @@ def principal_charges(organization):
     ).exclude(service__method__in=(*PENALTY_METHODS, *CAPITAL_REPAIR_METHODS))
 
 
-def monthly_debts(charges, organization, law: calc.PenaltyLaw) -> dict[int, list[calc.Debt]]:
-    """Each account's debt per billed month of ``charges`` (recalculations included), oldest
-    first, with the month's due date under ``law`` — for the billing run and the «Расчёт пени»
-    alike, so that both count from the same debts and dates."""
-    monthly: dict[int, list[calc.Debt]] = {}
-    dues: dict[datetime.date, datetime.date] = {}
+def principal_recalculations(organization, period=None):
+    """The recalculations of those lines (``monthly_debts``' ``recalculations``): presented in
+    a closed month of ``organization``, or in ``period`` (the month a billing run computes:
+    its document presents them)."""
+    presented = Q(period__status=PeriodStatus.CLOSED)
+    if period is not None:
+        presented |= Q(period=period)
+    return Recalculation.objects.filter(presented, period__organization=organization).exclude(
+        service__method__in=(*PENALTY_METHODS, *CAPITAL_REPAIR_METHODS)
+    )
+
+
+def capital_repair_recalculations(organization, period=None):
+    """The same for the contributions to capital repair (ЖК РФ ст. 155 ч. 14.1's debt)."""
+    presented = Q(period__status=PeriodStatus.CLOSED)
+    if period is not None:
+        presented |= Q(period=period)
+    return Recalculation.objects.filter(
+        presented,
+        period__organization=organization,
+        service__method=CalculationMethod.CAPITAL_REPAIR,
+    )
+
+
+def monthly_debts(
+    charges, organization, law: pcalc.PenaltyLaw, recalculations=None
+) -> dict[int, list[pcalc.Debt]]:
+    """Each account's debt per billed month of ``charges``, oldest first, with the month's due
+    date under ``law`` — for the billing run and the «Расчёт пени» alike, so that both count
+    from the same debts and dates.
+
+    A month's debt is its charges and the recalculations **of** it (``recalculations``: the
+    ``Recalculation`` rows that may count, ``recalculated_debts``); without them, a line's
+    recalculations stay in the month that presented them."""
+    totals: dict[int, dict[datetime.date, Decimal]] = {}
     for account, charged_month, total in (
         charges.values("account", "period__month")
         .annotate(total=Sum("total"))
         .values_list("account", "period__month", "total")
         .order_by("account", "period__month")
     ):
-        if charged_month not in dues:
-            dues[charged_month] = calc.due_date(charged_month, organization.payment_due_day, law)
-        debt = calc.Debt(charged_month, dues[charged_month], round_money(total))
-        monthly.setdefault(account, []).append(debt)
+        totals.setdefault(account, {})[charged_month] = total
+    raises = recalculated_debts(totals, recalculations) if recalculations is not None else {}
+    monthly: dict[int, list[pcalc.Debt]] = {}
+    dues: dict[datetime.date, datetime.date] = {}
+
+    def due(month):
+        if month not in dues:
+            dues[month] = pcalc.due_date(month, organization.payment_due_day, law)
+        return dues[month]
+
+    for account, months in totals.items():
+        debts = monthly.setdefault(account, [])
+        for month, total in sorted(months.items()):
+            debts.append(pcalc.Debt(month, due(month), round_money(total)))
+            for presented, amount in sorted(raises.get((account, month), {}).items()):
+                debts.append(pcalc.Debt(month, due(presented), round_money(amount), presented))
     return monthly
 
 
-def penalty_history(account, *, to: datetime.date, law: calc.PenaltyLaw):
+def recalculated_debts(totals, recalculations) -> dict[tuple, dict[datetime.date, Decimal]]:
+    """Move each recalculation from the month whose line presents it to the month it corrects
+    (``totals``: account → month → sum of the lines, changed in place), and return the raises:
+    (account, corrected month) → presenting month → amount still raised.
+
+    What a recalculation **reduces** was never owed: it lowers the corrected month's debt from
+    that month's own due date. What it **raises** is due with the payment document that
+    presents it (ЖК РФ ст. 155 ч. 1–2: paid on the basis of payment documents, by the due date
+    after the month billed; docs/billing-law.md, «Recalculations and penalties»): a debt of the
+    corrected month due on the presenting month's due date. A later reduction of the same month
+    takes back its latest raises first, then its own charge. A recalculation of a month outside
+    ``totals`` (not read, or without charges) stays in the month that presented it."""
+    raises: dict[tuple, dict[datetime.date, Decimal]] = {}
+    for account, presented, corrected, amount in recalculations.values_list(
+        "account", "period__month", "corrected_period__month", "amount"
+    ).order_by("account", "period__month", "pk"):
+        months = totals.get(account)
+        if months is None or corrected not in months or corrected >= presented:
+            continue
+        if presented in months:
+            months[presented] -= amount
+        raised = raises.setdefault((account, corrected), {})
+        if amount > 0:
+            raised[presented] = raised.get(presented, ZERO) + amount
+            continue
+        reduction = -amount
+        for month in sorted(raised, reverse=True):
+            taken = min(raised[month], reduction)
+            raised[month] -= taken
+            reduction -= taken
+        months[corrected] -= reduction
+    return {key: {m: a for m, a in raised.items() if a} for key, raised in raises.items()}
+
+
+def penalty_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
     """What a penalty calculation of ``account`` up to ``to`` needs: its debts by billed month
     (closed months up to ``to``) and its payments by date up to ``to``."""
-    charges = principal_charges(account.organization).filter(account=account, period__month__lte=to)
-    debts = monthly_debts(charges, account.organization, law).get(account.pk, [])
-    payments = [
+    organization = account.organization
+    charges = principal_charges(organization).filter(account=account, period__month__lte=to)
+    recalculations = principal_recalculations(organization).filter(
+        account=account, period__month__lte=to
+    )
+    debts = monthly_debts(charges, organization, law, recalculations).get(account.pk, [])
+    return debts, _payments_by_date(account, to, capital_repair=False)
+
+
+def capital_repair_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
+    """The same for ЖК РФ ст. 155 ч. 14.1: the contributions of closed months up to ``to`` with
+    the federal due dates (a region's own date is ``penalties.regional_due_dates``') and the
+    payments to the capital repair payee up to ``to``."""
+    charges = Charge.objects.filter(
+        account=account,
+        period__status=PeriodStatus.CLOSED,
+        period__month__lte=to,
+        service__method=CalculationMethod.CAPITAL_REPAIR,
+    )
+    recalculations = capital_repair_recalculations(account.organization).filter(
+        account=account, period__month__lte=to
+    )
+    debts = monthly_debts(charges, account.organization, law, recalculations)
+    return debts.get(account.pk, []), _payments_by_date(account, to, capital_repair=True)
+
+
+def _payments_by_date(account, to: datetime.date, *, capital_repair: bool) -> list[tuple]:
+    return [
         (paid_on, amount, named and named.replace(day=1))  # a named month is settled first
         for paid_on, amount, named in Payment.objects.filter(
-            account=account, paid_on__lte=to, capital_repair=False
+            account=account, paid_on__lte=to, capital_repair=capital_repair
         )
         .order_by("paid_on", "pk")
         .values_list("paid_on", "amount", "period")
     ]
-    return debts, payments
 
 
 def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[datetime.date, Decimal]]:
@@ -312,7 +413,7 @@ def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[dateti
         .values_list("period__month", "total")
         .order_by("period__month")
     )
-    debts = [calc.Debt(month, month, round_money(total)) for month, total in totals]
+    debts = [pcalc.Debt(month, month, round_money(total)) for month, total in totals]
     payments = [
         (paid_on, amount, named and named.replace(day=1))
         for paid_on, amount, named in Payment.objects.filter(
@@ -320,10 +421,10 @@ def unpaid_months(account, *, capital_repair: bool = False) -> list[tuple[dateti
         ).values_list("paid_on", "amount", "period")
     ]
     never = datetime.date.max
-    parts = calc.allocate_payments(debts, ZERO, payments, never)
+    parts = pcalc.allocate_payments(debts, ZERO, payments, never)
     return [
         (month, sum((amount for paid_on, amount in parts_of if paid_on == never), ZERO))
-        for month, parts_of in parts.items()
+        for (month, _), parts_of in parts.items()
         if any(paid_on == never for paid_on, _ in parts_of)
     ]
 

@@ -1,0 +1,392 @@
+"""The arithmetic of penalties, apart from the database (ЖК РФ ст. 155 ч. 14; ч. 14.1 for
+capital repair): the dated law (key rates, their caps, moratoria, due days), due dates, and
+the penalty of each range of days with the same debt, rate and rule.
+
+``penalties`` and ``run.run_billing`` gather the data and call these; ``penalty_file`` and
+``penalty_statement`` build the court calculation with them; tests call them directly with
+hand-checked figures.
+"""
+
+import bisect
+import calendar
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from kabinet.billing.calculation import last_day
+from kabinet.money import ZERO, round_money
+from kabinet.months import add_months
+
+PENALTY_FREE_DAYS = 30  # ЖК РФ ст. 155 ч. 14: nothing for the first 30 days of delay
+LOWER_FRACTION_UNTIL = 90  # 1/300 of the rate from day 31 to day 90, 1/130 from day 91
+
+# Penalties --------------------------------------------------------------------------------
+# The rules of law that change by date come in as data (``PenaltyLaw``, read from the database
+# by ``billing.law``); docs/billing-law.md cites each act.
+
+KEY_RATE, RATE_CAP, MORATORIUM = "key_rate", "rate_cap", "moratorium"  # PenaltyBasis values
+
+
+@dataclass(frozen=True)
+class RateCap:
+    """Постановление Правительства РФ от 26.03.2022 № 474 п. 5 (as amended; extended by
+    Постановление от 18.03.2025 № 329): on penalty days ``first``–``last`` the lesser of
+    ``rate`` and the key rate on the day of payment."""
+
+    first: datetime.date
+    last: datetime.date | None
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Moratorium:
+    """No penalty accrues on days ``first``–``last`` (Постановления № 424, № 497); with
+    ``arisen_before``, only on debts for months that ended before that day."""
+
+    first: datetime.date
+    last: datetime.date
+    arisen_before: datetime.date | None = None
+
+    def covers(self, day: datetime.date, debt_month: datetime.date) -> bool:
+        if not self.first <= day <= self.last:
+            return False
+        return self.arisen_before is None or last_day(debt_month) < self.arisen_before
+
+
+@dataclass(frozen=True)
+class DueDay:
+    """Months billed from ``first_month`` on are due on ``day`` of the next month, whatever
+    the contract says (ЖК РФ ст. 155 ч. 1 as amended by Федеральный закон № 177-ФЗ)."""
+
+    first_month: datetime.date
+    day: int
+
+
+def weekdays_only(day: datetime.date) -> bool:
+    return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class PenaltyLaw:
+    """Everything dated that a penalty depends on. ``fixed_rate`` replaces the key-rate
+    history and its caps (a calculation «по ставке N %»); moratoria apply regardless."""
+
+    key_rates: tuple[tuple[datetime.date, Decimal], ...] = ()  # (from, % per year)
+    caps: tuple[RateCap, ...] = ()
+    moratoria: tuple[Moratorium, ...] = ()
+    due_days: tuple[DueDay, ...] = ()
+    document_days: tuple[DueDay, ...] = ()  # the payment document's last day (ЖК ст. 155 ч. 2)
+    working_day: Callable[[datetime.date], bool] = weekdays_only
+    fixed_rate: Decimal | None = None
+    _starts: tuple[datetime.date, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "key_rates", tuple(sorted(self.key_rates)))
+        object.__setattr__(self, "_starts", tuple(start for start, _ in self.key_rates))
+
+    def key_rate(self, day: datetime.date) -> Decimal | None:
+        """The key rate in force on ``day`` (None before the first known rate)."""
+        if self.fixed_rate is not None:
+            return self.fixed_rate
+        index = bisect.bisect_right(self._starts, day)
+        return self.key_rates[index - 1][1] if index else None
+
+    def rate(self, day: datetime.date, paid_on: datetime.date) -> tuple[Decimal | None, str]:
+        """The rate for a penalty day whose debt is paid on ``paid_on`` (for a debt still
+        unpaid: the day of the calculation), and the rule that set it. ЖК РФ ст. 155 ч. 14:
+        the key rate on the day of payment; capped where a cap covers the penalty day."""
+        rate = self.key_rate(paid_on)
+        if self.fixed_rate is not None or rate is None:
+            return rate, KEY_RATE
+        for cap in self.caps:
+            if cap.first <= day and (cap.last is None or day <= cap.last) and cap.rate < rate:
+                return cap.rate, RATE_CAP
+        return rate, KEY_RATE
+
+    def in_moratorium(self, day: datetime.date, debt_month: datetime.date) -> bool:
+        return any(moratorium.covers(day, debt_month) for moratorium in self.moratoria)
+
+
+@dataclass(frozen=True)
+class Debt:
+    month: datetime.date  # the month charged
+    due: datetime.date  # the last day to pay without delay
+    amount: Decimal
+    # A recalculation that raised ``month``'s charge, presented in the payment document of the
+    # billed month ``presented``: due with that document (``due`` is that month's due date),
+    # not with ``month``'s own (docs/billing-law.md, «Recalculations and penalties»). None:
+    # the month's own charge, with what reduced it.
+    presented: datetime.date | None = None
+
+    @property
+    def key(self) -> tuple[datetime.date, datetime.date | None]:
+        """The debt among a month's parts: its own charge, or a raise presented later."""
+        return self.month, self.presented
+
+    @property
+    def arisen(self) -> datetime.date:
+        """The billed month whose document presented the debt (a moratorium's «arisen
+        before» looks at it)."""
+        return self.presented or self.month
+
+
+def oldest_first(debts: Iterable[Debt]) -> list[Debt]:
+    """ГК РФ ст. 319.1 п. 3: the debt whose term came first is settled first — in the order of
+    the documents that presented them (a raise of an old month presented this month is due with
+    this month's bill), then of the months they charge."""
+    return sorted(debts, key=lambda debt: (debt.arisen, debt.month))
+
+
+@dataclass(frozen=True)
+class PenaltyLine:
+    debt_month: datetime.date
+    due: datetime.date
+    first: datetime.date
+    last: datetime.date
+    debt: Decimal
+    rate: Decimal
+    fraction: int
+    amount: Decimal
+    rule: str = KEY_RATE
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def next_working_day(day: datetime.date, working_day: Callable[[datetime.date], bool]):
+    """ГК РФ ст. 193: a term ending on a non-working day ends on the next working day."""
+    while not working_day(day):
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def due_date(month: datetime.date, due_day: int, law: PenaltyLaw) -> datetime.date:
+    """The last day to pay for the billed ``month``: the day the law fixes for the month
+    (the 15th from February 2026, ``law.due_days``), else the organisation's ``due_day`` of
+    the next month; moved to the next working day."""
+    fixed = _in_force(law.due_days, month)
+    nominal = add_months(month, 1).replace(day=fixed.day if fixed else due_day)
+    return next_working_day(nominal, law.working_day)
+
+
+def document_deadline(month: datetime.date, law: PenaltyLaw) -> datetime.date | None:
+    """The last day to present the payment document for the billed ``month`` (ЖК РФ ст. 155
+    ч. 2 п. 1: the 5th of the next month from February 2026, ``law.document_days``), moved to
+    the next working day (ГК РФ ст. 193); ``None`` for a month no such rule governs (the old
+    «первое число, если иной срок не установлен договором» left it to the contract)."""
+    fixed = _in_force(law.document_days, month)
+    if fixed is None:
+        return None
+    return next_working_day(add_months(month, 1).replace(day=fixed.day), law.working_day)
+
+
+def _in_force(rules: tuple[DueDay, ...], month: datetime.date) -> DueDay | None:
+    """The latest of ``rules`` that governs the billed ``month``."""
+    in_force = [rule for rule in rules if rule.first_month <= month]
+    return max(in_force, key=lambda rule: rule.first_month) if in_force else None
+
+
+@dataclass(frozen=True)
+class RegionalDueDay:
+    """A region's law: capital repair contributions (regional operator) of the billed months
+    ``first_month``–``last_month`` are due on ``day`` of the next month (ЖК РФ ст. 171 ч. 1)."""
+
+    first_month: datetime.date
+    last_month: datetime.date | None
+    day: int
+
+    def covers(self, month: datetime.date) -> bool:
+        return self.first_month <= month and (self.last_month is None or month <= self.last_month)
+
+
+def regional_due_date(
+    month: datetime.date, rules: Iterable[RegionalDueDay], law: PenaltyLaw
+) -> datetime.date | None:
+    """The last day to pay the contribution of the billed ``month`` under the region's law
+    (``None``: no rule of the region covers the month, the federal date applies): ``day`` of
+    the next month, its last day if it has fewer, moved to the next working day."""
+    covering = [rule for rule in rules if rule.covers(month)]
+    if not covering:
+        return None
+    rule = max(covering, key=lambda rule: rule.first_month)
+    following = add_months(month, 1)
+    days = calendar.monthrange(following.year, following.month)[1]
+    return next_working_day(following.replace(day=min(rule.day, days)), law.working_day)
+
+
+def penalty_fraction(days_late: int) -> int | None:
+    """1/300 from day 31 to day 90, 1/130 from day 91 (None: no penalty yet)."""
+    if days_late <= PENALTY_FREE_DAYS:
+        return None
+    return 300 if days_late <= LOWER_FRACTION_UNTIL else 130
+
+
+def capital_repair_fraction(days_late: int) -> int | None:
+    """ЖК РФ ст. 155 ч. 14.1 (capital repair contributions): 1/300 of the rate for every day
+    of delay from the day after the due date, with no free days and no 1/130 step."""
+    return 300 if days_late > 0 else None
+
+
+def penalty_lines(
+    debts: list[Debt],
+    paid_before: Decimal,
+    payments: list[tuple],
+    first: datetime.date,
+    last: datetime.date,
+    law: PenaltyLaw,
+    *,
+    named_before: Mapping[datetime.date, Decimal] | None = None,
+    fraction_of: Callable[[int], int | None] = penalty_fraction,
+) -> list[PenaltyLine]:
+    """The penalty for the days ``first``–``last`` (``last`` is the day of the calculation),
+    as lines of days on which one month's unpaid debt, the rate, its fraction and the rule
+    stayed the same. ``fraction_of`` gives the share of the rate for a day of delay: ч. 14's
+    ``penalty_fraction`` or ч. 14.1's ``capital_repair_fraction``.
+
+    What was paid settles ``debts`` as ``allocate_payments`` says
+    (``paid_before`` the first day without a named month and ``named_before`` naming one, then
+    ``payments`` by date: ``(day, amount)`` or ``(day, amount, named month or None)``). A
+    payment counts from the day after it: the day of payment is still a day of delay ("по день
+    оплаты включительно"). Each part of a debt bears the rate of the day it was paid; what is
+    unpaid, the rate of ``last``."""
+    debts = oldest_first(debts)
+    payments = [p for p in payments if p[0] <= last]
+    owed = {debt.month for debt in debts}
+    named = any(month in owed for month in named_before or ()) or any(
+        len(p) > 2 and p[2] in owed for p in payments
+    )  # a payment naming a month without a debt here settles the oldest, as if unnamed
+    overdue_at_end = [d for d in debts if fraction_of((last - d.due).days)]
+    if not named and sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
+        return []  # even the oldest debts are paid: the fast way out for most accounts
+    parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
+    if not any(parts[debt.key] for debt in overdue_at_end):
+        return []  # what is late was paid before the first day
+    lines: list[PenaltyLine] = []
+    rates: dict[tuple[datetime.date, datetime.date], tuple[Decimal | None, str]] = {}
+    day = first
+    while day <= last:
+        for debt in debts:
+            fraction = fraction_of((day - debt.due).days)
+            if fraction is None:
+                continue
+            # parts paid on or after ``day`` (or never) are still unpaid on ``day``
+            open_parts = [(paid_on, amount) for paid_on, amount in parts[debt.key]
+                          if paid_on >= day]  # fmt: skip
+            if not open_parts:
+                continue
+            if law.in_moratorium(day, debt.arisen):
+                unpaid = sum((amount for _, amount in open_parts), ZERO)
+                _add_day(lines, debt, day, unpaid, ZERO, fraction, MORATORIUM)
+                continue
+            by_rate: dict[tuple[Decimal, str], Decimal] = {}
+            for paid_on, amount in open_parts:
+                if (day, paid_on) not in rates:
+                    rates[day, paid_on] = law.rate(day, paid_on)
+                rate, rule = rates[day, paid_on]
+                if rate:
+                    by_rate[rate, rule] = by_rate.get((rate, rule), ZERO) + amount
+            for (rate, rule), unpaid in by_rate.items():
+                _add_day(lines, debt, day, unpaid, rate, fraction, rule)
+        day += datetime.timedelta(days=1)
+    return [PenaltyLine(**{**line.__dict__, "amount": _penalty(line)}) for line in lines]
+
+
+def allocate_payments(
+    debts: list[Debt],
+    paid_before: Decimal,
+    payments: list[tuple],
+    last: datetime.date,
+    *,
+    named_before: Mapping[datetime.date, Decimal] | None = None,
+) -> dict[tuple, list[tuple[datetime.date, Decimal]]]:
+    """Each debt's parts as (day paid, amount), by ``Debt.key``: which payment settled which
+    month.
+
+    ГК РФ ст. 319.1 п. 1: a payment is credited to the obligation the debtor named, so a
+    payment naming a billed month settles that month first; п. 3: what names nothing, and
+    what a payment brings beyond its month's debt, settles the debt due earliest — the oldest
+    month. ``named_before`` (month → sum paid before the period naming it) is applied first,
+    then ``paid_before`` oldest month first, then ``payments`` in order of their days. What
+    ``paid_before`` settled is left out of the parts; what nothing settled is «paid» on
+    ``last`` (the calculation day). A month with a negative total (a recalculation that
+    reduced it) adds to what settles the later months. A month's parts (its own charge and the
+    raises presented later) are settled in the order of their documents, by a payment naming
+    the month too."""
+    left = {debt.key: debt.amount for debt in oldest_first(debts)}
+    parts: dict[tuple, list] = {key: [] for key in left}
+    pool = max(paid_before, ZERO)
+    for month, amount in sorted((named_before or {}).items()):
+        taken = sum(_settle_named(left, month, amount).values(), ZERO)
+        pool += amount - taken
+    for key in left:
+        taken = min(left[key], pool)
+        left[key] -= taken
+        pool -= taken
+    for payment in sorted(payments, key=lambda payment: payment[0]):
+        day, amount = payment[0], payment[1]
+        named = payment[2] if len(payment) > 2 else None
+        if named is not None:
+            for key, taken in _settle_named(left, named, amount).items():
+                parts[key].append((day, taken))
+                amount -= taken
+        for key in left:
+            if amount <= 0:
+                break
+            if left[key] > 0:
+                taken = min(left[key], amount)
+                parts[key].append((day, taken))
+                left[key] -= taken
+                amount -= taken
+    for key, unpaid in left.items():
+        if unpaid > 0:
+            parts[key].append((last, unpaid))
+    return parts
+
+
+def _settle_named(left: dict[tuple, Decimal], month, amount: Decimal) -> dict[tuple, Decimal]:
+    """Take from ``amount`` what the named ``month``'s parts still owe, in their order
+    (nothing for a month without a debt); returns what was taken from each."""
+    taken = {}
+    for key in left:
+        if key[0] != month or amount <= 0 or left[key] <= 0:
+            continue
+        taken[key] = min(left[key], amount)
+        left[key] -= taken[key]
+        amount -= taken[key]
+    return taken
+
+
+def _add_day(lines, debt, day, unpaid, rate, fraction, rule):
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line.last == day - datetime.timedelta(days=1) and (
+            line.debt_month,
+            line.due,
+            line.debt,
+            line.rate,
+            line.fraction,
+            line.rule,
+        ) == (debt.month, debt.due, unpaid, rate, fraction, rule):
+            lines[index] = PenaltyLine(**{**line.__dict__, "last": day})
+            return
+    lines.append(PenaltyLine(debt.month, debt.due, day, day, unpaid, rate, fraction, ZERO, rule))
+
+
+def _penalty(line: PenaltyLine) -> Decimal:
+    return round_money(line.debt * line.days * line.rate / 100 / line.fraction)
+
+
+def cut_at_month_ends(lines: list[PenaltyLine]) -> list[PenaltyLine]:
+    """The lines cut at each month's end, each piece with its own rounded amount: the monthly
+    billing run computes one month at a time and stores such pieces, so a calculation over many
+    months cut this way agrees with what the runs charged to the kopeck."""
+    pieces = []
+    for line in lines:
+        start = line.first
+        while start <= line.last:
+            piece = replace(line, first=start, last=min(line.last, last_day(start)))
+            pieces.append(replace(piece, amount=_penalty(piece)))
+            start = piece.last + datetime.timedelta(days=1)
+    return pieces

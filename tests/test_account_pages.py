@@ -9,8 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, reverse
 
-from kabinet.demo.data import load_demo
-from kabinet.housing.models import ContractDocument, ManagementContract, PersonalAccount
+from kabinet.housing.models import ContractDocument, ManagementContract
 from kabinet.portal import urls as portal_urls
 from kabinet.users.models import User
 from tests.factories import (
@@ -35,54 +34,6 @@ def text_of(response):
     return html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
-@pytest.fixture
-def demo_client(client):
-    load_demo(datetime.date(2026, 11, 24))
-    client.force_login(User.objects.get(username="demo"))
-    return client
-
-
-@pytest.fixture
-def seed_account():
-    return PersonalAccount.objects.get(number="1000154")
-
-
-def test_card_shows_the_seed_account(demo_client, seed_account):
-    page = text_of(demo_client.get(reverse("portal:account", args=[seed_account.pk])))
-    for text in [
-        "ЛС № 1000154",
-        "Муравьев Сергей Иванович",
-        'ОАО "Камал"',
-        "ул. Гражданская, д. 12, кв. 154",
-        "Площадь помещения",
-        "54,00 м²",
-        "Тип",
-        "Муниципальная",
-        f"Долг: 6{NBSP}889,37",
-        "Начисления за октябрь 2026 года",
-    ]:
-        assert text in page, text
-
-
-def test_card_table_has_the_seed_columns_services_and_a_bold_total(demo_client, seed_account):
-    content = demo_client.get(reverse("portal:account", args=[seed_account.pk])).content.decode()
-    headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', content)
-    assert headers == [
-        "Услуга",
-        "Единица измерения",
-        "Тариф",
-        "Объем",
-        "Начислено",
-        "Перерасчет",
-        "Итого начислено",
-    ]
-    services = re.findall(r'<th scope="row" class="fw-normal">([^<]+)</th>', content)
-    assert services[:3] == ["Ремонт жилья", "Содержание жилья", "Найм жилья"]
-    assert "Отопление" in services
-    assert re.search(r'<tr class="fw-bold">\s*<th scope="row">Итого</th>', content)
-    assert '<td data-label="Перерасчет" class="text-end">—</td>' in content
-
-
 def test_card_totals_are_the_sum_of_the_lines(client):
     link = AccountLinkFactory()
     account = link.account
@@ -103,25 +54,6 @@ def test_overpayment_is_shown_as_such(client):
     page = text_of(client.get(reverse("portal:account", args=[link.account.pk])))
     assert "Переплата: 50,50" in page
     assert "Долг" not in page
-
-
-def test_home_lists_every_linked_account_with_its_debt(demo_client, seed_account):
-    user = User.objects.get(username="demo")
-    second = PersonalAccountFactory(premise__house__organization__name="ООО Вторая")
-    AccountLinkFactory(user=user, account=second)
-    page = text_of(demo_client.get(reverse("portal:home")))
-    assert "ЛС № 1000154" in page
-    assert f"Долг: 6{NBSP}889,37{NBSP}₽" in page
-    assert f"ЛС № {second.number}" in page
-    assert "ООО Вторая" in page
-    assert "Задолженности нет" in page
-
-
-def test_help_box_stays_closed_once_closed(demo_client):
-    assert "Справка." in text_of(demo_client.get(reverse("portal:home")))
-    demo_client.post(reverse("portal:dismiss_help"))
-    assert "Справка." not in text_of(demo_client.get(reverse("portal:home")))
-    assert User.objects.get(username="demo").help_dismissed
 
 
 def test_user_switches_between_accounts_on_any_account_page(client):

@@ -8,9 +8,6 @@ import pytest
 from django.urls import reverse
 
 from kabinet.billing.models import CalculationMethod, PeriodStatus, Recalculation
-from kabinet.demo.data import load_demo
-from kabinet.housing.models import PersonalAccount
-from kabinet.users.models import User
 from tests.factories import ChargeFactory, PeriodFactory, ServiceFactory
 from tests.test_account_pages import NBSP, text_of
 
@@ -178,15 +175,6 @@ def test_receipt_of_a_month_without_a_closed_period_is_not_found(resident, link,
     )
     ChargeFactory(account=link.account, period=open_period)  # fmt: skip
     assert resident.get(reverse(name, args=[link.account.pk, year, month])).status_code == 404
-
-
-def test_demo_resident_pays_the_seed_debt(client):
-    load_demo(datetime.date(2026, 11, 24))
-    client.force_login(User.objects.get(username="demo"))
-    account = PersonalAccount.objects.get(number="1000154")
-    response = client.get(charges_url(account))
-    assert response.context["receipt"].to_pay == Decimal("6889.37")
-    assert f"6{NBSP}889,37" in text_of(response)
 
 
 def test_a_tariff_changed_mid_month_shows_each_approved_tariff_with_its_days(resident, link):

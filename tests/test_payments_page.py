@@ -6,13 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from kabinet.demo.data import load_demo
-from kabinet.housing.models import PersonalAccount
-from kabinet.months import add_months, first_of_month
 from kabinet.payments.models import OnlinePaymentStatus, PaymentSource
-from kabinet.users.models import User
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -25,46 +20,9 @@ from tests.test_account_pages import NBSP, text_of
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(client):
-    """The demo resident signed in, and the seed's account ЛС 1000154."""
-    load_demo()
-    client.force_login(User.objects.get(username="demo"))
-    return client, PersonalAccount.objects.get(number="1000154")
-
-
 def payments_url(account, **query):
     url = reverse("portal:account_payments", args=[account.pk])
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-
-
-def test_default_period_is_the_last_twelve_months_and_ends_with_the_debt(demo):
-    demo_client, seed_account = demo
-    response = demo_client.get(payments_url(seed_account))
-    ledger = response.context["ledger"]
-    current = first_of_month(timezone.localdate())
-
-    assert (ledger.first_month, ledger.last_month) == (add_months(current, -11), current)
-    assert len(ledger.months) == 12
-    assert ledger.closing == Decimal("6889.37")
-    assert ledger.closing == (
-        ledger.opening + ledger.charged + ledger.recalculation + ledger.penalties - ledger.paid
-    )
-    page = text_of(response)
-    assert "Период отображения" in page
-    assert "Движение финансов" in page
-    assert f"долг 6{NBSP}889,37{NBSP}₽" in page
-    assert "Квитанция" in page
-
-
-@pytest.mark.parametrize("months", [1, 3, 6, 12])
-def test_quick_choices(demo, months):
-    demo_client, seed_account = demo
-    response = demo_client.get(payments_url(seed_account, months=months))
-    ledger = response.context["ledger"]
-    assert len(ledger.months) == months
-    assert ledger.last_month == first_of_month(timezone.localdate())
-    assert f'aria-current="true" href="?months={months}"' in response.text
 
 
 def test_chosen_months_show_opening_and_closing_balances_that_chain(client):
@@ -132,12 +90,6 @@ def test_online_payments_are_listed_with_their_state(client):
     page = text_of(client.get(payments_url(link.account)))
     for label in ("ожидает подтверждения", "оплачен", "отменён"):
         assert label in page
-
-
-def test_the_page_links_to_online_payment(demo):
-    demo_client, seed_account = demo
-    response = demo_client.get(payments_url(seed_account))
-    assert reverse("portal:pay", args=[seed_account.pk]) in response.text
 
 
 def test_a_chart_draws_charged_and_paid_for_each_month(client):

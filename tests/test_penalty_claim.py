@@ -13,12 +13,10 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from kabinet.billing.closing import close_period
-from kabinet.billing.models import CalculationMethod, Penalty, Period, PeriodStatus
+from kabinet.billing.models import CalculationMethod, Period, PeriodStatus
 from kabinet.billing.penalty_calculation import MORATORIUM, RATE_CAP
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.billing.run import run_billing
-from kabinet.demo.data import load_demo
-from kabinet.housing.models import PersonalAccount
 from kabinet.orgs.models import StaffRole
 from tests.factories import (
     AccountLinkFactory,
@@ -154,30 +152,6 @@ def test_moratorium_days_are_lines_of_their_own_with_their_act():
     basis = statement.bases[moratorium[0].basis - 1].text
     assert basis.startswith("Мораторий на пени с 01.04.2022 по 01.10.2022: Постановление")
     assert "№ 497" in basis
-
-
-def test_the_statement_agrees_with_what_the_monthly_runs_stored():
-    """The demo: twelve months calculated and closed by the billing run. Over the same days
-    the statement has the stored lines, kopeck for kopeck."""
-    load_demo(datetime.date(2026, 11, 24))
-    account = PersonalAccount.objects.get(number="1000154")
-    stored = Penalty.objects.filter(account=account, period__status=PeriodStatus.CLOSED)
-    last = max(line.date_to for line in stored)
-    first = min(line.period.month for line in stored.select_related("period"))
-    statement = penalty_statement(account, to=last)
-    ours = sorted(
-        (line.debt_month, line.first, line.last, line.debt, line.rate, line.fraction, line.rule,
-         line.amount)
-        for line in statement.lines
-        if line.first >= first
-    )  # fmt: skip
-    theirs = sorted(
-        (line.debt_month, line.date_from, line.date_to, line.debt, line.rate, line.fraction,
-         line.rule, line.amount)
-        for line in stored
-    )  # fmt: skip
-    assert ours == theirs
-    assert len(theirs) > 3
 
 
 # The staff page ---------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 import shutil
 
 import pytest
+from playwright.sync_api import expect
+
+from kabinet.demo.data import load_demo
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,6 +29,29 @@ def site(live_server, transactional_db, page):
     """The portal served for the browser, with a clean database."""
     page.set_default_timeout(10_000)
     return live_server.url
+
+
+@pytest.fixture
+def demo(site):
+    """The portal served with the demo loaded (a browser test's server needs committed data:
+    the demo is loaded for each test)."""
+    load_demo()
+    return site
+
+
+def sign_in(page, site, username, password, remember=False):
+    page.goto(f"{site}/accounts/login/")
+    page.get_by_label("Имя пользователя").fill(username)
+    page.get_by_label("Пароль").fill(password)
+    if remember:
+        page.get_by_label("Запомнить?").check()
+    page.get_by_role("button", name="Войти").click()
+
+
+def sign_out(page):
+    page.locator("summary", has_text="Разделы").click()
+    page.get_by_role("button", name="Выход").first.click()
+    expect(page.get_by_role("button", name="Войти")).to_be_visible()
 
 
 def assert_fits_width(page):

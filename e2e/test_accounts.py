@@ -6,9 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
-from kabinet.demo.data import load_demo
+from e2e.conftest import assert_fits_width, sign_in
 from kabinet.housing.models import PersonalAccount
 from kabinet.months import add_months, first_of_month
 
@@ -26,10 +24,9 @@ SEED_SERVICES = [
 
 
 @pytest.fixture
-def demo(site, monkeypatch):
+def demo(demo, monkeypatch):
     monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
-    load_demo()
-    return site
+    return demo
 
 
 def test_link_with_a_wrong_then_the_right_payment_and_see_the_card(page, demo):

@@ -8,17 +8,9 @@ from django.core import mail
 from PIL import Image
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in, sign_out
+from e2e.conftest import assert_fits_width, sign_in, sign_out
 from kabinet.appeals.models import Appeal, AppealStatus
-from kabinet.demo.data import load_demo
 from kabinet.housing.models import PersonalAccount
-
-
-@pytest.fixture
-def demo(site):
-    load_demo()
-    return site
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
+from e2e.conftest import assert_fits_width, sign_in, sign_out
 from tests.factories import UserFactory
 
 PASSWORD = "Kv@rtira-154"
@@ -21,21 +21,6 @@ def mailed_link(pattern):
 
 def session_cookie(page):
     return next(c for c in page.context.cookies() if c["name"] == "sessionid")
-
-
-def sign_in(page, site, username, password, remember=False):
-    page.goto(f"{site}/accounts/login/")
-    page.get_by_label("Имя пользователя").fill(username)
-    page.get_by_label("Пароль").fill(password)
-    if remember:
-        page.get_by_label("Запомнить?").check()
-    page.get_by_role("button", name="Войти").click()
-
-
-def sign_out(page):
-    page.locator("summary", has_text="Разделы").click()
-    page.get_by_role("button", name="Выход").first.click()
-    expect(page.get_by_role("button", name="Войти")).to_be_visible()
 
 
 def test_register_confirm_and_sign_in_with_and_without_remember_me(page, site):

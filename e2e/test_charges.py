@@ -5,16 +5,8 @@ import pytest
 import zxingcpp
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
-from kabinet.demo.data import load_demo
+from e2e.conftest import assert_fits_width, sign_in
 from kabinet.receipts.qr import parse_payload
-
-
-@pytest.fixture
-def demo(site):
-    load_demo()
-    return site
 
 
 @pytest.mark.parametrize("width", [360, 1280])

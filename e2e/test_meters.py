@@ -7,18 +7,10 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
-from kabinet.demo.data import load_demo
+from e2e.conftest import assert_fits_width, sign_in
 from kabinet.formats import format_quantity, format_reading, month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import Reading, ReadingSource, Resource
-
-
-@pytest.fixture
-def demo(site):
-    load_demo()
-    return site
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
-from kabinet.demo.data import load_demo
+from e2e.conftest import assert_fits_width, sign_in
 from kabinet.housing.models import PersonalAccount
 from kabinet.payments.models import Payment, PaymentSource
 
@@ -13,10 +11,9 @@ NBSP = "\u00a0"
 
 
 @pytest.fixture
-def demo(site, settings):
+def demo(demo, settings):
     settings.ALLOWED_HOSTS = ["*"]  # the gateway's notification comes to the live server
-    load_demo()
-    return site
+    return demo
 
 
 def open_payment(page, demo):

@@ -7,15 +7,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
-from kabinet.demo.data import load_demo
-
-
-@pytest.fixture
-def demo(site):
-    load_demo()
-    return site
+from e2e.conftest import assert_fits_width, sign_in
 
 
 def rubles(text: str) -> Decimal:

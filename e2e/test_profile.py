@@ -4,17 +4,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
-from kabinet.demo.data import load_demo
+from e2e.conftest import assert_fits_width, sign_in
 from kabinet.housing.models import PersonalAccount
 from kabinet.users.models import User
-
-
-@pytest.fixture
-def demo(site):
-    load_demo()
-    return site
 
 
 def open_profile(page):

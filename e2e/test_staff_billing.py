@@ -7,18 +7,10 @@ import pytest
 from django.db.models import Sum
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
+from e2e.conftest import assert_fits_width, sign_in
 from kabinet.billing.models import Charge, PeriodStatus
-from kabinet.demo.data import load_demo
 from kabinet.formats import format_money, month_name
 from kabinet.money import round_money
-
-
-@pytest.fixture
-def demo(site):
-    load_demo()
-    return site
 
 
 def open_billing(page, demo):

@@ -7,8 +7,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_fits_width
-from e2e.test_auth_flow import sign_in
+from e2e.conftest import assert_fits_width, sign_in
 from kabinet.orgs.models import StaffRole
 from tests.factories import PASSWORD, OrganizationFactory, staff_user
 

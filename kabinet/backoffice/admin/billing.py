@@ -77,9 +77,9 @@ class CapitalRepairDueDayAdmin(OrganizationScopedAdmin):
     count from it; without a row, the federal date."""
 
     area = "billing"
-    list_display = ["organization", "day", "first_month", "last_month", "source"]
+    list_display = ["organization", "day", "valid_from", "valid_to", "source"]
     list_filter = ["organization"]
-    date_hierarchy = "first_month"
+    date_hierarchy = "valid_from"
 
 
 @admin.register(Tariff)

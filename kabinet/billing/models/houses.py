@@ -3,8 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
+from kabinet.billing.models.dated import DatedRow
 from kabinet.formats import cut_at_word, month_name
 from kabinet.housing.models import House
 from kabinet.orgs import validators
@@ -180,11 +181,11 @@ class HeatingSetting(models.Model):
             raise ValidationError({"valid_from": "Укажите первое число месяца."})
 
 
-class CapitalRepairDueDay(models.Model):
+class CapitalRepairDueDay(DatedRow):
     """A region's own due date for capital repair contributions paid to the regional operator
     (ЖК РФ ст. 171 ч. 1: «в сроки, установленные для внесения платы за жилое помещение и
     коммунальные услуги, если иное не установлено законом субъекта Российской Федерации»):
-    the contributions of the billed months from ``first_month`` to ``last_month`` are due on
+    the contributions of the billed months from ``valid_from`` to ``valid_to`` are due on
     ``day`` of the next month (the month's last day if it has fewer), moved to the next working
     day. A special account has no such exception (ч. 2): its contributions are due with the
     rest of the bill. Without a row the federal rule applies (``billing.law.due_date``)."""
@@ -201,34 +202,28 @@ class CapitalRepairDueDay(models.Model):
         help_text="Например, 20 — до 20-го числа месяца, следующего за расчётным; в коротком "
         "месяце — его последний день; нерабочий день переносится на следующий рабочий.",
     )
-    first_month = models.DateField(
+    # The range counts billed months: both ends are first days of months (``clean``).
+    valid_from = models.DateField(
         "для месяцев начислений с", help_text="Первое число первого расчётного месяца."
     )
-    last_month = models.DateField(
+    valid_to = models.DateField(
         "по", null=True, blank=True, help_text="Пусто — пока закон субъекта не изменится."
     )
     source = models.CharField("основание (закон субъекта РФ: дата, номер, статья)", max_length=500)
 
     objects = OrganizationScopedQuerySet.as_manager()
 
-    class Meta:
+    class Meta(DatedRow.Meta):
         verbose_name = "срок уплаты взносов на капремонт по закону субъекта"
         verbose_name_plural = "сроки уплаты взносов на капремонт по закону субъекта"
-        ordering = ["organization", "-first_month"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(last_month__isnull=True) | Q(last_month__gte=F("first_month")),
-                name="capital_repair_due_day_range",
-            )
-        ]
+        ordering = ["organization", "-valid_from"]
 
     def __str__(self):
-        return f"до {self.day}-го числа, с {month_name(self.first_month)}"
+        return f"до {self.day}-го числа, с {month_name(self.valid_from)}"
 
     def clean(self):
-        if self.first_month:
-            self.first_month = self.first_month.replace(day=1)
-        if self.last_month:
-            self.last_month = self.last_month.replace(day=1)
-        if self.first_month and self.last_month and self.last_month < self.first_month:
-            raise ValidationError({"last_month": "Конец раньше начала."})
+        if self.valid_from:
+            self.valid_from = self.valid_from.replace(day=1)
+        if self.valid_to:
+            self.valid_to = self.valid_to.replace(day=1)
+        super().clean()

@@ -6,10 +6,10 @@ from django.db import models
 from django.db.models import Q
 
 from kabinet.billing.models.dated import DatedRow
-from kabinet.formats import cut_at_word, month_name
+from kabinet.formats import month_name
 from kabinet.housing.models import House
 from kabinet.orgs import validators
-from kabinet.orgs.models import BANK_NAME_LIMIT, Organization
+from kabinet.orgs.models import Organization, Payee
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
@@ -20,7 +20,7 @@ class CapitalRepairFundKind(models.TextChoices):
     REGIONAL_OPERATOR = "regional_operator", "счёт регионального оператора"
 
 
-class CapitalRepairFund(models.Model):
+class CapitalRepairFund(Payee):
     """How a house collects capital repair contributions, and whom they are paid to.
 
     A house without one is billed no contribution (its owners pay the regional operator on
@@ -40,21 +40,6 @@ class CapitalRepairFund(models.Model):
         validators=[validators.validate_payment_text],
         help_text="Владелец специального счёта (например, управляющая организация) или "
         "региональный оператор.",
-    )
-    inn = models.CharField("ИНН", max_length=12, validators=[validators.validate_inn])
-    kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validators.validate_kpp])
-    bank_name = models.CharField("банк", max_length=255)
-    bank_short_name = models.CharField(
-        "краткое наименование банка",
-        max_length=BANK_NAME_LIMIT,
-        blank=True,
-        validators=[validators.validate_payment_text],
-        help_text="Для QR-кода оплаты (ГОСТ Р 56042-2014): не длиннее 45 знаков. Пусто — "
-        "полное наименование, сокращённое до 45 знаков по словам.",
-    )
-    bik = models.CharField("БИК", max_length=9, validators=[validators.validate_bik])
-    correspondent_account = models.CharField(
-        "корр. счёт", max_length=20, validators=[validators.validate_bank_account]
     )
     settlement_account = models.CharField(
         "расчётный (специальный) счёт",
@@ -79,26 +64,6 @@ class CapitalRepairFund(models.Model):
 
     def __str__(self):
         return f"{self.house}: {self.get_kind_display()}"
-
-    @property
-    def payment_bank_name(self) -> str:
-        return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
-
-    def clean(self):
-        errors = {}
-        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
-            for name, check in (
-                ("settlement_account", validators.check_settlement_account),
-                ("correspondent_account", validators.check_correspondent_account),
-            ):
-                value = getattr(self, name)
-                if len(value) == 20 and value.isdigit():
-                    try:
-                        check(self.bik, value)
-                    except ValidationError as error:
-                        errors[name] = error.messages
-        if errors:
-            raise ValidationError(errors)
 
 
 class HeatingMethod(models.TextChoices):

@@ -29,12 +29,11 @@ from kabinet.billing.models import (
 from kabinet.billing.summary import Anomaly, run_summary
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering.models import Resource
-from kabinet.months import add_months, first_of_month
+from kabinet.months import add_months
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.services import add_staff_member
 from tests.factories import (
     ChargeFactory,
-    HouseFactory,
     MeterFactory,
     OrganizationFactory,
     PeriodFactory,
@@ -44,38 +43,13 @@ from tests.factories import (
     TariffFactory,
     UserFactory,
     staff_user,
+    this_month,
 )
 from tests.test_account_pages import text_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 D = Decimal
 NBSP = "\u00a0"
-
-
-def this_month():
-    return first_of_month(timezone.localdate())
-
-
-@pytest.fixture
-def house(own):
-    return HouseFactory(organization=own)
-
-
-@pytest.fixture
-def upkeep(own):
-    service = ServiceFactory(organization=own, name="Содержание жилья", position=1)
-    TariffFactory(service=service, value=D("20.00"), valid_from=datetime.date(2020, 1, 1))
-    return service
-
-
-@pytest.fixture
-def previous(own):
-    return PeriodFactory(organization=own, month=add_months(this_month(), -1))
-
-
-@pytest.fixture
-def period(own, previous):
-    return PeriodFactory(organization=own, month=this_month(), status=PeriodStatus.OPEN)
 
 
 def account_in(house, number, area="50.00", **kwargs):
@@ -370,14 +344,6 @@ def test_a_file_of_the_wrong_type_is_refused_on_the_page(client, accountant, per
 
 
 # Recalculations ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def recalculable(own, house, upkeep, previous, period):
-    """ЛС 100, charged 1 000,00 for upkeep in the closed previous month."""
-    account = account_in(house, "100")
-    ChargeFactory(account=account, service=upkeep, period=previous, charged=D("1000.00"))
-    return account
 
 
 def recalculation_data(upkeep, previous, **changes):

@@ -19,8 +19,9 @@ from kabinet.billing.models import Recalculation, RecalculationKind
 from kabinet.billing.recalculations import add_recalculation, recalculation_amounts
 from kabinet.billing.run import run_billing
 from kabinet.housing.models import PersonalAccount
+from kabinet.pdf_fonts import BOLD, REGULAR, register_fonts
 from kabinet.receipts.layout import receipt_sections, services_grid
-from kabinet.receipts.pdf import BOLD, REGULAR, WIDTH, _register_fonts, _wrap, receipt_pdf
+from kabinet.receipts.pdf import WIDTH, _wrap, receipt_pdf
 from kabinet.receipts.selectors import receipt_data
 from tests.factories import (
     AccountLinkFactory,
@@ -203,7 +204,7 @@ def full_receipt():
 
 def test_every_cell_of_the_full_form_fits_its_column_on_a4():
     """reportlab does not clip a cell: a text wider than its column runs into the next one."""
-    _register_fonts()
+    register_fonts()
     receipt = full_receipt()
     sections = receipt_sections(receipt)
     labels = [column.label for column in sections[0].grids[0].columns]

@@ -21,13 +21,13 @@ from kabinet.payments.registry.uploads import DuplicateRegistry, import_good_row
 from kabinet.payments.selectors import reconciliation, reconciliation_totals, registries_for
 
 REGISTRIES_SHOWN = 50
-AREA = "payments"  # the role's right to upload and credit registries (orgs.selectors)
+DUTY = "payments"  # the role's right to upload and credit registries (orgs.selectors)
 
 
 @staff_required
 def registry_list(request):
     """Реестры платежей: upload a bank's file; the latest uploads with their outcome."""
-    writable = organizations_to_change(request.user, AREA)
+    writable = organizations_to_change(request.user, DUTY)
     form = RegistryUploadForm(request.POST or None, request.FILES or None, organizations=writable)
     if request.method == "POST":
         if not writable.exists():
@@ -75,7 +75,7 @@ def registry_detail(request, registry_id):
             "done": done,
             "total": total,
             "can_import_good_rows": registry.status == RegistryStatus.REJECTED
-            and can_change(request.user, AREA, registry.organization_id),
+            and can_change(request.user, DUTY, registry.organization_id),
             "days": registry.days.order_by("day"),
             "good_rows": registry.rows_total - registry.rows_rejected,
         },
@@ -85,7 +85,7 @@ def registry_detail(request, registry_id):
 @staff_required
 @require_POST
 def registry_import_good_rows(request, registry_id):
-    registry = record_to_change(request.user, AREA, PaymentRegistry.objects, pk=registry_id)
+    registry = record_to_change(request.user, DUTY, PaymentRegistry.objects, pk=registry_id)
     if registry.status == RegistryStatus.REJECTED:
         import_good_rows(registry, request.user, ip=client_ip(request))
     return redirect("backoffice:registry", registry.pk)

@@ -32,6 +32,7 @@ from kabinet.months import add_months
 # № 176-ФЗ; Правила № 354 п. 155(1)); the resident gets it as a reduction of the payment, and
 # the payment document shows it in its own column (docs/billing-law.md, «Штраф исполнителя»).
 EXECUTOR_FINE_SHARE = Decimal("0.5")
+CHANGED_SINCE_PREVIEW = "Сумма перерасчёта изменилась: проверьте её и сохраните снова."
 
 
 @dataclass(frozen=True)
@@ -196,15 +197,32 @@ def _correction(
     return amount
 
 
+def preview_figures(months: list[MonthCorrection]) -> str:
+    """The figures of a preview as the page sends them back with «Сохранить»: the amount of
+    one month; the month, amount (and the following service) of each of several."""
+    if len(months) == 1:
+        return str(months[0].amount)
+    return ";".join(
+        f"{month.period.month:%Y-%m}:{month.amount}"
+        + (f":{month.service.pk}" if month.service else "")
+        for month in months
+    )
+
+
 def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
-                      ip: str | None = None, **params) -> list[Recalculation]:  # fmt: skip
+                      ip: str | None = None, shown: str | None = None,
+                      **params) -> list[Recalculation]:  # fmt: skip
     """Record a correction of a closed period — one recalculation per month it changes, each
     naming its month — to be charged in the organisation's open period (its next run adds them
-    to the line of the service); the audit log keeps who and from where."""
+    to the line of the service); the audit log keeps who and from where. ``shown``: the
+    ``preview_figures`` the staff member saw; nothing is recorded if the figures are no longer
+    those (``BillingError``)."""
     period = open_period(account.organization)
     if period is None:
         raise BillingError("Нет открытого периода.")
     months = recalculation_amounts(account, service, corrected, kind, **params)
+    if shown is not None and preview_figures(months) != shown:
+        raise BillingError(CHANGED_SINCE_PREVIEW)
     return record_recalculations(
         period,
         [
@@ -250,7 +268,7 @@ def record_recalculations(period: Period, rows: Sequence[NewRecalculation], *, k
     staff member was shown; when the rows now sum to another, nothing is recorded
     (``BillingError``: the figures changed since the preview)."""
     if expected is not None and sum((row.amount for row in rows), ZERO) != expected:
-        raise BillingError("Сумма перерасчёта изменилась: проверьте её и сохраните снова.")
+        raise BillingError(CHANGED_SINCE_PREVIEW)
     made = []
     with transaction.atomic():
         period = locked_open(period)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kabinet.billing import summary as summaries
 from kabinet.billing import tasks
 from kabinet.billing.jobs import last_billing_job, queue_billing_run
+from kabinet.billing.lines import BillingError
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
@@ -26,6 +27,7 @@ from kabinet.billing.models import (
     Recalculation,
     RecalculationKind,
 )
+from kabinet.billing.recalculations import add_recalculation
 from kabinet.billing.summary import Anomaly, run_summary
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering.models import Resource
@@ -449,6 +451,20 @@ def test_a_recalculation_whose_amount_changed_since_it_was_shown_is_not_saved(
     assert not Recalculation.objects.exists()
     assert response.context["preview"] == D("-500.00")
     assert "Сумма перерасчёта изменилась" in text_of(response)
+
+
+def test_add_recalculation_records_only_the_figures_the_staff_member_saw(
+    upkeep, previous, period, recalculable
+):
+    def add(shown):
+        return add_recalculation(recalculable, upkeep, previous, RecalculationKind.QUALITY,
+                                 "Акт № 7", percent=D("10"), shown=shown)  # fmt: skip
+
+    with pytest.raises(BillingError, match="изменилась"):
+        add("-125.00")
+    assert not Recalculation.objects.exists()
+    [made] = add("-100.00")  # 10 % of 1 000,00
+    assert made.amount == D("-100.00")
 
 
 def test_a_recalculation_needs_the_figure_of_its_kind(

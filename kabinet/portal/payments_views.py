@@ -1,7 +1,6 @@
 """«Платежи» (the account's money movement) and online payment: the form, the return from the
 gateway, and the gateway's notifications."""
 
-import datetime
 import logging
 
 from django.contrib import messages
@@ -17,7 +16,6 @@ from kabinet.billing.ledger import account_ledger
 from kabinet.billing.selectors import account_balance, capital_repair_balance, unpaid_months
 from kabinet.http import client_ip
 from kabinet.money import ZERO
-from kabinet.months import add_months
 from kabinet.payments import services
 from kabinet.payments.selectors import online_payments_of
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
@@ -34,7 +32,7 @@ def account_payments(request, account_id):
     account = account_or_404(request, account_id)
     form = LedgerPeriodForm(request.GET or None, today=timezone.localdate())
     first, last, months = form.period()
-    today = timezone.localdate()
+    ledger = account_ledger(account, first, last)
     return render_account(
         request,
         account,
@@ -43,8 +41,8 @@ def account_payments(request, account_id):
         form=form,
         quick_choices=QUICK_CHOICES,
         months=months,
-        ledger=account_ledger(account, first, last),
-        closing_date=min(today, add_months(last, 1) - datetime.timedelta(days=1)),
+        ledger=ledger,
+        closing_date=ledger.closing_date(timezone.localdate()),
         balance=account_balance(account),
         online_payments=online_payments_of(account)[:RECENT_ONLINE_PAYMENTS],
     )

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
+from kabinet.formats import format_for_input
 from kabinet.money import MONEY_FIELD, TooLarge, parse_amount
 from kabinet.months import EARLIEST, LATEST, first_of_month, parse_month
 
@@ -27,6 +28,12 @@ class AmountField(forms.CharField):
         self.max_digits, self.decimal_places = max_digits, decimal_places
         self.signed, self.positive = signed, positive
         super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        """An initial ``Decimal`` is shown as people type it (``6889,37``)."""
+        if isinstance(value, Decimal):
+            return format_for_input(value, self.decimal_places)
+        return super().prepare_value(value)
 
     def to_python(self, value):
         value = super().to_python(value)

@@ -69,6 +69,12 @@ def format_money(value) -> str:
     return format_number(round_money(value), 2)
 
 
+def format_for_input(value: Decimal, places: int = 2) -> str:
+    """A number as a form shows it for editing: ``Decimal("6889.3")`` → ``6889,30`` (a comma,
+    no group spaces, so that the form's parser reads it back as it was)."""
+    return format(Decimal(value).quantize(Decimal(1).scaleb(-places)), "f").replace(".", ",")
+
+
 def format_rubles(value) -> str:
     """``Decimal("6889.37")`` → ``6 889,37 ₽``."""
     return f"{format_money(value)}{NBSP}₽"

@@ -3,13 +3,27 @@ different world defines a fixture of the same name, which wins there."""
 
 import datetime
 from contextlib import contextmanager
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
 
+from kabinet.billing.models import PeriodStatus
 from kabinet.demo.data import load_demo
+from kabinet.months import add_months
 from kabinet.orgs.models import StaffRole
-from tests.factories import AccountLinkFactory, OrganizationFactory, staff_user
+from tests.factories import (
+    AccountLinkFactory,
+    ChargeFactory,
+    HouseFactory,
+    OrganizationFactory,
+    PeriodFactory,
+    PersonalAccountFactory,
+    ServiceFactory,
+    TariffFactory,
+    staff_user,
+    this_month,
+)
 
 DEMO_TODAY = datetime.date(2026, 11, 24)
 
@@ -85,3 +99,43 @@ def resident(client, link):
     """The client signed in as ``link``'s resident."""
     client.force_login(link.user)
     return client
+
+
+# A staff member's recalculation: a closed previous month, the open current one, upkeep by area.
+
+
+@pytest.fixture
+def house(own):
+    """A house of ``own``."""
+    return HouseFactory(organization=own)
+
+
+@pytest.fixture
+def upkeep(own):
+    """«Содержание жилья» of ``own``, 20,00 per m²."""
+    service = ServiceFactory(organization=own, name="Содержание жилья", position=1)
+    TariffFactory(service=service, value=Decimal("20.00"), valid_from=datetime.date(2020, 1, 1))
+    return service
+
+
+@pytest.fixture
+def previous(own):
+    """Last month of ``own``, closed."""
+    return PeriodFactory(organization=own, month=add_months(this_month(), -1))
+
+
+@pytest.fixture
+def period(own, previous):
+    """This month of ``own``, open (not calculated), after the closed ``previous``."""
+    return PeriodFactory(organization=own, month=this_month(), status=PeriodStatus.OPEN)
+
+
+@pytest.fixture
+def recalculable(house, upkeep, previous, period):
+    """ЛС 100 of 50 m² in ``house``, charged 1 000,00 for ``upkeep`` in ``previous``: what a
+    recalculation of the open ``period`` corrects."""
+    account = PersonalAccountFactory(
+        premise__house=house, premise__area=Decimal("50.00"), number="100"
+    )
+    ChargeFactory(account=account, service=upkeep, period=previous, charged=Decimal("1000.00"))
+    return account

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -15,6 +16,7 @@ from kabinet.appeals.selectors import topics_for
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Service, Tariff
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
+from kabinet.months import first_of_month
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import OnlinePayment, Payment, PaymentSource
@@ -92,6 +94,11 @@ def staff_user(organization, role=StaffRole.OPERATOR, **kwargs):
     user = UserFactory(**kwargs)
     add_staff_member(user, organization, role)
     return user
+
+
+def this_month() -> datetime.date:
+    """The first day of the current month (the open period of the staff tests)."""
+    return first_of_month(timezone.localdate())
 
 
 class AccountLinkFactory(factory.django.DjangoModelFactory):

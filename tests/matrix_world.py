@@ -393,7 +393,7 @@ def _side(name, resident, requester):
         capital_repair_due_day=CapitalRepairDueDay.objects.create(
             organization=organization,
             day=20,
-            first_month=datetime.date(2026, 1, 1),
+            valid_from=datetime.date(2026, 1, 1),
             source=f"закон субъекта для {name}",
         ),
     )

@@ -2,7 +2,6 @@
 from where, the organisation, the object and what changed; an organisation's manager (and a
 superuser) read it in the back office, nobody changes or deletes it."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,7 @@ from django.utils import timezone
 from kabinet.audit.models import AuditAction, AuditEntry, AuditEntryError
 from kabinet.audit.services import record
 from kabinet.billing.models import Period, PeriodStatus, RecalculationKind
-from kabinet.months import add_months, first_of_month
+from kabinet.months import add_months
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment
@@ -25,10 +24,9 @@ from tests.factories import (
     PaymentFactory,
     PeriodFactory,
     PersonalAccountFactory,
-    ServiceFactory,
-    TariffFactory,
     UserFactory,
     staff_user,
+    this_month,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
@@ -39,27 +37,6 @@ IP = "127.0.0.1"  # the test client's REMOTE_ADDR
 @pytest.fixture
 def account(own):
     return PersonalAccountFactory(premise__house=HouseFactory(organization=own), number="100")
-
-
-@pytest.fixture
-def upkeep(own):
-    service = ServiceFactory(organization=own, name="Содержание жилья")
-    TariffFactory(service=service, value=D("20.00"), valid_from=datetime.date(2020, 1, 1))
-    return service
-
-
-@pytest.fixture
-def previous(own):
-    return PeriodFactory(organization=own, month=add_months(this_month(), -1))
-
-
-@pytest.fixture
-def period(own, previous):
-    return PeriodFactory(organization=own, month=this_month(), status=PeriodStatus.OPEN)
-
-
-def this_month():
-    return first_of_month(timezone.localdate())
 
 
 def last_entry(action) -> AuditEntry:
@@ -174,12 +151,6 @@ def test_closing_a_period_is_logged(client, accountant, own, account, upkeep):
     assert_by(entry, accountant, own)
     assert entry.changes == {"status": ["open", "closed"]}
     assert entry.amount == D("970.00")
-
-
-@pytest.fixture
-def recalculable(account, upkeep, previous, period):
-    ChargeFactory(account=account, service=upkeep, period=previous, charged=D("1000.00"))
-    return account
 
 
 def test_recalculations_added_and_taken_back_are_logged(

@@ -636,7 +636,7 @@ def regional_row(organization, **fields):
     values = {
         "day": 20,
         "source": "закон субъекта (тест)",
-        "first_month": datetime.date(2026, 1, 1),
+        "valid_from": datetime.date(2026, 1, 1),
     }
     row = CapitalRepairDueDay(organization=organization, **{**values, **fields})
     row.full_clean()
@@ -672,7 +672,7 @@ def test_a_row_that_ended_leaves_the_federal_date():
     CapitalRepairFund.objects.filter(house=account.premise.house).update(
         kind=CapitalRepairFundKind.REGIONAL_OPERATOR
     )
-    regional_row(account.organization, last_month=datetime.date(2026, 8, 1))
+    regional_row(account.organization, valid_to=datetime.date(2026, 8, 1))
     run_billing(october)
     line = Charge.objects.get(account=account, period=october, service=repair_penalty)
     assert line.charged == D("5.07")  # September is due on the 15th
@@ -696,7 +696,7 @@ def test_the_receipts_capital_repair_section_is_due_on_the_regions_date():
 def test_a_regions_row_checks_its_months():
     account = PersonalAccountFactory()
     with pytest.raises(ValidationError) as error:
-        regional_row(account.organization, last_month=datetime.date(2025, 12, 1))
-    assert "last_month" in error.value.message_dict
+        regional_row(account.organization, valid_to=datetime.date(2025, 12, 1))
+    assert "valid_to" in error.value.message_dict
     with pytest.raises(ValidationError):
         regional_row(account.organization, day=32)

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from kabinet.billing import imports
 from kabinet.billing.bulk import insert_period_rows
@@ -23,7 +22,7 @@ from kabinet.billing.models import (
     Recalculation,
 )
 from kabinet.billing.run import run_billing
-from kabinet.months import add_months, first_of_month
+from kabinet.months import add_months
 from kabinet.orgs.models import StaffRole
 from tests.factories import (
     ChargeFactory,
@@ -33,14 +32,11 @@ from tests.factories import (
     ServiceFactory,
     TariffFactory,
     staff_user,
+    this_month,
 )
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def this_month():
-    return first_of_month(timezone.localdate())
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from kabinet.formats import (
     NBSP,
+    format_for_input,
     format_money,
     format_number,
     format_reading,
@@ -15,7 +16,7 @@ from kabinet.formats import (
     short_month_name,
     unit_name,
 )
-from kabinet.money import ZERO, round_money, summed, to_kopecks
+from kabinet.money import ZERO, parse_money, round_money, summed, to_kopecks
 
 
 def test_money_groups_thousands_and_uses_comma():
@@ -54,6 +55,19 @@ def test_a_database_sum_is_read_back_in_kopecks():
 def test_formatted_money_reads_back_as_the_same_amount(amount):
     text = format_money(amount)
     assert Decimal(text.replace(NBSP, "").replace(",", ".")) == amount
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=2))
+def test_an_amount_shown_for_editing_reads_back_as_the_same_amount(amount):
+    text = format_for_input(amount)
+    assert " " not in text
+    assert NBSP not in text
+    assert parse_money(text) == amount
+
+
+def test_an_amount_for_editing_keeps_the_fields_places():
+    assert format_for_input(Decimal("6889.3")) == "6889,30"
+    assert format_for_input(Decimal("12.5"), 4) == "12,5000"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kabinet.billing.ledger import account_ledger, opening_balance
+from kabinet.billing.ledger import Ledger, account_ledger, opening_balance
 from kabinet.billing.models import CalculationMethod
 from kabinet.billing.selectors import account_balance
 from kabinet.months import add_months
@@ -126,3 +126,15 @@ def test_an_open_periods_draft_charges_are_not_shown_to_residents():
     ledger = account_ledger(account, datetime.date(2026, 10, 1), datetime.date(2026, 11, 1))
     assert [month.charged for month in ledger.months] == [Decimal("100.00"), Decimal("0.00")]
     assert [month.billed for month in ledger.months] == [True, False]  # no receipt for a draft
+
+
+@pytest.mark.parametrize(
+    ("today", "closing"),
+    [
+        (datetime.date(2026, 12, 5), datetime.date(2026, 11, 30)),  # the month shown has ended
+        (datetime.date(2026, 11, 20), datetime.date(2026, 11, 20)),  # it is still running
+    ],
+)
+def test_the_closing_balance_is_shown_at_the_months_end_or_today(today, closing):
+    ledger = Ledger(datetime.date(2026, 10, 1), datetime.date(2026, 11, 1), Decimal(0), ())
+    assert ledger.closing_date(today) == closing

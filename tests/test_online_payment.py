@@ -258,8 +258,22 @@ def test_the_sandbox_really_notifies_over_http_twice(live_server, settings):
 def test_pay_form_offers_the_debt_and_the_limit(client, link):
     client.force_login(link.user)
     page = client.get(reverse("portal:pay", args=[link.account.pk]))
-    assert page.context["form"].initial == {"amount": "6889,37"}
+    assert page.context["form"]["amount"].value() == "6889,37"
+    assert 'value="6889,37"' in page.text
     assert "не больше 100\u00a0000,00\u00a0₽" in text_of(page)
+
+
+@pytest.mark.parametrize(
+    ("balance", "offered"),
+    [
+        (Decimal("6889.37"), Decimal("6889.37")),  # the debt
+        (Decimal("123456.78"), Decimal("100000.00")),  # no more than the limit
+        (Decimal("0.00"), None),  # nothing owed, nothing offered
+        (Decimal("-50.00"), None),  # an overpayment
+    ],
+)
+def test_the_amount_offered_is_the_debt_up_to_the_limit(balance, offered):
+    assert services.suggested_amount(balance, Decimal("100000.00")) == offered
 
 
 def test_pay_form_names_an_amount_above_the_limit(client, link):

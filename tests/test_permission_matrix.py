@@ -9,7 +9,7 @@ organisation A, see ``tests/matrix_world.py``), what each user class gets from G
 view that changes something, who may POST to it: everybody else must be refused (sent to the
 login page when signed out, 403/404 otherwise) and the record must stay as it was.
 
-Staff rights follow ``orgs.selectors.WRITABLE_AREAS`` in the organisation of the record acted
+Staff rights follow ``orgs.selectors.ROLE_DUTIES`` in the organisation of the record acted
 on: operator — housing, metering, links, appeals; accountant — billing, payments, appeals;
 manager — all of these and the organisation's settings; staff memberships and users — the
 superuser only. Staff see their own organisations' records and no others.
@@ -36,7 +36,7 @@ from kabinet.billing.models import Recalculation
 from kabinet.jobs.models import Job, JobKind
 from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
-from kabinet.orgs.selectors import WRITABLE_AREAS
+from kabinet.orgs.selectors import ROLE_DUTIES
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
 from kabinet.users import tokens
 from kabinet.users.models import TokenScope
@@ -67,12 +67,12 @@ LOGIN = "to the login page"
 DENY = "refused (403/404)"
 
 
-def writers(area, side="a"):
-    """The user classes whose role in ``side``'s organisation may change ``area``."""
+def writers(duty, side="a"):
+    """The user classes whose role in ``side``'s organisation may change ``duty``."""
     return frozenset(
         user_class
         for user_class, roles in STAFF_ROLES.items()
-        if side in roles and area in WRITABLE_AREAS[roles[side]]
+        if side in roles and duty in ROLE_DUTIES[roles[side]]
     ) | {SUPERUSER}
 
 
@@ -581,7 +581,7 @@ PUBLIC = {
 
 # --- the admin's models ------------------------------------------------------------------
 
-AREA = "the role's area in the record's organisation"
+DUTY = "the role's duty in the record's organisation"
 SUPERUSER_ONLY = "superuser only"
 MANAGERS = "the managers of the record's organisation"
 NOBODY = "nobody"
@@ -589,18 +589,18 @@ NOBODY = "nobody"
 
 @dataclasses.dataclass(frozen=True)
 class Action:
-    may: str  # AREA, SUPERUSER_ONLY or NOBODY (with the model's area) or another area
+    may: str  # DUTY, SUPERUSER_ONLY or NOBODY (with the model's duty) or another duty
     state: Callable  # (world, side) -> what a refused action leaves as it was
 
 
 @dataclasses.dataclass(frozen=True)
 class AdminModel:
     obj: Callable  # (world, side) -> the record of that side's organisation
-    area: str = ""  # the area of WRITABLE_AREAS that changes it
+    duty: str = ""  # the duty of ROLE_DUTIES that changes it
     view: str = "staff"  # "staff" (of the record's organisation) or SUPERUSER_ONLY
-    add: str = AREA
-    change: str = AREA
-    delete: str = AREA
+    add: str = DUTY
+    change: str = DUTY
+    delete: str = DUTY
     actions: dict = dataclasses.field(default_factory=dict)
     own_page: bool = False  # its change view sends everybody on to the record's own page
 
@@ -613,12 +613,12 @@ def still_there(w, side):
     return None  # the record itself is compared by the test
 
 
-DELETE_SELECTED = {"delete_selected": Action(AREA, still_there)}
+DELETE_SELECTED = {"delete_selected": Action(DUTY, still_there)}
 DELETE_NOBODY = {"delete_selected": Action(NOBODY, still_there)}
 
 
-def scoped_model(of, area, **rules):
-    return AdminModel(obj=lambda w, side: of(getattr(w, side)), area=area, **rules)
+def scoped_model(of, duty, **rules):
+    return AdminModel(obj=lambda w, side: of(getattr(w, side)), duty=duty, **rules)
 
 
 def read_only(of, **rules):
@@ -713,8 +713,8 @@ ADMIN_MODELS = {
         add=NOBODY,
         actions={
             **DELETE_SELECTED,
-            "approve": Action(AREA, still_there),
-            "reject": Action(AREA, still_there),
+            "approve": Action(DUTY, still_there),
+            "reject": Action(DUTY, still_there),
         },
     ),
     "jobs.job": scoped_model(
@@ -735,7 +735,7 @@ ADMIN_MODELS = {
         add=NOBODY,
         change=NOBODY,
         delete=NOBODY,
-        actions={"mail_again": Action(AREA, mailings), **DELETE_NOBODY},
+        actions={"mail_again": Action(DUTY, mailings), **DELETE_NOBODY},
     ),
     "receipts.paymentdocumentid": scoped_model(
         lambda s: s.payment_document_id, "housing", actions=DELETE_SELECTED
@@ -788,11 +788,11 @@ def may(model: AdminModel, rule: str, user_class: str, side: str | None = "a") -
         return True
     if rule == SUPERUSER_ONLY:
         return False
-    area = model.area if rule == AREA else rule
+    duty = model.duty if rule == DUTY else rule
     roles = STAFF_ROLES.get(user_class, {})
     if side is not None:
         roles = {side: roles[side]} if side in roles else {}
-    return any(area in WRITABLE_AREAS[role] for role in roles.values())
+    return any(duty in ROLE_DUTIES[role] for role in roles.values())
 
 
 def sees(model: AdminModel, user_class: str, side: str = "a") -> bool:

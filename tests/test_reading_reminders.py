@@ -14,13 +14,13 @@ from django.utils import timezone
 from kabinet.formats import month_name
 from kabinet.metering.models import ReadingReminder, ReadingSource
 from kabinet.metering.reminders import send_reading_reminders
-from kabinet.months import first_of_month
 from tests.factories import (
     AccountLinkFactory,
     MeterFactory,
     OrganizationFactory,
     PersonalAccountFactory,
     ReadingFactory,
+    this_month,
 )
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +36,6 @@ def link(organization):
     link = AccountLinkFactory(account__premise__house__organization=organization)
     MeterFactory(account=link.account)
     return link
-
-
-def this_month():
-    return first_of_month(timezone.localdate())
 
 
 def remind() -> str:

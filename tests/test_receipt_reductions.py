@@ -3,7 +3,6 @@
 информация»'s normatives, house volumes and areas, and the whole form fitting A4's columns."""
 
 import dataclasses
-import datetime
 import re
 from decimal import Decimal as D
 
@@ -16,70 +15,22 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.billing.closing import close_period
 from kabinet.billing.lines import BillingError
-from kabinet.billing.models import PeriodStatus, Recalculation, RecalculationKind
+from kabinet.billing.models import Recalculation, RecalculationKind
 from kabinet.billing.recalculations import add_recalculation, recalculation_amounts
 from kabinet.billing.run import run_billing
 from kabinet.housing.models import PersonalAccount
-from kabinet.months import add_months
-from kabinet.orgs.models import StaffRole
+from kabinet.pdf_fonts import BOLD, REGULAR, register_fonts
 from kabinet.receipts.layout import receipt_sections, services_grid
-from kabinet.receipts.pdf import BOLD, REGULAR, WIDTH, _register_fonts, _wrap, receipt_pdf
+from kabinet.receipts.pdf import WIDTH, _wrap, receipt_pdf
 from kabinet.receipts.selectors import receipt_data
 from tests.factories import (
     AccountLinkFactory,
-    ChargeFactory,
-    HouseFactory,
-    OrganizationFactory,
-    PeriodFactory,
-    PersonalAccountFactory,
-    ServiceFactory,
-    TariffFactory,
-    staff_user,
 )
 from tests.test_payment_document import house_of_two, html_footer, pdf_text
-from tests.test_staff_billing import this_month
 
 pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
 QUALITY_COLUMN, FINE_COLUMN = "Снижение за качество, ₽", "Штрафы исполнителя, ₽"
-
-
-@pytest.fixture
-def own():
-    return OrganizationFactory(name="УК Своя")
-
-
-@pytest.fixture
-def upkeep(own):
-    service = ServiceFactory(organization=own, name="Содержание жилья", position=1)
-    TariffFactory(service=service, value=D("20.00"), valid_from=datetime.date(2020, 1, 1))
-    return service
-
-
-@pytest.fixture
-def previous(own):
-    return PeriodFactory(organization=own, month=add_months(this_month(), -1))
-
-
-@pytest.fixture
-def period(own, previous):
-    return PeriodFactory(organization=own, month=this_month(), status=PeriodStatus.OPEN)
-
-
-@pytest.fixture
-def accountant(client, own):
-    user = staff_user(own, StaffRole.ACCOUNTANT)
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def recalculable(own, upkeep, previous, period):
-    """ЛС 100 of 50 m², charged 1 000,00 for upkeep in the closed previous month."""
-    account = PersonalAccountFactory(premise__house=HouseFactory(organization=own),
-                                     premise__area=D("50.00"), number="100")  # fmt: skip
-    ChargeFactory(account=account, service=upkeep, period=previous, charged=D("1000.00"))
-    return account
 
 
 def fine_data(upkeep, previous, **changes):
@@ -253,7 +204,7 @@ def full_receipt():
 
 def test_every_cell_of_the_full_form_fits_its_column_on_a4():
     """reportlab does not clip a cell: a text wider than its column runs into the next one."""
-    _register_fonts()
+    register_fonts()
     receipt = full_receipt()
     sections = receipt_sections(receipt)
     labels = [column.label for column in sections[0].grids[0].columns]

@@ -11,6 +11,7 @@ from kabinet.jobs.services import report_progress, start_job
 from kabinet.orgs.models import StaffRole
 from kabinet.payments.models import Payment, PaymentRegistry, PaymentSource, RegistryStatus
 from kabinet.payments.registry.uploads import upload_registry
+from kabinet.payments.selectors import reconciliation_totals
 from tests.factories import (
     OrganizationFactory,
     PaymentFactory,
@@ -179,3 +180,9 @@ def test_a_registry_of_the_capital_repair_payee_credits_contributions(
         (False, Decimal("669.60")), (True, Decimal("669.60"))
     ]  # fmt: skip
     assert PaymentRegistry.objects.filter(capital_repair=True).get().rows_credited == 1
+
+
+def test_reconciliation_totals_of_a_month_without_payments_are_zero_in_every_column():
+    totals = reconciliation_totals([])
+    assert totals.by_source == [Decimal("0.00")] * len(PaymentSource.values)
+    assert (totals.total, totals.registries, totals.difference) == (0, 0, 0)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kabinet.billing import summary as summaries
 from kabinet.billing import tasks
 from kabinet.billing.jobs import last_billing_job, queue_billing_run
+from kabinet.billing.lines import BillingError
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
@@ -26,15 +27,15 @@ from kabinet.billing.models import (
     Recalculation,
     RecalculationKind,
 )
+from kabinet.billing.recalculations import add_recalculation
 from kabinet.billing.summary import Anomaly, run_summary
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering.models import Resource
-from kabinet.months import add_months, first_of_month
+from kabinet.months import add_months
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.services import add_staff_member
 from tests.factories import (
     ChargeFactory,
-    HouseFactory,
     MeterFactory,
     OrganizationFactory,
     PeriodFactory,
@@ -44,38 +45,13 @@ from tests.factories import (
     TariffFactory,
     UserFactory,
     staff_user,
+    this_month,
 )
 from tests.test_account_pages import text_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 D = Decimal
 NBSP = "\u00a0"
-
-
-def this_month():
-    return first_of_month(timezone.localdate())
-
-
-@pytest.fixture
-def house(own):
-    return HouseFactory(organization=own)
-
-
-@pytest.fixture
-def upkeep(own):
-    service = ServiceFactory(organization=own, name="Содержание жилья", position=1)
-    TariffFactory(service=service, value=D("20.00"), valid_from=datetime.date(2020, 1, 1))
-    return service
-
-
-@pytest.fixture
-def previous(own):
-    return PeriodFactory(organization=own, month=add_months(this_month(), -1))
-
-
-@pytest.fixture
-def period(own, previous):
-    return PeriodFactory(organization=own, month=this_month(), status=PeriodStatus.OPEN)
 
 
 def account_in(house, number, area="50.00", **kwargs):
@@ -372,14 +348,6 @@ def test_a_file_of_the_wrong_type_is_refused_on_the_page(client, accountant, per
 # Recalculations ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def recalculable(own, house, upkeep, previous, period):
-    """ЛС 100, charged 1 000,00 for upkeep in the closed previous month."""
-    account = account_in(house, "100")
-    ChargeFactory(account=account, service=upkeep, period=previous, charged=D("1000.00"))
-    return account
-
-
 def recalculation_data(upkeep, previous, **changes):
     return {
         "account": "100", "service": upkeep.pk, "corrected_period": previous.pk,
@@ -483,6 +451,20 @@ def test_a_recalculation_whose_amount_changed_since_it_was_shown_is_not_saved(
     assert not Recalculation.objects.exists()
     assert response.context["preview"] == D("-500.00")
     assert "Сумма перерасчёта изменилась" in text_of(response)
+
+
+def test_add_recalculation_records_only_the_figures_the_staff_member_saw(
+    upkeep, previous, period, recalculable
+):
+    def add(shown):
+        return add_recalculation(recalculable, upkeep, previous, RecalculationKind.QUALITY,
+                                 "Акт № 7", percent=D("10"), shown=shown)  # fmt: skip
+
+    with pytest.raises(BillingError, match="изменилась"):
+        add("-125.00")
+    assert not Recalculation.objects.exists()
+    [made] = add("-100.00")  # 10 % of 1 000,00
+    assert made.amount == D("-100.00")
 
 
 def test_a_recalculation_needs_the_figure_of_its_kind(

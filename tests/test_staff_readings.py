@@ -12,7 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from kabinet.metering.models import Reading, ReadingSource, Resource
-from kabinet.months import add_months, first_of_month
+from kabinet.months import add_months
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.services import add_staff_member
 from tests.factories import (
@@ -22,14 +22,11 @@ from tests.factories import (
     PersonalAccountFactory,
     ReadingFactory,
     staff_user,
+    this_month,
 )
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def this_month():
-    return first_of_month(timezone.localdate())
 
 
 def meter_of(organization, serial, **kwargs):

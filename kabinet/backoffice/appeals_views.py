@@ -14,7 +14,7 @@ from kabinet.appeals.selectors import appeals_for_staff, attachment_of, thread
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.orgs.selectors import can_change, record_to_change
 
-AREA = "appeals"  # the role's right to answer appeals (orgs.selectors)
+DUTY = "appeals"  # the role's right to answer appeals (orgs.selectors)
 
 
 def appeal_or_404(request, appeal_id):
@@ -25,10 +25,10 @@ def appeal_or_404(request, appeal_id):
 def appeal(request, appeal_id):
     if request.method == "POST":
         scoped = appeals_for_staff(request.organizations)
-        appeal = record_to_change(request.user, AREA, scoped, pk=appeal_id)
+        appeal = record_to_change(request.user, DUTY, scoped, pk=appeal_id)
     else:
         appeal = appeal_or_404(request, appeal_id)
-    may_answer = can_change(request.user, AREA, appeal.organization_id)
+    may_answer = can_change(request.user, DUTY, appeal.organization_id)
     answer_form = AnswerForm(prefix="answer")
     status_form = StatusForm(prefix="status", initial={"status": appeal.status})
     if request.method == "POST":

@@ -30,6 +30,7 @@ from kabinet.billing.models import Period, Recalculation
 from kabinet.billing.recalculations import (
     add_recalculation,
     delete_recalculation,
+    preview_figures,
     recalculation_amounts,
 )
 from kabinet.billing.run import open_period
@@ -42,12 +43,12 @@ from kabinet.orgs.selectors import can_change, record_to_change
 from kabinet.receipts.delivery import document_plan
 from kabinet.receipts.tasks import last_receipt_mailing
 
-AREA = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
+DUTY = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
 
 
 def _period_to_change(request, period_id) -> Period:
     return record_to_change(
-        request.user, AREA, Period.objects.select_related("organization"), pk=period_id
+        request.user, DUTY, Period.objects.select_related("organization"), pk=period_id
     )
 
 
@@ -89,7 +90,7 @@ def _render_billing(request, chooser, *, import_form=None, close_form=None, stat
             "chooser": chooser,
             "organization": organization,
             "period": period,
-            "can_change": organization is not None and can_change(request.user, AREA, organization),
+            "can_change": organization is not None and can_change(request.user, DUTY, organization),
             "last_job": last_job,
             "summary": run_summary(period) if calculated else None,
             "import_form": import_form or ChargesImportForm(),
@@ -198,7 +199,7 @@ def recalculations(request):
     form = RecalculationForm(organization, request.POST or None)
     preview_months = None
     if request.method == "POST":
-        if not can_change(request.user, AREA, organization):
+        if not can_change(request.user, DUTY, organization):
             raise PermissionDenied("Перерасчёты вносят бухгалтер и руководитель организации.")
         if form.is_valid():
             preview_months, saved = _preview_or_save(request, form)
@@ -226,8 +227,8 @@ def recalculations(request):
                 else None
             ),
             "preview_months": preview_months,
-            "shown_amount": _shown(preview_months) if preview_months else "",
-            "can_change": organization is not None and can_change(request.user, AREA, organization),
+            "shown_amount": preview_figures(preview_months) if preview_months else "",
+            "can_change": organization is not None and can_change(request.user, DUTY, organization),
             "recalculations": listed,
             "billing_page": _billing_page(organization),
         },
@@ -246,15 +247,13 @@ def _preview_or_save(request, form) -> tuple[list | None, bool]:
         return None, False
     if "save" not in request.POST:
         return months, False
-    if request.POST.get("shown_amount") != _shown(months):
-        messages.warning(request, "Сумма перерасчёта изменилась: проверьте её и сохраните снова.")
-        return months, False
     try:
         made = add_recalculation(
             **arguments,
             reason=form.cleaned_data["reason"],
             user=request.user,
             ip=client_ip(request),
+            shown=request.POST.get("shown_amount", ""),
         )
     except BillingError as error:
         form.add_error(None, str(error))
@@ -269,24 +268,12 @@ def _preview_or_save(request, form) -> tuple[list | None, bool]:
     return months, True
 
 
-def _shown(months) -> str:
-    """The figures of a preview as the form sends them back: the amount of one month, the
-    month and amount of each of several."""
-    if len(months) == 1:
-        return str(months[0].amount)
-    return ";".join(
-        f"{month.period.month:%Y-%m}:{month.amount}"
-        + (f":{month.service.pk}" if month.service else "")
-        for month in months
-    )
-
-
 @staff_required
 @require_POST
 def recalculation_delete(request, recalculation_id):
     recalculation = record_to_change(
         request.user,
-        AREA,
+        DUTY,
         Recalculation.objects.select_related("account__organization", "service", "period"),
         pk=recalculation_id,
     )
@@ -314,7 +301,7 @@ def heating_correction(request):
     form = HeatingCorrectionForm(organization, request.POST or None)
     corrections = None
     if request.method == "POST":
-        if not can_change(request.user, AREA, organization):
+        if not can_change(request.user, DUTY, organization):
             raise PermissionDenied("Корректировку вносят бухгалтер и руководитель организации.")
         if form.is_valid():
             house, year = form.cleaned_data["house"], form.cleaned_data["year"]
@@ -349,7 +336,7 @@ def heating_correction(request):
             "form": form,
             "corrections": corrections,
             "total": total,
-            "can_change": organization is not None and can_change(request.user, AREA, organization),
+            "can_change": organization is not None and can_change(request.user, DUTY, organization),
         },
     )
 

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 from kabinet.backoffice.billing_forms import CommonCorrectionForm, OrganizationForm
-from kabinet.backoffice.billing_views import AREA, _page_of, _plain_amount
+from kabinet.backoffice.billing_views import DUTY, _page_of, _plain_amount
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.billing.common_correction import (
     add_common_corrections,
@@ -31,7 +31,7 @@ def _house_to_change(request) -> None:
     organisation's house, 403 for a role there that may not change billing."""
     house_id = request.POST.get("house", "")
     if house_id.isdigit():
-        record_to_change(request.user, AREA, House.objects.all(), pk=int(house_id))
+        record_to_change(request.user, DUTY, House.objects.all(), pk=int(house_id))
 
 
 @staff_required
@@ -40,7 +40,7 @@ def common_correction_page(request):
     chooser = OrganizationForm(request.organizations, request.GET or None)
     organization = chooser.chosen()
     period = open_period(organization) if organization else None
-    writable = organization is not None and can_change(request.user, AREA, organization)
+    writable = organization is not None and can_change(request.user, DUTY, organization)
     form = CommonCorrectionForm(organization, request.POST or None)
     correction = None
     if request.method == "POST":

@@ -30,7 +30,7 @@ from kabinet.metering.selectors import (
 from kabinet.orgs.selectors import can_change, organizations_to_change, record_to_change
 
 PAGE_SIZE = 100
-AREA = "metering"  # the role's right to change meters and readings (orgs.selectors)
+DUTY = "metering"  # the role's right to change meters and readings (orgs.selectors)
 EXPORT_TYPES = {
     "csv": ("text/csv; charset=utf-8", exports.as_csv),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exports.as_xlsx),
@@ -39,7 +39,7 @@ EXPORT_TYPES = {
 
 def _render(request, template, context):
     """A page of this section: «Импорт показаний» is offered to those who may import somewhere."""
-    can_import = organizations_to_change(request.user, AREA).exists()
+    can_import = organizations_to_change(request.user, DUTY).exists()
     return staff_render(request, template, {"can_import": can_import, **context})
 
 
@@ -94,7 +94,7 @@ def readings_export(request, file_format):
 
 @staff_required
 def readings_import(request):
-    writable = organizations_to_change(request.user, AREA)
+    writable = organizations_to_change(request.user, DUTY)
     if not writable.exists():
         raise PermissionDenied
     form = ReadingsImportForm(writable, request.POST or None, request.FILES or None)
@@ -173,7 +173,7 @@ def _record(request, queryset, **lookup):
     """The account or house meter of the page: entering readings (a POST) needs the right in
     its organisation, looking at them only that it is one of the user's organisations."""
     if request.method == "POST":
-        return record_to_change(request.user, AREA, queryset, **lookup)
+        return record_to_change(request.user, DUTY, queryset, **lookup)
     return get_object_or_404(queryset.for_organizations(request.organizations), **lookup)
 
 
@@ -203,7 +203,7 @@ def _meters_page(request, meters, template, context, *, organization_id):
                 f"счётчиков — {len(recorded)}.",
             )
             return redirect(request.path)
-    can_enter = can_change(request.user, AREA, organization_id)
+    can_enter = can_change(request.user, DUTY, organization_id)
     return _render(
         request,
         template,

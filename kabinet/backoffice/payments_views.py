@@ -14,21 +14,20 @@ from kabinet.backoffice.payments_forms import ReconciliationForm, RegistryUpload
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.http import client_ip
 from kabinet.jobs.services import job_progress
-from kabinet.money import ZERO
 from kabinet.months import add_months
 from kabinet.orgs.selectors import can_change, organizations_to_change, record_to_change
 from kabinet.payments.models import PaymentRegistry, PaymentSource, RegistryStatus
 from kabinet.payments.registry.uploads import DuplicateRegistry, import_good_rows, upload_registry
-from kabinet.payments.selectors import reconciliation, registries_for
+from kabinet.payments.selectors import reconciliation, reconciliation_totals, registries_for
 
 REGISTRIES_SHOWN = 50
-AREA = "payments"  # the role's right to upload and credit registries (orgs.selectors)
+DUTY = "payments"  # the role's right to upload and credit registries (orgs.selectors)
 
 
 @staff_required
 def registry_list(request):
     """Реестры платежей: upload a bank's file; the latest uploads with their outcome."""
-    writable = organizations_to_change(request.user, AREA)
+    writable = organizations_to_change(request.user, DUTY)
     form = RegistryUploadForm(request.POST or None, request.FILES or None, organizations=writable)
     if request.method == "POST":
         if not writable.exists():
@@ -76,7 +75,7 @@ def registry_detail(request, registry_id):
             "done": done,
             "total": total,
             "can_import_good_rows": registry.status == RegistryStatus.REJECTED
-            and can_change(request.user, AREA, registry.organization_id),
+            and can_change(request.user, DUTY, registry.organization_id),
             "days": registry.days.order_by("day"),
             "good_rows": registry.rows_total - registry.rows_rejected,
         },
@@ -86,7 +85,7 @@ def registry_detail(request, registry_id):
 @staff_required
 @require_POST
 def registry_import_good_rows(request, registry_id):
-    registry = record_to_change(request.user, AREA, PaymentRegistry.objects, pk=registry_id)
+    registry = record_to_change(request.user, DUTY, PaymentRegistry.objects, pk=registry_id)
     if registry.status == RegistryStatus.REJECTED:
         import_good_rows(registry, request.user, ip=client_ip(request))
     return redirect("backoffice:registry", registry.pk)
@@ -99,8 +98,7 @@ def payment_reconciliation(request):
     month = form.chosen_month(timezone.localdate())
     last_day = add_months(month, 1) - datetime.timedelta(days=1)
     days = reconciliation(request.organizations, month, last_day)
-    sources = PaymentSource.choices
-    totals = [sum((day.by_source()[i] for day in days), ZERO) for i in range(len(sources))]
+    totals = reconciliation_totals(days)
     return staff_render(
         request,
         "backoffice/payments/reconciliation.html",
@@ -111,10 +109,10 @@ def payment_reconciliation(request):
             "previous": add_months(month, -1),
             "next": add_months(month, 1),
             "days": days,
-            "sources": sources,
-            "totals": totals,
-            "total": sum(totals, ZERO),
-            "registries_total": sum((day.registries for day in days), ZERO),
-            "difference_total": sum((day.difference for day in days), ZERO),
+            "sources": PaymentSource.choices,
+            "totals": totals.by_source,
+            "total": totals.total,
+            "registries_total": totals.registries,
+            "difference_total": totals.difference,
         },
     )

@@ -30,11 +30,8 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
-from django.db import transaction
 from django.db.models import Q, Sum
 
-from kabinet.audit.models import AuditAction
-from kabinet.audit.services import added, record
 from kabinet.billing import calculation as calc
 from kabinet.billing.common_share import COMMON_RESOURCES, house_meter_volumes
 from kabinet.billing.lines import BillingError
@@ -49,8 +46,8 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.billing.recalculations import apply_to_line, check_line_fits
-from kabinet.billing.run import locked_open, open_period
+from kabinet.billing.recalculations import NewRecalculation, record_recalculations
+from kabinet.billing.run import open_period
 from kabinet.billing.selectors import common_needs_normatives
 from kabinet.housing.models import PersonalAccount
 from kabinet.housing.selectors import premises_areas
@@ -321,24 +318,10 @@ def add_common_corrections(house, service: Service, year: int, *, user=None,
         f"Корректировка платы за КР на СОИ ({label}) за {year} год по показаниям общедомового "
         "прибора учёта (Правила № 491, п. 29(3); Постановление Правительства РФ № 92)"
     )[:255]
-    made = []
-    with transaction.atomic():
-        period = locked_open(period)
-        for part in parts:
-            check_line_fits(period, part.account, service, part.amount)
-            recalculation = Recalculation.objects.create(
-                period=period, corrected_period=december, account=part.account, service=service,
-                amount=part.amount, kind=RecalculationKind.COMMON, reason=reason, created_by=user,
-            )  # fmt: skip
-            apply_to_line(period, part.account, service, part.amount)
-            record(
-                action=AuditAction.RECALCULATION_ADDED,
-                organization=house.organization,
-                actor=user,
-                ip=ip,
-                obj=recalculation,
-                changes=added(recalculation),
-                amount=part.amount,
-            )
-            made.append(recalculation)
-    return made
+    return record_recalculations(
+        period,
+        [NewRecalculation(part.account, service, december, part.amount, reason) for part in parts],
+        kind=RecalculationKind.COMMON,
+        user=user,
+        ip=ip,
+    )

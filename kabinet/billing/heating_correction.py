@@ -9,11 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Q
 
-from kabinet.audit.models import AuditAction
-from kabinet.audit.services import added, record
 from kabinet.billing import calculation as calc
 from kabinet.billing import heating_meters as hm
 from kabinet.billing.heating import (
@@ -34,8 +31,8 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.billing.recalculations import apply_to_line, check_line_fits
-from kabinet.billing.run import locked_open, open_period
+from kabinet.billing.recalculations import NewRecalculation, record_recalculations
+from kabinet.billing.run import open_period
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
 
@@ -185,33 +182,16 @@ def add_heating_corrections(house, year: int, *, user=None, ip: str | None = Non
     corrections = heating_corrections(house, year)
     if not corrections:
         raise BillingError("Корректировка ничего не меняет: начислено столько, сколько по прибору.")
-    if expected is not None and sum((c.amount for c in corrections), ZERO) != expected:
-        raise BillingError("Сумма корректировки изменилась: проверьте её и сохраните снова.")
     december = Period.objects.get(organization=house.organization, month=datetime.date(year, 12, 1))
     reason = (
         f"Корректировка платы за отопление за {year} год по показаниям общедомового прибора "
         "учёта (Правила № 354, п. 42(1), приложение № 2)"
     )
-    made = []
-    with transaction.atomic():
-        period = locked_open(period)
-        for correction in corrections:
-            account, service = correction.account, correction.service
-            check_line_fits(period, account, service, correction.amount)
-            recalculation = Recalculation.objects.create(
-                period=period, corrected_period=december, account=account, service=service,
-                amount=correction.amount, kind=RecalculationKind.HEATING, reason=reason,
-                created_by=user,
-            )  # fmt: skip
-            apply_to_line(period, account, service, correction.amount)
-            record(
-                action=AuditAction.RECALCULATION_ADDED,
-                organization=house.organization,
-                actor=user,
-                ip=ip,
-                obj=recalculation,
-                changes=added(recalculation),
-                amount=correction.amount,
-            )
-            made.append(recalculation)
-    return made
+    return record_recalculations(
+        period,
+        [NewRecalculation(c.account, c.service, december, c.amount, reason) for c in corrections],
+        kind=RecalculationKind.HEATING,
+        user=user,
+        ip=ip,
+        expected=expected,
+    )

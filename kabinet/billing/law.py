@@ -96,7 +96,7 @@ def capital_repair_due_days(organization) -> tuple[pcalc.RegionalDueDay, ...]:
         pcalc.RegionalDueDay(first, last, day)
         for first, last, day in CapitalRepairDueDay.objects.filter(
             organization=organization
-        ).values_list("first_month", "last_month", "day")
+        ).values_list("valid_from", "valid_to", "day")
     )
 
 

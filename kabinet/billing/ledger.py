@@ -54,6 +54,11 @@ class Ledger:
     def _total(self, name) -> Decimal:
         return sum((getattr(month, name) for month in self.months), ZERO)
 
+    def closing_date(self, today: datetime.date) -> datetime.date:
+        """The day the closing balance is shown at: the last day of ``last_month``, or
+        ``today`` while that month runs."""
+        return min(today, add_months(self.last_month, 1) - datetime.timedelta(days=1))
+
     @property
     def charged(self) -> Decimal:
         return self._total("charged")

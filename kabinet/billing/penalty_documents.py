@@ -8,7 +8,6 @@ Names and addresses come from staff and residents, so no XLSX text cell may beco
 
 import datetime
 import io
-from functools import cache
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
@@ -19,14 +18,12 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from kabinet.billing.penalty_statement import PenaltyStatement, StatementLine
 from kabinet.formats import format_money, format_number, month_name
 from kabinet.metering.exports import FORMULA_STARTS
-from kabinet.receipts.pdf import BOLD, FONTS, REGULAR
+from kabinet.pdf_fonts import BOLD, REGULAR, register_fonts
 
 TITLE = "Расчёт пени"
 HEADER = ("Долг за", "Срок оплаты", "Период просрочки", "Дней", "С дня просрочки", "Долг, ₽",
@@ -77,13 +74,6 @@ def _cells(line: StatementLine) -> list[str]:
 MARGIN = 12 * mm
 WIDTHS = [22, 18, 33, 12, 19, 22, 14, 13, 67, 19, 22]  # mm, 261 of the 273 of landscape A4
 RULE_WIDTH = (WIDTHS[8] - 2) * mm  # a plain string wrapped by hand: a Paragraph per line is slow
-
-
-@cache
-def _register_fonts() -> None:
-    for name in (REGULAR, BOLD):
-        pdfmetrics.registerFont(TTFont(name, FONTS / f"{name}.ttf"))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -142,7 +132,7 @@ def _table(statement: PenaltyStatement, styles, total_label: str = "Итого �
 
 def penalty_pdf(statement: PenaltyStatement, *, issued: datetime.date) -> bytes:
     """The statement as a PDF on landscape A4 pages (the table's header repeats on each)."""
-    _register_fonts()
+    register_fonts()
     styles = _styles()
     buffer = io.BytesIO()
     account = statement.account

@@ -316,7 +316,7 @@ class _Sources:
         if fund is None or fund.kind != CapitalRepairFundKind.REGIONAL_OPERATOR:
             return
         for row in CapitalRepairDueDay.objects.filter(organization=account.organization):
-            rule = pcalc.RegionalDueDay(row.first_month, row.last_month, row.day)
+            rule = pcalc.RegionalDueDay(row.valid_from, row.valid_to, row.day)
             if any(rule.covers(month) for month in months):
                 text = (
                     f"Срок уплаты взносов на капитальный ремонт — до {row.day}-го числа "

@@ -1,6 +1,7 @@
 """Recalculations: corrections of a closed period (a reading, an absence, poor quality or an
 amount staff give), charged in the open period."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from kabinet.billing.models import (
     Service,
 )
 from kabinet.billing.run import READINGS_LOOKBACK, WATER, calculate, locked_open, open_period
+from kabinet.housing.models import PersonalAccount
 from kabinet.money import MONEY_FIELD, ZERO, fits, round_money
 from kabinet.months import add_months
 
@@ -30,6 +32,7 @@ from kabinet.months import add_months
 # № 176-ФЗ; Правила № 354 п. 155(1)); the resident gets it as a reduction of the payment, and
 # the payment document shows it in its own column (docs/billing-law.md, «Штраф исполнителя»).
 EXECUTOR_FINE_SHARE = Decimal("0.5")
+CHANGED_SINCE_PREVIEW = "Сумма перерасчёта изменилась: проверьте её и сохраните снова."
 
 
 @dataclass(frozen=True)
@@ -194,35 +197,97 @@ def _correction(
     return amount
 
 
+def preview_figures(months: list[MonthCorrection]) -> str:
+    """The figures of a preview as the page sends them back with «Сохранить»: the amount of
+    one month; the month, amount (and the following service) of each of several."""
+    if len(months) == 1:
+        return str(months[0].amount)
+    return ";".join(
+        f"{month.period.month:%Y-%m}:{month.amount}"
+        + (f":{month.service.pk}" if month.service else "")
+        for month in months
+    )
+
+
 def add_recalculation(account, service, corrected: Period, kind: str, reason: str, user=None,
-                      ip: str | None = None, **params) -> list[Recalculation]:  # fmt: skip
+                      ip: str | None = None, shown: str | None = None,
+                      **params) -> list[Recalculation]:  # fmt: skip
     """Record a correction of a closed period — one recalculation per month it changes, each
     naming its month — to be charged in the organisation's open period (its next run adds them
-    to the line of the service); the audit log keeps who and from where."""
+    to the line of the service); the audit log keeps who and from where. ``shown``: the
+    ``preview_figures`` the staff member saw; nothing is recorded if the figures are no longer
+    those (``BillingError``)."""
     period = open_period(account.organization)
     if period is None:
         raise BillingError("Нет открытого периода.")
     months = recalculation_amounts(account, service, corrected, kind, **params)
+    if shown is not None and preview_figures(months) != shown:
+        raise BillingError(CHANGED_SINCE_PREVIEW)
+    return record_recalculations(
+        period,
+        [
+            NewRecalculation(
+                account=account,
+                service=month.service or service,
+                corrected_period=month.period,
+                amount=month.amount,
+                reason=_reason(reason, month),
+                volume=month.volume,
+            )
+            for month in months
+        ],
+        kind=kind,
+        user=user,
+        ip=ip,
+    )
+
+
+@dataclass(frozen=True)
+class NewRecalculation:
+    """One recalculation to record: ``amount`` (minus is a reduction) of ``service`` for
+    ``account``, correcting the closed ``corrected_period``; ``volume``: the change of the
+    month's volume, where the correction has one."""
+
+    account: PersonalAccount
+    service: Service
+    corrected_period: Period
+    amount: Decimal
+    reason: str
+    volume: Decimal | None = None
+
+
+def record_recalculations(period: Period, rows: Sequence[NewRecalculation], *, kind: str,
+                          user=None, ip: str | None = None,
+                          expected: Decimal | None = None) -> list[Recalculation]:  # fmt: skip
+    """Record ``rows`` of ``kind`` in the open ``period`` — the one step of every correction
+    that staff first preview and then save (``add_recalculation``,
+    ``heating_correction.add_heating_corrections``, a yearly correction of the common-house
+    share): in one transaction the period is locked (``BillingError`` if it was closed
+    meanwhile), each row must fit its line's columns, a calculated period's line shows the
+    amount at once, and the audit log keeps who and from where. ``expected``: the total the
+    staff member was shown; when the rows now sum to another, nothing is recorded
+    (``BillingError``: the figures changed since the preview)."""
+    if expected is not None and sum((row.amount for row in rows), ZERO) != expected:
+        raise BillingError(CHANGED_SINCE_PREVIEW)
     made = []
     with transaction.atomic():
         period = locked_open(period)
-        for month in months:
-            corrected_service = month.service or service
-            check_line_fits(period, account, corrected_service, month.amount)
+        for row in rows:
+            check_line_fits(period, row.account, row.service, row.amount)
             recalculation = Recalculation.objects.create(
-                period=period, corrected_period=month.period, account=account,
-                service=corrected_service, amount=month.amount, volume=month.volume, kind=kind,
-                reason=_reason(reason, month), created_by=user,
+                period=period, corrected_period=row.corrected_period, account=row.account,
+                service=row.service, amount=row.amount, volume=row.volume, kind=kind,
+                reason=row.reason, created_by=user,
             )  # fmt: skip
-            apply_to_line(period, account, corrected_service, month.amount)
+            apply_to_line(period, row.account, row.service, row.amount)
             record(
                 action=AuditAction.RECALCULATION_ADDED,
-                organization=account.organization,
+                organization=period.organization,
                 actor=user,
                 ip=ip,
                 obj=recalculation,
                 changes=added(recalculation),
-                amount=month.amount,
+                amount=row.amount,
             )
             made.append(recalculation)
     return made

@@ -1,12 +1,32 @@
-"""Demo meters beyond the seed's: house meters (ОДПУ) with readings taken by staff on the first
-day of each next month, and an apartment meter past its verification date."""
+"""The demo's meters: the apartments' (ЛС 1000154, 1000155 and the shop, read by their
+residents each month), the flats without them (ЛС 1000156 where one can be installed, charged
+by the normative × the increasing coefficient; the rest by an act that it cannot be), the
+house meters (ОДПУ) read by staff on the first day of each next month, and ЛС 2000002's meter
+past its verification date."""
 
 import datetime
 import random
+from collections import defaultdict
 from decimal import Decimal
 
-from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
+from kabinet.billing.models import CalculationMethod
+from kabinet.demo.seed import SEED_CORRECTED, SEED_TYPO
+from kabinet.demo.world import SHOP
+from kabinet.metering.models import Meter, MeterImpossible, Reading, ReadingSource, Resource
 from kabinet.months import add_months
+
+D = Decimal
+UNVERIFIED_METER = 2  # ЛС 2000002: a cold-water meter past its verification (below)
+METERED_APARTMENTS = {154, 155, SHOP}  # the accounts with meters and readings
+# No meters where they can be installed: charged by the normative × the increasing coefficient
+# (Правила № 354 п. 42). In the other unmetered flats an act says a meter cannot be installed.
+WITHOUT_METERS = {156}
+METER_USE = {  # usual monthly consumption range per resource
+    Resource.COLD_WATER: (D("3.2"), D("5.4")),
+    Resource.HOT_WATER: (D("1.9"), D("3.4")),
+    Resource.ELECTRICITY: (D("140"), D("235")),
+}
+COMMON_USE = (D("0.03"), D("0.08"))  # the house meter counts this much above the apartments
 
 # The meter past its verification (Правила № 354 п. 59 «а», п. 60): due this many months before
 # the current one; the resident's readings stop there. From the next month three months are
@@ -100,3 +120,83 @@ def _resident_reading(meter, value, month):
         meter=meter, value=value, period=month, taken_on=month.replace(day=20),
         source=ReadingSource.RESIDENT,
     )  # fmt: skip
+
+
+def load_meters_impossible(accounts):
+    MeterImpossible.objects.bulk_create(
+        MeterImpossible(premise=account.premise, resource=resource,
+                        established_on=account.opened_on, basis="Акт обследования")
+        for number, account in accounts.items()
+        if number not in METERED_APARTMENTS | WITHOUT_METERS
+        for resource in METER_USE
+    )  # fmt: skip
+
+
+def load_apartment_meters(accounts, today):
+    """Cold water, hot water and electricity meters of the METERED_APARTMENTS: (apartment,
+    resource) → meter. ЛС 1000155's hot-water meter is due for verification in 20 days."""
+    meters = {}
+    for number in METERED_APARTMENTS & accounts.keys():
+        account = accounts[number]
+        for index, (resource, place) in enumerate(
+            [
+                (Resource.COLD_WATER, "Ванная"),
+                (Resource.HOT_WATER, "Ванная"),
+                (Resource.ELECTRICITY, "Прихожая"),
+            ]
+        ):
+            due = today + datetime.timedelta(days=20) if (number, index) == (155, 1) else None
+            meters[number, resource] = Meter.objects.create(
+                account=account, resource=resource, place=place,
+                serial_number=f"{2019 + index}-{number}{index:02d}7{number % 7}",
+                digits=6 if resource == Resource.ELECTRICITY else 5,
+                installed_on=datetime.date(2019 + index, 3, 14),
+                verification_due=due or datetime.date(2031 - index, 3, 14),
+            )  # fmt: skip
+    return meters
+
+
+def load_apartment_readings(accounts, meters, months):
+    """The residents' readings: one before the first month, then one a month. Returns what
+    each meter counted: (apartment, resource, month) → volume. ЛС 1000154's cold-water reading
+    of one month is mistyped (corrected later by staff: ``seed``)."""
+    readings, used = [], {}
+    typo_month = months[-1 - SEED_CORRECTED]
+    for number in sorted(METERED_APARTMENTS & accounts.keys()):
+        rng = random.Random(int(accounts[number].number))
+        values = {resource: D(rng.randrange(100, 900)) for resource in METER_USE}
+        for resource in METER_USE:
+            readings.append(_resident_reading(meters[number, resource], values[resource],
+                                              add_months(months[0], -1)))  # fmt: skip
+        for month in months:
+            for resource, (low, high) in METER_USE.items():
+                volume = (low + (high - low) * D(rng.random())).quantize(D("0.001"))
+                values[resource] += volume
+                used[number, resource, month] = volume
+                value = values[resource]
+                if (number, resource, month) == (154, Resource.COLD_WATER, typo_month):
+                    value += SEED_TYPO
+                readings.append(_resident_reading(meters[number, resource], value, month))
+    Reading.objects.bulk_create(readings)
+    return used
+
+
+def house_use(accounts, services, used):
+    """(resource, month) → what the house meters count: the apartments' use (by their meters,
+    else by the normative) and a little more (COMMON_USE)."""
+    normatives = {s.resource: s.normative for s in services if s.method == CalculationMethod.METER}
+    months = {month for _, _, month in used}
+    totals = defaultdict(Decimal)
+    for number, account in accounts.items():
+        for resource, normative in normatives.items():
+            for month in months:
+                volume = used.get((number, resource, month))
+                totals[resource, month] += (
+                    normative * account.residents if volume is None else volume
+                )
+    rng = random.Random("ул. Гражданская, д. 12")
+    low, high = COMMON_USE
+    return {
+        key: (total * (1 + low + (high - low) * D(rng.random()))).quantize(D("0.001"))
+        for key, total in sorted(totals.items())
+    }

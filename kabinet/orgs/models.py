@@ -52,17 +52,14 @@ class ReceiptItems(models.TextChoices):
     SINGLE = "single", "одна строка «Оплата ЖКУ за <месяц>»"
 
 
-class Organization(models.Model):
-    """A management organisation (управляющая организация, УК)."""
+class Payee(models.Model):
+    """Whom residents pay, with the bank details that the payment document and its QR code
+    (ГОСТ Р 56042-2014) print: the УК (``Organization``) and the payee of a house's capital
+    repair contributions (``billing.CapitalRepairFund``). The payee's name stays with each
+    model (a unique name of the УК, the fund's ``payee_name``)."""
 
-    name = models.CharField("наименование", max_length=255, unique=True)
     inn = models.CharField("ИНН", max_length=12, validators=[validators.validate_inn])
     kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validators.validate_kpp])
-    ogrn = models.CharField("ОГРН", max_length=15, validators=[validators.validate_ogrn])
-    address = models.CharField("адрес", max_length=255)
-    phone = models.CharField("телефон", max_length=100, blank=True)
-    email = models.EmailField("e-mail", blank=True)
-    website = models.URLField("сайт", blank=True)
     bank_name = models.CharField("банк", max_length=255)
     bank_short_name = models.CharField(
         "краткое наименование банка",
@@ -79,6 +76,49 @@ class Organization(models.Model):
     settlement_account = models.CharField(
         "расчётный счёт", max_length=20, validators=[validators.validate_bank_account]
     )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def payment_bank_name(self) -> str:
+        """The bank's name in the payment QR code: the short name staff gave, else the full
+        name cut at a word (a name cut mid-word reads as a typo in the payer's bank app)."""
+        return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
+
+    def bank_account_errors(self) -> dict[str, list[str]]:
+        """The accounts that do not belong to the bank of the БИК (the control key of the
+        Bank of Russia's rules), by field; checked only where the БИК and the account are
+        well formed (their validators speak otherwise)."""
+        errors = {}
+        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
+            for field, check in (
+                ("settlement_account", validators.check_settlement_account),
+                ("correspondent_account", validators.check_correspondent_account),
+            ):
+                value = getattr(self, field)
+                if len(value) == 20 and value.isdigit():
+                    try:
+                        check(self.bik, value)
+                    except ValidationError as error:
+                        errors[field] = error.messages
+        return errors
+
+    def clean(self):
+        super().clean()
+        if errors := self.bank_account_errors():
+            raise ValidationError(errors)
+
+
+class Organization(Payee):
+    """A management organisation (управляющая организация, УК)."""
+
+    name = models.CharField("наименование", max_length=255, unique=True)
+    ogrn = models.CharField("ОГРН", max_length=15, validators=[validators.validate_ogrn])
+    address = models.CharField("адрес", max_length=255)
+    phone = models.CharField("телефон", max_length=100, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    website = models.URLField("сайт", blank=True)
     readings_from_day = models.PositiveSmallIntegerField(
         "приём показаний с (число месяца)", default=15, validators=DAY_OF_MONTH
     )
@@ -142,27 +182,10 @@ class Organization(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def payment_bank_name(self) -> str:
-        """The bank's name in the payment QR code: the short name staff gave, else the full
-        name cut at a word (a name cut mid-word reads as a typo in the payer's bank app)."""
-        return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
-
     def clean(self):
-        errors = {}
+        errors = self.bank_account_errors()
         if (self.readings_from_day or 0) > (self.readings_to_day or 31):
             errors["readings_to_day"] = "Окончание приёма показаний раньше его начала."
-        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
-            for field, check in (
-                ("settlement_account", validators.check_settlement_account),
-                ("correspondent_account", validators.check_correspondent_account),
-            ):
-                value = getattr(self, field)
-                if len(value) == 20 and value.isdigit():
-                    try:
-                        check(self.bik, value)
-                    except ValidationError as error:
-                        errors[field] = error.messages
         if errors:
             raise ValidationError(errors)
 

@@ -8,8 +8,8 @@ from kabinet.orgs.models import Organization, StaffMembership, StaffRole
 from kabinet.orgs.scoping import organization_id_of
 
 # What each role may change in the back office; every staff member may view all of their
-# organisation's records. Areas are named by the admin classes (their ``area``, backoffice/admin/).
-WRITABLE_AREAS = {
+# organisation's records. Duties are named by the admin classes (their ``duty``, backoffice/admin/).
+ROLE_DUTIES = {
     StaffRole.OPERATOR: {"housing", "metering", "links", "appeals"},
     StaffRole.ACCOUNTANT: {"billing", "payments", "appeals"},
     StaffRole.MANAGER: {
@@ -39,32 +39,32 @@ def is_staff_member(user) -> bool:
     )
 
 
-def organizations_to_change(user, area: str):
-    """The organisations where ``user``'s role may add, change or delete records of ``area``
+def organizations_to_change(user, duty: str):
+    """The organisations where ``user``'s role may add, change or delete records of ``duty``
     (someone may be accountant of one УК and operator of another)."""
     if not user.is_authenticated or not user.is_active:
         return Organization.objects.none()
     if user.is_superuser:
         return Organization.objects.all()
-    roles = [role for role, areas in WRITABLE_AREAS.items() if area in areas]
+    roles = [role for role, duties in ROLE_DUTIES.items() if duty in duties]
     return Organization.objects.filter(staff__user=user, staff__role__in=roles)
 
 
-def can_change(user, area: str, organization) -> bool:
-    """Whether ``user`` may add, change or delete records of ``area`` in ``organization`` (an
+def can_change(user, duty: str, organization) -> bool:
+    """Whether ``user`` may add, change or delete records of ``duty`` in ``organization`` (an
     organisation or its id). There is no «in any of them»: a right is always one
     organisation's, the one of the record acted on."""
     if user.is_superuser:
         return True
     organization_id = getattr(organization, "pk", organization)
-    return organizations_to_change(user, area).filter(pk=organization_id).exists()
+    return organizations_to_change(user, duty).filter(pk=organization_id).exists()
 
 
-def record_to_change(user, area: str, queryset, **lookup):
+def record_to_change(user, duty: str, queryset, **lookup):
     """The record of ``queryset`` found by ``lookup`` for ``user`` to change: 404 when it is
     not in their organisations, ``PermissionDenied`` when their role in *its* organisation
-    may not change ``area``. Every staff view that changes a record loads it through here."""
+    may not change ``duty``. Every staff view that changes a record loads it through here."""
     record = get_object_or_404(queryset.for_organizations(organizations_for(user)), **lookup)
-    if not can_change(user, area, organization_id_of(record)):
+    if not can_change(user, duty, organization_id_of(record)):
         raise PermissionDenied("Ваша роль в организации этой записи не даёт права её менять.")
     return record

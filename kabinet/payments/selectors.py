@@ -86,3 +86,26 @@ def reconciliation(organizations, first_day: datetime.date, last_day: datetime.d
         day.registries = round_money(row["total"])
         day.registry_rows = row["rows"]
     return [days[day] for day in sorted(days)]
+
+
+@dataclass(frozen=True)
+class ReconciliationTotals:
+    """The month's line under the days of «Сверка»: paid by source (in ``PaymentSource``'s
+    order), in all, by the registries, and their difference."""
+
+    by_source: list[Decimal]
+    total: Decimal
+    registries: Decimal
+    difference: Decimal
+
+
+def reconciliation_totals(days: list[ReconciliationDay]) -> ReconciliationTotals:
+    """The totals of ``reconciliation``'s days."""
+    columns = [day.by_source() for day in days]
+    by_source = [sum((row[i] for row in columns), ZERO) for i in range(len(PaymentSource.values))]
+    return ReconciliationTotals(
+        by_source=by_source,
+        total=sum(by_source, ZERO),
+        registries=sum((day.registries for day in days), ZERO),
+        difference=sum((day.difference for day in days), ZERO),
+    )

@@ -48,6 +48,22 @@ def payment_limit(account) -> Decimal:
     return account.organization.online_payment_limit
 
 
+def online_payment_enabled() -> bool:
+    """Whether a payment gateway is configured (else no «Оплатить» anywhere)."""
+    return providers.is_enabled()
+
+
+def gateway_name() -> str:
+    """The configured gateway's name, as its notification address names it."""
+    return get_provider().name
+
+
+def suggested_amount(balance: Decimal, limit: Decimal) -> Decimal | None:
+    """What «Оплатить» offers to pay: the debt ``balance``, but no more than the organisation's
+    ``limit`` of one online payment; nothing when nothing is owed."""
+    return min(balance, limit) if balance > 0 else None
+
+
 def capital_repair_payee(account):
     """The capital repair fund the account's contributions are paid to, when the configured
     gateway can take a payment for it (``None``: contributions are not paid online)."""

@@ -1,7 +1,6 @@
 """«Платежи» (the account's money movement) and online payment: the form, the return from the
 gateway, and the gateway's notifications."""
 
-import datetime
 import logging
 
 from django.contrib import messages
@@ -17,8 +16,7 @@ from kabinet.billing.ledger import account_ledger
 from kabinet.billing.selectors import account_balance, capital_repair_balance, unpaid_months
 from kabinet.http import client_ip
 from kabinet.money import ZERO
-from kabinet.months import add_months
-from kabinet.payments import providers, services
+from kabinet.payments import services
 from kabinet.payments.selectors import online_payments_of
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
 from kabinet.portal.views import account_or_404, render_account
@@ -34,7 +32,7 @@ def account_payments(request, account_id):
     account = account_or_404(request, account_id)
     form = LedgerPeriodForm(request.GET or None, today=timezone.localdate())
     first, last, months = form.period()
-    today = timezone.localdate()
+    ledger = account_ledger(account, first, last)
     return render_account(
         request,
         account,
@@ -43,8 +41,8 @@ def account_payments(request, account_id):
         form=form,
         quick_choices=QUICK_CHOICES,
         months=months,
-        ledger=account_ledger(account, first, last),
-        closing_date=min(today, add_months(last, 1) - datetime.timedelta(days=1)),
+        ledger=ledger,
+        closing_date=ledger.closing_date(timezone.localdate()),
         balance=account_balance(account),
         online_payments=online_payments_of(account)[:RECENT_ONLINE_PAYMENTS],
     )
@@ -56,7 +54,7 @@ def pay(request, account_id):
     ``?payee=capital_repair``, the capital repair contribution, to its own payee (the house's
     fund), which the credited payment settles only."""
     account = account_or_404(request, account_id)
-    if not providers.is_enabled():
+    if not services.online_payment_enabled():
         raise Http404
     capital_repair = request.GET.get("payee") == CAPITAL_REPAIR_PAYEE
     payee = services.capital_repair_payee(account) if capital_repair else None
@@ -66,10 +64,9 @@ def pay(request, account_id):
         (capital_repair_balance(account) or ZERO) if capital_repair else account_balance(account)
     )
     limit = services.payment_limit(account)
-    initial = {"amount": f"{min(balance, limit):.2f}".replace(".", ",")} if balance > 0 else {}
     form = OnlinePaymentForm(
         request.POST or None,
-        initial=initial,
+        initial={"amount": services.suggested_amount(balance, limit)},
         limit=limit,
         unpaid_months=unpaid_months(account, capital_repair=capital_repair),
     )
@@ -86,7 +83,7 @@ def pay(request, account_id):
                     reverse("portal:online_payment", args=[account.pk, payment.pk])
                 ),
                 notification_url=request.build_absolute_uri(
-                    reverse("portal:payment_notification", args=[providers.get_provider().name])
+                    reverse("portal:payment_notification", args=[services.gateway_name()])
                 ),
             )
         except services.PaymentRefused as error:
@@ -154,9 +151,9 @@ def payment_notification(request, provider):
     the service); the payment's state is asked of the gateway, never taken from the body."""
     try:
         services.handle_notification(provider, request.body, request.headers, client_ip(request))
-    except providers.InvalidNotification:
+    except services.InvalidNotification:
         return HttpResponseBadRequest("invalid notification")
-    except providers.GatewayError:
+    except services.GatewayError:
         logger.warning("Notification from %s not processed: the gateway did not answer", provider)
         return HttpResponse("try again", status=503)
     return HttpResponse("ok")

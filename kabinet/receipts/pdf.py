@@ -3,15 +3,12 @@ data are gathered first, the drawing here only lays them out on one A4 page."""
 
 import io
 import re
-from functools import cache
-from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -28,12 +25,11 @@ from kabinet.formats import (
     format_rubles,
     month_name,
 )
+from kabinet.pdf_fonts import BOLD, REGULAR, register_fonts
 from kabinet.receipts.layout import Grid, Section, receipt_sections
 from kabinet.receipts.qr import payment_qr
 from kabinet.receipts.selectors import Receipt
 
-FONTS = Path(__file__).parent / "fonts"
-REGULAR, BOLD = "DejaVuSansCondensed", "DejaVuSansCondensed-Bold"
 MARGIN = 12 * mm
 WIDTH = A4[0] - 2 * MARGIN
 QR_SIZE = 38 * mm
@@ -41,14 +37,6 @@ FONT_SIZE = 7.5
 PADDING = 2.5
 GRID = colors.HexColor("#8a8f96")
 SHADE = colors.HexColor("#eef1f4")
-
-
-@cache
-def _register_fonts() -> None:
-    """DejaVu (shipped with the app, see fonts/LICENSE): Cyrillic on any machine."""
-    for name in (REGULAR, BOLD):
-        pdfmetrics.registerFont(TTFont(name, FONTS / f"{name}.ttf"))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
 
 
 DARK_RUN = re.compile(rb"\x01+")  # a row of segno's matrix is a bytearray of 0 and 1
@@ -364,7 +352,7 @@ def _footer(canvas, document) -> None:
 
 def receipt_pdf(receipt: Receipt) -> bytes:
     """The payment document as PDF bytes (one A4 page for an ordinary account)."""
-    _register_fonts()
+    register_fonts()
     buffer = io.BytesIO()
     document = BaseDocTemplate(
         buffer,

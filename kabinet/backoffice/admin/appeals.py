@@ -14,7 +14,7 @@ from kabinet.backoffice.admin.base import OrganizationScopedAdmin
 class TopicAdmin(OrganizationScopedAdmin):
     """The list of topics residents choose from when they write to the УК."""
 
-    area = "appeals"
+    duty = "appeals"
     list_display = ["name", "organization", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active", "organization"]
@@ -24,7 +24,7 @@ class TopicAdmin(OrganizationScopedAdmin):
 class AppealAdmin(OrganizationScopedAdmin):
     """Residents' appeals: find one here, answer it on its own page (the thread)."""
 
-    area = "appeals"
+    duty = "appeals"
     list_display = ["thread_link", "created_at", "account", "topic", "status", "updated_at"]
     list_display_links = None
     list_filter = ["status", "topic", "organization"]
@@ -56,7 +56,7 @@ class NewsAdmin(OrganizationScopedAdmin):
     """News for one house or all the organisation's houses: residents see them on Главная,
     subscribers get them by e-mail once, when published."""
 
-    area = "appeals"
+    duty = "appeals"
     list_display = ["title", "audience", "organization", "published_at", "mailed_at"]
     list_filter = ["organization", "house"]
     search_fields = ["title", "text"]

@@ -5,7 +5,7 @@ domain) derives from ``OrganizationScopedAdmin``, which holds the rules in one p
 
 - a staff member *sees* the records of all their organisations (``organizations_for``);
 - they *change* a record only if their role in the record's own organisation may write the
-  admin's ``area`` (``orgs.selectors.organizations_to_change``; the organisation of a record is
+  admin's ``duty`` (``orgs.selectors.organizations_to_change``; the organisation of a record is
   found by ``orgs.scoping.organization_id_of``) — an accountant of one УК who is operator of
   another keeps the books of the first only; without a record, «add» and the lists ask whether
   the role may write in any of their organisations;
@@ -83,32 +83,32 @@ admin.FieldListFilter.register(
 )
 
 
-def _writable_organization_ids(request, area: str) -> set[int]:
-    """The organisations where the user's role may change ``area``, asked once per request."""
+def _writable_organization_ids(request, duty: str) -> set[int]:
+    """The organisations where the user's role may change ``duty``, asked once per request."""
     cache = request.__dict__.setdefault("_writable_organization_ids", {})
-    if area not in cache:
-        cache[area] = set(organizations_to_change(request.user, area).values_list("pk", flat=True))
-    return cache[area]
+    if duty not in cache:
+        cache[duty] = set(organizations_to_change(request.user, duty).values_list("pk", flat=True))
+    return cache[duty]
 
 
-def may_write(request, area: str, obj=None) -> bool:
-    """Whether the user may change ``area`` in ``obj``'s organisation or, without ``obj``, in
+def may_write(request, duty: str, obj=None) -> bool:
+    """Whether the user may change ``duty`` in ``obj``'s organisation or, without ``obj``, in
     any of their organisations (so that «add» and the lists show)."""
     if request.user.is_superuser:
         return True
-    writable = _writable_organization_ids(request, area)
+    writable = _writable_organization_ids(request, duty)
     if obj is None:
         return bool(writable)
     return organization_id_of(obj) in writable
 
 
-def _related_choices(request, area: str, db_field, queryset):
+def _related_choices(request, duty: str, db_field, queryset):
     """A related field's choices for staff: the records of the organisations where the role
-    may write ``area``."""
+    may write ``duty``."""
     related = queryset if queryset is not None else db_field.related_model._default_manager.all()
     if request.user.is_superuser or not hasattr(related, "for_organizations"):
         return queryset  # users: such fields are read-only for staff (``superuser_fields``)
-    return related.for_organizations(_writable_organization_ids(request, area))
+    return related.for_organizations(_writable_organization_ids(request, duty))
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -181,7 +181,7 @@ class OrganizationScopedAdmin(AuditedAdmin):
     """The base of every model admin of the back office (the rules are in the module's
     docstring): what a subclass narrows, it narrows further, never wider."""
 
-    area = ""  # what a role must be allowed to change (see orgs.selectors.WRITABLE_AREAS)
+    duty = ""  # what a role must be allowed to change (see orgs.selectors.ROLE_DUTIES)
     superuser_fields: tuple[str, ...] = ()  # read-only for staff (user references)
     # Numbers through the portal's one parser: ASCII digits, no more than the column holds.
     formfield_overrides = {models.DecimalField: {"form_class": ColumnDecimalField}}
@@ -193,7 +193,7 @@ class OrganizationScopedAdmin(AuditedAdmin):
         return queryset.for_organizations(organizations_for(request.user))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        queryset = _related_choices(request, self.area, db_field, kwargs.get("queryset"))
+        queryset = _related_choices(request, self.duty, db_field, kwargs.get("queryset"))
         if queryset is not None:
             kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -211,13 +211,13 @@ class OrganizationScopedAdmin(AuditedAdmin):
         return is_staff_member(request.user)
 
     def has_add_permission(self, request):
-        return may_write(request, self.area)
+        return may_write(request, self.duty)
 
     def has_change_permission(self, request, obj=None):
-        return may_write(request, self.area, obj)
+        return may_write(request, self.duty, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return may_write(request, self.area, obj)
+        return may_write(request, self.duty, obj)
 
     def save_form(self, request, form, change):
         # The change form has asked already; an edit in the list («list_editable») has not.
@@ -227,10 +227,10 @@ class OrganizationScopedAdmin(AuditedAdmin):
 
     def changeable(self, request, queryset):
         """The records an admin action acts on: all of ``queryset`` if the role may change
-        this area in each record's organisation, else none (and the user is told why)."""
+        this duty in each record's organisation, else none (and the user is told why)."""
         if request.user.is_superuser:
             return queryset
-        allowed = queryset.for_organizations(_writable_organization_ids(request, self.area))
+        allowed = queryset.for_organizations(_writable_organization_ids(request, self.duty))
         if queryset.exclude(pk__in=allowed.values("pk")).exists():
             self.message_user(
                 request,
@@ -247,7 +247,7 @@ class OrganizationScopedInline(admin.TabularInline):
     parent's organisation."""
 
     def _area(self) -> str:
-        return self.admin_site.get_model_admin(self.parent_model).area
+        return self.admin_site.get_model_admin(self.parent_model).duty
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         queryset = _related_choices(request, self._area(), db_field, kwargs.get("queryset"))

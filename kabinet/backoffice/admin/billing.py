@@ -31,7 +31,7 @@ from kabinet.orgs.selectors import organizations_for
 
 @admin.register(Service)
 class ServiceAdmin(OrganizationScopedAdmin):
-    area = "billing"
+    duty = "billing"
     list_display = ["name", "unit", "method", "resource", "supplier", "position"]
     list_filter = ["method", "resource", "organization"]
     search_fields = ["name", "supplier"]
@@ -42,7 +42,7 @@ class CapitalRepairFundAdmin(OrganizationScopedAdmin):
     """Which houses collect capital repair contributions, and the payee's bank details that
     their receipts' own section and QR code carry (a house without one bills none)."""
 
-    area = "billing"
+    duty = "billing"
     list_display = ["house", "kind", "payee_name", "settlement_account"]
     list_filter = ["kind", "house__organization"]
     search_fields = ["house__address", "payee_name", "inn"]
@@ -63,7 +63,7 @@ class HeatingSettingAdmin(OrganizationScopedAdmin):
     and the premises' own heat meters (3(3), 3(4)), in the heating season or evenly; the year's
     correction is the billing page «Корректировка за отопление»."""
 
-    area = "billing"
+    duty = "billing"
     list_display = ["house", "valid_from", "method", "payment", "season_months"]
     list_filter = ["method", "payment", "house__organization"]
     search_fields = ["house__address"]
@@ -77,15 +77,15 @@ class CapitalRepairDueDayAdmin(OrganizationScopedAdmin):
     ч. 1), by billed months: the ч. 14.1 penalty and the receipt's capital repair section
     count from it; without a row, the federal date."""
 
-    area = "billing"
-    list_display = ["organization", "day", "first_month", "last_month", "source"]
+    duty = "billing"
+    list_display = ["organization", "day", "valid_from", "valid_to", "source"]
     list_filter = ["organization"]
-    date_hierarchy = "first_month"
+    date_hierarchy = "valid_from"
 
 
 @admin.register(Tariff)
 class TariffAdmin(OrganizationScopedAdmin):
-    area = "billing"
+    duty = "billing"
     list_display = ["service", "house", "value", "valid_from", "valid_to"]
     list_filter = ["service", "house", "service__organization"]
     search_fields = ["service__name"]
@@ -99,7 +99,7 @@ class CommonNeedsNormativeAdmin(OrganizationScopedAdmin):
     area, by resource and dates: the common-house share is charged by them without a house
     meter reading and capped by them otherwise (Правила № 354 п. 44)."""
 
-    area = "billing"
+    duty = "billing"
     list_display = ["resource", "value", "house", "valid_from", "valid_to", "source"]
     list_filter = ["resource", "house", "organization"]
     list_select_related = ["house"]
@@ -111,7 +111,7 @@ class PeriodAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
     """Periods are opened and closed by the billing pages (``billing.closing.close_period``)
     only."""
 
-    area = "billing"
+    duty = "billing"
     list_display = ["__str__", "organization", "status", "closed_at"]
     list_filter = ["status", "organization"]
     readonly_fields = ["status", "calculated_at", "closed_at"]
@@ -119,7 +119,7 @@ class PeriodAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
 
 @admin.register(Charge)
 class ChargeAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
-    area = "billing"
+    duty = "billing"
     list_display = ["account", "service", "period", "tariff", "volume", "charged", "recalculation",
                     "total"]  # fmt: skip
     list_filter = ["period__month", "service", "period__organization"]
@@ -130,7 +130,7 @@ class ChargeAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
 
 @admin.register(Recalculation)
 class RecalculationAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
-    area = "billing"
+    duty = "billing"
     list_display = ["account", "service", "kind", "amount", "period", "corrected_period",
                     "reason"]  # fmt: skip
     list_filter = ["period__month", "kind", "service"]
@@ -149,7 +149,7 @@ class InstalmentPlanAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
     """Instalment plans (Правила № 354 п. 72), granted in the open month whose charge they
     spread; the list names the open months' charges that entitle a resident to one."""
 
-    area = "billing"
+    duty = "billing"
     list_display = ["account", "service", "period", "amount", "months", "rate", "granted_on",
                     "consent_on"]  # fmt: skip
     list_filter = ["period__month", "service"]
@@ -180,7 +180,7 @@ class InstalmentPlanAdmin(ClosedPeriodReadOnly, OrganizationScopedAdmin):
 class KeyRateAdmin(OrganizationScopedAdmin):
     """The key rate of the Bank of Russia by dates: the penalties of a run are counted by it."""
 
-    area = "billing"
+    duty = "billing"
     list_display = ["valid_from", "rate", "organization", "source"]
     list_filter = ["organization"]
     date_hierarchy = "valid_from"

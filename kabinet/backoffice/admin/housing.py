@@ -14,7 +14,7 @@ from kabinet.housing.models import (
 
 @admin.register(House)
 class HouseAdmin(OrganizationScopedAdmin):
-    area = "housing"
+    duty = "housing"
     list_display = ["address", "organization", "residential_area", "non_residential_area",
                     "common_property_area"]  # fmt: skip
     list_filter = ["organization"]
@@ -33,7 +33,7 @@ class HouseAdmin(OrganizationScopedAdmin):
 
 @admin.register(Premise)
 class PremiseAdmin(OrganizationScopedAdmin):
-    area = "housing"
+    duty = "housing"
     list_display = ["__str__", "kind", "area", "ownership"]
     list_filter = ["kind", "ownership", "house"]
     search_fields = ["number", "house__address"]
@@ -42,7 +42,7 @@ class PremiseAdmin(OrganizationScopedAdmin):
 
 @admin.register(PersonalAccount)
 class PersonalAccountAdmin(OrganizationScopedAdmin):
-    area = "housing"
+    duty = "housing"
     list_display = ["number", "holder_name", "premise", "residents", "is_open"]
     list_filter = ["is_open", "organization", "premise__house"]
     search_fields = ["number", "holder_name", "premise__house__address"]
@@ -62,7 +62,7 @@ class ContractDocumentInline(OrganizationScopedInline):
 
 @admin.register(ManagementContract)
 class ManagementContractAdmin(OrganizationScopedAdmin):
-    area = "housing"
+    duty = "housing"
     list_display = ["__str__", "house", "valid_from", "valid_to"]
     list_filter = ["house"]
     search_fields = ["number", "house__address"]

@@ -11,7 +11,7 @@ class MeterImpossibleAdmin(OrganizationScopedAdmin):
     """Premises where a meter of a resource cannot be installed (an act of inspection): their
     normative is charged without the increasing coefficient."""
 
-    area = "metering"
+    duty = "metering"
     list_display = ["premise", "resource", "established_on", "basis"]
     list_filter = ["resource"]
     search_fields = ["premise__number", "premise__house__address"]
@@ -20,7 +20,7 @@ class MeterImpossibleAdmin(OrganizationScopedAdmin):
 
 @admin.register(Meter)
 class MeterAdmin(OrganizationScopedAdmin):
-    area = "metering"
+    duty = "metering"
     list_display = ["serial_number", "resource", "account", "house", "place", "verification_due",
                     "is_active"]  # fmt: skip
     list_filter = ["resource", "is_active"]
@@ -34,7 +34,7 @@ class ReadingAdmin(OrganizationScopedAdmin):
     """Readings are entered on the readings pages (``backoffice:readings``), where the rules
     of a reading apply; here staff find them, and remove a wrong one."""
 
-    area = "metering"
+    duty = "metering"
     list_display = ["meter", "period", "value", "taken_on", "source"]
     list_filter = ["source", "period", "meter__resource"]
     search_fields = ["meter__serial_number", "meter__account__number"]

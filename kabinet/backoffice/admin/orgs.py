@@ -16,7 +16,7 @@ class StaffMembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin):
-    area = "organization"
+    duty = "organization"
     list_display = ["name", "inn", "kpp", "phone", "email"]
     search_fields = ["name", "inn", "ogrn"]
     fieldsets = [
@@ -59,7 +59,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(OrganizationScopedAdmin):
-    area = "staff"  # managed by the platform admin (a superuser)
+    duty = "staff"  # managed by the platform admin (a superuser)
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "user__last_name", "organization__name"]

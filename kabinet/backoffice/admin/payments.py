@@ -10,7 +10,7 @@ from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
 
 @admin.register(Payment)
 class PaymentAdmin(OrganizationScopedAdmin):
-    area = "payments"
+    duty = "payments"
     list_display = ["account", "paid_on", "amount", "source", "capital_repair", "external_id",
                     "period"]  # fmt: skip
     list_filter = ["source", "capital_repair", "paid_on"]

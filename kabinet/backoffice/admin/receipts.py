@@ -16,7 +16,7 @@ class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
     """E-receipts mailed (or not) per account, period and subscriber; the failed ones can be
     mailed again (the mailing sends only what has not gone out yet)."""
 
-    area = "billing"
+    duty = "billing"
     list_display = ["account", "period", "email", "status", "attempts", "sent_at", "error"]
     list_filter = ["status", "period__month"]
     search_fields = ["account__number", "email"]
@@ -37,7 +37,7 @@ class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
         return None
 
     def has_mail_permission(self, request):
-        return may_write(request, self.area)
+        return may_write(request, self.duty)
 
     def has_add_permission(self, request):
         return False
@@ -53,7 +53,7 @@ class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
 class PaymentDocumentIdAdmin(OrganizationScopedAdmin):
     """ИПД that ГИС ЖКХ gave each account's payment document of a month (printed on it)."""
 
-    area = "housing"
+    duty = "housing"
     list_display = ["value", "account", "period"]
     list_filter = ["period__month"]
     search_fields = ["value", "account__number"]

@@ -15,7 +15,7 @@ from kabinet.users.models import AccountLink, LinkAttempt, LinkRequest, LinkRequ
 
 @admin.register(AccountLink)
 class AccountLinkAdmin(OrganizationScopedAdmin):
-    area = "links"
+    duty = "links"
     list_display = ["account", "user", "created_at"]
     search_fields = ["account__number", "user__username", "user__last_name"]
     raw_id_fields = ["user"]
@@ -32,7 +32,7 @@ class AccountLinkAdmin(OrganizationScopedAdmin):
 class LinkAttemptAdmin(ReadOnlyAdmin):
     """Every attempt to link an account, for staff to see who tries what (read-only)."""
 
-    area = "links"
+    duty = "links"
     list_display = ["created_at", "user", "account_number", "address", "succeeded", "ip_address"]
     list_filter = ["succeeded", "created_at"]
     search_fields = ["account_number", "user__username", "user__last_name", "address"]
@@ -44,7 +44,7 @@ class LinkRequestAdmin(OrganizationScopedAdmin):
     """Residents' requests to link an account: set «присоединить ЛС» (or write a reply),
     then approve or reject with the actions of the list."""
 
-    area = "links"
+    duty = "links"
     list_display = ["__str__", "created_at", "user", "premise", "account_number", "status"]
     list_filter = ["status", "created_at"]
     search_fields = ["account_number", "user__username", "user__last_name", "message"]

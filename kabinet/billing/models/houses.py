@@ -3,12 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
-from kabinet.formats import cut_at_word, month_name
+from kabinet.billing.models.dated import DatedRow
+from kabinet.formats import month_name
 from kabinet.housing.models import House
 from kabinet.orgs import validators
-from kabinet.orgs.models import BANK_NAME_LIMIT, Organization
+from kabinet.orgs.models import Organization, Payee
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
@@ -19,7 +20,7 @@ class CapitalRepairFundKind(models.TextChoices):
     REGIONAL_OPERATOR = "regional_operator", "счёт регионального оператора"
 
 
-class CapitalRepairFund(models.Model):
+class CapitalRepairFund(Payee):
     """How a house collects capital repair contributions, and whom they are paid to.
 
     A house without one is billed no contribution (its owners pay the regional operator on
@@ -39,21 +40,6 @@ class CapitalRepairFund(models.Model):
         validators=[validators.validate_payment_text],
         help_text="Владелец специального счёта (например, управляющая организация) или "
         "региональный оператор.",
-    )
-    inn = models.CharField("ИНН", max_length=12, validators=[validators.validate_inn])
-    kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validators.validate_kpp])
-    bank_name = models.CharField("банк", max_length=255)
-    bank_short_name = models.CharField(
-        "краткое наименование банка",
-        max_length=BANK_NAME_LIMIT,
-        blank=True,
-        validators=[validators.validate_payment_text],
-        help_text="Для QR-кода оплаты (ГОСТ Р 56042-2014): не длиннее 45 знаков. Пусто — "
-        "полное наименование, сокращённое до 45 знаков по словам.",
-    )
-    bik = models.CharField("БИК", max_length=9, validators=[validators.validate_bik])
-    correspondent_account = models.CharField(
-        "корр. счёт", max_length=20, validators=[validators.validate_bank_account]
     )
     settlement_account = models.CharField(
         "расчётный (специальный) счёт",
@@ -78,26 +64,6 @@ class CapitalRepairFund(models.Model):
 
     def __str__(self):
         return f"{self.house}: {self.get_kind_display()}"
-
-    @property
-    def payment_bank_name(self) -> str:
-        return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
-
-    def clean(self):
-        errors = {}
-        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
-            for name, check in (
-                ("settlement_account", validators.check_settlement_account),
-                ("correspondent_account", validators.check_correspondent_account),
-            ):
-                value = getattr(self, name)
-                if len(value) == 20 and value.isdigit():
-                    try:
-                        check(self.bik, value)
-                    except ValidationError as error:
-                        errors[name] = error.messages
-        if errors:
-            raise ValidationError(errors)
 
 
 class HeatingMethod(models.TextChoices):
@@ -193,11 +159,11 @@ class HeatingSetting(models.Model):
             raise ValidationError({"valid_from": "Укажите первое число месяца."})
 
 
-class CapitalRepairDueDay(models.Model):
+class CapitalRepairDueDay(DatedRow):
     """A region's own due date for capital repair contributions paid to the regional operator
     (ЖК РФ ст. 171 ч. 1: «в сроки, установленные для внесения платы за жилое помещение и
     коммунальные услуги, если иное не установлено законом субъекта Российской Федерации»):
-    the contributions of the billed months from ``first_month`` to ``last_month`` are due on
+    the contributions of the billed months from ``valid_from`` to ``valid_to`` are due on
     ``day`` of the next month (the month's last day if it has fewer), moved to the next working
     day. A special account has no such exception (ч. 2): its contributions are due with the
     rest of the bill. Without a row the federal rule applies (``billing.law.due_date``)."""
@@ -214,34 +180,28 @@ class CapitalRepairDueDay(models.Model):
         help_text="Например, 20 — до 20-го числа месяца, следующего за расчётным; в коротком "
         "месяце — его последний день; нерабочий день переносится на следующий рабочий.",
     )
-    first_month = models.DateField(
+    # The range counts billed months: both ends are first days of months (``clean``).
+    valid_from = models.DateField(
         "для месяцев начислений с", help_text="Первое число первого расчётного месяца."
     )
-    last_month = models.DateField(
+    valid_to = models.DateField(
         "по", null=True, blank=True, help_text="Пусто — пока закон субъекта не изменится."
     )
     source = models.CharField("основание (закон субъекта РФ: дата, номер, статья)", max_length=500)
 
     objects = OrganizationScopedQuerySet.as_manager()
 
-    class Meta:
+    class Meta(DatedRow.Meta):
         verbose_name = "срок уплаты взносов на капремонт по закону субъекта"
         verbose_name_plural = "сроки уплаты взносов на капремонт по закону субъекта"
-        ordering = ["organization", "-first_month"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(last_month__isnull=True) | Q(last_month__gte=F("first_month")),
-                name="capital_repair_due_day_range",
-            )
-        ]
+        ordering = ["organization", "-valid_from"]
 
     def __str__(self):
-        return f"до {self.day}-го числа, с {month_name(self.first_month)}"
+        return f"до {self.day}-го числа, с {month_name(self.valid_from)}"
 
     def clean(self):
-        if self.first_month:
-            self.first_month = self.first_month.replace(day=1)
-        if self.last_month:
-            self.last_month = self.last_month.replace(day=1)
-        if self.first_month and self.last_month and self.last_month < self.first_month:
-            raise ValidationError({"last_month": "Конец раньше начала."})
+        if self.valid_from:
+            self.valid_from = self.valid_from.replace(day=1)
+        if self.valid_to:
+            self.valid_to = self.valid_to.replace(day=1)
+        super().clean()

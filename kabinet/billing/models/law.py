@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from kabinet.billing.models.dated import DatedRow
 from kabinet.billing.models.services import VOLUME_FIELD
 from kabinet.housing.models import House
 from kabinet.metering.models import Resource
@@ -63,7 +64,7 @@ WASTEWATER = "wastewater"
 COEFFICIENT_RESOURCES = [*Resource.choices, (WASTEWATER, "водоотведение")]
 
 
-class IncreasingCoefficient(models.Model):
+class IncreasingCoefficient(DatedRow):
     """The increasing coefficient (повышающий коэффициент) to the normative of a resource from
     ``valid_from`` to ``valid_to`` (Правила № 354 п. 42, formulas 1 and 4 of приложение № 2):
     the charge by the normative where a meter can be installed but is not, or has failed or
@@ -82,8 +83,6 @@ class IncreasingCoefficient(models.Model):
         help_text="Пусто — значение из федерального акта, поставляемое с порталом.",
     )
     resource = models.CharField("ресурс", max_length=20, choices=COEFFICIENT_RESOURCES)
-    valid_from = models.DateField("действует с")
-    valid_to = models.DateField("действует по", null=True, blank=True)
     value = models.DecimalField(
         "коэффициент", max_digits=6, decimal_places=4, validators=[MinValueValidator(1)]
     )
@@ -91,15 +90,12 @@ class IncreasingCoefficient(models.Model):
 
     objects = OrganizationScopedQuerySet.as_manager()
 
-    class Meta:
+    class Meta(DatedRow.Meta):
         verbose_name = "повышающий коэффициент"
         verbose_name_plural = "повышающие коэффициенты"
         ordering = ["resource", "-valid_from"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
-                name="coefficient_dates_ordered",
-            ),
+            *DatedRow.Meta.constraints,
             models.CheckConstraint(condition=Q(value__gte=1), name="coefficient_at_least_one"),
         ]
 
@@ -117,7 +113,7 @@ COMMON_NEEDS_RESOURCES = [
 ]
 
 
-class CommonNeedsNormative(models.Model):
+class CommonNeedsNormative(DatedRow):
     """The normative of a resource consumed for the common property (норматив потребления
     коммунального ресурса в целях содержания общего имущества, КР на СОИ) per m² of the
     common-property area a month, from ``valid_from`` to ``valid_to``, for one house or, with no
@@ -148,23 +144,18 @@ class CommonNeedsNormative(models.Model):
         help_text="м³ (вода, водоотведение) или кВт·ч (электроэнергия) в месяц на 1 м² площади "
         "помещений, входящих в состав общего имущества.",
     )
-    valid_from = models.DateField("действует с")
-    valid_to = models.DateField("действует по", null=True, blank=True)
     source = models.CharField(
         "основание (акт субъекта РФ, дата, номер)", max_length=500, blank=True
     )
 
     objects = OrganizationScopedQuerySet.as_manager()
 
-    class Meta:
+    class Meta(DatedRow.Meta):
         verbose_name = "норматив на общедомовые нужды"
         verbose_name_plural = "нормативы на общедомовые нужды (КР на СОИ)"
         ordering = ["organization", "resource", "-valid_from"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
-                name="common_normative_dates_ordered",
-            ),
+            *DatedRow.Meta.constraints,
             models.CheckConstraint(condition=Q(value__gte=0), name="common_normative_not_negative"),
         ]
 
@@ -172,8 +163,7 @@ class CommonNeedsNormative(models.Model):
         return f"{self.get_resource_display()}: {self.value} с {self.valid_from:%d.%m.%Y}"
 
     def clean(self):
-        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
-            raise ValidationError({"valid_to": "Окончание действия раньше его начала."})
+        super().clean()
         if (
             self.house_id
             and self.organization_id

@@ -2,8 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
+from kabinet.billing.models.dated import DatedRow
 from kabinet.housing.models import House, OwnershipType
 from kabinet.metering.models import Resource
 from kabinet.orgs.models import Organization
@@ -95,7 +96,7 @@ class Service(models.Model):
             raise ValidationError({"normative": "Для расчёта по нормативу укажите норматив."})
 
 
-class Tariff(models.Model):
+class Tariff(DatedRow):
     """A service's price from ``valid_from`` to ``valid_to`` (inclusive; open-ended if empty),
     for one house or, with no house, for all houses of the organisation."""
 
@@ -112,29 +113,23 @@ class Tariff(models.Model):
         help_text="Пусто — для всех домов организации.",
     )
     value = models.DecimalField("тариф, ₽ за единицу", **TARIFF_FIELD)
-    valid_from = models.DateField("действует с")
-    valid_to = models.DateField("действует по", null=True, blank=True)
 
     objects = OrganizationScopedQuerySet.through("service__organization").as_manager()
 
-    class Meta:
+    class Meta(DatedRow.Meta):
         verbose_name = "тариф"
         verbose_name_plural = "тарифы"
         ordering = ["service", "-valid_from"]
         constraints = [
+            *DatedRow.Meta.constraints,
             models.CheckConstraint(condition=Q(value__gte=0), name="tariff_value_not_negative"),
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
-                name="tariff_dates_ordered",
-            ),
         ]
 
     def __str__(self):
         return f"{self.service}: {self.value} с {self.valid_from:%d.%m.%Y}"
 
     def clean(self):
-        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
-            raise ValidationError({"valid_to": "Окончание действия раньше его начала."})
+        super().clean()
         if (
             self.house_id
             and self.service_id

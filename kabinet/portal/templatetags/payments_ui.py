@@ -2,7 +2,7 @@
 
 from django import template
 
-from kabinet.payments import providers
+from kabinet.payments import services
 from kabinet.portal import charts
 
 register = template.Library()
@@ -11,7 +11,7 @@ register = template.Library()
 @register.simple_tag
 def online_payment_enabled() -> bool:
     """Whether a payment gateway is configured (else no «Оплатить» anywhere)."""
-    return providers.is_enabled()
+    return services.online_payment_enabled()
 
 
 @register.simple_tag

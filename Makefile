@@ -7,7 +7,7 @@ PORT ?= 8000
 # Links in e-mails sent by background tasks (no request to take the address from) lead here.
 SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
-.PHONY: setup run test lint format bench browser servers
+.PHONY: setup run test test-fast lint format bench browser servers
 
 setup: $(VENV)/.installed
 
@@ -33,7 +33,11 @@ run: setup
 	SITE_URL=$(SITE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: setup browser servers
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=30
+
+# The edit-test loop: everything but the browser tests (e2e/). `make test` stays the whole suite.
+test-fast: setup servers
+	$(BIN)/pytest tests
 
 # Benchmarks print figures (speed goals live here, not in timed tests): `make bench BENCH=receipts`
 # runs one; DATABASE_URL=postgres://… runs them on PostgreSQL.

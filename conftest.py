@@ -6,6 +6,17 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests make thousands of users: the production hasher (PBKDF2, about 0.3 s a password by
+    design) would cost minutes. What passwords protect is tested through Django's own API, which
+    works alike with any hasher; production's hashers are those of kabinet/settings.py."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits live in the cache: every test starts with none used."""

@@ -978,12 +978,10 @@ EACH_CONTEXT = AdminSite.each_context
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """Built once for the module; each test's own transaction is a savepoint inside it.
     Sessions live in signed cookies here, so signing in costs no queries."""
-    fast_hashing = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     media = tmp_path_factory.mktemp("media")
     with (
         override_settings(
             MEDIA_ROOT=media,
-            PASSWORD_HASHERS=fast_hashing,
             SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
         ),
         mock.patch.object(AdminSite, "each_context", each_context_without_sidebar),

@@ -86,7 +86,7 @@ from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
 from kabinet.payments.models import Payment, PaymentSource
-from kabinet.receipts.models import PaymentDocumentId
+from kabinet.receipts.models import PaymentDocumentId, Supplier
 from kabinet.receipts.tasks import mail_receipts_when_period_closes
 from kabinet.users.models import AccountLink, User
 
@@ -146,6 +146,62 @@ KAMAL_FUND = {
     "correspondent_account": "30101810600000000603",
     "settlement_account": "40705810762000000012",
 }  # fmt: skip
+# The requisites of the suppliers named on the services (not the УК): the payment document
+# gives them for the lines they supply (Правила № 354 п. 69 «б»). Plausible, not real.
+TATARSTAN_BANK = {
+    "bank_name": "Отделение «Банк Татарстан» № 8610 ПАО Сбербанк",
+    "bik": "049205603",
+    "correspondent_account": "30101810600000000603",
+}
+MOSCOW_BANK = {
+    "bank_name": "ПАО Сбербанк",
+    "bik": "044525225",
+    "correspondent_account": "30101810400000000225",
+}
+KAMAL_SUPPLIERS = [
+    {
+        "name": "Исполнительный комитет г. Казани",
+        "inn": "1655065554",
+        "kpp": "165501001",
+        "address": "420014, г. Казань, ул. Кремлёвская, д. 1",
+        "phone": "+7 (843) 299-15-00",
+    },
+    {
+        "name": 'АО "Водоканал"',
+        "inn": "1660023454",
+        "kpp": "166001001",
+        "address": "420061, г. Казань, ул. Аграрная, д. 2",
+        "phone": "+7 (843) 231-62-00",
+        "settlement_account": "40702810662000003141",
+        **TATARSTAN_BANK,
+    },
+    {
+        "name": 'АО "Татэнерго"',
+        "inn": "1658032170",
+        "kpp": "165801001",
+        "address": "420021, г. Казань, ул. Островского, д. 57",
+        "phone": "+7 (843) 291-85-00",
+        "settlement_account": "40702810962000007452",
+        **TATARSTAN_BANK,
+    },
+    {
+        "name": 'АО "Татэнергосбыт"',
+        "inn": "1659041804",
+        "kpp": "165901001",
+        "address": "420021, г. Казань, ул. Журналистов, д. 1",
+        "phone": "+7 (843) 200-01-00",
+        "settlement_account": "40702810562000009863",
+        **TATARSTAN_BANK,
+    },
+]
+UYUT_SUPPLIERS = [
+    {"name": 'МУП "Горводоканал"', "inn": "7717001233", "kpp": "771701001",
+     "address": "129090, г. Москва, ул. Щепкина, д. 1", "phone": "+7 (495) 100-00-01",
+     "settlement_account": "40702810938000012345", **MOSCOW_BANK},
+    {"name": 'ПАО "МОЭК"', "inn": "7701012342", "kpp": "770101001",
+     "address": "119526, г. Москва, пр-т Вернадского, д. 101", "phone": "+7 (495) 100-00-02",
+     "settlement_account": "40702810438000067890", **MOSCOW_BANK},
+]  # fmt: skip
 LATE_CONTRIBUTION = ("1000155", 3, 28)  # account, months before the last closed one, day paid
 
 UYUT_SERVICES = [
@@ -276,6 +332,11 @@ def _load(today: datetime.date) -> None:
     _common_normatives(kamal, months[0])
     kamal_services = _services(kamal, KAMAL_SERVICES, months[0], indexation)
     _services(uyut, UYUT_SERVICES, months[0], indexation)
+    for organization, suppliers in ((kamal, KAMAL_SUPPLIERS), (uyut, UYUT_SUPPLIERS)):
+        rows = [Supplier(organization=organization, **fields) for fields in suppliers]
+        for row in rows:
+            row.full_clean()  # the demo's requisites pass the checks staff's do
+        Supplier.objects.bulk_create(rows)
     HeatingSetting.objects.create(
         house=uyut_house, valid_from=months[0], method=HeatingMethod.HOUSE_METER,
         payment=HeatingPayment.SEASON, season_months="10,11,12,1,2,3,4",

@@ -34,6 +34,7 @@ from kabinet.receipts.instalments import InstalmentRow, instalment_rows
 from kabinet.receipts.lines import LINE_FIELDS, RecalculationRow, ReceiptLine, with_reductions
 from kabinet.receipts.models import PaymentDocumentId
 from kabinet.receipts.payees import Payee, payee_of, payment_code
+from kabinet.receipts.suppliers import SupplierRow, line_suppliers
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Receipt:
     capital_repair: CapitalRepairPart | None = None  # the house collects contributions
     # Instalment plans with a month in this one (Правила № 354 п. 72; № 43/пр, раздел 5).
     instalments: tuple[InstalmentRow, ...] = ()
+    # The lines' suppliers other than the payee, with their requisites (Правила № 354 п. 69).
+    suppliers: tuple[SupplierRow, ...] = ()
 
     @property
     def accrued(self) -> Decimal:
@@ -168,13 +171,14 @@ def receipt_data(
     )
     lines = with_reductions(lines, recalculations)
     premise = account.premise
+    payee = payee or payee_of(account.organization)
     return Receipt(
         account_number=account.number,
         payer=account.holder_name,
         address=f"{premise.house.address}, {premise.short_label}",
         area=premise.area,
         residents=account.residents,
-        payee=payee or payee_of(account.organization),
+        payee=payee,
         month=month,
         pay_by=due_date(account.organization, month),
         lines=lines,
@@ -201,6 +205,7 @@ def receipt_data(
         document_id=_document_id(account, period, shared),
         capital_repair=repair,
         instalments=instalment_rows(account, month, shared),
+        suppliers=line_suppliers(lines, account.organization_id, payee.name, shared),
     )
 
 

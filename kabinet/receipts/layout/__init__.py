@@ -18,6 +18,7 @@ from kabinet.receipts.layout.services import (
     recalculations_grid,
     services_grid,
 )
+from kabinet.receipts.layout.suppliers import SUPPLIERS_TITLE, suppliers_section
 from kabinet.receipts.selectors import Receipt
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "REFERENCE_TITLE",
     "SERVICES_TITLE",
     "SERVICE_COLUMNS",
+    "SUPPLIERS_TITLE",
     "Column",
     "Grid",
     "PaymentBlock",
@@ -44,6 +46,8 @@ def receipt_sections(receipt: Receipt) -> tuple[Section, ...]:
         sections.append(
             Section("recalculations", RECALCULATIONS_TITLE, (recalculations_grid(receipt),))
         )
+    if receipt.suppliers:
+        sections.append(suppliers_section(receipt))
     if receipt.capital_repair is not None:
         sections.append(capital_repair_section(receipt, receipt.capital_repair))
     sections.append(reference_section(receipt))

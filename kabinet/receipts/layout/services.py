@@ -20,10 +20,8 @@ RECALCULATIONS_TITLE = "Перерасчёты"
 
 
 def _service_name(line: ReceiptLine, receipt: Receipt) -> str:
-    # The form names who provides a service when it is not the payee (a supplier under a
-    # direct contract, a regional operator): the resident asks them about its figures.
-    if line.supplier and line.supplier != receipt.payee.name:
-        return f"{line.service}\nпоставщик: {line.supplier}"
+    # A supplier other than the payee is named, with its requisites, in the section of
+    # suppliers below (``layout.suppliers``): a line of its own here would double the row.
     return line.service
 
 
@@ -87,60 +85,61 @@ def _coefficient(line: ReceiptLine) -> str:
     return "—" if line.coefficient is None else format_number(line.coefficient)
 
 
-# Widths are shares of the A4 page with every column shown (they add up to about 1; fewer
-# columns stretch, ``scaled``): each money column holds a sum of five digits before the comma
-# («-12 345,67») in the «Итого» row's bold, each header fits in its lines
-# (tests/test_receipt_reductions.py measures them).
+# Widths are shares of the A4 page with every column shown (they add up to 1; fewer columns
+# stretch, ``scaled``): with all thirteen, each money column holds a sum of six digits before
+# the comma («-123 456,78») in the «Итого» row's bold at 6,5 pt, the size the PDF falls back to
+# when 7 pt does not fit (``pdf.table_font``); each header fits in its lines
+# (tests/test_receipt_wide_sums.py and tests/test_receipt_reductions.py measure them).
 SERVICE_COLUMNS = (
     ServiceColumn(
-        Column("Вид услуги", 0.126, numeric=False, wrap=True),
+        Column("Вид услуги", 0.1175, numeric=False, wrap=True),
         _service_name,
         footer=lambda receipt: "Итого",
         span=_span_name,
     ),
-    ServiceColumn(Column("Ед.\nизм.", 0.0474, numeric=False), lambda line, _: line.unit or "—"),
+    ServiceColumn(Column("Ед.\nизм.", 0.0445, numeric=False), lambda line, _: line.unit or "—"),
     ServiceColumn(
-        Column("Объём\nинд.", 0.0683),
+        Column("Объём\nинд.", 0.067),
         lambda line, _: quantity_or_dash(line.volume),
         span=lambda span: quantity_or_dash(Decimal(span["volume"])),
     ),
     ServiceColumn(
-        Column("Объём\nОДН", 0.0569),
+        Column("Объём\nОДН", 0.066),
         lambda line, _: quantity_or_dash(line.common_volume),
         when=_common_share,
     ),
     ServiceColumn(
-        Column("Тариф,\n₽", 0.0645),
+        Column("Тариф,\n₽", 0.06),
         _tariff,
         span=lambda span: quantity_or_dash(Decimal(span["tariff"])),
     ),
     # The form's «размер повышающего коэффициента» and «размер превышения платы, рассчитанной с
     # применением повышающего коэффициента, над размером платы без его учёта» (№ 43/пр).
     ServiceColumn(
-        Column("Повыш.\nкоэфф.", 0.0607),
+        Column("Повыш.\nкоэфф.", 0.0595),
         lambda line, _: _coefficient(line),
         when=_with_coefficient,
     ),
     ServiceColumn(
-        Column("В т. ч. за\nкоэфф., ₽", 0.0759),
+        Column("В т. ч. за\nкоэфф., ₽", 0.081),
         lambda line, _: money_or_dash(line.coefficient_charged),
         footer=lambda receipt: money_or_dash(_total(receipt, _excess)),
         when=_with_coefficient,
     ),
     ServiceColumn(
-        Column("Начислено\nинд., ₽", 0.0914),
+        Column("Начислено\nинд., ₽", 0.086),
         lambda line, _: format_money(line.individual_charged),
         footer=lambda receipt: format_money(_total(receipt, _individual)),
         span=lambda span: f"в т. ч. {format_money(Decimal(span['amount']))}",
     ),
     ServiceColumn(
-        Column("Начислено\nОДН, ₽", 0.0816),
+        Column("Начислено\nОДН, ₽", 0.081),
         lambda line, _: money_or_dash(line.common_charged),
         footer=lambda receipt: money_or_dash(_total(receipt, _common)),
         when=_common_share,
     ),
     ServiceColumn(
-        Column("Перерас-\nчёт, ₽", 0.0816),
+        Column("Перерас-\nчёт, ₽", 0.0855),
         lambda line, _: money_or_dash(line.other_recalculation),
         footer=lambda receipt: money_or_dash(_total(receipt, _other_recalculation)),
     ),
@@ -148,19 +147,19 @@ SERVICE_COLUMNS = (
     # «штрафы исполнителя» (ЖК РФ ст. 157 ч. 6, Правила № 354 п. 155(1)): parts of the
     # line's recalculation, each in its own column when a line of the month has one.
     ServiceColumn(
-        Column("Снижение\nза каче-\nство, ₽", 0.0816),
+        Column("Снижение\nза каче-\nство, ₽", 0.0855),
         lambda line, _: money_or_dash(line.quality_reduction),
         footer=lambda receipt: money_or_dash(_total(receipt, _quality)),
         when=lambda receipt: any(line.quality_reduction for line in receipt.lines),
     ),
     ServiceColumn(
-        Column("Штрафы\nисполни-\nтеля, ₽", 0.0816),
+        Column("Штрафы\nисполни-\nтеля, ₽", 0.0855),
         lambda line, _: money_or_dash(line.executor_fine),
         footer=lambda receipt: money_or_dash(_total(receipt, _fine)),
         when=lambda receipt: any(line.executor_fine for line in receipt.lines),
     ),
     ServiceColumn(
-        Column("Итого, ₽", 0.0816),
+        Column("Итого, ₽", 0.081),
         lambda line, _: format_money(line.total),
         footer=lambda receipt: format_money(receipt.lines_total),
     ),

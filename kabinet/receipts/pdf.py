@@ -23,12 +23,12 @@ from reportlab.platypus import (
 )
 
 from kabinet.formats import (
-    format_money,
     format_quantity,
     format_rubles,
     month_name,
 )
 from kabinet.receipts.layout import Grid, Section, receipt_sections
+from kabinet.receipts.layout.grid import money_summary
 from kabinet.receipts.qr import payment_qr
 from kabinet.receipts.selectors import Receipt
 
@@ -83,10 +83,6 @@ class QrCode(Flowable):
         self.canv.transform(module, 0, 0, module, 0, 0)
         self.canv.addLiteral("\n".join([*operations, "f"]))
         self.canv.restoreState()
-
-
-def _money(value) -> str:
-    return format_money(value)
 
 
 def _grid(data, widths, *, header_rows=1, footer=False, align_from=1, size=7.0) -> Table:
@@ -257,14 +253,10 @@ def _payment_block(receipt: Receipt) -> Table:
         ("Назначение", receipt.purpose),
         ("ИПД", receipt.document_id),
     ]
-    summary = [
-        ["Задолженность (+) / переплата (−) на начало периода", _money(receipt.opening)],
-        ["Оплачено в периоде", _money(receipt.paid)],
-        ["Начислено за период", _money(receipt.charged)],
-        ["Перерасчёты", _money(receipt.recalculation)],
-        ["Пени", _money(receipt.penalties)],
-        ["Итого к оплате", _money(receipt.to_pay)],
-    ]
+    summary = money_summary(
+        opening=receipt.opening, charged=receipt.charged, recalculation=receipt.recalculation,
+        penalties=receipt.penalties, paid=receipt.paid, to_pay=receipt.to_pay,
+    )  # fmt: skip
     pay_by = f"Оплатить до {receipt.pay_by:%d.%m.%Y}"
     if receipt.closing < 0:
         pay_by += f"; переплата {format_rubles(-receipt.closing)}"

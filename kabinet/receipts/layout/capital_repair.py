@@ -10,6 +10,7 @@ from kabinet.receipts.layout.grid import (
     PaymentBlock,
     Section,
     money_or_dash,
+    money_summary,
     quantity_or_dash,
 )
 from kabinet.receipts.selectors import Receipt
@@ -78,13 +79,14 @@ def capital_repair_section(receipt: Receipt, part: CapitalRepairPart) -> Section
             )
             if value
         ),
-        summary=(
-            ("Задолженность (+) / переплата (−) на начало периода", format_money(part.opening)),
-            ("Оплачено в периоде", format_money(part.paid)),
-            ("Начислено за период", format_money(part.charged)),
-            ("Перерасчёты", format_money(part.recalculation)),
-            ("Пени (ЖК РФ ст. 155 ч. 14.1)", format_money(part.penalties)),
-            ("Итого к оплате", format_money(part.to_pay)),
+        summary=money_summary(
+            opening=part.opening,
+            charged=part.charged,
+            recalculation=part.recalculation,
+            penalties=part.penalties,
+            paid=part.paid,
+            to_pay=part.to_pay,
+            penalties_label="Пени (ЖК РФ ст. 155 ч. 14.1)",
         ),
         qr_payload=part.qr_payload,
         to_pay=f"Итого к оплате: {format_rubles(part.to_pay)}",

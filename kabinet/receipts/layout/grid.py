@@ -65,6 +65,22 @@ def quantity_or_dash(value) -> str:
     return format_quantity(value) if value else "—"
 
 
+def money_summary(
+    *, opening, charged, recalculation, penalties, paid, to_pay, penalties_label: str = "Пени"
+) -> tuple[tuple[str, str], ...]:
+    """A payee's money summary in the order of its sum — the debt at the start, what the month
+    adds, what was paid, what is left — the order the print page's summary follows too
+    (portal/charges/summary.html; tests/test_receipt_summary.py compares them)."""
+    return (
+        ("Задолженность (+) / переплата (−) на начало периода", format_money(opening)),
+        ("Начислено за период", format_money(charged)),
+        ("Перерасчёты", format_money(recalculation)),
+        (penalties_label, format_money(penalties)),
+        ("Оплачено в периоде", format_money(paid)),
+        ("Итого к оплате", format_money(to_pay)),
+    )
+
+
 def scaled(columns: list[Column]) -> tuple[Column, ...]:
     """The columns' widths stretched to the page when some are left out."""
     total = sum(column.width for column in columns)

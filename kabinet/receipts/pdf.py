@@ -380,11 +380,17 @@ def _table(grid: Grid) -> Table:
     return table
 
 
+def _heading(text: str, size: float, space_before: float) -> Text:
+    heading = Text(text, BOLD, size, space_before=space_before)
+    heading.keepWithNext = True  # never the last line of a page, away from its table
+    return heading
+
+
 def _section(section: Section) -> list:
-    story = [Text(section.title, BOLD, 8, space_before=5)]
+    story = [_heading(section.title, 8, 5)]
     for grid in section.grids:
         if grid.caption:
-            story.append(Text(grid.caption, BOLD, 7, space_before=2))
+            story.append(_heading(grid.caption, 7, 2))
         story.append(_table(grid))
     for note in section.notes:
         story.append(Text(note, REGULAR, 7, space_before=3))

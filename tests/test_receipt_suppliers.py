@@ -8,8 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.housing.models import PersonalAccount
+from kabinet.orgs.models import StaffRole
 from kabinet.receipts.layout import SUPPLIERS_TITLE
 from kabinet.receipts.models import Supplier
 from kabinet.receipts.pdf import receipt_pdf
@@ -21,6 +24,7 @@ from tests.factories import (
     PeriodFactory,
     PersonalAccountFactory,
     ServiceFactory,
+    staff_user,
 )
 from tests.test_payment_document import html_sections, pdf_text, receipt_page
 
@@ -150,3 +154,33 @@ def test_requisites_without_bank_details_are_accepted():
     bank = {"bank_name", "bik", "correspondent_account", "settlement_account"}
     bankless = {key: value for key, value in REQUISITES.items() if key not in bank}
     Supplier(organization=organization, name=WATER, **bankless).full_clean()
+
+
+def test_an_accountant_enters_a_supplier_of_their_own_organisation_audited(client):
+    """The bank details a resident may pay by are money: the audit log keeps who set them."""
+    organization, stranger = OrganizationFactory(), OrganizationFactory()
+    client.force_login(staff_user(organization, StaffRole.ACCOUNTANT))
+    url = reverse("admin:receipts_supplier_add")
+    form = client.get(url).context["adminform"].form
+    assert list(form.fields["organization"].queryset) == [organization]
+    refused = client.post(url, {**REQUISITES, "name": WATER, "organization": stranger.pk})
+    assert refused.status_code == 200
+    wrong_key = client.post(url, {**REQUISITES, "name": WATER, "organization": organization.pk,
+                                  "settlement_account": "40702810062000003141"})  # fmt: skip
+    assert "settlement_account" in wrong_key.context["adminform"].form.errors
+    assert not Supplier.objects.exists()
+    client.post(url, {**REQUISITES, "name": WATER, "organization": organization.pk})
+    supplier = Supplier.objects.get()
+    assert (supplier.organization, supplier.settlement_account) == (
+        organization, REQUISITES["settlement_account"]
+    )  # fmt: skip
+    entry = AuditEntry.objects.get(action=AuditAction.ADDED)
+    assert (entry.organization, entry.changes["settlement_account"]) == (
+        organization, [None, REQUISITES["settlement_account"]]
+    )  # fmt: skip
+
+
+def test_an_operator_may_not_enter_a_suppliers_requisites(client):
+    organization = OrganizationFactory()
+    client.force_login(staff_user(organization, StaffRole.OPERATOR))
+    assert client.get(reverse("admin:receipts_supplier_add")).status_code == 403

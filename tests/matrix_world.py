@@ -40,7 +40,7 @@ from kabinet.jobs.models import Job, JobKind, JobStatus
 from kabinet.metering.models import MeterImpossible, Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
 from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
-from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery
+from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery, Supplier
 from kabinet.users.models import LinkAttempt, LinkRequest, TokenScope
 from kabinet.users.tokens import create_token
 from tests.factories import (
@@ -134,6 +134,7 @@ class Side:
     delivery: object
     membership: object  # of the operator (A) / the accountant (B)
     payment_document_id: object
+    supplier: object
     audit_entry: object
     capital_repair_fund: object
     heating_setting: object
@@ -379,6 +380,9 @@ def _side(name, resident, requester):
             resource=Resource.COLD_WATER,
             value=Decimal("0.033"),
             valid_from=datetime.date(2026, 1, 1),
+        ),
+        supplier=Supplier.objects.create(
+            organization=organization, name=f"АО «Водоканал {name}»", inn=organization.inn
         ),
         capital_repair_fund=CapitalRepairFund.objects.create(
             house=house,

@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+import pypdfium2
 import pytest
 from django.db.models import Sum
 
@@ -27,6 +28,7 @@ from kabinet.months import add_months
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.payments.models import Payment
 from kabinet.receipts.models import PaymentDocumentId
+from kabinet.receipts.pdf import receipt_pdf
 from kabinet.receipts.selectors import receipt_data
 from kabinet.users.models import User
 from tests.conftest import DEMO_TODAY
@@ -169,9 +171,21 @@ def test_twelve_closed_periods_and_the_current_one_open(demo):
     assert not Charge.objects.filter(period__status=PeriodStatus.OPEN).exists()
 
 
-def test_history_leaves_the_seed_debt(demo):
+def test_history_leaves_the_seed_debt_on_a_one_page_payment_document(demo):
     assert balance("1000154") == Decimal("6889.37")
     assert balance("1000155") > 0
+    # every section the seed account has — its suppliers' requisites among them — on one A4
+    account = PersonalAccount.objects.get(number="1000154")
+    october = Period.objects.get(
+        organization=account.organization, month=datetime.date(2026, 10, 1)
+    )
+    receipt = receipt_data(account, october)
+    assert [row.name for row in receipt.suppliers] == [
+        "Исполнительный комитет г. Казани", 'АО "Водоканал"', 'АО "Татэнерго"',
+        'АО "Татэнергосбыт"',
+    ]  # fmt: skip
+    assert all(row.inn for row in receipt.suppliers)
+    assert len(pypdfium2.PdfDocument(receipt_pdf(receipt))) == 1
 
 
 def test_the_seed_debt_reconciles_in_the_ledger_and_the_stored_balances(demo):

@@ -240,17 +240,23 @@ def test_sections_without_figures_are_not_drawn(resident):
 
 
 def test_a_line_names_its_supplier_when_it_is_not_the_payee(resident):
+    """The suppliers' section lists each one other than the payee with its services (their
+    requisites: tests/test_receipt_suppliers.py)."""
     account = resident.account
     period = PeriodFactory(organization=account.organization, month=OCT)
     ChargeFactory(account=account, period=period, service__name="Водоотведение",
                   service__supplier='АО "Водоканал"')  # fmt: skip
     ChargeFactory(account=account, period=period, service__name="Содержание жилья",
                   service__supplier=account.organization.name)  # fmt: skip
-    page = receipt_page(resident, account)
+    page = receipt_page(resident, account).replace("&quot;", '"')
     pdf = pdf_text(receipt_pdf(receipt_data(account, period)))
-    for text in (page.replace("&quot;", '"'), pdf):
-        assert 'поставщик: АО "Водоканал"' in text
-        assert text.count("поставщик:") == 1
+    for text in (page, pdf):
+        section = text[text.index("Сведения о поставщиках услуг") :]
+        section = section[: section.index("Справочная информация")]
+        assert 'АО "Водоканал"' in section
+        assert "Водоотведение" in section
+        assert account.organization.name not in section
+        assert "Содержание жилья" not in section
 
 
 SERVICES_TITLE = (

@@ -740,6 +740,7 @@ ADMIN_MODELS = {
     "receipts.paymentdocumentid": scoped_model(
         lambda s: s.payment_document_id, "housing", actions=DELETE_SELECTED
     ),
+    "receipts.supplier": scoped_model(lambda s: s.supplier, "billing", actions=DELETE_SELECTED),
     # Read by the organisation's managers and superusers; nobody changes an entry.
     "audit.auditentry": AdminModel(
         obj=lambda w, side: getattr(w, side).audit_entry,

@@ -21,7 +21,13 @@ from kabinet.billing.run import run_billing
 from kabinet.housing.models import PersonalAccount
 from kabinet.pdf_fonts import BOLD, REGULAR, register_fonts
 from kabinet.receipts.layout import receipt_sections, services_grid
-from kabinet.receipts.pdf import WIDTH, _wrap, receipt_pdf
+from kabinet.receipts.pdf import (
+    TABLE_FONT,
+    WIDTH,
+    fitted_cells,
+    receipt_pdf,
+    table_font,
+)
 from kabinet.receipts.selectors import receipt_data
 from tests.factories import (
     AccountLinkFactory,
@@ -203,7 +209,9 @@ def full_receipt():
 
 
 def test_every_cell_of_the_full_form_fits_its_column_on_a4():
-    """reportlab does not clip a cell: a text wider than its column runs into the next one."""
+    """reportlab does not clip a cell: a text wider than its column runs into the next one.
+    Five-digit sums in every column of the form fit at the ordinary 7 pt (six-digit ones:
+    tests/test_receipt_wide_sums.py)."""
     register_fonts()
     receipt = full_receipt()
     sections = receipt_sections(receipt)
@@ -212,15 +220,15 @@ def test_every_cell_of_the_full_form_fits_its_column_on_a4():
     for section in sections:
         for grid in section.grids:
             assert sum(column.width for column in grid.columns) == pytest.approx(1)
-            rows = [(row, REGULAR, 7) for row in grid.rows]
-            rows += [([c.header for c in grid.columns], BOLD, 6.5)]
-            rows += [(grid.footer, BOLD, 7)] if grid.footer else []
-            for cells, font, size in rows:
-                for column, cell in zip(grid.columns, cells, strict=True):
+            assert table_font(grid) == TABLE_FONT, (section.key, grid.caption)
+            header, rows, footer, fits = fitted_cells(grid, TABLE_FONT)
+            assert fits, (section.key, grid.caption)
+            cells = [(header, BOLD, 6.5), *((row, REGULAR, 7) for row in rows)]
+            cells += [(footer, BOLD, 7)] if grid.footer else []
+            for texts, font, size in cells:
+                for column, text in zip(grid.columns, texts, strict=True):
                     room = WIDTH * column.width - 2 * 2.5
-                    if column.wrap and cells is not grid.footer:  # the PDF wraps these
-                        cell = "\n".join(_wrap(line, room, size=7) for line in cell.split("\n"))
-                    for text in cell.split("\n"):
-                        assert stringWidth(text, font, size) <= room, (grid.caption, text)
+                    for line in text.split("\n"):
+                        assert stringWidth(line, font, size) <= room, (grid.caption, line)
     pdf = receipt_pdf(receipt)
     assert len(pypdfium2.PdfDocument(pdf)) == 1

@@ -20,6 +20,7 @@ twelve closed months up to the previous one and the current month open (not calc
   be installed (the normative × the increasing coefficient); ЛС 2000002's meter past its
   verification (its average for three months, then the normative with the coefficient);
 - ``instalment``: ЛС 1000158 pays a month's heating in instalments (Правила № 354 п. 72);
+- ``suppliers``: the requisites of the suppliers named on the services;
 - ``appeals``: the demo resident's answered appeal and the УК's news."""
 
 import datetime
@@ -43,6 +44,7 @@ from kabinet.demo.meters import (
     load_unverified_meter,
 )
 from kabinet.demo.seed import SeedAccount, load_gis_identifiers
+from kabinet.demo.suppliers import load_suppliers
 from kabinet.demo.world import (
     KAMAL,
     KAMAL_HOLDERS,
@@ -109,6 +111,7 @@ def _load(today: datetime.date) -> None:
     load_common_normatives(kamal, months[0])
     kamal_services = load_services(kamal, KAMAL_SERVICES, months[0], indexation)
     load_services(uyut, UYUT_SERVICES, months[0], indexation)
+    load_suppliers(kamal, uyut)
     load_heating_by_the_meter(uyut_house, months[0])
     load_heat_meter(uyut_house, months)
     meters = load_apartment_meters(kamal_accounts, today)

@@ -12,12 +12,12 @@ from kabinet import quotas
 from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.billing.calculation import last_day
-from kabinet.billing.instalments import instalment_rows
 from kabinet.billing.penalty_statement import statement_of
 from kabinet.housing.models import ContractDocument
 from kabinet.http import client_ip
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.portal.periods import chosen_period
+from kabinet.receipts.instalments import instalment_rows
 from kabinet.users import services as users
 from kabinet.users.adapter import workplace_url
 from kabinet.users.selectors import accounts_for

@@ -5,6 +5,7 @@ from django.db import models
 from kabinet.billing.models import Period
 from kabinet.housing import gis
 from kabinet.housing.models import PersonalAccount
+from kabinet.orgs import validators
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
@@ -137,3 +138,72 @@ class DocumentDelivery(models.Model):
 
     def __str__(self):
         return f"{self.account}, {self.period}: {self.delivered_at:%d.%m.%Y %H:%M}"
+
+
+class Supplier(models.Model):
+    """The requisites of a supplier that is not the organisation itself — a
+    ресурсоснабжающая организация or another исполнитель — which the payment document gives
+    for the lines it supplies (Правила № 354 п. 69 «б»: the исполнитель's name, bank details,
+    address and phones; Приказ Минстроя России № 43/пр, раздел 1 «Сведения о плательщике и
+    исполнителе услуг»; docs/payment-document.md). A service names its supplier in
+    ``Service.supplier``; the row here of the same name in the organisation gives the rest."""
+
+    organization = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        related_name="suppliers",
+        verbose_name="организация",
+    )
+    name = models.CharField(
+        "наименование",
+        max_length=255,
+        help_text="Как в поле «поставщик» услуг: по нему строки квитанции находят реквизиты.",
+    )
+    inn = models.CharField("ИНН", max_length=12, validators=[validators.validate_inn])
+    kpp = models.CharField("КПП", max_length=9, blank=True, validators=[validators.validate_kpp])
+    address = models.CharField("адрес", max_length=255, blank=True)
+    phone = models.CharField("телефон", max_length=100, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    website = models.URLField("сайт", blank=True)
+    bank_name = models.CharField("банк", max_length=255, blank=True)
+    bik = models.CharField("БИК", max_length=9, blank=True, validators=[validators.validate_bik])
+    correspondent_account = models.CharField(
+        "корр. счёт", max_length=20, blank=True, validators=[validators.validate_bank_account]
+    )
+    settlement_account = models.CharField(
+        "расчётный счёт", max_length=20, blank=True, validators=[validators.validate_bank_account]
+    )
+
+    objects = OrganizationScopedQuerySet.through("organization").as_manager()
+
+    class Meta:
+        verbose_name = "поставщик услуг"
+        verbose_name_plural = "поставщики услуг"
+        ordering = ["organization", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="supplier_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        bank = (self.bank_name, self.bik, self.correspondent_account, self.settlement_account)
+        if any(bank) and not all(bank):
+            errors["bank_name"] = (
+                "Банковские реквизиты — банк, БИК, корр. и расчётный счёт — все или ни одного."
+            )
+        elif self.bik and self.bik.isdigit() and len(self.bik) == 9:
+            for field, check in (
+                ("settlement_account", validators.check_settlement_account),
+                ("correspondent_account", validators.check_correspondent_account),
+            ):
+                value = getattr(self, field)
+                if len(value) == 20 and value.isdigit():
+                    try:
+                        check(self.bik, value)
+                    except ValidationError as error:
+                        errors[field] = error.messages
+        if errors:
+            raise ValidationError(errors)

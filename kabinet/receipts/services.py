@@ -17,8 +17,9 @@ from kabinet.jobs.models import Job
 from kabinet.jobs.services import finish_job, report_progress, start_job
 from kabinet.receipts.delivery import record_document_delivered
 from kabinet.receipts.models import DeliveryChannel, DeliveryStatus, ReceiptDelivery
+from kabinet.receipts.payees import payee_of
 from kabinet.receipts.pdf import receipt_filename, receipt_pdf
-from kabinet.receipts.selectors import payee_of, receipt_data
+from kabinet.receipts.selectors import receipt_data
 from kabinet.users.models import AccountLink
 
 # A delivery left «sending» this long ago belongs to a worker that died: it may be retried.

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from kabinet.backoffice.admin.base import OrganizationScopedAdmin, may_write
 from kabinet.billing.models import Period
-from kabinet.receipts.models import PaymentDocumentId, ReceiptDelivery
+from kabinet.receipts.models import PaymentDocumentId, ReceiptDelivery, Supplier
 from kabinet.receipts.tasks import start_receipt_mailing
 
 
@@ -59,3 +59,20 @@ class PaymentDocumentIdAdmin(OrganizationScopedAdmin):
     search_fields = ["value", "account__number"]
     list_select_related = ["account", "period"]
     autocomplete_fields = ["account"]
+
+
+@admin.register(Supplier)
+class SupplierAdmin(OrganizationScopedAdmin):
+    """The requisites of the suppliers named on services (``Service.supplier``) that are not
+    the organisation itself: the payment document gives them for the lines they supply."""
+
+    duty = "billing"
+    list_display = ["name", "inn", "phone", "settlement_account"]
+    list_filter = ["organization"]
+    search_fields = ["name", "inn"]
+    fieldsets = [
+        (None, {"fields": ["organization", "name", "inn", "kpp"]}),
+        ("Адрес и контакты", {"fields": ["address", "phone", "email", "website"]}),
+        ("Банковские реквизиты", {"fields": ["bank_name", "bik", "correspondent_account",
+                                             "settlement_account"]}),
+    ]  # fmt: skip

@@ -1,0 +1,232 @@
+"""The payment document as a PDF (ReportLab), drawn from a ``Receipt`` (see selectors): the
+data are gathered first, the drawing here only lays them out on one A4 page. The pieces:
+``flowables`` (fonts, measures, the QR code, text), ``tables`` (the layout's grids)."""
+
+import io
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, Table, TableStyle
+
+from kabinet.formats import format_quantity, format_rubles, month_name
+from kabinet.pdf_fonts import register_fonts
+from kabinet.receipts.layout import Section, receipt_sections
+from kabinet.receipts.layout.grid import money_summary
+from kabinet.receipts.pdf.flowables import (
+    BOLD,
+    FONT_SIZE,
+    GRID,
+    MARGIN,
+    PADDING,
+    QR_SIZE,
+    REGULAR,
+    WIDTH,
+    Fields,
+    QrCode,
+    Text,
+    _wrap,
+)
+from kabinet.receipts.pdf.tables import (
+    CELL_PADDING,
+    MIN_TABLE_FONT,
+    TABLE_FONT,
+    _grid,
+    _table,
+    fitted_cells,
+    table_font,
+)
+from kabinet.receipts.selectors import Receipt
+
+__all__ = [  # what the rest of Kabinet and the tests use
+    "BOLD",
+    "CELL_PADDING",
+    "MARGIN",
+    "MIN_TABLE_FONT",
+    "REGULAR",
+    "TABLE_FONT",
+    "WIDTH",
+    "_wrap",
+    "fitted_cells",
+    "receipt_filename",
+    "receipt_pdf",
+    "table_font",
+]
+
+
+def _boxed(cells, widths) -> Table:
+    table = Table([cells], colWidths=widths)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.6, GRID),
+                ("LINEBEFORE", (1, 0), (1, 0), 0.6, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (-1, 0), (-1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+                ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
+            ]
+        )
+    )
+    return table
+
+
+def _payee_line(payee) -> str:
+    return f"{payee.name}, ИНН {payee.inn}" + (f", КПП {payee.kpp}" if payee.kpp else "")
+
+
+def _parties(receipt: Receipt) -> Table:
+    payee = receipt.payee
+    left, right = WIDTH * 0.45, WIDTH * 0.55
+    payer = Fields(
+        "Плательщик",
+        [
+            ("ФИО", receipt.payer),
+            ("Адрес", receipt.address),
+            ("Площадь", f"{format_quantity(receipt.area)} м²"),
+            ("Зарегистрировано", f"{receipt.residents} чел."),
+            ("Лицевой счёт", receipt.account_number),
+            ("ЕЛС", receipt.unified_account),
+            ("Идентификатор ЖКУ", receipt.service_id),
+        ],
+        left - 2 * PADDING,
+        34 * mm,  # «Идентификатор ЖКУ»
+    )
+    organisation = Fields(
+        "Исполнитель услуг",
+        [
+            ("Организация", _payee_line(payee)),
+            ("Адрес", payee.address),
+            ("Телефон", payee.phone),
+            ("E-mail", payee.email),
+            ("Сайт", payee.website),
+        ],
+        right - 2 * PADDING,
+        20 * mm,
+    )
+    return _boxed([payer, organisation], [left, right])
+
+
+def _payment_block(receipt: Receipt) -> Table:
+    payee = receipt.payee
+    details = [
+        ("Получатель", _payee_line(payee)),
+        ("Расчётный счёт", payee.settlement_account),
+        ("Банк", payee.bank_name),
+        ("БИК", payee.bik),
+        ("Корр. счёт", payee.correspondent_account),
+        ("Назначение", receipt.purpose),
+        ("ИПД", receipt.document_id),
+    ]
+    summary = money_summary(
+        opening=receipt.opening, charged=receipt.charged, recalculation=receipt.recalculation,
+        penalties=receipt.penalties, paid=receipt.paid, to_pay=receipt.to_pay,
+    )  # fmt: skip
+    pay_by = f"Оплатить до {receipt.pay_by:%d.%m.%Y}"
+    if receipt.closing < 0:
+        pay_by += f"; переплата {format_rubles(-receipt.closing)}"
+    to_pay = f"Итого к оплате: {format_rubles(receipt.to_pay)}"
+    return _payee_box("Платёжные реквизиты", details, summary, receipt.qr_payload, to_pay, pay_by)
+
+
+def _payee_box(title, details, summary, qr_payload, to_pay: str, pay_by: str) -> Table:
+    """A payee's requisites and money summary on the left, its QR code on the right."""
+    left, right = WIDTH * 0.55, WIDTH * 0.45
+    fields = Fields(title, details, left - 2 * PADDING, 25 * mm)
+    summary = [list(row) for row in summary]
+    totals = _grid(summary, [left * 0.72, left * 0.24], header_rows=0, footer=True, align_from=1)
+    right_column = Table(
+        [
+            [
+                QrCode(qr_payload, QR_SIZE)
+                if qr_payload
+                else "QR-код для оплаты не сформирован:\nреквизиты получателя неполны."
+            ],
+            [to_pay],
+            [pay_by],
+        ],
+        colWidths=[right - 2 * PADDING],
+    )
+    right_column.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
+                ("FONT", (0, 0), (0, 0), REGULAR, FONT_SIZE),
+                ("FONT", (0, 1), (0, 1), BOLD, 11),
+                ("FONT", (0, 2), (0, 2), REGULAR, FONT_SIZE),
+                ("TOPPADDING", (0, 1), (0, 1), 4),
+            ]
+        )
+    )
+    return _boxed([[fields, Spacer(1, 3), totals], right_column], [left, right])
+
+
+def _heading(text: str, size: float, space_before: float) -> Text:
+    heading = Text(text, BOLD, size, space_before=space_before)
+    heading.keepWithNext = True  # never the last line of a page, away from its table
+    return heading
+
+
+def _section(section: Section) -> list:
+    story = [_heading(section.title, 8, 5)]
+    for grid in section.grids:
+        if grid.caption:
+            story.append(_heading(grid.caption, 7, 2))
+        story.append(_table(grid))
+    for note in section.notes:
+        story.append(Text(note, REGULAR, 7, space_before=3))
+    if section.payment is not None:
+        payment = section.payment
+        story += [
+            Spacer(1, 3),
+            _payee_box(payment.title, payment.details, payment.summary, payment.qr_payload,
+                       payment.to_pay, payment.pay_by),
+        ]  # fmt: skip
+    return story
+
+
+def receipt_filename(receipt: Receipt) -> str:
+    return f"kvitanciya-{receipt.account_number}-{receipt.month:%Y-%m}.pdf"
+
+
+FOOTER = (
+    "Форма платёжного документа — по приказу Минстроя России от 26.01.2018 № 43/пр. "
+    "QR-код для оплаты — по ГОСТ Р 56042-2014: отсканируйте его в приложении банка."
+)
+
+
+def _footer(canvas, document) -> None:
+    """The form's note in the bottom margin of every page: it never takes a page of its own."""
+    canvas.saveState()
+    canvas.setFont(REGULAR, 6.3)
+    canvas.drawString(MARGIN, MARGIN / 2, FOOTER)
+    canvas.restoreState()
+
+
+def receipt_pdf(receipt: Receipt) -> bytes:
+    """The payment document as PDF bytes (one A4 page for an ordinary account)."""
+    register_fonts()
+    buffer = io.BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=f"Платёжный документ за {month_name(receipt.month)}, ЛС {receipt.account_number}",
+        author=receipt.payee.name,
+        creator="Личный кабинет потребителя",
+    )
+    frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, 0, 0, 0, 0)
+    document.addPageTemplates([PageTemplate(frames=[frame], onPage=_footer)])
+    title = (
+        "Платёжный документ для внесения платы за содержание и ремонт жилого помещения "
+        f"и предоставление коммунальных услуг за {month_name(receipt.month)} г."
+    )
+    story = [
+        Text(title, BOLD, 10.5),
+        Spacer(1, 4),
+        _parties(receipt),
+        Spacer(1, 4),
+        _payment_block(receipt),
+    ]
+    for section in receipt_sections(receipt):
+        story += _section(section)
+    document.build(story)
+    return buffer.getvalue()

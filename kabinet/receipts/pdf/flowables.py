@@ -1,0 +1,131 @@
+"""The PDF's fonts, page measures and drawing pieces: DejaVu with Cyrillic, the QR code as vector
+squares, text wrapped to a width, and blocks of «label value» lines."""
+
+import re
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import Flowable
+
+from kabinet.pdf_fonts import BOLD, REGULAR
+from kabinet.receipts.qr import payment_qr
+
+MARGIN = 12 * mm
+WIDTH = A4[0] - 2 * MARGIN
+QR_SIZE = 38 * mm
+FONT_SIZE = 7.5
+PADDING = 2.5
+GRID = colors.HexColor("#8a8f96")
+SHADE = colors.HexColor("#eef1f4")
+
+
+DARK_RUN = re.compile(rb"\x01+")  # a row of segno's matrix is a bytearray of 0 and 1
+
+
+class QrCode(Flowable):
+    """A QR symbol drawn as vector squares: the dark runs of each row as rectangles in module
+    units, written as one fill operation (a thousand ``rect`` calls would double the time of
+    a receipt)."""
+
+    QUIET_ZONE = 2  # modules of white border inside the box (the page around it is white too)
+
+    def __init__(self, payload: str, size: float):
+        super().__init__()
+        self.matrix = payment_qr(payload).matrix
+        self.width = self.height = size
+
+    def draw(self):
+        count = len(self.matrix) + 2 * self.QUIET_ZONE
+        module = self.width / count
+        operations = [
+            f"{run.start() + self.QUIET_ZONE} {count - self.QUIET_ZONE - row_index - 1} "
+            f"{run.end() - run.start()} 1 re"
+            for row_index, row in enumerate(self.matrix)
+            for run in DARK_RUN.finditer(row)
+        ]
+        self.canv.saveState()
+        self.canv.setFillColor(colors.black)
+        self.canv.transform(module, 0, 0, module, 0, 0)
+        self.canv.addLiteral("\n".join([*operations, "f"]))
+        self.canv.restoreState()
+
+
+def _wrap(text: str, width: float, font: str = REGULAR, size: float = FONT_SIZE) -> str:
+    """Text broken into lines that fit ``width`` (cheaper than a Paragraph per cell); a word
+    longer than the width (a supplier's name in a narrow column) is cut where it must be, as
+    a table does not clip its cells."""
+    lines = []
+    for line in simpleSplit(text, font, size, width):
+        while len(line) > 1 and pdfmetrics.stringWidth(line, font, size) > width:
+            fits = next(
+                end
+                for end in range(len(line) - 1, 0, -1)
+                if pdfmetrics.stringWidth(line[:end], font, size) <= width or end == 1
+            )
+            lines.append(line[:fits])
+            line = line[fits:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+class Text(Flowable):
+    """Lines of one font wrapped to the page width (a heading, a note): one text object."""
+
+    def __init__(self, text: str, font: str, size: float, space_before: float = 0):
+        super().__init__()
+        self.font, self.size, self.leading = font, size, size * 1.25
+        self.lines = simpleSplit(text, font, size, WIDTH)
+        self.width = WIDTH
+        self.height = len(self.lines) * self.leading + space_before + size * 0.3
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        text = self.canv.beginText(0, len(self.lines) * self.leading - self.size)
+        text.setFont(self.font, self.size, self.leading)
+        text.textLines(self.lines)
+        self.canv.drawText(text)
+
+
+class Fields(Flowable):
+    """A titled block of «label value» lines (labels bold), the values wrapped to their
+    column: one text object, several times cheaper to draw than a table of as many cells."""
+
+    LEADING = FONT_SIZE * 1.25
+
+    def __init__(self, title: str, rows, width: float, label_width: float):
+        super().__init__()
+        self.title, self.label_width = title, label_width
+        value_width = width - label_width - PADDING
+        self.rows = [
+            (label, simpleSplit(str(value), REGULAR, FONT_SIZE, value_width))
+            for label, value in rows
+            if value
+        ]
+        self.width = width
+        self.height = (1 + sum(len(lines) for _, lines in self.rows)) * self.LEADING + PADDING
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        text = self.canv.beginText()
+        y = self.height - FONT_SIZE - PADDING / 2
+        text.setFont(BOLD, FONT_SIZE + 0.5)
+        text.setTextOrigin(0, y)
+        text.textOut(self.title)
+        for label, lines in self.rows:
+            y -= self.LEADING
+            text.setFont(BOLD, FONT_SIZE)
+            text.setTextOrigin(0, y)
+            text.textOut(label)
+            text.setFont(REGULAR, FONT_SIZE)
+            for index, line in enumerate(lines):
+                y -= self.LEADING if index else 0
+                text.setTextOrigin(self.label_width, y)
+                text.textOut(line)
+        self.canv.drawText(text)

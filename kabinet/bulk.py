@@ -15,14 +15,21 @@ BATCH = 5000
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value) -> str:
-    """A value as COPY's text format writes it (formatting here is several times faster than
-    psycopg adapting every value of every row)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    return str(value)
+def _copy_line(row) -> str:
+    """A row as a line of COPY's text format: ``\\N`` for NULL, text escaped, other values as
+    ``str`` writes them (formatting here is several times faster than psycopg adapting every
+    value of every row; one comprehension, not a function call per value: the billing run
+    writes 14 values on each of its 900 000 lines at 100 000 accounts)."""
+    return "\t".join(
+        [
+            "\\N"
+            if value is None
+            else value.translate(_COPY_ESCAPES)
+            if isinstance(value, str)
+            else str(value)
+            for value in row
+        ]
+    )
 
 
 def insert_rows(
@@ -68,7 +75,7 @@ def insert_rows(
 def _copy(cursor, table: str, columns: str, rows, progress) -> int:
     with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         return _batches(
-            ("\t".join(map(_copy_text, row)) for row in rows),
+            map(_copy_line, rows),
             lambda lines: copy.write("\n".join(lines) + "\n"),
             progress,
         )

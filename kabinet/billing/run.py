@@ -7,9 +7,10 @@ replaces the open period's lines in one transaction, so running it again gives t
 and a failure leaves the previous ones.
 """
 
-import datetime
+import gc
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -34,6 +35,8 @@ from kabinet.billing.lines import (
     at_tariffs,
     capital_repair_houses,
 )
+from kabinet.billing.meter_volumes import READINGS_LOOKBACK as READINGS_LOOKBACK  # recalculations
+from kabinet.billing.meter_volumes import meter_volumes
 from kabinet.billing.models import (
     INSTALMENT_METHODS,
     PENALTY_METHODS,
@@ -44,7 +47,6 @@ from kabinet.billing.models import (
     Period,
     PeriodStatus,
     Recalculation,
-    RecalculationKind,
     Service,
     Tariff,
 )
@@ -52,15 +54,13 @@ from kabinet.billing.penalties import add_capital_repair_penalties, add_penaltie
 from kabinet.billing.volumes import VolumeLaw, normative_persons
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
-from kabinet.metering.checks import consumption, months_between
-from kabinet.metering.models import Meter, Reading, Resource
+from kabinet.metering.models import Resource
 from kabinet.money import KOPECK, ZERO, round_money
-from kabinet.months import add_months
 
 NOT_BY_METHOD = (*PENALTY_METHODS, *INSTALMENT_METHODS)
 PROGRESS_EVERY = 2000  # accounts between two progress reports
-READINGS_LOOKBACK = 12  # months of readings a meter's volume may need
 ONE = Decimal(1)
+VOLUME = calc.VOLUME  # a volume's places
 # What the run writes besides (the other writers — imports, benchmarks — leave the database's
 # defaults: no coefficient).
 RUN_CHARGE_FIELDS = [*CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans"]
@@ -89,7 +89,7 @@ def run_billing(
     """Compute and store ``period``'s charges and penalties for all its organisation's open
     accounts, replacing what an earlier run stored for the period; the audit log keeps the
     run (``user`` started it from ``ip``; None — the system)."""
-    with transaction.atomic():
+    with _without_cycle_collection(), transaction.atomic():
         period = locked_open(period)
         result = calculate(period, progress=progress)
         before = charged_in(period)
@@ -101,6 +101,22 @@ def run_billing(
             AuditAction.BILLING_RUN, period, before, (len(result.lines), total), user=user, ip=ip
         )
     return result
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the run: the run allocates a line, its
+    Decimals and a row per account and service, none of them in a reference cycle, and each
+    allocation burst set off collections that traversed every live object again — over half
+    of the run's Python time at 20 000 accounts (bench/README.md). Reference counting still
+    frees what the run drops; collection resumes afterwards, as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def charged_in(period: Period) -> tuple[int, Decimal]:
@@ -138,13 +154,14 @@ def _replace_lines(period: Period, result: Calculation) -> None:
     # (tests/test_billing_run.py holds both).
     Charge.objects.filter(period=period).delete()
     Penalty.objects.filter(period=period).delete()
+    period_id = period.pk  # not the model's ``pk`` property once per row
     insert_period_rows(
         period,
         Charge,
         RUN_CHARGE_FIELDS,
         (
             (
-                period.pk,
+                period_id,
                 line.account,
                 line.service,
                 line.tariff,
@@ -154,10 +171,10 @@ def _replace_lines(period: Period, result: Calculation) -> None:
                 line.charged,
                 line.common_charged,
                 line.recalculation,
-                line.total,
+                line.charged + line.recalculation,  # ``Line.total``, without a property call
                 line.coefficient,
                 line.coefficient_charged,
-                _spans_json(line.split),
+                _spans_json(line.split) if line.split else None,
             )
             for line in result.lines.values()
         ),
@@ -168,7 +185,7 @@ def _replace_lines(period: Period, result: Calculation) -> None:
         PENALTY_FIELDS,
         (
             (
-                period.pk,
+                period_id,
                 account,
                 line.debt_month,
                 line.due,
@@ -215,7 +232,8 @@ def calculate(
     """``period``'s lines for the organisation's accounts (or only ``account_ids``), computed
     from today's data; with adjustments: the period's recalculations and penalties.
     ``corrected_volumes`` ((account, resource, month) → (volume, basis)) stands for the stored
-    lines of earlier months that a correction being computed changes (``_estimated_volumes``)."""
+    lines of earlier months that a correction being computed changes
+    (``meter_volumes.estimated_volumes``)."""
     progress = progress or (lambda done, total: None)
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
@@ -224,7 +242,7 @@ def calculate(
     result = Calculation(accounts=len(accounts))
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
-    meters = _meter_volumes(period, accounts, corrected_volumes)
+    meters = meter_volumes(period, accounts, corrected_volumes)
     volume_law = VolumeLaw.of(organization, first, last)
     heating = HeatingMonth.of(organization, month)
     result.problems.extend(heating.problems)
@@ -292,6 +310,20 @@ class _TariffCache:
 
     def __init__(self, spans, month_end):
         self.spans, self.month_end, self.cache = spans, month_end, {}
+        self.services = {service for service, _ in spans}
+        self.houses = {}
+
+    def of_house(self, house: int, first, last) -> dict[int, "MonthTariff | None"]:
+        """service → its tariff of the days ``first``–``last`` in ``house``, for every service
+        with a tariff (missing: none): a dictionary per house and days, so that the per-account
+        loop looks a line's tariff up once, by the service."""
+        key = (house, first, last)
+        found = self.houses.get(key)
+        if found is None:
+            found = self.houses[key] = {
+                service: self.tariff(service, house, first, last) for service in self.services
+            }
+        return found
 
     def tariff(self, service: int, house: int, first, last) -> "MonthTariff | None":
         key = (service, house, first, last)
@@ -367,10 +399,11 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heat
     pending_wastewater = []
     area = account.area * account.share
     persons = normative_persons(account.residents, account.owners)
+    house_tariffs = tariffs.of_house(account.house, first, last)
     for plan in plans:
         if plan.ownership and plan.ownership != account.ownership:
             continue
-        tariff = tariffs.tariff(plan.pk, account.house, first, last)
+        tariff = house_tariffs.get(plan.pk)
         if tariff is None:
             continue
         method = plan.method
@@ -404,7 +437,7 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heat
             volume, basis = ONE, ChargeBasis.FIXED
         if share_of_month is not None and not metered:
             volume *= share_of_month  # the days of the month the account was open
-        volume = volume.quantize(calc.VOLUME)
+        volume = volume.quantize(VOLUME)
         if plan.resource in WATER:
             water += volume
             water_bases.add(basis)
@@ -445,156 +478,6 @@ def _add_coefficient(line: Line, coefficient: Decimal, volume: Decimal) -> None:
     line.coefficient = coefficient
     line.coefficient_charged = round_money(at_tariffs(line, volume) * (coefficient - 1))
     line.charged += line.coefficient_charged
-
-
-class _MeterRow(NamedTuple):
-    """What the run needs of a meter: rows, not model instances (a third of the time of
-    ``_meter_volumes`` at 100 000 accounts went into building instances)."""
-
-    pk: int
-    account_id: int
-    resource: str
-    digits: int  # ``consumption`` reads the dial's size from it
-    failed_from: datetime.date  # the first month after its verification date
-
-
-def _meter_volumes(
-    period, accounts, corrected_volumes=None
-) -> dict[tuple[int, str], tuple[Decimal | None, str]]:
-    """(account, resource) → (volume, basis) for accounts with meters of the resource; the
-    volume is None where the normative applies: ``calc.NORMATIVE`` (no readings for longer
-    than Правила № 354 п. 59 «б» allows) or ``calc.FAILED`` (a meter past its verification
-    for longer than п. 59 «а» allows: the normative with the increasing coefficient). Missing:
-    no meter."""
-    month = period.month
-    ids = {account.pk for account in accounts}
-    failures: dict[datetime.date, datetime.date] = {}
-    meters = []
-    for pk, account, resource, digits, due in Meter.objects.filter(
-        account__organization=period.organization, is_active=True
-    ).values_list("pk", "account", "resource", "digits", "verification_due"):
-        if account in ids:
-            if due not in failures:
-                failures[due] = add_months(due.replace(day=1), 1)
-            meters.append(_MeterRow(pk, account, resource, digits, failures[due]))
-    readings = defaultdict(dict)
-    for meter_id, reading_month, value in (
-        Reading.objects.actual()
-        .filter(
-            meter__account__organization=period.organization,
-            period__gte=add_months(month, -READINGS_LOOKBACK),
-            period__lte=month,
-        )
-        .values_list("meter", "period", "value")
-    ):
-        readings[meter_id][reading_month] = value
-    per_account = defaultdict(list)
-    for meter in meters:
-        per_account[meter.account_id, meter.resource].append(meter)
-    estimated = _estimated_volumes(period, per_account, readings, corrected_volumes)
-    volumes = {}
-    for (account, resource), account_meters in per_account.items():
-        total, bases = ZERO, set()
-        for meter in account_meters:
-            found = calc.meter_volume(
-                readings[meter.pk],
-                month,
-                lambda previous, value, meter=meter: consumption(meter, previous, value),
-                estimated.get(meter.pk),
-                meter.failed_from,
-            )
-            bases.add(found.how)
-            if found.volume is not None:
-                total += found.volume
-        if calc.FAILED in bases:
-            volumes[account, resource] = (None, calc.FAILED)
-        elif calc.NORMATIVE in bases:
-            volumes[account, resource] = (None, calc.NORMATIVE)
-        else:
-            basis = ChargeBasis.READING if bases == {calc.READING} else ChargeBasis.AVERAGE
-            volumes[account, resource] = (total, basis)
-    return volumes
-
-
-def _estimated_volumes(
-    period, per_account, readings, corrected_volumes=None
-) -> dict[int, dict[datetime.date, Decimal]]:
-    """meter → {month: volume} charged by estimate for it in the months since its previous
-    reading, for meters read this month after a gap: the reading's difference covers those
-    months, so what they were charged is taken off (Правила № 354 п. 59–61) — as corrected
-    since by reading recalculations (their ``volume``), or by ``corrected_volumes``.
-
-    A line is per account and resource, so with several meters of a resource each meter's part
-    is its own: its average (``calculation.meter_volume``) in a month charged by averages, and
-    an equal share among the meters not read that month of a volume charged by the normative
-    (the normative stood for all of them). With one meter, the line's volume is its own."""
-    month = period.month
-    gaps: dict[tuple[int, str], list] = {}  # (account, resource) → [(meter, months of its gap)]
-    for key, account_meters in per_account.items():
-        for meter in account_meters:
-            marks = readings[meter.pk]
-            earlier = [m for m in marks if m < month]
-            if month in marks and earlier and max(earlier) < add_months(month, -1):
-                gap = {add_months(max(earlier), step)
-                       for step in range(1, months_between(max(earlier), month))}  # fmt: skip
-                gaps.setdefault(key, []).append((meter, gap))
-    if not gaps:
-        return {}
-    charged = defaultdict(dict)
-    rows = Charge.objects.filter(
-        period__organization=period.organization,
-        period__status=PeriodStatus.CLOSED,
-        period__month__gte=add_months(month, -READINGS_LOOKBACK),
-        period__month__lt=month,
-        service__method=CalculationMethod.METER,
-        account__in={account for account, _ in gaps},
-    ).values_list("account", "service__resource", "period__month", "volume", "basis")
-    for account, resource, charged_month, volume, basis in rows:
-        if (account, resource) in gaps and basis != ChargeBasis.READING:
-            charged[account, resource][charged_month] = (volume, basis)
-    for account, resource, corrected_month, change in (
-        Recalculation.objects.filter(
-            account__in={account for account, _ in gaps},
-            kind=RecalculationKind.READING,
-            volume__isnull=False,
-            corrected_period__organization=period.organization,
-            corrected_period__month__gte=add_months(month, -READINGS_LOOKBACK),
-            corrected_period__month__lt=month,
-        )
-        .values("account", "service__resource", "corrected_period__month")
-        .annotate(change=Sum("volume"))
-        .values_list("account", "service__resource", "corrected_period__month", "change")
-    ):
-        if corrected_month in charged.get((account, resource), {}):
-            volume, basis = charged[account, resource][corrected_month]
-            charged[account, resource][corrected_month] = (calc.volume(volume + change), basis)
-    for (account, resource, corrected_month), (volume, basis) in (corrected_volumes or {}).items():
-        if (account, resource) not in gaps:
-            continue
-        if basis == ChargeBasis.READING:
-            charged[account, resource].pop(corrected_month, None)
-        else:
-            charged[account, resource][corrected_month] = (volume, basis)
-    found = defaultdict(dict)
-    for key, meters_in_gap in gaps.items():
-        account_meters = per_account[key]
-        for meter, gap in meters_in_gap:
-            for charged_month, (volume, basis) in charged[key].items():
-                if charged_month not in gap:
-                    continue
-                if len(account_meters) == 1:
-                    found[meter.pk][charged_month] = volume
-                elif basis == ChargeBasis.NORMATIVE:
-                    unread = [m for m in account_meters if charged_month not in readings[m.pk]]
-                    found[meter.pk][charged_month] = calc.volume(volume / len(unread))
-                else:
-                    own = calc.meter_volume(
-                        readings[meter.pk],
-                        charged_month,
-                        lambda previous, value, meter=meter: consumption(meter, previous, value),
-                    )
-                    found[meter.pk][charged_month] = own.volume or ZERO
-    return found
 
 
 def _add_recalculations(period, result, account_ids) -> None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
-from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.bulk import insert_period_rows, without_cycle_collection
 from kabinet.billing.lines import BillingError
 from kabinet.billing.models import (
     PENALTY_METHODS,
@@ -29,7 +29,7 @@ def close_period(period: Period, user=None, *, ip: str | None = None) -> Period:
     commit) send ``period_closed``, which starts the e-receipt mailing. Returns the next period.
     The audit log keeps the closing, by ``user`` from ``ip``, with the month's total."""
     asked = period
-    with transaction.atomic():
+    with without_cycle_collection(), transaction.atomic():
         period = locked_open(period)
         earlier_open = Period.objects.filter(
             organization=period.organization, status=PeriodStatus.OPEN, month__lt=period.month

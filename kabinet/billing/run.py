@@ -7,10 +7,8 @@ replaces the open period's lines in one transaction, so running it again gives t
 and a failure leaves the previous ones.
 """
 
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -22,7 +20,7 @@ from django.utils import timezone
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
-from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.bulk import insert_period_rows, without_cycle_collection
 from kabinet.billing.common_share import WATER, add_common_share
 from kabinet.billing.heating import HeatingMonth
 from kabinet.billing.instalments import add_instalments
@@ -89,7 +87,7 @@ def run_billing(
     """Compute and store ``period``'s charges and penalties for all its organisation's open
     accounts, replacing what an earlier run stored for the period; the audit log keeps the
     run (``user`` started it from ``ip``; None — the system)."""
-    with _without_cycle_collection(), transaction.atomic():
+    with without_cycle_collection(), transaction.atomic():
         period = locked_open(period)
         result = calculate(period, progress=progress)
         before = charged_in(period)
@@ -101,22 +99,6 @@ def run_billing(
             AuditAction.BILLING_RUN, period, before, (len(result.lines), total), user=user, ip=ip
         )
     return result
-
-
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Python's cyclic garbage collector paused for the run: the run allocates a line, its
-    Decimals and a row per account and service, none of them in a reference cycle, and each
-    allocation burst set off collections that traversed every live object again — over half
-    of the run's Python time at 20 000 accounts (bench/README.md). Reference counting still
-    frees what the run drops; collection resumes afterwards, as it was."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def charged_in(period: Period) -> tuple[int, Decimal]:

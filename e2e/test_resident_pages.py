@@ -93,7 +93,7 @@ def test_pages_before_sign_in_pass_axe(page, site):
     assert not problems, "\n".join(problems)
 
 
-def test_a_resident_opens_how_a_line_was_calculated_and_disputes_it(page, site):
+def test_a_resident_disputes_a_line_closes_a_menu_with_esc_and_renews_the_picture_code(page, site):
     load_demo()
     page.set_viewport_size({"width": PHONE, "height": 800})
     sign_in(page, site, "demo", "demo12345")
@@ -112,6 +112,12 @@ def test_a_resident_opens_how_a_line_was_calculated_and_disputes_it(page, site):
     page.get_by_test_id("dispute").click()
     expect(page.get_by_label("Тема")).to_have_value(re.compile(r"\d+"))
     expect(page.get_by_label("Текст обращения")).to_contain_text("«Холодное водоснабжение»")
+
+    page.goto(f"{site}/link/")  # the picture code can be renewed without losing the form
+    picture = page.get_by_role("img", name="Код из пяти символов: введите его в поле ниже")
+    first = picture.get_attribute("src")
+    page.get_by_role("button", name="Новая картинка").click()
+    expect(picture).not_to_have_attribute("src", first)
 
 
 def test_staff_pages_pass_axe(page, site):

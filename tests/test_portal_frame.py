@@ -88,3 +88,12 @@ def test_dismissed_help_can_be_opened_again(resident, link):
 
 def test_link_form_explains_why_the_last_payment_is_asked(resident):
     assert "знает только плательщик" in words(resident.get(reverse("portal:link_account")))
+
+
+def test_the_picture_code_is_described_in_russian_and_can_be_renewed(resident):
+    html = resident.get(reverse("portal:link_account")).content.decode()
+    assert 'alt="Код из пяти символов: введите его в поле ниже"' in html
+    assert "Новая картинка" in html
+    assert 'data-url="/captcha/refresh/"' in html
+    assert 'name="captcha_0"' in html  # the key and the answer are still in the form
+    assert 'name="captcha_1"' in html

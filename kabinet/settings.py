@@ -165,6 +165,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kabinet.portal.context_processors.portal_frame",
             ],
         },
     },

@@ -126,9 +126,11 @@ def test_document_of_another_house_is_not_served(client, media):
     assert client.get(url).status_code == 404
 
 
-def account_urls(account, document, attachment, period, online_payment):
+def account_urls(account, document, attachment, charge, online_payment):
     """Every URL of the project that shows one personal account (an unknown argument fails)."""
+    period = charge.period
     arguments = {
+        "service_id": charge.service_id,
         "account_id": account.pk,
         "document_id": document.pk,
         "appeal_id": attachment.message.appeal_id,
@@ -157,7 +159,7 @@ def test_every_account_url_is_scoped_to_the_linked_user(client, media):
     attachment = appeal.messages.get().attachments.get()
     charge = ChargeFactory(account=link.account)
     online_payment = OnlinePaymentFactory(account=link.account, user=link.user)
-    urls = list(account_urls(link.account, document, attachment, charge.period, online_payment))
+    urls = list(account_urls(link.account, document, attachment, charge, online_payment))
     assert len(urls) >= 15
 
     client.force_login(link.user)

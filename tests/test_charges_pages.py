@@ -126,7 +126,7 @@ def test_sections_and_the_card_lead_to_charges_and_history(resident, link):
     assert re.search(rf'href="{charges}#history">история</a>', card)
     page = resident.get(charges).text
     assert 'id="history"' in page
-    assert 'class="nav-link active" href="' + charges in page
+    assert 'class="nav-link active" aria-current="page" href="' + charges in page
 
 
 def test_account_without_charges_says_so(resident, link):

@@ -62,7 +62,7 @@ def test_card_table_has_the_seed_columns_services_and_a_bold_total(demo_client, 
         "Перерасчет",
         "Итого начислено",
     ]
-    services = re.findall(r'<th scope="row" class="fw-normal">([^<]+)</th>', content)
+    services = re.findall(r'<th scope="row" class="fw-normal">([^<]+)<a class="kb-explain', content)
     assert services[:3] == ["Ремонт жилья", "Содержание жилья", "Найм жилья"]
     assert "Отопление" in services
     assert re.search(r'<tr class="fw-bold">\s*<th scope="row">Итого</th>', content)

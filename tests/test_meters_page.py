@@ -62,7 +62,8 @@ def post(client, link, data):
 
 def test_section_is_in_the_account_menu_and_the_header(resident, link):
     content = resident.get(reverse("portal:account", args=[link.account.pk])).content.decode()
-    assert content.count(f'href="{url(link)}"') == 2  # the section pills and «Разделы»
+    # the left column (wide screens), the strip (narrow ones) and «Разделы»
+    assert content.count(f'href="{url(link)}"') == 3
     assert "Показания счетчиков" in content
 
 

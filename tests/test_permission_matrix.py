@@ -239,6 +239,15 @@ URLS = {
             "month": w.a.closed_period.month.month,
         },
     ),
+    "portal:charge_explanation": Entry(
+        residents_page(),
+        lambda w: {
+            "account_id": w.a.account.pk,
+            "year": w.a.closed_period.month.year,
+            "month": w.a.closed_period.month.month,
+            "service_id": w.a.charge.service_id,
+        },
+    ),
     "portal:receipt_pdf": Entry(
         residents_page(),
         lambda w: {

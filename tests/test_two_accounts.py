@@ -26,6 +26,7 @@ PAGES_OF_ONE_OBJECT = {  # view → the page of the other account its switcher l
     "close_appeal": "portal:account_appeals",
     "online_payment": "portal:account_payments",
     "cancel_online_payment": "portal:account_payments",
+    "charge_explanation": "portal:account_charges",
 }
 
 
@@ -51,6 +52,7 @@ def two_accounts(media):
         "document_id": document.pk,
         "appeal_id": appeal.pk,
         "attachment_id": appeal.messages.get().attachments.get().pk,
+        "service_id": charge.service_id,
         "year": charge.period.month.year,
         "month": charge.period.month.month,
         "payment_id": OnlinePaymentFactory(account=account, user=link.user).pk,

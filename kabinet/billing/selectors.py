@@ -112,6 +112,17 @@ def charge_table(account, period: Period | None) -> ChargeTable:
     )
 
 
+def published_charge(account, month: datetime.date, service_id: int) -> Charge | None:
+    """One line of the services table as the resident sees it (a closed period's), with its
+    service and period, for «Как рассчитано» and «Оспорить»."""
+    return (
+        Charge.objects.published()
+        .select_related("service", "period")
+        .filter(account=account, period__month=month, service_id=service_id)
+        .first()
+    )
+
+
 @dataclass
 class MonthTotals:
     period: Period

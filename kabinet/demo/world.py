@@ -120,6 +120,7 @@ def load_organizations() -> tuple[Organization, Organization]:
         name=KAMAL, inn="1659001230", kpp="165901001", ogrn="1021600012345",
         address="420021, г. Казань, ул. Гражданская, д. 10", phone="+7 (843) 231-54-00",
         email="info@kamal-uk.ru", website="https://kamal-uk.ru",
+        dispatch_phone="+7 (843) 231-54-01",
         bank_name="Отделение «Банк Татарстан» № 8610 ПАО Сбербанк", bik="049205603",
         bank_short_name="Банк Татарстан № 8610 ПАО Сбербанк",
         correspondent_account="30101810600000000603", settlement_account="40702810462000012345",
@@ -128,7 +129,8 @@ def load_organizations() -> tuple[Organization, Organization]:
     uyut = Organization.objects.create(
         name=UYUT, inn="7704123450", kpp="770401001", ogrn="1157746123457",
         address="119021, г. Москва, ул. Садовая, д. 3", phone="+7 (495) 120-33-44",
-        email="dom@uyut-uk.ru", bank_name="ПАО Сбербанк", bik="044525225",
+        email="dom@uyut-uk.ru", dispatch_phone="+7 (495) 120-33-99",
+        dispatch_hours="с 8:00 до 23:00", bank_name="ПАО Сбербанк", bik="044525225",
         correspondent_account="30101810400000000225", settlement_account="40702810538000054321",
         readings_from_day=15, readings_to_day=25,
     )  # fmt: skip

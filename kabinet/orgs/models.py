@@ -119,6 +119,18 @@ class Organization(Payee):
     phone = models.CharField("телефон", max_length=100, blank=True)
     email = models.EmailField("e-mail", blank=True)
     website = models.URLField("сайт", blank=True)
+    # Аварийно-диспетчерская служба: Правила осуществления деятельности по управлению МКД
+    # (Постановление Правительства РФ от 15.05.2013 № 416) п. 13 — the УК keeps one, answering
+    # a resident's call within 5 minutes; the portal shows its phone and hours.
+    dispatch_phone = models.CharField(
+        "телефон аварийно-диспетчерской службы", max_length=100, blank=True
+    )
+    dispatch_hours = models.CharField(
+        "часы работы аварийно-диспетчерской службы",
+        max_length=100,
+        blank=True,
+        default="круглосуточно",
+    )
     readings_from_day = models.PositiveSmallIntegerField(
         "приём показаний с (число месяца)", default=15, validators=DAY_OF_MONTH
     )

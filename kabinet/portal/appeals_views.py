@@ -1,5 +1,7 @@
 """Appeals to the УК and its news, as a resident sees them: only their own appeals."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -9,7 +11,9 @@ from kabinet import quotas
 from kabinet.appeals import services as appeals
 from kabinet.appeals.attachments import attachment_response
 from kabinet.appeals.forms import AppealForm, MessageForm
-from kabinet.appeals.selectors import appeals_of, attachment_of, news_for, thread
+from kabinet.appeals.selectors import appeals_of, attachment_of, news_for, thread, topics_for
+from kabinet.billing.explanation import DISPUTE_TOPIC, dispute_text, explain_charge
+from kabinet.billing.selectors import published_charge
 from kabinet.portal.views import account_or_404, render_account
 from kabinet.users.selectors import accounts_for
 
@@ -41,12 +45,32 @@ def account_appeals(request, account_id):
     )
 
 
+def disputed_line_initial(account, query) -> dict:
+    """«Оспорить» on a charge line (``?period=2026-10&service=5``): the form opens with the
+    topic «Начисления» and the line's figures; anything not a published line of this account
+    opens an empty form."""
+    try:
+        month = datetime.date.fromisoformat(f"{query.get('period', '')}-01")
+        charge = published_charge(account, month, int(query.get("service", "")))
+    except ValueError:
+        return {}
+    if charge is None:
+        return {}
+    topic = topics_for(account.organization).filter(name=DISPUTE_TOPIC).first()
+    return {"topic": topic, "text": dispute_text(account, explain_charge(charge))}
+
+
 @login_required
 def new_appeal(request, account_id):
     """«Написать в УК» of this account: topic, text, files."""
     account = account_or_404(request, account_id)
     organization = account.organization
-    form = AppealForm(request.POST or None, request.FILES or None, organization=organization)
+    form = AppealForm(
+        request.POST or None,
+        request.FILES or None,
+        organization=organization,
+        initial=disputed_line_initial(account, request.GET) if request.method == "GET" else None,
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

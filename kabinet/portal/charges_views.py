@@ -1,6 +1,7 @@
 """«Начисления» of one personal account and its payment document (квитанция): the print page
 and the PDF. Residents see closed periods only; any other month answers 404."""
 
+import datetime
 import io
 
 from django.contrib.auth.decorators import login_required
@@ -8,7 +9,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
-from kabinet.billing.selectors import charge_history
+from kabinet.billing.explanation import explain_charge
+from kabinet.billing.selectors import charge_history, published_charge
 from kabinet.portal.charts import monthly_totals_chart
 from kabinet.portal.periods import chosen_period
 from kabinet.portal.views import account_or_404, render_account
@@ -39,6 +41,26 @@ def account_charges(request, account_id):
         receipt=receipt_data(account, period) if period else None,
         history=history,
         chart=monthly_totals_chart(history, selected=period.month if period else None),
+    )
+
+
+@login_required
+def charge_explanation(request, account_id, year, month, service_id):
+    """«Как рассчитано»: one line of a month's services table in words and stored figures,
+    and «Оспорить» to write to the УК about it."""
+    account = account_or_404(request, account_id)
+    if not (1 <= month <= 12 and datetime.MINYEAR <= year <= datetime.MAXYEAR):
+        raise Http404("Нет такого месяца.")
+    charge = published_charge(account, datetime.date(year, month, 1), service_id)
+    if charge is None:
+        raise Http404("Нет такого начисления.")
+    return render_account(
+        request,
+        account,
+        "portal/charges/explanation.html",
+        "charges",
+        charge=charge,
+        explanation=explain_charge(charge),
     )
 
 

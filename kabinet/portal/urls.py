@@ -39,6 +39,11 @@ urlpatterns = [
     path("ls/<int:account_id>/tariffs/", views.account_tariffs, name="account_tariffs"),
     path("ls/<int:account_id>/charges/", charges_views.account_charges, name="account_charges"),
     path(
+        "ls/<int:account_id>/charges/<int:year>-<int:month>/<int:service_id>/",
+        charges_views.charge_explanation,
+        name="charge_explanation",
+    ),
+    path(
         "ls/<int:account_id>/receipt/<int:year>-<int:month>/",
         charges_views.receipt,
         name="receipt",

@@ -21,6 +21,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
     search_fields = ["name", "inn", "ogrn"]
     fieldsets = [
         (None, {"fields": ["name", "inn", "kpp", "ogrn", "address", "phone", "email", "website"]}),
+        ("Аварийно-диспетчерская служба", {"fields": ["dispatch_phone", "dispatch_hours"]}),
         (
             "Банковские реквизиты",
             {

@@ -1,0 +1,140 @@
+"""Every main resident page in Chromium at a phone's width (375 px) and a desktop's (1280 px):
+nothing scrolls the page sideways on the phone, and axe-core finds no serious or critical
+accessibility violation at either width (WCAG 2.1 A/AA rules; issue 17); the same check over
+the main staff pages; «Как рассчитано» and «Оспорить» in the browser.
+
+axe-core is a test-only file, vendored in e2e/vendor (see its README): the portal itself loads
+nothing from a CDN, and the tests need no network."""
+
+import os
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from e2e.conftest import assert_fits_width
+from e2e.test_auth_flow import sign_in
+from kabinet.demo.data import load_demo
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")  # a folder to keep the pages' pictures in
+PHONE, DESKTOP = 375, 1280
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical violations on the page as it is now, one line each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # evaluated through the DevTools protocol: the page's CSP (our static files only) stays on
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})
+            .then(r => r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.help + ' — '
+                 + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))""",
+        AXE_TAGS,
+    )
+    return list(result)
+
+
+def resident_pages(page, site) -> list[str]:
+    """The pages a resident uses, found by following the portal's own links."""
+    page.goto(f"{site}/")
+    account = page.get_by_role("link", name="ЛС № 1000154").get_attribute("href")
+    page.goto(f"{site}{account}charges/")
+    explanation = page.get_by_role("link", name=re.compile("^Как рассчитано")).first
+    receipt = page.get_by_role("link", name="Квитанция", exact=True).get_attribute("href")
+    return [
+        "/",
+        account,
+        f"{account}charges/",
+        explanation.get_attribute("href"),
+        receipt,
+        f"{account}tariffs/",
+        f"{account}penalties/",
+        f"{account}meters/",
+        f"{account}payments/",
+        f"{account}pay/",
+        f"{account}contracts/",
+        f"{account}appeals/",
+        f"{account}appeals/new/",
+        "/appeals/",
+        "/news/",
+        "/profile/",
+        "/link/",
+    ]
+
+
+def test_main_resident_pages_fit_a_phone_and_pass_axe(page, site):
+    load_demo()
+    sign_in(page, site, "demo", "demo12345")
+    expect(page.get_by_role("heading", name="Главная")).to_be_visible()
+    problems = []
+    for width in (PHONE, DESKTOP):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in resident_pages(page, site):
+            page.goto(f"{site}{path}")
+            if width == PHONE:
+                assert_fits_width(page)
+            problems += [f"{path} at {width}px: {line}" for line in axe_violations(page)]
+            if SCREENSHOTS:
+                name = path.strip("/").replace("/", "_") or "home"
+                page.screenshot(path=Path(SCREENSHOTS) / f"{name}-{width}.png", full_page=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_before_sign_in_pass_axe(page, site):
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    problems = []
+    for path in ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]:
+        page.goto(f"{site}{path}")
+        assert_fits_width(page)
+        problems += [f"{path}: {line}" for line in axe_violations(page)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_resident_disputes_a_line_closes_a_menu_with_esc_and_renews_the_picture_code(page, site):
+    load_demo()
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    sign_in(page, site, "demo", "demo12345")
+    page.get_by_role("link", name="ЛС № 1000154").click()
+    menu = page.locator("summary", has_text="Разделы")
+    menu.click()
+    expect(page.get_by_role("navigation", name="Разделы", exact=True)).to_be_visible()
+    page.keyboard.press("Escape")  # menus close with Esc
+    expect(page.get_by_role("navigation", name="Разделы", exact=True)).to_be_hidden()
+    page.get_by_role("link", name=re.compile(r"^Как рассчитано\W+Холодное водоснабжение")).click()
+    expect(
+        page.get_by_role("heading", name="Как рассчитано: Холодное водоснабжение")
+    ).to_be_visible()
+    expect(page.get_by_test_id("explanation-steps")).to_contain_text("Общедомовые нужды")
+    assert_fits_width(page)
+    page.get_by_test_id("dispute").click()
+    expect(page.get_by_label("Тема")).to_have_value(re.compile(r"\d+"))
+    expect(page.get_by_label("Текст обращения")).to_contain_text("«Холодное водоснабжение»")
+
+    page.goto(f"{site}/link/")  # the picture code can be renewed without losing the form
+    picture = page.get_by_role("img", name="Код из пяти символов: введите его в поле ниже")
+    first = picture.get_attribute("src")
+    page.get_by_role("button", name="Новая картинка").click()
+    expect(picture).not_to_have_attribute("src", first)
+
+
+def test_staff_pages_pass_axe(page, site):
+    load_demo()
+    page.set_viewport_size({"width": DESKTOP, "height": 800})
+    sign_in(page, site, "operator", "operator12345")
+    expect(page.get_by_role("button", name="Войти")).to_have_count(0)
+    problems = []
+    for path in [
+        "/admin/",
+        "/admin/housing/personalaccount/",
+        "/admin/appeals/appeal/",
+        "/staff/readings/",
+        "/staff/payments/registries/",
+    ]:
+        response = page.goto(f"{site}{path}")
+        assert response.ok, path
+        assert page.url == f"{site}{path}", page.url  # the page itself, not a sign-in or setup
+        problems += [f"{path}: {line}" for line in axe_violations(page)]
+    assert not problems, "\n".join(problems)

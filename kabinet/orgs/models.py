@@ -52,6 +52,26 @@ class ReceiptItems(models.TextChoices):
     SINGLE = "single", "одна строка «Оплата ЖКУ за <месяц>»"
 
 
+def bank_account_errors(payee) -> dict[str, list[str]]:
+    """The accounts of ``payee`` (anything with ``bik``, ``settlement_account`` and
+    ``correspondent_account``: a ``Payee``, a ``receipts.Supplier``) that do not belong to the
+    bank of the БИК (the control key of the Bank of Russia's rules), by field; checked only
+    where the БИК and the account are well formed (their validators speak otherwise)."""
+    errors = {}
+    if payee.bik and len(payee.bik) == 9 and payee.bik.isdigit():
+        for field, check in (
+            ("settlement_account", validators.check_settlement_account),
+            ("correspondent_account", validators.check_correspondent_account),
+        ):
+            value = getattr(payee, field)
+            if len(value) == 20 and value.isdigit():
+                try:
+                    check(payee.bik, value)
+                except ValidationError as error:
+                    errors[field] = error.messages
+    return errors
+
+
 class Payee(models.Model):
     """Whom residents pay, with the bank details that the payment document and its QR code
     (ГОСТ Р 56042-2014) print: the УК (``Organization``) and the payee of a house's capital
@@ -87,22 +107,7 @@ class Payee(models.Model):
         return self.bank_short_name or cut_at_word(self.bank_name, BANK_NAME_LIMIT)
 
     def bank_account_errors(self) -> dict[str, list[str]]:
-        """The accounts that do not belong to the bank of the БИК (the control key of the
-        Bank of Russia's rules), by field; checked only where the БИК and the account are
-        well formed (their validators speak otherwise)."""
-        errors = {}
-        if self.bik and len(self.bik) == 9 and self.bik.isdigit():
-            for field, check in (
-                ("settlement_account", validators.check_settlement_account),
-                ("correspondent_account", validators.check_correspondent_account),
-            ):
-                value = getattr(self, field)
-                if len(value) == 20 and value.isdigit():
-                    try:
-                        check(self.bik, value)
-                    except ValidationError as error:
-                        errors[field] = error.messages
-        return errors
+        return bank_account_errors(self)
 
     def clean(self):
         super().clean()

@@ -6,6 +6,7 @@ from kabinet.billing.models import Period
 from kabinet.housing import gis
 from kabinet.housing.models import PersonalAccount
 from kabinet.orgs import validators
+from kabinet.orgs.models import bank_account_errors
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
@@ -194,16 +195,7 @@ class Supplier(models.Model):
             errors["bank_name"] = (
                 "Банковские реквизиты — банк, БИК, корр. и расчётный счёт — все или ни одного."
             )
-        elif self.bik and self.bik.isdigit() and len(self.bik) == 9:
-            for field, check in (
-                ("settlement_account", validators.check_settlement_account),
-                ("correspondent_account", validators.check_correspondent_account),
-            ):
-                value = getattr(self, field)
-                if len(value) == 20 and value.isdigit():
-                    try:
-                        check(self.bik, value)
-                    except ValidationError as error:
-                        errors[field] = error.messages
+        else:
+            errors.update(bank_account_errors(self))
         if errors:
             raise ValidationError(errors)

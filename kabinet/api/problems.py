@@ -34,6 +34,15 @@ FIELD_LABELS = {
     "account_id": "лицевой счёт",
     "Idempotency-Key": "ключ идемпотентности",
     "body": "тело запроса",
+    "amount": "сумма",
+    "month": "месяц",
+    "method": "способ оплаты",
+    "capital_repair": "взнос на капитальный ремонт",
+    "first": "с месяца",
+    "last": "по месяц",
+    "months": "последние месяцы",
+    "topic_id": "тема",
+    "text": "текст",
 }
 
 # Pydantic's error types, in Russian.
@@ -92,6 +101,17 @@ def field_error(path: list, message: str, code: str = "invalid") -> dict:
     named = [part for part in names if not part.isdigit()]
     label = FIELD_LABELS.get(named[-1], named[-1]) if named else FIELD_LABELS["body"]
     return {"field": ".".join(names), "label": label, "message": message, "code": code}
+
+
+def form_problem(form, names: dict[str, str] | None = None) -> Problem:
+    """A Django form's errors as a 422 problem; ``names`` maps the form's field names to the
+    request's (``__all__`` is the whole body)."""
+    names = names or {}
+    errors = []
+    for name, messages in form.errors.items():
+        path = [] if name == "__all__" else [names.get(name, name)]
+        errors.extend(field_error(path, message) for message in messages)
+    return Problem(422, errors[0]["message"], kind="validation", errors=errors)
 
 
 def problem_response(request, problem: Problem) -> JsonResponse:

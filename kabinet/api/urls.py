@@ -4,7 +4,9 @@
 from ninja import NinjaAPI
 
 from kabinet.api.accounts import router as accounts
+from kabinet.api.appeals import router as appeals
 from kabinet.api.auth import BearerToken
+from kabinet.api.money import router as money
 from kabinet.api.problems import CONTENT_TYPE, install_handlers, no_store
 
 
@@ -41,3 +43,5 @@ api = KabinetApi(
 )
 install_handlers(api)
 api.add_router("", accounts)
+api.add_router("", money)
+api.add_router("", appeals)

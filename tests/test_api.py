@@ -2,14 +2,17 @@
 problem details, idempotency and the OpenAPI schema."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from kabinet.api.idempotency import RETENTION
 from kabinet.api.models import IdempotentRequest
 from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.metering.models import Reading, ReadingSource, Resource
@@ -613,3 +616,25 @@ def test_a_pushed_reading_is_on_the_residents_meters_page(client, link, meter, o
     client.force_login(link.user)
     page = client.get(reverse("portal:account_meters", args=[link.account.pk]))
     assert "112,345" in page.content.decode()
+
+
+def test_answers_past_their_retention_are_purged_and_the_key_is_new_again(
+    client, account, meter, owner_token
+):
+    key = {"HTTP_IDEMPOTENCY_KEY": "k-old"}
+    first = post(client, readings_url(account), reading(meter, "112"), owner_token, **key)
+    assert first.status_code == 201
+    post(
+        client, readings_url(account), reading(meter, "112"), owner_token, HTTP_IDEMPOTENCY_KEY="k"
+    )
+    old = IdempotentRequest.objects.get(key="k-old")
+    IdempotentRequest.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - RETENTION - datetime.timedelta(seconds=1)
+    )
+    out = io.StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+    assert out.getvalue().strip() == "Удалено ключей идемпотентности: 1."
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["k"]
+    again = post(client, readings_url(account), reading(meter, "112"), owner_token, **key)
+    assert again.status_code == 201
+    assert "Idempotency-Replayed" not in again

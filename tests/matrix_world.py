@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kabinet.api.models import StaffApiKey
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
 from kabinet.billing.models import (
@@ -142,6 +143,7 @@ class Side:
     meter_impossible: object
     instalment_plan: object
     common_normative: object
+    api_key: object  # the organisation's API key (an accountant's), issued by nobody
 
 
 @dataclass
@@ -330,6 +332,13 @@ def _side(name, resident, requester):
             status=DeliveryStatus.FAILED,
         ),
         membership=None,
+        api_key=StaffApiKey.objects.create(
+            organization=organization,
+            role=StaffRole.ACCOUNTANT,
+            name=f"Ключ {name}",
+            prefix=f"matrix-{name}",
+            digest="0" * 64,
+        ),
         payment_document_id=PaymentDocumentId.objects.create(
             account=account, period=closed_period, value=f"ИПД{name}-0000000000-01"
         ),

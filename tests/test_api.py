@@ -573,13 +573,20 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}",
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}/messages",
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}/close",
+        "/api/v1/org/accounts",
+        "/api/v1/org/charges",
+        "/api/v1/org/payments",
+        "/api/v1/org/imports/readings",
+        "/api/v1/org/imports/bank-registry",
+        "/api/v1/org/jobs/{job_id}",
     }
     components = schema["components"]["schemas"]
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             assert method in {"get", "post"}, path
             assert operation["summary"], path
-            assert operation["security"] == [{"BearerToken": []}], path
+            scheme = "StaffKey" if path.startswith("/api/v1/org/") else "BearerToken"
+            assert operation["security"] == [{scheme: []}], path
             for status, answer in operation["responses"].items():
                 assert status.isdigit(), (path, status)
                 assert answer["description"], (path, status)
@@ -591,7 +598,8 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
                 assert ref.removeprefix("#/components/schemas/") in components, ref
                 problem = ref.endswith("/ProblemOut")
                 assert media_type == ("application/problem+json" if problem else "application/json")
-    assert schema["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    for scheme in ("BearerToken", "StaffKey"):
+        assert schema["components"]["securitySchemes"][scheme]["scheme"] == "bearer"
 
 
 def test_the_documentation_page_is_served_from_our_own_static_files(client):

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from kabinet.backoffice import (
+    api_keys_views,
     appeals_views,
     billing_views,
     documents_views,
@@ -13,6 +14,8 @@ from kabinet.backoffice import (
 app_name = "backoffice"
 urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job"),
+    path("api-keys/", api_keys_views.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", api_keys_views.revoke_api_key, name="revoke_api_key"),
     path("appeals/<int:appeal_id>/", appeals_views.appeal, name="appeal"),
     path(
         "appeals/<int:appeal_id>/files/<int:attachment_id>/",

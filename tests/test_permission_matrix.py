@@ -42,6 +42,7 @@ from kabinet.orgs.selectors import WRITABLE_AREAS
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
 from kabinet.users import tokens
 from kabinet.users.models import TokenScope
+from kabinet.webhooks.models import Webhook
 from tests.matrix_world import (
     ACCOUNTANT_A,
     ACCOUNTANT_B,
@@ -429,6 +430,26 @@ URLS = {
             data=lambda w: {"organization": w.a.organization.pk, "name": "1С", "role": "manager"},
             state=lambda w: StaffApiKey.objects.count(),
         ),
+    ),
+    "backoffice:webhooks": Entry(
+        staff_page(DENY, manager_a=OK, superuser=OK),
+        post=Post(
+            frozenset({MANAGER_A, SUPERUSER}),
+            data=lambda w: {
+                "organization": w.a.organization.pk,
+                "url": "https://a.example.ru/new",
+                "events": ["payment.credited"],
+            },
+            state=lambda w: Webhook.objects.count(),
+        ),
+    ),
+    "backoffice:webhook": Entry(
+        staff_page(DENY, manager_a=OK, superuser=OK), lambda w: {"webhook_id": w.a.webhook.pk}
+    ),
+    "backoffice:disable_webhook": Entry(
+        staff_page(405),
+        lambda w: {"webhook_id": w.a.webhook.pk},
+        post=Post(frozenset({MANAGER_A, SUPERUSER}), state=lambda w: row(w.a.webhook)),
     ),
     "backoffice:revoke_api_key": Entry(
         staff_page(405),

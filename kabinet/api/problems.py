@@ -150,6 +150,12 @@ def _validation_problem(error: ValidationError) -> Problem:
     return Problem(422, detail or "Неверные данные.", kind="validation", errors=errors)
 
 
+def _http_problem(error: HttpError) -> Problem:
+    if error.status_code == 400:  # ninja's only one: a body it cannot parse
+        return Problem(400, "Тело запроса не разобрать: нужен JSON.", kind="malformed-body")
+    return Problem(error.status_code, TITLES.get(error.status_code, "Ошибка"))
+
+
 def install_handlers(api: NinjaAPI) -> None:
     """Answer every refusal of ``api`` as a problem."""
 
@@ -163,8 +169,14 @@ def install_handlers(api: NinjaAPI) -> None:
     handle(AuthenticationError, lambda exc: Problem(401, "Нужен токен: Authorization: Bearer …"))
     handle(ValidationError, _validation_problem)
     handle(quotas.QuotaExceeded, lambda exc: Problem(429, str(exc), kind="rate-limit"))
-    handle(HttpError, lambda exc: Problem(exc.status_code, TITLES.get(exc.status_code, "Ошибка")))
+    handle(HttpError, _http_problem)
 
 
 # What every operation may answer besides success, for the schema.
-REFUSALS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 429: ProblemOut}
+REFUSALS = {
+    401: ProblemOut,
+    403: ProblemOut,
+    404: ProblemOut,
+    422: ProblemOut,  # a path or query parameter of the wrong type
+    429: ProblemOut,
+}

@@ -22,11 +22,20 @@ class KabinetApi(NinjaAPI):
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
+                if "requestBody" in operation:  # a body that cannot be parsed at all
+                    operation["responses"].setdefault("400", _problem("Тело запроса — не JSON"))
                 for answer in operation["responses"].values():
                     media = answer.get("content", {}).get("application/json")
                     if media and media["schema"].get("$ref", "").endswith("/ProblemOut"):
                         answer["content"] = {CONTENT_TYPE: media}
         return schema
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}},
+    }
 
 
 api = KabinetApi(

@@ -16,6 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kabinet.audit.models import AuditAction, AuditEntry
+from kabinet.billing.closing import close_period
+from kabinet.billing.models import Period, PeriodStatus
+from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import StaffRole
 from kabinet.payments import services as payments
 from kabinet.payments.registry.uploads import upload_registry
@@ -30,6 +33,7 @@ from tests.factories import (
     ChargeFactory,
     MeterFactory,
     OrganizationFactory,
+    PeriodFactory,
     PersonalAccountFactory,
     make_appeal,
     staff_user,
@@ -292,3 +296,18 @@ def test_another_organisations_webhook_is_not_found_and_only_managers_enter(clie
     assert webhook.is_active
     client.force_login(staff_user(link.account.organization, StaffRole.ACCOUNTANT))
     assert client.get(reverse("backoffice:webhooks")).status_code == 403
+
+
+def test_a_closed_period_is_an_event(link, webhook, receiver, django_capture_on_commit_callbacks):
+    organization = link.account.organization
+    month = add_months(first_of_month(timezone.localdate()), -1)
+    period = PeriodFactory(
+        organization=organization, month=month, status=PeriodStatus.OPEN, calculated_at=None
+    )
+    Period.objects.filter(pk=period.pk).update(calculated_at=timezone.now())
+    period.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        close_period(period)
+    [event] = receiver.events()
+    assert event["event"] == EventKind.PERIOD_CLOSED
+    assert event["data"]["month"] == month.isoformat()

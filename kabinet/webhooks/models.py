@@ -12,6 +12,7 @@ class EventKind(models.TextChoices):
     PAYMENT_CREDITED = "payment.credited", "платёж зачислен"
     READING_SUBMITTED = "reading.submitted", "житель передал показания"
     APPEAL_CREATED = "appeal.created", "новое обращение"
+    PERIOD_CLOSED = "period.closed", "период закрыт"
 
 
 class Webhook(models.Model):

@@ -311,3 +311,12 @@ def test_a_closed_period_is_an_event(link, webhook, receiver, django_capture_on_
     [event] = receiver.events()
     assert event["event"] == EventKind.PERIOD_CLOSED
     assert event["data"]["month"] == month.isoformat()
+
+
+def test_one_run_delivers_batch_after_batch(link, webhook, receiver, monkeypatch):
+    monkeypatch.setattr(webhooks, "BATCH", 2)
+    for _ in range(5):
+        make_appeal(link.user, link.account)  # their tasks are not run: delivered below
+    assert webhooks.deliver_due() == 5
+    assert len(receiver.requests) == 5
+    assert not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()

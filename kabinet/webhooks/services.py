@@ -48,7 +48,8 @@ BACKOFF = tuple(
     datetime.timedelta(minutes=minutes) for minutes in (1, 5, 30, 120, 360, 1440)
 )  # after the 1st, 2nd… failed attempt; then it is given up
 MAX_ATTEMPTS = len(BACKOFF) + 1
-BATCH = 100  # deliveries per run of ``deliver_due``
+BATCH = 100  # deliveries locked and tried one after another
+BUDGET = datetime.timedelta(seconds=50)  # per run of ``deliver_due``: under the timer's minute
 SIGNATURE_HEADER = "X-Kabinet-Signature"
 TIMESTAMP_HEADER = "X-Kabinet-Timestamp"
 
@@ -223,10 +224,22 @@ def attempt(delivery: Delivery, now: datetime.datetime | None = None) -> Deliver
 
 
 def deliver_due(now: datetime.datetime | None = None) -> int:
-    """Attempt the deliveries that are due (at most ``BATCH``); returns how many were tried.
-    Each is locked while it is tried, so that two workers never send it twice at once."""
-    now = now or timezone.now()
-    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    """Attempt the deliveries that are due, a batch of ``BATCH`` after another until none is
+    left or ``BUDGET`` has passed (the timer's next run goes on); returns how many were tried."""
+    started = time.monotonic()
+    tried = 0
+    while True:
+        done = _deliver_batch(now or timezone.now())
+        tried += done
+        if done < BATCH or time.monotonic() - started > BUDGET.total_seconds():
+            return tried
+
+
+def _deliver_batch(now: datetime.datetime) -> int:
+    """Each delivery is locked while it is tried, so that two workers never send it twice."""
+    due = Delivery.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=now, webhook__is_active=True
+    )
     tried = 0
     for pk in due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:BATCH]:
         with transaction.atomic():
@@ -236,10 +249,9 @@ def deliver_due(now: datetime.datetime | None = None) -> int:
                 .filter(pk=pk)
                 .first()
             )
-            if delivery is None or not delivery.webhook.is_active:
-                continue
-            attempt(delivery, now)
-            tried += 1
+            if delivery is not None:
+                attempt(delivery, now)
+                tried += 1
     return tried
 
 

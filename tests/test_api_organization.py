@@ -304,3 +304,12 @@ def test_a_manager_neither_sees_nor_revokes_another_organisations_key(client, ow
         {"organization": other.pk, "name": "Наш", "role": StaffRole.MANAGER},
     )
     assert StaffApiKey.objects.count() == 1
+
+
+def test_a_large_file_is_taken_from_a_live_key_only(client, own, accounts, settings):
+    settings.MAX_ANONYMOUS_REQUEST_BODY = 1000  # a visitor's limit, far below the file
+    big = "ЛС;Заводской номер;Показание;Дата\n" + "1000154;НЕТ;1;01.01.2026\n" * 100
+    url = reverse("api:org_import_readings")
+    for secret, status in (("kbs_nothing_here", 413), (key_of(own, StaffRole.OPERATOR), 202)):
+        file = {"file": SimpleUploadedFile("big.csv", big.encode())}
+        assert client.post(url, file, **bearer(secret)).status_code == status

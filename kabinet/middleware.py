@@ -24,12 +24,28 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             length = 0  # Django reads such a body as empty
         if length > settings.MAX_ANONYMOUS_REQUEST_BODY and (
-            length > settings.MAX_REQUEST_BODY or not request.user.is_authenticated
+            length > settings.MAX_REQUEST_BODY
+            or not (request.user.is_authenticated or _organisation_key(request))
         ):
             response = render(request, "413.html", status=413)
             response["Connection"] = "close"  # the unread body must not be taken for a request
             return response
         return self.get_response(request)
+
+
+def _organisation_key(request) -> bool:
+    """An organisation's system sending a file to the API with a live key (``/api/v1/org/``:
+    its registries and readings files are larger than a visitor's form)."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not request.path.startswith("/api/v1/org/") or not header.startswith("Bearer "):
+        return False
+    from kabinet.api import staff_keys  # the API's keys; this module is imported by settings
+
+    try:
+        staff_keys.authenticate_key(header.removeprefix("Bearer ").strip())
+    except staff_keys.InvalidToken:
+        return False
+    return True
 
 
 class NoStoreForSignedInMiddleware:

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "kabinet.receipts",
     "kabinet.audit",
     "kabinet.api",
+    "kabinet.webhooks",
     "kabinet.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -355,6 +356,9 @@ TASKS = {
         else "django.tasks.backends.immediate.ImmediateBackend"
     }
 }
+
+# Webhooks of organisations (kabinet/webhooks): plain http:// addresses only in development.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
 
 # Online payment (README: «Онлайн-оплата»). The sandbox gateway takes no money: development and
 # tests only. Without a provider (production's default) residents see no «Оплатить».

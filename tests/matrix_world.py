@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from kabinet.api.models import StaffApiKey
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
 from kabinet.billing.models import (
@@ -43,6 +44,7 @@ from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, Regist
 from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery, Supplier
 from kabinet.users.models import LinkAttempt, LinkRequest, TokenScope
 from kabinet.users.tokens import create_token
+from kabinet.webhooks.models import Webhook
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -143,6 +145,9 @@ class Side:
     meter_impossible: object
     instalment_plan: object
     common_normative: object
+    api_key: object  # the organisation's API key (an accountant's), issued by nobody
+    webhook: object  # the organisation's webhook (the world's transaction never commits: no
+    # delivery is ever attempted)
 
 
 @dataclass
@@ -358,6 +363,19 @@ def _side(name, resident, requester):
             status=DeliveryStatus.FAILED,
         ),
         membership=None,
+        api_key=StaffApiKey.objects.create(
+            organization=organization,
+            role=StaffRole.ACCOUNTANT,
+            name=f"Ключ {name}",
+            prefix=f"matrix-{name}",
+            digest="0" * 64,
+        ),
+        webhook=Webhook.objects.create(
+            organization=organization,
+            url=f"https://{name}.example.ru/hook",
+            secret="whsec_matrix",
+            events=["appeal.created"],
+        ),
         payment_document_id=PaymentDocumentId.objects.create(
             account=account, period=closed_period, value=f"ИПД{name}-0000000000-01"
         ),

@@ -2,14 +2,17 @@
 problem details, idempotency and the OpenAPI schema."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from kabinet.api.idempotency import RETENTION
 from kabinet.api.models import IdempotentRequest
 from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.metering.models import Reading, ReadingSource, Resource
@@ -561,22 +564,42 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
         "/api/v1/accounts/{account_id}/charges/{month}",
         "/api/v1/accounts/{account_id}/meters",
         "/api/v1/accounts/{account_id}/readings",
+        "/api/v1/accounts/{account_id}/receipts",
+        "/api/v1/accounts/{account_id}/receipts/{month}",
+        "/api/v1/accounts/{account_id}/payments",
+        "/api/v1/accounts/{account_id}/online-payments",
+        "/api/v1/accounts/{account_id}/appeal-topics",
+        "/api/v1/accounts/{account_id}/appeals",
+        "/api/v1/accounts/{account_id}/appeals/{appeal_id}",
+        "/api/v1/accounts/{account_id}/appeals/{appeal_id}/messages",
+        "/api/v1/accounts/{account_id}/appeals/{appeal_id}/close",
+        "/api/v1/org/accounts",
+        "/api/v1/org/charges",
+        "/api/v1/org/payments",
+        "/api/v1/org/imports/readings",
+        "/api/v1/org/imports/bank-registry",
+        "/api/v1/org/jobs/{job_id}",
     }
     components = schema["components"]["schemas"]
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             assert method in {"get", "post"}, path
             assert operation["summary"], path
-            assert operation["security"] == [{"BearerToken": []}], path
+            scheme = "StaffKey" if path.startswith("/api/v1/org/") else "BearerToken"
+            assert operation["security"] == [{scheme: []}], path
             for status, answer in operation["responses"].items():
                 assert status.isdigit(), (path, status)
                 assert answer["description"], (path, status)
                 [(media_type, media)] = answer["content"].items()
+                if media_type == "application/pdf":  # the receipt itself
+                    assert media["schema"] == {"type": "string", "format": "binary"}
+                    continue
                 ref = media["schema"].get("$ref") or media["schema"]["items"]["$ref"]
                 assert ref.removeprefix("#/components/schemas/") in components, ref
                 problem = ref.endswith("/ProblemOut")
                 assert media_type == ("application/problem+json" if problem else "application/json")
-    assert schema["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    for scheme in ("BearerToken", "StaffKey"):
+        assert schema["components"]["securitySchemes"][scheme]["scheme"] == "bearer"
 
 
 def test_the_documentation_page_is_served_from_our_own_static_files(client):
@@ -601,3 +624,25 @@ def test_a_pushed_reading_is_on_the_residents_meters_page(client, link, meter, o
     client.force_login(link.user)
     page = client.get(reverse("portal:account_meters", args=[link.account.pk]))
     assert "112,345" in page.content.decode()
+
+
+def test_answers_past_their_retention_are_purged_and_the_key_is_new_again(
+    client, account, meter, owner_token
+):
+    key = {"HTTP_IDEMPOTENCY_KEY": "k-old"}
+    first = post(client, readings_url(account), reading(meter, "112"), owner_token, **key)
+    assert first.status_code == 201
+    post(
+        client, readings_url(account), reading(meter, "112"), owner_token, HTTP_IDEMPOTENCY_KEY="k"
+    )
+    old = IdempotentRequest.objects.get(key="k-old")
+    IdempotentRequest.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - RETENTION - datetime.timedelta(seconds=1)
+    )
+    out = io.StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+    assert out.getvalue().strip() == "Удалено ключей идемпотентности: 1."
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["k"]
+    again = post(client, readings_url(account), reading(meter, "112"), owner_token, **key)
+    assert again.status_code == 201
+    assert "Idempotency-Replayed" not in again

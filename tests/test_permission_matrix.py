@@ -29,6 +29,8 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
+from kabinet.api import staff_keys
+from kabinet.api.models import StaffApiKey
 from kabinet.appeals.models import Appeal, Message
 from kabinet.billing.common_correction import common_correction
 from kabinet.billing.heating_correction import heating_corrections
@@ -40,6 +42,7 @@ from kabinet.orgs.selectors import ROLE_DUTIES
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
 from kabinet.users import tokens
 from kabinet.users.models import TokenScope
+from kabinet.webhooks.models import Webhook
 from tests.conftest import built_once
 from tests.matrix_world import (
     ACCOUNTANT_A,
@@ -132,6 +135,9 @@ class Entry:
     shows: Callable | None = None  # world -> a text of A's that a list shows to ``shown_to``
     shown_to: frozenset = frozenset()
     api: bool = False  # asked with the user's API token (full scope) instead of the session
+    # asked with an API key of the staff member's organisation and role (their role in A, else
+    # in B); the others have only personal tokens, which these operations refuse (401)
+    staff_key: bool = False
 
 
 SEE_A = STAFF_A | {SUPERUSER}  # the staff who see A's records, and the superuser
@@ -216,6 +222,99 @@ URLS = {
         account,
         api=True,
         post=Post(frozenset({RESIDENT}), reading_push, state=this_months_reading, json=True),
+    ),
+    "api:receipts": Entry(api_page(), account, api=True),
+    "api:receipt_pdf": Entry(
+        api_page(),
+        lambda w: {"account_id": w.a.account.pk, "month": f"{w.a.closed_period.month:%Y-%m}"},
+        api=True,
+    ),
+    "api:payments": Entry(api_page(), account, api=True),
+    "api:online_payments": Entry(
+        expect(405),
+        account,
+        api=True,
+        post=Post(
+            frozenset({RESIDENT}),
+            lambda w: {"amount": "100"},
+            state=lambda w: OnlinePayment.objects.count(),
+            json=True,
+        ),
+    ),
+    "api:appeal_topics": Entry(api_page(), account, api=True),
+    "api:appeals": Entry(api_page(), account, api=True),
+    "api:new_appeal": Entry(  # the same path as the list: GET lists, POST writes
+        api_page(),
+        account,
+        api=True,
+        post=Post(
+            frozenset({RESIDENT}),
+            lambda w: {"topic_id": w.a.topic.pk, "text": "Через API"},
+            state=lambda w: Appeal.objects.count(),
+            json=True,
+        ),
+    ),
+    "api:appeal": Entry(api_page(), appeal_kwargs, api=True),
+    # --- the organisations' API (a key per staff class; see Entry.staff_key) -------------------
+    "api:org_accounts": Entry(
+        expect(API_REFUSED, **dict.fromkeys(STAFF, OK)),
+        shows=lambda w: w.a.account.number,
+        shown_to=STAFF_A,
+        staff_key=True,
+    ),
+    "api:org_charges": Entry(expect(API_REFUSED, **dict.fromkeys(STAFF, OK)), staff_key=True),
+    "api:org_payments": Entry(expect(API_REFUSED, **dict.fromkeys(STAFF, OK)), staff_key=True),
+    "api:org_job": Entry(
+        expect(API_REFUSED, **dict.fromkeys(STAFF_A, OK), accountant_b=DENY),
+        lambda w: {"job_id": w.a.job.pk},
+        staff_key=True,
+    ),
+    "api:org_import_readings": Entry(
+        expect(405),
+        staff_key=True,
+        post=Post(
+            writers("metering") - {SUPERUSER},
+            data=lambda w: {
+                "file": upload(
+                    "readings.csv",
+                    "ЛС;Заводской номер;Показание;Дата\n"
+                    f"{w.a.account.number};{w.a.meter.serial_number};99999;"
+                    f"{timezone.localdate():%d.%m.%Y}\n".encode(),
+                )
+            },
+            state=lambda w: Job.objects.filter(kind=JobKind.READINGS_IMPORT).count(),
+        ),
+    ),
+    "api:org_import_registry": Entry(
+        expect(405),
+        staff_key=True,
+        post=Post(
+            (writers("payments") | {ACCOUNTANT_B}) - {SUPERUSER},  # B's accountant: into B
+            data=lambda w: {
+                "file": upload(
+                    "bank.csv",
+                    f"Дата;Лицевой счёт;Сумма\n12.11.2026;{w.a.account.number};5,00\n".encode(),
+                )
+            },
+            state=lambda w: PaymentRegistry.objects.count(),
+        ),
+    ),
+    "api:appeal_reply": Entry(
+        expect(405),
+        appeal_kwargs,
+        api=True,
+        post=Post(
+            frozenset({RESIDENT}),
+            lambda w: {"text": "Дополняю через API"},
+            state=lambda w: Message.objects.count(),
+            json=True,
+        ),
+    ),
+    "api:close_appeal": Entry(
+        expect(405),
+        appeal_kwargs,
+        api=True,
+        post=Post(frozenset({RESIDENT}), state=lambda w: row(w.a.appeal)["status"], json=True),
     ),
     "portal:unlink_account": Entry(
         residents_page(),
@@ -334,6 +433,39 @@ URLS = {
     "mfa_download_recovery_codes": Entry(expect(DENY, anonymous=LOGIN)),
     # --- the back office's own pages -------------------------------------------------------
     "backoffice:job": Entry(staff_a_page(), lambda w: {"job_id": w.a.job.pk}),
+    "backoffice:api_keys": Entry(
+        staff_page(DENY, manager_a=OK, superuser=OK),
+        post=Post(
+            frozenset({MANAGER_A, SUPERUSER}),
+            data=lambda w: {"organization": w.a.organization.pk, "name": "1С", "role": "manager"},
+            state=lambda w: StaffApiKey.objects.count(),
+        ),
+    ),
+    "backoffice:webhooks": Entry(
+        staff_page(DENY, manager_a=OK, superuser=OK),
+        post=Post(
+            frozenset({MANAGER_A, SUPERUSER}),
+            data=lambda w: {
+                "organization": w.a.organization.pk,
+                "url": "https://a.example.ru/new",
+                "events": ["payment.credited"],
+            },
+            state=lambda w: Webhook.objects.count(),
+        ),
+    ),
+    "backoffice:webhook": Entry(
+        staff_page(DENY, manager_a=OK, superuser=OK), lambda w: {"webhook_id": w.a.webhook.pk}
+    ),
+    "backoffice:disable_webhook": Entry(
+        staff_page(405),
+        lambda w: {"webhook_id": w.a.webhook.pk},
+        post=Post(frozenset({MANAGER_A, SUPERUSER}), state=lambda w: row(w.a.webhook)),
+    ),
+    "backoffice:revoke_api_key": Entry(
+        staff_page(405),
+        lambda w: {"key_id": w.a.api_key.pk},
+        post=Post(frozenset({MANAGER_A, SUPERUSER}), state=lambda w: row(w.a.api_key)),
+    ),
     "backoffice:appeal": Entry(
         staff_a_page(),
         lambda w: {"appeal_id": w.a.appeal.pk},
@@ -1002,9 +1134,17 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def as_user(client, world, db):
-    def sign_in(user_class, api=False):
+    def sign_in(user_class, api=False, staff_key=False):
         user = world.users[user_class]
-        if user is not None and api:
+        if staff_key and user_class in STAFF_ROLES:
+            roles = STAFF_ROLES[user_class]
+            side = "a" if "a" in roles else "b"
+            organization = getattr(world, side).organization
+            secret = staff_keys.create_key(
+                organization, name="matrix", role=roles[side], created_by=user
+            ).secret
+            client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        elif user is not None and api:
             secret = tokens.create_token(user, name="matrix", scope=TokenScope.FULL).secret
             client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
         elif user is not None:
@@ -1039,8 +1179,8 @@ def check_answer(response, expected, url):
             assert location(response) not in LOGIN_PAGES, said
 
 
-def check_refusal(response, user_class, url, *, form_refusal=False, api=False):
-    if api and user_class == ANONYMOUS:
+def check_refusal(response, user_class, url, *, form_refusal=False, api=False, keyless=False):
+    if (api and user_class == ANONYMOUS) or keyless:
         check_answer(response, API_REFUSED, url)
     elif user_class == ANONYMOUS or (
         user_class in NOT_IN_BACK_OFFICE and url.startswith("/admin/")
@@ -1065,7 +1205,7 @@ def url_of(case: Case, world):
 def test_get(case, world, as_user):
     url = url_of(case, world)
     entry = URLS[case.key]
-    response = as_user(case.user_class, api=entry.api).get(url)
+    response = as_user(case.user_class, api=entry.api, staff_key=entry.staff_key).get(url)
     check_answer(response, case.expected, url)
     if entry.shows and response.status_code == 200:
         shown = entry.shows(world) in response.content.decode()
@@ -1080,10 +1220,19 @@ def test_post_is_refused(case, world, as_user):
     post = entry.post
     url = url_of(case, world)
     state = post.state or (lambda w: None)
-    client = as_user(case.user_class, api=entry.api)  # signing in changes the last_login
+    client = as_user(
+        case.user_class, api=entry.api, staff_key=entry.staff_key
+    )  # signing in changes the last_login
     before = state(world)
     response = send(client, url, post, world)
-    check_refusal(response, case.user_class, url, form_refusal=post.form_refusal, api=entry.api)
+    check_refusal(
+        response,
+        case.user_class,
+        url,
+        form_refusal=post.form_refusal,
+        api=entry.api,
+        keyless=entry.staff_key and case.user_class not in STAFF_ROLES,
+    )
     assert state(world) == before, f"{url}: changed by {case.user_class}"
 
 
@@ -1241,8 +1390,8 @@ def test_post_by_the_entitled_changes_what_refusals_keep(case, world, as_user):
     entry = URLS[case.key]
     post = entry.post
     url = url_of(case, world)
-    client = as_user(case.user_class, api=entry.api)
+    client = as_user(case.user_class, api=entry.api, staff_key=entry.staff_key)
     before = post.state(world)
     response = send(client, url, post, world)
-    assert response.status_code in (200, 201, 302), f"{url} answered {response.status_code}"
+    assert response.status_code in (200, 201, 202, 302), f"{url} answered {response.status_code}"
     assert post.state(world) != before, f"{url}: nothing changed for {case.user_class}"

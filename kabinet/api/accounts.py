@@ -1,14 +1,13 @@
 """The resident's accounts through the API: the same selectors and services as the pages
 (``portal/views.py``, ``portal/meters_views.py``); no rule of the domain is decided here."""
 
-from django.http import JsonResponse
 from django.utils import timezone
-from ninja import Header, Router
+from ninja import Router
 
 from kabinet.api import schemas
 from kabinet.api.auth import account_or_404, require
-from kabinet.api.idempotency import run_once
-from kabinet.api.problems import REFUSALS, Problem, ProblemOut, field_error, no_store
+from kabinet.api.idempotency import key_header, once_response
+from kabinet.api.problems import REFUSALS, Problem, ProblemOut, field_error
 from kabinet.billing import selectors as billing
 from kabinet.metering import services as metering
 from kabinet.metering.forms import MeterReadingsForm
@@ -189,21 +188,13 @@ def submit_readings(
     request,
     account_id: int,
     payload: schemas.ReadingsIn,
-    idempotency_key: str | None = Header(
-        None, alias="Idempotency-Key", description="Уникальный ключ запроса (до 255 символов)"
-    ),
+    idempotency_key: str | None = key_header(),
 ):
     require(request, Permission.SUBMIT_READINGS)
     account = account_or_404(request, account_id)
-
-    def work():
-        return 201, _submit(request, account, payload.readings)
-
-    status, body, replayed = run_once(request, idempotency_key, work)
-    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
-    if replayed:
-        response["Idempotency-Replayed"] = "true"
-    return no_store(response)
+    return once_response(
+        request, idempotency_key, lambda: (201, _submit(request, account, payload.readings))
+    )
 
 
 def _submit(request, account, items: list[schemas.ReadingIn]) -> dict:

@@ -1,8 +1,12 @@
-"""``Authorization: Bearer <token>``: a personal access token, limited per token."""
+"""``Authorization: Bearer <token>``: a personal access token (the resident's operations) or
+an organisation's API key (``/org/`` operations), each limited on its own."""
+
+from types import SimpleNamespace
 
 from ninja.security import HttpBearer
 
 from kabinet import quotas
+from kabinet.api import staff_keys
 from kabinet.api.problems import Problem
 from kabinet.users import tokens
 
@@ -37,3 +41,24 @@ def account_or_404(request, account_id: int):
     if account is None:
         raise Problem(404, "Лицевой счёт не найден.")
     return account
+
+
+class StaffKey(HttpBearer):
+    """Sets ``request.auth`` to the organisation's key (``api.StaffApiKey``); a personal token,
+    an unknown, revoked or expired key answer 401, a key past its rate limit 429."""
+
+    openapi_description = "Ключ API организации из бэк-офиса («Ключи API»)."
+
+    def authenticate(self, request, token):
+        try:
+            key = staff_keys.authenticate_key(token)
+        except tokens.InvalidToken as error:
+            raise Problem(401, str(error)) from None
+        quotas.consume(SimpleNamespace(pk=f"staff-key-{key.pk}"), api_requests=1)
+        return key
+
+
+def require_write(request, duty: str) -> None:
+    """403 unless the key's role has ``duty`` (changes it in the back office)."""
+    if not staff_keys.may_write(request.auth, duty):
+        raise Problem(403, f"Роли «{request.auth.get_role_display()}» это действие недоступно.")

@@ -6,14 +6,24 @@ the unique constraint (token, key) and then finds the answer; work that fails ro
 back with it, so a refused request may be retried with the same key. Only successes are kept.
 """
 
+import datetime
 import hashlib
+import json
 
 from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from ninja import Header
+from ninja.renderers import NinjaJSONEncoder
 
 from kabinet.api.models import IdempotentRequest
-from kabinet.api.problems import Problem
+from kabinet.api.problems import Problem, no_store
 
 MAX_KEY_LENGTH = 255
+# How long an answer is kept for a retry: a client retries within minutes, a day is ample (the
+# common practice of payment APIs). Older keys are purged (``purge_expired``, a daily timer);
+# the same key after that is a new request.
+RETENTION = datetime.timedelta(hours=24)
 
 
 def run_once(request, key: str | None, work) -> tuple[int, dict, bool]:
@@ -46,3 +56,32 @@ def run_once(request, key: str | None, work) -> tuple[int, dict, bool]:
         record.status, record.body = status, body
         record.save(update_fields=["status", "body"])
     return status, body, False
+
+
+def key_header():
+    """The ``Idempotency-Key`` header of an operation that creates something."""
+    return Header(
+        None, alias="Idempotency-Key", description="Уникальный ключ запроса (до 255 символов)"
+    )
+
+
+def once_response(request, key: str | None, work) -> JsonResponse:
+    """``run_once`` as the operation's answer; a replay says so in ``Idempotency-Replayed``."""
+    status, body, replayed = run_once(request, key, work)
+    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    if replayed:
+        response["Idempotency-Replayed"] = "true"
+    return no_store(response)
+
+
+def as_json(schema) -> dict:
+    """An answer as the API renders it (times to the millisecond, as in every GET), ready to
+    be kept for a replay."""
+    return json.loads(json.dumps(schema.model_dump(), cls=NinjaJSONEncoder))
+
+
+def purge_expired(now: datetime.datetime | None = None) -> int:
+    """Delete the answers kept longer than ``RETENTION``; returns how many."""
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -34,6 +34,15 @@ FIELD_LABELS = {
     "account_id": "лицевой счёт",
     "Idempotency-Key": "ключ идемпотентности",
     "body": "тело запроса",
+    "amount": "сумма",
+    "month": "месяц",
+    "method": "способ оплаты",
+    "capital_repair": "взнос на капитальный ремонт",
+    "first": "с месяца",
+    "last": "по месяц",
+    "months": "последние месяцы",
+    "topic_id": "тема",
+    "text": "текст",
 }
 
 # Pydantic's error types, in Russian.
@@ -94,6 +103,17 @@ def field_error(path: list, message: str, code: str = "invalid") -> dict:
     return {"field": ".".join(names), "label": label, "message": message, "code": code}
 
 
+def form_problem(form, names: dict[str, str] | None = None) -> Problem:
+    """A Django form's errors as a 422 problem; ``names`` maps the form's field names to the
+    request's (``__all__`` is the whole body)."""
+    names = names or {}
+    errors = []
+    for name, messages in form.errors.items():
+        path = [] if name == "__all__" else [names.get(name, name)]
+        errors.extend(field_error(path, message) for message in messages)
+    return Problem(422, errors[0]["message"], kind="validation", errors=errors)
+
+
 def problem_response(request, problem: Problem) -> JsonResponse:
     body = {
         "type": f"urn:kabinet:problem:{problem.kind}",
@@ -130,6 +150,12 @@ def _validation_problem(error: ValidationError) -> Problem:
     return Problem(422, detail or "Неверные данные.", kind="validation", errors=errors)
 
 
+def _http_problem(error: HttpError) -> Problem:
+    if error.status_code == 400:  # ninja's only one: a body it cannot parse
+        return Problem(400, "Тело запроса не разобрать: нужен JSON.", kind="malformed-body")
+    return Problem(error.status_code, TITLES.get(error.status_code, "Ошибка"))
+
+
 def install_handlers(api: NinjaAPI) -> None:
     """Answer every refusal of ``api`` as a problem."""
 
@@ -143,8 +169,14 @@ def install_handlers(api: NinjaAPI) -> None:
     handle(AuthenticationError, lambda exc: Problem(401, "Нужен токен: Authorization: Bearer …"))
     handle(ValidationError, _validation_problem)
     handle(quotas.QuotaExceeded, lambda exc: Problem(429, str(exc), kind="rate-limit"))
-    handle(HttpError, lambda exc: Problem(exc.status_code, TITLES.get(exc.status_code, "Ошибка")))
+    handle(HttpError, _http_problem)
 
 
 # What every operation may answer besides success, for the schema.
-REFUSALS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 429: ProblemOut}
+REFUSALS = {
+    401: ProblemOut,
+    403: ProblemOut,
+    404: ProblemOut,
+    422: ProblemOut,  # a path or query parameter of the wrong type
+    429: ProblemOut,
+}

@@ -4,7 +4,10 @@
 from ninja import NinjaAPI
 
 from kabinet.api.accounts import router as accounts
+from kabinet.api.appeals import router as appeals
 from kabinet.api.auth import BearerToken
+from kabinet.api.money import router as money
+from kabinet.api.organization import router as organization
 from kabinet.api.problems import CONTENT_TYPE, install_handlers, no_store
 
 
@@ -19,6 +22,8 @@ class KabinetApi(NinjaAPI):
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
+                if "requestBody" in operation:  # a body that cannot be parsed at all
+                    operation["responses"].setdefault("400", _problem("Тело запроса — не JSON"))
                 for answer in operation["responses"].values():
                     media = answer.get("content", {}).get("application/json")
                     if media and media["schema"].get("$ref", "").endswith("/ProblemOut"):
@@ -26,12 +31,21 @@ class KabinetApi(NinjaAPI):
         return schema
 
 
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}},
+    }
+
+
 api = KabinetApi(
     title="Кабинет: API",
     version="1",
     description=(
         "API личного кабинета. Токен создаётся в «Мой профиль» → «Доступ к API» и передаётся "
-        "в заголовке `Authorization: Bearer <токен>`. Ошибки — в формате RFC 9457 "
+        "в заголовке `Authorization: Bearer <токен>`. Системы управляющей организации "
+        "(операции /org/) передают так же ключ API организации, выданный руководителем в "
+        "бэк-офисе («Ключи API»). Ошибки — в формате RFC 9457 "
         "(application/problem+json) с сообщениями по-русски."
     ),
     auth=BearerToken(),
@@ -41,3 +55,6 @@ api = KabinetApi(
 )
 install_handlers(api)
 api.add_router("", accounts)
+api.add_router("", money)
+api.add_router("", appeals)
+api.add_router("", organization)

@@ -15,6 +15,8 @@ from kabinet.appeals.selectors import news_subscribers
 from kabinet.jobs.models import Job, JobKind
 from kabinet.jobs.services import create_job
 from kabinet.orgs.models import Organization
+from kabinet.webhooks import services as webhooks
+from kabinet.webhooks.models import EventKind
 
 DEFAULT_TOPICS = ("Ремонт", "Начисления", "Показания", "Прочее")
 CLOSED = "Обращение закрыто. Если вопрос остался, напишите новое обращение."
@@ -49,6 +51,17 @@ def create_appeal(
         topic=topic,
     )  # fmt: skip
     _add_message(appeal, author, text, attachments, from_staff=False)
+    webhooks.emit(
+        organization.pk,
+        EventKind.APPEAL_CREATED,
+        lambda: {
+            "appeal_id": appeal.pk,
+            "number": appeal.number,
+            "account": account.number,
+            "topic": topic.name,
+            "created_at": appeal.created_at,
+        },
+    )
     return appeal
 
 

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from kabinet.backoffice import (
+    api_keys_views,
     appeals_views,
     billing_views,
     common_correction_views,
@@ -9,11 +10,21 @@ from kabinet.backoffice import (
     payments_views,
     penalty_claim_views,
     views,
+    webhooks_views,
 )
 
 app_name = "backoffice"
 urlpatterns = [
     path("jobs/<int:job_id>/", views.job_detail, name="job"),
+    path("api-keys/", api_keys_views.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", api_keys_views.revoke_api_key, name="revoke_api_key"),
+    path("webhooks/", webhooks_views.webhooks, name="webhooks"),
+    path("webhooks/<int:webhook_id>/", webhooks_views.webhook, name="webhook"),
+    path(
+        "webhooks/<int:webhook_id>/disable/",
+        webhooks_views.disable_webhook,
+        name="disable_webhook",
+    ),
     path("appeals/<int:appeal_id>/", appeals_views.appeal, name="appeal"),
     path(
         "appeals/<int:appeal_id>/files/<int:attachment_id>/",

@@ -22,6 +22,8 @@ from kabinet.billing.signals import period_closed
 from kabinet.money import ZERO, summed
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
+from kabinet.webhooks import services as webhooks
+from kabinet.webhooks.models import EventKind
 
 
 def close_period(period: Period, user=None, *, ip: str | None = None) -> Period:
@@ -54,6 +56,16 @@ def close_period(period: Period, user=None, *, ip: str | None = None) -> Period:
             obj=period,
             changes={"status": [PeriodStatus.OPEN, PeriodStatus.CLOSED]},
             amount=total,
+        )
+        webhooks.emit(
+            period.organization_id,
+            EventKind.PERIOD_CLOSED,
+            lambda: {
+                "period_id": period.pk,
+                "month": period.month,
+                "total": total,
+                "closed_at": period.closed_at,
+            },
         )
         asked.status, asked.closed_at = period.status, period.closed_at
         following, _ = Period.objects.get_or_create(

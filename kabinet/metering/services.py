@@ -21,6 +21,8 @@ from kabinet.metering import tasks
 from kabinet.metering.checks import ReadingCheck, check_reading
 from kabinet.metering.models import Meter, Reading, ReadingSource
 from kabinet.metering.window import ReadingWindow, reading_window
+from kabinet.webhooks import services as webhooks
+from kabinet.webhooks.models import EventKind
 
 
 class ReadingsRefused(Exception):
@@ -117,6 +119,24 @@ def submit_resident_readings(
         )
         reading_ids = [reading.pk for reading in readings]
         tasks.enqueue_readings_receipt(user, reading_ids)
+        webhooks.emit(
+            account.organization_id,
+            EventKind.READING_SUBMITTED,
+            lambda: {
+                "account": account.number,
+                "readings": [
+                    {
+                        "meter_id": reading.meter_id,
+                        "serial_number": reading.meter.serial_number,
+                        "resource": reading.meter.resource,
+                        "month": reading.period,
+                        "value": reading.value,
+                        "taken_on": reading.taken_on,
+                    }
+                    for reading in readings
+                ],
+            },
+        )
     return readings
 
 

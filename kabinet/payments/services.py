@@ -30,6 +30,8 @@ from kabinet.payments.providers import (
     InvalidNotification,
     get_provider,
 )
+from kabinet.webhooks import services as webhooks
+from kabinet.webhooks.models import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -193,8 +195,13 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
                     online_payment.pk, state.amount, online_payment.amount,
                 )  # fmt: skip
             online_payment.paid_at = state.paid_at or timezone.now()
-            online_payment.payment = _credit(online_payment, state)
+            online_payment.payment = payment = _credit(online_payment, state)
             tasks.enqueue_payment_receipt(online_payment)
+            webhooks.emit(
+                online_payment.account.organization_id,
+                EventKind.PAYMENT_CREDITED,
+                lambda: webhooks.payment_payload(payment),
+            )
         online_payment.status = state.status
         online_payment.save()
     return online_payment

@@ -29,12 +29,18 @@ class Permission:
     READ = "read"  # account data: balance, charges
     READ_METERS = "read_meters"  # meters and their readings (a meter's script needs them too)
     SUBMIT_READINGS = "submit_readings"
+    WRITE = "write"  # start an online payment, write and close appeals
 
 
 GRANTS = {
     TokenScope.READ: {Permission.READ, Permission.READ_METERS},
     TokenScope.READINGS: {Permission.READ_METERS, Permission.SUBMIT_READINGS},
-    TokenScope.FULL: {Permission.READ, Permission.READ_METERS, Permission.SUBMIT_READINGS},
+    TokenScope.FULL: {
+        Permission.READ,
+        Permission.READ_METERS,
+        Permission.SUBMIT_READINGS,
+        Permission.WRITE,
+    },
 }
 
 

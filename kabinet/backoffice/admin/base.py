@@ -247,11 +247,11 @@ class OrganizationScopedInline(admin.TabularInline):
     """Records edited inside their parent's page, with the rights of the parent's admin in the
     parent's organisation."""
 
-    def _area(self) -> str:
+    def _duty(self) -> str:
         return self.admin_site.get_model_admin(self.parent_model).duty
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        queryset = _related_choices(request, self._area(), db_field, kwargs.get("queryset"))
+        queryset = _related_choices(request, self._duty(), db_field, kwargs.get("queryset"))
         if queryset is not None:
             kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -260,13 +260,13 @@ class OrganizationScopedInline(admin.TabularInline):
         return is_staff_member(request.user)
 
     def has_add_permission(self, request, obj):
-        return may_write(request, self._area(), obj)
+        return may_write(request, self._duty(), obj)
 
     def has_change_permission(self, request, obj=None):
-        return may_write(request, self._area(), obj)
+        return may_write(request, self._duty(), obj)
 
     def has_delete_permission(self, request, obj=None):
-        return may_write(request, self._area(), obj)
+        return may_write(request, self._duty(), obj)
 
 
 class ClosedPeriodReadOnly:

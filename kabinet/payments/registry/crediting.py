@@ -33,6 +33,8 @@ from kabinet.payments.models import (
 )
 from kabinet.payments.registry.formats import RegistryRow, parse_registry
 from kabinet.tabular import RowError, TableError
+from kabinet.webhooks import services as webhooks
+from kabinet.webhooks.models import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +121,16 @@ def _import(registry: PaymentRegistry, ip) -> str:
         return registry.status
     with transaction.atomic():
         credited_rows = _credit(registry, known, accounts, job)
+        webhooks.emit_many(
+            registry.organization_id,
+            EventKind.PAYMENT_CREDITED,
+            lambda: [
+                webhooks.payment_payload(payment)
+                for payment in Payment.objects.filter(registry=registry)
+                .select_related("account")
+                .order_by("pk")
+            ],
+        )
         _record_days(registry, [*credited_rows, *unknown])
         registry.status = RegistryStatus.PARTIAL if errors else RegistryStatus.IMPORTED
         registry.save()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "kabinet.webhooks"
+    verbose_name = "Вебхуки"

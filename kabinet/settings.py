@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "kabinet.receipts",
     "kabinet.audit",
     "kabinet.api",
+    "kabinet.gisgkh",
     "kabinet.demo",
     "django.contrib.admin",
     "django.contrib.auth",

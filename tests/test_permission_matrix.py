@@ -361,6 +361,21 @@ URLS = {
             form_refusal=True,
         ),
     ),
+    # «ГИС ЖКХ»: every role reads the coverage; the operator and the manager import identifiers.
+    "backoffice:gisgkh": Entry(
+        staff_page(),
+        post=Post(
+            writers("housing"),
+            data=lambda w: {
+                "organization": w.a.organization.pk,
+                "file": upload(
+                    "els.csv", f"Номер ЛС;ЕЛС\n{w.a.account.number};75АБ012345\n".encode()
+                ),
+            },
+            state=lambda w: row(w.a.account),
+            form_refusal=True,
+        ),
+    ),
     "backoffice:find_account": Entry(staff_page()),
     "backoffice:account_readings": Entry(
         staff_a_page(),

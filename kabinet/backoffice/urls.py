@@ -5,6 +5,7 @@ from kabinet.backoffice import (
     billing_views,
     common_correction_views,
     documents_views,
+    gisgkh_views,
     meters_views,
     payments_views,
     penalty_claim_views,
@@ -20,6 +21,7 @@ urlpatterns = [
         appeals_views.appeal_attachment,
         name="appeal_attachment",
     ),
+    path("gisgkh/", gisgkh_views.identifiers, name="gisgkh"),
     path("readings/", meters_views.readings, name="readings"),
     re_path(
         r"^readings/export\.(?P<file_format>csv|xlsx)$",

@@ -2,7 +2,8 @@
 the ЕЛС (10 characters) and the идентификатор ЖКУ (13), from
 
 - the XML result of ``exportAccountData`` (``exportAccountResult`` elements of the
-  house-management schema, read by the schema's element names), or
+  house-management schema, read by the schema's element names and namespaces: the ЕЛС and
+  the идентификатор ЖКУ are account-base elements), or
 - the registry of accounts that ГИС's web interface exports as a spreadsheet (XLSX or CSV),
   read by its header names.
 
@@ -24,6 +25,7 @@ from kabinet.housing.models import PersonalAccount
 from kabinet.tabular import TableError, read_rows
 
 HOUSE_MANAGEMENT = "{http://dom.gosuslugi.ru/schema/integration/house-management/}"
+ACCOUNT_BASE = "{http://dom.gosuslugi.ru/schema/integration/account-base/}"
 
 # Header titles of the spreadsheet registry, compared without case and with «ё» as «е».
 COLUMNS = {
@@ -58,8 +60,8 @@ class ImportOutcome:
     changed: int  # accounts whose identifiers were new or different
 
 
-def _text(element, name: str) -> str:
-    found = element.find(HOUSE_MANAGEMENT + name)
+def _text(element, name: str, namespace=HOUSE_MANAGEMENT) -> str:
+    found = element.find(namespace + name)
     return (found.text or "").strip() if found is not None else ""
 
 
@@ -81,8 +83,8 @@ def parse_account_export(data: bytes) -> list[AccountIdentifiers]:
         AccountIdentifiers(
             where=f"Счёт {position} (ЛС {_text(result, 'AccountNumber') or 'без номера'})",
             number=_text(result, "AccountNumber"),
-            unified_account=_text(result, "UnifiedAccountNumber"),
-            service_id=_text(result, "ServiceID"),
+            unified_account=_text(result, "UnifiedAccountNumber", ACCOUNT_BASE),
+            service_id=_text(result, "ServiceID", ACCOUNT_BASE),
             account_guid=_text(result, "AccountGUID"),
         )
         for position, result in enumerate(results, start=1)

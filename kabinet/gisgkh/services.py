@@ -1,0 +1,70 @@
+"""Messages of an organisation built from the database: what ``kabinet.gisgkh.messages``
+builds, fed with the organisation's readings and identifiers."""
+
+import datetime
+
+from django.db.models import Q
+
+from kabinet.gisgkh.messages import MeterValue, export_account_messages, metering_values_messages
+from kabinet.gisgkh.models import GisOrganization, ResourceNsiItem
+from kabinet.metering.models import Reading, Resource
+
+
+def org_ppa_guid_of(organization) -> str | None:
+    gis = GisOrganization.objects.filter(organization=organization).first()
+    return str(gis.org_ppa_guid) if gis else None
+
+
+def period_meter_values(organization, month: datetime.date) -> list[MeterValue]:
+    """The readings taken from the meters (not the billing's estimates) of ``organization``
+    for ``month``, one per meter, with the GUIDs and НСИ items they need."""
+    nsi = {
+        item.resource: (item.code, str(item.guid))
+        for item in ResourceNsiItem.objects.filter(organization=organization)
+    }
+    readings = (
+        Reading.objects.actual()
+        .filter(
+            Q(meter__account__organization=organization)
+            | Q(meter__house__organization=organization),
+            period=month,
+        )
+        .select_related("meter__gis", "meter__account")
+        .order_by("meter_id")
+    )
+    values = []
+    for reading in readings:
+        meter = reading.meter
+        gis = getattr(meter, "gis", None)
+        owner = f"ЛС {meter.account.number}" if meter.account_id else "общедомовой"
+        values.append(
+            MeterValue(
+                meter=f"счётчик № {meter.serial_number} ({owner})",
+                root_guid=str(gis.root_guid) if gis else None,
+                value=reading.value,
+                taken_on=reading.taken_on,
+                period=reading.period,
+                resource_nsi=nsi.get(meter.resource),
+                electric=meter.resource == Resource.ELECTRICITY,
+            )
+        )
+    return values
+
+
+def readings_messages(organization, month: datetime.date, *, now=None):
+    """The ``importMeteringDeviceValuesRequest`` messages of ``organization`` for ``month``."""
+    return metering_values_messages(
+        org_ppa_guid_of(organization), period_meter_values(organization, month), now=now
+    )
+
+
+def account_export_messages(organization, *, now=None):
+    """``exportAccountRequest`` for the organisation's open accounts whose ЕЛС is known."""
+    unified = (
+        organization.accounts.filter(is_open=True, unified_account__isnull=False)
+        .order_by("number")
+        .values_list("unified_account", flat=True)
+    )
+    return export_account_messages(
+        org_ppa_guid_of(organization), unified_accounts=list(unified), now=now
+    )

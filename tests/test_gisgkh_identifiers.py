@@ -14,7 +14,7 @@ from kabinet.gisgkh.identifiers import (
     parse_account_export,
     parse_account_registry,
 )
-from kabinet.gisgkh.models import GisAccount
+from kabinet.gisgkh.models import GisAccount, GisOrganization
 from kabinet.orgs.models import StaffRole
 from kabinet.tabular import write_xlsx
 from tests.factories import PersonalAccountFactory, staff_user
@@ -205,3 +205,15 @@ def test_the_staff_page_names_the_bad_rows(client, accounts):
         {"organization": accounts[0].organization.pk, "file": SimpleUploadedFile("r.csv", data)},
     )
     assert "Строка 2: Единый лицевой счёт ГИС ЖКХ состоит из 10 знаков" in response.content.decode()
+
+
+def test_the_manager_sets_the_organisations_guid_and_an_operator_may_not(client, accounts):
+    organization = accounts[0].organization
+    url = reverse("backoffice:gisgkh_organization")
+    data = {"organization": organization.pk, "org_ppa_guid": GUID_1}
+    client.force_login(staff_user(organization, StaffRole.OPERATOR))
+    assert client.post(url, data).status_code == 403
+    client.force_login(staff_user(organization, StaffRole.MANAGER))
+    assert client.post(url, data).status_code == 302
+    assert str(GisOrganization.objects.get(organization=organization).org_ppa_guid) == GUID_1
+    assert GUID_1 in client.get(reverse("backoffice:gisgkh")).content.decode()

@@ -22,6 +22,7 @@ urlpatterns = [
         name="appeal_attachment",
     ),
     path("gisgkh/", gisgkh_views.identifiers, name="gisgkh"),
+    path("gisgkh/organization/", gisgkh_views.organization_guid, name="gisgkh_organization"),
     path("readings/", meters_views.readings, name="readings"),
     re_path(
         r"^readings/export\.(?P<file_format>csv|xlsx)$",

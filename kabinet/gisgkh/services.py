@@ -10,6 +10,14 @@ from kabinet.gisgkh.models import GisOrganization, ResourceNsiItem
 from kabinet.metering.models import Reading, Resource
 
 
+def set_org_ppa_guid(organization, org_ppa_guid) -> GisOrganization:
+    """Record the orgPPAGUID ГИС ЖКХ gave ``organization`` (copied by its manager)."""
+    gis, _ = GisOrganization.objects.update_or_create(
+        organization=organization, defaults={"org_ppa_guid": org_ppa_guid}
+    )
+    return gis
+
+
 def org_ppa_guid_of(organization) -> str | None:
     gis = GisOrganization.objects.filter(organization=organization).first()
     return str(gis.org_ppa_guid) if gis else None

@@ -50,7 +50,7 @@ _METERING_VALUE = re.compile(r"\d{1,15}(\.\d{1,7})?")  # metering-device-base Me
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
-def _el(parent, namespace: str, name: str, text=None) -> ET.Element:
+def sub_element(parent, namespace: str, name: str, text=None) -> ET.Element:
     element = ET.SubElement(parent, f"{{{namespace}}}{name}")
     if text is not None:
         element.text = str(text)
@@ -77,13 +77,13 @@ class Message:
 def request_header(org_ppa_guid, *, message_guid: str, now: datetime.datetime) -> ET.Element:
     """``base:RequestHeader``: the date, the message's GUID and the organisation's orgPPAGUID."""
     header = ET.Element(f"{{{BASE}}}RequestHeader")
-    _el(header, BASE, "Date", now.isoformat(timespec="seconds"))
-    _el(header, BASE, "MessageGUID", message_guid)
-    _el(header, BASE, "orgPPAGUID", org_ppa_guid)
+    sub_element(header, BASE, "Date", now.isoformat(timespec="seconds"))
+    sub_element(header, BASE, "MessageGUID", message_guid)
+    sub_element(header, BASE, "orgPPAGUID", org_ppa_guid)
     return header
 
 
-def _message(operation, org_ppa_guid, body, schema_name, now) -> Message:
+def checked_message(operation, org_ppa_guid, body, schema_name, now) -> Message:
     if not org_ppa_guid or not _GUID.fullmatch(str(org_ppa_guid)):
         raise MessageError(
             ["Не указан идентификатор организации в ГИС ЖКХ (orgPPAGUID): укажите его."]
@@ -95,7 +95,7 @@ def _message(operation, org_ppa_guid, body, schema_name, now) -> Message:
     return Message(operation, message_guid, header, body)
 
 
-def _batches(items: list, size: int) -> list[list]:
+def batches(items: list, size: int) -> list[list]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
@@ -143,20 +143,20 @@ def _value_errors(item: MeterValue) -> list[str]:
 
 
 def _current_value(parent, item: MeterValue) -> None:
-    current = _el(parent, DEVICE_METERING, "CurrentValue")
+    current = sub_element(parent, DEVICE_METERING, "CurrentValue")
     text = metering_value_text(item.value)
     if item.electric:
-        _el(current, METERING_DEVICE_BASE, "MeteringValueT1", text)
+        sub_element(current, METERING_DEVICE_BASE, "MeteringValueT1", text)
     else:
-        resource = _el(current, METERING_DEVICE_BASE, "MunicipalResource")
-        _el(resource, NSI_BASE, "Code", item.resource_nsi[0])
-        _el(resource, NSI_BASE, "GUID", item.resource_nsi[1])
-        _el(current, METERING_DEVICE_BASE, "MeteringValue", text)
-    _el(current, DEVICE_METERING, "DateValue", item.taken_on.isoformat())
-    _el(current, BASE, "TransportGUID", item.transport_guid)
-    period = _el(current, DEVICE_METERING, "Period")
-    _el(period, BASE, "Year", item.period.year)
-    _el(period, BASE, "Month", item.period.month)
+        resource = sub_element(current, METERING_DEVICE_BASE, "MunicipalResource")
+        sub_element(resource, NSI_BASE, "Code", item.resource_nsi[0])
+        sub_element(resource, NSI_BASE, "GUID", item.resource_nsi[1])
+        sub_element(current, METERING_DEVICE_BASE, "MeteringValue", text)
+    sub_element(current, DEVICE_METERING, "DateValue", item.taken_on.isoformat())
+    sub_element(current, BASE, "TransportGUID", item.transport_guid)
+    period = sub_element(current, DEVICE_METERING, "Period")
+    sub_element(period, BASE, "Year", item.period.year)
+    sub_element(period, BASE, "Month", item.period.month)
 
 
 def metering_values_messages(org_ppa_guid, values: list[MeterValue], *, now=None) -> list[Message]:
@@ -166,17 +166,19 @@ def metering_values_messages(org_ppa_guid, values: list[MeterValue], *, now=None
     if errors:
         raise MessageError(errors)
     messages = []
-    for batch in _batches(values, READINGS_PER_MESSAGE):
+    for batch in batches(values, READINGS_PER_MESSAGE):
         body = ET.Element(f"{{{DEVICE_METERING}}}importMeteringDeviceValuesRequest")
         body.set("Id", SIGNED_ID)
         body.set(f"{{{BASE}}}version", METERING_VALUES_VERSION)
         for item in batch:
-            device = _el(body, DEVICE_METERING, "MeteringDevicesValues")
-            _el(device, DEVICE_METERING, "MeteringDeviceRootGUID", item.root_guid)
+            device = sub_element(body, DEVICE_METERING, "MeteringDevicesValues")
+            sub_element(device, DEVICE_METERING, "MeteringDeviceRootGUID", item.root_guid)
             kind = "ElectricDeviceValue" if item.electric else "OneRateDeviceValue"
-            _current_value(_el(device, DEVICE_METERING, kind), item)
+            _current_value(sub_element(device, DEVICE_METERING, kind), item)
         messages.append(
-            _message("importMeteringDeviceValues", org_ppa_guid, body, "device-metering", now)
+            checked_message(
+                "importMeteringDeviceValues", org_ppa_guid, body, "device-metering", now
+            )
         )
     return messages
 
@@ -216,13 +218,15 @@ def export_account_messages(
         chunks = [((HOUSE_MANAGEMENT, "FIASHouseGuid"), [fias_house_guid])]
     else:
         chunks = [(EXPORT_ACCOUNT_KEYS[given[0]], chunk) for chunk in
-                  _batches(lists[given[0]], ACCOUNTS_PER_EXPORT)]  # fmt: skip
+                  batches(lists[given[0]], ACCOUNTS_PER_EXPORT)]  # fmt: skip
     messages = []
     for (namespace, name), chunk in chunks:
         body = ET.Element(f"{{{HOUSE_MANAGEMENT}}}exportAccountRequest")
         body.set("Id", SIGNED_ID)
         body.set(f"{{{BASE}}}version", EXPORT_ACCOUNT_VERSION)
         for value in chunk:
-            _el(body, namespace, name, value)
-        messages.append(_message("exportAccountData", org_ppa_guid, body, "house-management", now))
+            sub_element(body, namespace, name, value)
+        messages.append(
+            checked_message("exportAccountData", org_ppa_guid, body, "house-management", now)
+        )
     return messages

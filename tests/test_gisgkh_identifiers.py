@@ -14,10 +14,11 @@ from kabinet.gisgkh.identifiers import (
     parse_account_export,
     parse_account_registry,
 )
-from kabinet.gisgkh.models import GisAccount, GisOrganization
+from kabinet.gisgkh.models import GisAccount, GisMeter, GisOrganization
+from kabinet.gisgkh.services import import_identifiers_file
 from kabinet.orgs.models import StaffRole
 from kabinet.tabular import write_xlsx
-from tests.factories import PersonalAccountFactory, staff_user
+from tests.factories import MeterFactory, PersonalAccountFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +218,30 @@ def test_the_manager_sets_the_organisations_guid_and_an_operator_may_not(client,
     assert client.post(url, data).status_code == 302
     assert str(GisOrganization.objects.get(organization=organization).org_ppa_guid) == GUID_1
     assert GUID_1 in client.get(reverse("backoffice:gisgkh")).content.decode()
+
+
+def meter_result(serial, guid):
+    return (
+        f"<hm:exportMeteringDeviceDataResult><hm:BasicChatacteristicts>"
+        f"<hm:MeteringDeviceNumber>{serial}</hm:MeteringDeviceNumber></hm:BasicChatacteristicts>"
+        f"<hm:MeteringDeviceRootGUID>{guid}</hm:MeteringDeviceRootGUID>"
+        f"</hm:exportMeteringDeviceDataResult>"
+    )
+
+
+def test_meter_guids_come_from_the_metering_device_export(accounts):
+    meter = MeterFactory(account=accounts[0], serial_number="XB-000154")
+    data = export_xml(meter_result("XB-000154", GUID_2))
+    outcome = import_identifiers_file(accounts[0].organization, data)
+    assert (outcome.rows, outcome.changed) == (1, 1)
+    assert str(GisMeter.objects.get(meter=meter).root_guid) == GUID_2
+    assert import_identifiers_file(accounts[0].organization, data).changed == 0
+
+
+def test_an_unknown_meter_is_named_and_nothing_is_imported(accounts):
+    MeterFactory(account=accounts[0], serial_number="XB-000154")
+    data = export_xml(meter_result("XB-000154", GUID_2), meter_result("NO-SUCH", GUID_1))
+    with pytest.raises(IdentifierImportError) as refused:
+        import_identifiers_file(accounts[0].organization, data)
+    assert refused.value.errors == ["Прибор 2 (№ NO-SUCH): такого прибора в организации нет"]
+    assert not GisMeter.objects.exists()

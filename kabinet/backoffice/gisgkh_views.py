@@ -8,9 +8,9 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from kabinet.backoffice.views import staff_render, staff_required
-from kabinet.gisgkh.identifiers import IdentifierImportError, import_identifiers_file
+from kabinet.gisgkh.identifiers import IdentifierImportError
 from kabinet.gisgkh.selectors import identifier_coverage
-from kabinet.gisgkh.services import set_org_ppa_guid
+from kabinet.gisgkh.services import import_identifiers_file, set_org_ppa_guid
 from kabinet.orgs.models import Organization
 from kabinet.orgs.selectors import organizations_to_change
 
@@ -25,9 +25,9 @@ class IdentifiersImportForm(forms.Form):
     )
     file = forms.FileField(
         label="Файл",
-        help_text="Результат exportAccountData (XML) или реестр лицевых счетов, выгруженный "
-        "из ГИС ЖКХ (XLSX или CSV со столбцами «Номер ЛС», «Единый лицевой счёт» и, если есть, "
-        "«Идентификатор ЖКУ», «Идентификатор ЛС»).",
+        help_text="Результат exportAccountData или exportMeteringDeviceData (XML) или реестр "
+        "лицевых счетов, выгруженный из ГИС ЖКХ (XLSX или CSV со столбцами «Номер ЛС», "
+        "«Единый лицевой счёт» и, если есть, «Идентификатор ЖКУ», «Идентификатор ЛС»).",
     )
 
     def __init__(self, *args, organizations, **kwargs):

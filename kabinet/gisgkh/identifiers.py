@@ -65,15 +65,20 @@ def _text(element, name: str, namespace=HOUSE_MANAGEMENT) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def parse_account_export(data: bytes) -> list[AccountIdentifiers]:
-    """The accounts of an ``exportAccountData`` result (``getStateResult`` or any document
-    holding ``exportAccountResult`` elements)."""
+def parse_xml(data: bytes) -> ET.Element:
+    """The document's root; a DOCTYPE (entities) or a file that is not XML is refused."""
     if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data.upper():
         raise IdentifierImportError(["Файл XML с объявлением DOCTYPE не принимается."])
     try:
-        root = ET.fromstring(data)
+        return ET.fromstring(data)
     except ET.ParseError as error:
         raise IdentifierImportError([f"Файл не является документом XML ({error})."]) from None
+
+
+def parse_account_export(data: bytes) -> list[AccountIdentifiers]:
+    """The accounts of an ``exportAccountData`` result (``getStateResult`` or any document
+    holding ``exportAccountResult`` elements)."""
+    root = parse_xml(data)
     results = list(root.iter(HOUSE_MANAGEMENT + "exportAccountResult"))
     if not results:
         raise IdentifierImportError(
@@ -250,11 +255,3 @@ def _write(rows: list[AccountIdentifiers], accounts) -> None:
         account.save(update_fields=["unified_account", "gis_service_id"])
         if row.account_guid:
             GisAccount.objects.create(account=account, account_guid=uuid.UUID(row.account_guid))
-
-
-def import_identifiers_file(organization, data: bytes) -> ImportOutcome:
-    """An uploaded file of either kind, told by its content: XML or a table."""
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
-        return import_account_identifiers(organization, parse_account_export(data))
-    return import_account_identifiers(organization, parse_account_registry(data))

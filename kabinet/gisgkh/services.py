@@ -1,11 +1,19 @@
-"""Messages of an organisation built from the database: what ``kabinet.gisgkh.messages``
-builds, fed with the organisation's readings and identifiers."""
+"""The organisation's side of the exchange: an uploaded export dispatched to its import, the
+orgPPAGUID, and the messages of ``kabinet.gisgkh.messages`` fed with its readings and
+identifiers."""
 
 import datetime
 
 from django.db.models import Q
 
+from kabinet.gisgkh.identifiers import (
+    ImportOutcome,
+    import_account_identifiers,
+    parse_account_export,
+    parse_account_registry,
+)
 from kabinet.gisgkh.messages import MeterValue, export_account_messages, metering_values_messages
+from kabinet.gisgkh.meter_identifiers import import_meter_identifiers, parse_meter_export
 from kabinet.gisgkh.models import GisOrganization, ResourceNsiItem
 from kabinet.metering.models import Reading, Resource
 
@@ -76,3 +84,13 @@ def account_export_messages(organization, *, now=None):
     return export_account_messages(
         org_ppa_guid_of(organization), unified_accounts=list(unified), now=now
     )
+
+
+def import_identifiers_file(organization, data: bytes) -> ImportOutcome:
+    """An uploaded file, told by its content: the XML of exportMeteringDeviceData or of
+    exportAccountData, or the spreadsheet registry of accounts."""
+    if data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        if b"exportMeteringDeviceDataResult" in data:
+            return import_meter_identifiers(organization, parse_meter_export(data))
+        return import_account_identifiers(organization, parse_account_export(data))
+    return import_account_identifiers(organization, parse_account_registry(data))

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kabinet.audit",
     "kabinet.api",
     "kabinet.webhooks",
+    "kabinet.gisgkh",
     "kabinet.demo",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -35,6 +35,7 @@ from kabinet.appeals.models import Appeal, Message
 from kabinet.billing.common_correction import common_correction
 from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.models import Recalculation
+from kabinet.gisgkh.models import GisOrganization
 from kabinet.jobs.models import Job, JobKind
 from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
@@ -499,6 +500,34 @@ URLS = {
                 ),
             },
             state=lambda w: Job.objects.count(),
+            form_refusal=True,
+        ),
+    ),
+    # «ГИС ЖКХ»: every role reads the coverage; the operator and the manager import identifiers.
+    "backoffice:gisgkh": Entry(
+        staff_page(),
+        post=Post(
+            writers("housing"),
+            data=lambda w: {
+                "organization": w.a.organization.pk,
+                "file": upload(
+                    "els.csv", f"Номер ЛС;ЕЛС\n{w.a.account.number};75АБ012345\n".encode()
+                ),
+            },
+            state=lambda w: row(w.a.account),
+            form_refusal=True,
+        ),
+    ),
+    # The orgPPAGUID: the manager of the organisation sets it; the page is the one above.
+    "backoffice:gisgkh_organization": Entry(
+        staff_page(405),
+        post=Post(
+            writers("organization"),
+            data=lambda w: {
+                "organization": w.a.organization.pk,
+                "org_ppa_guid": "5d6c7b8a-1234-4abc-9def-0123456789ab",
+            },
+            state=lambda w: GisOrganization.objects.filter(organization=w.a.organization).count(),
             form_refusal=True,
         ),
     ),

@@ -6,6 +6,7 @@ from kabinet.backoffice import (
     billing_views,
     common_correction_views,
     documents_views,
+    gisgkh_views,
     meters_views,
     payments_views,
     penalty_claim_views,
@@ -31,6 +32,8 @@ urlpatterns = [
         appeals_views.appeal_attachment,
         name="appeal_attachment",
     ),
+    path("gisgkh/", gisgkh_views.identifiers, name="gisgkh"),
+    path("gisgkh/organization/", gisgkh_views.organization_guid, name="gisgkh_organization"),
     path("readings/", meters_views.readings, name="readings"),
     re_path(
         r"^readings/export\.(?P<file_format>csv|xlsx)$",

@@ -51,8 +51,15 @@ class PersonalAccountAdmin(OrganizationScopedAdmin):
         (None, {"fields": ["organization", "number", "holder_name", "premise", "share",
                            "residents", "owners", "is_open", "opened_on", "closed_on"]}),
         # Printed on the payment document (Приказ Минстроя России № 43/пр, раздел 1).
-        ("ГИС ЖКХ", {"fields": ["unified_account", "gis_service_id"]}),
+        # The account GUID is imported (kabinet.gisgkh.identifiers), never typed.
+        ("ГИС ЖКХ", {"fields": ["unified_account", "gis_service_id", "gis_account_guid"]}),
     ]  # fmt: skip
+    readonly_fields = ["gis_account_guid"]
+
+    @admin.display(description="идентификатор ЛС в ГИС ЖКХ")
+    def gis_account_guid(self, account):
+        gis_account = getattr(account, "gis", None) if account.pk else None
+        return gis_account.account_guid if gis_account else "не загружен"
 
 
 class ContractDocumentInline(OrganizationScopedInline):

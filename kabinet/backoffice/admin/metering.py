@@ -27,6 +27,12 @@ class MeterAdmin(OrganizationScopedAdmin):
     search_fields = ["serial_number", "account__number", "house__address"]
     list_select_related = ["account", "house"]
     change_list_template = "backoffice/meters/admin_change_list.html"
+    readonly_fields = ["gis_root_guid"]
+
+    @admin.display(description="идентификатор ПУ в ГИС ЖКХ")
+    def gis_root_guid(self, meter):
+        gis_meter = getattr(meter, "gis", None) if meter.pk else None
+        return gis_meter.root_guid if gis_meter else "не загружен"
 
 
 @admin.register(Reading)

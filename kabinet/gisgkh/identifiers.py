@@ -1,0 +1,257 @@
+"""Importing the identifiers ГИС ЖКХ assigned to an organisation's accounts: the account GUID,
+the ЕЛС (10 characters) and the идентификатор ЖКУ (13), from
+
+- the XML result of ``exportAccountData`` (``exportAccountResult`` elements of the
+  house-management schema, read by the schema's element names and namespaces: the ЕЛС and
+  the идентификатор ЖКУ are account-base elements), or
+- the registry of accounts that ГИС's web interface exports as a spreadsheet (XLSX or CSV),
+  read by its header names.
+
+Both are all or nothing: every row is checked first (format by length and pattern only —
+the system assigns the values, we do not second-guess them), a bad row is named and nothing is
+written; the same file twice changes nothing the second time. Accounts are matched by their
+number (``AccountNumber``, the number the organisation gave) within the organisation."""
+
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from kabinet.gisgkh.models import GisAccount
+from kabinet.housing import gis
+from kabinet.housing.models import PersonalAccount
+from kabinet.tabular import TableError, read_rows
+
+HOUSE_MANAGEMENT = "{http://dom.gosuslugi.ru/schema/integration/house-management/}"
+ACCOUNT_BASE = "{http://dom.gosuslugi.ru/schema/integration/account-base/}"
+
+# Header titles of the spreadsheet registry, compared without case and with «ё» as «е».
+COLUMNS = {
+    "number": ("Номер ЛС", "Номер лицевого счета", "Лицевой счет", "AccountNumber"),
+    "unified_account": ("Единый лицевой счет", "ЕЛС", "Номер ЕЛС", "UnifiedAccountNumber"),
+    "service_id": ("Идентификатор ЖКУ", "ServiceID"),
+    "account_guid": ("Идентификатор ЛС", "Идентификатор лицевого счета", "AccountGUID"),
+}
+REQUIRED = ("number", "unified_account")
+
+
+class IdentifierImportError(ValueError):
+    """The file cannot be imported: ``errors`` says why, row by row; nothing was written."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class AccountIdentifiers:
+    where: str  # «Строка 3» or «Счёт 2 (ЛС 154)»: how the person finds the row in the file
+    number: str
+    unified_account: str
+    service_id: str = ""
+    account_guid: str = ""
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    rows: int
+    changed: int  # accounts whose identifiers were new or different
+
+
+def _text(element, name: str, namespace=HOUSE_MANAGEMENT) -> str:
+    found = element.find(namespace + name)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def parse_xml(data: bytes) -> ET.Element:
+    """The document's root; a DOCTYPE (entities) or a file that is not XML is refused."""
+    if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data.upper():
+        raise IdentifierImportError(["Файл XML с объявлением DOCTYPE не принимается."])
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as error:
+        raise IdentifierImportError([f"Файл не является документом XML ({error})."]) from None
+
+
+def parse_account_export(data: bytes) -> list[AccountIdentifiers]:
+    """The accounts of an ``exportAccountData`` result (``getStateResult`` or any document
+    holding ``exportAccountResult`` elements)."""
+    root = parse_xml(data)
+    results = list(root.iter(HOUSE_MANAGEMENT + "exportAccountResult"))
+    if not results:
+        raise IdentifierImportError(
+            ["В файле нет элементов exportAccountResult: это не результат exportAccountData."]
+        )
+    return [
+        AccountIdentifiers(
+            where=f"Счёт {position} (ЛС {_text(result, 'AccountNumber') or 'без номера'})",
+            number=_text(result, "AccountNumber"),
+            unified_account=_text(result, "UnifiedAccountNumber", ACCOUNT_BASE),
+            service_id=_text(result, "ServiceID", ACCOUNT_BASE),
+            account_guid=_text(result, "AccountGUID"),
+        )
+        for position, result in enumerate(results, start=1)
+    ]
+
+
+def _title(text: str) -> str:
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+def parse_account_registry(data: bytes) -> list[AccountIdentifiers]:
+    """The accounts of ГИС's spreadsheet registry; a file without the columns is refused with
+    the names of the columns it has."""
+    try:
+        rows = read_rows(data)
+        _, header = next(rows, (0, []))
+        titles = [_title(cell) for cell in header]
+        positions = {}
+        for field, accepted in COLUMNS.items():
+            wanted = {_title(title) for title in accepted}
+            found = [i for i, title in enumerate(titles) if title in wanted]
+            if found:
+                positions[field] = found[0]
+        missing = [COLUMNS[field][0] for field in REQUIRED if field not in positions]
+        if missing:
+            has = ", ".join(f"«{cell}»" for cell in header if cell) or "ни одного"
+            raise IdentifierImportError(
+                [
+                    "Заголовки файла не совпадают с реестром лицевых счетов ГИС ЖКХ: нет "
+                    + ", ".join(f"«{name}»" for name in missing)
+                    + f"; столбцы файла: {has}."
+                ]
+            )
+        return [
+            AccountIdentifiers(
+                where=f"Строка {line}",
+                **{
+                    field: (cells[i].strip() if i < len(cells) else "")
+                    for field, i in positions.items()
+                },
+            )
+            for line, cells in rows
+        ]
+    except TableError as error:
+        raise IdentifierImportError([str(error)]) from None
+
+
+def _row_errors(row: AccountIdentifiers, account) -> list[str]:
+    errors = []
+    if account is None:
+        errors.append(f"лицевого счёта «{row.number}» нет в организации")
+    checks = [(row.unified_account, gis.validate_unified_account)]
+    if row.service_id:
+        checks.append((row.service_id, gis.validate_service_id))
+    if not row.unified_account:
+        errors.append("не указан единый лицевой счёт")
+        checks = checks[1:]
+    for value, validate in checks:
+        try:
+            validate(value)
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if row.account_guid:
+        try:
+            uuid.UUID(row.account_guid)
+        except ValueError:
+            errors.append(f"идентификатор ЛС «{row.account_guid}» не является GUID")
+    return [f"{row.where}: {error}" for error in errors]
+
+
+def _clashes(rows, field: str, label: str) -> list[str]:
+    """A value given to two accounts in the file, or held by an account the file leaves alone."""
+    errors, seen = [], {}
+    for row in rows:
+        value = getattr(row, field).lower()
+        if not value:
+            continue
+        if value in seen and seen[value] != row.number:
+            errors.append(f"{row.where}: {label} «{getattr(row, field)}» уже указан в файле")
+        seen.setdefault(value, row.number)
+    return errors
+
+
+@transaction.atomic
+def import_account_identifiers(organization, rows: list[AccountIdentifiers]) -> ImportOutcome:
+    """Write the identifiers of ``rows`` to the organisation's accounts, or nothing when any row
+    is bad (``IdentifierImportError`` naming every bad row)."""
+    if not rows:
+        raise IdentifierImportError(["В файле нет ни одного лицевого счёта."])
+    numbers = [row.number for row in rows]
+    accounts = {
+        account.number: account
+        for account in PersonalAccount.objects.filter(organization=organization, number__in=numbers)
+        .select_related("gis")
+        .select_for_update(of=("self",))
+    }
+    errors = []
+    seen_numbers = set()
+    for row in rows:
+        if row.number in seen_numbers:
+            errors.append(f"{row.where}: лицевой счёт «{row.number}» уже встречался в файле")
+        seen_numbers.add(row.number)
+        errors += _row_errors(row, accounts.get(row.number))
+    errors += _clashes(rows, "service_id", "идентификатор ЖКУ")
+    errors += _clashes(rows, "account_guid", "идентификатор ЛС")
+    errors += _held_elsewhere(rows, accounts)
+    if errors:
+        raise IdentifierImportError(errors)
+    changed = [row for row in rows if _differs(row, accounts[row.number])]
+    _write(changed, accounts)
+    return ImportOutcome(rows=len(rows), changed=len(changed))
+
+
+def _held_elsewhere(rows, accounts) -> list[str]:
+    """Identifiers that belong, in the database, to an account the file does not name."""
+    ids = {account.pk for account in accounts.values()}
+    service_ids = {row.service_id: row for row in rows if row.service_id}
+    guids = {}
+    for row in rows:
+        try:
+            guids[str(uuid.UUID(row.account_guid))] = row
+        except ValueError:
+            continue  # empty or already named as malformed
+    errors = []
+    taken = PersonalAccount.objects.filter(gis_service_id__in=service_ids).exclude(pk__in=ids)
+    for other in taken:
+        row = service_ids[other.gis_service_id]
+        errors.append(f"{row.where}: идентификатор ЖКУ уже у лицевого счёта № {other.number}")
+    taken = GisAccount.objects.filter(account_guid__in=list(guids)).exclude(account_id__in=ids)
+    for other in taken.select_related("account"):
+        row = guids[str(other.account_guid)]
+        number = other.account.number
+        errors.append(f"{row.where}: идентификатор ЛС уже у лицевого счёта № {number}")
+    return errors
+
+
+def _stored_guid(account) -> str:
+    gis_account = getattr(account, "gis", None)
+    return str(gis_account.account_guid) if gis_account else ""
+
+
+def _differs(row: AccountIdentifiers, account) -> bool:
+    return (
+        account.unified_account != row.unified_account
+        or (row.service_id and account.gis_service_id != row.service_id)
+        or (row.account_guid and _stored_guid(account) != str(uuid.UUID(row.account_guid)))
+    )
+
+
+def _write(rows: list[AccountIdentifiers], accounts) -> None:
+    # Two steps, so that identifiers that move between accounts of the file never clash with
+    # the unique constraints half-way.
+    changed = [accounts[row.number] for row in rows]
+    moving_ids = [a.pk for a, r in zip(changed, rows, strict=True) if r.service_id]
+    PersonalAccount.objects.filter(pk__in=moving_ids).update(gis_service_id=None)
+    GisAccount.objects.filter(
+        account__in=[a for a, r in zip(changed, rows, strict=True) if r.account_guid]
+    ).delete()
+    for row, account in zip(rows, changed, strict=True):
+        account.unified_account = row.unified_account
+        if row.service_id:  # else it stays as it was (not cleared above)
+            account.gis_service_id = row.service_id
+        account.save(update_fields=["unified_account", "gis_service_id"])
+        if row.account_guid:
+            GisAccount.objects.create(account=account, account_guid=uuid.UUID(row.account_guid))

@@ -249,6 +249,9 @@ URLS = {
     ),
     "portal:account_penalties": Entry(residents_page(), account),
     "portal:account_payments": Entry(residents_page(), account),
+    "portal:reconciliation": Entry(residents_page(), account),
+    "portal:reconciliation_pdf": Entry(residents_page(), account),
+    "portal:reconciliation_xlsx": Entry(residents_page(), account),
     "portal:pay": Entry(
         residents_page(),
         account,

@@ -6,6 +6,7 @@ from kabinet.portal import (
     meters_views,
     payments_views,
     profile_views,
+    statement_views,
     views,
 )
 
@@ -53,6 +54,21 @@ urlpatterns = [
         "ls/<int:account_id>/payments/",
         payments_views.account_payments,
         name="account_payments",
+    ),
+    path(
+        "ls/<int:account_id>/reconciliation/",
+        statement_views.reconciliation,
+        name="reconciliation",
+    ),
+    path(
+        "ls/<int:account_id>/reconciliation.pdf",
+        statement_views.reconciliation_pdf,
+        name="reconciliation_pdf",
+    ),
+    path(
+        "ls/<int:account_id>/reconciliation.xlsx",
+        statement_views.reconciliation_xlsx,
+        name="reconciliation_xlsx",
     ),
     path("ls/<int:account_id>/pay/", payments_views.pay, name="pay"),
     path(

@@ -184,6 +184,17 @@ URLS = {
         shown_to=frozenset({RESIDENT}),
     ),
     "portal:privacy": Entry(public()),
+    "portal:pay_several": Entry(  # only the user's own accounts with debts are payable
+        signed_in(),
+        post=Post(
+            frozenset({RESIDENT}),
+            data=lambda w: {
+                "organization": w.a.account.organization_id,
+                "account": [w.a.account.pk],
+            },
+            state=lambda w: OnlinePayment.objects.count(),
+        ),
+    ),
     "portal:dismiss_help": Entry(signed_in(405), post=POST_SIGNED_IN),
     "portal:profile": Entry(signed_in()),
     "portal:edit_profile": Entry(signed_in(), post=POST_SIGNED_IN),

@@ -60,6 +60,10 @@ def receipt_month(online_payment) -> datetime.date | None:
 def receipt_items(online_payment) -> list[tuple[str, Decimal]]:
     """(description, amount) of each item of the payment's receipt."""
     amount = online_payment.amount
+    parts = list(online_payment.parts.select_related("account").order_by("id"))
+    if parts:  # several accounts in one payment: one item per account
+        return [(f"Оплата ЖКУ, ЛС № {part.account.number}"[:DESCRIPTION_LIMIT], part.amount)
+                for part in parts]  # fmt: skip
     month = receipt_month(online_payment)
     single = f"Оплата ЖКУ за {month_name(month)}" if month else "Оплата ЖКУ"
     if online_payment.capital_repair:  # paid to the capital repair payee: one item of its own

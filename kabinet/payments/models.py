@@ -321,3 +321,48 @@ class OnlinePayment(models.Model):
         """Closed here without the gateway's word (expired, or cancelled by the payer), so the
         gateway may yet report it paid — and then the money is credited."""
         return self.status in (OnlinePaymentStatus.EXPIRED, OnlinePaymentStatus.CANCELED)
+
+
+class OnlinePaymentPart(models.Model):
+    """One account's share of an online payment that pays several accounts of one organisation
+    at once (Главная, «Оплатить несколько счетов»). On success each part is credited to its
+    account as its own ``Payment`` (``external_id`` = the gateway's id and the part's number),
+    all of them in one transaction: either every part is credited or none is."""
+
+    online_payment = models.ForeignKey(
+        OnlinePayment, on_delete=models.CASCADE, related_name="parts", verbose_name="онлайн-оплата"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="online_payment_parts",
+        verbose_name="лицевой счёт",
+    )
+    amount = models.DecimalField("сумма", **MONEY_FIELD)
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_payment_part",
+        verbose_name="зачтённый платёж",
+    )
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "часть онлайн-оплаты"
+        verbose_name_plural = "части онлайн-оплаты"
+        ordering = ["online_payment", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["online_payment", "account"], name="online_payment_part_unique_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="online_payment_part_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.online_payment}: ЛС {self.account}, {self.amount}"
+

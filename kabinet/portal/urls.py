@@ -4,6 +4,7 @@ from kabinet.portal import (
     appeals_views,
     charges_views,
     meters_views,
+    pay_several_views,
     payments_views,
     profile_views,
     statement_views,
@@ -33,6 +34,7 @@ urlpatterns = [
     path("appeals/", appeals_views.my_appeals, name="appeals"),
     path("news/", appeals_views.news, name="news"),
     path("privacy/", views.privacy, name="privacy"),
+    path("pay/", pay_several_views.pay_several, name="pay_several"),
     path("link/", views.link_account, name="link_account"),
     path("link/request/", views.request_link, name="request_link"),
     # Every page of one personal account: <account_id> is checked against the user's links.

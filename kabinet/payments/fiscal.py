@@ -91,6 +91,15 @@ def receipt_items(online_payment) -> list[tuple[str, Decimal]]:
     ]
 
 
+COMMISSION_ITEM = "Комиссия за приём платежа"
+
+
+def commission_items(online_payment) -> list[tuple[str, Decimal]]:
+    """The commission passed on to the payer, an item of its own (the receipt sums to what the
+    gateway takes: the amount and the commission)."""
+    return [(COMMISSION_ITEM, online_payment.commission)] if online_payment.commission else []
+
+
 def receipt_data(online_payment) -> dict:
     """ЮKassa's ``receipt`` object for the payment (the sandbox takes the same)."""
     organization = online_payment.account.organization
@@ -113,6 +122,7 @@ def receipt_data(online_payment) -> dict:
                 "payment_mode": PAYMENT_MODE,
             }
             for description, amount in receipt_items(online_payment)
+            + commission_items(online_payment)
         ],
         "tax_system_code": organization.tax_system_code,
     }

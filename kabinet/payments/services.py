@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles, month_name
+from kabinet.money import ZERO
 from kabinet.payments import fiscal, providers, tasks
+from kabinet.payments.commission import commission_for
 from kabinet.payments.models import (
     FiscalReceiptStatus,
     OnlinePayment,
@@ -113,9 +115,12 @@ def start_online_payment(
             )
     provider = get_provider()
     with transaction.atomic():
+        fee = ZERO if capital_repair else commission_for(
+            account.organization, amount, timezone.localdate()
+        )  # fmt: skip
         online_payment = OnlinePayment.objects.create(
             account=account, user=user, email=user.email, amount=amount, provider=provider.name,
-            period=period, capital_repair=capital_repair, method=method,
+            period=period, capital_repair=capital_repair, method=method, commission=fee,
         )  # fmt: skip
         OnlinePaymentPart.objects.bulk_create(
             OnlinePaymentPart(online_payment=online_payment, account=part_account, amount=share)
@@ -199,10 +204,10 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
             return online_payment
         _record_receipt(online_payment, state)
         if state.status == OnlinePaymentStatus.SUCCEEDED:
-            if state.amount != online_payment.amount:
+            if state.amount != online_payment.gateway_amount:
                 logger.error(
                     "Online payment %s: the gateway took %s instead of %s; crediting what it took",
-                    online_payment.pk, state.amount, online_payment.amount,
+                    online_payment.pk, state.amount, online_payment.gateway_amount,
                 )  # fmt: skip
             online_payment.paid_at = state.paid_at or timezone.now()
             online_payment.payment = _credit(online_payment, state)
@@ -230,12 +235,14 @@ def _credit(online_payment: OnlinePayment, state: GatewayPayment) -> Payment:
     """The credited ``Payment`` — of the payment's account, or, for a payment of several
     accounts, one per part (the first part's is returned). Raises, so that the caller's
     transaction rolls every part back, if any part cannot be credited."""
+    # The commission passed on to the payer is the organisation's, not the debt's.
+    credited_amount = state.amount - online_payment.commission
     parts = list(online_payment.parts.select_related("account").order_by("id"))
     if not parts:
-        return _credit_one(online_payment, online_payment.account, state.amount, state.id)
+        return _credit_one(online_payment, online_payment.account, credited_amount, state.id)
     shares = [part.amount for part in parts]
-    if state.amount != online_payment.amount:  # split what the gateway took, to the kopeck
-        shares = fiscal.split_amount(state.amount, shares)
+    if credited_amount != online_payment.amount:  # split what the gateway took, to the kopeck
+        shares = fiscal.split_amount(credited_amount, shares)
     credited = []
     for number, (part, share) in enumerate(zip(parts, shares, strict=True), 1):
         if share <= 0:

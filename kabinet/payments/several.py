@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import timezone
+
 from kabinet.billing.selectors import balances
 from kabinet.formats import format_rubles
-from kabinet.money import ZERO
+from kabinet.money import ZERO, round_money
 from kabinet.payments import services
+from kabinet.payments.commission import commission_percent
 from kabinet.payments.services import PaymentRefused
 
 
@@ -25,10 +28,20 @@ class PayableGroup:
     organization: object
     limit: Decimal
     accounts: list = field(default_factory=list)  # each with ``.debt``
+    commission_percent: Decimal = ZERO  # passed on to the payer (``payments.commission``)
 
     @property
     def total(self) -> Decimal:
         return sum((account.debt for account in self.accounts), ZERO)
+
+    @property
+    def commission(self) -> Decimal:
+        """The commission on paying every account of the group."""
+        return round_money(self.total * self.commission_percent / 100)
+
+    @property
+    def to_pay(self) -> Decimal:
+        return self.total + self.commission
 
 
 def payable_groups(accounts) -> list[PayableGroup]:
@@ -42,9 +55,13 @@ def payable_groups(accounts) -> list[PayableGroup]:
             continue
         account.debt = debts[account.pk]
         organization = account.organization
-        group = groups.setdefault(
-            organization.pk, PayableGroup(organization, services.payment_limit(account))
-        )
+        if organization.pk not in groups:
+            groups[organization.pk] = PayableGroup(
+                organization,
+                services.payment_limit(account),
+                commission_percent=commission_percent(organization, timezone.localdate()),
+            )
+        group = groups[organization.pk]
         group.accounts.append(account)
     return list(groups.values())
 

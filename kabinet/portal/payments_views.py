@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import localdate as today
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from kabinet.billing.selectors import account_balance, capital_repair_balance, u
 from kabinet.http import client_ip
 from kabinet.money import ZERO
 from kabinet.payments import services
+from kabinet.payments.commission import commission_for, commission_percent
 from kabinet.payments.selectors import online_payments_of
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
 from kabinet.portal.views import account_or_404, render_account
@@ -70,6 +72,23 @@ def pay(request, account_id):
         limit=limit,
         unpaid_months=unpaid_months(account, capital_repair=capital_repair),
     )
+    percent = ZERO if capital_repair else commission_percent(account.organization, today())
+    if form.is_valid() and percent and request.POST.get("confirm") != "1":
+        # The commission passed on to the payer is shown, in rubles, before anything is paid.
+        amount = form.cleaned_data["amount"]
+        commission = commission_for(account.organization, amount, today())
+        return render_account(
+            request,
+            account,
+            "portal/pay_confirm.html",
+            "payments",
+            form=form,
+            amount=amount,
+            percent=percent,
+            commission=commission,
+            total=amount + commission,
+            payee_query="",
+        )
     if form.is_valid():
         try:
             online_payment = services.start_online_payment(
@@ -97,6 +116,7 @@ def pay(request, account_id):
         "payments",
         form=form,
         balance=balance,
+        percent=percent,
         payee=payee,
         payee_query=f"?payee={CAPITAL_REPAIR_PAYEE}" if payee else "",
     )

@@ -41,7 +41,7 @@ class YooKassaProvider(PaymentProvider):
     def create_payment(
         self, online_payment, *, description, return_url, notification_url, payee=None
     ):
-        amount = {"value": f"{online_payment.amount:.2f}", "currency": "RUB"}
+        amount = {"value": f"{online_payment.gateway_amount:.2f}", "currency": "RUB"}
         params = {
             "amount": amount,
             "confirmation": {"type": "redirect", "return_url": return_url},

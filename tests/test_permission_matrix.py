@@ -276,6 +276,10 @@ URLS = {
         residents_page(),
         lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.online_payment.pk},
     ),
+    "portal:fiscal_receipt": Entry(
+        residents_page(),
+        lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.online_payment.pk},
+    ),
     "portal:cancel_online_payment": Entry(
         residents_page(),
         lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.pending_online_payment.pk},

@@ -293,6 +293,9 @@ class OnlinePayment(models.Model):
         "состояние чека", max_length=10, choices=FiscalReceiptStatus.choices, blank=True
     )
     fiscal_receipt_url = models.URLField("ссылка на чек", max_length=2000, blank=True)
+    # The registered receipt's fiscal attributes, when the gateway gives them but no link
+    # (ЮKassa's receipts API): ФН, ФД, ФП, the time — the portal shows the receipt from them.
+    fiscal_receipt_details = models.JSONField("фискальные данные чека", default=dict, blank=True)
     # The organisation's commission passed on to the payer (``PaymentCommission``): paid on top
     # of ``amount`` (the gateway takes ``gateway_amount``), never credited to the debt.
     commission = models.DecimalField("комиссия плательщика", **MONEY_FIELD, default=ZERO)

@@ -224,6 +224,7 @@ def _record_receipt(online_payment: OnlinePayment, state: GatewayPayment) -> lis
         ("fiscal_receipt_status", state.receipt_status),
         ("fiscal_receipt_id", state.receipt_id),
         ("fiscal_receipt_url", state.receipt_url),
+        ("fiscal_receipt_details", state.receipt_details),
     ):
         if value and getattr(online_payment, field) != value:
             setattr(online_payment, field, value)

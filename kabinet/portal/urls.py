@@ -79,6 +79,11 @@ urlpatterns = [
         name="online_payment",
     ),
     path(
+        "ls/<int:account_id>/pay/<int:payment_id>/receipt/",
+        payments_views.fiscal_receipt,
+        name="fiscal_receipt",
+    ),
+    path(
         "ls/<int:account_id>/pay/<int:payment_id>/cancel/",
         payments_views.cancel_online_payment,
         name="cancel_online_payment",

@@ -187,3 +187,18 @@ def test_a_post_naming_someone_elses_account_pays_nothing(world, client):
     assert other_organisation.status_code == 400
     assert "одной организации" in text_of(other_organisation)
     assert not OnlinePayment.objects.exists()
+
+
+def test_the_payers_email_names_each_account_and_its_part(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    user, first, second, _other, _ = world
+    group = several.payable_groups(accounts_for(user))[0]
+    online_payment = start(user, group, {first.pk, second.pk})
+    pay_at_gateway(online_payment)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refresh_online_payment(online_payment)
+    body = mailoutbox[-1].body
+    assert f"Лицевой счёт № {first.number}" in body
+    assert f"Лицевой счёт № {second.number}" in body
+    assert "250,50" in body

@@ -194,7 +194,7 @@ def fiscal_receipt(request, account_id, payment_id):
     )
     details = payment.fiscal_receipt_details
     registered = parse_datetime(details.get("registered_at") or "")
-    registered = timezone.localtime(registered) if registered else payment.paid_at
+    registered = timezone.localtime(registered or payment.paid_at or payment.created_at)
     code = fiscal_receipt_code(registered, payment.gateway_amount, details)
     return render_account(
         request,

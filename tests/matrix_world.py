@@ -318,6 +318,8 @@ def _side(name, resident, requester):
             status=OnlinePaymentStatus.SUCCEEDED,
             paid_at=timezone.now(),
             payment=payment,
+            fiscal_receipt_status="succeeded",
+            fiscal_receipt_details={"fn": "9288000100115785", "fd": "3986", "fp": "2617603921"},
         ),
         pending_online_payment=OnlinePaymentFactory(account=account, user=resident),
         registry=registry,

@@ -158,7 +158,11 @@ def test_every_account_url_is_scoped_to_the_linked_user(client, media):
     appeal = make_appeal(link.user, link.account, files=[image_upload()])
     attachment = appeal.messages.get().attachments.get()
     charge = ChargeFactory(account=link.account)
-    online_payment = OnlinePaymentFactory(account=link.account, user=link.user)
+    online_payment = OnlinePaymentFactory(
+        account=link.account,
+        user=link.user,
+        fiscal_receipt_details={"fn": "9288000100115785", "fd": "3986", "fp": "2617603921"},
+    )
     urls = list(account_urls(link.account, document, attachment, charge, online_payment))
     assert len(urls) >= 15
 

@@ -191,6 +191,17 @@ URLS = {
         shown_to=frozenset({RESIDENT}),
     ),
     "portal:privacy": Entry(public()),
+    "portal:pay_several": Entry(  # only the user's own accounts with debts are payable
+        signed_in(),
+        post=Post(
+            frozenset({RESIDENT}),
+            data=lambda w: {
+                "organization": w.a.account.organization_id,
+                "account": [w.a.account.pk],
+            },
+            state=lambda w: OnlinePayment.objects.count(),
+        ),
+    ),
     "portal:dismiss_help": Entry(signed_in(405), post=POST_SIGNED_IN),
     "portal:profile": Entry(signed_in()),
     "portal:edit_profile": Entry(signed_in(), post=POST_SIGNED_IN),
@@ -358,6 +369,9 @@ URLS = {
     ),
     "portal:account_penalties": Entry(residents_page(), account),
     "portal:account_payments": Entry(residents_page(), account),
+    "portal:reconciliation": Entry(residents_page(), account),
+    "portal:reconciliation_pdf": Entry(residents_page(), account),
+    "portal:reconciliation_xlsx": Entry(residents_page(), account),
     "portal:pay": Entry(
         residents_page(),
         account,
@@ -368,6 +382,10 @@ URLS = {
         ),
     ),
     "portal:online_payment": Entry(
+        residents_page(),
+        lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.online_payment.pk},
+    ),
+    "portal:fiscal_receipt": Entry(
         residents_page(),
         lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.online_payment.pk},
     ),

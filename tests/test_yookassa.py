@@ -7,8 +7,10 @@ import threading
 import uuid
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.urls import reverse
 
 from kabinet.payments import services
 from kabinet.payments.models import OnlinePayment, OnlinePaymentStatus, Payment, PaymentSource
@@ -25,6 +27,8 @@ class FakeYooKassa(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), FakeYooKassaHandler)
         self.payments: dict[str, dict] = {}
+        self.receipts: dict[str, dict] = {}  # by payment id, once registered
+        self.receipt_items: dict[str, list] = {}
         self.by_key: dict[str, str] = {}
         self.requests: list[tuple[str, str, dict, dict | None]] = []
 
@@ -41,6 +45,18 @@ class FakeYooKassa(ThreadingHTTPServer):
             payment["captured_at"] = "2026-11-26T09:15:00.000Z"
             if "receipt_registration" in payment:  # the receipt is registered after payment
                 payment["receipt_registration"] = "succeeded"
+                self.receipts[payment_id] = {
+                    "id": f"rt-{payment_id}",
+                    "type": "payment",
+                    "payment_id": payment_id,
+                    "status": "succeeded",
+                    "fiscal_document_number": "3986",
+                    "fiscal_storage_number": "9288000100115785",
+                    "fiscal_attribute": "2617603921",
+                    "registered_at": "2026-11-26T09:15:01.000Z",
+                    "fiscal_provider_id": "fd9e9404-eaca-4000-8ec9-dc228ead2346",
+                    "items": self.receipt_items[payment_id],
+                }
 
 
 class FakeYooKassaHandler(BaseHTTPRequestHandler):
@@ -93,12 +109,18 @@ class FakeYooKassaHandler(BaseHTTPRequestHandler):
             }
             if "receipt" in body:
                 self.server.payments[payment_id]["receipt_registration"] = "pending"
+                self.server.receipt_items[payment_id] = body["receipt"]["items"]
         self._answer(200, self.server.payments[self.server.by_key[key]])
 
     def do_GET(self):
         self.server.requests.append(("GET", self.path, dict(self.headers), None))
         if not self._authorised():
             return
+        if self.path.startswith("/v3/receipts?"):  # GET /v3/receipts?payment_id=…
+            payment_id = parse_qs(urlsplit(self.path).query).get("payment_id", [""])[0]
+            receipt = self.server.receipts.get(payment_id)
+            items = [receipt] if receipt else []
+            return self._answer(200, {"type": "list", "items": items})
         payment = self.server.payments.get(self.path.removeprefix("/v3/payments/"))
         if payment is None:
             return self._answer(404, {"type": "error", "code": "not_found"})
@@ -305,6 +327,36 @@ def test_the_fiscal_receipt_is_sent_and_its_registration_followed(client, yookas
     online_payment.refresh_from_db()
     assert online_payment.status == OnlinePaymentStatus.SUCCEEDED
     assert online_payment.fiscal_receipt_status == "succeeded"
+    # Its fiscal attributes come from the receipts API, and the portal shows the receipt.
+    assert online_payment.fiscal_receipt_id == f"rt-{online_payment.gateway_id}"
+    assert online_payment.fiscal_receipt_details == {
+        "fn": "9288000100115785",
+        "fd": "3986",
+        "fp": "2617603921",
+        "registered_at": "2026-11-26T09:15:01.000Z",
+    }
+    client.force_login(link.user)
+    url = reverse("portal:fiscal_receipt", args=[link.account.pk, online_payment.pk])
+    assert (
+        url
+        in client.get(reverse("portal:account_payments", args=[link.account.pk])).content.decode()
+    )
+    page = client.get(url).content.decode()
+    assert "9288000100115785" in page
+    assert "<svg" in page  # the receipt's QR code, for ФНС's «Проверка чеков»
+
+
+def test_until_the_receipts_api_lists_it_the_receipt_stays_pending(client, yookassa, link):
+    online_payment = start(link)
+    yookassa.settle(online_payment.gateway_id, "succeeded")
+    del yookassa.receipts[online_payment.gateway_id]  # registered, not yet in the list
+    client.post(NOTIFY, notification(online_payment.gateway_id), content_type="application/json")
+    online_payment.refresh_from_db()
+    assert online_payment.status == OnlinePaymentStatus.SUCCEEDED
+    assert online_payment.fiscal_receipt_status == "pending"  # the re-check asks again
+    client.force_login(link.user)
+    url = reverse("portal:fiscal_receipt", args=[link.account.pk, online_payment.pk])
+    assert client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize("method", ["sbp", "bank_card"])

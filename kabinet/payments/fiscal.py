@@ -60,6 +60,10 @@ def receipt_month(online_payment) -> datetime.date | None:
 def receipt_items(online_payment) -> list[tuple[str, Decimal]]:
     """(description, amount) of each item of the payment's receipt."""
     amount = online_payment.amount
+    parts = list(online_payment.parts.select_related("account").order_by("id"))
+    if parts:  # several accounts in one payment: one item per account
+        return [(f"Оплата ЖКУ, ЛС № {part.account.number}"[:DESCRIPTION_LIMIT], part.amount)
+                for part in parts]  # fmt: skip
     month = receipt_month(online_payment)
     single = f"Оплата ЖКУ за {month_name(month)}" if month else "Оплата ЖКУ"
     if online_payment.capital_repair:  # paid to the capital repair payee: one item of its own
@@ -87,6 +91,15 @@ def receipt_items(online_payment) -> list[tuple[str, Decimal]]:
     ]
 
 
+COMMISSION_ITEM = "Комиссия за приём платежа"
+
+
+def commission_items(online_payment) -> list[tuple[str, Decimal]]:
+    """The commission passed on to the payer, an item of its own (the receipt sums to what the
+    gateway takes: the amount and the commission)."""
+    return [(COMMISSION_ITEM, online_payment.commission)] if online_payment.commission else []
+
+
 def receipt_data(online_payment) -> dict:
     """ЮKassa's ``receipt`` object for the payment (the sandbox takes the same)."""
     organization = online_payment.account.organization
@@ -109,6 +122,7 @@ def receipt_data(online_payment) -> dict:
                 "payment_mode": PAYMENT_MODE,
             }
             for description, amount in receipt_items(online_payment)
+            + commission_items(online_payment)
         ],
         "tax_system_code": organization.tax_system_code,
     }

@@ -1,9 +1,12 @@
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from kabinet.billing.models.dated import DatedRow
 from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.models import Job
 from kabinet.money import MONEY_FIELD, ZERO
@@ -290,6 +293,12 @@ class OnlinePayment(models.Model):
         "состояние чека", max_length=10, choices=FiscalReceiptStatus.choices, blank=True
     )
     fiscal_receipt_url = models.URLField("ссылка на чек", max_length=2000, blank=True)
+    # The registered receipt's fiscal attributes, when the gateway gives them but no link
+    # (ЮKassa's receipts API): ФН, ФД, ФП, the time — the portal shows the receipt from them.
+    fiscal_receipt_details = models.JSONField("фискальные данные чека", default=dict, blank=True)
+    # The organisation's commission passed on to the payer (``PaymentCommission``): paid on top
+    # of ``amount`` (the gateway takes ``gateway_amount``), never credited to the debt.
+    commission = models.DecimalField("комиссия плательщика", **MONEY_FIELD, default=ZERO)
 
     objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
 
@@ -317,7 +326,94 @@ class OnlinePayment(models.Model):
         return self.status == OnlinePaymentStatus.PENDING
 
     @property
+    def gateway_amount(self):
+        """What the payer pays at the gateway: the amount for the debt and the commission."""
+        return self.amount + self.commission
+
+    @property
     def may_still_succeed(self) -> bool:
         """Closed here without the gateway's word (expired, or cancelled by the payer), so the
         gateway may yet report it paid — and then the money is credited."""
         return self.status in (OnlinePaymentStatus.EXPIRED, OnlinePaymentStatus.CANCELED)
+
+
+class OnlinePaymentPart(models.Model):
+    """One account's share of an online payment that pays several accounts of one organisation
+    at once (Главная, «Оплатить несколько счетов»). On success each part is credited to its
+    account as its own ``Payment`` (``external_id`` = the gateway's id and the part's number),
+    all of them in one transaction: either every part is credited or none is."""
+
+    online_payment = models.ForeignKey(
+        OnlinePayment, on_delete=models.CASCADE, related_name="parts", verbose_name="онлайн-оплата"
+    )
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="online_payment_parts",
+        verbose_name="лицевой счёт",
+    )
+    amount = models.DecimalField("сумма", **MONEY_FIELD)
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_payment_part",
+        verbose_name="зачтённый платёж",
+    )
+
+    objects = OrganizationScopedQuerySet.through("account__organization").as_manager()
+
+    class Meta:
+        verbose_name = "часть онлайн-оплаты"
+        verbose_name_plural = "части онлайн-оплаты"
+        ordering = ["online_payment", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["online_payment", "account"], name="online_payment_part_unique_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="online_payment_part_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.online_payment}: ЛС {self.account}, {self.amount}"
+
+
+class PaymentCommission(DatedRow):
+    """The commission an organisation passes on to the payer of an online payment, as a percent
+    of the amount, from ``valid_from`` (to ``valid_to``). The payer sees it before paying; it is
+    added to the amount the gateway takes and is not credited to the account. Without a row for
+    the day — no commission (``payments.commission``)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="payment_commissions",
+        verbose_name="организация",
+    )
+    percent = models.DecimalField(
+        "комиссия, % от суммы",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("10"))],
+        help_text="0 — без комиссии. Комиссия показывается жителю до оплаты и добавляется к "
+        "сумме платежа; в счёт долга зачисляется сумма без неё.",
+    )
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "комиссия онлайн-оплаты"
+        verbose_name_plural = "комиссия онлайн-оплаты"
+        ordering = ["organization", "-valid_from"]
+        constraints = [
+            *DatedRow.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "valid_from"], name="payment_commission_unique_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.percent} % с {self.valid_from:%d.%m.%Y}"

@@ -2,7 +2,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from kabinet.money import ZERO, round_money
 from kabinet.payments.models import (
@@ -21,8 +21,13 @@ def payments_of(account):
 
 
 def online_payments_of(account):
-    """The account's online payments (pending, paid or cancelled), newest first."""
-    return OnlinePayment.objects.filter(account=account).select_related("payment")
+    """The account's online payments (pending, paid or cancelled), newest first — a payment of
+    several accounts (``OnlinePaymentPart``) among those of each of them."""
+    return (
+        OnlinePayment.objects.filter(Q(account=account) | Q(parts__account=account))
+        .distinct()
+        .select_related("payment")
+    )
 
 
 def registries_for(organizations):

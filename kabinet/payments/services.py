@@ -16,10 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from kabinet.formats import format_rubles, month_name
+from kabinet.money import ZERO
 from kabinet.payments import fiscal, providers, tasks
+from kabinet.payments.commission import commission_for
 from kabinet.payments.models import (
     FiscalReceiptStatus,
     OnlinePayment,
+    OnlinePaymentPart,
     OnlinePaymentStatus,
     Payment,
     PaymentSource,
@@ -87,6 +90,7 @@ def start_online_payment(
     period: datetime.date | None = None,
     capital_repair: bool = False,
     method: str = "",
+    parts: list[tuple[object, Decimal]] = (),
 ) -> OnlinePayment:
     """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
 
@@ -95,7 +99,10 @@ def start_online_payment(
     that month first, ГК РФ ст. 319.1). With ``capital_repair`` the money goes to the capital
     repair payee of the account's house (``capital_repair_payee``), and the credited payment
     settles the contributions only (``Payment.capital_repair``). ``method`` is the way to pay
-    the resident chose (``OnlinePaymentMethod``; empty — chosen on the gateway's page)."""
+    the resident chose (``OnlinePaymentMethod``; empty — chosen on the gateway's page).
+
+    ``parts`` — (account, amount) of each account one payment pays for (``payments.several``:
+    ``account`` is the first of them, ``amount`` their sum); each is credited its part."""
     limit = payment_limit(account)
     if amount <= 0:
         raise PaymentRefused("Сумма должна быть больше нуля.")
@@ -109,14 +116,24 @@ def start_online_payment(
                 "Взносы на капитальный ремонт по этому дому онлайн не принимаются."
             )
     provider = get_provider()
-    online_payment = OnlinePayment.objects.create(
-        account=account, user=user, email=user.email, amount=amount, provider=provider.name,
-        period=period, capital_repair=capital_repair,
-    )  # fmt: skip
-    online_payment.fiscal_receipt_data = fiscal.receipt_data(online_payment)
-    online_payment.method = method
-    online_payment.save(update_fields=["fiscal_receipt_data", "method"])
-    if payee is not None:
+    with transaction.atomic():
+        fee = ZERO if capital_repair else commission_for(
+            account.organization, amount, timezone.localdate()
+        )  # fmt: skip
+        online_payment = OnlinePayment.objects.create(
+            account=account, user=user, email=user.email, amount=amount, provider=provider.name,
+            period=period, capital_repair=capital_repair, method=method, commission=fee,
+        )  # fmt: skip
+        OnlinePaymentPart.objects.bulk_create(
+            OnlinePaymentPart(online_payment=online_payment, account=part_account, amount=share)
+            for part_account, share in parts
+        )
+        online_payment.fiscal_receipt_data = fiscal.receipt_data(online_payment)
+        online_payment.save(update_fields=["fiscal_receipt_data"])
+    if parts:
+        numbers = ", ".join(f"№ {part_account.number}" for part_account, _ in parts)
+        description = f"Оплата ЖКУ, ЛС {numbers}, {account.organization}"
+    elif payee is not None:
         description = (
             f"Взнос на капитальный ремонт, ЛС № {account.number}, получатель {payee.payee_name}"
         )
@@ -189,10 +206,10 @@ def apply_gateway_state(online_payment: OnlinePayment, state: GatewayPayment) ->
             return online_payment
         _record_receipt(online_payment, state)
         if state.status == OnlinePaymentStatus.SUCCEEDED:
-            if state.amount != online_payment.amount:
+            if state.amount != online_payment.gateway_amount:
                 logger.error(
                     "Online payment %s: the gateway took %s instead of %s; crediting what it took",
-                    online_payment.pk, state.amount, online_payment.amount,
+                    online_payment.pk, state.amount, online_payment.gateway_amount,
                 )  # fmt: skip
             online_payment.paid_at = state.paid_at or timezone.now()
             online_payment.payment = payment = _credit(online_payment, state)
@@ -214,6 +231,7 @@ def _record_receipt(online_payment: OnlinePayment, state: GatewayPayment) -> lis
         ("fiscal_receipt_status", state.receipt_status),
         ("fiscal_receipt_id", state.receipt_id),
         ("fiscal_receipt_url", state.receipt_url),
+        ("fiscal_receipt_details", state.receipt_details),
     ):
         if value and getattr(online_payment, field) != value:
             setattr(online_payment, field, value)
@@ -222,14 +240,36 @@ def _record_receipt(online_payment: OnlinePayment, state: GatewayPayment) -> lis
 
 
 def _credit(online_payment: OnlinePayment, state: GatewayPayment) -> Payment:
+    """The credited ``Payment`` — of the payment's account, or, for a payment of several
+    accounts, one per part (the first part's is returned). Raises, so that the caller's
+    transaction rolls every part back, if any part cannot be credited."""
+    # The commission passed on to the payer is the organisation's, not the debt's.
+    credited_amount = state.amount - online_payment.commission
+    parts = list(online_payment.parts.select_related("account").order_by("id"))
+    if not parts:
+        return _credit_one(online_payment, online_payment.account, credited_amount, state.id)
+    shares = [part.amount for part in parts]
+    if credited_amount != online_payment.amount:  # split what the gateway took, to the kopeck
+        shares = fiscal.split_amount(credited_amount, shares)
+    credited = []
+    for number, (part, share) in enumerate(zip(parts, shares, strict=True), 1):
+        if share <= 0:
+            continue
+        part.payment = _credit_one(online_payment, part.account, share, f"{state.id}/{number}")
+        part.save(update_fields=["payment"])
+        credited.append(part.payment)
+    return credited[0]
+
+
+def _credit_one(online_payment: OnlinePayment, account, amount: Decimal, external_id: str):
     user = online_payment.user
     payment, _ = Payment.objects.get_or_create(
         source=PaymentSource.ONLINE,
-        external_id=state.id,
+        external_id=external_id,
         defaults={
-            "account": online_payment.account,
+            "account": account,
             "paid_on": timezone.localdate(online_payment.paid_at),
-            "amount": state.amount,
+            "amount": amount,
             "period": online_payment.period,
             "capital_repair": online_payment.capital_repair,
             "payer_name": (user.full_name or user.username) if user else "",

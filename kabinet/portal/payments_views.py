@@ -2,13 +2,18 @@
 gateway, and the gateway's notifications."""
 
 import logging
+from decimal import Decimal
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localdate as today
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -17,6 +22,7 @@ from kabinet.billing.selectors import account_balance, capital_repair_balance, u
 from kabinet.http import client_ip
 from kabinet.money import ZERO
 from kabinet.payments import services
+from kabinet.payments.commission import commission_for, commission_percent
 from kabinet.payments.selectors import online_payments_of
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
 from kabinet.portal.views import account_or_404, render_account
@@ -70,6 +76,23 @@ def pay(request, account_id):
         limit=limit,
         unpaid_months=unpaid_months(account, capital_repair=capital_repair),
     )
+    percent = ZERO if capital_repair else commission_percent(account.organization, today())
+    if form.is_valid() and percent and request.POST.get("confirm") != "1":
+        # The commission passed on to the payer is shown, in rubles, before anything is paid.
+        amount = form.cleaned_data["amount"]
+        commission = commission_for(account.organization, amount, today())
+        return render_account(
+            request,
+            account,
+            "portal/pay_confirm.html",
+            "payments",
+            form=form,
+            amount=amount,
+            percent=percent,
+            commission=commission,
+            total=amount + commission,
+            payee_query="",
+        )
     if form.is_valid():
         try:
             online_payment = services.start_online_payment(
@@ -97,6 +120,7 @@ def pay(request, account_id):
         "payments",
         form=form,
         balance=balance,
+        percent=percent,
         payee=payee,
         payee_query=f"?payee={CAPITAL_REPAIR_PAYEE}" if payee else "",
     )
@@ -157,3 +181,41 @@ def payment_notification(request, provider):
         logger.warning("Notification from %s not processed: the gateway did not answer", provider)
         return HttpResponse("try again", status=503)
     return HttpResponse("ok")
+
+
+@login_required
+def fiscal_receipt(request, account_id, payment_id):
+    """The fiscal receipt of a paid online payment, from the fiscal attributes the gateway gave
+    without a link of its own (ЮKassa): the items sent, ФН, ФД, ФП, and the receipt's QR code
+    that ФНС's «Проверка чеков» reads."""
+    account = account_or_404(request, account_id)
+    payment = get_object_or_404(
+        online_payments_of(account).exclude(fiscal_receipt_details={}), pk=payment_id
+    )
+    details = payment.fiscal_receipt_details
+    registered = parse_datetime(details.get("registered_at") or "")
+    registered = timezone.localtime(registered or payment.paid_at or payment.created_at)
+    code = fiscal_receipt_code(registered, payment.gateway_amount, details)
+    return render_account(
+        request,
+        account,
+        "portal/fiscal_receipt.html",
+        "payments",
+        online_payment=payment,
+        details=details,
+        registered=registered,
+        items=[
+            (item["description"], Decimal(item["amount"]["value"]))
+            for item in payment.fiscal_receipt_data.get("items", [])
+        ],
+        qr_svg=mark_safe(segno.make_qr(code, error="M").svg_inline(scale=3, omitsize=True)),
+    )
+
+
+def fiscal_receipt_code(registered, total: Decimal, details: dict) -> str:
+    """The string of a cash receipt's QR code (t — time, s — sum, fn, i — ФД, fp, n=1 —
+    «приход»), as every Russian cash register prints it and ФНС's «Проверка чеков» reads it."""
+    return (
+        f"t={registered:%Y%m%dT%H%M}&s={total:.2f}&fn={details['fn']}"
+        f"&i={details['fd']}&fp={details['fp']}&n=1"
+    )

@@ -4,8 +4,10 @@ from kabinet.portal import (
     appeals_views,
     charges_views,
     meters_views,
+    pay_several_views,
     payments_views,
     profile_views,
+    statement_views,
     views,
 )
 
@@ -32,6 +34,7 @@ urlpatterns = [
     path("appeals/", appeals_views.my_appeals, name="appeals"),
     path("news/", appeals_views.news, name="news"),
     path("privacy/", views.privacy, name="privacy"),
+    path("pay/", pay_several_views.pay_several, name="pay_several"),
     path("link/", views.link_account, name="link_account"),
     path("link/request/", views.request_link, name="request_link"),
     # Every page of one personal account: <account_id> is checked against the user's links.
@@ -59,11 +62,31 @@ urlpatterns = [
         payments_views.account_payments,
         name="account_payments",
     ),
+    path(
+        "ls/<int:account_id>/reconciliation/",
+        statement_views.reconciliation,
+        name="reconciliation",
+    ),
+    path(
+        "ls/<int:account_id>/reconciliation.pdf",
+        statement_views.reconciliation_pdf,
+        name="reconciliation_pdf",
+    ),
+    path(
+        "ls/<int:account_id>/reconciliation.xlsx",
+        statement_views.reconciliation_xlsx,
+        name="reconciliation_xlsx",
+    ),
     path("ls/<int:account_id>/pay/", payments_views.pay, name="pay"),
     path(
         "ls/<int:account_id>/pay/<int:payment_id>/",
         payments_views.online_payment,
         name="online_payment",
+    ),
+    path(
+        "ls/<int:account_id>/pay/<int:payment_id>/receipt/",
+        payments_views.fiscal_receipt,
+        name="fiscal_receipt",
     ),
     path(
         "ls/<int:account_id>/pay/<int:payment_id>/cancel/",

@@ -15,6 +15,9 @@ from kabinet.billing.calculation import last_day
 from kabinet.billing.penalty_statement import statement_of
 from kabinet.housing.models import ContractDocument
 from kabinet.http import client_ip
+from kabinet.payments.models import OnlinePaymentMethod
+from kabinet.payments.services import online_payment_enabled
+from kabinet.payments.several import payable_groups
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.portal.periods import chosen_period
 from kabinet.receipts.instalments import instalment_rows
@@ -83,7 +86,18 @@ def home(request):
     for account in accounts:
         account.balance = debts[account.pk]
     news = news_for(request.user)[:HOME_NEWS]
-    return render(request, "portal/home.html", {"accounts": accounts, "news": news})
+    groups = payable_groups(accounts) if online_payment_enabled() else []
+    several = sum(len(group.accounts) for group in groups) > 1  # else «Оплатить» of the account
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "accounts": accounts,
+            "news": news,
+            "groups": groups if several else [],
+            "methods": OnlinePaymentMethod.choices,
+        },
+    )
 
 
 @login_required

@@ -2,16 +2,25 @@
 
 from django.contrib import admin
 
-from kabinet.backoffice.admin.base import OrganizationScopedAdmin
+from kabinet.backoffice.admin.base import OrganizationScopedAdmin, OrganizationScopedInline
 from kabinet.http import client_ip
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.services import add_staff_member
+from kabinet.payments.models import PaymentCommission
 
 
 class StaffMembershipInline(admin.TabularInline):
     model = StaffMembership
     extra = 0
     autocomplete_fields = ["user"]
+
+
+class PaymentCommissionInline(OrganizationScopedInline):
+    """«Комиссия онлайн-оплаты»: the percent passed on to the payer, dated (no row — none)."""
+
+    model = PaymentCommission
+    extra = 0
+    fields = ["valid_from", "valid_to", "percent"]
 
 
 @admin.register(Organization)
@@ -49,7 +58,9 @@ class OrganizationAdmin(OrganizationScopedAdmin):
     ]
 
     def get_inlines(self, request, obj):
-        return [StaffMembershipInline] if request.user.is_superuser else []
+        if request.user.is_superuser:
+            return [PaymentCommissionInline, StaffMembershipInline]
+        return [PaymentCommissionInline]
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from kabinet.backoffice.admin.base import OrganizationScopedAdmin, ReadOnlyAdmin
-from kabinet.payments.models import OnlinePayment, Payment, PaymentRegistry
+from kabinet.payments.models import OnlinePayment, OnlinePaymentPart, Payment, PaymentRegistry
 
 
 @admin.register(Payment)
@@ -36,10 +36,26 @@ class PaymentRegistryAdmin(ReadOnlyAdmin):
         )
 
 
+class OnlinePaymentPartInline(admin.TabularInline):
+    """The accounts a payment of several accounts pays, and the payment each was credited."""
+
+    model = OnlinePaymentPart
+    fields = readonly_fields = ["account", "amount", "payment"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(OnlinePayment)
 class OnlinePaymentAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "created_at", "status", "provider", "gateway_id", "paid_at",
-                    "fiscal_receipt_status"]  # fmt: skip
+                    "commission", "fiscal_receipt_status"]  # fmt: skip
+    inlines = [OnlinePaymentPartInline]
     list_filter = ["status", "fiscal_receipt_status", "provider", "created_at"]
     search_fields = ["account__number", "gateway_id", "email"]
     date_hierarchy = "created_at"

@@ -8,7 +8,7 @@ refusing a notification it cannot trust. The state is always taken from ``fetch_
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -41,6 +41,8 @@ class GatewayPayment:
     receipt_status: str = ""  # a FiscalReceiptStatus value, or "" if none was registered
     receipt_id: str = ""
     receipt_url: str = ""
+    # ФН, ФД, ФП and the time of registration (``fn``, ``fd``, ``fp``, ``registered_at``).
+    receipt_details: dict = field(default_factory=dict, hash=False)
 
 
 class PaymentProvider:

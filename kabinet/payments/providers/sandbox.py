@@ -25,7 +25,7 @@ class SandboxProvider(PaymentProvider):
     ):
         try:
             payment = gateway.create_payment(
-                amount=online_payment.amount,
+                amount=online_payment.gateway_amount,
                 description=description,
                 return_url=return_url,
                 notification_url=notification_url,

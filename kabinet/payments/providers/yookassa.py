@@ -5,13 +5,16 @@ a notification only names the payment — its state is always re-read through th
 forged notification changes nothing. The SDK is configured from settings (``YOOKASSA_*``)."""
 
 import json
+import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from yookassa import Configuration
 from yookassa import Payment as YooPayment
+from yookassa import Receipt as YooReceipt
 from yookassa.domain.common.security_helper import SecurityHelper
 from yookassa.domain.notification import WebhookNotificationFactory
 
@@ -21,6 +24,8 @@ from kabinet.payments.providers import (
     InvalidNotification,
     PaymentProvider,
 )
+
+logger = logging.getLogger(__name__)
 
 # ЮKassa's "waiting_for_capture" cannot happen with capture=True; count it as pending.
 STATUSES = {"pending": "pending", "waiting_for_capture": "pending",
@@ -41,7 +46,7 @@ class YooKassaProvider(PaymentProvider):
     def create_payment(
         self, online_payment, *, description, return_url, notification_url, payee=None
     ):
-        amount = {"value": f"{online_payment.amount:.2f}", "currency": "RUB"}
+        amount = {"value": f"{online_payment.gateway_amount:.2f}", "currency": "RUB"}
         params = {
             "amount": amount,
             "confirmation": {"type": "redirect", "return_url": return_url},
@@ -63,7 +68,20 @@ class YooKassaProvider(PaymentProvider):
         return bool(payee.online_account_id)
 
     def fetch_payment(self, gateway_id):
-        return self._call(YooPayment.find_one, gateway_id)
+        state = self._call(YooPayment.find_one, gateway_id)
+        if state.receipt_status != "succeeded":
+            return state
+        # The registered receipt's fiscal attributes are in the receipts API
+        # (GET /v3/receipts?payment_id=…); until it answers, the receipt counts as still
+        # being registered, so that the re-check asks again.
+        try:
+            details = receipt_details(YooReceipt.list({"payment_id": gateway_id}))
+        except Exception as error:  # the SDK's ApiError, or its own AttributeError offline
+            logger.warning("ЮKassa receipt of %s not read: %s", gateway_id, error)
+            details = None
+        if not details:
+            return replace(state, receipt_status="pending")
+        return replace(state, receipt_id=details.pop("id"), receipt_details=details)
 
     def notification_payment_id(self, body: bytes, headers: Mapping[str, str], remote_addr: str):
         if settings.YOOKASSA_CHECK_IP and not SecurityHelper().is_ip_trusted(remote_addr):
@@ -94,6 +112,23 @@ class YooKassaProvider(PaymentProvider):
             confirmation_url=getattr(confirmation, "confirmation_url", "") or "",
             paid_at=parse_datetime(captured_at) if captured_at else None,
             # ЮKassa reports the receipt's registration on the payment; the receipt's id and
-            # its fiscal data are in its receipts API, which is not asked (no link shown).
+            # its fiscal data are in its receipts API (``fetch_payment``).
             receipt_status=getattr(response, "receipt_registration", None) or "",
         )
+
+
+def receipt_details(response) -> dict | None:
+    """The id and fiscal attributes of the payment's registered receipt of income
+    (``type`` «payment») in a receipts list, or ``None`` if it is not there yet."""
+    for receipt in getattr(response, "items", None) or []:
+        if getattr(receipt, "type", "") != "payment" or receipt.status != "succeeded":
+            continue
+        details = {
+            "id": str(receipt.id),
+            "fn": getattr(receipt, "fiscal_storage_number", "") or "",
+            "fd": getattr(receipt, "fiscal_document_number", "") or "",
+            "fp": getattr(receipt, "fiscal_attribute", "") or "",
+            "registered_at": getattr(receipt, "registered_at", "") or "",
+        }
+        return details if details["fn"] and details["fd"] and details["fp"] else None
+    return None

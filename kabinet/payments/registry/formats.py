@@ -12,7 +12,9 @@ Told apart by content:
   and is checked; lines starting with «#» are header lines (``#FILESUM`` is checked like the
   summary).
 * **A table** (CSV or XLSX) with a header row: «Дата», «Лицевой счёт», «Сумма», and optionally
-  «Плательщик», «Адрес», «Период», «Комиссия», «Номер операции».
+  «Плательщик», «Адрес», «Период», «Комиссия», «Номер операции», «Назначение платежа» (a
+  payment by the receipt's QR code names its ЛС and month there: ``registry.purpose``; an
+  empty ЛС or period cell is taken from it).
 
 Crediting what was read is ``registry.crediting``.
 """
@@ -28,6 +30,7 @@ from kabinet.formats import format_rubles
 from kabinet.money import MONEY_FIELD, ZERO, fits, parse_money, shown
 from kabinet.months import month_of
 from kabinet.payments.models import RegistryFormat
+from kabinet.payments.registry.purpose import read_purpose
 from kabinet.tabular import (
     XLSX_MAGIC,
     RowError,
@@ -53,8 +56,9 @@ TABLE_COLUMNS = {
     "period": ("период", "период оплаты", "за период"),
     "commission": ("комиссия", "сумма комиссии", "комиссия банка"),
     "operation": ("номер операции", "идентификатор платежа", "уно"),
+    "purpose": ("назначение платежа", "назначение"),
 }
-TABLE_OPTIONAL = {"payer", "address", "period", "commission", "operation"}
+TABLE_OPTIONAL = {"payer", "address", "period", "commission", "operation", "purpose"}
 
 
 @dataclass(slots=True)
@@ -243,6 +247,11 @@ def parse_table(data: bytes, today: datetime.date) -> ParsedRegistry:
         if cells["date"].lower().startswith("итог"):
             continue
         parsed.lines += 1
+        if cells["purpose"]:  # a QR payment names its ЛС and month there (registry.purpose)
+            account, period = read_purpose(cells["purpose"])
+            cells["account"] = cells["account"] or account
+            if not cells["period"] and period:
+                cells["period"] = f"{period:%m.%Y}"
         try:
             row = reader.row(number, cells["date"], cells["account"], cells["amount"],
                              cells["commission"], cells["payer"], cells["address"],

@@ -243,6 +243,9 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:profile"
+# Sessions in the database every web node reads (a node can be replaced or removed between two
+# requests of one session); the messages ride in the session or the cookie, CSRF in the cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить меня» keeps the session for two weeks
 # Session limits in seconds (kabinet.users.sessions): a resident without «Запомнить?» is signed
 # out after 2 hours idle; every resident session ends 14 days after signing in. Staff: 30 minutes

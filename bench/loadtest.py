@@ -1,7 +1,9 @@
 """`python -m bench locust`: the residents' load test (bench/locustfile.py) against gunicorn.
 
 Builds a throwaway database (``test_<name>`` of ``DATABASE_URL``; PostgreSQL for figures that
-mean anything), loads the demo, adds ``--users`` residents with accounts to read and pay, starts
+mean anything), loads the demo, adds ``--users`` residents with accounts to read and pay
+(``--sign-in-share`` of them type their password, the rest come back with a session «Запомнить?»
+kept: a sign-in costs a PBKDF2 hash, ~1 s of a core, and residents mostly return), starts
 gunicorn (``--workers``, on 127.0.0.1 only) and runs Locust headless for ``--run-time``; prints
 the requests per second, p50/p95/p99 and errors per page and in all, then stops everything and
 drops the database. The sandbox gateway needs ``DEBUG=1`` (it refuses to run otherwise), so the
@@ -39,6 +41,7 @@ def build_world(users: int, path: Path) -> None:
     there are fewer accounts: a family)."""
     from allauth.account.models import EmailAddress
     from django.contrib.auth.hashers import make_password
+    from django.test import Client
 
     from kabinet.demo.data import load_demo
     from kabinet.housing.models import PersonalAccount
@@ -66,7 +69,16 @@ def build_world(users: int, path: Path) -> None:
         for meter in account.meters.filter(is_active=True):
             last = Reading.objects.filter(meter=meter).order_by("-period").first()
             meters[str(meter.pk)] = str(last.value if last else 0)
-        residents.append({"username": user.username, "account": account.pk, "meters": meters})
+        browser = Client()
+        browser.force_login(user)  # a session as «Запомнить?» leaves it, for returning residents
+        residents.append(
+            {
+                "username": user.username,
+                "account": account.pk,
+                "meters": meters,
+                "session": browser.cookies["sessionid"].value,
+            }
+        )
     path.write_text(json.dumps({"password": PASSWORD, "residents": residents}), encoding="utf-8")
     print(f"{users} residents on {min(users, len(accounts))} accounts", flush=True)
 
@@ -102,6 +114,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--run-time", default="60s")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--sign-in-share",
+        type=float,
+        default=0.1,
+        help="residents who type their password; the others return with a remembered session",
+    )
     options = parser.parse_args(argv)
 
     import django
@@ -150,7 +168,12 @@ def main(argv: list[str]) -> None:
              "--spawn-rate", str(options.spawn_rate), "--run-time", options.run_time,
              "--stop-timeout", "10", "--only-summary", "--csv", str(work / "stats"),
              "--loglevel", "WARNING"],
-            cwd=ROOT, env={**os.environ, "KABINET_LOAD_WORLD": str(work / "world.json")},
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "KABINET_LOAD_WORLD": str(work / "world.json"),
+                "KABINET_LOAD_SIGN_IN_SHARE": str(options.sign_in_share),
+            },
             check=False,
         )  # fmt: skip
         report(work / "stats_stats.csv")

@@ -1,6 +1,7 @@
 """Residents on the portal, for Locust (bench/loadtest.py starts it: ``python -m bench locust``).
 
-Each simulated resident signs in once, then, with 1–4 seconds of think time between steps,
+Each simulated resident signs in (``KABINET_LOAD_SIGN_IN_SHARE`` of them type the password, the
+others come back with a remembered session), then, with 1–4 seconds of think time between steps,
 opens the account card, the charges, a receipt PDF, submits a meter reading and pays through the
 sandbox gateway (the gateway's page, «Оплатить», the notification back to the portal, the
 return page). The users and their accounts come from the JSON file bench/loadtest.py writes
@@ -10,6 +11,7 @@ return page). The users and their accounts come from the JSON file bench/loadtes
 import itertools
 import json
 import os
+import random
 import re
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -18,6 +20,7 @@ from locust import HttpUser, between, events, task
 
 WORLD = json.loads(open(os.environ["KABINET_LOAD_WORLD"], encoding="utf-8").read())  # noqa: SIM115
 NEXT_RESIDENT = itertools.count()
+SIGN_IN_SHARE = float(os.environ.get("KABINET_LOAD_SIGN_IN_SHARE", "0.1"))
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 PROBLEM = re.compile(
     r'class="[^"]*(?:invalid-feedback|alert-danger|errorlist)[^"]*"[^>]*>\s*([^<]{1,160})'
@@ -55,6 +58,9 @@ class Resident(HttpUser):
         self.account = me["account"]
         self.meters = {pk: Decimal(value) for pk, value in me["meters"].items()}
         self.receipts = []
+        if random.random() >= SIGN_IN_SHARE:  # a load mix, not a secret
+            self.client.cookies.set("sessionid", me["session"])
+            return
         with self.client.get("/accounts/login/", name="вход (форма)", catch_response=True) as page:
             token = csrf_of(page)
         with self.client.post(

@@ -152,11 +152,12 @@ def main(argv: list[str]) -> None:
             "LOG_LEVEL": "WARNING",
             "DATABASE_CONN_MAX_AGE": "60",
         }
+        web_log = (work / "web.log").open("w")  # the web's own log, out of the figures' way
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "kabinet.wsgi:application",
              "--bind", f"127.0.0.1:{port}", "--workers", str(options.workers),
              "--timeout", "60", "--log-level", "warning"],
-            cwd=ROOT, env=env,
+            cwd=ROOT, env=env, stdout=web_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_until_up(f"{site}/healthz", time.monotonic() + 60)
         for _ in range(2 * options.workers):  # each worker's first page compiles templates
@@ -177,6 +178,7 @@ def main(argv: list[str]) -> None:
             check=False,
         )  # fmt: skip
         report(work / "stats_stats.csv")
+        print(f"The web's log: {work / 'web.log'}")
         if locust.returncode not in (0, 1):  # 1: some requests failed, reported above
             sys.exit(locust.returncode)
     finally:

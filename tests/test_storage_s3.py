@@ -3,6 +3,7 @@ attachments and a contract document go to a bucket of a real S3 server (moto's, 
 started once for the module) and come back through the portal. Nothing touches MEDIA_ROOT."""
 
 import datetime
+import gc
 
 import boto3
 import pytest
@@ -52,6 +53,9 @@ def s3_env():
         yield env
     finally:
         server.stop()
+        # botocore's event hooks are weak methods: collect the clients now, not while the
+        # xdist worker is being shut down (where their callbacks got KeyboardInterrupt).
+        gc.collect()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """`make bench`: run the benchmarks (``bench/bench_*.py``) on a throwaway database.
 
-``python -m bench`` runs them all; ``python -m bench receipts`` only ``bench_receipts.py``. Each
+``python -m bench`` runs them all; ``python -m bench receipts`` only ``bench_receipts.py``;
+``python -m bench locust`` the residents' load test (bench/loadtest.py). Each
 module has ``run()``, which builds its own data and prints its figures. The database is the one
 ``DATABASE_URL`` names (SQLite by default), created fresh as ``test_<name>`` and dropped after.
 """
@@ -42,4 +43,9 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["locust"]:  # the load test (bench/loadtest.py), not a benchmark
+        from bench.loadtest import main as load_test
+
+        load_test(sys.argv[2:])
+    else:
+        main(sys.argv[1:])

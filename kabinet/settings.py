@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from kabinet.storage import default_storage_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KABINET_VAR_DIR", BASE_DIR / "var"))
 
@@ -181,6 +183,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0" if DEBUG else "60")),
     )
 }
+# A read replica for reads where a stale answer is harmless (exports; kabinet/dbrouting.py).
+# Off by default. In tests the alias mirrors the default database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        test_options={"MIRROR": "default"},
+    )
+    DATABASE_ROUTERS = ["kabinet.dbrouting.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -244,6 +255,9 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:profile"
+# Sessions in the database every web node reads (a node can be replaced or removed between two
+# requests of one session); the messages ride in the session or the cookie, CSRF in the cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 14 * 24 * 3600  # «Запомнить меня» keeps the session for two weeks
 # Session limits in seconds (kabinet.users.sessions): a resident without «Запомнить?» is signed
 # out after 2 hours idle; every resident session ends 14 days after signing in. Staff: 30 minutes
@@ -286,8 +300,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"  # uploaded files are not public: views check access and stream them
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded files: MEDIA_ROOT on this disk, or S3-compatible storage every node sees when
+# STORAGE_S3_BUCKET is set (kabinet/storage.py, deploy/README.md «Several machines»).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_from_env(os.environ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

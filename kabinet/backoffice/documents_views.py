@@ -10,6 +10,7 @@ from django.utils import timezone
 from kabinet.backoffice.billing_forms import OrganizationForm
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.billing.law import document_deadline
+from kabinet.dbrouting import reads_from_replica
 from kabinet.months import parse_month
 from kabinet.receipts.delivery import closed_periods, period_of, undelivered_accounts
 from kabinet.receipts.models import DeliveryChannel
@@ -85,6 +86,7 @@ def undelivered_documents(request):
 
 
 @staff_required
+@reads_from_replica  # a report: a few seconds stale is harmless
 def undelivered_documents_export(request, file_format):
     _, _, period = _chosen(request)
     if period is None:

@@ -16,6 +16,7 @@ from kabinet.backoffice.meters_forms import (
     StaffReadingsForm,
 )
 from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.dbrouting import reads_from_replica
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.housing.selectors import accounts_numbered
@@ -80,6 +81,7 @@ def readings(request):
 
 
 @staff_required
+@reads_from_replica  # a report: a few seconds stale is harmless
 def readings_export(request, file_format):
     _, chosen, meters = _filtered_readings(request)
     content_type, write = EXPORT_TYPES[file_format]

@@ -94,3 +94,25 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic command for one slot of its timer's schedule
+    (kabinet/jobs/schedule.py). Every node may run the timer; the unique (command, slot) row lets
+    only the first one run it."""
+
+    command = models.CharField("команда", max_length=100)
+    slot = models.DateTimeField("по расписанию на")
+    host = models.CharField("узел", max_length=255)
+    started_at = models.DateTimeField("начат", auto_now_add=True)
+    finished_at = models.DateTimeField("закончен", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "запуск по расписанию"
+        verbose_name_plural = "запуски по расписанию"
+        constraints = [
+            models.UniqueConstraint(fields=["command", "slot"], name="scheduled_run_once_per_slot")
+        ]
+
+    def __str__(self):
+        return f"{self.command} @ {self.slot:%Y-%m-%d %H:%M}"

@@ -68,6 +68,8 @@ SCHEDULES = {
     "check_online_payments": Schedule("*:0/5"),
     "clearsessions": Schedule("*-*-* 03:30:00 Europe/Moscow"),
     "prune_db_task_results": Schedule("*-*-* 04:00:00 Europe/Moscow"),
+    "purge_idempotency_keys": Schedule("*-*-* 04:15:00 Europe/Moscow"),
+    "deliver_webhooks": Schedule("*:0/1"),
 }
 
 

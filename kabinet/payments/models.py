@@ -321,3 +321,12 @@ class OnlinePayment(models.Model):
         """Closed here without the gateway's word (expired, or cancelled by the payer), so the
         gateway may yet report it paid — and then the money is credited."""
         return self.status in (OnlinePaymentStatus.EXPIRED, OnlinePaymentStatus.CANCELED)
+
+
+# Autopay's models live in their own module; imported here so that Django registers them.
+from kabinet.payments.autopay.models import (  # noqa: E402, F401
+    Autopay,
+    AutopayCharge,
+    AutopayChargeStatus,
+    AutopayMode,
+)

@@ -85,6 +85,7 @@ def start_online_payment(
     period: datetime.date | None = None,
     capital_repair: bool = False,
     method: str = "",
+    save_method: bool = False,
 ) -> OnlinePayment:
     """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
 
@@ -93,7 +94,9 @@ def start_online_payment(
     that month first, ГК РФ ст. 319.1). With ``capital_repair`` the money goes to the capital
     repair payee of the account's house (``capital_repair_payee``), and the credited payment
     settles the contributions only (``Payment.capital_repair``). ``method`` is the way to pay
-    the resident chose (``OnlinePaymentMethod``; empty — chosen on the gateway's page)."""
+    the resident chose (``OnlinePaymentMethod``; empty — chosen on the gateway's page).
+    ``save_method`` asks the gateway to save the way the resident pays, for autopay
+    (``payments.autopay.services``)."""
     limit = payment_limit(account)
     if amount <= 0:
         raise PaymentRefused("Сумма должна быть больше нуля.")
@@ -129,6 +132,7 @@ def start_online_payment(
             return_url=return_url(online_payment),
             notification_url=notification_url,
             payee=payee,
+            save_method=save_method,
         )
     except GatewayError as error:
         logger.error("Online payment %s not created: %s", online_payment.pk, error)

@@ -2,13 +2,17 @@
 however often the run goes, the limit, skip, cancel, bounded retries and the letters."""
 
 import datetime
+import io
 import threading
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
+from kabinet.billing.models import Period
+from kabinet.billing.signals import period_closed
 from kabinet.formats import format_rubles
 from kabinet.months import add_months
 from kabinet.payments.autopay import services as autopay
@@ -318,3 +322,23 @@ def test_a_charge_claimed_by_another_run_is_not_made_again(active):
 
     assert autopay.run_autopay(TOMORROW)["charged"] == 0
     assert not autopay_payments(active.account).exists()
+
+
+def test_a_closed_period_queues_a_run_at_once(active, django_capture_on_commit_callbacks):
+    period = close_october(active.account)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        period_closed.send(sender=Period, period=period)
+
+    charge = AutopayCharge.objects.get()
+    assert (charge.month, charge.due_on) == (OCTOBER, TOMORROW)
+    assert charge.notice_sent_at is not None
+
+
+def test_the_daily_command_runs_autopay(active):
+    close_october(active.account)
+    output = io.StringIO()
+
+    call_command("run_autopay", stdout=output)
+
+    assert "запланировано 1, предупреждений 1, списаний 0" in output.getvalue()

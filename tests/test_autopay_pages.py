@@ -97,7 +97,9 @@ def test_cancel_asks_first_then_switches_off(client, link):
     client.post(cancel)
 
     assert Autopay.objects.get().canceled_at is not None
-    assert "Сохранить и привязать карту" in text_of(client.get(page(link)))
+    after = text_of(client.get(page(link)))
+    assert "Сохранить и привязать карту" in after
+    assert "списывать с него без подтверждения" in after
 
 
 def test_a_co_resident_sees_the_autopay_but_cannot_change_it(client, link):

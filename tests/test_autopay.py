@@ -342,3 +342,15 @@ def test_the_daily_command_runs_autopay(active):
     call_command("run_autopay", stdout=output)
 
     assert "запланировано 1, предупреждений 1, списаний 0" in output.getvalue()
+
+
+def test_an_unlinked_account_is_no_longer_paid_from_the_residents_card(active, link):
+    close_october(active.account)
+    autopay.run_autopay(TODAY)
+
+    link.delete()  # «Отвязать лицевой счёт» in the profile
+    autopay.run_autopay(TOMORROW)
+
+    assert AutopayCharge.objects.get().status == AutopayChargeStatus.CANCELED
+    assert autopay.autopay_of(active.account) is None
+    assert not autopay_payments(active.account).exists()

@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -44,6 +45,7 @@ from kabinet.payments.models import (
     OnlinePaymentStatus,
 )
 from kabinet.payments.providers import GatewayError, GatewayPayment, get_provider
+from kabinet.users.models import AccountLink
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +207,7 @@ def run_autopay(today: datetime.date | None = None) -> dict[str, int]:
     """One run (safe to repeat and to run twice at once): finish set-ups, schedule, notify,
     charge, and settle charges the gateway left pending. Returns how many of each."""
     today = today or timezone.localdate()
+    cancel_unlinked_autopays()
     unbound = Autopay.objects.filter(
         canceled_at__isnull=True, method_id="", binding_payment__isnull=False
     ).select_related("binding_payment")
@@ -216,6 +219,18 @@ def run_autopay(today: datetime.date | None = None) -> dict[str, int]:
         "charged": charge_due(today),
         "settled": settle_pending_charges(),
     }
+
+
+def cancel_unlinked_autopays() -> int:
+    """A resident who unlinked the account (or lost the link) pays it no more: their autopay
+    is cancelled before anything is charged."""
+    linked = AccountLink.objects.filter(user=OuterRef("user"), account=OuterRef("account"))
+    unlinked = Autopay.objects.filter(canceled_at__isnull=True).exclude(Exists(linked))
+    cancelled = 0
+    for autopay in unlinked:
+        cancel_autopay(autopay)
+        cancelled += 1
+    return cancelled
 
 
 def _latest_closed(organization_id) -> Period | None:

@@ -17,6 +17,7 @@ from kabinet.formats import format_rubles
 from kabinet.months import add_months
 from kabinet.payments.autopay import services as autopay
 from kabinet.payments.models import (
+    Autopay,
     AutopayCharge,
     AutopayChargeStatus,
     AutopayMode,
@@ -27,6 +28,7 @@ from kabinet.payments.models import (
 )
 from kabinet.payments.sandbox import gateway
 from kabinet.payments.sandbox.models import SandboxPayment, SandboxSavedMethod
+from kabinet.users.profile import delete_profile
 from tests.factories import AccountLinkFactory, ChargeFactory, PeriodFactory
 
 pytestmark = pytest.mark.django_db
@@ -354,3 +356,15 @@ def test_an_unlinked_account_is_no_longer_paid_from_the_residents_card(active, l
     assert AutopayCharge.objects.get().status == AutopayChargeStatus.CANCELED
     assert autopay.autopay_of(active.account) is None
     assert not autopay_payments(active.account).exists()
+
+
+def test_a_deleted_profile_takes_its_autopay_and_leaves_the_payments(active):
+    close_october(active.account)
+    autopay.run_autopay(TODAY)
+    autopay.run_autopay(TOMORROW)
+
+    delete_profile(active.user)
+
+    assert not Autopay.objects.exists()
+    assert not AutopayCharge.objects.exists()
+    assert autopay_payments(active.account).count() == 1

@@ -324,12 +324,19 @@ def charge_due(today: datetime.date) -> int:
         autopay__canceled_at__isnull=True,
     )
     for charge_id in due.values_list("pk", flat=True):
+        # Only the charge's own columns in the WHERE: a join would make Django's UPDATE a
+        # subquery, which PostgreSQL does not re-check after waiting for the other run's lock,
+        # and both runs would charge (the concurrent test caught it).
         claimed = AutopayCharge.objects.filter(
-            pk=charge_id, status=AutopayChargeStatus.SCHEDULED, autopay__canceled_at__isnull=True
+            pk=charge_id, status=AutopayChargeStatus.SCHEDULED
         ).update(status=AutopayChargeStatus.CHARGING, updated_at=timezone.now())
         if not claimed:
             continue
-        _charge(_charge_with_account(charge_id), today)
+        charge = _charge_with_account(charge_id)
+        if charge.autopay.canceled_at is not None:  # cancelled since the list was read
+            _finish(charge, AutopayChargeStatus.CANCELED, amount=None, mail=False)
+            continue
+        _charge(charge, today)
         made += 1
     return made
 

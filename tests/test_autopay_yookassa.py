@@ -116,7 +116,7 @@ def active(yookassa):
 
 
 def test_the_set_up_payment_asks_yookassa_to_save_the_method(yookassa, active):
-    _, _, _, body = yookassa.requests[0]
+    _, _, _, body = next(r for r in yookassa.requests if r[0] == "POST")
     assert body["save_payment_method"] is True
     assert active.method_id in yookassa.methods
     assert active.method_title == "Bank card *4444"
@@ -125,7 +125,7 @@ def test_the_set_up_payment_asks_yookassa_to_save_the_method(yookassa, active):
 def test_a_charge_names_the_saved_method_and_is_credited(yookassa, active):
     autopay.run_autopay(TOMORROW)
 
-    _, _, headers, body = yookassa.requests[-1]
+    _, _, headers, body = [r for r in yookassa.requests if r[0] == "POST"][-1]
     assert body["payment_method_id"] == active.method_id
     assert "confirmation" not in body
     assert body["amount"] == {"value": "1499.00", "currency": "RUB"}

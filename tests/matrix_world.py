@@ -40,7 +40,13 @@ from kabinet.housing.models import ContractDocument, ManagementContract
 from kabinet.jobs.models import Job, JobKind, JobStatus
 from kabinet.metering.models import MeterImpossible, Resource
 from kabinet.orgs.models import StaffMembership, StaffRole
-from kabinet.payments.models import OnlinePaymentStatus, PaymentRegistry, RegistryStatus
+from kabinet.payments.models import (
+    Autopay,
+    AutopayMode,
+    OnlinePaymentStatus,
+    PaymentRegistry,
+    RegistryStatus,
+)
 from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery, Supplier
 from kabinet.users.models import LinkAttempt, LinkRequest, TokenScope
 from kabinet.users.tokens import create_token
@@ -119,6 +125,7 @@ class Side:
     payment: object
     online_payment: object
     pending_online_payment: object  # started by the resident, not paid yet: may be cancelled
+    autopay: object  # the resident's, with a saved method: may be changed, skipped, cancelled
     registry: object
     meter: object
     house_meter: object
@@ -322,6 +329,17 @@ def _side(name, resident, requester):
             fiscal_receipt_details={"fn": "9288000100115785", "fd": "3986", "fp": "2617603921"},
         ),
         pending_online_payment=OnlinePaymentFactory(account=account, user=resident),
+        autopay=Autopay.objects.create(
+            account=account,
+            user=resident,
+            email=resident.email,
+            provider="sandbox",
+            method_id=str(uuid.uuid4()),
+            method_title="Тестовая карта *4242",
+            mode=AutopayMode.FULL,
+            limit=Decimal("5000.00"),
+            activated_at=timezone.now(),
+        ),
         registry=registry,
         meter=meter,
         house_meter=side_house_meter,

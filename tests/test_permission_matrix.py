@@ -394,6 +394,25 @@ URLS = {
         lambda w: {"account_id": w.a.account.pk, "payment_id": w.a.pending_online_payment.pk},
         post=Post(frozenset({RESIDENT}), state=lambda w: row(w.a.pending_online_payment)),
     ),
+    "portal:autopay": Entry(
+        residents_page(),
+        account,
+        post=Post(
+            frozenset({RESIDENT}),
+            data=lambda w: {"mode": "full", "limit": "777,00"},
+            state=lambda w: row(w.a.autopay),
+        ),
+    ),
+    "portal:skip_autopay_month": Entry(
+        signed_in(405),
+        account,
+        post=Post(frozenset({RESIDENT}), state=lambda w: row(w.a.autopay)),
+    ),
+    "portal:cancel_autopay": Entry(
+        residents_page(),
+        account,
+        post=Post(frozenset({RESIDENT}), state=lambda w: row(w.a.autopay)),
+    ),
     "portal:account_contracts": Entry(residents_page(), account),
     "portal:account_meters": Entry(
         residents_page(),

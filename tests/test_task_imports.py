@@ -56,6 +56,7 @@ def test_every_app_with_background_work_has_its_tasks_module():
         "kabinet.appeals.tasks",
         "kabinet.billing.tasks",
         "kabinet.metering.tasks",
+        "kabinet.payments.autopay.tasks",
         "kabinet.payments.tasks",
         "kabinet.receipts.tasks",
     ]

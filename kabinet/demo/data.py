@@ -64,9 +64,11 @@ from kabinet.housing.models import House
 from kabinet.metering.models import Resource
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import Organization
+from kabinet.payments.autopay.tasks import run_autopay_when_period_closes
 from kabinet.receipts.tasks import mail_receipts_when_period_closes
 
 RECEIPTS_MAILING = "receipts_mailing"  # dispatch_uid of the receipts app's period_closed receiver
+AUTOPAY_RUN = "autopay_run"  # and of the payments app's (payments.autopay.tasks)
 
 
 def is_loaded() -> bool:
@@ -85,11 +87,14 @@ def _no_receipt_mailing():
     closings' ``period_closed`` signals are sent when the outermost transaction commits: the
     loading one (a test's transaction, around it, never commits)."""
     connected = period_closed.disconnect(dispatch_uid=RECEIPTS_MAILING)
+    autopay_connected = period_closed.disconnect(dispatch_uid=AUTOPAY_RUN)  # no autopay yet
     try:
         yield
     finally:
         if connected:
             period_closed.connect(mail_receipts_when_period_closes, dispatch_uid=RECEIPTS_MAILING)
+        if autopay_connected:
+            period_closed.connect(run_autopay_when_period_closes, dispatch_uid=AUTOPAY_RUN)
 
 
 @transaction.atomic

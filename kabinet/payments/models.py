@@ -417,3 +417,12 @@ class PaymentCommission(DatedRow):
 
     def __str__(self):
         return f"{self.percent} % с {self.valid_from:%d.%m.%Y}"
+
+
+# Autopay's models live in their own module; imported here so that Django registers them.
+from kabinet.payments.autopay.models import (  # noqa: E402, F401
+    Autopay,
+    AutopayCharge,
+    AutopayChargeStatus,
+    AutopayMode,
+)

@@ -91,6 +91,7 @@ def start_online_payment(
     capital_repair: bool = False,
     method: str = "",
     parts: list[tuple[object, Decimal]] = (),
+    save_method: bool = False,
 ) -> OnlinePayment:
     """Create the payment at the gateway; the resident then goes to its ``confirmation_url``.
 
@@ -102,7 +103,9 @@ def start_online_payment(
     the resident chose (``OnlinePaymentMethod``; empty — chosen on the gateway's page).
 
     ``parts`` — (account, amount) of each account one payment pays for (``payments.several``:
-    ``account`` is the first of them, ``amount`` their sum); each is credited its part."""
+    ``account`` is the first of them, ``amount`` their sum); each is credited its part.
+    ``save_method`` asks the gateway to save the way the resident pays, for autopay
+    (``payments.autopay.services``)."""
     limit = payment_limit(account)
     if amount <= 0:
         raise PaymentRefused("Сумма должна быть больше нуля.")
@@ -148,6 +151,7 @@ def start_online_payment(
             return_url=return_url(online_payment),
             notification_url=notification_url,
             payee=payee,
+            save_method=save_method,
         )
     except GatewayError as error:
         logger.error("Online payment %s not created: %s", online_payment.pk, error)

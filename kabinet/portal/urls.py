@@ -2,6 +2,7 @@ from django.urls import path
 
 from kabinet.portal import (
     appeals_views,
+    autopay_views,
     charges_views,
     meters_views,
     pay_several_views,
@@ -92,6 +93,17 @@ urlpatterns = [
         "ls/<int:account_id>/pay/<int:payment_id>/cancel/",
         payments_views.cancel_online_payment,
         name="cancel_online_payment",
+    ),
+    path("ls/<int:account_id>/autopay/", autopay_views.autopay_page, name="autopay"),
+    path(
+        "ls/<int:account_id>/autopay/skip/",
+        autopay_views.skip_autopay_month,
+        name="skip_autopay_month",
+    ),
+    path(
+        "ls/<int:account_id>/autopay/cancel/",
+        autopay_views.cancel_autopay,
+        name="cancel_autopay",
     ),
     path(
         "payments/notify/<slug:provider>/",

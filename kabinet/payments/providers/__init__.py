@@ -43,6 +43,11 @@ class GatewayPayment:
     receipt_url: str = ""
     # ФН, ФД, ФП and the time of registration (``fn``, ``fd``, ``fp``, ``registered_at``).
     receipt_details: dict = field(default_factory=dict, hash=False)
+    # Autopay: the payer's way of paying, saved at the gateway (ЮKassa's ``payment_method``
+    # with ``saved: true``) — its id to charge later and a title to show («Bank card *4444»).
+    saved_method_id: str = ""
+    saved_method_title: str = ""
+    decline_reason: str = ""  # why a cancelled payment was refused, as the gateway says
 
 
 class PaymentProvider:
@@ -57,12 +62,22 @@ class PaymentProvider:
         return_url: str,
         notification_url: str,
         payee=None,
+        save_method: bool = False,
     ) -> GatewayPayment:
         """Create the payment at the gateway (idempotent by ``online_payment.idempotence_key``)
         with its fiscal receipt (``online_payment.fiscal_receipt_data``, ``payments.fiscal``);
         the result's ``confirmation_url`` is where the payer goes next. ``payee`` (a
         ``billing.CapitalRepairFund``) sends the money to the capital repair payee instead of
-        the organisation (``can_pay_to`` says whether the gateway can)."""
+        the organisation (``can_pay_to`` says whether the gateway can). With ``save_method``
+        the payer is asked to save the way they pay for autopay (``charge_saved_method``)."""
+        raise NotImplementedError
+
+    def charge_saved_method(
+        self, online_payment, *, method_id: str, description: str, notification_url: str
+    ) -> GatewayPayment:
+        """Charge ``online_payment`` to the payer's saved method ``method_id`` without asking
+        them (autopay); idempotent by ``online_payment.idempotence_key``. The answer is usually
+        final (succeeded or cancelled), rarely pending — then it is checked as any payment."""
         raise NotImplementedError
 
     def can_pay_to(self, payee) -> bool:

@@ -11,7 +11,7 @@ from kabinet.payments.providers import (
     PaymentProvider,
 )
 from kabinet.payments.sandbox import gateway
-from kabinet.payments.sandbox.models import SandboxPayment
+from kabinet.payments.sandbox.models import SandboxPayment, SandboxSavedMethod
 
 
 class SandboxProvider(PaymentProvider):
@@ -21,7 +21,14 @@ class SandboxProvider(PaymentProvider):
     verbose_name = "тестовый платёжный шлюз"
 
     def create_payment(
-        self, online_payment, *, description, return_url, notification_url, payee=None
+        self,
+        online_payment,
+        *,
+        description,
+        return_url,
+        notification_url,
+        payee=None,
+        save_method=False,
     ):
         try:
             payment = gateway.create_payment(
@@ -31,8 +38,23 @@ class SandboxProvider(PaymentProvider):
                 notification_url=notification_url,
                 key=str(online_payment.idempotence_key),
                 receipt=online_payment.fiscal_receipt_data or None,
+                save_method=save_method,
             )
         except ValueError as error:
+            raise GatewayError(f"sandbox: {error}") from error
+        return self._report(payment)
+
+    def charge_saved_method(self, online_payment, *, method_id, description, notification_url):
+        try:
+            payment = gateway.charge_saved_method(
+                method_id=method_id,
+                amount=online_payment.amount,
+                description=description,
+                notification_url=notification_url,
+                key=str(online_payment.idempotence_key),
+                receipt=online_payment.fiscal_receipt_data or None,
+            )
+        except (SandboxSavedMethod.DoesNotExist, ValidationError, ValueError) as error:
             raise GatewayError(f"sandbox: {error}") from error
         return self._report(payment)
 
@@ -60,6 +82,13 @@ class SandboxProvider(PaymentProvider):
             raise InvalidNotification("malformed body") from error
 
     @staticmethod
+    def _decline_reason(payment: SandboxPayment) -> str:
+        """ЮKassa's ``cancellation_details.reason`` of a refused charge of a saved method."""
+        if payment.charged_method_id is None or payment.status != "canceled":
+            return ""
+        return "permission_revoked" if payment.charged_method.revoked else "insufficient_funds"
+
+    @staticmethod
     def _report(payment: SandboxPayment) -> GatewayPayment:
         return GatewayPayment(
             id=str(payment.pk),
@@ -72,4 +101,7 @@ class SandboxProvider(PaymentProvider):
             receipt_url=reverse("sandbox:receipt", args=[payment.pk])
             if payment.receipt_status
             else "",
+            saved_method_id=str(payment.saved_method_id or ""),
+            saved_method_title=payment.saved_method.title if payment.saved_method_id else "",
+            decline_reason=SandboxProvider._decline_reason(payment),
         )

@@ -44,7 +44,14 @@ class YooKassaProvider(PaymentProvider):
         )
 
     def create_payment(
-        self, online_payment, *, description, return_url, notification_url, payee=None
+        self,
+        online_payment,
+        *,
+        description,
+        return_url,
+        notification_url,
+        payee=None,
+        save_method=False,
     ):
         amount = {"value": f"{online_payment.gateway_amount:.2f}", "currency": "RUB"}
         params = {
@@ -62,6 +69,20 @@ class YooKassaProvider(PaymentProvider):
             params["payment_method_data"] = {"type": online_payment.method}
         if online_payment.fiscal_receipt_data:
             params["receipt"] = online_payment.fiscal_receipt_data  # payments.fiscal
+        if save_method:  # autopay: the payer agrees on ЮKassa's page to save the method
+            params["save_payment_method"] = True
+        return self._call(YooPayment.create, params, str(online_payment.idempotence_key))
+
+    def charge_saved_method(self, online_payment, *, method_id, description, notification_url):
+        params = {
+            "amount": {"value": f"{online_payment.amount:.2f}", "currency": "RUB"},
+            "capture": True,
+            "payment_method_id": method_id,  # a recurring payment: no confirmation
+            "description": description[:128],
+            "metadata": {"online_payment_id": str(online_payment.pk), "autopay": "1"},
+        }
+        if online_payment.fiscal_receipt_data:
+            params["receipt"] = online_payment.fiscal_receipt_data
         return self._call(YooPayment.create, params, str(online_payment.idempotence_key))
 
     def can_pay_to(self, payee) -> bool:
@@ -105,6 +126,9 @@ class YooKassaProvider(PaymentProvider):
             raise GatewayError(f"ЮKassa: {error}") from error
         confirmation = getattr(response, "confirmation", None)
         captured_at = getattr(response, "captured_at", None)
+        method = getattr(response, "payment_method", None)
+        saved = method is not None and bool(getattr(method, "saved", False))
+        cancellation = getattr(response, "cancellation_details", None)
         return GatewayPayment(
             id=str(response.id),
             status=STATUSES.get(response.status, "pending"),
@@ -114,6 +138,9 @@ class YooKassaProvider(PaymentProvider):
             # ЮKassa reports the receipt's registration on the payment; the receipt's id and
             # its fiscal data are in its receipts API (``fetch_payment``).
             receipt_status=getattr(response, "receipt_registration", None) or "",
+            saved_method_id=str(method.id) if saved else "",
+            saved_method_title=(getattr(method, "title", None) or "") if saved else "",
+            decline_reason=(getattr(cancellation, "reason", None) or "") if cancellation else "",
         )
 
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from kabinet.payments.sandbox.models import SandboxPayment, SandboxStatus
+from kabinet.payments.sandbox.models import SandboxPayment, SandboxSavedMethod, SandboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,11 @@ def create_payment(
     notification_url: str,
     key: str,
     receipt: dict | None = None,
+    save_method: bool = False,
 ) -> SandboxPayment:
     """A new pending payment; the same idempotence ``key`` returns the same payment. A fiscal
-    ``receipt`` whose items do not sum to the amount is refused, as a real gateway does."""
+    ``receipt`` whose items do not sum to the amount is refused, as a real gateway does. With
+    ``save_method`` the way the payer pays is saved for later charges (``charge_saved_method``)."""
     if receipt and receipt_sum(receipt) != amount:
         raise ValueError(f"receipt items sum to {receipt_sum(receipt)}, not {amount}")
     payment, _ = SandboxPayment.objects.get_or_create(
@@ -60,9 +62,36 @@ def create_payment(
             "return_url": return_url,
             "notification_url": notification_url,
             "receipt": receipt or {},
+            "save_method": save_method,
         },
     )
     return payment
+
+
+def charge_saved_method(
+    *,
+    method_id: str,
+    amount: Decimal,
+    description: str,
+    notification_url: str,
+    key: str,
+    receipt: dict | None = None,
+) -> SandboxPayment:
+    """A payment by a saved method, without the payer (ЮKassa's ``payment_method_id``): decided
+    at once — paid, or cancelled when the method declines or was revoked. Raises ``ValueError``
+    for a method the gateway does not know; the same ``key`` returns the same payment."""
+    method = SandboxSavedMethod.objects.get(pk=method_id)  # DoesNotExist, ValidationError
+    payment = create_payment(
+        amount=amount,
+        description=description,
+        return_url="",
+        notification_url=notification_url,
+        key=key,
+        receipt=receipt,
+    )
+    if payment.charged_method_id is None:
+        SandboxPayment.objects.filter(pk=payment.pk).update(charged_method=method)
+    return decide(payment, paid=not (method.declines or method.revoked))
 
 
 def receipt_sum(receipt: dict) -> Decimal:
@@ -90,7 +119,11 @@ def decide(payment: SandboxPayment, *, paid: bool) -> SandboxPayment:
         payment.decided_at = timezone.now()
         if paid and payment.receipt:  # the sandbox's "cash register" registers it at once
             payment.receipt_status = "succeeded"
-        payment.save(update_fields=["status", "decided_at", "receipt_status"])
+        if paid and payment.save_method:
+            payment.saved_method = SandboxSavedMethod.objects.create(
+                title=f"Тестовая карта *{str(payment.pk.int)[-4:]}"
+            )
+        payment.save(update_fields=["status", "decided_at", "receipt_status", "saved_method"])
         transaction.on_commit(lambda: deliver_notification.enqueue(str(payment.pk)))
     return payment
 

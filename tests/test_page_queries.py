@@ -11,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kabinet.billing.models import CalculationMethod
+from kabinet.billing.selectors import account_balance, capital_repair_balance, card_balances
 from kabinet.months import add_months
+from kabinet.portal import receipt_cache
 from tests.conftest import built_once
 from tests.factories import (
     AccountLinkFactory,
@@ -144,3 +146,45 @@ def test_a_page_costs_the_same_whatever_the_history_and_the_accounts(client, wor
             assert len(response.context["other_accounts"]) == size[1] - 1
     small, big = counts[SMALL], counts[BIG]
     assert len(big) == len(small), "\n".join(big)
+
+
+def test_the_cards_balances_are_the_separate_sums(worlds):
+    _user, account = worlds[BIG]
+    PaymentFactory(account=account, amount=Decimal("500.00"), capital_repair=True)
+
+    figures = card_balances(account)
+
+    assert figures == {
+        "balance": account_balance(account),
+        "capital_repair": capital_repair_balance(account),
+    }
+    assert figures["capital_repair"] is not None
+
+
+def test_an_account_without_capital_repair_shows_no_such_line():
+    account = ChargeFactory(charged=Decimal("100.00")).account
+
+    assert card_balances(account) == {"balance": Decimal("100.00"), "capital_repair": None}
+
+
+def test_the_receipt_pdf_is_drawn_once_per_content(client, worlds, monkeypatch):
+    user, account = worlds[SMALL]
+    drawn = []
+    monkeypatch.setattr(
+        receipt_cache,
+        "receipt_pdf",
+        lambda data: drawn.append(data) or b"%PDF-" + bytes(len(drawn)),
+    )
+    client.force_login(user)
+    url = _account_pages(account)["receipt_pdf"]
+
+    first = b"".join(client.get(url).streaming_content)
+    again = b"".join(client.get(url).streaming_content)
+    # a payment of the month recorded late changes the document («Оплачено»): drawn anew
+    PaymentFactory(account=account, paid_on=LAST + datetime.timedelta(days=20))
+    changed = b"".join(client.get(url).streaming_content)
+
+    assert again == first
+    assert changed != first
+    assert len(drawn) == 2
+    assert drawn[1].paid != drawn[0].paid

@@ -11,7 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kabinet.billing.models import CalculationMethod
-from kabinet.billing.selectors import account_balance, capital_repair_balance, card_balances
+from kabinet.billing.selectors import (
+    account_balance,
+    capital_repair_balance,
+    card_balances,
+    charge_table,
+    latest_charge_table,
+    latest_charged_period,
+)
 from kabinet.months import add_months
 from kabinet.portal import receipt_cache
 from tests.conftest import built_once
@@ -188,3 +195,25 @@ def test_the_receipt_pdf_is_drawn_once_per_content(client, worlds, monkeypatch):
     assert changed != first
     assert len(drawn) == 2
     assert drawn[1].paid != drawn[0].paid
+
+
+def test_the_cards_table_is_the_latest_months_in_one_query(worlds, django_assert_num_queries):
+    _user, account = worlds[BIG]
+    expected = charge_table(account, latest_charged_period(account))
+
+    with django_assert_num_queries(1):
+        table = latest_charge_table(account)
+
+    assert table.period == expected.period
+    assert table.period.month == LAST
+    assert table.lines == expected.lines
+    assert (table.charged, table.recalculation, table.total) == (
+        expected.charged, expected.recalculation, expected.total,
+    )  # fmt: skip
+
+
+def test_an_account_never_charged_has_an_empty_table():
+    account = AccountLinkFactory().account
+
+    assert latest_charge_table(account).period is None
+    assert latest_charge_table(account).lines == []

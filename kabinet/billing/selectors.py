@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Subquery, Sum
 
 from kabinet.billing import calculation as calc
 from kabinet.billing import penalty_calculation as pcalc
@@ -129,6 +129,28 @@ def charge_table(account, period: Period | None) -> ChargeTable:
     )
     return ChargeTable(
         period=period,
+        lines=lines,
+        charged=sum((line.charged for line in lines), ZERO),
+        recalculation=sum((line.recalculation for line in lines), ZERO),
+        total=sum((line.total for line in lines), ZERO),
+    )
+
+
+def latest_charge_table(account) -> ChargeTable:
+    """``charge_table`` of ``latest_charged_period`` (the card's table) in one query."""
+    latest = (
+        Period.objects.filter(charges__account=account, status=PeriodStatus.CLOSED)
+        .order_by("-month")
+        .values("pk")[:1]
+    )
+    lines = list(
+        Charge.objects.published()
+        .filter(account=account, period=Subquery(latest))
+        .select_related("service", "period")
+        .order_by("service__position", "service__name")
+    )
+    return ChargeTable(
+        period=lines[0].period if lines else None,
         lines=lines,
         charged=sum((line.charged for line in lines), ZERO),
         recalculation=sum((line.recalculation for line in lines), ZERO),

@@ -173,15 +173,15 @@ def request_link(request):
 @login_required
 def account_card(request, account_id):
     account = account_or_404(request, account_id)
-    period = billing.latest_charged_period(account)
+    table = billing.latest_charge_table(account)
     return render_account(
         request,
         account,
         "portal/account_card.html",
         "card",
         **billing.card_balances(account),
-        table=billing.charge_table(account, period),
-        instalments=instalment_rows(account, period.month) if period else (),
+        table=table,
+        instalments=instalment_rows(account, table.period.month) if table.period else (),
     )
 
 

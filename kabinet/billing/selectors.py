@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Subquery, Sum
 
 from kabinet.billing import calculation as calc
 from kabinet.billing import penalty_calculation as pcalc
@@ -50,6 +50,30 @@ def capital_repair_balance(account) -> Decimal | None:
         return None
     paid = Payment.objects.filter(account=account, capital_repair=True)
     return money_sum(charges, "total") - money_sum(paid, "amount")
+
+
+def card_balances(account) -> dict[str, Decimal | None]:
+    """``account_balance`` as ``balance`` and ``capital_repair_balance`` as ``capital_repair``
+    in two queries (the card's figures): the same sums, filtered within one aggregate."""
+    charges = (
+        Charge.objects.published()
+        .filter(account=account)
+        .aggregate(
+            charged=Sum("total", filter=~IS_CAPITAL_REPAIR),
+            capital_repair=Sum("total", filter=IS_CAPITAL_REPAIR),
+            capital_repair_lines=Count("pk", filter=IS_CAPITAL_REPAIR),
+        )
+    )
+    payments = Payment.objects.filter(account=account).aggregate(
+        paid=Sum("amount", filter=Q(capital_repair=False)),
+        capital_repair=Sum("amount", filter=Q(capital_repair=True)),
+    )
+    return {
+        "balance": summed(charges["charged"]) - summed(payments["paid"]),
+        "capital_repair": summed(charges["capital_repair"]) - summed(payments["capital_repair"])
+        if charges["capital_repair_lines"]
+        else None,
+    }
 
 
 def balances(accounts) -> dict[int, Decimal]:
@@ -120,6 +144,28 @@ def published_charge(account, month: datetime.date, service_id: int) -> Charge |
         .select_related("service", "period")
         .filter(account=account, period__month=month, service_id=service_id)
         .first()
+    )
+
+
+def latest_charge_table(account) -> ChargeTable:
+    """``charge_table`` of ``latest_charged_period`` (the card's table) in one query."""
+    latest = (
+        Period.objects.filter(charges__account=account, status=PeriodStatus.CLOSED)
+        .order_by("-month")
+        .values("pk")[:1]
+    )
+    lines = list(
+        Charge.objects.published()
+        .filter(account=account, period=Subquery(latest))
+        .select_related("service", "period")
+        .order_by("service__position", "service__name")
+    )
+    return ChargeTable(
+        period=lines[0].period if lines else None,
+        lines=lines,
+        charged=sum((line.charged for line in lines), ZERO),
+        recalculation=sum((line.recalculation for line in lines), ZERO),
+        total=sum((line.total for line in lines), ZERO),
     )
 
 

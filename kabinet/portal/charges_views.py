@@ -13,12 +13,12 @@ from kabinet.billing.explanation import explain_charge
 from kabinet.billing.selectors import charge_history, published_charge
 from kabinet.portal.charts import monthly_totals_chart
 from kabinet.portal.periods import chosen_period
+from kabinet.portal.receipt_cache import cached_receipt_pdf
 from kabinet.portal.views import account_or_404, render_account
 from kabinet.receipts.delivery import record_document_delivered
 from kabinet.receipts.layout import receipt_sections
 from kabinet.receipts.models import DeliveryChannel
 from kabinet.receipts.pdf import receipt_filename
-from kabinet.receipts.pdf import receipt_pdf as render_receipt_pdf
 from kabinet.receipts.qr import payment_qr
 from kabinet.receipts.selectors import receipt_data, receipt_period, receipt_periods
 
@@ -99,7 +99,7 @@ def receipt_pdf(request, account_id, year, month):
     """The payment document as a PDF file to download."""
     _account, data = _receipt_or_404(request, account_id, year, month, DeliveryChannel.PORTAL_PDF)
     return FileResponse(
-        io.BytesIO(render_receipt_pdf(data)),
+        io.BytesIO(cached_receipt_pdf(data)),
         as_attachment=True,
         filename=receipt_filename(data),
         content_type="application/pdf",

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,9 +28,20 @@ from kabinet.users.selectors import accounts_for
 HOME_NEWS = 3  # the latest news of the УК on Главная; the rest on «Новости»
 
 
+def linked_accounts(request) -> list:
+    """The user's linked accounts, read once per request: the page's account and the links to
+    the others come from the same query (a page's cost does not grow with the accounts)."""
+    if not hasattr(request, "_linked_accounts"):
+        request._linked_accounts = list(accounts_for(request.user))
+    return request._linked_accounts
+
+
 def account_or_404(request, account_id):
     """The account if the user has linked it; any other answers 404, as if it did not exist."""
-    return get_object_or_404(accounts_for(request.user), pk=account_id)
+    for account in linked_accounts(request):
+        if account.pk == account_id:
+            return account
+    raise Http404("Нет такого лицевого счёта.")
 
 
 # The page of a section that any account has: where «Другой лицевой счет» leads from a page
@@ -55,7 +66,7 @@ def other_account_links(request, account, section) -> list[tuple[object, str]]:
     view_name = match.view_name if same_page else SECTION_PAGES[section]
     return [
         (other, reverse(view_name, args=[other.pk]))
-        for other in accounts_for(request.user)
+        for other in linked_accounts(request)
         if other.pk != account.pk
     ]
 
@@ -176,16 +187,15 @@ def request_link(request):
 @login_required
 def account_card(request, account_id):
     account = account_or_404(request, account_id)
-    period = billing.latest_charged_period(account)
+    table = billing.latest_charge_table(account)
     return render_account(
         request,
         account,
         "portal/account_card.html",
         "card",
-        balance=billing.account_balance(account),
-        capital_repair=billing.capital_repair_balance(account),
-        table=billing.charge_table(account, period),
-        instalments=instalment_rows(account, period.month) if period else (),
+        **billing.card_balances(account),
+        table=table,
+        instalments=instalment_rows(account, table.period.month) if table.period else (),
     )
 
 

@@ -31,6 +31,8 @@ def record_document_delivered(*, account, period: Period, channel: str, at=None)
     call on every send and every download, from concurrent requests too."""
     if not period.is_closed:
         return  # an open month has no payment document yet
+    if DocumentDelivery.objects.filter(account=account, period=period).exists():
+        return  # the usual case of a download: a read, not a write on every request
     DocumentDelivery.objects.bulk_create(
         [
             DocumentDelivery(

@@ -19,6 +19,7 @@ from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.months import first_of_month
 from kabinet.orgs.models import Organization, StaffRole
 from kabinet.orgs.services import add_staff_member
+from kabinet.payments.autopay.models import Autopay, AutopayMode
 from kabinet.payments.models import OnlinePayment, Payment, PaymentSource
 from kabinet.users.models import AccountLink, User
 
@@ -215,6 +216,23 @@ def make_appeal(author, account, text="Не работает лифт в под�
     """An appeal written as a resident writes it (files checked as the form checks them)."""
     topic = topic or topics_for(account.organization).first()
     return appeals.create_appeal(author, account, topic, text, check_attachments(files))
+
+
+class AutopayFactory(factory.django.DjangoModelFactory):
+    """An autopay in force: the resident's saved way of paying, each new receipt in full."""
+
+    class Meta:
+        model = Autopay
+
+    account = factory.SubFactory(PersonalAccountFactory)
+    user = factory.SubFactory(UserFactory)
+    email = factory.SelfAttribute("user.email")
+    provider = "sandbox"
+    method_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    method_title = "Тестовая карта *4242"
+    mode = AutopayMode.FULL
+    limit = Decimal("5000.00")
+    activated_at = factory.LazyFunction(timezone.now)
 
 
 class OnlinePaymentFactory(factory.django.DjangoModelFactory):

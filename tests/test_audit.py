@@ -246,6 +246,7 @@ def test_a_role_given_in_the_organisations_inline_is_logged(client, superuser, o
         "vat_code": 1, "receipt_items": "services",
         "staff-TOTAL_FORMS": 1, "staff-INITIAL_FORMS": 0, "staff-0-user": someone.pk,
         "staff-0-role": "manager", "staff-0-organization": own.pk,
+        "payment_commissions-TOTAL_FORMS": 0, "payment_commissions-INITIAL_FORMS": 0,
     })  # fmt: skip
     assert StaffMembership.objects.filter(user=someone, role=StaffRole.MANAGER).exists()
     entry = last_entry(AuditAction.ADDED)

@@ -59,6 +59,7 @@ def test_every_app_with_background_work_has_its_tasks_module():
         "kabinet.payments.autopay.tasks",
         "kabinet.payments.tasks",
         "kabinet.receipts.tasks",
+        "kabinet.webhooks.tasks",
     ]
 
 

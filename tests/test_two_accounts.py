@@ -13,6 +13,7 @@ from kabinet.housing.models import ContractDocument, ManagementContract
 from kabinet.portal import urls as portal_urls
 from tests.factories import (
     AccountLinkFactory,
+    AutopayFactory,
     ChargeFactory,
     OnlinePaymentFactory,
     image_upload,
@@ -27,7 +28,9 @@ PAGES_OF_ONE_OBJECT = {  # view → the page of the other account its switcher l
     "online_payment": "portal:account_payments",
     "cancel_online_payment": "portal:account_payments",
     "charge_explanation": "portal:account_charges",
+    "fiscal_receipt": "portal:account_payments",
 }
+POST_ONLY = {"skip_autopay_month"}  # refused to another user by the permission matrix
 
 
 @pytest.fixture
@@ -55,14 +58,21 @@ def two_accounts(media):
         "service_id": charge.service_id,
         "year": charge.period.month.year,
         "month": charge.period.month.month,
-        "payment_id": OnlinePaymentFactory(account=account, user=link.user).pk,
+        "payment_id": OnlinePaymentFactory(
+            account=account,
+            user=link.user,
+            fiscal_receipt_details={"fn": "9288000100115785", "fd": "3986", "fp": "2617603921"},
+        ).pk,
     }
+    AutopayFactory(account=account, user=link.user)
     return link.user, account, other, arguments
 
 
 def account_pages(arguments):
     """(view name, URL) of every resident URL pattern about one personal account."""
     for pattern in portal_urls.urlpatterns:
+        if pattern.name in POST_ONLY:
+            continue
         if isinstance(pattern, URLPattern) and "account_id" in pattern.pattern.converters:
             kwargs = {name: arguments[name] for name in pattern.pattern.converters}
             yield pattern.name, reverse(f"portal:{pattern.name}", kwargs=kwargs)

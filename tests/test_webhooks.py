@@ -26,6 +26,7 @@ from kabinet.payments.sandbox import gateway
 from kabinet.payments.sandbox.models import SandboxPayment
 from kabinet.users import tokens
 from kabinet.users.models import TokenScope
+from kabinet.webhooks import delivery as sending
 from kabinet.webhooks import services as webhooks
 from kabinet.webhooks.models import Attempt, Delivery, DeliveryStatus, EventKind, OutboxEvent
 from tests.factories import (
@@ -152,8 +153,8 @@ def test_a_failed_delivery_is_retried_with_backoff_and_every_attempt_logged(
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
     now = timezone.now()
-    assert webhooks.deliver_due(now) == 0  # not yet: a minute later
-    assert webhooks.deliver_due(now + datetime.timedelta(seconds=61)) == 1
+    assert sending.deliver_due(now) == 0  # not yet: a minute later
+    assert sending.deliver_due(now + datetime.timedelta(seconds=61)) == 1
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
     assert list(delivery.attempts_made.values_list("status_code", flat=True)) == [500, 200]
@@ -170,12 +171,12 @@ def test_a_delivery_is_given_up_after_the_last_attempt(link, receiver):
     webhooks.create_webhook(organization, url, ALL, None)
     make_appeal(link.user, link.account)  # its task is not run: attempted below
     moment = timezone.now()
-    for _ in range(webhooks.MAX_ATTEMPTS + 2):
-        webhooks.deliver_due(moment)
+    for _ in range(sending.MAX_ATTEMPTS + 2):
+        sending.deliver_due(moment)
         moment += datetime.timedelta(days=2)
-    delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, webhooks.MAX_ATTEMPTS)
-    assert Attempt.objects.count() == webhooks.MAX_ATTEMPTS
+    given_up = Delivery.objects.get()
+    assert (given_up.status, given_up.attempts) == (DeliveryStatus.FAILED, sending.MAX_ATTEMPTS)
+    assert Attempt.objects.count() == sending.MAX_ATTEMPTS
     assert all(a.status_code is None and a.error for a in Attempt.objects.all())
 
 
@@ -314,9 +315,9 @@ def test_a_closed_period_is_an_event(link, webhook, receiver, django_capture_on_
 
 
 def test_one_run_delivers_batch_after_batch(link, webhook, receiver, monkeypatch):
-    monkeypatch.setattr(webhooks, "BATCH", 2)
+    monkeypatch.setattr(sending, "BATCH", 2)
     for _ in range(5):
         make_appeal(link.user, link.account)  # their tasks are not run: delivered below
-    assert webhooks.deliver_due() == 5
+    assert sending.deliver_due() == 5
     assert len(receiver.requests) == 5
     assert not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()

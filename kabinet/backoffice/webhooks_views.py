@@ -12,8 +12,8 @@ from kabinet.api.staff_keys import organizations_to_manage
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.http import client_ip
 from kabinet.webhooks import services
+from kabinet.webhooks.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from kabinet.webhooks.models import EventKind, Webhook
-from kabinet.webhooks.services import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 DELIVERIES_SHOWN = 50
 

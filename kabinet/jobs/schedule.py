@@ -70,6 +70,7 @@ SCHEDULES = {
     "prune_db_task_results": Schedule("*-*-* 04:00:00 Europe/Moscow"),
     "purge_idempotency_keys": Schedule("*-*-* 04:15:00 Europe/Moscow"),
     "deliver_webhooks": Schedule("*:0/1"),
+    "run_autopay": Schedule("*-*-* 08:00:00 Europe/Moscow"),
 }
 
 

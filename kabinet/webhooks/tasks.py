@@ -2,10 +2,14 @@
 
 from django.tasks import task
 
-from kabinet.webhooks import services
+from kabinet.webhooks import delivery
 
 
 @task
 def deliver() -> int:
     """Attempt the deliveries that are due (enqueued when an event is committed)."""
-    return services.deliver_due()
+    return delivery.deliver_due()
+
+
+def enqueue_delivery() -> None:
+    deliver.enqueue()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from kabinet.webhooks.services import deliver_due
+from kabinet.webhooks.delivery import deliver_due
 
 
 class Command(BaseCommand):

@@ -95,3 +95,44 @@ class MonthField(forms.DateField):
                 f"Укажите месяц с {EARLIEST.year} по {LATEST.year} год, например 11.2026.",
                 code="invalid",
             ) from None
+
+
+class DayField(forms.DateField):
+    """A day, as ``<input type="date">`` sends it (``2026-11-30``) or typed as ``30.11.2026``,
+    within the portal's years. A whole month (``2026-11``, as links from the month pages carry
+    it) means its first day, or its last with ``month_end=True``."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, *, month_end: bool = False, **kwargs):
+        self.month_end = month_end
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.date):
+            return value
+        text = str(value).strip()
+        for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+            try:
+                day = datetime.datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+            if EARLIEST <= day <= LATEST.replace(day=31) and text.isascii():
+                return day
+            break
+        else:
+            try:
+                month = parse_month(text)
+            except ValueError:
+                month = None
+            if month is not None:
+                if not self.month_end:
+                    return month
+                next_month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+                return next_month - datetime.timedelta(days=1)
+        raise forms.ValidationError(
+            f"Укажите дату с {EARLIEST.year} по {LATEST.year} год, например 30.11.2026.",
+            code="invalid",
+        )

@@ -1,5 +1,5 @@
 """«Акт сверки»: the reconciliation statement is the ledger of «Платежи», as a page, PDF and
-XLSX, for any range of months."""
+XLSX, for any range of days."""
 
 import datetime
 import io
@@ -11,13 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from kabinet.billing.ledger import account_ledger
+from kabinet.billing.ledger import account_ledger, opening_balance
 from kabinet.billing.models import CalculationMethod
 from kabinet.billing.reconciliation import reconciliation_statement
 from kabinet.billing.reconciliation_documents import statement_pdf, statement_xlsx
 from kabinet.billing.selectors import account_balance
 from kabinet.months import add_months
 from kabinet.payments.models import PaymentSource
+from kabinet.portal.payments_forms import StatementRangeForm
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -33,22 +34,31 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2027, 3, 15)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+YEAR_END = datetime.date(2026, 12, 31)
+
+
+def month_end(month):
+    return add_months(month, 1) - datetime.timedelta(days=1)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     charge_rows=charges,
     payment_rows=payments,
-    first=st.integers(0, 11),
-    length=st.integers(0, 11),
+    first_day=st.integers(-20, 380),
+    length=st.integers(0, 400),
+    whole_months=st.booleans(),
 )
-def test_statement_closing_is_opening_plus_movements_and_equals_the_ledger(
-    charge_rows, payment_rows, first, length
+def test_statement_closing_is_opening_plus_movements_for_any_range(
+    charge_rows, payment_rows, first_day, length, whole_months
 ):
     account = PersonalAccountFactory()
     make_history(account, charge_rows, payment_rows)
-    first_month = add_months(JAN, first)
-    last_month = add_months(first_month, min(length, 11 - first))
-    statement = reconciliation_statement(account, first_month, last_month, today=TODAY)
-    ledger = account_ledger(account, first_month, last_month)
+    first = JAN + datetime.timedelta(days=first_day)
+    last = first + datetime.timedelta(days=length)
+    if whole_months:
+        first, last = first.replace(day=1), month_end(last)
+    statement = reconciliation_statement(account, first, last)
 
     assert statement.closing == (
         statement.opening
@@ -58,15 +68,21 @@ def test_statement_closing_is_opening_plus_movements_and_equals_the_ledger(
         - statement.paid
     )
     assert statement.closing == statement.opening + statement.debit - statement.credit
-    assert (statement.opening, statement.closing) == (ledger.opening, ledger.closing)
-    assert (statement.charged, statement.recalculation, statement.penalties, statement.paid) == (
-        ledger.charged, ledger.recalculation, ledger.penalties, ledger.paid
-    )  # fmt: skip
+    # The ledger's rules: the opening is its balance at the first day, the closing the
+    # balance at the start of the day after the last.
+    assert statement.opening == opening_balance(account, first)
+    assert statement.closing == opening_balance(account, last + datetime.timedelta(days=1))
     assert sum((amount for _, amount in statement.paid_by_source), Decimal(0)) == statement.paid
-    assert [line.day for line in statement.lines if line.is_payment] == sorted(
-        payment.paid_on for payment in ledger.payments
-    )
-    if last_month == add_months(JAN, 11):
+    assert all(first <= line.day <= last for line in statement.lines)
+    assert [line.day for line in statement.lines] == sorted(line.day for line in statement.lines)
+    if whole_months:
+        ledger = account_ledger(account, first, last)
+        assert (statement.opening, statement.closing) == (ledger.opening, ledger.closing)
+        assert (statement.charged, statement.recalculation, statement.penalties) == (
+            ledger.charged, ledger.recalculation, ledger.penalties
+        )  # fmt: skip
+        assert statement.paid == ledger.paid
+    if last >= YEAR_END:
         assert statement.closing == account_balance(account)
 
 
@@ -88,16 +104,17 @@ def test_lines_in_date_order_with_sources():
     account = PersonalAccountFactory()
     history(account)
     statement = reconciliation_statement(
-        account, datetime.date(2026, 10, 1), datetime.date(2026, 10, 1), today=TODAY
+        account, datetime.date(2026, 10, 1), datetime.date(2026, 10, 31)
     )
     assert statement.opening == Decimal("1000.00")
     assert [(line.text, line.debit, line.credit, line.source) for line in statement.lines] == [
+        ("Оплата за сентябрь 2026", 0, Decimal("1000.00"), "банк (реестр платежей)"),
+        ("Оплата", 0, Decimal("300.00"), "онлайн-оплата"),
         ("Начислено за октябрь 2026", Decimal("1200.00"), 0, ""),
         ("Перерасчёт за октябрь 2026", 0, Decimal("50.00"), ""),
         ("Пени за октябрь 2026", Decimal("12.34"), 0, ""),
-        ("Оплата за сентябрь 2026", 0, Decimal("1000.00"), "банк (реестр платежей)"),
-        ("Оплата", 0, Decimal("300.00"), "онлайн-оплата"),
     ]
+    assert statement.lines[-1].day == datetime.date(2026, 10, 31)
     assert statement.closing == Decimal("862.34")
     assert statement.to == datetime.date(2026, 10, 31)
     assert statement.paid_by_source == [
@@ -106,11 +123,67 @@ def test_lines_in_date_order_with_sources():
     ]
 
 
+def test_a_range_inside_months_takes_the_charges_of_the_months_it_closes():
+    account = PersonalAccountFactory()
+    history(account)
+    # From 10.09 (September's charges fall on 30.09: in) to 20.10 (October's on 31.10: out).
+    statement = reconciliation_statement(
+        account, datetime.date(2026, 9, 10), datetime.date(2026, 10, 20)
+    )
+    assert statement.opening == Decimal("0.00")
+    assert statement.charged == Decimal("1000.00")
+    assert (statement.recalculation, statement.penalties) == (0, 0)
+    assert statement.paid == Decimal("1300.00")
+    assert statement.closing == Decimal("-300.00")
+    assert [line.day for line in statement.lines] == [
+        datetime.date(2026, 9, 30), datetime.date(2026, 10, 5), datetime.date(2026, 10, 20)
+    ]  # fmt: skip
+    # The next day opens at the same balance; October's charges come on its last day.
+    after = reconciliation_statement(account, datetime.date(2026, 10, 21), TODAY)
+    assert after.opening == Decimal("-300.00")
+    assert after.closing == account_balance(account) == Decimal("862.34")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({}, (datetime.date(2026, 4, 1), TODAY)),
+        ({"months": "3"}, (datetime.date(2027, 1, 1), TODAY)),
+        ({"first": "2026-09-10", "last": "20.10.2026"},
+         (datetime.date(2026, 9, 10), datetime.date(2026, 10, 20))),
+        ({"first": "2026-09", "last": "2026-10"},
+         (datetime.date(2026, 9, 1), datetime.date(2026, 10, 31))),
+        ({"first": "2027-03", "last": "2027-03"}, (datetime.date(2027, 3, 1), TODAY)),
+        ({"first": "2026-10-05"}, (datetime.date(2026, 10, 5), TODAY)),
+    ],
+)  # fmt: skip
+def test_the_range_form_takes_days_months_and_quick_choices(query, expected):
+    form = StatementRangeForm(query or None, today=TODAY)
+    assert form.period()[:2] == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"first": "2026-10-21", "last": "2026-10-20"},
+        {"first": "2027-03-01", "last": "2027-04-01"},
+        {"first": "2010-01-01", "last": "2026-10-20"},
+        {"first": "0001-01-01"},
+        {"first": "2026-02-30"},
+        {"first": "２０２６-10-01"},
+    ],
+)
+def test_a_wrong_range_is_refused_and_the_default_shown(query):
+    form = StatementRangeForm(query, today=TODAY)
+    assert not form.is_valid()
+    assert form.period() == (datetime.date(2026, 4, 1), TODAY, 12)
+
+
 def test_xlsx_and_pdf_carry_the_same_figures():
     account = PersonalAccountFactory()
     history(account)
     statement = reconciliation_statement(
-        account, datetime.date(2026, 9, 1), datetime.date(2026, 10, 1), today=TODAY
+        account, datetime.date(2026, 9, 1), datetime.date(2026, 10, 31)
     )
     sheet = load_workbook(io.BytesIO(statement_xlsx(statement))).active
     cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
@@ -133,7 +206,12 @@ def test_the_page_and_its_downloads(client):
     assert "Акт сверки взаиморасчётов" in page
     assert "Сальдо на 01.09.2026" in page
     assert "862,34" in page
-    assert "first=2026-09&amp;last=2026-10" in response.content.decode()
+    assert "first=2026-09-01&amp;last=2026-10-31" in response.content.decode()
+
+    response = client.get(url, {"first": "2026-09-10", "last": "2026-10-20"})
+    page = text_of(response)
+    assert "Сальдо на 20.10.2026" in page
+    assert "-300,00" in page
 
     pdf = client.get(reverse("portal:reconciliation_pdf", args=[link.account.pk]),
                      {"first": "2026-09", "last": "2026-10"})  # fmt: skip

@@ -84,20 +84,23 @@ class Ledger:
         return [payment for month in self.months for payment in month.payments]
 
 
-def opening_balance(account, month: datetime.date) -> Decimal:
-    """The debt (or, negative, the overpayment) at the start of ``month``."""
-    charged = Charge.objects.published().filter(account=account, period__month__lt=month)
-    paid = Payment.objects.filter(account=account, paid_on__lt=month)
+def opening_balance(account, day: datetime.date) -> Decimal:
+    """The debt (or, negative, the overpayment) at the start of ``day``: the charges of every
+    month that ended before it (a month's charges fall on its last day, so those of ``day``'s
+    own month are not yet due) minus every payment made before it. For the first day of a
+    month this is the balance at the month's start."""
+    charged = Charge.objects.published().filter(
+        account=account, period__month__lt=first_of_month(day)
+    )
+    paid = Payment.objects.filter(account=account, paid_on__lt=day)
     return money_sum(charged, "total") - money_sum(paid, "amount")
 
 
-def account_ledger(account, first_month: datetime.date, last_month: datetime.date) -> Ledger:
-    """The money movement of ``account`` from the start of ``first_month`` to the end of
-    ``last_month``, with the balance after each month."""
-    first_month, last_month = first_of_month(first_month), first_of_month(last_month)
-    if last_month < first_month:
-        raise ValueError("The ledger's last month is before its first.")
-    sums = {
+def month_sums(account, first_month: datetime.date, last_month: datetime.date) -> dict:
+    """{month: {"base_sum", "recalculation_sum", "penalty_sum"}} of the published charges of
+    ``account`` for the months from ``first_month`` to ``last_month`` (sums may be ``None``:
+    pass them through ``money.summed``)."""
+    return {
         row["period__month"]: row
         for row in Charge.objects.published()
         .filter(account=account, period__month__gte=first_month, period__month__lte=last_month)
@@ -108,6 +111,15 @@ def account_ledger(account, first_month: datetime.date, last_month: datetime.dat
             penalty_sum=Sum("charged", filter=IS_PENALTY),
         )
     }
+
+
+def account_ledger(account, first_month: datetime.date, last_month: datetime.date) -> Ledger:
+    """The money movement of ``account`` from the start of ``first_month`` to the end of
+    ``last_month``, with the balance after each month."""
+    first_month, last_month = first_of_month(first_month), first_of_month(last_month)
+    if last_month < first_month:
+        raise ValueError("The ledger's last month is before its first.")
+    sums = month_sums(account, first_month, last_month)
     payments: dict[datetime.date, list[Payment]] = {}
     for payment in Payment.objects.filter(
         account=account, paid_on__gte=first_month, paid_on__lt=add_months(last_month, 1)

@@ -65,8 +65,7 @@ def summary(statement: Statement) -> list[tuple[str, object]]:
 
 
 def _line_cells(line) -> list:
-    day = line.day.strftime("%m.%Y") if not line.is_payment else f"{line.day:%d.%m.%Y}"
-    return [day, line.text, line.source, line.debit or None, line.credit or None]
+    return [f"{line.day:%d.%m.%Y}", line.text, line.source, line.debit or None, line.credit or None]
 
 
 def statement_xlsx(statement: Statement) -> bytes:

@@ -2,7 +2,7 @@ import datetime
 
 from django import forms
 
-from kabinet.fields import AmountField, MonthField
+from kabinet.fields import AmountField, DayField, MonthField
 from kabinet.formats import format_rubles, month_name
 from kabinet.months import add_months, first_of_month
 from kabinet.payments.models import OnlinePaymentMethod
@@ -50,6 +50,51 @@ class LedgerPeriodForm(forms.Form):
                 self.cleaned_data["months"],
             )
         return add_months(self.current, 1 - DEFAULT_MONTHS), self.current, DEFAULT_MONTHS
+
+
+class StatementRangeForm(forms.Form):
+    """The reconciliation statement's range: any first and last day (not in the future, at most
+    ten years), or a quick choice of the last 1, 3, 6 or 12 months (from the first day of the
+    earliest to today). The default is the last 12 months."""
+
+    first = DayField(label="С даты", required=False)
+    last = DayField(label="По дату", required=False, month_end=True)
+    months = forms.TypedChoiceField(
+        choices=list(QUICK_CHOICES.items()), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def last_months(self, months: int) -> tuple[datetime.date, datetime.date]:
+        return add_months(first_of_month(self.today), 1 - months), self.today
+
+    def clean(self):
+        data = super().clean()
+        first, last, months = data.get("first"), data.get("last"), data.get("months")
+        if months or not (first or last):
+            months = months or DEFAULT_MONTHS
+            first, last = self.last_months(months)
+        last = last or self.today
+        if first_of_month(last) == first_of_month(self.today):
+            last = min(last, self.today)  # this month (or its end, from a month's link): so far
+        first = first or first_of_month(last)
+        if last > self.today:
+            raise forms.ValidationError("Период не может заканчиваться в будущем.")
+        if first > last:
+            raise forms.ValidationError("Начало периода позже его конца.")
+        if add_months(first_of_month(first), MAX_MONTHS) <= first_of_month(last):
+            raise forms.ValidationError("Выберите период не длиннее 10 лет.")
+        data.update(first=first, last=last, months=months)
+        return data
+
+    def period(self) -> tuple[datetime.date, datetime.date, int | None]:
+        """The chosen days; the default period when the choice is not valid."""
+        if self.is_valid():
+            data = self.cleaned_data
+            return data["first"], data["last"], data["months"]
+        return *self.last_months(DEFAULT_MONTHS), DEFAULT_MONTHS
 
 
 class OnlinePaymentForm(forms.Form):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kabinet.billing.reconciliation import reconciliation_statement
 from kabinet.billing.reconciliation_documents import statement_pdf, statement_xlsx
-from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm
+from kabinet.portal.payments_forms import QUICK_CHOICES, StatementRangeForm
 from kabinet.portal.views import account_or_404, render_account
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,24 +19,22 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _statement(request, account_id):
     account = account_or_404(request, account_id)
     today = timezone.localdate()
-    form = LedgerPeriodForm(request.GET or None, today=today)
+    form = StatementRangeForm(request.GET or None, today=today)
     first, last, months = form.period()
-    return account, form, months, reconciliation_statement(account, first, last, today=today)
+    return account, form, months, reconciliation_statement(account, first, last)
 
 
 def _filename(statement, extension: str) -> str:
     return (
-        f"akt-sverki-{statement.account.number}-{statement.first:%Y-%m}"
-        f"-{statement.ledger.last_month:%Y-%m}.{extension}"
+        f"akt-sverki-{statement.account.number}-{statement.first:%Y-%m-%d}"
+        f"-{statement.to:%Y-%m-%d}.{extension}"
     )
 
 
 @login_required
 def reconciliation(request, account_id):
     account, form, months, statement = _statement(request, account_id)
-    query = urlencode(
-        {"first": f"{statement.first:%Y-%m}", "last": f"{statement.ledger.last_month:%Y-%m}"}
-    )
+    query = urlencode({"first": f"{statement.first:%Y-%m-%d}", "last": f"{statement.to:%Y-%m-%d}"})
     return render_account(
         request,
         account,

@@ -65,6 +65,16 @@ def resident_pages(page, site) -> list[str]:
     ]
 
 
+def assert_pay_button_on_first_screen(page):
+    """On a phone the account card opens with the amount, «Оплатить до» and «Оплатить»."""
+    expect(page.get_by_test_id("pay-first")).to_contain_text("оплатить до")
+    button = page.get_by_role("link", name="Оплатить", exact=True).bounding_box()
+    details = page.get_by_text("Владелец", exact=True).bounding_box()
+    height = page.viewport_size["height"]
+    assert button["y"] + button["height"] <= height, f"«Оплатить» at {button['y']}px"
+    assert button["y"] < details["y"], "«Оплатить» under the account's details"
+
+
 def test_main_resident_pages_fit_a_phone_and_pass_axe(page, site):
     load_demo()
     sign_in(page, site, "demo", "demo12345")
@@ -72,10 +82,13 @@ def test_main_resident_pages_fit_a_phone_and_pass_axe(page, site):
     problems = []
     for width in (PHONE, DESKTOP):
         page.set_viewport_size({"width": width, "height": 800})
-        for path in resident_pages(page, site):
+        pages = resident_pages(page, site)
+        for path in pages:
             page.goto(f"{site}{path}")
             if width == PHONE:
                 assert_fits_width(page)
+            if width == PHONE and path == pages[1]:
+                assert_pay_button_on_first_screen(page)
             problems += [f"{path} at {width}px: {line}" for line in axe_violations(page)]
             if SCREENSHOTS:
                 name = path.strip("/").replace("/", "_") or "home"

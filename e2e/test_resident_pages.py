@@ -75,6 +75,31 @@ def assert_pay_button_on_first_screen(page):
     assert button["y"] < details["y"], "«Оплатить» under the account's details"
 
 
+STICKING_OUT = """() => [...document.querySelectorAll('main *')].filter(element => {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.right <= window.innerWidth + 0.5) return false;
+    // a table may scroll inside its own container, never the page
+    for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(up).overflowX)) return false;
+    }
+    return true;
+  }).slice(0, 5)
+    .map(element => element.className + ' ' + element.textContent.slice(0, 40))"""
+SMALL_TEXT = """() => [...document.querySelectorAll('main *')].filter(element =>
+    [...element.childNodes].some(node => node.nodeType === 3 && node.textContent.trim())
+    && element.getClientRects().length
+    && parseFloat(getComputedStyle(element).fontSize) < 12
+  ).slice(0, 5).map(element => element.tagName + ' ' + element.textContent.trim().slice(0, 40))"""
+
+
+def assert_readable_on_a_phone(page):
+    """The receipt page at 375 px: no text under 12 px, nothing cut off at the screen's right
+    edge (besides no sideways scroll of the page, which ``assert_fits_width`` checks)."""
+    expect(page.locator(".kb-receipt")).to_be_visible()
+    assert page.evaluate(STICKING_OUT) == [], "sticks out of the screen"
+    assert page.evaluate(SMALL_TEXT) == [], "text under 12 px"
+
+
 def test_main_resident_pages_fit_a_phone_and_pass_axe(page, site):
     load_demo()
     sign_in(page, site, "demo", "demo12345")
@@ -89,6 +114,8 @@ def test_main_resident_pages_fit_a_phone_and_pass_axe(page, site):
                 assert_fits_width(page)
             if width == PHONE and path == pages[1]:
                 assert_pay_button_on_first_screen(page)
+            if width == PHONE and path == pages[4]:
+                assert_readable_on_a_phone(page)
             problems += [f"{path} at {width}px: {line}" for line in axe_violations(page)]
             if SCREENSHOTS:
                 name = path.strip("/").replace("/", "_") or "home"

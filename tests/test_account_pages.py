@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, reverse
 
+from kabinet.billing.law import due_date
 from kabinet.housing.models import ContractDocument, ManagementContract
 from kabinet.portal import urls as portal_urls
 from kabinet.users.models import User
@@ -55,6 +56,20 @@ def test_overpayment_is_shown_as_such(client):
     page = text_of(client.get(reverse("portal:account", args=[link.account.pk])))
     assert "Переплата: 50,50" in page
     assert "Долг" not in page
+
+
+def test_card_says_how_much_to_pay_and_by_when_only_with_a_debt(client):
+    link = AccountLinkFactory()
+    charge = ChargeFactory(account=link.account, charged=Decimal("1042.20"))
+    client.force_login(link.user)
+    url = reverse("portal:account", args=[link.account.pk])
+    pay_by = due_date(link.account.organization, charge.period.month)
+    page = " ".join(text_of(client.get(url)).split())  # the figure's NBSP as a space
+    assert "К оплате: 1 042,20 ₽ , оплатить до " + f"{pay_by:%d.%m.%Y}" in page
+    PaymentFactory(account=link.account, amount=Decimal("1042.20"))
+    page = text_of(client.get(url))
+    assert "К оплате" not in page
+    assert "оплатить до" not in page
 
 
 def test_user_switches_between_accounts_on_any_account_page(client):

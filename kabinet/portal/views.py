@@ -12,6 +12,7 @@ from kabinet import quotas
 from kabinet.appeals.selectors import news_for
 from kabinet.billing import selectors as billing
 from kabinet.billing.calculation import last_day
+from kabinet.billing.law import due_date
 from kabinet.billing.penalty_statement import statement_of
 from kabinet.housing.models import ContractDocument
 from kabinet.http import client_ip
@@ -188,12 +189,16 @@ def request_link(request):
 def account_card(request, account_id):
     account = account_or_404(request, account_id)
     table = billing.latest_charge_table(account)
+    balances = billing.card_balances(account)
+    # «Оплатить до» of the latest charged month, the receipt's date, when there is a debt
+    owes = table.period and balances["balance"] > 0
     return render_account(
         request,
         account,
         "portal/account_card.html",
         "card",
-        **billing.card_balances(account),
+        **balances,
+        pay_by=due_date(account.organization, table.period.month) if owes else None,
         table=table,
         instalments=instalment_rows(account, table.period.month) if table.period else (),
     )

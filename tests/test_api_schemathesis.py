@@ -12,7 +12,9 @@ import zlib
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -53,7 +55,20 @@ CHECKS = [
 
 
 @pytest.fixture
-def world(db, settings, tmp_path):
+def keep_connection():
+    """Django's WSGI handler closes the database connection around each request, which, inside
+    the test's transaction, ends it (on PostgreSQL); Django's test client disconnects the same
+    receivers while it calls the application."""
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in signals:
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db, keep_connection, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.PAYMENT_PROVIDER = "sandbox"
     link = AccountLinkFactory(

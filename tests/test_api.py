@@ -573,6 +573,8 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}",
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}/messages",
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}/close",
+        "/api/v1/accounts/{account_id}/news",
+        "/api/v1/accounts/{account_id}/news/{news_id}",
         "/api/v1/org/accounts",
         "/api/v1/org/charges",
         "/api/v1/org/payments",

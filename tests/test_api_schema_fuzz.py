@@ -1,7 +1,8 @@
 """Every operation of the served OpenAPI schema, called with generated parameters and bodies
 (hostile strings, wrong types, real and unknown ids) with a resident's token and an
 organisation's key: no 5xx, only the answers the schema declares, in its media types and
-shapes. A small, bounded stand-in for schemathesis (which the project does not install):
+shapes. It complements tests/test_api_schemathesis.py (schemathesis' own generation and
+checks) with the hostile strings of test_fuzz_forms and uploaded files of every kind, cheaply:
 ``FUZZ_EXAMPLES`` examples per operation (default 5), derandomised as in test_fuzz_forms."""
 
 import os

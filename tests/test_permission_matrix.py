@@ -16,6 +16,7 @@ superuser only. Staff see their own organisations' records and no others.
 """
 
 import dataclasses
+import json
 from collections.abc import Callable
 from unittest import mock
 from urllib.parse import urlsplit
@@ -267,6 +268,18 @@ URLS = {
         ),
     ),
     "api:appeal": Entry(api_page(), appeal_kwargs, api=True),
+    "api:news": Entry(
+        api_page(),
+        account,
+        api=True,
+        shows=lambda w: json.dumps(w.a.news.title)[1:-1],  # as the API's JSON escapes it
+        shown_to=frozenset({RESIDENT}),
+    ),
+    "api:news_item": Entry(
+        api_page(),
+        lambda w: {"account_id": w.a.account.pk, "news_id": w.a.news.pk},
+        api=True,
+    ),
     # --- the organisations' API (a key per staff class; see Entry.staff_key) -------------------
     "api:org_accounts": Entry(
         expect(API_REFUSED, **dict.fromkeys(STAFF, OK)),

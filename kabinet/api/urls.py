@@ -7,6 +7,7 @@ from kabinet.api.accounts import router as accounts
 from kabinet.api.appeals import router as appeals
 from kabinet.api.auth import BearerToken
 from kabinet.api.money import router as money
+from kabinet.api.news import router as news
 from kabinet.api.organization import router as organization
 from kabinet.api.problems import CONTENT_TYPE, install_handlers, no_store
 
@@ -57,4 +58,5 @@ install_handlers(api)
 api.add_router("", accounts)
 api.add_router("", money)
 api.add_router("", appeals)
+api.add_router("", news)
 api.add_router("", organization)

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.billing import law
 from kabinet.billing.closing import close_period
+from kabinet.billing.debts import monthly_debts, principal_charges
 from kabinet.billing.instalments import (
     instalment_candidates,
     max_rate,
@@ -31,7 +32,6 @@ from kabinet.billing.models import (
     PeriodStatus,
 )
 from kabinet.billing.run import run_billing
-from kabinet.billing.selectors import monthly_debts, principal_charges
 from kabinet.orgs.models import StaffRole
 from kabinet.receipts.layout import INSTALMENTS_TITLE, receipt_sections
 from kabinet.receipts.pdf import receipt_pdf

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kabinet.billing.debts import recalculated_debts
 from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus, Recalculation
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.billing.run import run_billing
-from kabinet.billing.selectors import recalculated_debts
 from tests.factories import (
     ChargeFactory,
     PaymentFactory,

@@ -10,6 +10,12 @@ from django.db.models import F, Q, Sum
 
 from kabinet.billing import calculation as calc
 from kabinet.billing import penalty_calculation as pcalc
+from kabinet.billing.debts import (
+    capital_repair_recalculations,
+    monthly_debts,
+    principal_charges,
+    principal_recalculations,
+)
 from kabinet.billing.law import capital_repair_due_days, penalty_law
 from kabinet.billing.lines import Line, capital_repair_houses
 from kabinet.billing.models import (
@@ -18,12 +24,6 @@ from kabinet.billing.models import (
     CapitalRepairFundKind,
     Charge,
     PeriodStatus,
-)
-from kabinet.billing.selectors import (
-    capital_repair_recalculations,
-    monthly_debts,
-    principal_charges,
-    principal_recalculations,
 )
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from kabinet.billing import penalty_calculation as pcalc
+from kabinet.billing.debts import capital_repair_history, penalty_history
 from kabinet.billing.law import penalty_law
 from kabinet.billing.models import (
     CapitalRepairDueDay,
@@ -24,7 +25,6 @@ from kabinet.billing.models import (
     PenaltyRuleKind,
 )
 from kabinet.billing.penalties import regional_due_dates
-from kabinet.billing.selectors import capital_repair_history, penalty_history
 from kabinet.formats import format_number
 from kabinet.money import ZERO
 

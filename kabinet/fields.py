@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from kabinet.formats import format_for_input
 from kabinet.money import MONEY_FIELD, TooLarge, parse_amount
@@ -136,3 +137,31 @@ class DayField(forms.DateField):
             f"Укажите дату с {EARLIEST.year} по {LATEST.year} год, например 30.11.2026.",
             code="invalid",
         )
+
+
+def expiry_date_field() -> forms.DateField:
+    """«Действует по» of a key or a token (``ExpiryMixin``): a day, or none for no end."""
+    return forms.DateField(
+        label="Действует по",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Включительно. Пусто — бессрочно (пока не отзовёте).",
+    )
+
+
+class ExpiryMixin:
+    """The checks of a form's ``expires_on`` (``expiry_date_field``): not a day past, and the
+    moment it ends — the end of the chosen day, local time."""
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data["expires_on"]
+        if expires_on is not None and expires_on < timezone.localdate():
+            raise forms.ValidationError("Дата уже прошла.")
+        return expires_on
+
+    def expires_at(self) -> datetime.datetime | None:
+        expires_on = self.cleaned_data["expires_on"]
+        if expires_on is None:
+            return None
+        next_day = expires_on + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time()))

@@ -1,8 +1,6 @@
 """«Ключи API»: an organisation's managers issue keys for its own systems (accounting, a bank
 gateway) and revoke them; the key is shown once (``api.staff_keys``)."""
 
-import datetime
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,11 +12,12 @@ from django.views.decorators.http import require_POST
 
 from kabinet.api import staff_keys
 from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.fields import ExpiryMixin, expiry_date_field
 from kabinet.http import client_ip
 from kabinet.orgs.models import StaffRole
 
 
-class StaffKeyForm(forms.Form):
+class StaffKeyForm(ExpiryMixin, forms.Form):
     organization = forms.ModelChoiceField(None, label="Организация", empty_label=None)
     name = forms.CharField(
         label="Название", max_length=100, help_text="Например: «1С: Бухгалтерия» или «Банк»."
@@ -31,30 +30,11 @@ class StaffKeyForm(forms.Form):
         "загружать показания (оператор, руководитель) и реестры платежей (бухгалтер, "
         "руководитель).",
     )
-    expires_on = forms.DateField(
-        label="Действует по",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Включительно. Пусто — бессрочно (пока не отзовёте).",
-    )
+    expires_on = expiry_date_field()
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
-
-    def clean_expires_on(self):
-        expires_on = self.cleaned_data["expires_on"]
-        if expires_on is not None and expires_on < timezone.localdate():
-            raise forms.ValidationError("Дата уже прошла.")
-        return expires_on
-
-    def expires_at(self):
-        """The end of the chosen day, local time."""
-        expires_on = self.cleaned_data["expires_on"]
-        if expires_on is None:
-            return None
-        next_day = expires_on + datetime.timedelta(days=1)
-        return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time()))
 
 
 def _managed(request):

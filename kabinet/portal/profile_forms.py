@@ -1,9 +1,7 @@
-import datetime
-
 from allauth.account.adapter import get_adapter
 from django import forms
-from django.utils import timezone
 
+from kabinet.fields import ExpiryMixin, expiry_date_field
 from kabinet.users.models import TokenScope, User
 from kabinet.users.profile import normalize_phone
 
@@ -103,7 +101,7 @@ class PasswordConfirmForm(forms.Form):
         return password
 
 
-class AccessTokenForm(forms.Form):
+class AccessTokenForm(ExpiryMixin, forms.Form):
     """«Новый токен»: a name, what it may do, optionally one account and the last day."""
 
     name = forms.CharField(
@@ -121,27 +119,8 @@ class AccessTokenForm(forms.Form):
         required=False,
         empty_label="все мои лицевые счета",
     )
-    expires_on = forms.DateField(
-        label="Действует по",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Включительно. Пусто — бессрочно (пока не отзовёте).",
-    )
+    expires_on = expiry_date_field()
 
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts
-
-    def clean_expires_on(self):
-        expires_on = self.cleaned_data["expires_on"]
-        if expires_on is not None and expires_on < timezone.localdate():
-            raise forms.ValidationError("Дата уже прошла.")
-        return expires_on
-
-    def expires_at(self):
-        """The moment the token stops working: the end of the chosen day, local time."""
-        expires_on = self.cleaned_data["expires_on"]
-        if expires_on is None:
-            return None
-        next_day = expires_on + datetime.timedelta(days=1)
-        return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time()))

@@ -28,6 +28,10 @@ def commission_percent(organization, day: datetime.date) -> Decimal:
 
 
 def commission_for(organization, amount: Decimal, day: datetime.date) -> Decimal:
-    """The commission on ``amount``, rounded half up to the kopeck."""
-    percent = commission_percent(organization, day)
+    """The commission on ``amount`` at the percent in force on ``day``."""
+    return commission_at(amount, commission_percent(organization, day))
+
+
+def commission_at(amount: Decimal, percent: Decimal) -> Decimal:
+    """``percent`` of ``amount``, rounded half up to the kopeck."""
     return round_money(amount * percent / 100) if percent else ZERO

@@ -14,9 +14,12 @@ one per service of the month's charges or a single «Оплата ЖКУ за <�
 """
 
 import datetime
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from kabinet.billing.models import CAPITAL_REPAIR_METHODS, Charge
 from kabinet.formats import month_name
@@ -133,3 +136,40 @@ def receipt_data(online_payment) -> dict:
 
 def receipt_total(data: dict) -> Decimal:
     return sum((Decimal(item["amount"]["value"]) for item in data["items"]), ZERO)
+
+
+@dataclass(frozen=True)
+class RegisteredReceipt:
+    """A paid online payment's fiscal receipt as its page shows it: the items sent, the
+    attributes the gateway gave (ФН, ФД, ФП), when it was registered and its QR code's text."""
+
+    details: dict
+    registered: datetime.datetime
+    items: list[tuple[str, Decimal]]
+    code: str
+
+
+def registered_receipt(online_payment) -> RegisteredReceipt:
+    details = online_payment.fiscal_receipt_details
+    registered = parse_datetime(details.get("registered_at") or "")
+    registered = timezone.localtime(
+        registered or online_payment.paid_at or online_payment.created_at
+    )
+    return RegisteredReceipt(
+        details=details,
+        registered=registered,
+        items=[
+            (item["description"], Decimal(item["amount"]["value"]))
+            for item in online_payment.fiscal_receipt_data.get("items", [])
+        ],
+        code=receipt_code(registered, online_payment.gateway_amount, details),
+    )
+
+
+def receipt_code(registered: datetime.datetime, total: Decimal, details: dict) -> str:
+    """The string of a cash receipt's QR code (t — time, s — sum, fn, i — ФД, fp, n=1 —
+    «приход»), as every Russian cash register prints it and ФНС's «Проверка чеков» reads it."""
+    return (
+        f"t={registered:%Y%m%dT%H%M}&s={total:.2f}&fn={details['fn']}"
+        f"&i={details['fd']}&fp={details['fp']}&n=1"
+    )

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from kabinet.billing.selectors import balances
 from kabinet.formats import format_rubles
-from kabinet.money import ZERO, round_money
+from kabinet.money import ZERO
 from kabinet.payments import services
-from kabinet.payments.commission import commission_percent
+from kabinet.payments.commission import commission_at, commission_percent
 from kabinet.payments.services import PaymentRefused
 
 
@@ -37,7 +37,7 @@ class PayableGroup:
     @property
     def commission(self) -> Decimal:
         """The commission on paying every account of the group."""
-        return round_money(self.total * self.commission_percent / 100)
+        return commission_at(self.total, self.commission_percent)
 
     @property
     def to_pay(self) -> Decimal:

@@ -2,7 +2,6 @@
 gateway, and the gateway's notifications."""
 
 import logging
-from decimal import Decimal
 
 import segno
 from django.contrib import messages
@@ -11,7 +10,6 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localdate as today
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +19,7 @@ from kabinet.billing.ledger import account_ledger
 from kabinet.billing.selectors import account_balance, capital_repair_balance, unpaid_months
 from kabinet.http import client_ip
 from kabinet.money import ZERO
-from kabinet.payments import services
+from kabinet.payments import fiscal, services
 from kabinet.payments.commission import commission_for, commission_percent
 from kabinet.payments.selectors import online_payments_of
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
@@ -192,30 +190,15 @@ def fiscal_receipt(request, account_id, payment_id):
     payment = get_object_or_404(
         online_payments_of(account).exclude(fiscal_receipt_details={}), pk=payment_id
     )
-    details = payment.fiscal_receipt_details
-    registered = parse_datetime(details.get("registered_at") or "")
-    registered = timezone.localtime(registered or payment.paid_at or payment.created_at)
-    code = fiscal_receipt_code(registered, payment.gateway_amount, details)
+    receipt = fiscal.registered_receipt(payment)
     return render_account(
         request,
         account,
         "portal/fiscal_receipt.html",
         "payments",
         online_payment=payment,
-        details=details,
-        registered=registered,
-        items=[
-            (item["description"], Decimal(item["amount"]["value"]))
-            for item in payment.fiscal_receipt_data.get("items", [])
-        ],
-        qr_svg=mark_safe(segno.make_qr(code, error="M").svg_inline(scale=3, omitsize=True)),
-    )
-
-
-def fiscal_receipt_code(registered, total: Decimal, details: dict) -> str:
-    """The string of a cash receipt's QR code (t — time, s — sum, fn, i — ФД, fp, n=1 —
-    «приход»), as every Russian cash register prints it and ФНС's «Проверка чеков» reads it."""
-    return (
-        f"t={registered:%Y%m%dT%H%M}&s={total:.2f}&fn={details['fn']}"
-        f"&i={details['fd']}&fp={details['fp']}&n=1"
+        details=receipt.details,
+        registered=receipt.registered,
+        items=receipt.items,
+        qr_svg=mark_safe(segno.make_qr(receipt.code, error="M").svg_inline(scale=3, omitsize=True)),
     )

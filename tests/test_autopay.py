@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection
+from django.db.models import Max
 from django.utils import timezone
 
 from kabinet.billing.models import Period
@@ -55,9 +56,12 @@ def set_up(link, *, mode=AutopayMode.FULL, day=None, limit=Decimal("5000.00"), p
 
 
 def close_october(account, charged=Decimal("1500.00"), month=OCTOBER):
-    """October's receipt is issued: its period closes now, with ``charged`` to pay."""
+    """October's receipt is issued: its period closes now, with ``charged`` to pay — after
+    every autopay set up so far, even if the machine's clock was stepped back meanwhile."""
     period = PeriodFactory(organization=account.organization, month=month)
-    period.closed_at = timezone.now()
+    activated = Autopay.objects.aggregate(last=Max("activated_at"))["last"]
+    now = timezone.now()
+    period.closed_at = max(now, activated + datetime.timedelta(seconds=1)) if activated else now
     period.save(update_fields=["closed_at"])
     ChargeFactory(account=account, period=period, charged=charged)
     return period

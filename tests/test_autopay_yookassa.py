@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from kabinet.payments.autopay import services as autopay
 from kabinet.payments.models import AutopayCharge, AutopayChargeStatus, AutopayMode, Payment
-from tests.factories import AccountLinkFactory, ChargeFactory, PeriodFactory
+from tests.factories import AccountLinkFactory
+from tests.test_autopay import close_october
 from tests.test_yookassa import SECRET, SHOP_ID, FakeYooKassa, FakeYooKassaHandler
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 TOMORROW = TODAY + datetime.timedelta(days=1)
-OCTOBER = datetime.date(2026, 10, 1)
 
 
 class SavedMethodsHandler(FakeYooKassaHandler):
@@ -107,10 +107,7 @@ def active(yookassa):
     )
     yookassa.settle(started.binding_payment.gateway_id, "succeeded")
     active = autopay.activate_autopay(started)
-    period = PeriodFactory(organization=link.account.organization, month=OCTOBER)
-    period.closed_at = timezone.now()
-    period.save(update_fields=["closed_at"])
-    ChargeFactory(account=link.account, period=period, charged=Decimal("1500.00"))
+    close_october(link.account)
     autopay.run_autopay(TODAY)
     return active
 

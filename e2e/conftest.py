@@ -55,6 +55,11 @@ def sign_out(page):
 
 
 def assert_fits_width(page):
-    """Nothing wider than the screen: no horizontal scrolling."""
+    """Nothing wider than the screen: no horizontal scrolling.
+
+    Waits for the page a click has just opened to load: measured mid-navigation, the document
+    has no root element yet.
+    """
+    page.wait_for_load_state()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"

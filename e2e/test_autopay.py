@@ -41,6 +41,7 @@ def test_resident_sets_up_skips_and_cancels_autopay(page, demo, width, tmp_path)
     expect(page.get_by_test_id("autopay-skipped")).to_be_visible()
 
     page.get_by_role("link", name="Отключить автоплатёж").click()
+    expect(page.get_by_role("button", name="Отключить", exact=True)).to_be_visible()
     assert_fits_width(page)
     page.get_by_role("button", name="Отключить", exact=True).click()
     expect(page.get_by_role("button", name="Сохранить и привязать карту")).to_be_visible()

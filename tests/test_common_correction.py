@@ -8,11 +8,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.billing.common_correction import (
+    ALREADY_RECORDED,
     add_common_corrections,
     common_correction,
     distribute,
@@ -30,6 +32,7 @@ from kabinet.housing.models import PremiseKind
 from kabinet.metering.models import Resource
 from kabinet.money import round_money
 from kabinet.orgs.models import StaffRole
+from tests.concurrency import at_once
 from tests.factories import (
     ChargeFactory,
     HouseFactory,
@@ -189,8 +192,40 @@ def test_the_correction_is_recorded_once_audited_in_the_open_period(
     assert "Правила № 491, п. 29(3)" in made[0].reason
     assert AuditEntry.objects.filter(action=AuditAction.RECALCULATION_ADDED).count() == 3
     assert common_correction(house, power, YEAR).total == 0  # what is recorded counts
+
+
+def test_saving_the_same_correction_again_records_nothing_and_says_it_is_in(
+    house, power, accounts, january
+):
+    house_meter(house, "400")
+    add_common_corrections(house, power, YEAR, expected=D("375.00"))
+    for shown in (D("375.00"), None):  # the page sent twice, or saved again later
+        with pytest.raises(BillingError, match="уже внесена"):
+            add_common_corrections(house, power, YEAR, expected=shown)
+    assert Recalculation.objects.count() == 3
+    assert sum(Recalculation.objects.values_list("amount", flat=True)) == D("375.00")
+
+
+def test_a_year_charged_exactly_as_metered_has_nothing_to_record(house, power, accounts, january):
+    house_meter(house, "395")  # 25 kWh a month above the premises: the normative's 25
     with pytest.raises(BillingError, match="ничего не меняет"):
         add_common_corrections(house, power, YEAR)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one writer at a time: the race needs PostgreSQL's concurrent writers",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_once_record_one_correction(house, power, accounts, january):
+    """Two staff members (or a double click) save the same preview at the same moment: both
+    computed the parts before the lock, so both recorded them. Now the second computes under
+    the open period's lock after the first has committed, and refuses."""
+    house_meter(house, "400")
+    errors = at_once([lambda: add_common_corrections(house, power, YEAR, expected=D("375.00"))] * 2)
+    assert [str(error) for error in errors] == [ALREADY_RECORDED.format(year=YEAR)]
+    assert Recalculation.objects.count() == 3
+    assert sum(Recalculation.objects.values_list("amount", flat=True)) == D("375.00")
 
 
 def test_figures_that_changed_since_they_were_shown_are_refused(house, power, accounts, january):

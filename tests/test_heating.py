@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,11 @@ from kabinet.billing.calculation import (
 )
 from kabinet.billing.closing import close_period
 from kabinet.billing.heating import house_total_areas
-from kabinet.billing.heating_correction import add_heating_corrections, heating_corrections
+from kabinet.billing.heating_correction import (
+    ALREADY_RECORDED,
+    add_heating_corrections,
+    heating_corrections,
+)
 from kabinet.billing.lines import BillingError
 from kabinet.billing.models import (
     CalculationMethod,
@@ -37,6 +42,7 @@ from kabinet.housing.models import Premise
 from kabinet.metering.models import Resource
 from kabinet.months import add_months
 from kabinet.orgs.models import StaffRole
+from tests.concurrency import at_once
 from tests.factories import (
     ChargeFactory,
     HouseFactory,
@@ -229,8 +235,31 @@ def test_the_correction_is_recorded_once_audited_and_charged_in_the_open_period(
     assert AuditEntry.objects.filter(action=AuditAction.RECALCULATION_ADDED).count() == 1
     run_billing(period)
     assert line(flat, heating, period).recalculation == D("-20709.00")
-    with pytest.raises(BillingError, match="ничего не меняет"):
+    with pytest.raises(BillingError, match="уже внесена"):
         add_heating_corrections(house, YEAR)
+
+
+def test_saving_the_same_correction_again_records_nothing_and_says_it_is_in(house, heating, flat):
+    year_of_charges(house, heating, flat)
+    add_heating_corrections(house, YEAR, expected=D("-20709.00"))
+    for shown in (D("-20709.00"), None):  # the page sent twice, or saved again later
+        with pytest.raises(BillingError, match="уже внесена"):
+            add_heating_corrections(house, YEAR, expected=shown)
+    assert list(Recalculation.objects.values_list("amount", flat=True)) == [D("-20709.00")]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one writer at a time: the race needs PostgreSQL's concurrent writers",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_once_record_one_correction(house, heating, flat):
+    """Both saves used to compute the correction before taking the period's lock, and both
+    recorded it; now the second computes under the lock after the first has committed."""
+    year_of_charges(house, heating, flat)
+    errors = at_once([lambda: add_heating_corrections(house, YEAR, expected=D("-20709.00"))] * 2)
+    assert [str(error) for error in errors] == [ALREADY_RECORDED.format(year=YEAR)]
+    assert list(Recalculation.objects.values_list("amount", flat=True)) == [D("-20709.00")]
 
 
 def test_the_correction_refuses_figures_that_changed_since_they_were_shown(house, heating, flat):

@@ -17,7 +17,6 @@ from kabinet.billing.penalty_calculation import (
     PenaltyLaw,
     allocate_payments,
     due_date,
-    penalty_fraction,
     penalty_lines,
 )
 from kabinet.billing.run import run_billing
@@ -60,7 +59,7 @@ def test_the_debt_is_due_on_the_tenth_of_the_next_month():
     ("days_late", "fraction"), [(1, None), (30, None), (31, 300), (90, 300), (91, 130), (400, 130)]
 )
 def test_fraction_of_the_rate_by_day_of_delay(days_late, fraction):
-    assert penalty_fraction(days_late) == fraction
+    assert WEEKDAYS.fraction(days_late, AUGUST) == fraction
 
 
 def test_nothing_for_the_first_thirty_days():
@@ -275,6 +274,30 @@ def test_the_run_lets_a_payment_naming_a_month_settle_it_before_older_debt():
     assert (line.debt_month, line.date_from, line.date_to, line.debt) == (
         AUGUST, day(10, 16), day(10, 31), D("10000.00")
     )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_run_stops_charging_a_debts_penalty_once_its_three_years_have_run_out():
+    """PENALTY_LOOKBACK = 37 (ГК РФ ст. 196, 200, 207): in October 2026 the debt of September
+    2023 (due 10.10.2023, its limitation runs to 10.10.2026) still bears the penalty, August
+    2023's (due 11.09.2023, limitation ended in September 2026) no longer does.
+    1 000 × 31 × 9,5 % / 130 = 22,65 (the cap of Постановление № 329)."""
+    account = PersonalAccountFactory(organization__payment_due_day=10)
+    organization = account.organization
+    penalty = ServiceFactory(organization=organization, method=CalculationMethod.PENALTY)
+    base = ServiceFactory(organization=organization, method=CalculationMethod.FIXED)
+    for month in (datetime.date(2023, 8, 1), datetime.date(2023, 9, 1)):
+        ChargeFactory(account=account, service=base, charged=D("1000"),
+                      period=PeriodFactory(organization=organization, month=month))  # fmt: skip
+    october = PeriodFactory(organization=organization, month=day(10, 1),
+                            status=PeriodStatus.OPEN)  # fmt: skip
+    run_billing(october)
+    assert Charge.objects.get(account=account, period=october, service=penalty).charged == D(
+        "22.65"
+    )
+    assert list(Penalty.objects.filter(period=october).values_list("debt_month", flat=True)) == [
+        datetime.date(2023, 9, 1)
+    ]
 
 
 def test_staff_naming_a_month_in_the_admin_store_its_first_day():

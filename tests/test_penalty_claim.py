@@ -154,6 +154,35 @@ def test_moratorium_days_are_lines_of_their_own_with_their_act():
     assert "№ 497" in basis
 
 
+def test_a_debt_of_2015_names_the_edition_of_part_14_and_the_refinancing_rate_it_bore():
+    """October 2015's 1 000,00 (due 10.11.2015) paid on 20.12.2015: ЖК РФ ст. 155 ч. 14 before
+    Федеральный закон № 307-ФЗ — 1/300 of the refinancing rate (8,25 %, Указание Банка России
+    № 2873-У) from the day after the due date: 40 days, 1 000 × 40 × 8,25 % / 300 = 11,00."""
+    account = PersonalAccountFactory(organization__payment_due_day=10)
+    period = PeriodFactory(organization=account.organization, month=datetime.date(2015, 10, 1))
+    ChargeFactory(account=account, period=period, charged=D("1000.00"))
+    PaymentFactory(account=account, paid_on=datetime.date(2015, 12, 20), amount=D("1000.00"))
+    statement = penalty_statement(account, to=datetime.date(2016, 1, 31))
+    assert [(line.first, line.last, line.rate, line.fraction, line.amount)
+            for line in statement.lines] == [
+        (datetime.date(2015, 11, 11), datetime.date(2015, 11, 30), D("8.25"), 300, D("5.50")),
+        (datetime.date(2015, 12, 1), datetime.date(2015, 12, 20), D("8.25"), 300, D("5.50")),
+    ]  # fmt: skip
+    texts = [basis.text for basis in statement.bases]
+    assert texts[statement.lines[0].basis - 1].startswith(
+        "Ставка рефинансирования Банка России 8,25 % годовых с 14.09.2012: Указание Банка России "
+        "от 13.09.2012 № 2873-У"
+    )
+    edition = next(text for text in texts if text.startswith("Размер пени за дни просрочки"))
+    assert edition.startswith("Размер пени за дни просрочки с 01.03.2005 по 31.12.2015: ЖК РФ")
+    assert "до Федерального закона от 03.11.2015 № 307-ФЗ" in edition
+
+
+def test_a_statement_of_2016_on_needs_no_earlier_edition(account):
+    texts = [basis.text for basis in penalty_statement(account, to=TO).bases]
+    assert not any(text.startswith("Размер пени за дни просрочки") for text in texts)
+
+
 # The staff page ---------------------------------------------------------------------------
 
 

@@ -11,9 +11,21 @@ from django.core.management import call_command
 
 from kabinet.billing import penalty_calculation as calculation
 from kabinet.billing.law import due_date, is_working_day, penalty_law
-from kabinet.billing.models import IncreasingCoefficient, KeyRate, PenaltyBasis, PenaltyRule
+from kabinet.billing.models import (
+    IncreasingCoefficient,
+    KeyRate,
+    PenaltyBasis,
+    PenaltyRule,
+    PenaltyScale,
+)
 from kabinet.billing.penalty_calculation import Debt, penalty_lines
-from kabinet.billing.shipped_law import COEFFICIENTS, KEY_RATES, RULES, install_shipped_law
+from kabinet.billing.shipped_law import (
+    COEFFICIENTS,
+    RULES,
+    SCALES,
+    install_shipped_law,
+    shipped_rates,
+)
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +124,72 @@ def test_the_moratorium_of_2022_spares_no_debt_that_arose_after_it_began():
     assert lines == {(date(2022, 6, 10), date(2022, 6, 10)): (D("9.50"), "rate_cap", D("0.95"))}
 
 
+# The scale of ч. 14 by date (Федеральный закон № 307-ФЗ, in force 01.01.2016) ----------------
+
+NOVEMBER_2015 = Debt(date(2015, 10, 1), date(2015, 11, 10), D("1000"))
+
+
+def at_8_25():
+    """The shipped law at a fixed 8,25 % (as an online calculator's «ставка 8,25 %»)."""
+    return penalty_law(fixed_rate=D("8.25"))
+
+
+def test_the_editions_of_part_14_are_shipped_with_their_acts():
+    scales = penalty_law().scales
+    assert [(s.first, s.last, s.free_days, s.fraction, s.step_day, s.step_fraction)
+            for s in scales] == [
+        (date(2005, 3, 1), date(2015, 12, 31), 0, 300, None, None),
+        (date(2016, 1, 1), None, 30, 300, 91, 130),
+    ]  # fmt: skip
+    sources = list(PenaltyScale.objects.values_list("source", flat=True))
+    assert "до Федерального закона от 03.11.2015 № 307-ФЗ" in sources[0]
+    assert "в ред. Федерального закона от 03.11.2015 № 307-ФЗ" in sources[1]
+
+
+def test_before_2016_the_penalty_ran_from_the_first_day_of_delay_at_1_300():
+    """ЖК РФ ст. 155 ч. 14 before № 307-ФЗ: 1/300 from the day after the due date. Due
+    10.11.2015: 11.11.2015 is day 1 and bears a penalty; from 01.01.2016 (day 52) the new
+    edition counts the same days of delay: 1/300 to day 90 (08.02.2016), 1/130 from day 91.
+    1 000 × 90 × 8,25 % / 300 = 24,75; 1 000 × 7 × 8,25 % / 130 = 4,44."""
+    lines = penalty_lines(
+        [NOVEMBER_2015], D(0), [], date(2015, 11, 11), date(2016, 2, 15), at_8_25()
+    )
+    assert [(line.first, line.last, line.fraction, line.amount) for line in lines] == [
+        (date(2015, 11, 11), date(2016, 2, 8), 300, D("24.75")),
+        (date(2016, 2, 9), date(2016, 2, 15), 130, D("4.44")),
+    ]
+    # the 2016 edition on every day would spare days 1–30: 60 days at 1/300, 16,50
+    today = penalty_lines([NOVEMBER_2015], D(0), [], date(2015, 11, 11), date(2016, 2, 15),
+                          calculation.PenaltyLaw(fixed_rate=D("8.25")))  # fmt: skip
+    assert (today[0].first, today[0].amount) == (date(2015, 12, 11), D("16.50"))
+
+
+def test_a_range_ending_in_the_free_days_of_2016_keeps_the_days_of_2015():
+    """On 05.01.2016 the debt is on day 56 of delay; under the 2016 edition days 31–56 bear a
+    penalty, under the old one days 1–51 did: 20.12–31.12.2015 at 1/300 (1 000 × 12 × 8,25 %
+    / 300 = 3,30) and 01.01–05.01.2016 at 1/300 (day 52–56, new edition's days 31–90)."""
+    lines = penalty_lines(
+        [NOVEMBER_2015], D(0), [], date(2015, 12, 20), date(2016, 1, 5), at_8_25()
+    )
+    assert [(line.first, line.last, line.amount) for line in lines] == [
+        (date(2015, 12, 20), date(2016, 1, 5), D("4.68")),  # 17 days: 1 000 × 17 × 8,25 % / 300
+    ]
+    october = Debt(date(2015, 11, 1), date(2015, 12, 10), D("1000"))
+    # 31.12.2015 is day 21 (a penalty day then); 01–05.01.2016 are days 22–26 (free now)
+    lines = penalty_lines([october], D(0), [], date(2015, 12, 20), date(2016, 1, 5), at_8_25())
+    assert [(line.first, line.last, line.amount) for line in lines] == [
+        (date(2015, 12, 20), date(2015, 12, 31), D("3.30")),
+    ]
+
+
+def test_a_debt_paid_in_2015_bears_the_refinancing_rate_shipped_for_it():
+    """Указание Банка России № 2873-У: 8,25 % from 14.09.2012 to 31.12.2015. Paid on
+    20.12.2015: 11.11–20.12.2015, 40 days × 1 000 × 8,25 % / 300 = 11,00."""
+    lines = one_day_lines(NOVEMBER_2015, date(2015, 11, 11), date(2016, 1, 31),
+                          [(date(2015, 12, 20), D("1000"))])  # fmt: skip
+    assert lines == {(date(2015, 11, 11), date(2015, 12, 20)): (D("8.25"), "key_rate", D("11.00"))}
+
+
 def test_the_organisations_due_day_holds_until_january_2026():
     organization = OrganizationFactory(payment_due_day=10)
     assert due_date(organization, date(2026, 1, 1)) == date(2026, 2, 10)
@@ -159,8 +237,9 @@ def test_the_shipped_law_is_back_after_the_database_is_flushed():
     and rules must not vanish for the tests and demos that come after."""
     call_command("flush", interactive=False, verbosity=0)
 
-    assert KeyRate.objects.filter(organization__isnull=True).count() == len(KEY_RATES)
+    assert KeyRate.objects.filter(organization__isnull=True).count() == len(shipped_rates())
     assert PenaltyRule.objects.count() == len(RULES)
+    assert PenaltyScale.objects.count() == len(SCALES)
     assert IncreasingCoefficient.objects.filter(organization__isnull=True).count() == len(
         COEFFICIENTS
     )
@@ -173,5 +252,5 @@ def test_installing_the_shipped_law_again_adds_nothing_and_corrects_a_changed_ro
 
     install_shipped_law(KeyRate, PenaltyRule)
 
-    assert shipped.count() == len(KEY_RATES)
+    assert shipped.count() == len(shipped_rates())
     assert shipped.get(valid_from=datetime.date(2026, 2, 16)).rate == Decimal("15.50")

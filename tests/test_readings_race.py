@@ -1,7 +1,6 @@
 """Two submissions of the same meter at the same moment leave one reading (PostgreSQL: the
 threads really run at once; SQLite runs one writing transaction at a time anyway)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -9,6 +8,7 @@ from django.db import connection
 
 from kabinet.metering import services
 from kabinet.metering.models import Reading
+from tests.concurrency import at_once
 from tests.factories import AccountLinkFactory, MeterFactory
 
 ROUNDS = 5
@@ -18,28 +18,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="threads race on PostgreSQL"),
 ]
-
-
-def at_once(calls):
-    """Run ``calls`` in threads released together; return the exceptions they raised."""
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-        except Exception as error:  # every failure is reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def test_simultaneous_submissions_leave_one_reading():

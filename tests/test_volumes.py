@@ -64,6 +64,25 @@ def test_meter_past_verification_without_history_is_failed_at_once():
     assert found == calc.MeterVolume(None, "failed")
 
 
+def test_point_59_is_dated_data_with_its_source():
+    rule = calc.estimate_rule(datetime.date(2026, 9, 1))
+    assert (rule.average_months, rule.min_months, rule.limit) == (6, 3, 3)
+    assert "не менее 6 месяцев" in rule.source
+    assert calc.estimate_rule(datetime.date(2010, 1, 1)) == calc.ESTIMATE_RULES[0]
+
+
+def test_a_change_of_point_59_is_a_new_row_applied_from_its_month(monkeypatch):
+    """A row from January 2027 allowing the average for 6 periods: December 2026 (4 months
+    after August's reading) is past the old row's 3, January 2027 (5 months) within the new
+    row's 6."""
+    later = calc.EstimateRule(datetime.date(2027, 1, 1), 6, 3, 6, "a later act")
+    monkeypatch.setattr(calc, "ESTIMATE_RULES", (*calc.ESTIMATE_RULES, later))
+    readings = months((5, "100"), (6, "103"), (7, "106"), (8, "112"))
+    december = calc.meter_volume(readings, datetime.date(2026, 12, 1), used)
+    january = calc.meter_volume(readings, datetime.date(2027, 1, 1), used)
+    assert (december.how, january.how) == ("normative", "average")
+
+
 @given(
     monthly=st.decimals(min_value=0, max_value=50, places=3),
     worked=st.integers(min_value=3, max_value=12),

@@ -6,14 +6,20 @@ from django.db.models.signals import post_migrate
 def _install_shipped_law(sender, using, **kwargs):
     """The law's rows after every ``migrate`` and after a flush (which Django follows with the
     same signal, as transactional tests do): billing/shipped_law.py."""
-    from kabinet.billing.models import IncreasingCoefficient, KeyRate, PenaltyRule
-    from kabinet.billing.shipped_law import install_shipped_coefficients, install_shipped_law
+    from kabinet.billing.models import IncreasingCoefficient, KeyRate, PenaltyRule, PenaltyScale
+    from kabinet.billing.shipped_law import (
+        install_shipped_coefficients,
+        install_shipped_law,
+        install_shipped_scales,
+    )
 
     tables = connections[using].introspection.table_names()
     if PenaltyRule._meta.db_table in tables:  # not when migrated back before the law's tables
         install_shipped_law(KeyRate, PenaltyRule)
     if IncreasingCoefficient._meta.db_table in tables:
         install_shipped_coefficients(IncreasingCoefficient)
+    if PenaltyScale._meta.db_table in tables:
+        install_shipped_scales(PenaltyScale)
 
 
 class BillingConfig(AppConfig):

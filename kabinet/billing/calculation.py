@@ -18,12 +18,44 @@ from kabinet.money import ZERO, round_money
 
 VOLUME = Decimal("0.000001")
 TARIFF = Decimal("0.0001")
-# Постановление Правительства РФ от 06.05.2011 № 354 (Правила № 354), п. 59: the average
-# monthly consumption by the meter's readings over at least 6 months (over the months it has
-# worked if fewer, but at least 3), for at most 3 billing periods in a row; then п. 60.
-ESTIMATE_MONTHS = 3
-AVERAGE_MONTHS = 6
-MIN_AVERAGE_MONTHS = 3
+
+
+class EstimateRule(NamedTuple):
+    """Постановление Правительства РФ от 06.05.2011 № 354 (Правила № 354), п. 59 as it stands
+    from ``valid_from``: a month without an actual reading (п. 59 «б») or of a meter failed or
+    past its verification (п. 59 «а») is charged by the average monthly consumption by the
+    meter's readings over ``average_months`` (over the months it has worked if fewer, but at
+    least ``min_months``), for at most ``limit`` billing periods in a row; then the normative
+    (п. 60). A change of п. 59 is a new row of ``ESTIMATE_RULES``."""
+
+    valid_from: datetime.date
+    average_months: int
+    min_months: int
+    limit: int
+    source: str
+
+
+# Dated: docs/billing-law.md, «A missing reading», names the quotations each value was read in
+# and what could not be read (the primary text of the Rules was not among the sources; the
+# Rules' first edition, in force 01.09.2012, read «не менее 1 года», and the act that made it
+# 6 months was not identified, so this row stands for every month the run can meet).
+ESTIMATE_RULES = (
+    EstimateRule(
+        datetime.date(2012, 9, 1), average_months=6, min_months=3, limit=3,
+        source=(
+            "Правила № 354 п. 59: «за период не менее 6 месяцев … а если период работы прибора "
+            "учета составил меньше 6 месяцев, - то за фактический период работы прибора учета, "
+            "но не менее 3 месяцев»; «а», «б» — не более 3 расчетных периодов подряд (для "
+            "жилого помещения), затем п. 60 — по нормативу"
+        ),
+    ),
+)  # fmt: skip
+
+
+def estimate_rule(month: datetime.date) -> EstimateRule:
+    """The п. 59 in force in ``month`` (the first row for a month before it)."""
+    found = [rule for rule in ESTIMATE_RULES if rule.valid_from <= month]
+    return found[-1] if found else ESTIMATE_RULES[0]
 
 
 def days_in_month(month: datetime.date) -> int:
@@ -137,17 +169,18 @@ class MeterVolume:
 def average_consumption(
     readings: dict[datetime.date, Decimal],
     consumption: Callable[[Decimal, Decimal], Decimal],
+    rule: EstimateRule = ESTIMATE_RULES[-1],
 ) -> Decimal | None:
-    """Правила № 354 п. 59: the average monthly consumption by the last actual readings (month
-    → value) over the last 6 months before the last reading, or over the months the meter has
-    worked if fewer; ``None`` when they cover fewer than 3 months."""
+    """Правила № 354 п. 59 (``rule``): the average monthly consumption by the last actual
+    readings (month → value) over the last 6 months before the last reading, or over the
+    months the meter has worked if fewer; ``None`` when they cover fewer than 3 months."""
     if not readings:
         return None
     months = sorted(readings)
     last = months[-1]
-    first = next(m for m in months if months_between(m, last) <= AVERAGE_MONTHS)
+    first = next(m for m in months if months_between(m, last) <= rule.average_months)
     span = months_between(first, last)
-    if span < MIN_AVERAGE_MONTHS:
+    if span < rule.min_months:
         return None
     return volume(max(consumption(readings[first], readings[last]) / span, ZERO))
 
@@ -168,12 +201,14 @@ def meter_volume(
 
     A meter failed or past its verification from ``failed_from`` (a month) on (п. 59 «а»,
     п. 81(12) «д»): its readings from then on do not count; the average of its earlier readings
-    for the first three months; then the normative with the coefficient (``FAILED``)."""
+    for the first three months; then the normative with the coefficient (``FAILED``). The
+    numbers are п. 59's in force in ``month`` (``estimate_rule``)."""
+    rule = estimate_rule(month)
     if failed_from is not None and failed_from <= month:
-        if months_between(failed_from, month) >= ESTIMATE_MONTHS:
+        if months_between(failed_from, month) >= rule.limit:
             return MeterVolume(None, FAILED)
         before = {m: v for m, v in readings.items() if m < failed_from}
-        average = average_consumption(before, consumption)
+        average = average_consumption(before, consumption, rule)
         return MeterVolume(None, FAILED) if average is None else MeterVolume(average, AVERAGE)
     earlier = sorted(m for m in readings if m < month)
     if month in readings:
@@ -184,9 +219,9 @@ def meter_volume(
         between = (estimated or {}).items()
         used -= sum((v for m, v in between if previous < m < month), ZERO)
         return MeterVolume(volume(used), READING)
-    if not earlier or months_between(earlier[-1], month) > ESTIMATE_MONTHS:
+    if not earlier or months_between(earlier[-1], month) > rule.limit:
         return MeterVolume(None, NORMATIVE)
-    average = average_consumption({m: readings[m] for m in earlier}, consumption)
+    average = average_consumption({m: readings[m] for m in earlier}, consumption, rule)
     return MeterVolume(None, NORMATIVE) if average is None else MeterVolume(average, AVERAGE)
 
 

@@ -46,8 +46,11 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.billing.recalculations import NewRecalculation, record_recalculations
-from kabinet.billing.run import open_period
+from kabinet.billing.recalculations import (
+    NewRecalculation,
+    locked_open_period,
+    record_recalculations,
+)
 from kabinet.billing.selectors import common_needs_normatives
 from kabinet.housing.models import PersonalAccount
 from kabinet.housing.selectors import premises_areas
@@ -55,6 +58,10 @@ from kabinet.money import KOPECK, ZERO, round_money
 
 # Постановление № 92 of 03.02.2022, п. 2: the new order applies from 01.09.2022.
 IN_FORCE = datetime.date(2022, 9, 1)
+ALREADY_RECORDED = (
+    "Корректировка ОДН за {year} год по этому дому и услуге уже внесена: с тех пор показания и "
+    "начисления не изменились, вносить нечего."
+)
 
 
 # Pure arithmetic --------------------------------------------------------------------------
@@ -302,26 +309,44 @@ def add_common_corrections(house, service: Service, year: int, *, user=None,
     """Record ``year``'s ОДН correction of ``house`` for ``service``: a ``Recalculation`` per
     account whose part changes, in the organisation's open period (after the year), naming
     December of the year, each in the audit log. ``expected``: the total the staff member was
-    shown (``BillingError`` if the figures changed since)."""
-    period = open_period(house.organization)
-    if period is None or period.month.year <= year:
-        raise BillingError(f"Корректировка за {year} год вносится в открытом периоде после него.")
-    correction = common_correction(house, service, year)
-    parts = correction.to_record
-    if not parts:
-        raise BillingError("Корректировка ничего не меняет: начислено столько, сколько по прибору.")
-    if expected is not None and correction.total != expected:
-        raise BillingError("Сумма корректировки изменилась: проверьте её и сохраните снова.")
-    december = Period.objects.get(organization=house.organization, month=datetime.date(year, 12, 1))
-    label = dict(COMMON_NEEDS_RESOURCES)[service.resource]
-    reason = (
-        f"Корректировка платы за КР на СОИ ({label}) за {year} год по показаниям общедомового "
-        "прибора учёта (Правила № 491, п. 29(3); Постановление Правительства РФ № 92)"
-    )[:255]
-    return record_recalculations(
-        period,
-        [NewRecalculation(part.account, service, december, part.amount, reason) for part in parts],
-        kind=RecalculationKind.COMMON,
-        user=user,
-        ip=ip,
-    )
+    shown (``BillingError`` if the figures changed since).
+
+    The open period is locked first and the parts are computed under the lock, less what is
+    recorded already: a second save of the same correction — at once or later — records
+    nothing and says the correction is in (``ALREADY_RECORDED``); a later one after the
+    figures changed (a corrected reading) records the difference."""
+    later = f"Корректировка за {year} год вносится в открытом периоде после него."
+    with locked_open_period(house.organization, missing=later) as period:
+        if period.month.year <= year:
+            raise BillingError(later)
+        correction = common_correction(house, service, year)
+        parts = correction.to_record
+        december = Period.objects.get(
+            organization=house.organization, month=datetime.date(year, 12, 1)
+        )
+        if not parts:
+            recorded = Recalculation.objects.filter(
+                kind=RecalculationKind.COMMON, corrected_period=december, service=service,
+                account__premise__house=house,
+            )  # fmt: skip
+            if recorded.exists():
+                raise BillingError(ALREADY_RECORDED.format(year=year))
+            raise BillingError(
+                "Корректировка ничего не меняет: начислено столько, сколько по прибору."
+            )
+        if expected is not None and correction.total != expected:
+            raise BillingError("Сумма корректировки изменилась: проверьте её и сохраните снова.")
+        label = dict(COMMON_NEEDS_RESOURCES)[service.resource]
+        reason = (
+            f"Корректировка платы за КР на СОИ ({label}) за {year} год по показаниям "
+            "общедомового прибора учёта (Правила № 491, п. 29(3); Постановление Правительства "
+            "РФ № 92)"
+        )[:255]
+        return record_recalculations(
+            period,
+            [NewRecalculation(part.account, service, december, part.amount, reason)
+             for part in parts],
+            kind=RecalculationKind.COMMON,
+            user=user,
+            ip=ip,
+        )  # fmt: skip

@@ -31,12 +31,19 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
-from kabinet.billing.recalculations import NewRecalculation, record_recalculations
-from kabinet.billing.run import open_period
+from kabinet.billing.recalculations import (
+    NewRecalculation,
+    locked_open_period,
+    record_recalculations,
+)
 from kabinet.housing.models import PersonalAccount
 from kabinet.money import ZERO, round_money
 
 BY_METER = (HeatingMethod.HOUSE_METER, HeatingMethod.HOUSE_AND_PREMISE_METERS)
+ALREADY_RECORDED = (
+    "Корректировка платы за отопление за {year} год по этому дому уже внесена: с тех пор "
+    "показания и начисления не изменились, вносить нечего."
+)
 
 
 @dataclass(frozen=True)
@@ -175,23 +182,39 @@ def add_heating_corrections(house, year: int, *, user=None, ip: str | None = Non
     """Record ``year``'s heating correction of ``house``: a ``Recalculation`` per account and
     heating service that changes, in the organisation's open period (after the year), naming
     December of the year; each goes into the audit log. ``expected``: the total the staff
-    member was shown (``BillingError`` if the figures changed since)."""
-    period = open_period(house.organization)
-    if period is None or period.month.year <= year:
-        raise BillingError(f"Корректировка за {year} год вносится в открытом периоде после него.")
-    corrections = heating_corrections(house, year)
-    if not corrections:
-        raise BillingError("Корректировка ничего не меняет: начислено столько, сколько по прибору.")
-    december = Period.objects.get(organization=house.organization, month=datetime.date(year, 12, 1))
-    reason = (
-        f"Корректировка платы за отопление за {year} год по показаниям общедомового прибора "
-        "учёта (Правила № 354, п. 42(1), приложение № 2)"
-    )
-    return record_recalculations(
-        period,
-        [NewRecalculation(c.account, c.service, december, c.amount, reason) for c in corrections],
-        kind=RecalculationKind.HEATING,
-        user=user,
-        ip=ip,
-        expected=expected,
-    )
+    member was shown (``BillingError`` if the figures changed since).
+
+    The open period is locked first and the corrections are computed under the lock, less
+    what is recorded already: a second save of the same correction — at once or later —
+    records nothing and says the correction is in (``ALREADY_RECORDED``)."""
+    later = f"Корректировка за {year} год вносится в открытом периоде после него."
+    with locked_open_period(house.organization, missing=later) as period:
+        if period.month.year <= year:
+            raise BillingError(later)
+        corrections = heating_corrections(house, year)
+        december = Period.objects.get(
+            organization=house.organization, month=datetime.date(year, 12, 1)
+        )
+        if not corrections:
+            recorded = Recalculation.objects.filter(
+                kind=RecalculationKind.HEATING, corrected_period=december,
+                account__premise__house=house,
+            )  # fmt: skip
+            if recorded.exists():
+                raise BillingError(ALREADY_RECORDED.format(year=year))
+            raise BillingError(
+                "Корректировка ничего не меняет: начислено столько, сколько по прибору."
+            )
+        reason = (
+            f"Корректировка платы за отопление за {year} год по показаниям общедомового прибора "
+            "учёта (Правила № 354, п. 42(1), приложение № 2)"
+        )
+        return record_recalculations(
+            period,
+            [NewRecalculation(c.account, c.service, december, c.amount, reason)
+             for c in corrections],
+            kind=RecalculationKind.HEATING,
+            user=user,
+            ip=ip,
+            expected=expected,
+        )  # fmt: skip

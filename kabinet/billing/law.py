@@ -1,7 +1,7 @@
 """The dated rules of law that penalties and due dates follow, read from the database once per
 calculation: the Bank of Russia's key rates, rate caps, moratoria, the statutory due day
-(``PenaltyRule`` rows shipped by data migrations), the payment document's deadline and the
-Russian production calendar.
+(``PenaltyRule`` rows shipped by data migrations), the editions of the penalty's scale
+(``PenaltyScale``), the payment document's deadline and the Russian production calendar.
 
 The calendar comes from the ``holidays`` package (public holidays of ТК РФ ст. 112 and the
 government's yearly transfers of days off); docs/billing-law.md says why and what it covers.
@@ -20,6 +20,7 @@ from kabinet.billing.models import (
     KeyRate,
     PenaltyRule,
     PenaltyRuleKind,
+    PenaltyScale,
 )
 
 
@@ -57,8 +58,19 @@ def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> pcal
         caps=tuple(caps),
         moratoria=tuple(moratoria),
         due_days=tuple(due_days),
+        scales=penalty_scales(),
         working_day=is_working_day,
         fixed_rate=fixed_rate,
+    )
+
+
+def penalty_scales() -> tuple[pcalc.Scale, ...]:
+    """The editions of ЖК РФ ст. 155 ч. 14 (``PenaltyScale`` rows, shipped)."""
+    return tuple(
+        pcalc.Scale(*row)
+        for row in PenaltyScale.objects.order_by("valid_from").values_list(
+            "valid_from", "valid_to", "free_days", "fraction", "step_day", "step_fraction"
+        )
     )
 
 

@@ -30,7 +30,20 @@ from kabinet.money import ZERO, round_money
 from kabinet.months import add_months
 from kabinet.payments.models import Payment
 
-PENALTY_LOOKBACK = 37  # months of debt that earn penalties (three years' limitation and a bit)
+# How many months back the run charges penalties on debt: the limitation of a month's charge,
+# and with it of the penalty on it, ends three years after its due date. ГК РФ ст. 196 п. 1
+# (общий срок исковой давности — три года), ст. 200 п. 2 (an obligation with a term: from the
+# end of the term), for monthly housing payments each month on its own (Постановление Пленума
+# ВС РФ от 29.09.2015 № 43 п. 24, 25; от 27.06.2017 № 22 п. 41), and ст. 207 (the limitation of
+# the penalty ends with the principal's; Пленум № 43 п. 26). A month's charge falls due in the
+# next month (ЖК РФ ст. 155 ч. 1): 1 + 36 = 37 months after the billed month its limitation
+# ends, so the run for month M reads the debts of M − 37 and later — every debt whose
+# limitation still runs on some day of M — and stops charging a debt's penalty in the month
+# after its limitation ran out. Older debt is not written off: limitation is the debtor's
+# defence, applied only on the debtor's application (ГК РФ ст. 199 п. 2), so the court
+# statement (``penalty_statement``) reaches back to the first debt. A constant, not a dated
+# row: the three years have not changed since the Code's first part took effect (1995).
+PENALTY_LOOKBACK = 37
 
 
 def add_penalties(period, accounts, services, result) -> None:

@@ -18,14 +18,51 @@ from kabinet.billing.calculation import last_day
 from kabinet.money import ZERO, round_money
 from kabinet.months import add_months
 
-PENALTY_FREE_DAYS = 30  # ЖК РФ ст. 155 ч. 14: nothing for the first 30 days of delay
-LOWER_FRACTION_UNTIL = 90  # 1/300 of the rate from day 31 to day 90, 1/130 from day 91
-
 # Penalties --------------------------------------------------------------------------------
 # The rules of law that change by date come in as data (``PenaltyLaw``, read from the database
 # by ``billing.law``); docs/billing-law.md cites each act.
 
 KEY_RATE, RATE_CAP, MORATORIUM = "key_rate", "rate_cap", "moratorium"  # PenaltyBasis values
+# From this day the Bank of Russia's refinancing rate, which ЖК РФ ст. 155 ч. 14 names, equals
+# its key rate (Указание Банка России от 11.12.2015 № 3894-У); the shipped rates before it are
+# refinancing rates.
+KEY_RATE_FROM = datetime.date(2016, 1, 1)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """ЖК РФ ст. 155 ч. 14 in one edition, for the penalty days ``first``–``last``: nothing for
+    the first ``free_days`` days of delay, then 1/``fraction`` of the rate a day; from day
+    ``step_day`` of delay on, 1/``step_fraction`` (no step: ``None``). The days of delay count
+    from the due date whatever the edition: an edition applies to the penalty days in its
+    range (docs/billing-law.md, «The scale of ч. 14 by date»)."""
+
+    first: datetime.date
+    last: datetime.date | None
+    free_days: int
+    fraction: int
+    step_day: int | None = None
+    step_fraction: int | None = None
+
+    def covers(self, day: datetime.date) -> bool:
+        return self.first <= day and (self.last is None or day <= self.last)
+
+    def fraction_of(self, days_late: int) -> int | None:
+        """The denominator of the share of the rate for day ``days_late`` of delay (None: no
+        penalty on that day)."""
+        if days_late <= self.free_days:
+            return None
+        if self.step_day is not None and days_late >= self.step_day:
+            return self.step_fraction
+        return self.fraction
+
+
+# ЖК РФ ст. 155 ч. 14 as amended by Федеральный закон от 03.11.2015 № 307-ФЗ, in force from
+# 01.01.2016: nothing for 30 days, 1/300 from day 31 to day 90, 1/130 from day 91. A
+# ``PenaltyLaw`` built without dated scales (tests, what-ifs) applies it to every day; the dated
+# rows are ``billing.models.PenaltyScale`` (billing/shipped_law.py, ``SCALES``).
+SCALE_SINCE_2016 = Scale(KEY_RATE_FROM, None, free_days=30, fraction=300, step_day=91,
+                         step_fraction=130)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,6 +114,7 @@ class PenaltyLaw:
     moratoria: tuple[Moratorium, ...] = ()
     due_days: tuple[DueDay, ...] = ()
     document_days: tuple[DueDay, ...] = ()  # the payment document's last day (ЖК ст. 155 ч. 2)
+    scales: tuple[Scale, ...] = ()  # none: SCALE_SINCE_2016 on every day
     working_day: Callable[[datetime.date], bool] = weekdays_only
     fixed_rate: Decimal | None = None
     _starts: tuple[datetime.date, ...] = field(init=False, repr=False, compare=False)
@@ -106,6 +144,18 @@ class PenaltyLaw:
 
     def in_moratorium(self, day: datetime.date, debt_month: datetime.date) -> bool:
         return any(moratorium.covers(day, debt_month) for moratorium in self.moratoria)
+
+    def scale(self, day: datetime.date) -> Scale | None:
+        """The edition of ч. 14 for the penalty ``day`` (None: no dated scale covers it)."""
+        if not self.scales:
+            return SCALE_SINCE_2016
+        return next((scale for scale in self.scales if scale.covers(day)), None)
+
+    def fraction(self, days_late: int, day: datetime.date) -> int | None:
+        """ЖК РФ ст. 155 ч. 14: the denominator of the share of the rate that ``day``, day
+        ``days_late`` of delay, bears under the edition in force on it (None: no penalty)."""
+        scale = self.scale(day)
+        return scale.fraction_of(days_late) if scale else None
 
 
 @dataclass(frozen=True)
@@ -216,16 +266,10 @@ def regional_due_date(
     return next_working_day(following.replace(day=min(rule.day, days)), law.working_day)
 
 
-def penalty_fraction(days_late: int) -> int | None:
-    """1/300 from day 31 to day 90, 1/130 from day 91 (None: no penalty yet)."""
-    if days_late <= PENALTY_FREE_DAYS:
-        return None
-    return 300 if days_late <= LOWER_FRACTION_UNTIL else 130
-
-
-def capital_repair_fraction(days_late: int) -> int | None:
+def capital_repair_fraction(days_late: int, day: datetime.date | None = None) -> int | None:
     """ЖК РФ ст. 155 ч. 14.1 (capital repair contributions): 1/300 of the rate for every day
-    of delay from the day after the due date, with no free days and no 1/130 step."""
+    of delay from the day after the due date, with no free days and no 1/130 step (in every
+    edition since the contributions began, so ``day`` does not matter)."""
     return 300 if days_late > 0 else None
 
 
@@ -238,12 +282,13 @@ def penalty_lines(
     law: PenaltyLaw,
     *,
     named_before: Mapping[datetime.date, Decimal] | None = None,
-    fraction_of: Callable[[int], int | None] = penalty_fraction,
+    fraction_of: Callable[[int, datetime.date], int | None] | None = None,
 ) -> list[PenaltyLine]:
     """The penalty for the days ``first``–``last`` (``last`` is the day of the calculation),
     as lines of days on which one month's unpaid debt, the rate, its fraction and the rule
-    stayed the same. ``fraction_of`` gives the share of the rate for a day of delay: ч. 14's
-    ``penalty_fraction`` or ч. 14.1's ``capital_repair_fraction``.
+    stayed the same. ``fraction_of(days_late, day)`` gives the share of the rate for a day of
+    delay: ч. 14's by the edition in force on the day (``law.fraction``, the default) or
+    ч. 14.1's ``capital_repair_fraction``.
 
     What was paid settles ``debts`` as ``allocate_payments`` says
     (``paid_before`` the first day without a named month and ``named_before`` naming one, then
@@ -251,13 +296,18 @@ def penalty_lines(
     payment counts from the day after it: the day of payment is still a day of delay ("по день
     оплаты включительно"). Each part of a debt bears the rate of the day it was paid; what is
     unpaid, the rate of ``last``."""
+    fraction_of = fraction_of or law.fraction
     debts = oldest_first(debts)
     payments = [p for p in payments if p[0] <= last]
     owed = {debt.month for debt in debts}
     named = any(month in owed for month in named_before or ()) or any(
         len(p) > 2 and p[2] in owed for p in payments
     )  # a payment naming a month without a debt here settles the oldest, as if unnamed
-    overdue_at_end = [d for d in debts if fraction_of((last - d.due).days)]
+    # A debt bearing a penalty on some day of the range bears one on the range's last day, or on
+    # the last day of an edition of ч. 14 that ends within it (an edition may have fewer free
+    # days than the next one: 0 before 2016, 30 since).
+    ends = [last, *(s.last for s in law.scales if s.last is not None and first <= s.last < last)]
+    overdue_at_end = [d for d in debts if any(fraction_of((end - d.due).days, end) for end in ends)]
     if not named and sum((d.amount for d in overdue_at_end), ZERO) <= paid_before:
         return []  # even the oldest debts are paid: the fast way out for most accounts
     parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
@@ -268,7 +318,7 @@ def penalty_lines(
     day = first
     while day <= last:
         for debt in debts:
-            fraction = fraction_of((day - debt.due).days)
+            fraction = fraction_of((day - debt.due).days, day)
             if fraction is None:
                 continue
             # parts paid on or after ``day`` (or never) are still unpaid on ``day``

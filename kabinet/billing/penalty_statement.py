@@ -23,6 +23,7 @@ from kabinet.billing.models import (
     PenaltyBasis,
     PenaltyRule,
     PenaltyRuleKind,
+    PenaltyScale,
 )
 from kabinet.billing.penalties import regional_due_dates
 from kabinet.formats import format_number
@@ -177,7 +178,7 @@ def penalty_statement(account, *, to: datetime.date) -> PenaltyStatement:
     return replace(statement, capital_repair=repair, bases=sources.bases)
 
 
-def _engine_lines(debts, payments, to, law, fraction_of=pcalc.penalty_fraction) -> list:
+def _engine_lines(debts, payments, to, law, fraction_of=None) -> list:
     """The engine's lines from the first day after the earliest due date to ``to``, cut at
     month ends, by debt month."""
     lines = []
@@ -207,6 +208,8 @@ def statement_of(
         sources.due_dates(organization, months)
         if capital_repair:
             sources.regional_due_dates(account, months)
+        else:
+            sources.earlier_scales(lines)
     months: dict[datetime.date, list[StatementLine]] = {}
     for line in lines:
         months.setdefault(line.debt_month, []).append(replace(line, basis=sources.basis_of(line)))
@@ -291,8 +294,9 @@ class _Sources:
         if found is None:
             return None
         valid_from, rate, source = found
+        name = "Ключевая ставка" if valid_from >= pcalc.KEY_RATE_FROM else "Ставка рефинансирования"
         text = (
-            f"Ключевая ставка Банка России {format_number(rate, 2)} % годовых "
+            f"{name} Банка России {format_number(rate, 2)} % годовых "
             f"с {valid_from:%d.%m.%Y}: {source}"
         )
         return self._number(("rate", valid_from), text)
@@ -308,6 +312,18 @@ class _Sources:
                 text = f"Срок оплаты за месяцы с {rule.first_day:%m.%Y}: {rule.source}"
                 self._number(("rule", rule.pk), text)
         self._number("method", METHOD)
+
+    def earlier_scales(self, lines: list[StatementLine]) -> None:
+        """An edition of ЖК РФ ст. 155 ч. 14 before the one the statute quotes (``STATUTE``:
+        since 01.01.2016) where a line's days fall in its range: its own scale and source."""
+        for scale in PenaltyScale.objects.filter(valid_to__isnull=False).order_by("valid_from"):
+            if any(line.first <= scale.valid_to and scale.valid_from <= line.last
+                   for line in lines):  # fmt: skip
+                text = (
+                    f"Размер пени за дни просрочки с {scale.valid_from:%d.%m.%Y} по "
+                    f"{scale.valid_to:%d.%m.%Y}: {scale.source}"
+                )
+                self._number(("scale", scale.pk), text)
 
     def regional_due_dates(self, account, months: list[datetime.date]) -> None:
         """A region's due date of contributions to the regional operator (ЖК РФ ст. 171 ч. 1)

@@ -1,7 +1,8 @@
 """Recalculations: corrections of a closed period (a reading, an absence, poor quality or an
 amount staff give), charged in the open period."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ from kabinet.months import add_months
 # № 176-ФЗ; Правила № 354 п. 155(1)); the resident gets it as a reduction of the payment, and
 # the payment document shows it in its own column (docs/billing-law.md, «Штраф исполнителя»).
 EXECUTOR_FINE_SHARE = Decimal("0.5")
+NO_OPEN_PERIOD = "Нет открытого периода."
 CHANGED_SINCE_PREVIEW = "Сумма перерасчёта изменилась: проверьте её и сохраните снова."
 
 
@@ -217,29 +219,42 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
     to the line of the service); the audit log keeps who and from where. ``shown``: the
     ``preview_figures`` the staff member saw; nothing is recorded if the figures are no longer
     those (``BillingError``)."""
-    period = open_period(account.organization)
-    if period is None:
-        raise BillingError("Нет открытого периода.")
-    months = recalculation_amounts(account, service, corrected, kind, **params)
-    if shown is not None and preview_figures(months) != shown:
-        raise BillingError(CHANGED_SINCE_PREVIEW)
-    return record_recalculations(
-        period,
-        [
-            NewRecalculation(
-                account=account,
-                service=month.service or service,
-                corrected_period=month.period,
-                amount=month.amount,
-                reason=_reason(reason, month),
-                volume=month.volume,
-            )
-            for month in months
-        ],
-        kind=kind,
-        user=user,
-        ip=ip,
-    )
+    with locked_open_period(account.organization) as period:
+        months = recalculation_amounts(account, service, corrected, kind, **params)
+        if shown is not None and preview_figures(months) != shown:
+            raise BillingError(CHANGED_SINCE_PREVIEW)
+        return record_recalculations(
+            period,
+            [
+                NewRecalculation(
+                    account=account,
+                    service=month.service or service,
+                    corrected_period=month.period,
+                    amount=month.amount,
+                    reason=_reason(reason, month),
+                    volume=month.volume,
+                )
+                for month in months
+            ],
+            kind=kind,
+            user=user,
+            ip=ip,
+        )
+
+
+@contextmanager
+def locked_open_period(organization, *, missing: str = NO_OPEN_PERIOD) -> Iterator[Period]:
+    """The organisation's open period, locked (``select_for_update``, as ``locked_open``) for a
+    transaction that lasts the ``with`` block: a correction computes what is still to record
+    and records it under the lock that the run, closing and every other recalculation take, so
+    that two saves at once cannot both count the same correction as still to record (the
+    second computes after the first has committed). ``BillingError`` (``missing``): no open
+    period."""
+    with transaction.atomic():
+        period = open_period(organization)
+        if period is None:
+            raise BillingError(missing)
+        yield locked_open(period)
 
 
 @dataclass(frozen=True)
@@ -262,9 +277,10 @@ def record_recalculations(period: Period, rows: Sequence[NewRecalculation], *, k
     """Record ``rows`` of ``kind`` in the open ``period`` — the one step of every correction
     that staff first preview and then save (``add_recalculation``,
     ``heating_correction.add_heating_corrections``, a yearly correction of the common-house
-    share): in one transaction the period is locked (``BillingError`` if it was closed
-    meanwhile), each row must fit its line's columns, a calculated period's line shows the
-    amount at once, and the audit log keeps who and from where. ``expected``: the total the
+    share), which compute the rows under the same lock (``locked_open_period``): in one
+    transaction the period is locked (``BillingError`` if it was closed meanwhile), each row
+    must fit its line's columns, a calculated period's line shows the amount at once, and the
+    audit log keeps who and from where. ``expected``: the total the
     staff member was shown; when the rows now sum to another, nothing is recorded
     (``BillingError``: the figures changed since the preview)."""
     if expected is not None and sum((row.amount for row in rows), ZERO) != expected:

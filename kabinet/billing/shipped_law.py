@@ -1,6 +1,6 @@
-"""The law as shipped data: the Bank of Russia's key-rate history, the dated rules of penalties
-and the due date, and the federal increasing coefficients to the normative (docs/billing-law.md
-cites each).
+"""The law as shipped data: the Bank of Russia's key-rate history (and the refinancing rate
+before it), the editions of the penalty's scale, the dated rules of penalties and the due date,
+and the federal increasing coefficients to the normative (docs/billing-law.md cites each).
 
 A change of the law or a new key rate is a new row here, not new code. ``install_shipped_law``
 runs after every ``migrate`` (and after a test's database flush, which Django follows with the
@@ -35,6 +35,44 @@ KEY_RATES = [
     ("2024-07-29", "18.00"), ("2024-09-16", "19.00"), ("2024-10-28", "21.00"),
     ("2025-06-09", "20.00"), ("2025-07-28", "18.00"), ("2025-09-15", "17.00"),
     ("2025-10-27", "16.50"), ("2025-12-22", "16.00"), ("2026-02-16", "15.50"),
+]  # fmt: skip
+
+# ЖК РФ ст. 155 ч. 14 named the refinancing rate until it became equal to the key rate on
+# 01.01.2016: the rate in force before that (the day from which it applies, % per year, source).
+REFINANCING_RATES = [
+    (
+        "2012-09-14", "8.25",
+        "Указание Банка России от 13.09.2012 № 2873-У «О размере ставки рефинансирования Банка "
+        "России»: 8,25 % годовых начиная с 14.09.2012 (по 31.12.2015: с 01.01.2016 ставка "
+        "рефинансирования равна ключевой, Указание Банка России от 11.12.2015 № 3894-У)",
+    ),
+]  # fmt: skip
+
+
+def shipped_rates() -> list[tuple[str, str, str]]:
+    """Every shipped rate: (the day from which it applies, % per year, source)."""
+    return [*REFINANCING_RATES, *((day, rate, KEY_RATE_SOURCE) for day, rate in KEY_RATES)]
+
+
+# ЖК РФ ст. 155 ч. 14 by edition, for the penalty days first day – last day: days of delay
+# without penalty, 1/N of the rate, the day of delay from which 1/M applies, M, source
+# (docs/billing-law.md, «The scale of ч. 14 by date»).
+SCALES = [
+    (
+        "2005-03-01", "2015-12-31", 0, 300, None, None,
+        "ЖК РФ ст. 155 ч. 14 в редакции до Федерального закона от 03.11.2015 № 307-ФЗ: пени в "
+        "размере 1/300 ставки рефинансирования ЦБ РФ, действующей на момент оплаты, от не "
+        "выплаченных в срок сумм за каждый день просрочки начиная со следующего дня после "
+        "наступления установленного срока оплаты по день фактической выплаты включительно "
+        "(ЖК РФ введён в действие с 01.03.2005 Федеральным законом от 29.12.2004 № 189-ФЗ)",
+    ),
+    (
+        "2016-01-01", None, 30, 300, 91, 130,
+        "ЖК РФ ст. 155 ч. 14 в ред. Федерального закона от 03.11.2015 № 307-ФЗ (в силу с "
+        "01.01.2016): 1/300 ставки за каждый день просрочки начиная с 31-го дня, следующего "
+        "за днём наступления установленного срока оплаты, по 90-й день; начиная с 91-го дня "
+        "— 1/130 ставки",
+    ),
 ]  # fmt: skip
 
 # kind, first day, last day, value, for debts arisen before, source
@@ -123,15 +161,15 @@ def install_shipped_law(key_rate_model, penalty_rule_model) -> None:
     rates = {
         rate.valid_from: rate for rate in key_rate_model.objects.filter(organization__isnull=True)
     }
-    for day, value in KEY_RATES:
+    for day, value, source in shipped_rates():
         valid_from, value = _date(day), Decimal(value)
         stored = rates.get(valid_from)
         if stored is None:
             key_rate_model.objects.create(
-                organization=None, valid_from=valid_from, rate=value, source=KEY_RATE_SOURCE
+                organization=None, valid_from=valid_from, rate=value, source=source
             )
-        elif (stored.rate, stored.source) != (value, KEY_RATE_SOURCE):
-            stored.rate, stored.source = value, KEY_RATE_SOURCE
+        elif (stored.rate, stored.source) != (value, source):
+            stored.rate, stored.source = value, source
             stored.save(update_fields=["rate", "source"])
     rules = {(rule.kind, rule.first_day): rule for rule in penalty_rule_model.objects.all()}
     for kind, first, last, value, before, source in RULES:
@@ -164,6 +202,23 @@ def install_shipped_coefficients(coefficient_model) -> None:
             coefficient_model.objects.create(
                 organization=None, resource=resource, valid_from=_date(first), **fields
             )
+        elif any(getattr(row, name) != wanted for name, wanted in fields.items()):
+            for name, wanted in fields.items():
+                setattr(row, name, wanted)
+            row.save(update_fields=list(fields))
+
+
+def install_shipped_scales(scale_model) -> None:
+    """The editions of ЖК РФ ст. 155 ч. 14 (``SCALES``), present and as written here."""
+    stored = {row.valid_from: row for row in scale_model.objects.all()}
+    for first, last, free_days, fraction, step_day, step_fraction, source in SCALES:
+        fields = {
+            "valid_to": _date(last), "free_days": free_days, "fraction": fraction,
+            "step_day": step_day, "step_fraction": step_fraction, "source": source,
+        }  # fmt: skip
+        row = stored.get(_date(first))
+        if row is None:
+            scale_model.objects.create(valid_from=_date(first), **fields)
         elif any(getattr(row, name) != wanted for name, wanted in fields.items()):
             for name, wanted in fields.items():
                 setattr(row, name, wanted)

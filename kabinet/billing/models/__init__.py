@@ -18,6 +18,7 @@ from kabinet.billing.models.law import (  # noqa: F401
     KeyRate,
     PenaltyRule,
     PenaltyRuleKind,
+    PenaltyScale,
 )
 from kabinet.billing.models.periods import (  # noqa: F401
     FROZEN_PERIOD_FIELDS,

@@ -1,5 +1,5 @@
-"""Rules of law kept as dated data: key rates, penalty rules, increasing coefficients and
-normatives for common needs (docs/billing-law.md)."""
+"""Rules of law kept as dated data: key rates, penalty rules, the scale of the penalty,
+increasing coefficients and normatives for common needs (docs/billing-law.md)."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -216,3 +216,41 @@ class PenaltyRule(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} с {self.first_day:%d.%m.%Y}"
+
+
+class PenaltyScale(DatedRow):
+    """ЖК РФ ст. 155 ч. 14 in one edition, for the penalty days from ``valid_from`` to
+    ``valid_to``: nothing for the first ``free_days`` days of delay, then 1/``fraction`` of the
+    rate a day, and from day ``step_day`` of delay 1/``step_fraction``. Federal law: the rows
+    are shipped (billing/shipped_law.py ``SCALES``, each with its act), not entered by staff;
+    the next edition is a new row there."""
+
+    free_days = models.PositiveSmallIntegerField("дней просрочки без пени")
+    fraction = models.PositiveSmallIntegerField(
+        "доля ставки в день, 1/N", validators=[MinValueValidator(1)]
+    )
+    step_day = models.PositiveSmallIntegerField(
+        "с какого дня просрочки другая доля", null=True, blank=True
+    )
+    step_fraction = models.PositiveSmallIntegerField(
+        "доля ставки с этого дня, 1/N", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    source = models.CharField("основание (акт, дата, номер, пункт)", max_length=500)
+
+    class Meta(DatedRow.Meta):
+        verbose_name = "шкала пени (ЖК РФ ст. 155 ч. 14)"
+        verbose_name_plural = "шкалы пени (ЖК РФ ст. 155 ч. 14)"
+        ordering = ["valid_from"]
+        constraints = [
+            *DatedRow.Meta.constraints,
+            models.UniqueConstraint(fields=["valid_from"], name="penalty_scale_from_unique"),
+            models.CheckConstraint(condition=Q(fraction__gte=1), name="penalty_scale_fraction"),
+            models.CheckConstraint(
+                condition=Q(step_day__isnull=True, step_fraction__isnull=True)
+                | Q(step_day__gt=F("free_days"), step_fraction__gte=1),
+                name="penalty_scale_step_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"ЖК РФ ст. 155 ч. 14 с {self.valid_from:%d.%m.%Y}"

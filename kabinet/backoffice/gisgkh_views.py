@@ -10,7 +10,8 @@ from django.views.decorators.http import require_POST
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.gisgkh.identifiers import IdentifierImportError
 from kabinet.gisgkh.selectors import identifier_coverage
-from kabinet.gisgkh.services import import_identifiers_file, set_org_ppa_guid
+from kabinet.gisgkh.services import SettingsError, import_identifiers_file, set_org_ppa_guid
+from kabinet.http import client_ip
 from kabinet.orgs.models import Organization
 from kabinet.orgs.selectors import organizations_to_change
 
@@ -69,14 +70,17 @@ def identifiers(request):
         if form.is_valid():
             try:
                 outcome = import_identifiers_file(
-                    form.cleaned_data["organization"], form.cleaned_data["file"].read()
+                    form.cleaned_data["organization"],
+                    form.cleaned_data["file"].read(),
+                    by=request.user,
+                    ip=client_ip(request),
                 )
             except IdentifierImportError as error:
                 errors = error.errors
             else:
                 messages.success(
                     request,
-                    f"Строк в файле: {outcome.rows}, изменено лицевых счетов: {outcome.changed}.",
+                    f"Строк в файле: {outcome.rows}, изменено {outcome.label}: {outcome.changed}.",
                 )
                 return redirect("backoffice:gisgkh")
     return staff_render(
@@ -105,8 +109,17 @@ def organization_guid(request):
         raise PermissionDenied("Идентификатор организации указывает руководитель.")
     form = OrgPPAGuidForm(request.POST, organizations=writable)
     if form.is_valid():
-        set_org_ppa_guid(form.cleaned_data["organization"], form.cleaned_data["org_ppa_guid"])
-        messages.success(request, "Идентификатор организации в ГИС ЖКХ сохранён.")
+        try:
+            set_org_ppa_guid(
+                form.cleaned_data["organization"],
+                form.cleaned_data["org_ppa_guid"],
+                by=request.user,
+                ip=client_ip(request),
+            )
+        except SettingsError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Идентификатор организации в ГИС ЖКХ сохранён.")
     else:
         for errors in form.errors.values():
             for error in errors:

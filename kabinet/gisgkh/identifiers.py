@@ -17,8 +17,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from kabinet.audit import services as audit
+from kabinet.audit.models import AuditAction
 from kabinet.gisgkh.models import GisAccount
 from kabinet.housing import gis
 from kabinet.housing.models import PersonalAccount
@@ -35,6 +37,9 @@ COLUMNS = {
     "account_guid": ("Идентификатор ЛС", "Идентификатор лицевого счета", "AccountGUID"),
 }
 REQUIRED = ("number", "unified_account")
+# A clash with another organisation's record (the values are unique across the database), told
+# without naming anything of that organisation's.
+OTHER_ORGANIZATION = "уже указан в другой организации"
 
 
 class IdentifierImportError(ValueError):
@@ -57,7 +62,8 @@ class AccountIdentifiers:
 @dataclass(frozen=True)
 class ImportOutcome:
     rows: int
-    changed: int  # accounts whose identifiers were new or different
+    changed: int  # records whose identifiers were new or different
+    label: str = "лицевых счетов"  # what was changed, for «изменено …: N»
 
 
 def _text(element, name: str, namespace=HOUSE_MANAGEMENT) -> str:
@@ -174,9 +180,12 @@ def _clashes(rows, field: str, label: str) -> list[str]:
 
 
 @transaction.atomic
-def import_account_identifiers(organization, rows: list[AccountIdentifiers]) -> ImportOutcome:
+def import_account_identifiers(
+    organization, rows: list[AccountIdentifiers], *, by=None, ip: str | None = None
+) -> ImportOutcome:
     """Write the identifiers of ``rows`` to the organisation's accounts, or nothing when any row
-    is bad (``IdentifierImportError`` naming every bad row)."""
+    is bad (``IdentifierImportError`` naming every bad row). Each account changed is logged in
+    the audit log as changed by ``by`` from ``ip``."""
     if not rows:
         raise IdentifierImportError(["В файле нет ни одного лицевого счёта."])
     numbers = [row.number for row in rows]
@@ -195,34 +204,78 @@ def import_account_identifiers(organization, rows: list[AccountIdentifiers]) -> 
         errors += _row_errors(row, accounts.get(row.number))
     errors += _clashes(rows, "service_id", "идентификатор ЖКУ")
     errors += _clashes(rows, "account_guid", "идентификатор ЛС")
-    errors += _held_elsewhere(rows, accounts)
+    errors += _held_elsewhere(organization, rows, accounts)
     if errors:
         raise IdentifierImportError(errors)
     changed = [row for row in rows if _differs(row, accounts[row.number])]
-    _write(changed, accounts)
+    entries = [
+        audit.entry(
+            action=AuditAction.GIS_IDENTIFIERS_IMPORT,
+            organization=organization,
+            actor=by,
+            ip=ip,
+            obj=accounts[row.number],
+            changes=_changes(row, accounts[row.number]),
+        )
+        for row in changed
+    ]
+    written(_write, changed, accounts)
+    audit.record_all(entries)
     return ImportOutcome(rows=len(rows), changed=len(changed))
 
 
-def _held_elsewhere(rows, accounts) -> list[str]:
-    """Identifiers that belong, in the database, to an account the file does not name."""
+def written(write, *args) -> None:
+    """Run ``write`` in a savepoint; a unique value taken meanwhile by another import (checked
+    above, but not locked) refuses the file instead of failing with a server error."""
+    try:
+        with transaction.atomic():
+            write(*args)
+    except IntegrityError:
+        raise IdentifierImportError(
+            ["Идентификаторы из файла только что изменила другая загрузка: загрузите файл ещё раз."]
+        ) from None
+
+
+def _held_elsewhere(organization, rows, accounts) -> list[str]:
+    """Identifiers that belong, in the database, to an account the file does not name. An
+    account of the organisation is named by its number; the values are unique across the
+    database, so one held in another organisation is a clash too, told without anything of
+    that organisation's."""
     ids = {account.pk for account in accounts.values()}
     service_ids = {row.service_id: row for row in rows if row.service_id}
     guids = {}
     for row in rows:
         try:
-            guids[str(uuid.UUID(row.account_guid))] = row
+            guids[uuid.UUID(row.account_guid)] = row
         except ValueError:
             continue  # empty or already named as malformed
     errors = []
-    taken = PersonalAccount.objects.filter(gis_service_id__in=service_ids).exclude(pk__in=ids)
-    for other in taken:
-        row = service_ids[other.gis_service_id]
-        errors.append(f"{row.where}: идентификатор ЖКУ уже у лицевого счёта № {other.number}")
-    taken = GisAccount.objects.filter(account_guid__in=list(guids)).exclude(account_id__in=ids)
-    for other in taken.select_related("account"):
-        row = guids[str(other.account_guid)]
-        number = other.account.number
-        errors.append(f"{row.where}: идентификатор ЛС уже у лицевого счёта № {number}")
+    taken = (
+        PersonalAccount.objects.filter(gis_service_id__in=list(service_ids))
+        .exclude(pk__in=ids)
+        .values_list("organization_id", "number", "gis_service_id")
+        .order_by("gis_service_id")
+    )
+    for organization_id, number, value in taken:
+        row = service_ids[value]
+        label = f"{row.where}: идентификатор ЖКУ «{row.service_id}»"
+        if organization_id == organization.pk:
+            errors.append(f"{label} уже у лицевого счёта № {number}")
+        else:
+            errors.append(f"{label} {OTHER_ORGANIZATION}")
+    taken = (
+        GisAccount.objects.filter(account_guid__in=list(guids))
+        .exclude(account_id__in=ids)
+        .values_list("account__organization_id", "account__number", "account_guid")
+        .order_by("account_guid")
+    )
+    for organization_id, number, value in taken:
+        row = guids[value]
+        label = f"{row.where}: идентификатор ЛС «{row.account_guid}»"
+        if organization_id == organization.pk:
+            errors.append(f"{label} уже у лицевого счёта № {number}")
+        else:
+            errors.append(f"{label} {OTHER_ORGANIZATION}")
     return errors
 
 
@@ -237,6 +290,23 @@ def _differs(row: AccountIdentifiers, account) -> bool:
         or (row.service_id and account.gis_service_id != row.service_id)
         or (row.account_guid and _stored_guid(account) != str(uuid.UUID(row.account_guid)))
     )
+
+
+def _changes(row: AccountIdentifiers, account) -> dict:
+    """field → [old, new] of what the row changes on the account, for the audit log."""
+    before = {
+        "unified_account": account.unified_account,
+        "gis_service_id": account.gis_service_id,
+        "account_guid": _stored_guid(account) or None,
+    }
+    after = {
+        "unified_account": row.unified_account,
+        "gis_service_id": row.service_id or account.gis_service_id,
+        "account_guid": str(uuid.UUID(row.account_guid))
+        if row.account_guid
+        else before["account_guid"],
+    }
+    return {name: [before[name], after[name]] for name in before if before[name] != after[name]}
 
 
 def _write(rows: list[AccountIdentifiers], accounts) -> None:

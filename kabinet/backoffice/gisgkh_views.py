@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.fields import MonthField
 from kabinet.gisgkh.identifiers import IdentifierImportError
 from kabinet.gisgkh.selectors import identifier_coverage
 from kabinet.gisgkh.services import SettingsError, import_identifiers_file, set_org_ppa_guid
@@ -26,9 +27,17 @@ class IdentifiersImportForm(forms.Form):
     )
     file = forms.FileField(
         label="Файл",
-        help_text="Результат exportAccountData или exportMeteringDeviceData (XML) или реестр "
-        "лицевых счетов, выгруженный из ГИС ЖКХ (XLSX или CSV со столбцами «Номер ЛС», "
-        "«Единый лицевой счёт» и, если есть, «Идентификатор ЖКУ», «Идентификатор ЛС»).",
+        help_text="Результат exportAccountData, exportMeteringDeviceData или "
+        "exportPaymentDocumentData (XML) или реестр, выгруженный из ГИС ЖКХ (XLSX или CSV): "
+        "лицевых счетов — со столбцами «Номер ЛС», «Единый лицевой счёт» и, если есть, "
+        "«Идентификатор ЖКУ», «Идентификатор ЛС»; платёжных документов — со столбцами "
+        "«Идентификатор платёжного документа», «Номер ЛС» или «Идентификатор ЛС» и, если есть, "
+        "«Расчётный период».",
+    )
+    month = MonthField(
+        label="Расчётный период",
+        required=False,
+        help_text="Для платёжных документов, если файл не указывает период: ММ.ГГГГ.",
     )
 
     def __init__(self, *args, organizations, **kwargs):
@@ -72,6 +81,7 @@ def identifiers(request):
                 outcome = import_identifiers_file(
                     form.cleaned_data["organization"],
                     form.cleaned_data["file"].read(),
+                    month=form.cleaned_data["month"],
                     by=request.user,
                     ip=client_ip(request),
                 )

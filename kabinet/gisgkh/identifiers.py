@@ -106,33 +106,52 @@ def _title(text: str) -> str:
     return " ".join(text.lower().replace("ё", "е").split())
 
 
-def parse_account_registry(data: bytes) -> list[AccountIdentifiers]:
-    """The accounts of ГИС's spreadsheet registry; a file without the columns is refused with
-    the names of the columns it has."""
+def header_positions(header: list[str], columns: dict) -> dict[str, int]:
+    """field → the index of its column, for the columns whose title ``header`` has."""
+    titles = [_title(cell) for cell in header]
+    positions = {}
+    for field, accepted in columns.items():
+        wanted = {_title(title) for title in accepted}
+        found = [i for i, title in enumerate(titles) if title in wanted]
+        if found:
+            positions[field] = found[0]
+    return positions
+
+
+def first_row(data: bytes) -> list[str]:
+    """The header of a spreadsheet (empty when the file is no table)."""
+    try:
+        return next(read_rows(data), (0, []))[1]
+    except TableError:
+        return []
+
+
+def registry_rows(data: bytes, columns: dict, required, registry: str):
+    """(line, {field: text}) of a spreadsheet read by its header names (``columns``: field →
+    accepted titles). ``required`` lists the fields, or tuples of fields of which one will do,
+    that the header must have; a file without them is refused naming the columns it has."""
     try:
         rows = read_rows(data)
         _, header = next(rows, (0, []))
-        titles = [_title(cell) for cell in header]
-        positions = {}
-        for field, accepted in COLUMNS.items():
-            wanted = {_title(title) for title in accepted}
-            found = [i for i, title in enumerate(titles) if title in wanted]
-            if found:
-                positions[field] = found[0]
-        missing = [COLUMNS[field][0] for field in REQUIRED if field not in positions]
+        positions = header_positions(header, columns)
+        missing = [
+            " или ".join(f"«{columns[field][0]}»" for field in need)
+            for need in ((n,) if isinstance(n, str) else n for n in required)
+            if not any(field in positions for field in need)
+        ]
         if missing:
             has = ", ".join(f"«{cell}»" for cell in header if cell) or "ни одного"
             raise IdentifierImportError(
                 [
-                    "Заголовки файла не совпадают с реестром лицевых счетов ГИС ЖКХ: нет "
-                    + ", ".join(f"«{name}»" for name in missing)
+                    f"Заголовки файла не совпадают с {registry} ГИС ЖКХ: нет "
+                    + ", ".join(missing)
                     + f"; столбцы файла: {has}."
                 ]
             )
         return [
-            AccountIdentifiers(
-                where=f"Строка {line}",
-                **{
+            (
+                line,
+                {
                     field: (cells[i].strip() if i < len(cells) else "")
                     for field, i in positions.items()
                 },
@@ -141,6 +160,15 @@ def parse_account_registry(data: bytes) -> list[AccountIdentifiers]:
         ]
     except TableError as error:
         raise IdentifierImportError([str(error)]) from None
+
+
+def parse_account_registry(data: bytes) -> list[AccountIdentifiers]:
+    """The accounts of ГИС's spreadsheet registry; a file without the columns is refused with
+    the names of the columns it has."""
+    return [
+        AccountIdentifiers(where=f"Строка {line}", **values)
+        for line, values in registry_rows(data, COLUMNS, REQUIRED, "реестром лицевых счетов")
+    ]
 
 
 def _row_errors(row: AccountIdentifiers, account) -> list[str]:
@@ -224,12 +252,13 @@ def import_account_identifiers(
     return ImportOutcome(rows=len(rows), changed=len(changed))
 
 
-def written(write, *args) -> None:
-    """Run ``write`` in a savepoint; a unique value taken meanwhile by another import (checked
-    above, but not locked) refuses the file instead of failing with a server error."""
+def written(write, *args):
+    """``write(*args)`` in a savepoint; a unique value taken meanwhile by another import
+    (checked before, but not locked) refuses the file instead of failing with a server
+    error."""
     try:
         with transaction.atomic():
-            write(*args)
+            return write(*args)
     except IntegrityError:
         raise IdentifierImportError(
             ["Идентификаторы из файла только что изменила другая загрузка: загрузите файл ещё раз."]

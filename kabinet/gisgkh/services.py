@@ -10,8 +10,15 @@ from django.db.models import Q
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
+from kabinet.gisgkh.document_identifiers import (
+    import_document_identifiers,
+    is_document_register,
+    parse_document_export,
+    parse_document_register,
+)
 from kabinet.gisgkh.identifiers import (
     ImportOutcome,
+    first_row,
     import_account_identifiers,
     parse_account_export,
     parse_account_registry,
@@ -132,14 +139,21 @@ def account_export_messages(organization, *, now=None):
 
 
 def import_identifiers_file(
-    organization, data: bytes, *, by=None, ip: str | None = None
+    organization, data: bytes, *, month=None, by=None, ip: str | None = None
 ) -> ImportOutcome:
-    """An uploaded file, told by its content: the XML of exportMeteringDeviceData or of
-    exportAccountData, or the spreadsheet registry of accounts; ``by`` and ``ip`` for the
-    audit log."""
+    """An uploaded file, told by its content: the XML of exportMeteringDeviceData, of
+    exportPaymentDocumentData or of exportAccountData, or a spreadsheet registry of payment
+    documents or of accounts. ``month``: the period of payment documents whose file names
+    none; ``by`` and ``ip`` for the audit log."""
     who = {"by": by, "ip": ip}
     if data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         if b"exportMeteringDeviceDataResult" in data:
             return import_meter_identifiers(organization, parse_meter_export(data), **who)
+        if b"exportPaymentDocResult" in data:
+            rows = parse_document_export(data)
+            return import_document_identifiers(organization, rows, month=month, **who)
         return import_account_identifiers(organization, parse_account_export(data), **who)
+    if is_document_register(first_row(data)):
+        rows = parse_document_register(data)
+        return import_document_identifiers(organization, rows, month=month, **who)
     return import_account_identifiers(organization, parse_account_registry(data), **who)

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from kabinet.audit.models import AuditAction, AuditEntry
+from kabinet.gisgkh import identifiers, services
 from kabinet.gisgkh.identifiers import IdentifierImportError, import_account_identifiers
 from kabinet.gisgkh.identifiers import parse_account_export as parse
 from kabinet.gisgkh.models import GisAccount, GisMeter, GisOrganization
@@ -264,3 +265,27 @@ def test_an_operator_of_another_organisation_cannot_import_into_it(client, accou
     assert response.status_code == 200  # the form refuses an organisation not theirs
     account.refresh_from_db()
     assert account.unified_account is None
+
+
+# --- a value taken by another import between the check and the write -----------------------
+
+
+def test_a_guid_taken_after_the_check_refuses_the_file_instead_of_failing(
+    account, stranger, monkeypatch
+):
+    monkeypatch.setattr(identifiers, "_held_elsewhere", lambda *args: [])
+    data = export_xml(account_result("154", "75АБ012345", "", GUID_2))
+    assert refused(account.organization, data) == [
+        "Идентификаторы из файла только что изменила другая загрузка: загрузите файл ещё раз."
+    ]
+    account.refresh_from_db()
+    assert account.unified_account is None
+    assert not imports().exists()
+
+
+def test_an_org_ppa_guid_taken_after_the_check_is_refused_in_words(account, stranger, monkeypatch):
+    set_org_ppa_guid(stranger.organization, GUID_1)
+    monkeypatch.setattr(services, "org_ppa_guid_taken", lambda *args: False)
+    with pytest.raises(SettingsError, match="уже указан для другой организации"):
+        set_org_ppa_guid(account.organization, GUID_1)
+    assert not GisOrganization.objects.filter(organization=account.organization).exists()

@@ -33,6 +33,18 @@ class SettingsError(ValueError):
     """A setting of the exchange refused, with the reason in Russian."""
 
 
+GUID_TAKEN = (
+    "Этот идентификатор организации (orgPPAGUID) уже указан для другой организации. "
+    "Проверьте, что он скопирован из профиля вашей организации в ГИС ЖКХ."
+)
+
+
+def org_ppa_guid_taken(organization, org_ppa_guid) -> bool:
+    """Whether another organisation of the portal has ``org_ppa_guid``."""
+    others = GisOrganization.objects.exclude(organization=organization)
+    return others.filter(org_ppa_guid=org_ppa_guid).exists()
+
+
 @transaction.atomic
 def set_org_ppa_guid(organization, org_ppa_guid, *, by=None, ip: str | None = None):
     """Record the orgPPAGUID ГИС ЖКХ gave ``organization`` (copied by its manager, ``by``, from
@@ -40,11 +52,7 @@ def set_org_ppa_guid(organization, org_ppa_guid, *, by=None, ip: str | None = No
     the portal already has it: each organisation has its own in ГИС ЖКХ's register, so the
     value was copied from the wrong profile."""
     org_ppa_guid = uuid.UUID(str(org_ppa_guid))
-    if (
-        GisOrganization.objects.filter(org_ppa_guid=org_ppa_guid)
-        .exclude(organization=organization)
-        .exists()
-    ):
+    if org_ppa_guid_taken(organization, org_ppa_guid):
         raise SettingsError(GUID_TAKEN)
     gis = GisOrganization.objects.select_for_update().filter(organization=organization).first()
     before = str(gis.org_ppa_guid) if gis else None
@@ -70,12 +78,6 @@ def set_org_ppa_guid(organization, org_ppa_guid, *, by=None, ip: str | None = No
         changes={"org_ppa_guid": [before, str(org_ppa_guid)]},
     )
     return gis
-
-
-GUID_TAKEN = (
-    "Этот идентификатор организации (orgPPAGUID) уже указан для другой организации. "
-    "Проверьте, что он скопирован из профиля вашей организации в ГИС ЖКХ."
-)
 
 
 def org_ppa_guid_of(organization) -> str | None:

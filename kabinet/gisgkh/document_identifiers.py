@@ -243,14 +243,14 @@ def import_document_identifiers(
     ``ip``."""
     if not rows:
         raise IdentifierImportError(["В файле нет ни одного платёжного документа."])
-    months, errors, resolved = {}, [], []
+    months, month_errors = {}, {}
     for row in rows:
-        row_errors = []
-        months[row] = _month(row, month, row_errors)
-        errors += [f"{row.where}: {error}" for error in row_errors]
+        month_errors[row] = []
+        months[row] = _month(row, month, month_errors[row])
     lookup = _Lookup(organization, rows, set(months.values()) - {None})
+    errors, resolved = [], []
     for row in rows:
-        row_errors = []
+        row_errors = month_errors[row]
         try:
             gis.validate_payment_document_id(row.value)
         except ValidationError as error:

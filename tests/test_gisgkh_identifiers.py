@@ -19,30 +19,9 @@ from kabinet.gisgkh.services import import_identifiers_file
 from kabinet.orgs.models import StaffRole
 from kabinet.tabular import write_xlsx
 from tests.factories import MeterFactory, PersonalAccountFactory, staff_user
+from tests.gisgkh_samples import GUID_1, GUID_2, account_result, export_xml, meter_result
 
 pytestmark = pytest.mark.django_db
-
-GUID_1 = "0f6e3c1a-2b4d-4e5f-8a9b-0c1d2e3f4a5b"
-GUID_2 = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
-HM = "http://dom.gosuslugi.ru/schema/integration/house-management/"
-AB = "http://dom.gosuslugi.ru/schema/integration/account-base/"
-
-
-def account_result(number, els, service_id, guid):
-    return (
-        f"<hm:exportAccountResult><hm:AccountNumber>{number}</hm:AccountNumber>"
-        f"<hm:AccountGUID>{guid}</hm:AccountGUID>"
-        f"<ab:UnifiedAccountNumber>{els}</ab:UnifiedAccountNumber>"
-        f"<ab:ServiceID>{service_id}</ab:ServiceID></hm:exportAccountResult>"
-    )
-
-
-def export_xml(*results):
-    return (
-        f'<hm:getStateResult xmlns:hm="{HM}" xmlns:ab="{AB}"><hm:RequestState>3</hm:RequestState>'
-        + "".join(results)
-        + "</hm:getStateResult>"
-    ).encode()
 
 
 @pytest.fixture
@@ -218,15 +197,6 @@ def test_the_manager_sets_the_organisations_guid_and_an_operator_may_not(client,
     assert client.post(url, data).status_code == 302
     assert str(GisOrganization.objects.get(organization=organization).org_ppa_guid) == GUID_1
     assert GUID_1 in client.get(reverse("backoffice:gisgkh")).content.decode()
-
-
-def meter_result(serial, guid):
-    return (
-        f"<hm:exportMeteringDeviceDataResult><hm:BasicChatacteristicts>"
-        f"<hm:MeteringDeviceNumber>{serial}</hm:MeteringDeviceNumber></hm:BasicChatacteristicts>"
-        f"<hm:MeteringDeviceRootGUID>{guid}</hm:MeteringDeviceRootGUID>"
-        f"</hm:exportMeteringDeviceDataResult>"
-    )
 
 
 def test_meter_guids_come_from_the_metering_device_export(accounts):

@@ -36,7 +36,7 @@ from kabinet.appeals.models import Appeal, Message
 from kabinet.billing.common_correction import common_correction
 from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.models import Recalculation
-from kabinet.gisgkh.models import GisOrganization
+from kabinet.gisgkh.models import GisOrganization, ResourceNsiItem, ServiceNsiItem
 from kabinet.jobs.models import Job, JobKind
 from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
@@ -579,6 +579,32 @@ URLS = {
             },
             state=lambda w: GisOrganization.objects.filter(organization=w.a.organization).count(),
             form_refusal=True,
+        ),
+    ),
+    # «Справочники НСИ»: every role reads its organisations' list; a service's element is set
+    # by whoever may change billing in the service's organisation, a resource's by whoever may
+    # change metering there.
+    "backoffice:gisgkh_nsi": Entry(staff_page(), shows=lambda w: w.a.service.name, shown_to=SEE_A),
+    "backoffice:gisgkh_service_nsi": Entry(
+        staff_page(DENY, **dict.fromkeys(writers("billing"), OK)),
+        lambda w: {"service_id": w.a.service.pk},
+        post=Post(
+            writers("billing"),
+            data=lambda w: {
+                "registry": "50",
+                "code": "1",
+                "guid": "6e7f8a9b-1234-4abc-9def-0123456789ab",
+            },
+            state=lambda w: ServiceNsiItem.objects.filter(service=w.a.service).count(),
+        ),
+    ),
+    "backoffice:gisgkh_resource_nsi": Entry(
+        staff_page(DENY, **dict.fromkeys(writers("metering"), OK)),
+        lambda w: {"organization_id": w.a.organization.pk, "resource": "cold_water"},
+        post=Post(
+            writers("metering"),
+            data=lambda w: {"code": "1", "guid": "7f8a9b0c-1234-4abc-9def-0123456789ab"},
+            state=lambda w: ResourceNsiItem.objects.filter(organization=w.a.organization).count(),
         ),
     ),
     "backoffice:find_account": Entry(staff_page()),

@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     ROLE_CHANGED = "role_changed", "роль сотрудника"
     LINK_APPROVED = "link_approved", "присоединён лицевой счёт"
     STAFF_LOGIN = "staff_login", "вход сотрудника"
+    GIS_IDENTIFIERS_IMPORT = "gis_identifiers_import", "загрузка идентификаторов ГИС ЖКХ"
 
 
 class AuditEntryError(Exception):

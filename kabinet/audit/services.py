@@ -12,7 +12,7 @@ from kabinet.audit.models import AuditEntry
 SECRET_FIELDS = {"password"}  # never written to the log, not even as a hash
 
 
-def record(
+def entry(
     *,
     action: str,
     organization,
@@ -22,11 +22,12 @@ def record(
     changes: dict | None = None,
     amount: Decimal | None = None,
 ) -> AuditEntry:
-    """Add an entry: ``actor`` (a user; None or anonymous — the system) did ``action`` in
-    ``organization`` (None — the whole portal) on ``obj``, from ``ip``."""
+    """An entry not yet written (``record`` writes one, ``record_all`` many at once):
+    ``actor`` (a user; None or anonymous — the system) did ``action`` in ``organization``
+    (None — the whole portal) on ``obj``, from ``ip``."""
     if actor is not None and not actor.is_authenticated:
         actor = None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         action=action,
         organization=organization,
         actor=actor,
@@ -38,6 +39,18 @@ def record(
         changes=changes or {},
         amount=amount,
     )
+
+
+def record(**kwargs) -> AuditEntry:
+    """Add an entry (the arguments are ``entry``'s)."""
+    audit_entry = entry(**kwargs)
+    audit_entry.save()
+    return audit_entry
+
+
+def record_all(entries: list[AuditEntry]) -> None:
+    """Add the entries of one action on many records (an import) in one statement."""
+    AuditEntry.objects.bulk_create(entries)
 
 
 def plain(value):

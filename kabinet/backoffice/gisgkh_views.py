@@ -8,9 +8,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.fields import MonthField
 from kabinet.gisgkh.identifiers import IdentifierImportError
 from kabinet.gisgkh.selectors import identifier_coverage
-from kabinet.gisgkh.services import import_identifiers_file, set_org_ppa_guid
+from kabinet.gisgkh.services import SettingsError, import_identifiers_file, set_org_ppa_guid
+from kabinet.http import client_ip
 from kabinet.orgs.models import Organization
 from kabinet.orgs.selectors import organizations_to_change
 
@@ -25,9 +27,17 @@ class IdentifiersImportForm(forms.Form):
     )
     file = forms.FileField(
         label="Файл",
-        help_text="Результат exportAccountData или exportMeteringDeviceData (XML) или реестр "
-        "лицевых счетов, выгруженный из ГИС ЖКХ (XLSX или CSV со столбцами «Номер ЛС», "
-        "«Единый лицевой счёт» и, если есть, «Идентификатор ЖКУ», «Идентификатор ЛС»).",
+        help_text="Результат exportAccountData, exportMeteringDeviceData или "
+        "exportPaymentDocumentData (XML) или реестр, выгруженный из ГИС ЖКХ (XLSX или CSV): "
+        "лицевых счетов — со столбцами «Номер ЛС», «Единый лицевой счёт» и, если есть, "
+        "«Идентификатор ЖКУ», «Идентификатор ЛС»; платёжных документов — со столбцами "
+        "«Идентификатор платёжного документа», «Номер ЛС» или «Идентификатор ЛС» и, если есть, "
+        "«Расчётный период».",
+    )
+    month = MonthField(
+        label="Расчётный период",
+        required=False,
+        help_text="Для платёжных документов, если файл не указывает период: ММ.ГГГГ.",
     )
 
     def __init__(self, *args, organizations, **kwargs):
@@ -69,14 +79,18 @@ def identifiers(request):
         if form.is_valid():
             try:
                 outcome = import_identifiers_file(
-                    form.cleaned_data["organization"], form.cleaned_data["file"].read()
+                    form.cleaned_data["organization"],
+                    form.cleaned_data["file"].read(),
+                    month=form.cleaned_data["month"],
+                    by=request.user,
+                    ip=client_ip(request),
                 )
             except IdentifierImportError as error:
                 errors = error.errors
             else:
                 messages.success(
                     request,
-                    f"Строк в файле: {outcome.rows}, изменено лицевых счетов: {outcome.changed}.",
+                    f"Строк в файле: {outcome.rows}, изменено {outcome.label}: {outcome.changed}.",
                 )
                 return redirect("backoffice:gisgkh")
     return staff_render(
@@ -105,8 +119,17 @@ def organization_guid(request):
         raise PermissionDenied("Идентификатор организации указывает руководитель.")
     form = OrgPPAGuidForm(request.POST, organizations=writable)
     if form.is_valid():
-        set_org_ppa_guid(form.cleaned_data["organization"], form.cleaned_data["org_ppa_guid"])
-        messages.success(request, "Идентификатор организации в ГИС ЖКХ сохранён.")
+        try:
+            set_org_ppa_guid(
+                form.cleaned_data["organization"],
+                form.cleaned_data["org_ppa_guid"],
+                by=request.user,
+                ip=client_ip(request),
+            )
+        except SettingsError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Идентификатор организации в ГИС ЖКХ сохранён.")
     else:
         for errors in form.errors.values():
             for error in errors:

@@ -6,6 +6,7 @@ from kabinet.backoffice import (
     billing_views,
     common_correction_views,
     documents_views,
+    gisgkh_nsi_views,
     gisgkh_views,
     meters_views,
     payments_views,
@@ -34,6 +35,17 @@ urlpatterns = [
     ),
     path("gisgkh/", gisgkh_views.identifiers, name="gisgkh"),
     path("gisgkh/organization/", gisgkh_views.organization_guid, name="gisgkh_organization"),
+    path("gisgkh/nsi/", gisgkh_nsi_views.nsi, name="gisgkh_nsi"),
+    path(
+        "gisgkh/nsi/services/<int:service_id>/",
+        gisgkh_nsi_views.service_nsi,
+        name="gisgkh_service_nsi",
+    ),
+    path(
+        "gisgkh/nsi/resources/<int:organization_id>/<slug:resource>/",
+        gisgkh_nsi_views.resource_nsi,
+        name="gisgkh_resource_nsi",
+    ),
     path("readings/", meters_views.readings, name="readings"),
     re_path(
         r"^readings/export\.(?P<file_format>csv|xlsx)$",

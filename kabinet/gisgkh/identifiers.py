@@ -17,8 +17,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from kabinet.audit import services as audit
+from kabinet.audit.models import AuditAction
 from kabinet.gisgkh.models import GisAccount
 from kabinet.housing import gis
 from kabinet.housing.models import PersonalAccount
@@ -35,6 +37,9 @@ COLUMNS = {
     "account_guid": ("Идентификатор ЛС", "Идентификатор лицевого счета", "AccountGUID"),
 }
 REQUIRED = ("number", "unified_account")
+# A clash with another organisation's record (the values are unique across the database), told
+# without naming anything of that organisation's.
+OTHER_ORGANIZATION = "уже указан в другой организации"
 
 
 class IdentifierImportError(ValueError):
@@ -57,7 +62,8 @@ class AccountIdentifiers:
 @dataclass(frozen=True)
 class ImportOutcome:
     rows: int
-    changed: int  # accounts whose identifiers were new or different
+    changed: int  # records whose identifiers were new or different
+    label: str = "лицевых счетов"  # what was changed, for «изменено …: N»
 
 
 def _text(element, name: str, namespace=HOUSE_MANAGEMENT) -> str:
@@ -100,33 +106,52 @@ def _title(text: str) -> str:
     return " ".join(text.lower().replace("ё", "е").split())
 
 
-def parse_account_registry(data: bytes) -> list[AccountIdentifiers]:
-    """The accounts of ГИС's spreadsheet registry; a file without the columns is refused with
-    the names of the columns it has."""
+def header_positions(header: list[str], columns: dict) -> dict[str, int]:
+    """field → the index of its column, for the columns whose title ``header`` has."""
+    titles = [_title(cell) for cell in header]
+    positions = {}
+    for field, accepted in columns.items():
+        wanted = {_title(title) for title in accepted}
+        found = [i for i, title in enumerate(titles) if title in wanted]
+        if found:
+            positions[field] = found[0]
+    return positions
+
+
+def first_row(data: bytes) -> list[str]:
+    """The header of a spreadsheet (empty when the file is no table)."""
+    try:
+        return next(read_rows(data), (0, []))[1]
+    except TableError:
+        return []
+
+
+def registry_rows(data: bytes, columns: dict, required, registry: str):
+    """(line, {field: text}) of a spreadsheet read by its header names (``columns``: field →
+    accepted titles). ``required`` lists the fields, or tuples of fields of which one will do,
+    that the header must have; a file without them is refused naming the columns it has."""
     try:
         rows = read_rows(data)
         _, header = next(rows, (0, []))
-        titles = [_title(cell) for cell in header]
-        positions = {}
-        for field, accepted in COLUMNS.items():
-            wanted = {_title(title) for title in accepted}
-            found = [i for i, title in enumerate(titles) if title in wanted]
-            if found:
-                positions[field] = found[0]
-        missing = [COLUMNS[field][0] for field in REQUIRED if field not in positions]
+        positions = header_positions(header, columns)
+        missing = [
+            " или ".join(f"«{columns[field][0]}»" for field in need)
+            for need in ((n,) if isinstance(n, str) else n for n in required)
+            if not any(field in positions for field in need)
+        ]
         if missing:
             has = ", ".join(f"«{cell}»" for cell in header if cell) or "ни одного"
             raise IdentifierImportError(
                 [
-                    "Заголовки файла не совпадают с реестром лицевых счетов ГИС ЖКХ: нет "
-                    + ", ".join(f"«{name}»" for name in missing)
+                    f"Заголовки файла не совпадают с {registry} ГИС ЖКХ: нет "
+                    + ", ".join(missing)
                     + f"; столбцы файла: {has}."
                 ]
             )
         return [
-            AccountIdentifiers(
-                where=f"Строка {line}",
-                **{
+            (
+                line,
+                {
                     field: (cells[i].strip() if i < len(cells) else "")
                     for field, i in positions.items()
                 },
@@ -135,6 +160,15 @@ def parse_account_registry(data: bytes) -> list[AccountIdentifiers]:
         ]
     except TableError as error:
         raise IdentifierImportError([str(error)]) from None
+
+
+def parse_account_registry(data: bytes) -> list[AccountIdentifiers]:
+    """The accounts of ГИС's spreadsheet registry; a file without the columns is refused with
+    the names of the columns it has."""
+    return [
+        AccountIdentifiers(where=f"Строка {line}", **values)
+        for line, values in registry_rows(data, COLUMNS, REQUIRED, "реестром лицевых счетов")
+    ]
 
 
 def _row_errors(row: AccountIdentifiers, account) -> list[str]:
@@ -174,9 +208,12 @@ def _clashes(rows, field: str, label: str) -> list[str]:
 
 
 @transaction.atomic
-def import_account_identifiers(organization, rows: list[AccountIdentifiers]) -> ImportOutcome:
+def import_account_identifiers(
+    organization, rows: list[AccountIdentifiers], *, by=None, ip: str | None = None
+) -> ImportOutcome:
     """Write the identifiers of ``rows`` to the organisation's accounts, or nothing when any row
-    is bad (``IdentifierImportError`` naming every bad row)."""
+    is bad (``IdentifierImportError`` naming every bad row). Each account changed is logged in
+    the audit log as changed by ``by`` from ``ip``."""
     if not rows:
         raise IdentifierImportError(["В файле нет ни одного лицевого счёта."])
     numbers = [row.number for row in rows]
@@ -195,34 +232,79 @@ def import_account_identifiers(organization, rows: list[AccountIdentifiers]) -> 
         errors += _row_errors(row, accounts.get(row.number))
     errors += _clashes(rows, "service_id", "идентификатор ЖКУ")
     errors += _clashes(rows, "account_guid", "идентификатор ЛС")
-    errors += _held_elsewhere(rows, accounts)
+    errors += _held_elsewhere(organization, rows, accounts)
     if errors:
         raise IdentifierImportError(errors)
     changed = [row for row in rows if _differs(row, accounts[row.number])]
-    _write(changed, accounts)
+    entries = [
+        audit.entry(
+            action=AuditAction.GIS_IDENTIFIERS_IMPORT,
+            organization=organization,
+            actor=by,
+            ip=ip,
+            obj=accounts[row.number],
+            changes=_changes(row, accounts[row.number]),
+        )
+        for row in changed
+    ]
+    written(_write, changed, accounts)
+    audit.record_all(entries)
     return ImportOutcome(rows=len(rows), changed=len(changed))
 
 
-def _held_elsewhere(rows, accounts) -> list[str]:
-    """Identifiers that belong, in the database, to an account the file does not name."""
+def written(write, *args):
+    """``write(*args)`` in a savepoint; a unique value taken meanwhile by another import
+    (checked before, but not locked) refuses the file instead of failing with a server
+    error."""
+    try:
+        with transaction.atomic():
+            return write(*args)
+    except IntegrityError:
+        raise IdentifierImportError(
+            ["Идентификаторы из файла только что изменила другая загрузка: загрузите файл ещё раз."]
+        ) from None
+
+
+def _held_elsewhere(organization, rows, accounts) -> list[str]:
+    """Identifiers that belong, in the database, to an account the file does not name. An
+    account of the organisation is named by its number; the values are unique across the
+    database, so one held in another organisation is a clash too, told without anything of
+    that organisation's."""
     ids = {account.pk for account in accounts.values()}
     service_ids = {row.service_id: row for row in rows if row.service_id}
     guids = {}
     for row in rows:
         try:
-            guids[str(uuid.UUID(row.account_guid))] = row
+            guids[uuid.UUID(row.account_guid)] = row
         except ValueError:
             continue  # empty or already named as malformed
     errors = []
-    taken = PersonalAccount.objects.filter(gis_service_id__in=service_ids).exclude(pk__in=ids)
-    for other in taken:
-        row = service_ids[other.gis_service_id]
-        errors.append(f"{row.where}: идентификатор ЖКУ уже у лицевого счёта № {other.number}")
-    taken = GisAccount.objects.filter(account_guid__in=list(guids)).exclude(account_id__in=ids)
-    for other in taken.select_related("account"):
-        row = guids[str(other.account_guid)]
-        number = other.account.number
-        errors.append(f"{row.where}: идентификатор ЛС уже у лицевого счёта № {number}")
+    taken = (
+        PersonalAccount.objects.filter(gis_service_id__in=list(service_ids))
+        .exclude(pk__in=ids)
+        .values_list("organization_id", "number", "gis_service_id")
+        .order_by("gis_service_id")
+    )
+    for organization_id, number, value in taken:
+        row = service_ids[value]
+        label = f"{row.where}: идентификатор ЖКУ «{row.service_id}»"
+        if organization_id == organization.pk:
+            errors.append(f"{label} уже у лицевого счёта № {number}")
+        else:
+            errors.append(f"{label} {OTHER_ORGANIZATION}")
+    taken = (
+        GisAccount.objects.filter(account_guid__in=list(guids))
+        .exclude(account_id__in=ids)
+        .values_list("account__organization_id", "account__number", "account_guid")
+        .order_by("account_guid")
+    )
+    for organization_id, number, value in taken:
+        row = guids[value]
+        label = f"{row.where}: идентификатор ЛС «{row.account_guid}»"
+        if organization_id == organization.pk:
+            errors.append(f"{label} уже у лицевого счёта № {number}")
+        else:
+            errors.append(f"{label} {OTHER_ORGANIZATION}")
     return errors
 
 
@@ -237,6 +319,23 @@ def _differs(row: AccountIdentifiers, account) -> bool:
         or (row.service_id and account.gis_service_id != row.service_id)
         or (row.account_guid and _stored_guid(account) != str(uuid.UUID(row.account_guid)))
     )
+
+
+def _changes(row: AccountIdentifiers, account) -> dict:
+    """field → [old, new] of what the row changes on the account, for the audit log."""
+    before = {
+        "unified_account": account.unified_account,
+        "gis_service_id": account.gis_service_id,
+        "account_guid": _stored_guid(account) or None,
+    }
+    after = {
+        "unified_account": row.unified_account,
+        "gis_service_id": row.service_id or account.gis_service_id,
+        "account_guid": str(uuid.UUID(row.account_guid))
+        if row.account_guid
+        else before["account_guid"],
+    }
+    return {name: [before[name], after[name]] for name in before if before[name] != after[name]}
 
 
 def _write(rows: list[AccountIdentifiers], accounts) -> None:

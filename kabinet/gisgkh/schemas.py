@@ -68,9 +68,20 @@ def _reason(error) -> str:
     return _names(reason)
 
 
+def schema_errors(element: ET.Element, name: str, limit: int | None = 20) -> list[str]:
+    """«place: reason» for each place (the first ``limit``; None — all) where ``element``
+    breaks schema ``name``; empty when it is valid."""
+    errors = []
+    for error in schema(name).iter_errors(element):
+        errors.append(f"{_where(error)}: {_reason(error)}")
+        if len(errors) == limit:
+            break
+    return errors
+
+
 def check(element: ET.Element, name: str) -> None:
     """``MessageError`` naming each place where ``element`` breaks schema ``name``."""
-    errors = [f"{_where(error)}: {_reason(error)}" for error in schema(name).iter_errors(element)]
+    errors = schema_errors(element, name, limit=None)
     if errors:
         title = _local(element.tag)
         raise MessageError(

@@ -3,11 +3,22 @@ orgPPAGUID, and the messages of ``kabinet.gisgkh.messages`` fed with its reading
 identifiers."""
 
 import datetime
+import uuid
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import record
+from kabinet.gisgkh.document_identifiers import (
+    import_document_identifiers,
+    is_document_register,
+    parse_document_export,
+    parse_document_register,
+)
 from kabinet.gisgkh.identifiers import (
     ImportOutcome,
+    first_row,
     import_account_identifiers,
     parse_account_export,
     parse_account_registry,
@@ -18,10 +29,53 @@ from kabinet.gisgkh.models import GisOrganization, ResourceNsiItem
 from kabinet.metering.models import Reading, Resource
 
 
-def set_org_ppa_guid(organization, org_ppa_guid) -> GisOrganization:
-    """Record the orgPPAGUID ГИС ЖКХ gave ``organization`` (copied by its manager)."""
-    gis, _ = GisOrganization.objects.update_or_create(
-        organization=organization, defaults={"org_ppa_guid": org_ppa_guid}
+class SettingsError(ValueError):
+    """A setting of the exchange refused, with the reason in Russian."""
+
+
+GUID_TAKEN = (
+    "Этот идентификатор организации (orgPPAGUID) уже указан для другой организации. "
+    "Проверьте, что он скопирован из профиля вашей организации в ГИС ЖКХ."
+)
+
+
+def org_ppa_guid_taken(organization, org_ppa_guid) -> bool:
+    """Whether another organisation of the portal has ``org_ppa_guid``."""
+    others = GisOrganization.objects.exclude(organization=organization)
+    return others.filter(org_ppa_guid=org_ppa_guid).exists()
+
+
+@transaction.atomic
+def set_org_ppa_guid(organization, org_ppa_guid, *, by=None, ip: str | None = None):
+    """Record the orgPPAGUID ГИС ЖКХ gave ``organization`` (copied by its manager, ``by``, from
+    ``ip``; the audit log keeps the change). ``SettingsError`` when another organisation of
+    the portal already has it: each organisation has its own in ГИС ЖКХ's register, so the
+    value was copied from the wrong profile."""
+    org_ppa_guid = uuid.UUID(str(org_ppa_guid))
+    if org_ppa_guid_taken(organization, org_ppa_guid):
+        raise SettingsError(GUID_TAKEN)
+    gis = GisOrganization.objects.select_for_update().filter(organization=organization).first()
+    before = str(gis.org_ppa_guid) if gis else None
+    if before == str(org_ppa_guid):
+        return gis
+    try:
+        with transaction.atomic():
+            if gis is None:
+                gis = GisOrganization.objects.create(
+                    organization=organization, org_ppa_guid=org_ppa_guid
+                )
+            else:
+                gis.org_ppa_guid = org_ppa_guid
+                gis.save(update_fields=["org_ppa_guid"])
+    except IntegrityError:  # taken by another organisation since the check above
+        raise SettingsError(GUID_TAKEN) from None
+    record(
+        action=AuditAction.CHANGED if before else AuditAction.ADDED,
+        organization=organization,
+        actor=by,
+        ip=ip,
+        obj=gis,
+        changes={"org_ppa_guid": [before, str(org_ppa_guid)]},
     )
     return gis
 
@@ -86,11 +140,22 @@ def account_export_messages(organization, *, now=None):
     )
 
 
-def import_identifiers_file(organization, data: bytes) -> ImportOutcome:
-    """An uploaded file, told by its content: the XML of exportMeteringDeviceData or of
-    exportAccountData, or the spreadsheet registry of accounts."""
+def import_identifiers_file(
+    organization, data: bytes, *, month=None, by=None, ip: str | None = None
+) -> ImportOutcome:
+    """An uploaded file, told by its content: the XML of exportMeteringDeviceData, of
+    exportPaymentDocumentData or of exportAccountData, or a spreadsheet registry of payment
+    documents or of accounts. ``month``: the period of payment documents whose file names
+    none; ``by`` and ``ip`` for the audit log."""
+    who = {"by": by, "ip": ip}
     if data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         if b"exportMeteringDeviceDataResult" in data:
-            return import_meter_identifiers(organization, parse_meter_export(data))
-        return import_account_identifiers(organization, parse_account_export(data))
-    return import_account_identifiers(organization, parse_account_registry(data))
+            return import_meter_identifiers(organization, parse_meter_export(data), **who)
+        if b"exportPaymentDocResult" in data:
+            rows = parse_document_export(data)
+            return import_document_identifiers(organization, rows, month=month, **who)
+        return import_account_identifiers(organization, parse_account_export(data), **who)
+    if is_document_register(first_row(data)):
+        rows = parse_document_register(data)
+        return import_document_identifiers(organization, rows, month=month, **who)
+    return import_account_identifiers(organization, parse_account_registry(data), **who)

@@ -372,3 +372,30 @@ def test_a_deleted_profile_takes_its_autopay_and_leaves_the_payments(active):
     assert not Autopay.objects.exists()
     assert not AutopayCharge.objects.exists()
     assert autopay_payments(active.account).count() == 1
+
+
+def test_a_limit_above_the_organisations_limit_of_one_payment_is_refused(link):
+    organization = link.account.organization
+    organization.online_payment_limit = Decimal("10000.00")
+    organization.save()
+    with pytest.raises(
+        autopay.AutopayRefused, match="Лимит не может быть больше 10\u00a0000,00\u00a0₽"
+    ):
+        set_up(link, limit=Decimal("10000.01"))
+    assert not Autopay.objects.exists()
+
+    active = set_up(link, limit=Decimal("10000.00"))  # the limit itself is allowed
+    with pytest.raises(autopay.AutopayRefused, match="10\u00a0000,00\u00a0₽"):
+        autopay.change_autopay(active, mode=AutopayMode.FULL, day=None, limit=Decimal("20000"))
+    assert Autopay.objects.get().limit == Decimal("10000.00")
+
+
+def test_nothing_is_skipped_before_the_autopay_is_connected(link):
+    unconnected = set_up(link, pay=False)
+    assert not unconnected.method_id
+
+    with pytest.raises(autopay.AutopayRefused, match="ещё не подключён"):
+        autopay.skip_month(unconnected, OCTOBER)
+    with pytest.raises(autopay.AutopayRefused, match="Пропущенного месяца нет"):
+        autopay.unskip_month(unconnected)
+    assert Autopay.objects.get().skip_month is None

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from kabinet.payments.autopay import services as autopay
@@ -131,3 +132,51 @@ def test_the_charges_are_listed_with_why_one_was_not_paid(client, link):
     assert "октябрь 2026" in text
     assert "не оплачено: сумма больше лимита" in text
     assert "Сумма к оплате больше лимита автоплатежа." in text
+
+
+def messages_on(response) -> str:
+    return " ".join(str(message) for message in get_messages(response.wsgi_request))
+
+
+def test_skipping_before_the_autopay_is_connected_says_why_and_changes_nothing(client, link):
+    started = client.post(page(link), {"mode": "full", "limit": "3000"})
+    assert started.status_code == 302  # off to the gateway's page, and never back
+    skip = reverse("portal:skip_autopay_month", args=[link.account.pk])
+
+    response = client.post(skip)
+
+    assert response.status_code == 302
+    assert "Автоплатёж ещё не подключён" in messages_on(response)
+    current = Autopay.objects.get()
+    assert (current.method_id, current.skip_month) == ("", None)
+    assert not current.charges.exists()
+
+
+def test_paying_a_month_after_all_when_none_is_skipped_skips_nothing(client, link):
+    set_up_through_the_pages(client, link)
+    skip = reverse("portal:skip_autopay_month", args=[link.account.pk])
+
+    response = client.post(skip, {"undo": "1"})  # «Всё же оплатить» pressed twice, say
+
+    assert "Пропущенного месяца нет" in messages_on(response)
+    assert Autopay.objects.get().skip_month is None
+
+
+def test_a_limit_above_what_the_organisation_takes_in_one_payment_is_refused(client, link):
+    organization = link.account.organization
+    organization.online_payment_limit = Decimal("10000.00")
+    organization.save()
+    form = client.get(page(link))
+    assert "Не больше 10 000,00 ₽" in text_of(form).replace("\u00a0", " ")
+
+    refused = client.post(page(link), {"mode": "full", "limit": "10 000,01"})
+
+    assert refused.status_code == 200
+    assert "Лимит не может быть больше 10 000,00 ₽" in text_of(refused).replace("\u00a0", " ")
+    assert not Autopay.objects.exists()
+
+    set_up_through_the_pages(client, link)  # 3 000,00: within the organisation's limit
+    changed = client.post(page(link), {"mode": "full", "limit": "50000"})
+    assert changed.status_code == 200
+    assert "Лимит не может быть больше" in text_of(changed)
+    assert Autopay.objects.get().limit == Decimal("3000.00")

@@ -7,13 +7,20 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from kabinet.audit.models import AuditAction, AuditEntry
+from kabinet.orgs.models import StaffRole
 from kabinet.payments import services, several
 from kabinet.payments.commission import commission_for, commission_percent
 from kabinet.payments.models import OnlinePayment, Payment, PaymentCommission
 from kabinet.payments.sandbox import gateway
 from kabinet.payments.sandbox.models import SandboxPayment
 from kabinet.users.selectors import accounts_for
-from tests.factories import AccountLinkFactory, ChargeFactory, PersonalAccountFactory
+from tests.factories import (
+    AccountLinkFactory,
+    ChargeFactory,
+    PersonalAccountFactory,
+    staff_user,
+)
 from tests.test_account_pages import text_of
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +109,59 @@ def test_no_commission_no_confirmation_step(client):
     response = client.post(reverse("portal:pay", args=[link.account.pk]), {"amount": "100,00"})
     assert response.status_code == 302
     assert OnlinePayment.objects.get().commission == 0
+
+
+def organisation_form(organization, **commissions) -> dict:
+    """The organisation's page in the back office as posted, with the commission rows."""
+    return {
+        "name": organization.name, "inn": organization.inn, "kpp": organization.kpp,
+        "ogrn": organization.ogrn, "address": organization.address, "phone": "", "email": "",
+        "website": "", "bank_name": organization.bank_name, "bik": organization.bik,
+        "correspondent_account": organization.correspondent_account,
+        "settlement_account": organization.settlement_account, "readings_from_day": 15,
+        "readings_to_day": 25, "online_payment_limit": "100000.00", "tax_system_code": 1,
+        "vat_code": 1, "receipt_items": "services",
+        "payment_commissions-INITIAL_FORMS": 0, "payment_commissions-TOTAL_FORMS": 0,
+        **commissions,
+    }  # fmt: skip
+
+
+def test_the_staffs_changes_of_the_commission_are_in_the_audit_log(client):
+    organization = PersonalAccountFactory().organization
+    manager = staff_user(organization, StaffRole.MANAGER)
+    client.force_login(manager)
+    url = reverse("admin:orgs_organization_change", args=[organization.pk])
+    row = {
+        "payment_commissions-0-organization": organization.pk,
+        "payment_commissions-0-valid_from": "01.01.2027",
+        "payment_commissions-0-valid_to": "",
+    }
+
+    added = client.post(url, organisation_form(
+        organization, **row, **{"payment_commissions-TOTAL_FORMS": 1,
+                                "payment_commissions-0-percent": "1.50"}))  # fmt: skip
+    assert added.status_code == 302
+    commission = PaymentCommission.objects.get()
+    entry = AuditEntry.objects.get(action=AuditAction.ADDED)
+    assert (entry.actor, entry.organization, entry.object_type) == (
+        manager,
+        organization,
+        "payments.paymentcommission",
+    )
+    assert entry.changes["percent"] == [None, "1.50"]
+
+    row |= {"payment_commissions-0-id": commission.pk}
+    counts = {"payment_commissions-TOTAL_FORMS": 1, "payment_commissions-INITIAL_FORMS": 1}
+    client.post(url, organisation_form(
+        organization, **row, **counts, **{"payment_commissions-0-percent": "2"}))  # fmt: skip
+    changed = AuditEntry.objects.get(action=AuditAction.CHANGED)
+    assert (changed.actor, changed.object_id) == (manager, str(commission.pk))
+    assert changed.changes == {"percent": ["1.50", "2.00"]}
+
+    client.post(url, organisation_form(
+        organization, **row, **counts, **{"payment_commissions-0-percent": "2",
+                                          "payment_commissions-0-DELETE": "on"}))  # fmt: skip
+    assert not PaymentCommission.objects.exists()
+    deleted = AuditEntry.objects.get(action=AuditAction.DELETED)
+    assert deleted.changes["percent"] == ["2.00", None]
+    assert deleted.organization == organization

@@ -20,7 +20,7 @@ from kabinet.billing.selectors import unpaid_months
 from kabinet.months import parse_month
 from kabinet.payments import providers, services
 from kabinet.payments.models import OnlinePaymentMethod
-from kabinet.payments.selectors import online_payments_of
+from kabinet.payments.selectors import online_payment_seen_by, online_payments_seen_by
 from kabinet.portal.payments_forms import LedgerPeriodForm, OnlinePaymentForm
 from kabinet.receipts.delivery import record_document_delivered
 from kabinet.receipts.models import DeliveryChannel
@@ -59,12 +59,17 @@ class PaymentOut(Schema):
 
 class OnlinePaymentOut(Schema):
     id: int
-    amount: Decimal = Field(description="Сумма, руб.")
+    amount: Decimal = Field(
+        description="Сумма, руб.: плательщику — вся; другому жителю — часть этого лицевого "
+        "счёта (в оплате нескольких счетов)"
+    )
     status: str = Field(description="pending, succeeded, canceled, expired")
     status_name: str = Field(description="Состояние по-русски")
     month: datetime.date | None = Field(description="Месяц долга, который платёж гасит первым")
     capital_repair: bool = Field(description="Взнос на капитальный ремонт")
-    confirmation_url: str = Field(description="Страница оплаты платёжного сервиса")
+    confirmation_url: str = Field(
+        description="Страница оплаты платёжного сервиса (только плательщику, иначе пусто)"
+    )
     created_at: datetime.datetime
 
 
@@ -148,11 +153,12 @@ def receipt_pdf(request, account_id: int, month: str):
 
 
 def _online_payment(payment) -> dict:
+    """An ``OnlinePaymentSeen``: what the token's user may see of the payment."""
     return {
         "id": payment.pk,
         "amount": payment.amount,
         "status": payment.status,
-        "status_name": payment.get_status_display(),
+        "status_name": payment.status_name,
         "month": payment.period,
         "capital_repair": payment.capital_repair,
         "confirmation_url": payment.confirmation_url,
@@ -216,7 +222,9 @@ def payments(
         ],
         "online_payments": [
             _online_payment(payment)
-            for payment in online_payments_of(account)[:RECENT_ONLINE_PAYMENTS]
+            for payment in online_payments_seen_by(
+                request.auth.user, account, RECENT_ONLINE_PAYMENTS
+            )
         ],
     }
 
@@ -279,6 +287,7 @@ def start_online_payment(
             )
         except services.PaymentRefused as refused:
             raise Problem(422, str(refused), kind="payment-refused") from None
-        return 201, as_json(OnlinePaymentOut(**_online_payment(payment)))
+        seen = online_payment_seen_by(request.auth.user, account, payment)
+        return 201, as_json(OnlinePaymentOut(**_online_payment(seen)))
 
     return once_response(request, idempotency_key, work)

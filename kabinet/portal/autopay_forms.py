@@ -3,6 +3,9 @@
 from django import forms
 
 from kabinet.fields import AmountField
+from kabinet.formats import format_rubles
+from kabinet.payments import services
+from kabinet.payments.autopay import services as autopay
 from kabinet.payments.autopay.models import LAST_CHARGE_DAY
 from kabinet.payments.models import AutopayMode
 
@@ -29,6 +32,24 @@ class AutopayForm(forms.Form):
         positive=True,
         help_text="Если к оплате больше, ничего не спишем и напишем вам об этом.",
     )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        ceiling = format_rubles(services.payment_limit(account))
+        self.fields["limit"].help_text = (
+            f"{self.fields['limit'].help_text} Не больше {ceiling}: больше организация не "
+            "принимает одной онлайн-оплатой."
+        )
+
+    def clean_limit(self):
+        """Not above the organisation's limit of one online payment (``check_limit``)."""
+        limit = self.cleaned_data["limit"]
+        try:
+            autopay.check_limit(self.account, limit)
+        except autopay.AutopayRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+        return limit
 
     def clean(self):
         data = super().clean()

@@ -38,16 +38,16 @@ def autopay_page(request, account_id):
         current = autopay.activate_autopay(current)  # back from the gateway's page
     own = current is not None and current.user_id == request.user.pk
     initial = {"limit": current.limit, "mode": current.mode, "day": current.day} if own else {}
-    form = AutopayForm(request.POST or None, initial=initial)
+    form = AutopayForm(request.POST or None, initial=initial, account=account)
     if request.method == "POST" and current is not None and not own:
         raise Http404
     if form.is_valid():
         settings = {key: form.cleaned_data[key] for key in ("mode", "day", "limit")}
-        if own and current.method_id:
-            autopay.change_autopay(current, **settings)
-            messages.success(request, "Настройки автоплатежа сохранены.")
-            return redirect("portal:autopay", account.pk)
         try:
+            if own and current.method_id:
+                autopay.change_autopay(current, **settings)
+                messages.success(request, "Настройки автоплатежа сохранены.")
+                return redirect("portal:autopay", account.pk)
             started = autopay.set_up_autopay(
                 account,
                 request.user,
@@ -79,18 +79,22 @@ def autopay_page(request, account_id):
 @login_required
 @require_POST
 def skip_autopay_month(request, account_id):
-    """«Пропустить месяц» (or, with ``undo``, pay it after all)."""
+    """«Пропустить месяц» (or, with ``undo``, pay it after all). Nothing to skip or to undo
+    (an autopay not yet connected, no month skipped) changes nothing and says why."""
     account = account_or_404(request, account_id)
     current = _own_autopay_or_404(request, account)
-    if request.POST.get("undo") and current.skip_month:
-        autopay.unskip_month(current)
-        messages.success(request, "Месяц будет оплачен автоплатежом.")
-    elif current.method_id:
-        month = autopay.next_month_to_pay(current)
-        autopay.skip_month(current, month)
-        messages.success(
-            request, f"Квитанция за {month_name(month)} не будет оплачена автоплатежом."
-        )
+    try:
+        if request.POST.get("undo"):
+            autopay.unskip_month(current)
+            messages.success(request, "Месяц будет оплачен автоплатежом.")
+        else:
+            month = autopay.next_month_to_pay(current)
+            autopay.skip_month(current, month)
+            messages.success(
+                request, f"Квитанция за {month_name(month)} не будет оплачена автоплатежом."
+            )
+    except autopay.AutopayRefused as refused:
+        messages.warning(request, str(refused))
     return redirect("portal:autopay", account.pk)
 
 

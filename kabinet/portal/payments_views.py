@@ -21,7 +21,11 @@ from kabinet.http import client_ip
 from kabinet.money import ZERO
 from kabinet.payments import fiscal, services
 from kabinet.payments.commission import commission_for, commission_percent
-from kabinet.payments.selectors import online_payments_of
+from kabinet.payments.selectors import (
+    online_payment_seen_by,
+    online_payments_of,
+    online_payments_seen_by,
+)
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
 from kabinet.portal.views import account_or_404, render_account
 
@@ -48,7 +52,7 @@ def account_payments(request, account_id):
         ledger=ledger,
         closing_date=ledger.closing_date(timezone.localdate()),
         balance=account_balance(account),
-        online_payments=online_payments_of(account)[:RECENT_ONLINE_PAYMENTS],
+        online_payments=online_payments_seen_by(request.user, account, RECENT_ONLINE_PAYMENTS),
     )
 
 
@@ -127,16 +131,19 @@ def pay(request, account_id):
 @login_required
 def online_payment(request, account_id, payment_id):
     """Where the gateway returns the resident: the payment's result, asked of the gateway if
-    its notification has not come yet."""
+    its notification has not come yet — as far as this resident may see it (a co-resident who
+    did not pay it sees this account's share only: ``online_payment_seen_by``)."""
     account = account_or_404(request, account_id)
     payment = get_object_or_404(online_payments_of(account), pk=payment_id)
-    payment = services.refresh_online_payment(payment)
+    seen = online_payment_seen_by(request.user, account, services.refresh_online_payment(payment))
+    if seen is None:
+        raise Http404
     return render_account(
         request,
         account,
         "portal/payments/online_payment.html",
         "payments",
-        online_payment=payment,
+        online_payment=seen,
         balance=account_balance(account),
     )
 
@@ -185,11 +192,13 @@ def payment_notification(request, provider):
 def fiscal_receipt(request, account_id, payment_id):
     """The fiscal receipt of a paid online payment, from the fiscal attributes the gateway gave
     without a link of its own (ЮKassa): the items sent, ФН, ФД, ФП, and the receipt's QR code
-    that ФНС's «Проверка чеков» reads."""
+    that ФНС's «Проверка чеков» reads. The receipt of a payment of several accounts is its
+    payer's alone (``OnlinePaymentSeen``): anybody else gets 404."""
     account = account_or_404(request, account_id)
-    payment = get_object_or_404(
-        online_payments_of(account).exclude(fiscal_receipt_details={}), pk=payment_id
-    )
+    payment = get_object_or_404(online_payments_of(account), pk=payment_id)
+    seen = online_payment_seen_by(request.user, account, payment)
+    if seen is None or not seen.fiscal_receipt_page:
+        raise Http404
     receipt = fiscal.registered_receipt(payment)
     return render_account(
         request,

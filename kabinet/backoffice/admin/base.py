@@ -47,7 +47,7 @@ from kabinet.http import client_ip
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.scoping import organization_id_of, organization_of
 from kabinet.orgs.selectors import is_staff_member, organizations_for, organizations_to_change
-from kabinet.payments.models import Payment
+from kabinet.payments.models import Payment, PaymentCommission
 from kabinet.receipts.models import Supplier
 from kabinet.users.models import AccountLink, User
 
@@ -57,7 +57,8 @@ HUGE_NUMBER = re.compile(r"\s*-?\d{19,}\s*")
 # Changes of these in the admin go into the audit log (money and rights; kabinet.audit).
 AUDITED_MODELS = {Organization, StaffMembership, Tariff, Period, Charge, Recalculation, KeyRate,
                   Payment, AccountLink, User, CapitalRepairFund, HeatingSetting,
-                  InstalmentPlan, CapitalRepairDueDay, Supplier}  # fmt: skip
+                  InstalmentPlan, CapitalRepairDueDay, Supplier,
+                  PaymentCommission}  # fmt: skip
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):

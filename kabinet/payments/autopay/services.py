@@ -75,6 +75,18 @@ def autopay_of(account) -> Autopay | None:
     )
 
 
+def check_limit(account, limit: Decimal) -> None:
+    """Refuse (``AutopayRefused``) a monthly limit above the organisation's limit of one online
+    payment (``services.payment_limit``): a charge above that is never made, so such a limit
+    would promise what autopay cannot do."""
+    ceiling = services.payment_limit(account)
+    if limit > ceiling:
+        raise AutopayRefused(
+            f"Лимит не может быть больше {format_rubles(ceiling)}: больше организация не "
+            "принимает одной онлайн-оплатой."
+        )
+
+
 def set_up_autopay(
     account, user, *, mode: str, day: int | None, limit: Decimal, return_url, notification_url
 ) -> Autopay:
@@ -88,6 +100,7 @@ def set_up_autopay(
         raise AutopayRefused("Автоплатёж по этому лицевому счёту уже настроил другой жилец.")
     if existing is not None and existing.method_id:
         raise AutopayRefused("Автоплатёж уже настроен: измените его настройки.")
+    check_limit(account, limit)
     amount = services.suggested_amount(account_balance(account), services.payment_limit(account))
     with transaction.atomic():
         autopay = existing or Autopay(account=account, user=user)
@@ -138,7 +151,9 @@ def activate_autopay(autopay: Autopay) -> Autopay:
 
 
 def change_autopay(autopay: Autopay, *, mode: str, day: int | None, limit: Decimal) -> Autopay:
-    """New settings, in force at once: a charge not yet made moves to the new day."""
+    """New settings, in force at once: a charge not yet made moves to the new day. A limit
+    above the organisation's limit of one payment is refused (``check_limit``)."""
+    check_limit(autopay.account, limit)
     autopay.mode, autopay.day, autopay.limit = mode, _day(mode, day), limit
     autopay.save(update_fields=["mode", "day", "limit", "updated_at"])
     today = timezone.localdate()
@@ -178,7 +193,12 @@ def next_month_to_pay(autopay: Autopay) -> datetime.date:
 
 
 def skip_month(autopay: Autopay, month: datetime.date) -> None:
-    """Do not pay the receipt of ``month`` (once); the next one is paid as usual."""
+    """Do not pay the receipt of ``month`` (once); the next one is paid as usual. An autopay
+    not yet connected (no saved method) pays nothing, so there is nothing to skip: refused."""
+    if not autopay.method_id:
+        raise AutopayRefused(
+            "Автоплатёж ещё не подключён: способ оплаты не сохранён, пропускать нечего."
+        )
     now = timezone.now()
     autopay.skip_month = month
     autopay.save(update_fields=["skip_month", "updated_at"])
@@ -189,6 +209,8 @@ def skip_month(autopay: Autopay, month: datetime.date) -> None:
 
 def unskip_month(autopay: Autopay) -> None:
     """Pay the skipped month after all, if its charge was not yet due."""
+    if autopay.skip_month is None:
+        raise AutopayRefused("Пропущенного месяца нет: автоплатёж оплатит квитанции как обычно.")
     month, autopay.skip_month = autopay.skip_month, None
     autopay.save(update_fields=["skip_month", "updated_at"])
     autopay.charges.filter(

@@ -21,10 +21,12 @@ $(VENV)/.installed: requirements.txt
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-# The checkers of deploy/ (tests/test_deploy.py): nginx for `nginx -t`, systemd-analyze.
+# The checkers of deploy/ (tests/test_deploy.py): nginx for `nginx -t`, systemd-analyze; and
+# Debian's GOST engine for openssl, which signs the requests to ГИС ЖКХ (tests/test_gisgkh_signing.py).
 servers:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
 	@command -v systemd-analyze >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd)
+	@openssl engine gost >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libengine-gost-openssl)
 
 run: setup
 	mkdir -p var

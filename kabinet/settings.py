@@ -377,6 +377,14 @@ TASKS = {
 # Webhooks of organisations (kabinet/webhooks): plain http:// addresses only in development.
 WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
 
+# ГИС ЖКХ (docs/gis-gkh.md): the integration service's address (the production one,
+# https://api.dom.gosuslugi.ru/, or the test stand's; empty — nothing is sent) and the signer:
+# "none" or "openssl-gost" with the key and certificate files (PEM, ГОСТ Р 34.10-2012).
+GISGKH_URL = os.environ.get("GISGKH_URL", "")
+GISGKH_SIGNER = os.environ.get("GISGKH_SIGNER", "none")
+GISGKH_KEY_FILE = os.environ.get("GISGKH_KEY_FILE", "")
+GISGKH_CERT_FILE = os.environ.get("GISGKH_CERT_FILE", "")
+
 # Online payment (README: «Онлайн-оплата»). The sandbox gateway takes no money: development and
 # tests only. Without a provider (production's default) residents see no «Оплатить».
 PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox" if DEBUG else "")

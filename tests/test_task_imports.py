@@ -55,6 +55,7 @@ def test_every_app_with_background_work_has_its_tasks_module():
     assert TASK_MODULES == [
         "kabinet.appeals.tasks",
         "kabinet.billing.tasks",
+        "kabinet.gisgkh.tasks",
         "kabinet.metering.tasks",
         "kabinet.payments.autopay.tasks",
         "kabinet.payments.tasks",

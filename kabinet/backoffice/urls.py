@@ -6,6 +6,7 @@ from kabinet.backoffice import (
     billing_views,
     common_correction_views,
     documents_views,
+    gisgkh_exchange_views,
     gisgkh_nsi_views,
     gisgkh_views,
     meters_views,
@@ -36,6 +37,12 @@ urlpatterns = [
     path("gisgkh/", gisgkh_views.identifiers, name="gisgkh"),
     path("gisgkh/organization/", gisgkh_views.organization_guid, name="gisgkh_organization"),
     path("gisgkh/nsi/", gisgkh_nsi_views.nsi, name="gisgkh_nsi"),
+    path("gisgkh/postings/", gisgkh_exchange_views.postings, name="gisgkh_postings"),
+    path(
+        "gisgkh/messages/<int:exchange_id>/",
+        gisgkh_exchange_views.exchange,
+        name="gisgkh_exchange",
+    ),
     path(
         "gisgkh/nsi/services/<int:service_id>/",
         gisgkh_nsi_views.service_nsi,

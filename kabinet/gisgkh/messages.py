@@ -7,8 +7,8 @@ wrong and no message comes out. A list of values longer than the schema allows i
 is cut into several messages (``READINGS_PER_MESSAGE``, ``ACCOUNTS_PER_EXPORT``: the
 ``maxOccurs`` of the schemas, checked against them by the tests).
 
-Signing (XAdES over the element with ``Id``) and the transport (SOAP, ``getState``) are the
-next step (docs/gis-gkh.md); a ``Message`` holds the header and body they will take."""
+A ``Message`` holds the header and body; ``signing`` signs its envelope and ``exchange`` sends it.
+"""
 
 import datetime
 import re

@@ -5,6 +5,7 @@ none is ever generated here. Their formats are the schemas' (``GUIDType``, ``nsi
 interface version 16.3.0.0); the ЕЛС and the идентификатор ЖКУ stay on the account
 (``housing.PersonalAccount``), where receipts already read them."""
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -136,3 +137,96 @@ class ResourceNsiItem(NsiItem):
 
     def __str__(self):
         return f"{self.get_resource_display()}: НСИ {self.registry}, {self.code}"
+
+
+class Posting(models.Model):
+    """One sending to ГИС ЖКХ that staff started: an operation (``importMeteringDeviceValues``
+    …) of an organisation, for a month when it posts one, cut into messages (``Exchange``).
+    It is the subject of the background job that sends it (``jobs.JobKind.GIS_EXCHANGE``)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name="организация"
+    )
+    operation = models.CharField("операция", max_length=60)
+    period = models.DateField("расчётный период", null=True, blank=True)
+    resend = models.BooleanField("повторная отправка", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("создано", auto_now_add=True)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "отправка в ГИС ЖКХ"
+        verbose_name_plural = "отправки в ГИС ЖКХ"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.operation} ({self.organization})"
+
+
+class ExchangeState(models.TextChoices):
+    PREPARED = "prepared", "подготовлено"
+    SENT = "sent", "принято, ждёт результата"
+    DONE = "done", "обработано"
+    FAILED = "failed", "отказ"
+
+
+class Exchange(models.Model):
+    """One message of a posting and its asynchronous exchange: the request as it is sent (signed,
+    byte for byte the same on every attempt), our ``MessageGUID`` of its header, the
+    acknowledgement's ``MessageGUID`` that ``getState`` asks about, and the outcome."""
+
+    posting = models.ForeignKey(
+        Posting, on_delete=models.CASCADE, related_name="exchanges", verbose_name="отправка"
+    )
+    message_guid = models.UUIDField("MessageGUID запроса", unique=True)
+    ack_guid = models.UUIDField("MessageGUID квитанции ГИС ЖКХ", unique=True, null=True)
+    state = models.CharField(
+        "состояние", max_length=10, choices=ExchangeState.choices, default=ExchangeState.PREPARED
+    )
+    envelope = models.TextField("запрос (SOAP)")
+    items = models.JSONField("объекты сообщения", default=dict, blank=True)
+    attempts = models.PositiveIntegerField("попыток отправки", default=0)
+    polls = models.PositiveIntegerField("запросов состояния", default=0)
+    errors = models.JSONField("ошибки", default=list, blank=True)
+    updated_at = models.DateTimeField("изменено", auto_now=True)
+
+    objects = OrganizationScopedQuerySet.through("posting__organization").as_manager()
+
+    class Meta:
+        verbose_name = "сообщение ГИС ЖКХ"
+        verbose_name_plural = "сообщения ГИС ЖКХ"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return str(self.message_guid)
+
+
+class MessageLog(models.Model):
+    """Every request sent and every answer received (or the failure to get one), as it was."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", "запрос"
+        IN = "in", "ответ"
+
+    exchange = models.ForeignKey(
+        Exchange, on_delete=models.CASCADE, related_name="log", verbose_name="сообщение"
+    )
+    direction = models.CharField("направление", max_length=3, choices=Direction.choices)
+    action = models.CharField("SOAPAction", max_length=60)
+    status = models.PositiveSmallIntegerField("код HTTP", null=True, blank=True)
+    body = models.TextField("текст", blank=True)
+    error = models.CharField("ошибка связи", max_length=500, blank=True)
+    created_at = models.DateTimeField("время", auto_now_add=True)
+
+    objects = OrganizationScopedQuerySet.through("exchange__posting__organization").as_manager()
+
+    class Meta:
+        verbose_name = "запись обмена с ГИС ЖКХ"
+        verbose_name_plural = "журнал обмена с ГИС ЖКХ"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} {self.action}"

@@ -23,6 +23,7 @@ class JobKind(models.TextChoices):
     PAYMENT_REGISTRY = "payment_registry", "реестр платежей"  # subject: the registry
     READINGS_IMPORT = "readings_import", "импорт показаний"  # no subject: the organisation
     NEWS_MAILING = "news_mailing", "рассылка новости"  # subject: the news
+    GIS_EXCHANGE = "gis_exchange", "обмен с ГИС ЖКХ"  # subject: the posting (gisgkh.Posting)
 
 
 class JobQuerySet(OrganizationScopedQuerySet):

@@ -268,6 +268,10 @@ URLS = {
         ),
     ),
     "api:appeal": Entry(api_page(), appeal_kwargs, api=True),
+    "api:appeal_attachments": Entry(api_page(), appeal_kwargs, api=True),
+    "api:appeal_attachment": Entry(
+        api_page(), lambda w: {**appeal_kwargs(w), "attachment_id": w.a.attachment.pk}, api=True
+    ),
     "api:news": Entry(
         api_page(),
         account,

@@ -25,27 +25,49 @@ class RequestBodyLimitMiddleware:
             length = 0  # Django reads such a body as empty
         if length > settings.MAX_ANONYMOUS_REQUEST_BODY and (
             length > settings.MAX_REQUEST_BODY
-            or not (request.user.is_authenticated or _organisation_key(request))
+            or not (request.user.is_authenticated or _api_sender(request))
         ):
-            response = render(request, "413.html", status=413)
+            response = _too_large(request, length)
             response["Connection"] = "close"  # the unread body must not be taken for a request
             return response
         return self.get_response(request)
 
 
-def _organisation_key(request) -> bool:
-    """An organisation's system sending a file to the API with a live key (``/api/v1/org/``:
-    its registries and readings files are larger than a visitor's form)."""
+def _api_sender(request) -> bool:
+    """A file sent to the API with live credentials that may send it: an organisation's key on
+    ``/api/v1/org/`` (its registries and readings files are larger than a visitor's form), a
+    resident's token that may write elsewhere (an appeal's files)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
-    if not request.path.startswith("/api/v1/org/") or not header.startswith("Bearer "):
+    if not request.path.startswith("/api/v1/") or not header.startswith("Bearer "):
         return False
-    from kabinet.api import staff_keys  # the API's keys; this module is imported by settings
+    # The API's keys and tokens; this module is imported by settings, before the apps.
+    from kabinet.api import staff_keys
+    from kabinet.users import tokens
 
+    secret = header.removeprefix("Bearer ").strip()
     try:
-        staff_keys.authenticate_key(header.removeprefix("Bearer ").strip())
-    except staff_keys.InvalidToken:
+        if request.path.startswith("/api/v1/org/"):
+            staff_keys.authenticate_key(secret)
+            return True
+        return tokens.allows(tokens.authenticate_token(secret), tokens.Permission.WRITE)
+    except tokens.InvalidToken:
         return False
-    return True
+
+
+def _too_large(request, length: int):
+    """413: the page, or a problem (RFC 9457) for the API."""
+    if not request.path.startswith("/api/"):
+        return render(request, "413.html", status=413)
+    from kabinet.api.problems import Problem, problem_response
+
+    if length > settings.MAX_REQUEST_BODY:
+        detail = f"Запрос больше {settings.MAX_REQUEST_BODY // (1024 * 1024)} МБ."
+    else:
+        detail = (
+            f"Запрос больше {settings.MAX_ANONYMOUS_REQUEST_BODY // 1024} КБ: такой принимается "
+            "только с действующим токеном, которому разрешена запись, или ключом организации."
+        )
+    return problem_response(request, Problem(413, detail, kind="too-large"))
 
 
 class NoStoreForSignedInMiddleware:

@@ -375,7 +375,18 @@ TASKS = {
 }
 
 # Webhooks of organisations (kabinet/webhooks): plain http:// addresses only in development.
+# They go to servers on the internet only (kabinet/webhooks/addresses.py): an address that is
+# loopback, private, link-local, multicast or otherwise special is refused when saved and at
+# each delivery, unless it is in WEBHOOKS_ALLOW_PRIVATE_NETWORKS (comma-separated networks,
+# e.g. "127.0.0.0/8,::1" for a local receiver in development, or a УК's server inside the
+# hosting's own network). Empty by default, in development too: nothing private is reached.
 WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_list("WEBHOOKS_ALLOW_PRIVATE_NETWORKS")
+try:
+    for _network in WEBHOOKS_ALLOW_PRIVATE_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as error:
+    raise ImproperlyConfigured(f"WEBHOOKS_ALLOW_PRIVATE_NETWORKS: {error}") from None
 
 # ГИС ЖКХ (docs/gis-gkh.md): the integration service's address (the production one,
 # https://api.dom.gosuslugi.ru/, or the test stand's; empty — nothing is sent) and the signer:

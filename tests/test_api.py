@@ -573,6 +573,8 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}",
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}/messages",
         "/api/v1/accounts/{account_id}/appeals/{appeal_id}/close",
+        "/api/v1/accounts/{account_id}/appeals/{appeal_id}/attachments",
+        "/api/v1/accounts/{account_id}/appeals/{appeal_id}/attachments/{attachment_id}",
         "/api/v1/accounts/{account_id}/news",
         "/api/v1/accounts/{account_id}/news/{news_id}",
         "/api/v1/org/accounts",
@@ -592,14 +594,21 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
             for status, answer in operation["responses"].items():
                 assert status.isdigit(), (path, status)
                 assert answer["description"], (path, status)
-                [(media_type, media)] = answer["content"].items()
-                if media_type == "application/pdf":  # the receipt itself
-                    assert media["schema"] == {"type": "string", "format": "binary"}
+                files = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
+                if set(answer["content"]) <= files:  # a receipt, an appeal's file
+                    for media in answer["content"].values():
+                        assert media["schema"] == {"type": "string", "format": "binary"}
                     continue
+                [(media_type, media)] = answer["content"].items()
                 ref = media["schema"].get("$ref") or media["schema"]["items"]["$ref"]
                 assert ref.removeprefix("#/components/schemas/") in components, ref
                 problem = ref.endswith("/ProblemOut")
                 assert media_type == ("application/problem+json" if problem else "application/json")
+    for path in ("/appeals", "/appeals/{appeal_id}/messages"):  # JSON, or a form with files
+        body = schema["paths"][f"/api/v1/accounts/{{account_id}}{path}"]["post"]["requestBody"]
+        assert set(body["content"]) == {"application/json", "multipart/form-data"}
+        files = body["content"]["multipart/form-data"]["schema"]["properties"]["files"]
+        assert files["items"] == {"type": "string", "format": "binary"}
     for scheme in ("BearerToken", "StaffKey"):
         assert schema["components"]["securitySchemes"][scheme]["scheme"] == "bearer"
 

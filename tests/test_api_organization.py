@@ -148,6 +148,23 @@ def test_charges_and_payments_are_the_keys_organisations_filtered(client, own, a
     assert get(client, "org_payments", secret, page_size=501).status_code == 422
 
 
+def test_payments_from_after_to_are_refused_naming_both_dates(client, own, accounts):
+    mine, _ = accounts
+    PaymentFactory(account=mine, paid_on=datetime.date(2026, 11, 10))
+    secret = key_of(own)
+    response = get(client, "org_payments", secret, paid_from="2026-11-30", paid_to="2026-11-01")
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["detail"] == "Начало периода позже его конца."
+    assert [(e["field"], e["label"]) for e in problem["errors"]] == [
+        ("paid_from", "с даты"),
+        ("paid_to", "по дату"),
+    ]
+    one_day = get(client, "org_payments", secret, paid_from="2026-11-10", paid_to="2026-11-10")
+    assert one_day.json()["count"] == 1
+
+
 # --- imports ----------------------------------------------------------------------------------
 
 

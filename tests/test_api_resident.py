@@ -196,6 +196,12 @@ def test_a_wrong_period_is_named_in_russian(client, account, owner_token):
     response = get(client, f"{url}?first=2026-11&last=2026-10", owner_token)
     assert response.status_code == 422
     assert response.json()["detail"] == "Начало периода позже его конца."
+    assert [(e["field"], e["label"]) for e in response.json()["errors"]] == [
+        ("first", "с месяца"),
+        ("last", "по месяц"),
+    ]
+    future = get(client, f"{url}?last=2099-01", owner_token).json()
+    assert [e["field"] for e in future["errors"]] == ["last"]
     response = get(client, f"{url}?first=осень", owner_token)
     assert response.status_code == 422
     assert response.json()["errors"][0]["label"] == "с месяца"

@@ -2,7 +2,8 @@
 (hostile strings, wrong types, real and unknown ids) with a resident's token and an
 organisation's key: no 5xx, only the answers the schema declares, in its media types and
 shapes. It complements tests/test_api_schemathesis.py (schemathesis' own generation and
-checks) with the hostile strings of test_fuzz_forms and uploaded files of every kind, cheaply:
+checks) with the hostile strings of test_fuzz_forms and uploaded files of every kind (as the
+imports' file, as an appeal's files), cheaply:
 ``FUZZ_EXAMPLES`` examples per operation (default 5), derandomised as in test_fuzz_forms."""
 
 import os
@@ -24,7 +25,9 @@ from tests.factories import (
     ChargeFactory,
     MeterFactory,
     PaymentFactory,
+    image_upload,
     make_appeal,
+    pdf_upload,
     staff_user,
 )
 from tests.test_fuzz_forms import HOSTILE
@@ -66,11 +69,12 @@ def world():
     charge = ChargeFactory(account=account)
     PaymentFactory(account=account)
     meter = MeterFactory(account=account)
-    appeal = make_appeal(link.user, account)
+    appeal = make_appeal(link.user, account, files=[pdf_upload()])
     manager = staff_user(organization, StaffRole.MANAGER)
     return {
         "account_id": account.pk,
         "appeal_id": appeal.pk,
+        "attachment_id": appeal.messages.get().attachments.get().pk,
         "month": f"{charge.period.month:%Y-%m}",
         "meter_id": meter.pk,
         "resident": create_token(link.user, name="fuzz", scope=TokenScope.FULL).secret,
@@ -125,14 +129,51 @@ def operations(schema):
             yield path, method, operation
 
 
+class Form(dict):
+    """A body sent as multipart/form-data."""
+
+
+# Files of every kind: empty, not text, a table, junk, a broken PDF, a real picture and PDF.
+FILE_CONTENTS = st.sampled_from(
+    [
+        b"",
+        b"\xff\xfe",
+        "ЛС;Сумма\n1;2\n".encode(),
+        b"x" * 300,
+        b"%PDF-1.4\n",
+        image_upload().read(),
+        pdf_upload().read(),
+    ]
+)
+UPLOADS = FILE_CONTENTS.map(lambda data: SimpleUploadedFile("f.csv", data))
+
+
 def body_strategy(schema, operation, world):
+    """A JSON body, a form, or either where the operation takes both."""
     content = operation.get("requestBody", {}).get("content", {})
+    bodies = []
     if "multipart/form-data" in content:
-        file = st.sampled_from([b"", b"\xff\xfe", "ЛС;Сумма\n1;2\n".encode(), b"x" * 300])
-        return st.builds(lambda data: {"file": SimpleUploadedFile("f.csv", data)}, file)
-    if "application/json" not in content:
-        return st.just(None)
-    node = resolve(schema, content["application/json"]["schema"])
+        bodies.append(form_strategy(schema, content["multipart/form-data"]["schema"]))
+    if "application/json" in content:
+        bodies.append(json_strategy(schema, content["application/json"]["schema"], world))
+    return st.one_of(bodies) if bodies else st.just(None)
+
+
+def form_strategy(schema, node):
+    fields = {}
+    for name, prop in resolve(schema, node).get("properties", {}).items():
+        prop = resolve(schema, prop)
+        if prop.get("format") == "binary":
+            fields[name] = UPLOADS
+        elif prop.get("type") == "array":  # files: up to one more than allowed
+            fields[name] = st.lists(UPLOADS, max_size=prop.get("maxItems", 1) + 1)
+        else:
+            fields[name] = SCALARS.filter(lambda value: value is not None).map(str)
+    return st.fixed_dictionaries(fields).map(Form)
+
+
+def json_strategy(schema, node, world):
+    node = resolve(schema, node)
     fields = {}
     for name, prop in node.get("properties", {}).items():
         prop = resolve(schema, prop)
@@ -173,8 +214,8 @@ def fuzz_operation(client, schema, world, path, method, operation, secret):
         headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
         if method == "get":
             response = client.get(url, query, **headers)
-        elif isinstance(body, dict) and "file" in body and len(body) == 1:
-            response = client.post(url, body, **headers)
+        elif isinstance(body, Form):
+            response = client.post(url, dict(body), **headers)
         else:
             response = client.post(url, body, content_type="application/json", **headers)
         said = f"{method.upper()} {url} {query} {body!r}: {response.status_code}"
@@ -184,8 +225,9 @@ def fuzz_operation(client, schema, world, path, method, operation, secret):
             return  # a value ninja does not route (a "/" in an id): the site's own 404
         declared = operation["responses"].get(str(response.status_code))
         assert declared is not None, said
-        [(media_type, media)] = declared["content"].items()
-        assert response["Content-Type"].split(";")[0] == media_type, said
+        media_type = response["Content-Type"].split(";")[0]
+        assert media_type in declared["content"], said
+        media = declared["content"][media_type]
         if media_type.endswith("json"):
             assert conforms(schema, media["schema"], response.json()), said
 

@@ -1,7 +1,7 @@
 """Schemathesis against the served schema (issue 18): every operation of
 ``/api/v1/openapi.json``, called through Django's WSGI application with generated parameters
-and bodies, with a resident's token (their real account, appeal, news, meter and month
-substituted for most generated ids) and, for ``/org/``, an organisation's key. Checks: no 5xx,
+and bodies, with a resident's token (their real account, appeal and its file, news, meter and
+month substituted for most generated ids) and, for ``/org/``, an organisation's key. Checks: no 5xx,
 only the declared status codes, in the declared media types, bodies valid against the declared
 schemas. Bounded and deterministic: ``SCHEMATHESIS_EXAMPLES`` examples per operation (default
 5), derandomised (``FUZZ_RANDOM=1`` draws anew, as in test_fuzz_forms)."""
@@ -36,6 +36,7 @@ from tests.factories import (
     MeterFactory,
     PaymentFactory,
     make_appeal,
+    pdf_upload,
     staff_user,
 )
 
@@ -81,10 +82,12 @@ def world(db, keep_connection, settings, tmp_path):
     PaymentFactory(account=account)
     manager = staff_user(organization, StaffRole.MANAGER)
     news = organization.news.create(house=account.premise.house, title="Вода", text="Отключат.")
+    appeal = make_appeal(link.user, account, files=[pdf_upload()])
     return {
         "ids": {
             "account_id": account.pk,
-            "appeal_id": make_appeal(link.user, account).pk,
+            "appeal_id": appeal.pk,
+            "attachment_id": appeal.messages.get().attachments.get().pk,
             "news_id": news.pk,
             "meter_id": MeterFactory(account=account).pk,
             "month": f"{charge.period.month:%Y-%m}",

@@ -268,6 +268,10 @@ URLS = {
         ),
     ),
     "api:appeal": Entry(api_page(), appeal_kwargs, api=True),
+    "api:appeal_attachments": Entry(api_page(), appeal_kwargs, api=True),
+    "api:appeal_attachment": Entry(
+        api_page(), lambda w: {**appeal_kwargs(w), "attachment_id": w.a.attachment.pk}, api=True
+    ),
     "api:news": Entry(
         api_page(),
         account,
@@ -498,7 +502,7 @@ URLS = {
             frozenset({MANAGER_A, SUPERUSER}),
             data=lambda w: {
                 "organization": w.a.organization.pk,
-                "url": "https://a.example.ru/new",
+                "url": "https://93.184.215.14/new",  # public: no DNS asked
                 "events": ["payment.credited"],
             },
             state=lambda w: Webhook.objects.count(),

@@ -1,5 +1,8 @@
 """Webhooks: events written to the outbox with the change itself, delivered signed to a local
-receiving server on 127.0.0.1, retried with backoff, every attempt logged."""
+receiving server on 127.0.0.1 (let through by WEBHOOKS_ALLOW_PRIVATE_NETWORKS, as private
+addresses are refused otherwise), retried with backoff, every attempt logged. No test reaches
+the internet: names other than localhost are resolved by a stand-in, and a public address is
+never connected to."""
 
 import datetime
 import hashlib
@@ -40,18 +43,22 @@ from tests.factories import (
     staff_user,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_http")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_receiver_allowed")]
 ALL = EventKind.values
+LOCAL = ["127.0.0.1/32"]  # the receiver's network, allowed on purpose
 
 
 @pytest.fixture
-def allow_http():
-    with override_settings(WEBHOOKS_ALLOW_HTTP=True, PAYMENT_PROVIDER="sandbox"):
+def local_receiver_allowed():
+    with override_settings(
+        WEBHOOKS_ALLOW_HTTP=True, WEBHOOKS_ALLOW_PRIVATE_NETWORKS=LOCAL, PAYMENT_PROVIDER="sandbox"
+    ):
         yield
 
 
 class Receiver:
-    """A local HTTP server that records each request and answers the next queued status."""
+    """A local HTTP server that records each request and answers the next queued status (or
+    (status, headers))."""
 
     def __init__(self):
         self.requests = []
@@ -62,7 +69,11 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
-                self.send_response(receiver.answers.pop(0) if receiver.answers else 200)
+                answer = receiver.answers.pop(0) if receiver.answers else 200
+                status, headers = answer if isinstance(answer, tuple) else (answer, {})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
 
             def log_message(self, *args):

@@ -1,19 +1,38 @@
 """The resident's appeals to the УК through the API: the same selectors, forms and services as
 «Обращения» (``portal/appeals_views.py``): only the appeals the token's user wrote about the
-accounts the token reaches. Attachments are sent through the site's form."""
+accounts the token reaches. A new appeal or a reply is JSON, or a multipart form with its
+files (``bodies.json_or_form``), checked by the site's own form (``MessageForm``: how many,
+how large, what they are by their content); the files are listed and downloaded as on the
+site (``attachments.attachment_response``)."""
 
 import datetime
 
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from ninja import Router, Schema
 from pydantic import Field
 
 from kabinet import quotas
 from kabinet.api.auth import account_or_404, require
+from kabinet.api.bodies import json_or_form, json_or_form_schema
 from kabinet.api.idempotency import as_json, key_header, once_response
-from kabinet.api.problems import REFUSALS, Problem, ProblemOut, form_problem
+from kabinet.api.problems import REFUSALS, Problem, ProblemOut, form_problem, no_store
 from kabinet.appeals import services as appeals
+from kabinet.appeals.attachments import (
+    IMAGE_TYPES,
+    MAX_ATTACHMENT_SIZE,
+    MAX_ATTACHMENTS,
+    PDF_TYPE,
+    attachment_response,
+)
 from kabinet.appeals.forms import MAX_TEXT, AppealForm, MessageForm
-from kabinet.appeals.selectors import appeals_of, thread, topics_for
+from kabinet.appeals.selectors import (
+    appeals_of,
+    attachment_of,
+    attachments_of,
+    thread,
+    topics_for,
+)
 from kabinet.users.tokens import Permission
 
 router = Router(tags=["Обращения"])
@@ -36,9 +55,12 @@ class AppealOut(Schema):
 
 
 class AttachmentOut(Schema):
+    id: int
+    message_id: int = Field(description="Сообщение, к которому приложен файл")
     name: str = Field(description="Имя файла")
-    content_type: str
+    content_type: str = Field(description="Тип по содержимому: image/jpeg, image/png, …")
     size: int = Field(description="Размер, байт")
+    url: str = Field(description="Адрес файла в API")
 
 
 class MessageOut(Schema):
@@ -75,21 +97,29 @@ def _appeal(appeal) -> dict:
     }
 
 
-def _message(message) -> dict:
+def _attachment(appeal, attachment) -> dict:
+    return {
+        "id": attachment.pk,
+        "message_id": attachment.message_id,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": reverse("api:appeal_attachment", args=[appeal.account_id, appeal.pk, attachment.pk]),
+    }
+
+
+def _message(appeal, message) -> dict:
     return {
         "id": message.pk,
         "from_staff": message.from_staff,
         "text": message.text,
         "created_at": message.created_at,
-        "attachments": [
-            {"name": a.name, "content_type": a.content_type, "size": a.size}
-            for a in message.attachments.all()
-        ],
+        "attachments": [_attachment(appeal, a) for a in message.attachments.all()],
     }
 
 
 def _thread(appeal) -> dict:
-    return {**_appeal(appeal), "messages": [_message(m) for m in thread(appeal)]}
+    return {**_appeal(appeal), "messages": [_message(appeal, m) for m in thread(appeal)]}
 
 
 def _appeal_or_404(request, account, appeal_id: int):
@@ -98,6 +128,23 @@ def _appeal_or_404(request, account, appeal_id: int):
     if appeal is None:
         raise Problem(404, "Обращение не найдено.")
     return appeal
+
+
+FILE_LIMITS = (
+    f"до {MAX_ATTACHMENTS}, изображения JPEG, PNG, WebP или PDF, каждый не больше "
+    f"{MAX_ATTACHMENT_SIZE // (1024 * 1024)} МБ"
+)
+FILES_HELP = (
+    "Тело — JSON или, с файлами, multipart/form-data: те же поля и файлы в поле files "
+    f"({FILE_LIMITS}; тип определяется по содержимому файла)."
+)
+
+
+def _with_files(schema) -> dict:
+    """The body of a message: JSON, or a form with its files in ``files``."""
+    return json_or_form_schema(
+        schema, "files", {"maxItems": MAX_ATTACHMENTS, "description": f"Файлы: {FILE_LIMITS}"}
+    )
 
 
 def _refused(error) -> Problem:
@@ -135,15 +182,19 @@ def account_appeals(request, account_id: int):
     response={201: ThreadOut, 409: ProblemOut, 422: ProblemOut, **REFUSALS},
     url_name="new_appeal",
     summary="Написать в управляющую организацию",
-    description="С заголовком Idempotency-Key повтор запроса не создаёт второе обращение.",
+    description=(
+        f"{FILES_HELP} С заголовком Idempotency-Key повтор запроса не создаёт второе обращение."
+    ),
+    openapi_extra=_with_files(AppealIn),
 )
-def new_appeal(
-    request, account_id: int, payload: AppealIn, idempotency_key: str | None = key_header()
-):
+def new_appeal(request, account_id: int, idempotency_key: str | None = key_header()):
     require(request, Permission.WRITE)
     account = account_or_404(request, account_id)
+    payload, files = json_or_form(request, AppealIn, "files")
     form = AppealForm(
-        {"topic": payload.topic_id, "text": payload.text}, organization=account.organization
+        {"topic": payload.topic_id, "text": payload.text},
+        MultiValueDict({"files": files}),
+        organization=account.organization,
     )
     if not form.is_valid():
         raise form_problem(form, {"topic": "topic_id"})
@@ -151,7 +202,9 @@ def new_appeal(
     def work():
         data = form.cleaned_data
         try:
-            appeal = appeals.create_appeal(request.auth.user, account, data["topic"], data["text"])
+            appeal = appeals.create_appeal(
+                request.auth.user, account, data["topic"], data["text"], data["files"]
+            )
         except (appeals.AppealError, quotas.QuotaExceeded) as error:
             raise _refused(error) from None
         return 201, as_json(ThreadOut(**_thread(appeal)))
@@ -176,25 +229,25 @@ def appeal(request, account_id: int, appeal_id: int):
     response={201: ThreadOut, 409: ProblemOut, 422: ProblemOut, **REFUSALS},
     url_name="appeal_reply",
     summary="Ответить в обращении",
-    description="В закрытом обращении отвечать нельзя (409): напишите новое.",
+    description=(
+        f"{FILES_HELP} В закрытом обращении отвечать нельзя (409): напишите новое. С заголовком "
+        "Idempotency-Key повтор запроса не добавляет второе сообщение."
+    ),
+    openapi_extra=_with_files(MessageIn),
 )
-def reply(
-    request,
-    account_id: int,
-    appeal_id: int,
-    payload: MessageIn,
-    idempotency_key: str | None = key_header(),
-):
+def reply(request, account_id: int, appeal_id: int, idempotency_key: str | None = key_header()):
     require(request, Permission.WRITE)
     account = account_or_404(request, account_id)
     appeal = _appeal_or_404(request, account, appeal_id)
-    form = MessageForm({"text": payload.text})
+    payload, files = json_or_form(request, MessageIn, "files")
+    form = MessageForm({"text": payload.text}, MultiValueDict({"files": files}))
     if not form.is_valid():
         raise form_problem(form)
 
     def work():
+        data = form.cleaned_data
         try:
-            appeals.reply_as_resident(appeal, request.auth.user, form.cleaned_data["text"])
+            appeals.reply_as_resident(appeal, request.auth.user, data["text"], data["files"])
         except (appeals.AppealError, quotas.QuotaExceeded) as error:
             raise _refused(error) from None
         return 201, as_json(ThreadOut(**_thread(appeal)))
@@ -215,3 +268,44 @@ def close(request, account_id: int, appeal_id: int):
     appeal = _appeal_or_404(request, account, appeal_id)
     appeals.close_appeal(appeal)
     return _thread(appeal)
+
+
+@router.get(
+    "/accounts/{account_id}/appeals/{appeal_id}/attachments",
+    response={200: list[AttachmentOut], **REFUSALS},
+    url_name="appeal_attachments",
+    summary="Файлы обращения",
+    description="Файлы всех сообщений обращения (жителя и УК), старые первыми.",
+)
+def appeal_attachments(request, account_id: int, appeal_id: int):
+    require(request, Permission.READ)
+    account = account_or_404(request, account_id)
+    appeal = _appeal_or_404(request, account, appeal_id)
+    return [_attachment(appeal, attachment) for attachment in attachments_of(appeal)]
+
+
+@router.get(
+    "/accounts/{account_id}/appeals/{appeal_id}/attachments/{attachment_id}",
+    response={**REFUSALS},
+    url_name="appeal_attachment",
+    summary="Скачать файл обращения",
+    description="Файл с типом, определённым при загрузке: изображение или PDF.",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Файл: изображение (JPEG, PNG, WebP) или PDF",
+                "content": {
+                    media_type: {"schema": {"type": "string", "format": "binary"}}
+                    for media_type in [*IMAGE_TYPES.values(), PDF_TYPE]
+                },
+            }
+        }
+    },
+)
+def appeal_attachment(request, account_id: int, appeal_id: int, attachment_id: int):
+    require(request, Permission.READ)
+    account = account_or_404(request, account_id)
+    attachment = attachment_of(_appeal_or_404(request, account, appeal_id), attachment_id)
+    if attachment is None:
+        raise Problem(404, "Файл не найден.")
+    return no_store(attachment_response(attachment))

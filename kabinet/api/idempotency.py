@@ -16,6 +16,7 @@ from django.utils import timezone
 from ninja import Header
 from ninja.renderers import NinjaJSONEncoder
 
+from kabinet.api.bodies import is_multipart
 from kabinet.api.models import IdempotentRequest
 from kabinet.api.problems import Problem, no_store
 
@@ -34,9 +35,7 @@ def run_once(request, key: str | None, work) -> tuple[int, dict, bool]:
         raise Problem(
             422, f"Ключ идемпотентности длиннее {MAX_KEY_LENGTH} символов.", kind="validation"
         )
-    fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
-    ).hexdigest()
+    fingerprint = fingerprint_of(request)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -56,6 +55,25 @@ def run_once(request, key: str | None, work) -> tuple[int, dict, bool]:
         record.status, record.body = status, body
         record.save(update_fields=["status", "body"])
     return status, body, False
+
+
+def fingerprint_of(request) -> str:
+    """What makes a request the same one again: its method, path and body. A form with files
+    counts its fields and the files' names and contents, not its bytes: the boundary between
+    the parts differs on every retry, and a body with files is not kept in memory."""
+    head = request.method.encode() + b" " + request.path.encode() + b"\n"
+    if not is_multipart(request):
+        return hashlib.sha256(head + request.body).hexdigest()
+    digest = hashlib.sha256(head)
+    for name, values in sorted(request.POST.lists()):
+        digest.update(json.dumps([name, values]).encode() + b"\n")
+    for name, uploads in sorted(request.FILES.lists()):
+        for upload in uploads:
+            digest.update(json.dumps([name, upload.name, upload.size]).encode() + b"\n")
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return digest.hexdigest()
 
 
 def key_header():

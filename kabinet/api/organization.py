@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from kabinet.api.auth import StaffKey, require_write
-from kabinet.api.problems import REFUSALS, Problem, ProblemOut, form_problem
+from kabinet.api.problems import REFUSALS, Problem, ProblemOut, form_problem, range_problem
 from kabinet.backoffice.meters_forms import ReadingsImportForm
 from kabinet.backoffice.payments_forms import RegistryUploadForm
 from kabinet.billing import selectors as billing
@@ -198,7 +198,10 @@ def org_charges(
     response={200: OrgPaymentsPage, **REFUSALS},
     url_name="org_payments",
     summary="Платежи по дате",
-    description="Платежи с paid_from по paid_to включительно (ГГГГ-ММ-ДД), по дате и номеру.",
+    description=(
+        "Платежи с paid_from по paid_to включительно (ГГГГ-ММ-ДД), по дате и номеру; "
+        "paid_from позже paid_to — ошибка 422 с обоими полями."
+    ),
 )
 def org_payments(request, query: Query[PaymentsQuery]):
     payments = (
@@ -206,6 +209,8 @@ def org_payments(request, query: Query[PaymentsQuery]):
         .select_related("account")
         .order_by("paid_on", "pk")
     )
+    if query.paid_from and query.paid_to and query.paid_from > query.paid_to:
+        raise range_problem("paid_from", "paid_to")
     if query.paid_from:
         payments = payments.filter(paid_on__gte=query.paid_from)
     if query.paid_to:

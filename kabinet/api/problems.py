@@ -5,6 +5,7 @@ A view raises ``Problem``; the handlers below turn Django's 404, ninja's refusal
 validation errors and the quota's refusal into the same shape.
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -21,6 +22,7 @@ TITLES = {
     404: "Не найдено",
     405: "Метод не поддерживается",
     409: "Конфликт",
+    413: "Слишком большой запрос",
     422: "Неверные данные",
     429: "Слишком много запросов",
 }
@@ -43,6 +45,9 @@ FIELD_LABELS = {
     "months": "последние месяцы",
     "topic_id": "тема",
     "text": "текст",
+    "files": "файлы",
+    "paid_from": "с даты",
+    "paid_to": "по дату",
 }
 
 # Pydantic's error types, in Russian.
@@ -105,13 +110,29 @@ def field_error(path: list, message: str, code: str = "invalid") -> dict:
 
 def form_problem(form, names: dict[str, str] | None = None) -> Problem:
     """A Django form's errors as a 422 problem; ``names`` maps the form's field names to the
-    request's (``__all__`` is the whole body)."""
+    request's. An error of the whole form is about the fields its form lists for its code
+    (``form.error_fields``: a period's start after its end names both ends), else about the
+    whole body."""
     names = names or {}
     errors = []
-    for name, messages in form.errors.items():
-        path = [] if name == "__all__" else [names.get(name, name)]
-        errors.extend(field_error(path, message) for message in messages)
+    for name, field_errors in form.errors.as_data().items():
+        for error in field_errors:
+            if name == NON_FIELD_ERRORS:
+                fields = getattr(form, "error_fields", {}).get(error.code, ())
+                paths = [[names.get(field, field)] for field in fields] or [[]]
+            else:
+                paths = [[names.get(name, name)]]
+            errors.extend(
+                field_error(path, message) for message in error.messages for path in paths
+            )
     return Problem(422, errors[0]["message"], kind="validation", errors=errors)
+
+
+def range_problem(start: str, end: str) -> Problem:
+    """422 for a range whose start (the request's field ``start``) is after its end."""
+    message = "Начало периода позже его конца."
+    errors = [field_error([start], message), field_error([end], message)]
+    return Problem(422, message, kind="validation", errors=errors)
 
 
 def problem_response(request, problem: Problem) -> JsonResponse:

@@ -27,8 +27,13 @@ def thread(appeal):
     )
 
 
+def attachments_of(appeal):
+    """The files of every message of the appeal, oldest first."""
+    return Attachment.objects.filter(message__appeal=appeal).order_by("pk")
+
+
 def attachment_of(appeal, attachment_id):
-    return Attachment.objects.filter(message__appeal=appeal, pk=attachment_id).first()
+    return attachments_of(appeal).filter(pk=attachment_id).first()
 
 
 def topics_for(organization):

@@ -10,10 +10,19 @@ from kabinet.payments.models import OnlinePaymentMethod
 QUICK_CHOICES = {1: "Этот месяц", 3: "3 месяца", 6: "6 месяцев", 12: "12 месяцев"}
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 120
+# The fields a period's error is about, by its code: the page shows it above the form, the API
+# names these fields (``api.problems.form_problem``).
+PERIOD_ERROR_FIELDS = {
+    "future": ("last",),
+    "reversed": ("first", "last"),
+    "too_long": ("first", "last"),
+}
 
 
 class LedgerPeriodForm(forms.Form):
     """«Период отображения»: whole months, or a quick choice of the last 1, 3, 6 or 12."""
+
+    error_fields = PERIOD_ERROR_FIELDS
 
     first = MonthField(label="С месяца", required=False)
     last = MonthField(label="По месяц", required=False)
@@ -33,11 +42,11 @@ class LedgerPeriodForm(forms.Form):
             first, last = add_months(self.current, 1 - months), self.current
         first, last = first or last, last or self.current
         if last > self.current:
-            raise forms.ValidationError("Период не может заканчиваться в будущем.")
+            raise forms.ValidationError("Период не может заканчиваться в будущем.", code="future")
         if first > last:
-            raise forms.ValidationError("Начало периода позже его конца.")
+            raise forms.ValidationError("Начало периода позже его конца.", code="reversed")
         if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
-            raise forms.ValidationError("Выберите период не длиннее 10 лет.")
+            raise forms.ValidationError("Выберите период не длиннее 10 лет.", code="too_long")
         data.update(first=first, last=last, months=months)
         return data
 
@@ -56,6 +65,8 @@ class StatementRangeForm(forms.Form):
     """The reconciliation statement's range: any first and last day (not in the future, at most
     ten years), or a quick choice of the last 1, 3, 6 or 12 months (from the first day of the
     earliest to today). The default is the last 12 months."""
+
+    error_fields = PERIOD_ERROR_FIELDS
 
     first = DayField(label="С даты", required=False)
     last = DayField(label="По дату", required=False, month_end=True)
@@ -81,11 +92,11 @@ class StatementRangeForm(forms.Form):
             last = min(last, self.today)  # this month (or its end, from a month's link): so far
         first = first or first_of_month(last)
         if last > self.today:
-            raise forms.ValidationError("Период не может заканчиваться в будущем.")
+            raise forms.ValidationError("Период не может заканчиваться в будущем.", code="future")
         if first > last:
-            raise forms.ValidationError("Начало периода позже его конца.")
+            raise forms.ValidationError("Начало периода позже его конца.", code="reversed")
         if add_months(first_of_month(first), MAX_MONTHS) <= first_of_month(last):
-            raise forms.ValidationError("Выберите период не длиннее 10 лет.")
+            raise forms.ValidationError("Выберите период не длиннее 10 лет.", code="too_long")
         data.update(first=first, last=last, months=months)
         return data
 

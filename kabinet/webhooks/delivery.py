@@ -1,23 +1,27 @@
 """Delivering webhook events: a POST of JSON signed with the webhook's secret
 (``X-Kabinet-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` with
 ``X-Kabinet-Timestamp``, Unix seconds, so that the receiver can refuse replays). Any 2xx answer
-delivers it; anything else (another code, a redirect, no answer within ``TIMEOUT``) is an
-attempt logged with its reason and retried after ``BACKOFF``; after the last one the delivery is
-given up (failed). Run by ``tasks.deliver`` after an event is committed and by
-``manage.py deliver_webhooks`` every minute."""
+delivers it; anything else (another code, a redirect, no answer within ``TIMEOUT``, an address
+that is not public: ``webhooks.addresses``) is an attempt logged with its reason and retried
+after ``BACKOFF``; after the last one the delivery is given up (failed). Run by
+``tasks.deliver`` after an event is committed and by ``manage.py deliver_webhooks`` every
+minute."""
 
 import datetime
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db import transaction
 from django.utils import timezone
 
+from kabinet.webhooks import addresses
 from kabinet.webhooks.models import Attempt, Delivery, DeliveryStatus, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -30,6 +34,7 @@ BATCH = 100  # deliveries locked and tried one after another
 BUDGET = datetime.timedelta(seconds=50)  # per run of ``deliver_due``: under the timer's minute
 SIGNATURE_HEADER = "X-Kabinet-Signature"
 TIMESTAMP_HEADER = "X-Kabinet-Timestamp"
+_tls = ssl.create_default_context()  # the system's CAs, the host's name checked
 
 
 def body_of(event: OutboxEvent) -> bytes:
@@ -50,39 +55,60 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a 3xx is an answer like any other: not a delivery
+def _connection(url, checked, port: int) -> http.client.HTTPConnection:
+    """A connection to the URL's host that reaches only the ``checked`` addresses: the
+    name is still the TLS server name and the ``Host``, but DNS is not asked again. No proxy
+    from the environment is used: it would reach what it resolves, not what was checked."""
+    https = url.scheme == "https"
+    connection = (
+        http.client.HTTPSConnection(url.hostname, port, timeout=TIMEOUT, context=_tls)
+        if https
+        else http.client.HTTPConnection(url.hostname, port, timeout=TIMEOUT)
+    )
 
+    def connect(_address, timeout, source_address):
+        error = None
+        for address in checked:  # as socket.create_connection tries a name's addresses
+            try:
+                return socket.create_connection((str(address), port), timeout, source_address)
+            except OSError as failed:
+                error = failed
+        raise error
 
-_opener = urllib.request.build_opener(_NoRedirects)
+    connection._create_connection = connect
+    return connection
 
 
 def _post(delivery: Delivery) -> tuple[int | None, str]:
-    """(status code, error) of one POST of the delivery's event."""
+    """(status code, error) of one POST of the delivery's event. The host is resolved and
+    checked again now (``addresses.public_addresses``); a redirect is an answer, not followed."""
     body = body_of(delivery.event)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        delivery.webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Kabinet-Webhooks/1",
-            "X-Kabinet-Event": delivery.event.kind,
-            "X-Kabinet-Delivery": str(delivery.pk),
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: signature(delivery.webhook.secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Kabinet-Webhooks/1",
+        "X-Kabinet-Event": delivery.event.kind,
+        "X-Kabinet-Delivery": str(delivery.pk),
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(delivery.webhook.secret, timestamp, body),
+    }
     try:
-        with _opener.open(request, timeout=TIMEOUT) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return None, str(reason)[:255] or type(error).__name__
+        url = urlsplit(delivery.webhook.url)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        checked = addresses.public_addresses(url.hostname, port)
+    except addresses.AddressRefused as refused:
+        return None, f"Не отправлено: {refused}"[:255]
+    except ValueError as error:  # a port that is not a number
+        return None, str(error)[:255]
+    connection = _connection(url, checked, port)
+    target = urlunsplit(("", "", url.path or "/", url.query, ""))
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        return connection.getresponse().status, ""
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return None, str(error)[:255] or type(error).__name__
+    finally:
+        connection.close()
 
 
 def attempt(delivery: Delivery, now: datetime.datetime | None = None) -> Delivery:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
-from kabinet.webhooks import tasks
+from kabinet.webhooks import addresses, tasks
 from kabinet.webhooks.models import (
     Delivery,
     DeliveryStatus,
@@ -41,7 +41,8 @@ class WebhookRefused(Exception):
 
 def create_webhook(organization, url: str, events, created_by, *, ip: str | None = None) -> Webhook:
     """A new webhook of ``organization`` with a new secret (``webhook.secret``); where the
-    organisation's data goes is in the audit log."""
+    organisation's data goes is in the audit log. Its host must be on the internet
+    (``addresses.public_addresses``: not a private, loopback or other special address)."""
     url = url.strip()
     try:
         URLValidator(schemes=["https", "http"])(url)
@@ -52,6 +53,14 @@ def create_webhook(organization, url: str, events, created_by, *, ip: str | None
     events = [event for event in EventKind.values if event in set(events)]
     if not events:
         raise WebhookRefused("Выберите хотя бы одно событие.")
+    parts = urlsplit(url)
+    try:  # checked again before every delivery: a name's addresses may change
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses.public_addresses(parts.hostname, port)
+    except ValueError:  # a port above 65535
+        raise WebhookRefused("Неверный адрес.") from None
+    except addresses.AddressRefused as refused:
+        raise WebhookRefused(str(refused)) from None
     webhook = Webhook.objects.create(
         organization=organization,
         url=url,

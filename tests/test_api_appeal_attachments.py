@@ -299,3 +299,16 @@ def test_another_appeals_file_is_not_found_through_this_one(client, link, appeal
     own_file = Attachment.objects.get(message__appeal=appeal)
     assert get(client, file_url(own_second, own_file), owner_token).status_code == 404
     assert get(client, list_url(own_second), owner_token).json() == []
+
+
+def test_a_file_lost_from_the_storage_is_a_404_not_a_500(client, link, appeal, owner_token, caplog):
+    attachment = Attachment.objects.get()
+    attachment.file.storage.delete(attachment.file.name)
+    api = get(client, file_url(appeal, attachment), owner_token)
+    assert api.status_code == 404
+    client.force_login(link.user)
+    page = client.get(
+        reverse("portal:appeal_attachment", args=[appeal.account_id, appeal.pk, attachment.pk])
+    )
+    assert page.status_code == 404
+    assert "is missing" in caplog.text

@@ -3,12 +3,15 @@
 The uploaded name and the browser's content type are not trusted; the bytes decide what a file
 is, and the file is stored and served under the type found here."""
 
+import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
@@ -100,9 +103,15 @@ def _display_name(name: str) -> str:
 
 def attachment_response(attachment) -> FileResponse:
     """The file under the type found at upload: pictures shown in the page, PDF downloaded. The
-    sandbox keeps anything inside a file from running as the portal."""
+    sandbox keeps anything inside a file from running as the portal. A file lost from the
+    storage is a 404 for the reader and an error in the log for the administrator."""
+    try:
+        file = attachment.file.open("rb")
+    except OSError:
+        logger.error("Appeal attachment %s: %s is missing", attachment.pk, attachment.file.name)
+        raise Http404("Файл не найден в хранилище.") from None
     response = FileResponse(
-        attachment.file.open("rb"),
+        file,
         content_type=attachment.content_type,
         as_attachment=not attachment.is_image,
         filename=attachment.name,

@@ -36,6 +36,7 @@ from kabinet.billing.models import (
     PeriodStatus,
     Recalculation,
 )
+from kabinet.gisgkh.models import Exchange, Posting
 from kabinet.housing.models import ContractDocument, ManagementContract
 from kabinet.jobs.models import Job, JobKind, JobStatus
 from kabinet.metering.models import MeterImpossible, Resource
@@ -155,6 +156,7 @@ class Side:
     api_key: object  # the organisation's API key (an accountant's), issued by nobody
     webhook: object  # the organisation's webhook (the world's transaction never commits: no
     # delivery is ever attempted)
+    gis_exchange: object  # a message of a posting to ГИС ЖКХ (never sent)
 
 
 @dataclass
@@ -389,6 +391,15 @@ def _side(name, resident, requester):
             name=f"Ключ {name}",
             prefix=f"matrix-{name}",
             digest="0" * 64,
+        ),
+        gis_exchange=Exchange.objects.create(
+            posting=Posting.objects.create(
+                organization=organization,
+                operation="importMeteringDeviceValues",
+                period=CLOSED_MONTH,
+            ),
+            message_guid=uuid.uuid4(),
+            envelope="<Envelope/>",
         ),
         webhook=Webhook.objects.create(
             organization=organization,

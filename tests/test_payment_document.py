@@ -107,6 +107,16 @@ def test_the_identifiers_are_printed_where_the_form_puts_them_when_gis_gave_them
         assert DOCUMENT_ID in text
 
 
+def test_the_qr_carries_the_imported_ipd_in_docidx_and_nothing_without_it(resident):
+    account = resident.account
+    charge = ChargeFactory(account=account)
+    assert "DocIdx" not in parse_payload(receipt_data(account, charge.period).qr_payload)
+    PaymentDocumentId.objects.create(account=account, period=charge.period, value=DOCUMENT_ID)
+    requisites = parse_payload(receipt_data(account, charge.period).qr_payload)
+    assert requisites["DocIdx"] == DOCUMENT_ID
+    assert requisites["PersAcc"] == account.number  # the account number stays where it was
+
+
 def test_without_identifiers_no_empty_labels_are_printed(resident):
     account = resident.account
     ChargeFactory(account=account)

@@ -36,7 +36,7 @@ from kabinet.appeals.models import Appeal, Message
 from kabinet.billing.common_correction import common_correction
 from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.models import Recalculation
-from kabinet.gisgkh.models import GisOrganization, ResourceNsiItem, ServiceNsiItem
+from kabinet.gisgkh.models import GisOrganization, Posting, ResourceNsiItem, ServiceNsiItem
 from kabinet.jobs.models import Job, JobKind
 from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
@@ -180,6 +180,18 @@ def appeal_kwargs(w):
 
 def upload(name, content=b"x"):
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def gis_account_request(w):
+    """A's exchange ready for exportAccountData (orgPPAGUID, an account with its ЕЛС): a
+    refusal is then the role's, not the data's."""
+    GisOrganization.objects.get_or_create(
+        organization=w.a.organization,
+        defaults={"org_ppa_guid": "5d6c7b8a-1234-4abc-9def-0123456789ab"},
+    )
+    type(w.a.account).objects.filter(pk=w.a.account.pk).update(unified_account="75АБ012345")
+    return {"organization": w.a.organization.pk, "operation": "exportAccountData",
+            "confirm": "1"}  # fmt: skip
 
 
 POST_SIGNED_IN = Post(entitled=SIGNED_IN)  # the user's own data: only the signed-out refused
@@ -584,6 +596,25 @@ URLS = {
             state=lambda w: GisOrganization.objects.filter(organization=w.a.organization).count(),
             form_refusal=True,
         ),
+    ),
+    # «Подготовить и отправить»: each operation by the duty of its data — the request of
+    # accounts (housing) here; readings (metering) and payment documents (billing) in
+    # tests/test_gisgkh_sending.py.
+    "backoffice:gisgkh_send": Entry(
+        staff_page(405),
+        post=Post(
+            writers("housing"),
+            data=gis_account_request,
+            state=lambda w: Posting.objects.filter(organization=w.a.organization).count(),
+            form_refusal=True,
+        ),
+    ),
+    # «Обмен с ГИС ЖКХ»: every role reads its organisations' postings and their messages.
+    "backoffice:gisgkh_postings": Entry(
+        staff_page(), shows=lambda w: str(w.a.gis_exchange.message_guid), shown_to=SEE_A
+    ),
+    "backoffice:gisgkh_exchange": Entry(
+        staff_a_page(), lambda w: {"exchange_id": w.a.gis_exchange.pk}
     ),
     # «Справочники НСИ»: every role reads its organisations' list; a service's element is set
     # by whoever may change billing in the service's organisation, a resource's by whoever may
@@ -1234,6 +1265,10 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         override_settings(
             MEDIA_ROOT=media,
             SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
+            # «Подготовить и отправить» needs an address; the job is never run here (the
+            # tests' transactions are not committed), so nothing is sent to it.
+            GISGKH_URL="http://127.0.0.1:9/",
+            GISGKH_SIGNER="none",
         ),
         mock.patch.object(AdminSite, "each_context", each_context_without_sidebar),
         built_once(django_db_blocker),

@@ -21,6 +21,7 @@ class AuditAction(models.TextChoices):
     LINK_APPROVED = "link_approved", "присоединён лицевой счёт"
     STAFF_LOGIN = "staff_login", "вход сотрудника"
     GIS_IDENTIFIERS_IMPORT = "gis_identifiers_import", "загрузка идентификаторов ГИС ЖКХ"
+    GIS_POSTING = "gis_posting", "отправка в ГИС ЖКХ"
 
 
 class AuditEntryError(Exception):

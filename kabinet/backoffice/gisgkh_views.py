@@ -1,20 +1,27 @@
-"""The «ГИС ЖКХ» staff page: the identifiers' coverage per organisation and the import of
-the identifiers ГИС ЖКХ assigned to accounts (kabinet.gisgkh.identifiers)."""
+"""The «ГИС ЖКХ» staff page: the identifiers' coverage per organisation, the import of the
+identifiers ГИС ЖКХ assigned to accounts (kabinet.gisgkh.identifiers), the exchange's settings
+and «Подготовить и отправить» (kabinet.gisgkh.sending)."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from kabinet.backoffice.views import staff_render, staff_required
 from kabinet.fields import MonthField
+from kabinet.gisgkh.exchange import PostingError
 from kabinet.gisgkh.identifiers import IdentifierImportError
+from kabinet.gisgkh.models import Posting
 from kabinet.gisgkh.selectors import identifier_coverage
+from kabinet.gisgkh.sending import OPERATIONS, exchange_settings, preview, start_posting
 from kabinet.gisgkh.services import SettingsError, import_identifiers_file, set_org_ppa_guid
 from kabinet.http import client_ip
+from kabinet.jobs.models import Job
+from kabinet.jobs.services import job_percent
 from kabinet.orgs.models import Organization
-from kabinet.orgs.selectors import organizations_to_change
+from kabinet.orgs.selectors import can_change, organizations_to_change
 
 DUTY = "housing"  # identifiers belong to the accounts: the operator and the manager import them
 SETTINGS_DUTY = "organization"  # the organisation's own identifier: its manager
@@ -65,6 +72,50 @@ class OrgPPAGuidForm(forms.Form):
         self.fields["organization"].queryset = organizations
 
 
+class SendForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        Organization.objects.none(), label="Организация", empty_label=None
+    )
+    operation = forms.ChoiceField(
+        label="Что отправить",
+        choices=[(key, operation.label) for key, operation in OPERATIONS.items()],
+    )
+    month = MonthField(
+        label="Расчётный период",
+        required=False,
+        help_text="Для показаний и платёжных документов: ММ.ГГГГ.",
+    )
+    resend = forms.BooleanField(
+        label="Отправить повторно",
+        required=False,
+        help_text="Только если данные этого периода уже отправлялись и их нужно отправить снова.",
+    )
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+
+def sending_organizations(user):
+    """The organisations where ``user`` may post at least one operation."""
+    duties = {operation.duty for operation in OPERATIONS.values()}
+    condition = Q(pk__in=[])
+    for duty in duties:
+        condition |= Q(pk__in=organizations_to_change(user, duty).values("pk"))
+    return Organization.objects.filter(condition)
+
+
+def recent_postings(organizations, limit=5):
+    """The last postings of ``organizations`` with their latest job and its progress."""
+    rows = []
+    postings = Posting.objects.for_organizations(organizations).select_related("organization")
+    for posting in postings[:limit]:
+        job = Job.objects.about(posting).order_by("-pk").first()
+        rows.append((posting, OPERATIONS.get(posting.operation), job,
+                     job_percent(job) if job else 0))  # fmt: skip
+    return rows
+
+
 @staff_required
 def identifiers(request):
     """«ГИС ЖКХ»: what is still missing, and the import of the accounts' identifiers."""
@@ -106,8 +157,46 @@ def identifiers(request):
                 organizations=organizations_to_change(request.user, SETTINGS_DUTY)
             ),
             "can_set_guid": organizations_to_change(request.user, SETTINGS_DUTY).exists(),
+            "exchange_settings": exchange_settings(),
+            "send_form": SendForm(organizations=sending_organizations(request.user)),
+            "can_send": sending_organizations(request.user).exists(),
+            "postings": recent_postings(request.organizations),
         },
     )
+
+
+@staff_required
+@require_POST
+def send(request):
+    """«Подготовить и отправить»: first what would be sent (counts, what cannot go), then,
+    confirmed, the posting's job started and its progress page shown."""
+    writable = sending_organizations(request.user)
+    if not writable.exists():
+        raise PermissionDenied("Отправлять данные в ГИС ЖКХ ваша роль не может.")
+    form = SendForm(request.POST, organizations=writable)
+    state = exchange_settings()
+    context = {"title": "Подготовить и отправить в ГИС ЖКХ", "form": form,
+               "exchange_settings": state}  # fmt: skip
+    if not form.is_valid():
+        return staff_render(request, "backoffice/gisgkh/send.html", context)
+    organization = form.cleaned_data["organization"]
+    operation = form.cleaned_data["operation"]
+    if not can_change(request.user, OPERATIONS[operation].duty, organization):
+        raise PermissionDenied("Ваша роль в этой организации не даёт права отправлять эти данные.")
+    resend = form.cleaned_data["resend"]
+    if request.POST.get("confirm") and state.ready:
+        try:
+            job = start_posting(organization, operation, form.cleaned_data["month"],
+                                resend=resend, user=request.user,
+                                ip=client_ip(request))  # fmt: skip
+        except PostingError as error:
+            messages.error(request, str(error))
+        else:
+            return redirect("backoffice:job", job.pk)
+    checked = preview(organization, operation, form.cleaned_data["month"])
+    context["preview"] = checked
+    context["blocked"] = state.problems or checked.errors or (checked.sent_before and not resend)
+    return staff_render(request, "backoffice/gisgkh/send.html", context)
 
 
 @staff_required

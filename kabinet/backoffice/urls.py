@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("gisgkh/", gisgkh_views.identifiers, name="gisgkh"),
     path("gisgkh/organization/", gisgkh_views.organization_guid, name="gisgkh_organization"),
+    path("gisgkh/send/", gisgkh_views.send, name="gisgkh_send"),
     path("gisgkh/nsi/", gisgkh_nsi_views.nsi, name="gisgkh_nsi"),
     path("gisgkh/postings/", gisgkh_exchange_views.postings, name="gisgkh_postings"),
     path(

@@ -66,10 +66,21 @@ def payee_of_fund(fund, organization) -> Payee:
 
 
 def payment_code(
-    payee: Payee, account_number: str, to_pay: Decimal, purpose: str, month: datetime.date
+    payee: Payee,
+    account_number: str,
+    to_pay: Decimal,
+    purpose: str,
+    month: datetime.date,
+    document_id: str | None = None,
 ) -> str | None:
     """The ГОСТ Р 56042-2014 string of a payee's QR code; ``None`` if its requisites cannot
-    make one (the document goes without the code)."""
+    make one (the document goes without the code).
+
+    ``document_id``, the ИПД ГИС ЖКХ gave this document, goes in ``DocIdx``, the standard's
+    optional «Индекс платёжного документа» (one of its additional requisites). The other ГИС
+    identifiers have no field there: ЕЛС and идентификатор ЖКУ are not payment requisites,
+    and ``PersAcc`` keeps the account number the payee credits by. No requirement of ГИС ЖКХ
+    naming a QR field for the ИПД was found. Left out when none was imported."""
     try:
         return payment_payload(
             Name=payee.name,
@@ -83,6 +94,7 @@ def payment_code(
             Sum=to_kopecks(to_pay) or None,
             Purpose=purpose,
             PaymPeriod=f"{month:%m%Y}",
+            DocIdx=document_id,
         )
     except PaymentCodeError as error:
         logger.warning("No payment code for ЛС %s: %s", account_number, error)

@@ -3,7 +3,8 @@
 
 The string is ``ST0001`` + ``2`` (UTF-8) followed by ``|Key=Value`` pairs: first the five
 mandatory requisites (Name, PersonalAcc, BankName, BIC, CorrespAcc), then optional ones
-(PayeeINN, KPP, PersAcc, Sum in kopecks, Purpose, PaymPeriod as MMYYYY, …).
+(PayeeINN, KPP, PersAcc, Sum in kopecks, Purpose, PaymPeriod as MMYYYY, DocIdx — the
+ИПД of ГИС ЖКХ when imported, …).
 """
 
 import re

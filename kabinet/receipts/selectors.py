@@ -99,7 +99,8 @@ class Receipt:
     def qr_payload(self) -> str | None:
         """The ГОСТ Р 56042-2014 string of the payment code printed on the receipt; ``None``
         if the payee's requisites cannot make one (the receipt goes without the code)."""
-        return payment_code(self.payee, self.account_number, self.to_pay, self.purpose, self.month)
+        return payment_code(self.payee, self.account_number, self.to_pay, self.purpose,
+                            self.month, self.document_id)  # fmt: skip
 
 
 def receipt_periods(account) -> list[Period]:

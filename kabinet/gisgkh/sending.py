@@ -1,0 +1,265 @@
+"""«Подготовить и отправить» on the «ГИС ЖКХ» page: what an operation of an organisation for a
+month would send (its messages built and checked, what cannot go named), the state of the
+exchange's settings, and the posting started from it (``postings.prepare_posting``, audited).
+
+Who may post follows the duty of the data posted (``orgs.selectors.ROLE_DUTIES``): readings —
+``metering`` (the operator, the manager), payment documents — ``billing`` (the accountant, the
+manager), the request of accounts — ``housing`` (the operator, the manager)."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from kabinet.audit.models import AuditAction
+from kabinet.audit.services import record
+from kabinet.billing.models import Period, PeriodStatus
+from kabinet.gisgkh.exchange import PostingError
+from kabinet.gisgkh.models import Exchange, ExchangeState, ServiceNsiItem
+from kabinet.gisgkh.nsi import NO_NSI_METHODS
+from kabinet.gisgkh.payment_documents import (
+    ChargeLine,
+    PaymentDocumentData,
+    payment_document_messages,
+)
+from kabinet.gisgkh.postings import prepare_posting
+from kabinet.gisgkh.schemas import MessageError
+from kabinet.gisgkh.services import (
+    account_export_messages,
+    org_ppa_guid_of,
+    period_meter_values,
+    readings_messages,
+)
+from kabinet.gisgkh.signing import SigningError, signer_from_settings
+from kabinet.housing.models import PersonalAccount
+from kabinet.money import ZERO
+from kabinet.receipts.payees import payee_of
+from kabinet.receipts.selectors import receipt_data
+
+
+@dataclass(frozen=True)
+class Operation:
+    label: str
+    duty: str  # orgs.selectors.ROLE_DUTIES: who may post it
+    by_month: bool  # a posting of a period (sent once unless resent)
+    items: str  # what its objects are called, for the counts
+
+
+OPERATIONS = {
+    "importMeteringDeviceValues": Operation("Показания приборов учёта", "metering", True,
+                                            "показаний"),
+    "importPaymentDocumentData": Operation("Платёжные документы закрытого периода", "billing",
+                                           True, "платёжных документов"),
+    "exportAccountData": Operation("Запрос лицевых счетов (exportAccountData)", "housing", False,
+                                   "лицевых счетов"),
+}  # fmt: skip
+
+
+# --- the settings -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExchangeSettings:
+    lines: list[str]  # what is set, in Russian
+    problems: list[str]  # why nothing can be sent (empty: it can)
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+
+def exchange_settings() -> ExchangeSettings:
+    """``GISGKH_URL`` and ``GISGKH_SIGNER`` (with its key files) as staff should read them."""
+    lines, problems = [], []
+    if settings.GISGKH_URL:
+        lines.append(f"Адрес ГИС ЖКХ (GISGKH_URL): {settings.GISGKH_URL}")
+    else:
+        lines.append("Адрес ГИС ЖКХ (GISGKH_URL): не указан.")
+        problems.append("Не указан адрес ГИС ЖКХ (GISGKH_URL): отправлять некуда.")
+    signer = settings.GISGKH_SIGNER
+    if signer == "none":
+        lines.append(
+            "Подпись (GISGKH_SIGNER): none — запросы уходят без подписи (так можно только "
+            "через шлюз, который подписывает сам)."
+        )
+    elif signer == "openssl-gost":
+        files = [
+            name for name in ("GISGKH_KEY_FILE", "GISGKH_CERT_FILE") if not getattr(settings, name)
+        ]
+        lines.append("Подпись (GISGKH_SIGNER): openssl-gost — ГОСТ Р 34.10-2012, ключ в файле.")
+        if files:
+            problems.append(f"Для подписи не указаны файлы: {', '.join(files)}.")
+    else:
+        lines.append(f"Подпись (GISGKH_SIGNER): «{signer}».")
+        problems.append(f"Неизвестный способ подписи GISGKH_SIGNER=«{signer}».")
+    return ExchangeSettings(lines, problems)
+
+
+# --- what would be sent -------------------------------------------------------------------
+
+
+def payment_documents(organization, month: datetime.date) -> tuple[object, list]:
+    """The payee and the payment documents of the closed ``month`` of ``organization``, from
+    the receipts' data (``receipts.selectors.receipt_data``): a line per charged service but
+    the capital repair contribution (``CapitalRepairCharge``, not posted yet); the debt of
+    previous periods is the month's opening less its payments, the total the lines and that
+    debt (the penalties, ``PenaltiesAndCourtCosts``, are not posted yet, so the total is the
+    receipt's less them). ``MessageError`` when the month is not a closed period."""
+    period = Period.objects.filter(
+        organization=organization, month=month, status=PeriodStatus.CLOSED
+    ).first()
+    if period is None:
+        raise MessageError(
+            [f"Период {month:%m.%Y} не закрыт: платёжные документы отправляют за закрытый."]
+        )
+    payee = payee_of(organization)
+    nsi = {
+        item.service_id: (item.registry, item.code, str(item.guid))
+        for item in ServiceNsiItem.objects.filter(service__organization=organization)
+    }
+    accounts = (
+        PersonalAccount.objects.filter(organization=organization, charges__period=period)
+        .distinct()
+        .select_related("premise__house", "organization", "gis")
+        .order_by("number")
+    )
+    shared: dict = {}
+    documents = []
+    for account in accounts:
+        receipt = receipt_data(account, period, payee, shared)
+        lines = tuple(
+            ChargeLine(line.service, nsi.get(line.service_id), line.tariff, line.charged,
+                       line.total)
+            for line in receipt.lines
+            if line.method not in NO_NSI_METHODS
+        )  # fmt: skip
+        debt = receipt.opening - receipt.paid
+        gis = getattr(account, "gis", None)
+        documents.append(
+            PaymentDocumentData(
+                account=f"ЛС {account.number}",
+                account_guid=str(gis.account_guid) if gis else None,
+                number=f"{account.number}-{month:%Y-%m}"[:30],
+                lines=lines,
+                debt=debt,
+                total=max(debt + sum((line.total for line in lines), ZERO), ZERO),
+            )
+        )
+    return payee, documents
+
+
+def _messages(organization, operation: str, month):
+    """(the messages, the number of objects they carry); ``MessageError`` naming what
+    cannot go."""
+    if operation == "importMeteringDeviceValues":
+        return readings_messages(organization, month), len(period_meter_values(organization, month))
+    if operation == "importPaymentDocumentData":
+        payee, documents = payment_documents(organization, month)
+        if not payee.bik or not payee.settlement_account:
+            raise MessageError(["У организации не указаны БИК и расчётный счёт."])
+        messages = payment_document_messages(
+            org_ppa_guid_of(organization),
+            month,
+            bik=payee.bik,
+            account_number=payee.settlement_account,
+            documents=documents,
+        )
+        return messages, len(documents)
+    messages = account_export_messages(organization)
+    return messages, organization.accounts.filter(
+        is_open=True, unified_account__isnull=False
+    ).count()
+
+
+@dataclass(frozen=True)
+class Preview:
+    organization: object
+    operation: str
+    month: datetime.date | None
+    messages: int = 0
+    items: int = 0
+    errors: list[str] = field(default_factory=list)  # what cannot go, named
+    sent_before: bool = False  # a posting of this period not refused exists
+
+    @property
+    def label(self) -> str:
+        return OPERATIONS[self.operation].label
+
+    @property
+    def items_label(self) -> str:
+        return OPERATIONS[self.operation].items
+
+    @property
+    def can_send(self) -> bool:
+        return not self.errors and self.messages > 0
+
+
+def _sent_before(organization, operation, month) -> bool:
+    return (
+        month is not None
+        and Exchange.objects.filter(
+            posting__organization=organization,
+            posting__operation=operation,
+            posting__period=month,
+        )
+        .exclude(state=ExchangeState.FAILED)
+        .exists()
+    )
+
+
+def preview(organization, operation: str, month: datetime.date | None) -> Preview:
+    """What posting ``operation`` of ``organization`` for ``month`` would send: the messages
+    and objects counted, or everything that stops it named (no orgPPAGUID, a meter without
+    its GUID, an account without its GUID, a service without its НСИ element, …)."""
+    month = month if OPERATIONS[operation].by_month else None
+    if OPERATIONS[operation].by_month and month is None:
+        return Preview(organization, operation, None, errors=["Укажите расчётный период."])
+    sent_before = _sent_before(organization, operation, month)
+    errors = []
+    if not org_ppa_guid_of(organization):
+        errors.append("Не указан идентификатор организации в ГИС ЖКХ (orgPPAGUID).")
+    try:
+        messages, items = _messages(organization, operation, month)
+    except MessageError as error:
+        return Preview(organization, operation, month, errors=[*errors, *error.errors],
+                       sent_before=sent_before)  # fmt: skip
+    if not messages and not errors:
+        errors.append("Отправлять нечего: за этот период нет данных.")
+    return Preview(organization, operation, month, len(messages), items, errors, sent_before)
+
+
+def start_posting(organization, operation: str, month, *, resend: bool = False, user=None, ip=None):
+    """Build, sign and store the messages of ``operation`` and queue the job sending them;
+    the job. ``PostingError`` (in Russian) when the settings, the data or an earlier posting
+    of the period stop it (resend only when asked). Audited."""
+    state = exchange_settings()
+    if not state.ready:
+        raise PostingError(" ".join(state.problems))
+    checked = preview(organization, operation, month)
+    if checked.errors:
+        raise PostingError(" ".join(checked.errors))
+    if checked.sent_before and not resend:
+        raise PostingError(
+            "Данные этого периода уже отправлены в ГИС ЖКХ. Чтобы отправить их снова, "
+            "отметьте «Отправить повторно»."
+        )
+    try:
+        messages, _ = _messages(organization, operation, checked.month)
+        job = prepare_posting(organization, operation, messages, signer=signer_from_settings(),
+                              period=checked.month, user=user, resend=resend)  # fmt: skip
+    except (SigningError, MessageError) as error:
+        raise PostingError(str(error)) from error
+    record(
+        action=AuditAction.GIS_POSTING,
+        organization=organization,
+        actor=user,
+        ip=ip,
+        obj=job.subject,
+        changes={
+            "operation": [None, operation],
+            "period": [None, f"{checked.month:%m.%Y}" if checked.month else None],
+            "messages": [None, len(messages)],
+            "resend": [None, resend],
+        },
+    )
+    return job

@@ -14,10 +14,12 @@ import codecs
 import csv
 import datetime
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import BinaryIO
 
 from django.conf import settings
 from openpyxl import Workbook, load_workbook
@@ -63,24 +65,74 @@ def _wide_encoding(data: bytes) -> str | None:
     return "UTF-16" if head and head.count(0) * 4 >= len(head) else None
 
 
+WIDE_TEXT = ("Файл в кодировке {}: сохраните его как UTF-8 или Windows-1251 "
+             "(в Excel — «CSV UTF-8» или «CSV (разделители — запятые)»).")  # fmt: skip
+NUL_TEXT = "Файл не текстовый: в нём есть нулевые байты (NUL)."
+BAD_ENCODING = "Файл не в кодировке UTF-8 или Windows-1251."
+CHUNK = 2**20  # a text file is scanned for its encoding a megabyte at a time
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), else CP1251 — what Russian banks and Excel write. A text in
     UTF-16 or UTF-32 (Excel's «Текст Юникод») is refused by name: it would decode as CP1251
     into nonsense and fail later with a misleading message."""
     if wide := _wide_encoding(data):
-        raise TableError(
-            f"Файл в кодировке {wide}: сохраните его как UTF-8 или Windows-1251 "
-            "(в Excel — «CSV UTF-8» или «CSV (разделители — запятые)»)."
-        )
+        raise TableError(WIDE_TEXT.format(wide))
     if b"\x00" in data:  # a binary file; PostgreSQL refuses NUL in the messages quoting it
-        raise TableError("Файл не текстовый: в нём есть нулевые байты (NUL).")
+        raise TableError(NUL_TEXT)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             return data.decode("cp1251")
         except UnicodeDecodeError as error:
-            raise TableError("Файл не в кодировке UTF-8 или Windows-1251.") from error
+            raise TableError(BAD_ENCODING) from error
+
+
+def text_encoding(file: BinaryIO) -> str:
+    """The encoding ``decode_text`` would choose for the text of ``file``, read a chunk at a
+    time (a file of a million rows is not held in memory twice, as bytes and as text); the
+    same refusals. Leaves ``file`` at its start."""
+    file.seek(0)
+    if wide := _wide_encoding(file.read(4096)):
+        raise TableError(WIDE_TEXT.format(wide))
+    file.seek(0)
+    utf8, encoding, cp1251_undefined = codecs.getincrementaldecoder("utf-8")(), "utf-8-sig", False
+    while chunk := file.read(CHUNK):
+        if b"\x00" in chunk:
+            raise TableError(NUL_TEXT)
+        cp1251_undefined = cp1251_undefined or b"\x98" in chunk  # CP1251 has no character 0x98
+        if encoding == "utf-8-sig":
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                encoding = "cp1251"
+    if encoding == "utf-8-sig":
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            encoding = "cp1251"
+    if encoding == "cp1251" and cp1251_undefined:
+        raise TableError(BAD_ENCODING)
+    file.seek(0)
+    return encoding
+
+
+def text_lines(file: BinaryIO, newline: str | None = None) -> Iterator[str]:
+    """The lines of a text file (``text_encoding``), read as they are used. ``newline`` as
+    ``open`` takes it: ``None`` ends a line at «\\n», «\\r\\n» or «\\r»; ``""`` keeps the
+    line ends (what ``csv`` needs)."""
+    encoding = text_encoding(file)
+    while hasattr(file, "file"):  # Django's File wraps the file object that io can wrap
+        file = file.file
+    text = io.TextIOWrapper(file, encoding=encoding, newline=newline)
+    try:
+        # not ``yield from``: closing this generator would close ``text``, and the file with it
+        for line in text:  # noqa: UP028
+            yield line
+    finally:
+        if not file.closed:  # the caller closes its file: the wrapper must not when collected
+            text.detach()
 
 
 def _cell_text(value) -> str:
@@ -102,12 +154,16 @@ def check_row_count(number: int) -> None:
         raise TableError(f"В файле больше {limit} строк: разделите его на части.")
 
 
-def check_xlsx(data: bytes) -> None:
+def check_xlsx(data: bytes | BinaryIO) -> None:
     """Refuse an XLSX that unpacks to more than ``IMPORT_MAX_UNPACKED_MB`` or more than
     ``IMPORT_MAX_COMPRESSION_RATIO`` times its size, by the sizes its zip directory declares
     (reading it costs nothing; ``zipfile`` stops at a member's declared size)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        file = io.BytesIO(data) if isinstance(data, bytes) else data
+        file.seek(0)
+        size = len(data) if isinstance(data, bytes) else file.seek(0, io.SEEK_END)
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         raise TableError(DAMAGED_XLSX) from error
@@ -117,7 +173,7 @@ def check_xlsx(data: bytes) -> None:
             f"Таблица XLSX в распакованном виде — {format_number(unpacked // 2**20)} МБ, больше "
             f"{format_number(limit)} МБ: разделите её на части или сохраните как CSV."
         )
-    ratio = unpacked / max(len(data), 1)
+    ratio = unpacked / max(size, 1)
     if unpacked > RATIO_CHECKED_FROM and ratio > settings.IMPORT_MAX_COMPRESSION_RATIO:
         raise TableError(
             f"Файл XLSX сжат слишком сильно (степень сжатия {format_number(int(ratio))}, "
@@ -126,10 +182,11 @@ def check_xlsx(data: bytes) -> None:
         )
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    check_xlsx(data)
+def _xlsx_rows(file: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+    check_xlsx(file)
+    file.seek(0)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise TableError(DAMAGED_XLSX) from error
     try:
@@ -146,42 +203,59 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
         workbook.close()
 
 
-def _text_rows(data: bytes, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:
-    text = decode_text(data)
+def _text_rows(file: BinaryIO, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:
+    lines = text_lines(file, newline="")
+    first_line = next(lines, "")
     if delimiter is None:
-        first_line = text.split("\n", 1)[0]
-        delimiter = max(DELIMITERS, key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        delimiter = max(DELIMITERS, key=first_line.split("\n", 1)[0].count)
+    reader = csv.reader(itertools.chain([first_line], lines), delimiter=delimiter)
     try:
         for number, row in enumerate(reader, start=1):
             check_row_count(number)
             yield reader.line_num, [cell.strip() for cell in row]
     except csv.Error as error:
         raise TableError(f"Строка {reader.line_num}: файл CSV повреждён ({error}).") from error
+    finally:
+        lines.close()
 
 
-def read_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells as text) for every row of a CSV or XLSX file, blank rows skipped.
+def is_xlsx(file: BinaryIO) -> bool:
+    """Whether ``file`` is a zip archive (an XLSX, or not a table at all); leaves it at its
+    start."""
+    file.seek(0)
+    magic = file.read(len(XLSX_MAGIC))
+    file.seek(0)
+    return magic == XLSX_MAGIC
+
+
+def read_rows(
+    source: bytes | BinaryIO, delimiter: str | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells as text) for every row of a CSV or XLSX file, blank rows skipped,
+    read as they are used: ``source`` is the file's content or the (seekable) file itself, which
+    is then never held in memory whole.
 
     The format is told by the content, not by the file's name; a CSV's delimiter (``;``, ``,`` or
     tab) by its first line unless given. Columns past the ``MAX_COLUMNS``-th of an XLSX are
     not read.
     """
-    rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _text_rows(data, delimiter)
+    file = io.BytesIO(source) if isinstance(source, bytes) else source
+    rows = _xlsx_rows(file) if is_xlsx(file) else _text_rows(file, delimiter)
     for number, cells in rows:
         if any(cells):
             yield number, cells
 
 
-def read_table(data: bytes, columns: dict[str, tuple[str, ...]], optional=()):
-    """Rows of a table with a header, as (line number, {field: text}).
+def read_table(source: bytes | BinaryIO, columns: dict[str, tuple[str, ...]], optional=()):
+    """Rows of a table with a header, as (line number, {field: text}), read as they are used
+    (``read_rows``).
 
     ``columns`` maps each field to the header titles accepted for it (compared case-insensitively,
     e.g. ``{"account": ("лс", "лицевой счет", "лицевой счёт")}``). A missing column is a
     ``TableError`` naming it, unless its field is ``optional`` (then its text is ``""``); columns
     not asked for are ignored.
     """
-    rows = read_rows(data)
+    rows = read_rows(source)
     try:
         _, header = next(rows)
     except StopIteration:

@@ -13,8 +13,11 @@ the payment's ``external_id``, unique per source, so no payment is credited twic
 import hashlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
@@ -23,7 +26,7 @@ from kabinet.bulk import insert_rows
 from kabinet.formats import format_rubles
 from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.services import fail_job, finish_job, report_progress, start_job
-from kabinet.money import ZERO
+from kabinet.money import ZERO, summed
 from kabinet.payments.models import (
     Payment,
     PaymentRegistry,
@@ -31,7 +34,7 @@ from kabinet.payments.models import (
     RegistryDay,
     RegistryStatus,
 )
-from kabinet.payments.registry.formats import RegistryRow, parse_registry
+from kabinet.payments.registry.formats import RegistryRow, RegistryScan, read_registry
 from kabinet.tabular import RowError, TableError
 from kabinet.webhooks import services as webhooks
 from kabinet.webhooks.models import EventKind
@@ -41,25 +44,27 @@ logger = logging.getLogger(__name__)
 MAX_ERRORS = 200  # the first ones are enough to fix a file; the count says how many in all
 
 
-def payment_keys(organization_id: int, rows: list[RegistryRow], *, capital_repair=False
-                 ) -> list[str]:  # fmt: skip
-    """Each row's ``external_id`` (see the module's docstring); a repeated key within one
-    file means the bank listed the same operation twice. A registry of the capital repair
-    payee's account has keys of its own: the same payer may pay both accounts alike."""
-    keys, seen = [], Counter()
+def payment_keys(organization_id: int, rows: Iterable[RegistryRow], *, capital_repair=False
+                 ) -> Iterator[tuple[RegistryRow, str]]:  # fmt: skip
+    """Each row with its ``external_id`` (see the module's docstring), as the rows come; a
+    repeated key within one file means the bank listed the same operation twice. A registry of
+    the capital repair payee's account has keys of its own: the same payer may pay both
+    accounts alike. Rows without a reference are counted by a 16-byte digest of their basis,
+    not by its text: a million such rows of one file stay a few dozen megabytes."""
+    seen = Counter()
     for row in rows:
         if row.reference:
             basis = f"{row.paid_on}|{row.reference}|{row.account_number}|{row.amount}"
         else:
             basis = (f"{row.paid_on}|{row.account_number}|{row.amount}|{row.payer.lower()}|"
                      f"{row.period}")  # fmt: skip
-            seen[basis] += 1
-            basis += f"|#{seen[basis]}"
+            repeat = hashlib.blake2b(basis.encode(), digest_size=16).digest()
+            seen[repeat] += 1
+            basis += f"|#{seen[repeat]}"
         if capital_repair:
             basis = f"capital_repair|{basis}"
         digest = hashlib.sha256(f"{organization_id}|{basis}".encode()).hexdigest()
-        keys.append(f"reg:{digest[:40]}")
-    return keys
+        yield row, f"reg:{digest[:40]}"
 
 
 def import_registry(registry_id: int, *, ip: str | None = None) -> str:
@@ -82,57 +87,101 @@ def import_registry(registry_id: int, *, ip: str | None = None) -> str:
         raise
 
 
+@dataclass
+class _Check:
+    """What the first pass over a registry found: its totals and the first of its errors."""
+
+    scan: RegistryScan
+    known: int = 0  # readable rows of the organisation's accounts
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS by line
+    unknown_days: dict = field(default_factory=lambda: defaultdict(lambda: [0, ZERO, ZERO]))
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        self.errors.append(error)
+        if len(self.errors) >= 2 * MAX_ERRORS:  # errors come nearly in line order: keep few
+            self.errors = self.first_errors()
+
+    def first_errors(self) -> list[RowError]:
+        return sorted(self.errors, key=lambda error: error.line)[:MAX_ERRORS]
+
+
+def _check(file, today, accounts: dict) -> _Check:
+    """Pass 1: every row read and checked, nothing kept but counts, sums and the errors."""
+    scan, items = read_registry(file, today)
+    check = _Check(scan)
+    for item in items:
+        if type(item) is not RegistryRow:
+            check.add_error(item)
+        elif item.account_number in accounts:
+            check.known += 1
+        else:
+            check.add_error(
+                RowError(item.line, f"неизвестный лицевой счёт «{item.account_number}»")
+            )
+            totals = check.unknown_days[item.paid_on]
+            totals[0] += 1
+            totals[1] += item.amount
+            totals[2] += item.commission
+    return check
+
+
 def _import(registry: PaymentRegistry, ip) -> str:
+    """Two passes over the file, neither holding its rows: the first checks every row, the
+    second (when the file may be credited) reads them again and credits them."""
     job = registry.job
-    try:
-        with registry.file.open("rb") as file:
-            parsed = parse_registry(file.read())
-    except TableError as error:
-        registry.status, registry.errors = RegistryStatus.FAILED, [str(error)]
-        registry.save(update_fields=["status", "errors"])
-        fail_job(job, str(error))
-        return registry.status
-    start_job(job, total=parsed.lines)
+    today = timezone.localdate()  # both passes judge the dates alike, even across midnight
     accounts = dict(
         PersonalAccount.objects.filter(organization=registry.organization).values_list(
             "number", "pk"
         )
     )
-    errors = list(parsed.errors)
-    known, unknown = [], []
-    for row in parsed.rows:
-        if row.account_number in accounts:
-            known.append(row)
-        else:
-            unknown.append(row)
-            errors.append(RowError(row.line, f"неизвестный лицевой счёт «{row.account_number}»"))
-    errors.sort(key=lambda error: error.line)
-    registry.format = parsed.format
-    registry.rows_total = parsed.lines
-    registry.rows_rejected = parsed.lines - len(known)
-    registry.declared_count = parsed.declared_count
-    registry.declared_amount = parsed.declared_amount
-    registry.errors = [str(error) for error in errors[:MAX_ERRORS]]
-    if errors and not registry.good_rows_only:
+    try:
+        with registry.file.open("rb") as file:
+            check = _check(file, today, accounts)
+    except TableError as error:
+        registry.status, registry.errors = RegistryStatus.FAILED, [str(error)]
+        registry.save(update_fields=["status", "errors"])
+        fail_job(job, str(error))
+        return registry.status
+    scan = check.scan
+    start_job(job, total=scan.lines)
+    registry.format = scan.format
+    registry.rows_total = scan.lines
+    registry.rows_rejected = scan.lines - check.known
+    registry.declared_count = scan.declared_count
+    registry.declared_amount = scan.declared_amount
+    registry.errors = [str(error) for error in check.first_errors()]
+    if check.error_count and not registry.good_rows_only:
         registry.status = RegistryStatus.REJECTED
         registry.save()
-        report_progress(job, done=parsed.lines, failed=registry.rows_rejected)
-        finish_job(job, {"Ошибок в файле": len(errors), "Зачтено": "ничего"})
+        report_progress(job, done=scan.lines, failed=registry.rows_rejected)
+        finish_job(job, {"Ошибок в файле": check.error_count, "Зачтено": "ничего"})
         return registry.status
     with transaction.atomic():
-        credited_rows = _credit(registry, known, accounts, job)
+        with registry.file.open("rb") as file:
+            _, items = read_registry(file, today)
+            known = (
+                item
+                for item in items
+                if type(item) is RegistryRow and item.account_number in accounts
+            )
+            _credit(registry, known, accounts, job)
+        registry.rows_duplicate = check.known - registry.rows_credited
         webhooks.emit_many(
             registry.organization_id,
             EventKind.PAYMENT_CREDITED,
-            lambda: [
+            lambda: (
                 webhooks.payment_payload(payment)
                 for payment in Payment.objects.filter(registry=registry)
                 .select_related("account")
                 .order_by("pk")
-            ],
+                .iterator(chunk_size=2000)
+            ),
         )
-        _record_days(registry, [*credited_rows, *unknown])
-        registry.status = RegistryStatus.PARTIAL if errors else RegistryStatus.IMPORTED
+        _record_days(registry, check.unknown_days)
+        registry.status = RegistryStatus.PARTIAL if check.error_count else RegistryStatus.IMPORTED
         registry.save()
         record(
             action=AuditAction.REGISTRY_CREDITED,
@@ -162,57 +211,61 @@ PAYMENT_COLUMNS = ("account", "paid_on", "amount", "commission", "source", "exte
                    "period", "payer_name", "registry", "created_at", "capital_repair")  # fmt: skip
 
 
-def _credit(registry, rows: list[RegistryRow], accounts: dict, job) -> list[RegistryRow]:
-    """Create the payments of ``rows`` not credited before; returns the rows credited now.
+def _credit(registry, rows: Iterable[RegistryRow], accounts: dict, job) -> None:
+    """Create the payments of ``rows`` not credited before, as the rows come (``COPY`` on
+    PostgreSQL), then count what was credited in the database: the registry's own payments.
 
-    A payment credited before — by an earlier registry, or by an import running at the same
-    moment — meets the unique ``(source, external_id)`` and is skipped (``ON CONFLICT DO
-    NOTHING``)."""
-    keys = payment_keys(registry.organization_id, rows, capital_repair=registry.capital_repair)
+    A payment credited before — by an earlier registry, by an import running at the same
+    moment, or by a line the bank repeated within the file — meets the unique ``(source,
+    external_id)`` and is skipped (``ON CONFLICT DO NOTHING``)."""
     now = timezone.now()
-    values = [
+    values = (
         (accounts[row.account_number], row.paid_on, row.amount, row.commission,
          PaymentSource.BANK, key, row.period, row.payer[:255], registry.pk, now,
          registry.capital_repair)
-        for row, key in zip(rows, keys, strict=True)
-    ]  # fmt: skip
+        for row, key in payment_keys(registry.organization_id, rows,
+                                     capital_repair=registry.capital_repair)
+    )  # fmt: skip
     _insert_payments(values, job)
-    credited = set(Payment.objects.filter(registry=registry).values_list("external_id", flat=True))
-    credited_rows = []
-    for row, key in zip(rows, keys, strict=True):
-        if key in credited:
-            credited.discard(key)  # a row the bank repeated within the file counts once
-            credited_rows.append(row)
-    registry.rows_credited = len(credited_rows)
-    registry.rows_duplicate = len(rows) - len(credited_rows)
-    registry.amount_credited = sum((row.amount for row in credited_rows), ZERO)
-    registry.commission = sum((row.commission for row in credited_rows), ZERO)
-    return credited_rows
+    totals = Payment.objects.filter(registry=registry).aggregate(
+        count=Count("pk"), amount=Sum("amount"), commission=Sum("commission")
+    )
+    registry.rows_credited = totals["count"]
+    registry.amount_credited = summed(totals["amount"])
+    registry.commission = summed(totals["commission"])
 
 
-def _insert_payments(values: list[tuple], job) -> None:
+def _insert_payments(values: Iterable[tuple], job) -> None:
     """Insert payment rows in bulk, skipping those whose key exists (``kabinet.bulk``: COPY on
-    PostgreSQL, ``executemany`` on SQLite). Not through model instances: 100 000 rows must take
-    seconds (``bench/bench_registry.py``)."""
-    insert_rows(
+    PostgreSQL, ``executemany`` on SQLite), a batch at a time as ``values`` come. Not through
+    model instances: a million rows must take seconds (``bench/bench_registry.py``)."""
+    sent = insert_rows(
         Payment,
         PAYMENT_COLUMNS,
         values,
         skip_existing=True,
         progress=lambda done: report_progress(job, done=done),
     )
-    report_progress(job, done=len(values))
+    report_progress(job, done=sent)
 
 
-def _record_days(registry: PaymentRegistry, rows: list[RegistryRow]) -> None:
-    """What the registry says was paid each day, rows repeated from earlier registries aside."""
-    days = defaultdict(lambda: [0, ZERO, ZERO])
-    for row in rows:
-        totals = days[row.paid_on]
-        totals[0] += 1
-        totals[1] += row.amount
-        totals[2] += row.commission
+def _record_days(registry: PaymentRegistry, unknown_days: dict) -> None:
+    """What the registry says was paid each day, rows repeated from earlier registries aside:
+    its payments credited now, by a query, and its rows of unknown accounts (``unknown_days``:
+    day → [count, amount, commission])."""
+    days = defaultdict(lambda: [0, ZERO, ZERO], unknown_days)
+    credited = (
+        Payment.objects.filter(registry=registry)
+        .values("paid_on")
+        .annotate(count=Count("pk"), amount=Sum("amount"), commission=Sum("commission"))
+        .values_list("paid_on", "count", "amount", "commission")
+    )
+    for day, count, amount, commission in credited:
+        totals = days[day]
+        totals[0] += count
+        totals[1] += summed(amount)
+        totals[2] += summed(commission)
     RegistryDay.objects.bulk_create(
         RegistryDay(registry=registry, day=day, count=count, amount=amount, commission=commission)
-        for day, (count, amount, commission) in days.items()
+        for day, (count, amount, commission) in sorted(days.items())
     )

@@ -20,9 +20,12 @@ Crediting what was read is ``registry.crediting``.
 """
 
 import datetime
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import BinaryIO
 
 from django.utils import timezone
 
@@ -32,12 +35,12 @@ from kabinet.months import month_of
 from kabinet.payments.models import RegistryFormat
 from kabinet.payments.registry.purpose import read_purpose
 from kabinet.tabular import (
-    XLSX_MAGIC,
     RowError,
     TableError,
     check_row_count,
-    decode_text,
+    is_xlsx,
     read_table,
+    text_lines,
 )
 
 # ASCII digits only (``re.ASCII``): «١٥» is a digit to ``\d`` and to ``int``, not to a bank.
@@ -72,6 +75,20 @@ class RegistryRow:
     address: str = ""
     period: datetime.date | None = None
     reference: str = ""  # the bank's operation reference, if the registry gives one
+
+
+@dataclass
+class RegistryScan:
+    """What one pass over a registry tells besides its rows (``read_registry``)."""
+
+    format: str
+    lines: int = 0  # payment lines, readable or not
+    rows: int = 0  # readable lines
+    amount: Decimal = ZERO  # of the readable lines
+    commission: Decimal = ZERO
+    declared_count: int | None = None
+    declared_amount: Decimal | None = None
+    summary_line: int | None = None
 
 
 @dataclass
@@ -168,11 +185,9 @@ def _summary_numbers(cells: list[str]) -> tuple[int, Decimal]:
     return int(cells[0]), parse_money(cells[1])
 
 
-def parse_sberbank(text: str, today: datetime.date) -> ParsedRegistry:
-    parsed = ParsedRegistry(format=RegistryFormat.SBERBANK)
+def _sberbank_items(file: BinaryIO, today: datetime.date, scan: RegistryScan) -> Iterator:
     reader = _RowReader(today)
-    summary_line = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text_lines(file), start=1):
         check_row_count(number)
         line = line.strip()
         if not line:
@@ -181,23 +196,23 @@ def parse_sberbank(text: str, today: datetime.date) -> ParsedRegistry:
             key, _, value = line[1:].partition(" ")
             if key.upper() == "FILESUM":
                 try:
-                    parsed.declared_amount = parse_money(value)
+                    scan.declared_amount = parse_money(value)
                 except ValueError:
-                    parsed.errors.append(RowError(number, f"неверная сумма в «{line}»"))
+                    yield RowError(number, f"неверная сумма в «{line}»")
             continue
         cells = [cell.strip() for cell in line.split(";")]
         if cells[-1] == "":
             cells.pop()  # many banks end every line with «;»
         if line.startswith("="):
-            summary_line = number
+            scan.summary_line = number
             try:
-                parsed.declared_count, parsed.declared_amount = _summary_numbers(
+                scan.declared_count, scan.declared_amount = _summary_numbers(
                     [cells[0][1:], *cells[1:2]]
                 )
             except (ValueError, IndexError):
-                parsed.errors.append(RowError(number, "итоговая строка не читается"))
+                yield RowError(number, "итоговая строка не читается")
             continue
-        parsed.lines += 1
+        scan.lines += 1
         try:
             if len(cells) >= 10 and TIME.fullmatch(cells[1]):
                 date, time, branch, office, operation, account, payer, address, period, amount = (
@@ -206,10 +221,10 @@ def parse_sberbank(text: str, today: datetime.date) -> ParsedRegistry:
                 # …;сумма[;сумма перевода];комиссия — or no commission at all
                 commission = cells[11] if len(cells) >= 12 else "".join(cells[10:11])
                 reference = f"{time}|{branch}|{office}|{operation}"
-                row = reader.row(number, date, account, amount, commission, payer, address,
+                yield reader.row(number, date, account, amount, commission, payer, address,
                                  period, reference)  # fmt: skip
             elif len(cells) in (6, 7):
-                row = reader.row(number, cells[0], cells[1], cells[5],
+                yield reader.row(number, cells[0], cells[1], cells[5],
                                  cells[6] if len(cells) == 7 else "", cells[2], cells[3],
                                  cells[4])  # fmt: skip
             else:
@@ -218,78 +233,96 @@ def parse_sberbank(text: str, today: datetime.date) -> ParsedRegistry:
                     "дата;ЛС;ФИО;адрес;период;сумма;комиссия или полная строка Сбербанка)"
                 )
         except ValueError as error:
-            parsed.errors.append(RowError(number, str(error)))
-        else:
-            parsed.rows.append(row)
-    _check_summary(parsed, summary_line)
-    return parsed
+            yield RowError(number, str(error))
 
 
-def _check_summary(parsed: ParsedRegistry, line: int | None) -> None:
+def _summary_problems(scan: RegistryScan) -> Iterator[RowError]:
     """The bank's own totals must agree with the lines (a cut-off file is caught here)."""
     problems = []
-    if parsed.declared_count is not None and parsed.declared_count != parsed.lines:
-        problems.append(f"по итоговой строке платежей {parsed.declared_count}, "
-                        f"а в файле {parsed.lines}")  # fmt: skip
-    if parsed.declared_amount is not None and len(parsed.rows) == parsed.lines:
-        total = sum((row.amount for row in parsed.rows), ZERO)
-        if total != parsed.declared_amount:
-            problems.append(f"итоговая сумма {format_rubles(parsed.declared_amount)}, "
-                            f"а строки дают {format_rubles(total)}")  # fmt: skip
+    if scan.declared_count is not None and scan.declared_count != scan.lines:
+        problems.append(f"по итоговой строке платежей {scan.declared_count}, "
+                        f"а в файле {scan.lines}")  # fmt: skip
+    amount = scan.declared_amount
+    if amount is not None and scan.rows == scan.lines and scan.amount != amount:
+        problems.append(f"итоговая сумма {format_rubles(amount)}, "
+                        f"а строки дают {format_rubles(scan.amount)}")  # fmt: skip
     if problems:
-        parsed.errors.append(RowError(line or 1, "итог не сходится: " + "; ".join(problems)))
+        yield RowError(scan.summary_line or 1, "итог не сходится: " + "; ".join(problems))
 
 
-def parse_table(data: bytes, today: datetime.date) -> ParsedRegistry:
-    parsed = ParsedRegistry(format=RegistryFormat.TABLE)
+def _table_items(file: BinaryIO, today: datetime.date, scan: RegistryScan) -> Iterator:
     reader = _RowReader(today)
-    for number, cells in read_table(data, TABLE_COLUMNS, TABLE_OPTIONAL):
+    for number, cells in read_table(file, TABLE_COLUMNS, TABLE_OPTIONAL):
         if cells["date"].lower().startswith("итог"):
             continue
-        parsed.lines += 1
+        scan.lines += 1
         if cells["purpose"]:  # a QR payment names its ЛС and month there (registry.purpose)
             account, period = read_purpose(cells["purpose"])
             cells["account"] = cells["account"] or account
             if not cells["period"] and period:
                 cells["period"] = f"{period:%m.%Y}"
         try:
-            row = reader.row(number, cells["date"], cells["account"], cells["amount"],
+            yield reader.row(number, cells["date"], cells["account"], cells["amount"],
                              cells["commission"], cells["payer"], cells["address"],
                              cells["period"], cells["operation"])  # fmt: skip
         except ValueError as error:
-            parsed.errors.append(RowError(number, str(error)))
+            yield RowError(number, str(error))
+
+
+def read_registry(
+    file: BinaryIO, today: datetime.date | None = None
+) -> tuple[RegistryScan, Iterator[RegistryRow | RowError]]:
+    """Read a registry of either form from a seekable binary ``file`` as the rows are used,
+    never holding the file or its rows whole: the scan, and the rows with the errors of the bad
+    lines in the file's order, then the errors of the file as a whole (totals that disagree
+    with the lines or overflow a column). The scan is complete once the rows are read.
+    ``TableError`` (from this call or from the rows) if the file as a whole is unreadable."""
+    today = today or timezone.localdate()
+    if is_xlsx(file):
+        scan = RegistryScan(format=RegistryFormat.TABLE)
+        items = _table_items(file, today, scan)
+    else:
+        lines = text_lines(file)
+        try:
+            first = next((line.strip() for line in lines if line.strip()[:1] not in ("", "#")), "")
+        finally:
+            lines.close()
+        if first.startswith("=") or DATE.match(first):
+            scan = RegistryScan(format=RegistryFormat.SBERBANK)
+            items = _sberbank_items(file, today, scan)
         else:
-            parsed.rows.append(row)
-    return parsed
+            scan = RegistryScan(format=RegistryFormat.TABLE)
+            items = _table_items(file, today, scan)
+    return scan, _counted(scan, items)
+
+
+def _counted(scan: RegistryScan, items: Iterator) -> Iterator[RegistryRow | RowError]:
+    for item in items:
+        if type(item) is RegistryRow:
+            scan.rows += 1
+            scan.amount += item.amount
+            scan.commission += item.commission
+        yield item
+    if scan.format == RegistryFormat.SBERBANK:
+        yield from _summary_problems(scan)
+    if not scan.lines:
+        raise TableError("В файле нет ни одного платежа.")
+    for title, total in (("сумма платежей", scan.amount), ("комиссия", scan.commission)):
+        if not fits(total, **MONEY_FIELD):
+            yield RowError(
+                1,
+                f"{title} всего файла {format_rubles(total)} — много для одного "
+                "реестра: разделите файл на части",
+            )
 
 
 def parse_registry(data: bytes, today: datetime.date | None = None) -> ParsedRegistry:
-    """Read a registry of either form; ``TableError`` if the file as a whole is unreadable."""
-    today = today or timezone.localdate()
-    if data.startswith(XLSX_MAGIC):
-        parsed = parse_table(data, today)
-    else:
-        text = decode_text(data)
-        first = next(
-            (line.strip() for line in text.splitlines() if line.strip()[:1] not in ("", "#")),
-            "",
-        )
-        if first.startswith("=") or DATE.match(first):
-            parsed = parse_sberbank(text, today)
-        else:
-            parsed = parse_table(data, today)
-    if not parsed.lines:
-        raise TableError("В файле нет ни одного платежа.")
-    for title, total in (
-        ("сумма платежей", sum((row.amount for row in parsed.rows), ZERO)),
-        ("комиссия", sum((row.commission for row in parsed.rows), ZERO)),
-    ):
-        if not fits(total, **MONEY_FIELD):
-            parsed.errors.append(
-                RowError(
-                    1,
-                    f"{title} всего файла {format_rubles(total)} — много для одного "
-                    "реестра: разделите файл на части",
-                )
-            )
+    """``read_registry`` of a file's content, its rows and errors gathered in lists (for a
+    look at a small file; the import streams)."""
+    scan, items = read_registry(io.BytesIO(data), today)
+    parsed = ParsedRegistry(format=scan.format)
+    for item in items:
+        (parsed.rows if type(item) is RegistryRow else parsed.errors).append(item)
+    parsed.lines = scan.lines
+    parsed.declared_count, parsed.declared_amount = scan.declared_count, scan.declared_amount
     return parsed

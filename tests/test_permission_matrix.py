@@ -18,8 +18,9 @@ superuser only. Staff see their own organisations' records and no others.
 import dataclasses
 import json
 from collections.abc import Callable
+from html.parser import HTMLParser
 from unittest import mock
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.contrib import admin
@@ -33,6 +34,7 @@ from django.utils import timezone
 from kabinet.api import staff_keys
 from kabinet.api.models import StaffApiKey
 from kabinet.appeals.models import Appeal, Message
+from kabinet.backoffice import navigation
 from kabinet.billing.common_correction import common_correction
 from kabinet.billing.heating_correction import heating_corrections
 from kabinet.billing.models import Recalculation
@@ -523,13 +525,13 @@ URLS = {
     "backoffice:webhook": Entry(
         staff_page(DENY, manager_a=OK, superuser=OK), lambda w: {"webhook_id": w.a.webhook.pk}
     ),
-    "backoffice:disable_webhook": Entry(
-        staff_page(405),
+    "backoffice:disable_webhook": Entry(  # not a manager: refused whatever the method
+        staff_page(DENY, manager_a=405, superuser=405),
         lambda w: {"webhook_id": w.a.webhook.pk},
         post=Post(frozenset({MANAGER_A, SUPERUSER}), state=lambda w: row(w.a.webhook)),
     ),
     "backoffice:revoke_api_key": Entry(
-        staff_page(405),
+        staff_page(DENY, manager_a=405, superuser=405),
         lambda w: {"key_id": w.a.api_key.pk},
         post=Post(frozenset({MANAGER_A, SUPERUSER}), state=lambda w: row(w.a.api_key)),
     ),
@@ -1539,3 +1541,100 @@ def test_post_by_the_entitled_changes_what_refusals_keep(case, world, as_user):
     response = send(client, url, post, world)
     assert response.status_code in (200, 201, 202, 302), f"{url} answered {response.status_code}"
     assert post.state(world) != before, f"{url}: nothing changed for {case.user_class}"
+
+
+# --- every link shown to staff opens -------------------------------------------------------
+
+# Where a back-office page keeps its way to other pages: the header's links, the breadcrumbs,
+# the tools above a list or a form, the strips of the staff pages' sections (not the filters,
+# the date drill-down or the pages of a list).
+NAVIGATION = frozenset(
+    {"header", "nav-sidebar", "breadcrumbs", "object-tools", "kb-tools", "workplaces"}
+)
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                           "meta", "source", "track", "wbr"})  # fmt: skip
+
+
+class LinkCollector(HTMLParser):
+    """The addresses of a page's links: all of them, and those inside its navigation."""
+
+    def __init__(self):
+        super().__init__()
+        self.all, self.navigation = [], []
+        self.open = []  # (tag, whether it is or is inside navigation)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        marks = {attrs.get("id") or "", *(attrs.get("class") or "").split()}
+        inside = bool(self.open and self.open[-1][1]) or bool(marks & NAVIGATION)
+        if tag == "a" and attrs.get("href"):
+            self.all.append(attrs["href"])
+            if inside:
+                self.navigation.append(attrs["href"])
+        if tag not in VOID_ELEMENTS:
+            self.open.append((tag, inside))
+
+    def handle_endtag(self, tag):
+        for depth in range(len(self.open) - 1, -1, -1):
+            if self.open[depth][0] == tag:
+                del self.open[depth:]
+                return
+
+
+def page_links(html: str) -> LinkCollector:
+    collector = LinkCollector()
+    collector.feed(html)
+    return collector
+
+
+def internal(href: str, page: str) -> str | None:
+    """The path and query of a link within the site, or None (another site, an e-mail, a
+    phone, a place on the same page)."""
+    url = urlsplit(urljoin(f"http://testserver{page}", href))
+    if href.startswith("#") or url.netloc != "testserver":
+        return None
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def staff_links(client) -> dict[str, tuple[str, int]]:
+    """Every link of the admin index, and of the navigation of each back-office page reached
+    from there, followed until no new one turns up: link -> (a page showing it, its answer)."""
+    found = {"/admin/": ("", 0)}
+    to_read = ["/admin/"]
+    while to_read:
+        path = to_read.pop()
+        response = client.get(path)
+        found[path] = (found[path][0], response.status_code)
+        if response.status_code != 200 or not path.startswith(("/admin/", "/staff/")):
+            continue
+        links = page_links(response.content.decode())
+        for href in links.all if path == "/admin/" else links.navigation:
+            target = internal(href, path)
+            if target is not None and target not in found:
+                found[target] = (path, 0)
+                to_read.append(target)
+    return found
+
+
+@pytest.mark.parametrize("user_class", [*STAFF_ROLES, SUPERUSER])
+def test_every_link_shown_to_staff_opens(user_class, world, as_user):
+    """The admin index and the back office's navigation show a staff member only what their
+    role opens: each link answers 200 to them (never 403, 404 or a detour)."""
+    found = staff_links(as_user(user_class))
+    refused = [
+        f"{target} (on {page}) answered {status}"
+        for target, (page, status) in sorted(found.items())
+        if status != 200
+    ]
+    assert not refused, f"{user_class}: " + "; ".join(refused)
+
+
+@pytest.mark.parametrize("user_class", [*STAFF_ROLES, SUPERUSER])
+def test_the_index_lists_every_workplace_the_user_opens(user_class, world, as_user):
+    """«Рабочие места» hides no page the user may open, and shows none they may not."""
+    client = as_user(user_class)
+    listed = {internal(href, "/admin/") for href in page_links(client.get("/admin/").text).all}
+    for link in navigation.WORKPLACES:
+        url = reverse(link.url_name)
+        opens = client.get(url).status_code == 200
+        assert (url in listed) == opens, f"{user_class}: {url} listed {url in listed}"

@@ -3,7 +3,6 @@ readings are entered for an account or a house meter loaded through ``record_to_
 role in its own organisation), and imported into an organisation where the role may write."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -38,12 +37,6 @@ EXPORT_TYPES = {
 }
 
 
-def _render(request, template, context):
-    """A page of this section: «Импорт показаний» is offered to those who may import somewhere."""
-    can_import = organizations_to_change(request.user, DUTY).exists()
-    return staff_render(request, template, {"can_import": can_import, **context})
-
-
 def _filtered_readings(request):
     today = timezone.localdate()
     form = ReadingsFilterForm(
@@ -67,7 +60,7 @@ def readings(request):
     form, chosen, meters = _filtered_readings(request)
     query = request.GET.copy()
     query.pop("page", None)
-    return _render(
+    return staff_render(
         request,
         "backoffice/meters/readings.html",
         {
@@ -94,18 +87,16 @@ def readings_export(request, file_format):
     return response
 
 
-@staff_required
+@staff_required(duty=DUTY, refusal="Показания загружают оператор и руководитель организации.")
 def readings_import(request):
     writable = organizations_to_change(request.user, DUTY)
-    if not writable.exists():
-        raise PermissionDenied
     form = ReadingsImportForm(writable, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = services.queue_readings_import(
             form.chosen_organization, form.cleaned_data["file"], request.user
         )
         return redirect("backoffice:job", job.pk)
-    return _render(
+    return staff_render(
         request, "backoffice/meters/import.html", {"title": "Импорт показаний", "form": form}
     )
 
@@ -121,7 +112,7 @@ def find_account(request):
         )
         if len(accounts) == 1:
             return redirect("backoffice:account_readings", accounts[0].pk)
-    return _render(
+    return staff_render(
         request,
         "backoffice/meters/find_account.html",
         {"title": "Показания по лицевому счёту", "form": form, "accounts": accounts},
@@ -147,7 +138,7 @@ def account_readings(request, account_id):
 
 @staff_required
 def house_meters_list(request):
-    return _render(
+    return staff_render(
         request,
         "backoffice/meters/house_meters.html",
         {
@@ -206,7 +197,7 @@ def _meters_page(request, meters, template, context, *, organization_id):
             )
             return redirect(request.path)
     can_enter = can_change(request.user, DUTY, organization_id)
-    return _render(
+    return staff_render(
         request,
         template,
         {**context, "panels": form.panels(cards), "form": form, "can_change": can_enter},

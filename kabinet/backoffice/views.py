@@ -1,19 +1,34 @@
 """Staff pages beyond the admin's lists: each starts from the staff user's organisations."""
 
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from kabinet.backoffice.admin.base import may_write
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import job_percent, job_progress
 from kabinet.orgs.selectors import is_staff_member, organizations_for
 
 
-def staff_required(view):
-    """Staff members only; the view gets ``request.organizations`` to scope every query."""
+def staff_required(view=None, *, duty: str = "", refusal: str = ""):
+    """Staff members only; the view gets ``request.organizations`` to scope every query.
+
+    With ``duty``, only those whose role may change it in one of their organisations
+    (``orgs.selectors.ROLE_DUTIES``); the others get 403 with ``refusal``. The same check is the
+    view's ``may_open``, which the menus ask before showing a link to it (``navigation``)."""
+    if view is None:
+        return partial(staff_required, duty=duty, refusal=refusal)
+
+    def entitled(request) -> bool:
+        return not duty or may_write(request, duty)
+
+    def may_open(request) -> bool:
+        user = request.user
+        return user.is_authenticated and is_staff_member(user) and entitled(request)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -21,9 +36,12 @@ def staff_required(view):
             return redirect_to_login(request.get_full_path())
         if not is_staff_member(request.user):
             raise Http404
+        if not entitled(request):
+            raise PermissionDenied(refusal)
         request.organizations = organizations_for(request.user)
         return view(request, *args, **kwargs)
 
+    wrapper.may_open = may_open
     return wrapper
 
 

@@ -31,6 +31,7 @@ from django.shortcuts import redirect
 
 from kabinet.audit import services as audit
 from kabinet.audit.models import AuditAction
+from kabinet.backoffice.admin.rows import LabelledInlineFormSet, LabelledModelFormSet
 from kabinet.billing.models import (
     CapitalRepairDueDay,
     CapitalRepairFund,
@@ -221,6 +222,9 @@ class OrganizationScopedAdmin(AuditedAdmin):
     def has_delete_permission(self, request, obj=None):
         return may_write(request, self.duty, obj)
 
+    def get_changelist_formset(self, request, **kwargs):
+        return super().get_changelist_formset(request, formset=LabelledModelFormSet, **kwargs)
+
     def save_form(self, request, form, change):
         # The change form has asked already; an edit in the list («list_editable») has not.
         if change and not self.has_change_permission(request, form.instance):
@@ -247,6 +251,8 @@ class OrganizationScopedAdmin(AuditedAdmin):
 class OrganizationScopedInline(admin.TabularInline):
     """Records edited inside their parent's page, with the rights of the parent's admin in the
     parent's organisation."""
+
+    formset = LabelledInlineFormSet
 
     def _duty(self) -> str:
         return self.admin_site.get_model_admin(self.parent_model).duty

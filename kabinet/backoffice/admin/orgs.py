@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from kabinet.backoffice.admin.base import OrganizationScopedAdmin, OrganizationScopedInline
+from kabinet.backoffice.admin.rows import LabelledInlineFormSet
 from kabinet.http import client_ip
 from kabinet.orgs.models import Organization, StaffMembership
 from kabinet.orgs.services import add_staff_member
@@ -10,6 +11,7 @@ from kabinet.payments.models import PaymentCommission
 
 
 class StaffMembershipInline(admin.TabularInline):
+    formset = LabelledInlineFormSet
     model = StaffMembership
     extra = 0
     autocomplete_fields = ["user"]

@@ -48,7 +48,7 @@ test-fast: setup servers
 # The multi-host test (tests/cluster/, deploy/README.md «Several machines»): a balancer, two web
 # hosts, a worker, PostgreSQL, Redis and S3 in network namespaces of this machine. Root only.
 cluster-test: setup cluster-servers
-	timeout --kill-after=30 900 $(BIN)/pytest -n 0 --cluster tests/cluster
+	timeout --kill-after=30 900 $(BIN)/pytest -n 0 -s --cluster tests/cluster
 
 # Benchmarks print figures (speed goals live here, not in timed tests): `make bench BENCH=receipts`
 # runs one; DATABASE_URL=postgres://… runs them on PostgreSQL.

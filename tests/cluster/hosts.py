@@ -82,7 +82,7 @@ def remove_leftovers() -> None:
 
 
 @contextmanager
-def exclusive(wait: float = 30):
+def exclusive(wait: float = 300):
     """Hold the cluster test's lock (another run on this machine uses the same names)."""
     with LOCK.open("w") as file:
         deadline = time.monotonic() + wait

@@ -8,8 +8,8 @@ minute of a core, and the web serves the plain file when there are none.
 ``world ACCOUNTS``: after ``migrate``, the world, printed as JSON for the test:
 
 - a small organisation with one account and its resident, who writes an appeal with a file;
-- a large one whose billing run is long enough to kill its worker in the middle (``ACCOUNTS``
-  accounts, three services by area: the run reports its progress every 2 000 accounts);
+- a large one whose billing run lasts long enough to kill its worker in the middle
+  (``ACCOUNTS`` accounts, three services by area);
 - their accountant, with an authenticator app as production requires of staff (the test
   computes the codes from the secret).
 """

@@ -13,7 +13,7 @@ Every node has the settings of deploy/kabinet.env.example with the cluster's add
 same switch: it signs in through the balancer, reads each web host's log to see which host
 answered (the request id nginx sends is in Django's access line), kills hosts and reads the
 database. Skipped unless ``--cluster`` is given; needs root (namespaces) and Debian's nginx,
-PostgreSQL and Redis binaries (``make servers``).
+PostgreSQL and Redis binaries (``make cluster-servers``).
 """
 
 import io
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -49,9 +50,9 @@ PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/nonexiste
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BUCKET = "kabinet-media"
 S3_KEYS = {"STORAGE_S3_ACCESS_KEY_ID": "cluster", "STORAGE_S3_SECRET_ACCESS_KEY": "cluster-secret"}
-# The large organisation's run must last long enough to be killed in the middle: it reports
-# its progress every 2 000 accounts (billing.run.PROGRESS_EVERY).
-LARGE_ACCOUNTS = 16_000
+# The large organisation's run must last long enough to be killed in the middle: 4–6 s here
+# under load, against a second or so between two looks at its page.
+LARGE_ACCOUNTS = 20_000
 WORKER_ID = "worker/kabinet-worker"  # %l/%N of the worker unit on the host «worker»
 START_TIMEOUT = 90  # seconds for a server to answer after its start
 HTTP_TIMEOUT = 30
@@ -116,6 +117,7 @@ class Cluster:
         self.ca = work / "tls" / self.lb.address / "fullchain.pem"
         self.processes: dict[str, hosts.Process] = {}
         self.world: dict = {}
+        self.secret_key = secrets.token_urlsafe(50)
 
     def env(self, host: hosts.Host, unit: str | None = None) -> dict[str, str]:
         """A node's environment: the unit's, then /etc/kabinet/kabinet.env, which is the
@@ -208,16 +210,13 @@ class Cluster:
         )
 
     def migrate(self) -> None:
-        """The administrator's first steps, on a web host: the tables and, meanwhile (they need
-        no database), the static files, which the web processes read when they start."""
-        static = threading.Thread(
-            target=self.manage, args=(self.web2, "-m", "tests.cluster.seed", "static")
-        )
-        static.start()
-        try:
-            self.manage(self.web1, "manage.py", "migrate", "--noinput")
-        finally:
-            static.join(timeout=300)
+        """The administrator's first step, on a web host."""
+        self.manage(self.web1, "manage.py", "migrate", "--noinput")
+
+    def collect_static(self) -> None:
+        """The static files, which the web processes read when they start (tests/cluster/seed.py
+        says how they differ from production's)."""
+        self.manage(self.web2, "-m", "tests.cluster.seed", "static")
         assert (self.work / "static" / "staticfiles.json").exists()
 
     def seed(self) -> None:
@@ -324,8 +323,8 @@ class Cluster:
     def media_files(self) -> list[Path]:
         return [
             path
-            for web in (self.web1, self.web2, self.worker)
-            for path in (self.work / web.name / "media").rglob("*")
+            for node in (self.web1, self.web2, self.worker)
+            for path in (self.work / node.name / "media").rglob("*")
         ]
 
 
@@ -344,26 +343,29 @@ def cluster(tmp_path_factory):
         hosts.remove_leftovers()
         work = Path(tempfile.mkdtemp(prefix=hosts.WORK_PREFIX))
         work.chmod(0o755)  # PostgreSQL runs as postgres under it
-        network = hosts.Network(work)
+        network = None
         try:
+            network = hosts.Network(work)
             cluster = Cluster(network, work)
-            cluster.secret_key = secrets.token_urlsafe(50)
-            for step in (
-                cluster.start_database,
-                cluster.start_storage,
-                cluster.migrate,
-                cluster.launch_web,  # they start while the world is made
-                cluster.seed,
-                cluster.start_worker,
-                cluster.wait_for_web,
-                cluster.start_balancer,
+            # Steps of one line run side by side (each host is a machine of its own).
+            for steps in (
+                (cluster.start_database, cluster.start_storage),
+                (cluster.migrate, cluster.collect_static),
+                (cluster.launch_web,),  # gunicorn starts while the world is made
+                (cluster.seed, cluster.start_worker),
+                (cluster.wait_for_web, cluster.start_balancer),
             ):
                 started = time.monotonic()
-                step()
-                print(f"{step.__name__}: {time.monotonic() - started:.1f} s", file=sys.stderr)
+                with ThreadPoolExecutor() as pool:
+                    for done in [pool.submit(step) for step in steps]:
+                        done.result(timeout=600)
+                names = " + ".join(step.__name__ for step in steps)
+                print(f"{names}: {time.monotonic() - started:.1f} s", file=sys.stderr)
             yield cluster
         finally:
-            network.close()
+            if network is not None:
+                network.close()
+            hosts.remove_namespaces()  # also what a half-made network left
             for log in [*work.glob("*.log"), *work.glob("lb/*.log")]:
                 shutil.copy(log, logs / log.name)
             print(f"The hosts' logs: {logs}", file=sys.stderr)
@@ -569,11 +571,11 @@ def test_a_web_host_killed_under_load_fails_no_request_but_those_in_flight(clust
                 status, said = 0, repr(error)
             with lock:
                 results.append((started, time.monotonic(), status, said))
-                if len(results) == 60:
+                if len(results) == 40:
                     killed_at.append(time.monotonic())
                     cluster.processes["web2"].kill()
 
-    tabs = [threading.Thread(target=tab, args=(50,)) for _ in range(4)]
+    tabs = [threading.Thread(target=tab, args=(35,)) for _ in range(4)]
     for thread in tabs:
         thread.start()
     for thread in tabs:
@@ -586,11 +588,12 @@ def test_a_web_host_killed_under_load_fails_no_request_but_those_in_flight(clust
     failed = [r for r in results if r[2] != 200]
     assert [r for r in failed if r not in in_flight] == [], f"of {len(results)}: {failed}"
     print(f"web2 killed with {len(in_flight)} requests in flight, {len(failed)} of them failed")
-    served = cluster.served_by(said for _, _, status, said in results if status == 200)
-    before = {served[said] for started, _, status, said in results if started < kill}
-    after = [served[said] for started, _, status, said in results if started > kill]
+    answered = [(started, said) for started, _, status, said in results if status == 200]
+    served = cluster.served_by(said for _, said in answered)
+    before = {served[said] for started, said in answered if started < kill}
+    after = [served[said] for started, said in answered if started > kill]
     assert before == {"web1", "web2"}
-    assert len(after) >= 100
+    assert len(after) >= 80
     assert set(after) == {"web1"}
     errors = (cluster.work / "lb-kabinet.error.log").read_text()
     assert f'upstream: "http://{cluster.web2.address}:8000' in errors  # nginx saw it go
@@ -599,12 +602,14 @@ def test_a_web_host_killed_under_load_fails_no_request_but_those_in_flight(clust
 def test_a_worker_killed_mid_run_is_restarted_and_the_run_finishes_once(cluster, accountant):
     period = cluster.world["large_period"]
     job = start_billing_run(accountant, period)
+    # Killed as soon as the page shows the run counting accounts (it has locked the period and
+    # read them, in its transaction): the rest of the run — a few seconds, most of them writing
+    # the lines — is the margin for the kill to land before the commit.
     _, done, total = wait_for_job(
-        accountant, job, lambda status, done, total: status == "выполняется" and done > 0, 120
+        accountant, job, lambda status, done, total: status == "выполняется" and total > 0, 120
     )
     cluster.processes["worker"].kill()
     print(f"worker killed when the job page said {done} of {total} accounts")
-    assert total == LARGE_ACCOUNTS
 
     # The database saw the worker go: its session ended and the run's transaction with it.
     deadline = time.monotonic() + 30

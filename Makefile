@@ -7,7 +7,7 @@ PORT ?= 8000
 # Links in e-mails sent by background tasks (no request to take the address from) lead here.
 SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
-.PHONY: setup run test test-fast lint format bench browser servers
+.PHONY: setup run test test-fast cluster-test lint format bench browser servers cluster-servers
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,12 @@ servers:
 	@command -v systemd-analyze >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd)
 	@openssl engine gost >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libengine-gost-openssl)
 
+# What the multi-host test runs besides nginx: Debian's PostgreSQL and Redis binaries, iproute2.
+cluster-servers: servers
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	@command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+	@command -v ip >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2)
+
 run: setup
 	mkdir -p var
 	$(MANAGE) migrate --noinput
@@ -40,6 +46,11 @@ test: setup browser servers
 # The edit-test loop: everything but the browser tests (e2e/). `make test` stays the whole suite.
 test-fast: setup servers
 	$(BIN)/pytest tests
+
+# The multi-host test (tests/cluster/, deploy/README.md «Several machines»): a balancer, two web
+# hosts, a worker, PostgreSQL, Redis and S3 in network namespaces of this machine. Root only.
+cluster-test: setup cluster-servers
+	timeout --kill-after=30 900 $(BIN)/pytest -n 0 -s --cluster tests/cluster
 
 # Benchmarks print figures (speed goals live here, not in timed tests): `make bench BENCH=receipts`
 # runs one; DATABASE_URL=postgres://… runs them on PostgreSQL.

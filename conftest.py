@@ -12,6 +12,25 @@ settings.register_profile("kabinet", deadline=None)
 settings.load_profile("kabinet")
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--cluster",
+        action="store_true",
+        help="run the multi-host test (tests/cluster/: network namespaces, as root); "
+        "`make cluster-test`",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """The multi-host test starts a dozen servers in network namespaces: only when asked."""
+    if config.getoption("--cluster"):
+        return
+    skip = pytest.mark.skip(reason="the multi-host test runs with --cluster (make cluster-test)")
+    for item in items:
+        if "cluster" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """Tests make thousands of users: the production hasher (PBKDF2, about 0.3 s a password by

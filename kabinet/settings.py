@@ -297,7 +297,8 @@ FORMAT_MODULE_PATH = ["kabinet.locale_formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here and whitenoise serves from here (nginx too: its /static/ alias).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"  # uploaded files are not public: views check access and stream them
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploaded files: MEDIA_ROOT on this disk, or S3-compatible storage every node sees when

@@ -71,6 +71,27 @@ def test_the_worker_runs_the_command_django_tasks_db_provides():
     assert get_commands()["db_worker"] == "django_tasks_db"
 
 
+def test_the_worker_takes_back_its_own_unfinished_tasks_before_it_starts():
+    """One id for the worker across restarts, and the tasks of that id requeued first
+    (kabinet/jobs/workers.py)."""
+    unit = (UNITS / "kabinet-worker.service").read_text()
+    before = re.search(r"^ExecStartPre=\S+ manage\.py requeue_worker_tasks (\S+)$", unit, re.M)
+    worker = re.search(r"^ExecStart=\S+ manage\.py db_worker .*--worker-id (\S+)", unit, re.M)
+    assert before, "no ExecStartPre=… requeue_worker_tasks"
+    assert worker, "no ExecStart=… db_worker --worker-id"
+    assert before.group(1) == worker.group(1) == "%l/%N"  # this host, this unit
+
+
+def test_the_environment_template_lists_what_the_units_read():
+    template = (DEPLOY / "kabinet.env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", template, re.MULTILINE))
+    read = set()
+    for path in UNITS.glob("*.service"):
+        read |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", path.read_text()))
+    assert {"WEB_BIND", "WEB_FORWARDED_ALLOW_IPS"} <= read
+    assert read <= listed, f"deploy/kabinet.env.example does not list {sorted(read - listed)}"
+
+
 @pytest.fixture
 def installed_units(tmp_path):
     """The units as installed, with /srv/kabinet pointing at a directory whose programs exist

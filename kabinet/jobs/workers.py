@@ -1,0 +1,58 @@
+"""Tasks left behind by a task worker that stopped mid-task, given to the queue again.
+
+django-tasks-db claims a task by marking its row «running» with the worker's id; a worker that
+is killed (``SIGKILL``, the out-of-memory killer, a lost host) leaves the row so, and no worker
+ever takes it again: the staff's job says «выполняется» for ever. Each worker therefore runs
+under an id that stays the same across its restarts and is unique in the cluster
+(``%l/%N`` in deploy/systemd/kabinet-worker.service: the host and the unit), and before it
+starts (``ExecStartPre``) the tasks that id claimed and did not finish go back to the queue —
+the worker that claimed them is this one's previous process, which is gone.
+
+A task taken again runs from its beginning. The long ones are written for that: a billing run
+and the imports work in one transaction that the lost worker's database session rolled back,
+registry rows and gateway notifications are recorded once by their unique keys; an e-mail
+being sent when the worker died may go out twice. A task whose runs keep killing the worker
+(one that needs more memory than the host has) is not taken a ``MAX_CLAIMS``-th time: it is
+marked failed, so the worker gets on with the rest of the queue.
+"""
+
+import logging
+
+from django.tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+logger = logging.getLogger(__name__)
+
+MAX_CLAIMS = 3  # a task's third lost run is its last
+
+
+class WorkerLost(Exception):
+    """The worker running the task stopped before the task finished, ``MAX_CLAIMS`` times."""
+
+
+def requeue_abandoned_tasks(worker_id: str) -> tuple[int, int]:
+    """Put the tasks ``worker_id`` claimed and left running back in the queue (those lost
+    ``MAX_CLAIMS`` times are marked failed instead); returns (requeued, failed). Call it only
+    while no process runs as ``worker_id`` — at the worker's start."""
+    requeued = failed = 0
+    # Other workers' running tasks are read too (JSON «contains» is not on SQLite) but left
+    # alone: only this worker id's process ever changes a row it claimed.
+    for task in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
+        if not task.worker_ids or task.worker_ids[-1] != worker_id:
+            continue
+        if len(task.worker_ids) >= MAX_CLAIMS:
+            task.set_failed(WorkerLost(f"Its worker stopped during each of {MAX_CLAIMS} runs."))
+            logger.error(
+                "Task %s (%s) failed: its worker stopped during each of its %d runs",
+                task.pk, task.task_path, len(task.worker_ids),
+            )  # fmt: skip
+            failed += 1
+        else:
+            task.status = TaskResultStatus.READY
+            task.save(update_fields=["status"])
+            logger.warning(
+                "Task %s (%s) queued again: worker %s stopped while running it",
+                task.pk, task.task_path, worker_id,
+            )  # fmt: skip
+            requeued += 1
+    return requeued, failed

@@ -65,6 +65,16 @@ def test_every_timer_runs_a_management_command_that_exists():
         assert command in commands, f"{timer}: no management command {command!r}"
 
 
+def test_the_install_steps_enable_every_timer_once():
+    """deploy/README.md's step enables each timer of deploy/systemd/, each once, in one command
+    (a line without its «\\» would leave the rest to the shell as a command of its own)."""
+    readme = (DEPLOY / "README.md").read_text()
+    command = re.search(r"systemctl enable --now (kabinet-\S+\.timer(?: \\\n|[ \t])*)+", readme)
+    assert command, "no «systemctl enable --now …timer» step in deploy/README.md"
+    enabled = re.findall(r"kabinet-\S+\.timer", command.group(0))
+    assert sorted(enabled) == sorted(path.name for path in UNITS.glob("*.timer"))
+
+
 def test_the_worker_runs_the_command_django_tasks_db_provides():
     unit = (UNITS / "kabinet-worker.service").read_text()
     assert "manage.py db_worker" in unit

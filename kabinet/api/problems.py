@@ -23,6 +23,7 @@ TITLES = {
     409: "Конфликт",
     422: "Неверные данные",
     429: "Слишком много запросов",
+    503: "Недоступно",
 }
 
 # The request's fields as people call them, for the messages of validation errors.

@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     ROLE_CHANGED = "role_changed", "роль сотрудника"
     LINK_APPROVED = "link_approved", "присоединён лицевой счёт"
     STAFF_LOGIN = "staff_login", "вход сотрудника"
+    DOCUMENT_REISSUED = "document_reissued", "платёжный документ выпущен повторно"
 
 
 class AuditEntryError(Exception):

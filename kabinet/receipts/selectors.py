@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from django.utils import timezone
+
 from kabinet.billing.law import due_date
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
@@ -66,6 +68,20 @@ class Receipt:
     instalments: tuple[InstalmentRow, ...] = ()
     # The lines' suppliers other than the payee, with their requisites (Правила № 354 п. 69).
     suppliers: tuple[SupplierRow, ...] = ()
+    # The issued document's number, time of issue and version (``receipts.issuing``), printed
+    # on it; ``None`` while the data is only shown (the «Начисления» page).
+    number: str | None = None
+    issued_at: datetime.datetime | None = None
+    version: int = 1  # above 1: a corrected document issued in place of the earlier ones
+
+    @property
+    def document_line(self) -> str | None:
+        """«Документ № … от …» as the issued document prints it, with «исправленный» on a
+        corrected one."""
+        if self.number is None or self.issued_at is None:
+            return None
+        line = f"Документ № {self.number} от {timezone.localtime(self.issued_at):%d.%m.%Y}"
+        return f"{line}, исправленный" if self.version > 1 else line
 
     @property
     def accrued(self) -> Decimal:
@@ -102,10 +118,10 @@ class Receipt:
         return payment_code(self.payee, self.account_number, self.to_pay, self.purpose, self.month)
 
 
-def receipt_periods(account) -> list[Period]:
-    """The closed months the account has charges for, newest first: what a resident may
-    choose on «Начисления» and get a receipt for."""
-    return list(
+def document_periods(account):
+    """The closed months the account has charges for, newest first, as a queryset: the months
+    it has (or will have, when first asked for) a payment document of."""
+    return (
         Period.objects.filter(
             organization=account.organization_id,
             status=PeriodStatus.CLOSED,
@@ -114,6 +130,12 @@ def receipt_periods(account) -> list[Period]:
         .distinct()
         .order_by("-month")
     )
+
+
+def receipt_periods(account) -> list[Period]:
+    """The closed months the account has charges for, newest first: what a resident may
+    choose on «Начисления» and get a receipt for."""
+    return list(document_periods(account))
 
 
 def receipt_period(account, year: int, month: int) -> Period | None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.billing.closing import close_period
 from kabinet.billing.lines import BillingError
-from kabinet.billing.models import Period, PeriodStatus, RecalculationKind
+from kabinet.billing.models import AccountBalance, Period, PeriodStatus, RecalculationKind
 from kabinet.billing.recalculations import add_recalculation
 from kabinet.billing.run import run_billing
 from kabinet.jobs.models import Job, JobKind, JobStatus
@@ -297,6 +297,28 @@ def test_a_payment_recorded_late_leaves_the_issued_document_as_it_was(world, clo
     client.force_login(world.link.user)
 
     assert download(client, pdf_url(world.first, closed)) == issued
+
+
+def test_a_document_issued_after_a_late_payment_shows_the_money_as_the_closing_stored_it(
+    world, client
+):
+    close_period(world.period)  # balances stored; the issue (on commit) has not run yet
+    world.period.refresh_from_db()
+    PaymentFactory(account=world.first, paid_on=world.period.month + datetime.timedelta(days=9),
+                   amount=D("300.00"))  # fmt: skip
+    client.force_login(world.link.user)
+
+    download(client, pdf_url(world.first, world.period))
+
+    receipt = issued_receipt(IssuedDocument.objects.get(account=world.first))
+    stored = AccountBalance.objects.get(account=world.first, period=world.period)
+    assert (
+        (receipt.paid, receipt.closing)
+        == (stored.paid, stored.closing)
+        == (D("0.00"), D("1150.00"))
+    )
+    # the ledger has the payment: what a live page shows, not the issued document
+    assert receipt_data(world.first, world.period).paid == D("300.00")
 
 
 def test_a_recalculation_shows_on_the_next_months_document_not_on_the_issued_one(

@@ -8,10 +8,12 @@ documents»).
   before documents were kept) is issued when first asked for. Either way one account has one
   first version per period: the unique (account, period, version) decides a race, and the
   loser's file is removed.
-- Nothing of an issued document changes afterwards: new requisites or a recalculation (which
-  the next month's document shows) leave it as it was. Staff may issue a corrected document
-  (``reissue_document``): a new version with a reason, in the audit log; the earlier versions
-  stay, residents get the newest.
+- A document is drawn from the data at issue, its money summary from the balances the
+  closing stored (``receipt_data(frozen=True)``). Nothing of an issued document changes
+  afterwards: new requisites, a payment recorded late with a date in the month, a
+  recalculation (which the next month's document shows) leave it as it was. Staff may issue
+  a corrected document (``reissue_document``): a new version with a reason, in the audit log;
+  the earlier versions stay, residents get the newest.
 - Serving checks the stored file against its SHA-256 (``stored_pdf``): a file that is gone or
   differs is never drawn again silently — the resident gets a page saying so, the error log
   names the document, and staff issue a new version if the document must be drawn anew."""
@@ -123,8 +125,10 @@ def stored_pdf(document: IssuedDocument) -> bytes:
 
 def reissue_document(account, period: Period, *, user, reason: str, ip=None) -> IssuedDocument:
     """A corrected document for a closed ``period``, drawn from the data as they are now (the
-    requisites corrected, a payment recorded late): the next version, with ``reason``, written
-    to the audit log; the earlier versions are kept. Staff only, after the rights check."""
+    organisation's and the suppliers' requisites corrected, the house's figures, the ИПД given
+    since; the month's money as the closing stored it): the next version, with ``reason``,
+    written to the audit log; the earlier versions are kept. Staff only, after the rights
+    check."""
     if not period.is_closed or period.organization_id != account.organization_id:
         raise ValueError("A document is reissued for a closed period of its organisation.")
     reason = reason.strip()
@@ -206,7 +210,7 @@ def _issue(account, period: Period, *, version: int, user=None, reason="", payee
     the same version first, its document is returned and our file removed."""
     issued_at = timezone.now()
     receipt = replace(
-        receipt_data(account, period, payee, shared),
+        receipt_data(account, period, payee, shared, frozen=True),
         number=document_number(account, period, version),
         issued_at=issued_at,
         version=version,

@@ -9,7 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, Table, TableStyle
 
 from kabinet.formats import format_quantity, format_rubles, month_name
-from kabinet.pdf_fonts import register_fonts
+from kabinet.pdf_fonts import register_fonts, seed_subsets
 from kabinet.receipts.layout import Section, receipt_sections
 from kabinet.receipts.layout.grid import money_summary
 from kabinet.receipts.pdf.flowables import (
@@ -200,6 +200,8 @@ def _margins(receipt: Receipt):
     document_line = receipt.document_line
 
     def draw(canvas, document) -> None:
+        if canvas.getPageNumber() == 1:  # before any text: documents then share font subsets
+            seed_subsets(canvas)
         canvas.saveState()
         canvas.setFont(REGULAR, 6.3)
         canvas.drawString(MARGIN, MARGIN / 2, FOOTER)

@@ -50,3 +50,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_outside_the_tree(tmp_path_factory):
+    """Files the code keeps by itself — every payment document is stored when issued — go to
+    a folder of the session's, never into var/media. A test that looks at its files asks for
+    ``media`` (tests/conftest.py), a folder of its own."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield

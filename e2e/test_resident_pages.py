@@ -231,6 +231,8 @@ def staff_pages(role: str) -> list[str]:
         f"/staff/billing/accounts/{account.pk}/penalties/",
         "/staff/billing/recalculations/",
         "/staff/billing/documents/undelivered/",
+        "/staff/billing/documents/accounts/",
+        f"/staff/billing/documents/accounts/{account.pk}/",
         "/staff/billing/common-correction/",
         "/staff/billing/heating-correction/",
     ]

@@ -48,6 +48,7 @@ from kabinet.payments.models import (
     PaymentRegistry,
     RegistryStatus,
 )
+from kabinet.receipts.issuing import issued_document
 from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery, Supplier
 from kabinet.users.models import LinkAttempt, LinkRequest, TokenScope
 from kabinet.users.tokens import create_token
@@ -157,6 +158,7 @@ class Side:
     webhook: object  # the organisation's webhook (the world's transaction never commits: no
     # delivery is ever attempted)
     gis_exchange: object  # a message of a posting to ГИС ЖКХ (never sent)
+    issued_document: object = None  # the account's payment document of the closed month
 
 
 @dataclass
@@ -473,6 +475,8 @@ def build_world() -> World:
                     user=user, organization=sides[side].organization, role=role
                 )
         users[user_class] = user
+    for side in (a, b):  # issued last: the document is drawn from the side's whole world
+        side.issued_document = issued_document(side.account, side.closed_period)
     a.membership = StaffMembership.objects.get(user=users[OPERATOR_A])
     b.membership = StaffMembership.objects.get(user=users[ACCOUNTANT_B])
     task_result = DBTaskResult.objects.create(

@@ -44,6 +44,7 @@ from kabinet.metering.models import Reading
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.selectors import ROLE_DUTIES
 from kabinet.payments.models import OnlinePayment, PaymentRegistry
+from kabinet.receipts.models import IssuedDocument
 from kabinet.users import tokens
 from kabinet.users.models import TokenScope
 from kabinet.webhooks.models import Webhook
@@ -705,6 +706,28 @@ URLS = {
     "backoffice:penalty_claim": Entry(staff_a_page(), lambda w: {"account_id": w.a.account.pk}),
     "backoffice:penalty_claim_document": Entry(
         staff_a_page(), lambda w: {"account_id": w.a.account.pk, "file_format": "pdf"}
+    ),
+    # Issued payment documents: every role of the account's organisation reads and downloads
+    # them; a corrected one is issued by the billing's roles in the account's organisation.
+    "backoffice:documents_find_account": Entry(staff_page()),
+    "backoffice:account_documents": Entry(
+        staff_a_page(),
+        lambda w: {"account_id": w.a.account.pk},
+        shows=lambda w: w.a.issued_document.number,
+        shown_to=SEE_A,
+        post=Post(
+            writers("billing"),
+            data=lambda w: {
+                "period": w.a.closed_period.pk,
+                "reason": "Исправлены реквизиты",
+                "confirm": "on",
+            },
+            state=lambda w: IssuedDocument.objects.count(),
+        ),
+    ),
+    "backoffice:account_document_file": Entry(
+        staff_a_page(),
+        lambda w: {"account_id": w.a.account.pk, "document_id": w.a.issued_document.pk},
     ),
     # Documents not delivered by the deadline: every role reads its organisation's; A's first.
     "backoffice:undelivered_documents": Entry(

@@ -5,6 +5,7 @@ boxes (pypdfium2), which must not cross a column's edge."""
 
 import dataclasses
 import datetime
+import re
 from decimal import Decimal as D
 
 import pypdfium2
@@ -161,3 +162,25 @@ def test_no_character_of_the_services_table_crosses_a_column_edge_in_the_pdf():
     flat = pdf_text(pdf)
     assert flat.count("123 456,78") >= 8
     assert "-123 456,78" in flat
+
+
+def test_a_services_table_longer_than_a_page_goes_on_with_its_header_and_ends_with_its_total():
+    register_fonts()
+    receipt = wide_receipt()
+    lines = tuple(
+        dataclasses.replace(receipt.lines[0], service=f"Услуга № {number}", tariff_spans=None)
+        for number in range(1, 121)
+    )
+    pdf = receipt_pdf(dataclasses.replace(receipt, lines=lines))
+    document = pypdfium2.PdfDocument(pdf)
+    pages = [page.get_textpage().get_text_range().replace("\r", "") for page in document]
+
+    assert len(pages) >= 2
+    first, second = (next(i for i, t in enumerate(pages) if f"Услуга № {n} " in t)
+                     for n in (1, 120))  # fmt: skip
+    assert second > first  # the table went on to a later page
+    assert "Вид услуги" in pages[second]  # with its header repeated there
+    assert all(f"Услуга № {n} " in "".join(pages) for n in range(1, 121))  # no row lost
+    assert sum(page.count("Услуга № 17 ") for page in pages) == 1  # nor drawn twice
+    after_last_row = pages[second].split("Услуга № 120 ", 1)[1]
+    assert re.search(r"^Итого 123", after_last_row, re.MULTILINE)  # «Итого» after the last row

@@ -34,6 +34,7 @@ from kabinet.metering.models import Resource
 from kabinet.months import add_months
 from kabinet.orgs.models import StaffRole
 from kabinet.orgs.services import add_staff_member
+from kabinet.receipts.models import IssuedDocument
 from tests.factories import (
     ChargeFactory,
     MeterFactory,
@@ -260,7 +261,7 @@ def test_closing_needs_the_confirmation(client, accountant, period):
     assert period.status == PeriodStatus.OPEN
 
 
-@pytest.mark.django_db(transaction=True)  # the mailing starts when the closing commits
+@pytest.mark.django_db(transaction=True)  # the documents' issue starts when the closing commits
 def test_accountant_closes_the_period_and_the_next_one_opens(
     client, accountant, own, house, upkeep, period
 ):
@@ -277,8 +278,9 @@ def test_accountant_closes_the_period_and_the_next_one_opens(
     assert f"Период {period} закрыт: жители видят его начисления. Открыт период {following}." in (
         page
     )
-    assert "ход рассылки" in page
+    assert "ход выпуска" in page
     assert AccountBalance.objects.filter(period=period).count() == 1
+    assert IssuedDocument.objects.filter(period=period).count() == 1
 
 
 def test_a_refused_closing_is_a_message_not_an_error(client, accountant, period):

@@ -1,9 +1,11 @@
 """Uploaded files on S3-compatible object storage (kabinet/storage.py): a resident's appeal
-attachments and a contract document go to a bucket of a real S3 server (moto's, on 127.0.0.1,
-started once for the module) and come back through the portal. Nothing touches MEDIA_ROOT."""
+attachments, a contract document and an issued payment document go to a bucket of a real S3
+server (moto's, on 127.0.0.1, started once for the module) and come back through the portal.
+Nothing touches MEDIA_ROOT."""
 
 import datetime
 import gc
+import hashlib
 
 import boto3
 import pytest
@@ -14,8 +16,9 @@ from moto.server import ThreadedMotoServer
 
 from kabinet.appeals.models import Appeal
 from kabinet.housing.models import ContractDocument, ManagementContract
+from kabinet.receipts.models import IssuedDocument
 from kabinet.storage import FILESYSTEM_BACKEND, S3_BACKEND, default_storage_from_env
-from tests.factories import AccountLinkFactory, image_upload, pdf_upload
+from tests.factories import AccountLinkFactory, ChargeFactory, image_upload, pdf_upload
 from tests.test_appeals import write
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +137,27 @@ def test_two_uploads_under_one_name_keep_both(s3):
     default_storage.delete(first)
     assert not default_storage.exists(first)
     assert default_storage.exists(second)
+
+
+def test_an_issued_payment_document_is_kept_in_the_bucket_and_served_checked(
+    client, s3, tmp_path, caplog
+):
+    charge = ChargeFactory()
+    link = AccountLinkFactory(account=charge.account)
+    client.force_login(link.user)
+    month = charge.period.month
+    url = reverse("portal:receipt_pdf", args=[link.account.pk, month.year, month.month])
+
+    served = b"".join(client.get(url).streaming_content)
+
+    document = IssuedDocument.objects.get()
+    key = f"media/{document.file.name}"
+    assert keys(s3, "media/receipts/") == [key]
+    stored = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert served == stored
+    assert hashlib.sha256(stored).hexdigest() == document.sha256
+    assert list(tmp_path.iterdir()) == []
+    # an object replaced behind the portal's back is refused, not served
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"%PDF-1.4 other")
+    assert client.get(url).status_code == 503
+    assert document.sha256 in caplog.text

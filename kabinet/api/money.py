@@ -23,10 +23,14 @@ from kabinet.payments.models import OnlinePaymentMethod
 from kabinet.payments.selectors import online_payment_seen_by, online_payments_seen_by
 from kabinet.portal.payments_forms import LedgerPeriodForm, OnlinePaymentForm
 from kabinet.receipts.delivery import record_document_delivered
+from kabinet.receipts.issuing import (
+    DocumentUnavailable,
+    document_filename,
+    issued_document,
+    stored_pdf,
+)
 from kabinet.receipts.models import DeliveryChannel
-from kabinet.receipts.pdf import receipt_filename
-from kabinet.receipts.pdf import receipt_pdf as render_receipt_pdf
-from kabinet.receipts.selectors import receipt_data, receipt_period, receipt_periods
+from kabinet.receipts.selectors import receipt_period, receipt_periods
 from kabinet.users.tokens import Permission
 
 router = Router(tags=["Квитанции и платежи"])
@@ -117,10 +121,14 @@ def receipts(request, account_id: int):
 
 @router.get(
     "/accounts/{account_id}/receipts/{month}",
-    response={**REFUSALS},
+    response={503: ProblemOut, **REFUSALS},
     url_name="receipt_pdf",
     summary="Квитанция за месяц в PDF",
-    description="Месяц в виде ГГГГ-ММ. Скачивание квитанции — её доставка жителю, как на сайте.",
+    description=(
+        "Месяц в виде ГГГГ-ММ. Выпущенный документ, байт в байт как хранится (он не меняется; "
+        "исправленный УК документ — новая версия). Скачивание квитанции — её доставка жителю, "
+        "как на сайте. 503 — файл документа в хранилище недоступен или не совпадает с выпущенным."
+    ),
     openapi_extra={
         "responses": {
             200: {
@@ -140,12 +148,21 @@ def receipt_pdf(request, account_id: int, month: str):
     period = receipt_period(account, first_day.year, first_day.month)
     if period is None:
         raise Problem(404, "Нет квитанции за этот месяц.")
+    document = issued_document(account, period)
+    try:
+        content = stored_pdf(document)
+    except DocumentUnavailable:
+        raise Problem(
+            503,
+            f"Файл платёжного документа № {document.number} недоступен или не совпадает с "
+            "выпущенным; ошибка записана. Другой документ вместо выпущенного не выдаётся.",
+            kind="document-unavailable",
+        ) from None
     record_document_delivered(account=account, period=period, channel=DeliveryChannel.PORTAL_PDF)
-    data = receipt_data(account, period)
     response = FileResponse(
-        io.BytesIO(render_receipt_pdf(data)),
+        io.BytesIO(content),
         as_attachment=True,
-        filename=receipt_filename(data),
+        filename=document_filename(document),
         content_type="application/pdf",
     )
     response["Cache-Control"] = "no-store"

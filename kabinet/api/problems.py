@@ -25,6 +25,7 @@ TITLES = {
     413: "Слишком большой запрос",
     422: "Неверные данные",
     429: "Слишком много запросов",
+    503: "Недоступно",
 }
 
 # The request's fields as people call them, for the messages of validation errors.

@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     STAFF_LOGIN = "staff_login", "вход сотрудника"
     GIS_IDENTIFIERS_IMPORT = "gis_identifiers_import", "загрузка идентификаторов ГИС ЖКХ"
     GIS_POSTING = "gis_posting", "отправка в ГИС ЖКХ"
+    DOCUMENT_REISSUED = "document_reissued", "платёжный документ выпущен повторно"
 
 
 class AuditEntryError(Exception):

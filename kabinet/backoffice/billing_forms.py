@@ -15,6 +15,7 @@ from kabinet.billing.models import (
     Service,
 )
 from kabinet.fields import AmountField
+from kabinet.formats import month_name
 from kabinet.housing.models import House, PersonalAccount
 
 MAX_IMPORT_SIZE = 100 * 1024 * 1024  # 900 000 lines (100 000 accounts) of CSV are about 45 MB
@@ -47,6 +48,28 @@ class ClosePeriodForm(forms.Form):
             "required": "Отметьте, что начисления проверены: закрытый период уже не меняется."
         },
     )
+
+
+class ReissueDocumentForm(forms.Form):
+    """A corrected payment document of one closed month: the reason is kept with it and in
+    the audit log; the document issued before stays."""
+
+    period = forms.ModelChoiceField(None, label="Месяц", empty_label=None)
+    reason = forms.CharField(
+        label="Что исправлено",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Попадёт в журнал действий и в список документов.",
+    )
+    confirm = forms.BooleanField(
+        label="Выпустить исправленный документ: жители будут получать его вместо прежнего",
+        error_messages={"required": "Отметьте, что выпускаете исправленный документ."},
+    )
+
+    def __init__(self, periods, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = periods
+        self.fields["period"].label_from_instance = lambda period: month_name(period.month)
 
 
 class ChargesImportForm(forms.Form):

@@ -41,7 +41,7 @@ from kabinet.jobs.models import JobKind, JobStatus
 from kabinet.jobs.services import job_percent, job_progress
 from kabinet.orgs.selectors import can_change, record_to_change
 from kabinet.receipts.delivery import document_plan
-from kabinet.receipts.tasks import last_receipt_mailing
+from kabinet.receipts.tasks import last_document_issue
 
 DUTY = "billing"  # the role's right to run, close, import and recalculate (orgs.selectors)
 
@@ -155,13 +155,14 @@ def billing_close(request, period_id):
         f"Период {month_name(period.month)} закрыт: жители видят его начисления. "
         f"Открыт период {month_name(following.month)}.",
     )
-    mailing = last_receipt_mailing(period)
-    if mailing is not None:
+    issue = last_document_issue(period)
+    if issue is not None:
         messages.info(
             request,
             format_html(
-                'Квитанции рассылаются подписчикам: <a href="{}">ход рассылки</a>.',
-                reverse("backoffice:job", args=[mailing.pk]),
+                "Платёжные документы выпускаются и затем рассылаются подписчикам: "
+                '<a href="{}">ход выпуска</a>.',
+                reverse("backoffice:job", args=[issue.pk]),
             ),
         )
     return redirect(_billing_page(period.organization))

@@ -50,6 +50,7 @@ BILLING = (
     Link("Тарифы", "admin:billing_tariff_changelist"),
     Link("Ключевая ставка", "admin:billing_keyrate_changelist"),
     Link("Расчёт пени по ЛС", "backoffice:penalty_find_account"),
+    Link("Платёжные документы по ЛС", "backoffice:documents_find_account"),
     Link("Не доставлены в срок", "backoffice:undelivered_documents", keeps_organization=True),
 )
 METERS = (

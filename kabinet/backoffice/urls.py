@@ -9,6 +9,7 @@ from kabinet.backoffice import (
     gisgkh_exchange_views,
     gisgkh_nsi_views,
     gisgkh_views,
+    issued_documents_views,
     meters_views,
     payments_views,
     penalty_claim_views,
@@ -104,6 +105,21 @@ urlpatterns = [
         name="penalty_claim_document",
     ),
     path("billing/recalculations/", billing_views.recalculations, name="recalculations"),
+    path(
+        "billing/documents/accounts/",
+        issued_documents_views.find_account,
+        name="documents_find_account",
+    ),
+    path(
+        "billing/documents/accounts/<int:account_id>/",
+        issued_documents_views.account_documents,
+        name="account_documents",
+    ),
+    path(
+        "billing/documents/accounts/<int:account_id>/<int:document_id>.pdf",
+        issued_documents_views.account_document_file,
+        name="account_document_file",
+    ),
     path(
         "billing/documents/undelivered/",
         documents_views.undelivered_documents,

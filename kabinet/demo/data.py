@@ -65,9 +65,9 @@ from kabinet.metering.models import Resource
 from kabinet.months import add_months, first_of_month
 from kabinet.orgs.models import Organization
 from kabinet.payments.autopay.tasks import run_autopay_when_period_closes
-from kabinet.receipts.tasks import mail_receipts_when_period_closes
+from kabinet.receipts.tasks import issue_documents_when_period_closes
 
-RECEIPTS_MAILING = "receipts_mailing"  # dispatch_uid of the receipts app's period_closed receiver
+RECEIPTS_ISSUE = "receipts_issue"  # dispatch_uid of the receipts app's period_closed receiver
 AUTOPAY_RUN = "autopay_run"  # and of the payments app's (payments.autopay.tasks)
 
 
@@ -83,16 +83,17 @@ def load_demo(today: datetime.date | None = None) -> None:
 
 @contextmanager
 def _no_receipt_mailing():
-    """The demo's months were closed long ago: closing them now mails no receipts. The
+    """The demo's months were closed long ago: closing them now issues and mails nothing (a
+    document is issued when first opened, ``receipts.issuing.issued_document``). The
     closings' ``period_closed`` signals are sent when the outermost transaction commits: the
     loading one (a test's transaction, around it, never commits)."""
-    connected = period_closed.disconnect(dispatch_uid=RECEIPTS_MAILING)
+    connected = period_closed.disconnect(dispatch_uid=RECEIPTS_ISSUE)
     autopay_connected = period_closed.disconnect(dispatch_uid=AUTOPAY_RUN)  # no autopay yet
     try:
         yield
     finally:
         if connected:
-            period_closed.connect(mail_receipts_when_period_closes, dispatch_uid=RECEIPTS_MAILING)
+            period_closed.connect(issue_documents_when_period_closes, dispatch_uid=RECEIPTS_ISSUE)
         if autopay_connected:
             period_closed.connect(run_autopay_when_period_closes, dispatch_uid=AUTOPAY_RUN)
 

@@ -20,6 +20,7 @@ class JobKind(models.TextChoices):
     BILLING_RUN = "billing_run", "расчёт начислений"  # subject: the period
     CHARGES_IMPORT = "charges_import", "загрузка начислений"  # subject: the period
     RECEIPTS_MAILING = "receipts_mailing", "рассылка квитанций"  # subject: the period
+    DOCUMENTS_ISSUE = "documents_issue", "выпуск платёжных документов"  # subject: the period
     PAYMENT_REGISTRY = "payment_registry", "реестр платежей"  # subject: the registry
     READINGS_IMPORT = "readings_import", "импорт показаний"  # no subject: the organisation
     NEWS_MAILING = "news_mailing", "рассылка новости"  # subject: the news

@@ -13,12 +13,17 @@ from kabinet.billing.explanation import explain_charge
 from kabinet.billing.selectors import charge_history, published_charge
 from kabinet.portal.charts import monthly_totals_chart
 from kabinet.portal.periods import chosen_period
-from kabinet.portal.receipt_cache import cached_receipt_pdf
 from kabinet.portal.views import account_or_404, render_account
 from kabinet.receipts.delivery import record_document_delivered
+from kabinet.receipts.issuing import (
+    DocumentUnavailable,
+    document_filename,
+    issued_document,
+    issued_receipt,
+    stored_pdf,
+)
 from kabinet.receipts.layout import receipt_sections
 from kabinet.receipts.models import DeliveryChannel
-from kabinet.receipts.pdf import receipt_filename
 from kabinet.receipts.qr import payment_qr
 from kabinet.receipts.selectors import receipt_data, receipt_period, receipt_periods
 
@@ -64,21 +69,24 @@ def charge_explanation(request, account_id, year, month, service_id):
     )
 
 
-def _receipt_or_404(request, account_id, year, month, channel):
-    """The account's document for the month; the resident's opening it delivers it (ЖК РФ
-    ст. 155 ч. 2: the first delivery is recorded, see ``receipts.delivery``)."""
+def _issued_or_404(request, account_id, year, month):
+    """The account, the closed period and the account's issued document for it (issued now if
+    the period's issue has not reached it); any other month answers 404."""
     account = account_or_404(request, account_id)
     period = receipt_period(account, year, month)
     if period is None:
         raise Http404("Нет квитанции за этот период.")
-    record_document_delivered(account=account, period=period, channel=channel)
-    return account, receipt_data(account, period)
+    return account, period, issued_document(account, period)
 
 
 @login_required
 def receipt(request, account_id, year, month):
-    """The payment document as a page to read and print."""
-    account, data = _receipt_or_404(request, account_id, year, month, DeliveryChannel.PORTAL_PAGE)
+    """The payment document as a page to read and print: the data it was issued with. The
+    resident's opening it delivers it (ЖК РФ ст. 155 ч. 2: the first delivery is recorded,
+    see ``receipts.delivery``)."""
+    account, period, document = _issued_or_404(request, account_id, year, month)
+    record_document_delivered(account=account, period=period, channel=DeliveryChannel.PORTAL_PAGE)
+    data = issued_receipt(document)
     payload = data.qr_payload
     # segno writes only the symbol's paths: nothing of the payload's text is in the markup.
     qr_svg = mark_safe(payment_qr(payload).svg_inline(scale=4, omitsize=True)) if payload else ""
@@ -96,11 +104,25 @@ def receipt(request, account_id, year, month):
 
 @login_required
 def receipt_pdf(request, account_id, year, month):
-    """The payment document as a PDF file to download."""
-    _account, data = _receipt_or_404(request, account_id, year, month, DeliveryChannel.PORTAL_PDF)
+    """The issued PDF, byte for byte as stored; a file gone or changed is never drawn anew
+    behind the resident's back: a page says so (the error log names the document)."""
+    account, period, document = _issued_or_404(request, account_id, year, month)
+    try:
+        content = stored_pdf(document)
+    except DocumentUnavailable:
+        return render_account(
+            request,
+            account,
+            "portal/charges/receipt_unavailable.html",
+            "charges",
+            period=period,
+            document=document,
+            status=503,
+        )
+    record_document_delivered(account=account, period=period, channel=DeliveryChannel.PORTAL_PDF)
     return FileResponse(
-        io.BytesIO(cached_receipt_pdf(data)),
+        io.BytesIO(content),
         as_attachment=True,
-        filename=receipt_filename(data),
+        filename=document_filename(document),
         content_type="application/pdf",
     )

@@ -72,7 +72,7 @@ def other_account_links(request, account, section) -> list[tuple[object, str]]:
     ]
 
 
-def render_account(request, account, template, section, **context):
+def render_account(request, account, template, section, *, status=200, **context):
     return render(
         request,
         template,
@@ -82,6 +82,7 @@ def render_account(request, account, template, section, **context):
             "other_accounts": other_account_links(request, account, section),
             **context,
         },
+        status=status,
     )
 
 

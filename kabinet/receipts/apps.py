@@ -7,6 +7,6 @@ class ReceiptsConfig(AppConfig):
 
     def ready(self):
         from kabinet.billing.signals import period_closed
-        from kabinet.receipts.tasks import mail_receipts_when_period_closes
+        from kabinet.receipts.tasks import issue_documents_when_period_closes
 
-        period_closed.connect(mail_receipts_when_period_closes, dispatch_uid="receipts_mailing")
+        period_closed.connect(issue_documents_when_period_closes, dispatch_uid="receipts_issue")

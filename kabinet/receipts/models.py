@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import get_valid_filename
 
 from kabinet.billing.models import Period
 from kabinet.housing import gis
@@ -199,3 +200,89 @@ class Supplier(models.Model):
             errors.update(bank_account_errors(self))
         if errors:
             raise ValidationError(errors)
+
+
+class IssuedDocumentError(Exception):
+    """An issued payment document is never changed or deleted: a correction is a new version."""
+
+
+class IssuedDocumentQuerySet(OrganizationScopedQuerySet.through("account__organization")):
+    def update(self, **kwargs):
+        # The one update allowed: a deleted staff user's documents lose the link (SET_NULL).
+        if kwargs != {"issued_by": None}:
+            raise IssuedDocumentError("Выпущенный платёжный документ не изменяется.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise IssuedDocumentError("Выпущенный платёжный документ не удаляется.")
+
+
+def issued_document_path(document, filename: str) -> str:
+    """Where the stored file goes: per organisation and month, named by the account and the
+    version (the storage adds a suffix rather than overwrite a file of the same name)."""
+    month = document.period.month
+    number = get_valid_filename(document.account.number) or "account"
+    return (
+        f"receipts/{document.account.organization_id}/{month:%Y-%m}/{number}-{document.version}.pdf"
+    )
+
+
+class IssuedDocument(models.Model):
+    """The payment document of ``account`` for the closed ``period`` as it was issued: the PDF
+    drawn once and kept through the storage API (``file``, with its SHA-256), the data it was
+    drawn from (``data``, ``receipts.snapshot``), its number and time of issue. As pretix keeps
+    its invoices: never changed or deleted; a corrected document is a new ``version`` issued by
+    staff with a ``reason`` (audited), the earlier ones kept (``receipts.issuing``)."""
+
+    account = models.ForeignKey(
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="issued_documents",
+        verbose_name="лицевой счёт",
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="issued_documents", verbose_name="период"
+    )
+    version = models.PositiveSmallIntegerField("версия", default=1)
+    number = models.CharField("номер", max_length=60)
+    file = models.FileField("файл", upload_to=issued_document_path, max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField("размер, байт")
+    data = models.JSONField("данные документа")
+    issued_at = models.DateTimeField("выпущен")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="выпустил",
+        help_text="Пусто — выпущен при закрытии периода или по первому запросу.",
+    )
+    reason = models.TextField("причина исправления", blank=True)
+
+    objects = IssuedDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "выпущенный платёжный документ"
+        verbose_name_plural = "выпущенные платёжные документы"
+        ordering = ["account", "-period__month", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period", "version"], name="issued_document_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="issued_document_version_from_one"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Платёжный документ № {self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise IssuedDocumentError("Выпущенный платёжный документ не изменяется.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise IssuedDocumentError("Выпущенный платёжный документ не удаляется.")

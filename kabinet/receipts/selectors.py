@@ -14,11 +14,15 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from types import SimpleNamespace
+
+from django.utils import timezone
 
 from kabinet.billing.law import due_date
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
     PENALTY_METHODS,
+    AccountBalance,
     CalculationMethod,
     Charge,
     Period,
@@ -66,6 +70,20 @@ class Receipt:
     instalments: tuple[InstalmentRow, ...] = ()
     # The lines' suppliers other than the payee, with their requisites (Правила № 354 п. 69).
     suppliers: tuple[SupplierRow, ...] = ()
+    # The issued document's number, time of issue and version (``receipts.issuing``), printed
+    # on it; ``None`` while the data is only shown (the «Начисления» page).
+    number: str | None = None
+    issued_at: datetime.datetime | None = None
+    version: int = 1  # above 1: a corrected document issued in place of the earlier ones
+
+    @property
+    def document_line(self) -> str | None:
+        """«Документ № … от …» as the issued document prints it, with «исправленный» on a
+        corrected one."""
+        if self.number is None or self.issued_at is None:
+            return None
+        line = f"Документ № {self.number} от {timezone.localtime(self.issued_at):%d.%m.%Y}"
+        return f"{line}, исправленный" if self.version > 1 else line
 
     @property
     def accrued(self) -> Decimal:
@@ -103,10 +121,10 @@ class Receipt:
                             self.month, self.document_id)  # fmt: skip
 
 
-def receipt_periods(account) -> list[Period]:
-    """The closed months the account has charges for, newest first: what a resident may
-    choose on «Начисления» and get a receipt for."""
-    return list(
+def document_periods(account):
+    """The closed months the account has charges for, newest first, as a queryset: the months
+    it has (or will have, when first asked for) a payment document of."""
+    return (
         Period.objects.filter(
             organization=account.organization_id,
             status=PeriodStatus.CLOSED,
@@ -115,6 +133,12 @@ def receipt_periods(account) -> list[Period]:
         .distinct()
         .order_by("-month")
     )
+
+
+def receipt_periods(account) -> list[Period]:
+    """The closed months the account has charges for, newest first: what a resident may
+    choose on «Начисления» and get a receipt for."""
+    return list(document_periods(account))
 
 
 def receipt_period(account, year: int, month: int) -> Period | None:
@@ -134,17 +158,25 @@ def receipt_period(account, year: int, month: int) -> Period | None:
 
 
 def receipt_data(
-    account, period: Period, payee: Payee | None = None, shared: dict | None = None
+    account,
+    period: Period,
+    payee: Payee | None = None,
+    shared: dict | None = None,
+    *,
+    frozen: bool = False,
 ) -> Receipt:
     """Everything the payment document of ``account`` for the closed ``period`` shows.
 
     ``account`` should come with ``premise__house`` and ``organization`` loaded; a mass run
     passes the organisation's ``payee`` once and a dict in ``shared`` that keeps what the
-    period's receipts have in common (each house's figures, the period's ИПД) for the next."""
+    period's receipts have in common (each house's figures, the period's ИПД) for the next.
+    ``frozen``: the money summary as the closing stored it (``AccountBalance``: what an issued
+    document shows, unmoved by a payment recorded later with a date in the month), else — and
+    for a month closed before balances were stored — the ledger as it stands."""
     if not period.is_closed or period.organization_id != account.organization_id:
         raise ValueError("A receipt is made for a closed period of the account's organisation.")
     month = period.month
-    ledger_month = account_ledger(account, month, month).months[0]
+    ledger_month = _month_money(account, period, frozen)
     all_lines = tuple(
         ReceiptLine(*row)
         for row in Charge.objects.filter(account=account, period=period)
@@ -208,6 +240,24 @@ def receipt_data(
         instalments=instalment_rows(account, month, shared),
         suppliers=line_suppliers(lines, account.organization_id, payee.name, shared),
     )
+
+
+MONEY_FIELDS = ("opening", "charged", "recalculation", "penalties", "paid", "closing")
+
+
+def _month_money(account, period: Period, frozen: bool) -> SimpleNamespace:
+    """The month's money summary of the account: stored at closing (``frozen``), else — or
+    without a stored one — from the ledger."""
+    if frozen:
+        stored = (
+            AccountBalance.objects.filter(account=account, period=period)
+            .values_list(*MONEY_FIELDS)
+            .first()
+        )
+        if stored is not None:
+            return SimpleNamespace(**dict(zip(MONEY_FIELDS, stored, strict=True)))
+    month = account_ledger(account, period.month, period.month).months[0]
+    return SimpleNamespace(**{name: getattr(month, name) for name in MONEY_FIELDS})
 
 
 def _document_id(account, period, shared: dict | None) -> str | None:

@@ -1,7 +1,8 @@
-"""E-receipts: when a period closes, every subscriber of an account (``AccountLink`` with
-``receipts_by_email``) gets the account's payment document as a PDF, once per account and
-period. The mailing runs as a background task that staff follow on the job page; a failed
-delivery is recorded, shown to staff, and retried by the next mailing of the period."""
+"""E-receipts: when a period's documents are issued, every subscriber of an account
+(``AccountLink`` with ``receipts_by_email``) gets the account's issued document — the stored
+PDF, checked against its SHA-256 (``receipts.issuing``) — once per account and period. The
+mailing runs as a background task that staff follow on the job page; a failed delivery is
+recorded, shown to staff, and retried by the next mailing of the period."""
 
 import datetime
 from itertools import groupby
@@ -16,10 +17,13 @@ from kabinet.formats import month_name
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import finish_job, report_progress, start_job
 from kabinet.receipts.delivery import record_document_delivered
+from kabinet.receipts.issuing import (
+    document_filename,
+    issued_document,
+    issued_receipt,
+    stored_pdf,
+)
 from kabinet.receipts.models import DeliveryChannel, DeliveryStatus, ReceiptDelivery
-from kabinet.receipts.payees import payee_of
-from kabinet.receipts.pdf import receipt_filename, receipt_pdf
-from kabinet.receipts.selectors import receipt_data
 from kabinet.users.models import AccountLink
 
 # A delivery left «sending» this long ago belongs to a worker that died: it may be retried.
@@ -58,7 +62,6 @@ def mail_period_receipts(period: Period, job: Job) -> dict[str, int]:
         if (link.account_id, link.user_id) not in already_sent
     ]
     start_job(job, total=len(pending))
-    payee, shared = payee_of(period.organization), {}
     done = sent = failed = 0
     for account, links in groupby(pending, key=lambda link: link.account):
         document = None
@@ -68,9 +71,10 @@ def mail_period_receipts(period: Period, job: Job) -> dict[str, int]:
             if delivery is None:  # another mailing is sending it right now
                 continue
             try:
-                if document is None:
-                    receipt = receipt_data(account, period, payee, shared)
-                    document = (receipt, receipt_pdf(receipt))
+                if document is None:  # the issued file, checked against its SHA-256
+                    issued = issued_document(account, period)
+                    pdf, filename = stored_pdf(issued), document_filename(issued)
+                    document = (issued_receipt(issued), pdf, filename)
                 _send(link.user, *document)
             except Exception as error:  # one bad receipt must not stop the others
                 failed += 1
@@ -117,7 +121,7 @@ def _finish(delivery: ReceiptDelivery, status: str, error: str = "") -> None:
     delivery.save(update_fields=["status", "error", "attempts", "sent_at", "updated_at"])
 
 
-def _send(user, receipt, pdf: bytes) -> None:
+def _send(user, receipt, pdf: bytes, filename: str) -> None:
     context = {"user": user, "receipt": receipt}
     message = EmailMessage(
         subject=f"Квитанция за {month_name(receipt.month)}, ЛС № {receipt.account_number}",
@@ -125,5 +129,5 @@ def _send(user, receipt, pdf: bytes) -> None:
         to=[user.email],
         reply_to=[receipt.payee.email] if receipt.payee.email else None,
     )
-    message.attach(receipt_filename(receipt), pdf, "application/pdf")
+    message.attach(filename, pdf, "application/pdf")
     message.send()

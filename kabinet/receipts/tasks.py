@@ -1,19 +1,42 @@
-"""Background work of receipts (``django.tasks``): the e-receipts mailing of a closed period.
-Starting it creates its job (subject: the period) and queues the task; the mailing itself is
-``services.mail_period_receipts``."""
+"""Background work of receipts (``django.tasks``): when a period closes, the issue of its
+payment documents (``issuing.issue_period_documents``), then the e-receipts mailing of the
+issued files (``services.mail_period_receipts``). Starting either creates its job (subject:
+the period) and queues the task."""
 
 from django.tasks import task
 
 from kabinet.billing.models import Period
 from kabinet.formats import month_name
 from kabinet.jobs.models import Job, JobKind
-from kabinet.jobs.services import create_job, fail_job, last_job
+from kabinet.jobs.services import create_job, fail_job, job_failure, last_job
+from kabinet.receipts.issuing import issue_period_documents
 from kabinet.receipts.services import mail_period_receipts
 
 
-def mail_receipts_when_period_closes(sender, period, **kwargs):
-    """``billing.signals.period_closed`` receiver."""
-    start_receipt_mailing(period)
+def issue_documents_when_period_closes(sender, period, **kwargs):
+    """``billing.signals.period_closed`` receiver: issue the documents, then mail them."""
+    start_document_issue(period)
+
+
+def start_document_issue(period: Period, user=None, *, then_mail: bool = True) -> Job:
+    """Queue the issue of ``period``'s documents not issued yet (and, ``then_mail``, the
+    mailing once they are); the job shows its progress to staff."""
+    if not period.is_closed:
+        raise ValueError("Documents are issued for a closed period.")
+    job = create_job(
+        period.organization,
+        JobKind.DOCUMENTS_ISSUE,
+        f"Выпуск платёжных документов за {month_name(period.month)}",
+        user,
+        subject=period,
+    )
+    issue_documents.enqueue(period.pk, job.pk, then_mail)
+    return job
+
+
+def last_document_issue(period: Period) -> Job | None:
+    """The latest issue of ``period``'s documents, whatever its outcome."""
+    return last_job(period, JobKind.DOCUMENTS_ISSUE)
 
 
 def start_receipt_mailing(period: Period, user=None) -> Job:
@@ -34,6 +57,16 @@ def start_receipt_mailing(period: Period, user=None) -> Job:
 def last_receipt_mailing(period: Period) -> Job | None:
     """The latest mailing of ``period``'s receipts, whatever its outcome."""
     return last_job(period, JobKind.RECEIPTS_MAILING)
+
+
+@task
+def issue_documents(period_id: int, job_id: int, then_mail: bool = True) -> None:
+    job = Job.objects.get(pk=job_id)
+    period = Period.objects.get(pk=period_id)
+    with job_failure(job, "Выпуск прерван внутренней ошибкой; выпущенное сохранено."):
+        issue_period_documents(period, job)
+    if then_mail:
+        start_receipt_mailing(period)
 
 
 @task

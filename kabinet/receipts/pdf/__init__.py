@@ -9,7 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, Table, TableStyle
 
 from kabinet.formats import format_quantity, format_rubles, month_name
-from kabinet.pdf_fonts import register_fonts
+from kabinet.pdf_fonts import register_fonts, seed_subsets
 from kabinet.receipts.layout import Section, receipt_sections
 from kabinet.receipts.layout.grid import money_summary
 from kabinet.receipts.pdf.flowables import (
@@ -194,12 +194,23 @@ FOOTER = (
 )
 
 
-def _footer(canvas, document) -> None:
-    """The form's note in the bottom margin of every page: it never takes a page of its own."""
-    canvas.saveState()
-    canvas.setFont(REGULAR, 6.3)
-    canvas.drawString(MARGIN, MARGIN / 2, FOOTER)
-    canvas.restoreState()
+def _margins(receipt: Receipt):
+    """What every page draws in its margins: the issued document's number and date at the top
+    right, the form's note at the bottom — in the margins, so they never take a page."""
+    document_line = receipt.document_line
+
+    def draw(canvas, document) -> None:
+        if canvas.getPageNumber() == 1:  # before any text: documents then share font subsets
+            seed_subsets(canvas)
+        canvas.saveState()
+        canvas.setFont(REGULAR, 6.3)
+        canvas.drawString(MARGIN, MARGIN / 2, FOOTER)
+        if document_line:
+            canvas.setFont(REGULAR, 7)
+            canvas.drawRightString(MARGIN + WIDTH, A4[1] - MARGIN / 2 - 3, document_line)
+        canvas.restoreState()
+
+    return draw
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:
@@ -214,7 +225,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         creator="Личный кабинет потребителя",
     )
     frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, 0, 0, 0, 0)
-    document.addPageTemplates([PageTemplate(frames=[frame], onPage=_footer)])
+    document.addPageTemplates([PageTemplate(frames=[frame], onPage=_margins(receipt))])
     title = (
         "Платёжный документ для внесения платы за содержание и ремонт жилого помещения "
         f"и предоставление коммунальных услуг за {month_name(receipt.month)} г."

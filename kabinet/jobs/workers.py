@@ -37,22 +37,22 @@ def requeue_abandoned_tasks(worker_id: str) -> tuple[int, int]:
     requeued = failed = 0
     # Other workers' running tasks are read too (JSON «contains» is not on SQLite) but left
     # alone: only this worker id's process ever changes a row it claimed.
-    for task in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
-        if not task.worker_ids or task.worker_ids[-1] != worker_id:
+    for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
+        if not result.worker_ids or result.worker_ids[-1] != worker_id:
             continue
-        if len(task.worker_ids) >= MAX_CLAIMS:
-            task.set_failed(WorkerLost(f"Its worker stopped during each of {MAX_CLAIMS} runs."))
+        if len(result.worker_ids) >= MAX_CLAIMS:
+            result.set_failed(WorkerLost(f"Its worker stopped during each of {MAX_CLAIMS} runs."))
             logger.error(
                 "Task %s (%s) failed: its worker stopped during each of its %d runs",
-                task.pk, task.task_path, len(task.worker_ids),
+                result.pk, result.task_path, len(result.worker_ids),
             )  # fmt: skip
             failed += 1
         else:
-            task.status = TaskResultStatus.READY
-            task.save(update_fields=["status"])
+            result.status = TaskResultStatus.READY
+            result.save(update_fields=["status"])
             logger.warning(
                 "Task %s (%s) queued again: worker %s stopped while running it",
-                task.pk, task.task_path, worker_id,
+                result.pk, result.task_path, worker_id,
             )  # fmt: skip
             requeued += 1
     return requeued, failed

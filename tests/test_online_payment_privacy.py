@@ -2,6 +2,7 @@
 accounts A and B, shows on B to B's co-resident Y (who has no access to A) as B's share only —
 on «Платежи», the payment's page, the fiscal receipt and the API — while X sees the whole."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -102,7 +103,13 @@ def read(response):
 
 
 def leaked(text, world):
-    return [secret for secret in world.secrets_of_a() if secret in text]
+    """The secrets ``text`` shows as whole tokens: «1 250,50» is not in the time and amount
+    «05:11 250,50» of B's own payment (the test once failed so, on payments made at HH:M1)."""
+    return [
+        secret
+        for secret in world.secrets_of_a()
+        if re.search(rf"(?<![\w:.,]){re.escape(secret)}(?![\w])", text)
+    ]
 
 
 # --- the rule itself ----------------------------------------------------------------------
@@ -255,3 +262,11 @@ def test_the_staff_still_read_the_whole_payment_in_the_back_office(world, client
     assert world.b.number in page
     assert world.payer.email in page
     assert f"ЛС № {world.a.number}, 1250.50" in page  # the payment's name: the whole amount
+
+
+def test_a_secret_counts_as_shown_only_as_a_whole_token(world):
+    assert leaked("Сумма 1 250,50 ₽", world) == ["1 250,50"]
+    assert leaked("01.12.2026 05:11 250,50 оплачен", world) == []
+    assert leaked(f'<a href="{world.payment.confirmation_url}">', world) == [
+        world.payment.confirmation_url
+    ]

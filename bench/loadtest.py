@@ -13,6 +13,7 @@ is kept apart (web.log, worker.log, locust.log under the run's temporary folder)
 with a session «Запомнить?» kept: a sign-in costs a PBKDF2 hash, ~1 s of a core, and
 residents mostly return) run for ``--run-time``; ``--find-knee`` instead adds ``--step-users``
 residents every ``--step-time`` seconds up to ``--users`` until p95 crosses 300 ms
+(``--p95-limit``)
 (bench/load_steps.py). Printed: what ``DEBUG`` costs each page (bench/load_debug.py: the
 sandbox gateway needs ``DEBUG=1``), the load average before and after, requests per second,
 p50/p95/p99 and errors per page and in all, the figures per step and the knee, and how the
@@ -33,6 +34,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from bench.load_steps import P95_LIMIT_MS
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "нагрузка-резидент-2026"
@@ -76,9 +79,9 @@ def load_average() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
-def report_steps(path: Path) -> None:
-    """The step load's figures per step and where p95 crosses the limit."""
-    from bench.load_steps import P95_LIMIT_MS, knee
+def report_steps(path: Path, limit: float) -> None:
+    """The step load's figures per step and where p95 crosses ``limit`` ms."""
+    from bench.load_steps import knee
 
     steps = json.loads(path.read_text(encoding="utf-8"))
     print(
@@ -90,15 +93,15 @@ def report_steps(path: Path) -> None:
             f"{step['users']:>9} {step['requests']:>8} {step['rps']:>6.1f} {step['p50']:>6.0f} "
             f"{step['p95']:>6.0f} {step['p99']:>6.0f} {step['errors']:>6}"
         )
-    below, above = knee(steps)
+    below, above = knee(steps, limit)
     if above is None:
-        print(f"p95 stayed within {P95_LIMIT_MS} ms up to {steps[-1]['users'] if steps else 0} "
+        print(f"p95 stayed within {limit:.0f} ms up to {steps[-1]['users'] if steps else 0} "
               "residents: raise --users to find the knee")  # fmt: skip
     elif below is None:
-        print(f"p95 is above {P95_LIMIT_MS} ms from the first step ({above['rps']:.1f} RPS, "
+        print(f"p95 is above {limit:.0f} ms from the first step ({above['rps']:.1f} RPS, "
               f"{above['users']} residents): lower --step-users")  # fmt: skip
     else:
-        print(f"p95 crosses {P95_LIMIT_MS} ms between {below['rps']:.1f} RPS ({below['users']} "
+        print(f"p95 crosses {limit:.0f} ms between {below['rps']:.1f} RPS ({below['users']} "
               f"residents, p95 {below['p95']:.0f} ms) and {above['rps']:.1f} RPS "
               f"({above['users']} residents, p95 {above['p95']:.0f} ms)")  # fmt: skip
 
@@ -141,8 +144,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--find-knee",
         action="store_true",
-        help="raise the residents by steps up to --users until p95 crosses 300 ms",
+        help="raise the residents by steps up to --users until p95 crosses --p95-limit",
     )
+    parser.add_argument("--p95-limit", type=float, default=P95_LIMIT_MS, help="ms, for the knee")
     parser.add_argument("--step-users", type=int, default=20, help="residents added a step")
     parser.add_argument("--step-time", type=int, default=30, help="seconds a step lasts")
     options = parser.parse_args(argv)
@@ -218,6 +222,7 @@ def main(argv: list[str]) -> None:
                 "KABINET_LOAD_STEP_SECONDS": str(options.step_time),
                 "KABINET_LOAD_MAX_USERS": str(options.users),
                 "KABINET_LOAD_STEPS_OUT": str(work / "steps.json"),
+                "KABINET_LOAD_P95_LIMIT": str(options.p95_limit),
             }
         else:
             command += ["--users", str(options.users), "--spawn-rate", str(options.spawn_rate),
@@ -229,7 +234,7 @@ def main(argv: list[str]) -> None:
         print(f"\nafter the run: {load_average()}")
         report(work / "summary.json")
         if options.find_knee:
-            report_steps(work / "steps.json")
+            report_steps(work / "steps.json", options.p95_limit)
         stop(web)
         stop(worker)
         report_tasks()

@@ -13,8 +13,9 @@ say what it should («приняты», «Оплата прошла», a PDF).
 
 With ``KABINET_LOAD_STEP_USERS`` (``python -m bench locust --find-knee``) the load rises by
 steps instead (``StepLoad``): that many residents more every ``KABINET_LOAD_STEP_SECONDS``, up
-to ``KABINET_LOAD_MAX_USERS``, stopping after the first step whose p95 is above 300 ms; each
-step's figures (bench/load_steps.py) go to ``KABINET_LOAD_STEPS_OUT``.
+to ``KABINET_LOAD_MAX_USERS``, stopping after the first step whose p95 is above
+``KABINET_LOAD_P95_LIMIT`` ms (300); each step's figures (bench/load_steps.py) go to
+``KABINET_LOAD_STEPS_OUT``.
 """
 
 import itertools
@@ -40,9 +41,11 @@ RECEIPT_PDF = re.compile(r'href="(/ls/\d+/receipt/\d{4}-\d{1,2}\.pdf)"')
 STEP_USERS = int(os.environ.get("KABINET_LOAD_STEP_USERS", "0"))
 STEP_SECONDS = float(os.environ.get("KABINET_LOAD_STEP_SECONDS", "30"))
 MAX_USERS = int(os.environ.get("KABINET_LOAD_MAX_USERS", "0"))
+P95_LIMIT = float(os.environ.get("KABINET_LOAD_P95_LIMIT", P95_LIMIT_MS))
 WARM_UP = min(5.0, STEP_SECONDS / 4)  # the step's new residents arrive and sign in
 STEPS: dict[int, list[tuple[float, bool]]] = {}  # step → (response time ms, failed)
 SHAPE = []  # the step load, once Locust made it
+RUNNING = {"step": -1, "stopped": False}  # the step the shape holds; after it, nothing counts
 
 
 @events.init.add_listener
@@ -58,6 +61,8 @@ def count_in_step(response_time, exception, **kwargs):
         return
     elapsed = SHAPE[0].get_run_time()
     step = int(elapsed // STEP_SECONDS)
+    if RUNNING["stopped"] or step > RUNNING["step"]:
+        return  # the requests that end while the residents stop
     if elapsed - step * STEP_SECONDS >= WARM_UP:
         STEPS.setdefault(step, []).append((response_time, exception is not None))
 
@@ -65,7 +70,7 @@ def count_in_step(response_time, exception, **kwargs):
 @events.quitting.add_listener
 def write_figures(environment, **kwargs):
     """The run's figures per page and in all, and its failures, for bench/loadtest.py."""
-    pages = [*sorted(environment.stats.entries.values(), key=lambda e: e.name)]
+    pages = sorted(environment.stats.entries.values(), key=lambda entry: entry.name)
     summary = {
         "pages": [
             {
@@ -104,9 +109,11 @@ if STEP_USERS:
                 SHAPE.append(self)
             step = int(self.get_run_time() // STEP_SECONDS)
             finished = STEPS.get(step - 1, [])
-            crossed = percentile([elapsed for elapsed, _ in finished], 0.95) > P95_LIMIT_MS
-            if STEP_USERS * (step + 1) > MAX_USERS or crossed:
+            crossed = percentile([elapsed for elapsed, _ in finished], 0.95) > P95_LIMIT
+            if STEP_USERS * (step + 1) > MAX_USERS or crossed or RUNNING["stopped"]:
+                RUNNING["stopped"] = True
                 return None
+            RUNNING["step"] = step
             return STEP_USERS * (step + 1), max(1.0, STEP_USERS / WARM_UP)
 
 

@@ -27,6 +27,7 @@ worker kept up; then everything stops and the database is dropped.
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -246,3 +247,4 @@ def main(argv: list[str]) -> None:
         stop(worker)
         connection.close()
         connection.creation.destroy_test_db(original_name, verbosity=0)
+        shutil.rmtree(work / "media", ignore_errors=True)  # the issued documents; logs stay

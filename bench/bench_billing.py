@@ -184,13 +184,14 @@ def _housing(organization, size: int, rng) -> list[tuple[int, int, Decimal, str,
     ]
 
 
-def _meters(organization, accounts, services, rng) -> tuple[int, int]:
-    """Apartment meters on every other account, house meters in every house, and readings."""
+def _meters(organization, accounts, services, rng, *, every: int = 2) -> tuple[int, int]:
+    """Apartment meters on one account in ``every`` (every other by default), house meters in
+    every house, and readings."""
     normatives = {s.resource: s.normative for s in services.values() if s.normative}
     due = datetime.date(2031, 1, 1)
     rows, uses, house_use = [], [], {}
     for index, (account, house, _, _, people) in enumerate(accounts):
-        metered = index % 2 == 0
+        metered = index % every == 0
         for resource_, (low, high) in METER_USE.items():
             use = [D(f"{rng.uniform(low, high):.3f}") for _ in (FIRST, SECOND)]
             if metered:

@@ -93,6 +93,15 @@ def exchange_settings() -> ExchangeSettings:
         lines.append("Подпись (GISGKH_SIGNER): openssl-gost — ГОСТ Р 34.10-2012, ключ в файле.")
         if files:
             problems.append(f"Для подписи не указаны файлы: {', '.join(files)}.")
+    elif signer == "service":
+        lines.append(
+            "Подпись (GISGKH_SIGNER): service — ГОСТ Р 34.10-2012, подпись ставит сервис "
+            f"подписи {settings.GISGKH_SIGNING_URL or '(адрес не указан)'}."
+        )
+        needed = ("GISGKH_SIGNING_URL", "GISGKH_SIGNING_TOKEN", "GISGKH_CERT_FILE")
+        missing = [name for name in needed if not getattr(settings, name)]
+        if missing:
+            problems.append(f"Для подписи сервисом не указаны: {', '.join(missing)}.")
     else:
         lines.append(f"Подпись (GISGKH_SIGNER): «{signer}».")
         problems.append(f"Неизвестный способ подписи GISGKH_SIGNER=«{signer}».")

@@ -158,10 +158,21 @@ def run_posting(job) -> None:
 
 
 def _transport():
+    """The transport ``GISGKH_TRANSPORT`` names: ``soap`` (to ``GISGKH_URL``) or ``folder``
+    (``GISGKH_FOLDER``, for the operator's own gateway: ``dropfolder``)."""
     from django.conf import settings
 
+    from kabinet.gisgkh.dropfolder import FolderTransport
     from kabinet.gisgkh.transport import SoapTransport
 
+    if settings.GISGKH_TRANSPORT == "folder":
+        if not settings.GISGKH_FOLDER:
+            raise PostingError("Папка обмена не указана (GISGKH_FOLDER): отправлять некуда.")
+        return FolderTransport(settings.GISGKH_FOLDER)
+    if settings.GISGKH_TRANSPORT != "soap":
+        raise PostingError(
+            f"Неизвестный способ обмена GISGKH_TRANSPORT=«{settings.GISGKH_TRANSPORT}»."
+        )
     if not settings.GISGKH_URL:
         raise PostingError("Адрес ГИС ЖКХ не указан (GISGKH_URL): отправлять некуда.")
     return SoapTransport(settings.GISGKH_URL)

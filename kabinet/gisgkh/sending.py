@@ -73,9 +73,23 @@ class ExchangeSettings:
 
 
 def exchange_settings() -> ExchangeSettings:
-    """``GISGKH_URL`` and ``GISGKH_SIGNER`` (with its key files) as staff should read them."""
+    """``GISGKH_TRANSPORT`` with ``GISGKH_URL`` or ``GISGKH_FOLDER``, and ``GISGKH_SIGNER``
+    (with its key files or service) as staff should read them."""
     lines, problems = [], []
-    if settings.GISGKH_URL:
+    if settings.GISGKH_TRANSPORT == "folder":
+        folder = settings.GISGKH_FOLDER
+        lines.append(
+            f"Обмен (GISGKH_TRANSPORT): folder — через шлюз организации, папка (GISGKH_FOLDER): "
+            f"{folder or 'не указана.'}"
+        )
+        if not folder:
+            problems.append("Не указана папка обмена (GISGKH_FOLDER): отправлять некуда.")
+    elif settings.GISGKH_TRANSPORT != "soap":
+        lines.append(f"Обмен (GISGKH_TRANSPORT): «{settings.GISGKH_TRANSPORT}».")
+        problems.append(
+            f"Неизвестный способ обмена GISGKH_TRANSPORT=«{settings.GISGKH_TRANSPORT}»."
+        )
+    elif settings.GISGKH_URL:
         lines.append(f"Адрес ГИС ЖКХ (GISGKH_URL): {settings.GISGKH_URL}")
     else:
         lines.append("Адрес ГИС ЖКХ (GISGKH_URL): не указан.")

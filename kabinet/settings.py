@@ -393,9 +393,16 @@ except ValueError as error:
 # https://api.dom.gosuslugi.ru/, or the test stand's; empty — nothing is sent) and the signer:
 # "none" or "openssl-gost" with the key and certificate files (PEM, ГОСТ Р 34.10-2012).
 GISGKH_URL = os.environ.get("GISGKH_URL", "")
+# soap: to GISGKH_URL; folder: signed requests to GISGKH_FOLDER/out, results from …/in.
+GISGKH_TRANSPORT = os.environ.get("GISGKH_TRANSPORT", "soap")
+GISGKH_FOLDER = os.environ.get("GISGKH_FOLDER", "")
 GISGKH_SIGNER = os.environ.get("GISGKH_SIGNER", "none")
 GISGKH_KEY_FILE = os.environ.get("GISGKH_KEY_FILE", "")
 GISGKH_CERT_FILE = os.environ.get("GISGKH_CERT_FILE", "")
+# GISGKH_SIGNER=service: the signing service (CryptoPro DSS and the like), docs/gis-gkh.md.
+GISGKH_SIGNING_URL = os.environ.get("GISGKH_SIGNING_URL", "")
+GISGKH_SIGNING_TOKEN = os.environ.get("GISGKH_SIGNING_TOKEN", "")
+GISGKH_SIGNING_CERTIFICATE_ID = os.environ.get("GISGKH_SIGNING_CERTIFICATE_ID", "0")
 
 # Online payment (README: «Онлайн-оплата»). The sandbox gateway takes no money: development and
 # tests only. Without a provider (production's default) residents see no «Оплатить».

@@ -1,11 +1,14 @@
 """A fake ГИС ЖКХ on 127.0.0.1 for the tests: it answers the asynchronous WSDLs' operations
-(``importMeteringDeviceValues``, ``exportAccountData``, ``importPaymentDocumentData``,
-``getState``) as the service does, with answers that are checked against the pinned schemas
-before they go out. Its behaviour is set per test: answers «unavailable» (503) first, «still
-processing» (``RequestState`` 2) for a number of polls, a Fault, a refusal of the whole message
-(``ErrorMessage``) or of some meters (``ImportResult/Error``). A request it already received
-(the same ``MessageGUID`` of the header) gets the same acknowledgement, and is not taken twice;
-a request that breaks its schema is refused with a Fault, like the service."""
+(``importMeteringDeviceValues``, ``exportAccountData``, ``exportMeteringDeviceData``,
+``importPaymentDocumentData``, ``getState``) as the service does, with answers that are
+checked against the pinned schemas before they go out. Its behaviour is set per test: answers
+«unavailable» (503) first, «still processing» (``RequestState`` 2) for a number of polls, a
+Fault, a refusal of the whole message (``ErrorMessage``) or of some meters
+(``ImportResult/Error``). The exports answer with the accounts (``accounts``: ЕЛС → number,
+GUID, идентификатор ЖКУ) and the meters (``meters``: a house's ФИАС GUID → serial number, root
+GUID, account GUID) the test gives it. A request it already received (the same
+``MessageGUID`` of the header) gets the same acknowledgement, and is not taken twice; a
+request that breaks its schema is refused with a Fault, like the service."""
 
 import datetime
 import threading
@@ -13,9 +16,10 @@ import uuid
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from kabinet.gisgkh.messages import BASE, DEVICE_METERING, SOAP
+from kabinet.gisgkh.messages import ACCOUNT_BASE, BASE, DEVICE_METERING, HOUSE_MANAGEMENT, SOAP
 from kabinet.gisgkh.schemas import check, schema_errors
 from kabinet.gisgkh.transport import OPERATIONS, SERVICE_NAMESPACES, SERVICES
+from tests.gisgkh_samples import account_result, export_xml, meter_result
 
 PATHS = {"/" + path: service for service, path in SERVICES.items()}
 
@@ -34,8 +38,10 @@ class FakeGis:
         self.send_fault = None  # (code, message): the next request refused with a Fault
         self.message_error = None  # (code, description): the result refuses the whole message
         self.device_errors = {}  # MeteringDeviceRootGUID → (code, description)
+        self.accounts = {}  # UnifiedAccountNumber → (AccountNumber, AccountGUID, ServiceID)
+        self.meters = {}  # FIASHouseGuid → [(serial number, root GUID, account GUID)]
         self.received = {}  # our MessageGUID → the ack's MessageGUID
-        self.requests = {}  # ack MessageGUID → (service, the request element)
+        self.requests = {}  # ack MessageGUID → (operation, the request element)
         self.polls = {}  # ack MessageGUID → getState calls so far
         self.actions = []  # SOAPAction of every request, in order
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -118,7 +124,7 @@ class FakeGis:
         ours = header.findtext(f"{{{BASE}}}MessageGUID")
         if ours not in self.received:
             self.received[ours] = str(uuid.uuid4())
-            self.requests[self.received[ours]] = (service, request)
+            self.requests[self.received[ours]] = (action, request)
         ack = ET.Element(f"{{{BASE}}}AckRequest")
         inner = _sub(ack, BASE, "Ack")
         _sub(inner, BASE, "MessageGUID", self.received[ours])
@@ -126,14 +132,41 @@ class FakeGis:
         check(ack, "base")
         return 200, self._envelope(ack, header=self._result_header())
 
+    def _export(self, operation: str, request: ET.Element) -> ET.Element:
+        """The house-management ``getStateResult`` of an export: the accounts or meters asked
+        for that the test gave (none — ``ErrorMessage`` «не найдено», as the service says)."""
+        if operation == "exportAccountData":
+            items = [
+                account_result(number, els, service_id, guid)
+                for unified in request.iter(f"{{{ACCOUNT_BASE}}}UnifiedAccountNumber")
+                if (els := unified.text) in self.accounts
+                for number, guid, service_id in [self.accounts[els]]
+            ]
+        else:
+            house = request.findtext(f"{{{HOUSE_MANAGEMENT}}}FIASHouseGuid")
+            items = [meter_result(*meter) for meter in self.meters.get(house, [])]
+        result = ET.fromstring(export_xml(*items))
+        if not items:
+            error = _sub(result, BASE, "ErrorMessage")
+            _sub(error, BASE, "ErrorCode", "INT002012")
+            _sub(error, BASE, "Description", "Нет объектов для экспорта")
+        return result
+
     def _state(self, service: str, ack_guid: str) -> tuple[int, bytes]:
         if ack_guid not in self.requests:
             return self._fault("INT002001", "Сообщение с таким MessageGUID не найдено")
         self.polls[ack_guid] = self.polls.get(ack_guid, 0) + 1
+        operation, request = self.requests[ack_guid]
+        ready = self.polls[ack_guid] > self.pending_polls
+        if ready and not self.message_error and service == "house-management":
+            result = self._export(operation, request)
+            result.find(f"{{{BASE}}}MessageGUID").text = ack_guid
+            check(result, service)
+            return 200, self._envelope(result, header=self._result_header())
         namespace = SERVICE_NAMESPACES[service]
         result = ET.Element(f"{{{namespace}}}getStateResult")
-        result.set(f"{{{BASE}}}version", "10.0.1.1")
-        ready = self.polls[ack_guid] > self.pending_polls
+        version = "11.0.0.1" if service == "house-management" else "10.0.1.1"
+        result.set(f"{{{BASE}}}version", version)
         _sub(result, BASE, "RequestState", 3 if ready else 2)
         _sub(result, BASE, "MessageGUID", ack_guid)
         if ready and self.message_error:
@@ -141,7 +174,6 @@ class FakeGis:
             _sub(error, BASE, "ErrorCode", self.message_error[0])
             _sub(error, BASE, "Description", self.message_error[1])
         elif ready and service == "device-metering":
-            _, request = self.requests[ack_guid]
             for device in request.iter(f"{{{DEVICE_METERING}}}MeteringDevicesValues"):
                 root_guid = device.findtext(f"{{{DEVICE_METERING}}}MeteringDeviceRootGUID")
                 item = _sub(result, DEVICE_METERING, "ImportResult")

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from kabinet.audit.models import AuditAction, AuditEntry
-from kabinet.gisgkh.document_identifiers import _result_element, parse_period
-from kabinet.gisgkh.identifiers import IdentifierImportError, parse_xml
+from kabinet.gisgkh.document_identifiers import parse_period
+from kabinet.gisgkh.identifiers import IdentifierImportError, parse_xml, state_result
 from kabinet.gisgkh.models import GisAccount
 from kabinet.gisgkh.schemas import schema_errors
 from kabinet.gisgkh.services import import_identifiers_file
@@ -67,7 +67,7 @@ def test_the_sample_export_is_valid_by_the_pinned_schema():
         payment_document(GUID_1, IPD_1, OCTOBER, number="154-10", account_number="154"),
         payment_document(GUID_2, IPD_2),
     )
-    assert schema_errors(_result_element(parse_xml(data)), "bills") == []
+    assert schema_errors(parse_xml(data), "bills") == []
 
 
 def test_the_xml_export_gives_each_document_its_identifier_and_the_receipt_prints_it(accounts):
@@ -115,7 +115,8 @@ def test_an_export_that_breaks_the_schema_is_refused_with_its_reasons(accounts):
 
 def test_a_file_of_another_export_is_refused():
     with pytest.raises(IdentifierImportError, match="не выгрузка платёжных документов"):
-        _result_element(parse_xml(b"<exportPaymentDocResult/>"))
+        state_result(parse_xml(b"<exportPaymentDocResult/>"), "bills", "exportPaymentDocResult",
+                     "не выгрузка платёжных документов")  # fmt: skip
 
 
 def test_an_account_whose_guid_is_not_imported_is_found_by_its_number(accounts):

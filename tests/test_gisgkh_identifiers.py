@@ -13,8 +13,10 @@ from kabinet.gisgkh.identifiers import (
     import_account_identifiers,
     parse_account_export,
     parse_account_registry,
+    parse_xml,
 )
 from kabinet.gisgkh.models import GisAccount, GisMeter, GisOrganization
+from kabinet.gisgkh.schemas import schema_errors
 from kabinet.gisgkh.services import import_identifiers_file
 from kabinet.orgs.models import StaffRole
 from kabinet.tabular import write_xlsx
@@ -59,13 +61,12 @@ def test_a_bad_row_is_named_and_nothing_is_imported(accounts):
     rows = parse_account_export(
         export_xml(
             account_result("154", "75АБ012345", "75АБ012345-01", GUID_1),
-            account_result("155", "75АБ 12346", "75АБ012346-01", "not-a-guid"),
+            account_result("155", "75АБ 12346", "75АБ012346-01", GUID_2),
         )
     )
     with pytest.raises(IdentifierImportError) as refused:
         import_account_identifiers(accounts[0].organization, rows)
     assert any(e.startswith("Счёт 2 (ЛС 155)") and "пробелов" in e for e in refused.value.errors)
-    assert any("не является GUID" in e for e in refused.value.errors)
     accounts[0].refresh_from_db()
     assert accounts[0].unified_account is None
     assert not GisAccount.objects.exists()
@@ -109,6 +110,50 @@ def test_identifiers_may_move_between_the_accounts_of_one_file(accounts):
     assert import_account_identifiers(organization, parse_account_export(swapped)).changed == 2
     accounts[0].refresh_from_db()
     assert accounts[0].gis_service_id == "75АБ012346-01"
+
+
+def test_the_sample_exports_are_valid_by_the_schema():
+    accounts = export_xml(account_result("154", "75АБ012345", "75АБ012345-01", GUID_1))
+    meters = export_xml(meter_result("XB-1", GUID_2), envelope=True)
+    assert schema_errors(parse_xml(accounts), "house-management") == []
+    assert schema_errors(parse_xml(meters)[1][0], "house-management") == []
+
+
+def test_an_account_export_breaking_the_schema_is_refused_naming_line_and_element(accounts):
+    data = export_xml(
+        account_result("154", "75АБ012345", "75АБ012345-01", GUID_1),
+        account_result("155", "75АБ012346", "75АБ01234601", "not-a-guid"),
+    ).replace(b"><", b">\n<")
+    with pytest.raises(IdentifierImportError) as refused:
+        import_identifiers_file(accounts[0].organization, data)
+    assert refused.value.errors == [
+        "Файл не соответствует схеме ГИС ЖКХ 16.3.0.0: строка 17, "
+        "getStateResult/exportAccountResult[2]/AccountGUID: "
+        "значение «not-a-guid» не соответствует образцу схемы",
+        "Файл не соответствует схеме ГИС ЖКХ 16.3.0.0: строка 19, "
+        "getStateResult/exportAccountResult[2]/ServiceID: "
+        "значение «75АБ01234601» должно быть длиной 13 символов",
+    ]
+    accounts[0].refresh_from_db()
+    assert accounts[0].unified_account is None
+    assert not GisAccount.objects.exists()
+
+
+def test_a_meter_export_breaking_the_schema_is_refused_and_nothing_is_imported(accounts):
+    MeterFactory(account=accounts[0], serial_number="XB-000154")
+    data = export_xml(meter_result("XB-000154", GUID_2)).replace(
+        b"<hm:StatusRootDoc>Active", b"<hm:StatusRootDoc>Archived"
+    )
+    with pytest.raises(IdentifierImportError) as refused:
+        import_identifiers_file(accounts[0].organization, data)
+    [error] = refused.value.errors
+    assert "exportMeteringDeviceDataResult/StatusRootDoc" in error
+    assert not GisMeter.objects.exists()
+
+
+def test_an_export_in_its_soap_envelope_is_read(accounts):
+    data = export_xml(account_result("154", "75АБ012345", "", GUID_1), envelope=True)
+    assert import_identifiers_file(accounts[0].organization, data).changed == 1
 
 
 def test_a_file_that_is_not_the_export_is_refused():

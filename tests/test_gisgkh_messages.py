@@ -15,6 +15,7 @@ from kabinet.gisgkh.messages import (
     HOUSE_MANAGEMENT,
     MeterValue,
     export_account_messages,
+    export_metering_device_messages,
     metering_values_messages,
 )
 from kabinet.gisgkh.models import GisMeter, GisOrganization, ResourceNsiItem
@@ -116,6 +117,24 @@ def test_export_account_request_by_unified_accounts_is_valid_and_batched():
 def test_export_account_request_names_one_kind_of_identifier():
     with pytest.raises(MessageError, match="либо дом"):
         export_account_messages(ORG, fias_house_guid=METER, unified_accounts=["75АБ012345"])
+
+
+def test_export_metering_device_request_is_one_valid_message_a_house():
+    houses = ["9a8b7c6d-1111-4222-8333-444455556666", "9a8b7c6d-1111-4222-8333-444455556667"]
+    built = export_metering_device_messages(ORG, [*houses, houses[0]], now=NOW)
+    assert [m.body.findtext(f"{{{HOUSE_MANAGEMENT}}}FIASHouseGuid") for m in built] == houses
+    [body] = {m.body.get(f"{{{BASE}}}version") for m in built}
+    assert body == messages.EXPORT_METERING_DEVICE_VERSION
+    for message in built:
+        check(message.body, "house-management")
+
+
+def test_export_metering_device_request_names_a_house_that_is_not_a_guid():
+    with pytest.raises(MessageError) as refused:
+        export_metering_device_messages(ORG, ["улица Ленина, 1"])
+    assert refused.value.errors == ["ФИАС-идентификатор дома «улица Ленина, 1» не является GUID"]
+    with pytest.raises(MessageError, match="Укажите ФИАС"):
+        export_metering_device_messages(ORG, [])
 
 
 def test_a_wrong_unified_account_fails_the_schema_check():

@@ -85,6 +85,14 @@ class SendForm(forms.Form):
         required=False,
         help_text="Для показаний и платёжных документов: ММ.ГГГГ.",
     )
+    houses = forms.CharField(
+        label="ФИАС-идентификаторы домов",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Для запроса приборов учёта: глобальный уникальный идентификатор дома по ФИАС "
+        "(FIASHouseGuid), как его показывает ГИС ЖКХ; по одному на строку.",
+    )
     resend = forms.BooleanField(
         label="Отправить повторно",
         required=False,
@@ -94,6 +102,9 @@ class SendForm(forms.Form):
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
+
+    def clean_houses(self):
+        return self.cleaned_data["houses"].replace(",", " ").split()
 
 
 def sending_organizations(user):
@@ -106,13 +117,19 @@ def sending_organizations(user):
 
 
 def recent_postings(organizations, limit=5):
-    """The last postings of ``organizations`` with their latest job and its progress."""
+    """The last postings of ``organizations`` with their latest job, its progress and what
+    their results imported (the exports of accounts and meters)."""
     rows = []
-    postings = Posting.objects.for_organizations(organizations).select_related("organization")
+    postings = (
+        Posting.objects.for_organizations(organizations)
+        .select_related("organization")
+        .prefetch_related("exchanges")
+    )
     for posting in postings[:limit]:
         job = Job.objects.about(posting).order_by("-pk").first()
+        outcomes = [exchange.outcome for exchange in posting.exchanges.all() if exchange.outcome]
         rows.append((posting, OPERATIONS.get(posting.operation), job,
-                     job_percent(job) if job else 0))  # fmt: skip
+                     job_percent(job) if job else 0, outcomes))  # fmt: skip
     return rows
 
 
@@ -187,13 +204,14 @@ def send(request):
     if request.POST.get("confirm") and state.ready:
         try:
             job = start_posting(organization, operation, form.cleaned_data["month"],
-                                resend=resend, user=request.user,
-                                ip=client_ip(request))  # fmt: skip
+                                houses=form.cleaned_data["houses"], resend=resend,
+                                user=request.user, ip=client_ip(request))  # fmt: skip
         except PostingError as error:
             messages.error(request, str(error))
         else:
             return redirect("backoffice:job", job.pk)
-    checked = preview(organization, operation, form.cleaned_data["month"])
+    checked = preview(organization, operation, form.cleaned_data["month"],
+                      form.cleaned_data["houses"])  # fmt: skip
     context["preview"] = checked
     context["blocked"] = state.problems or checked.errors or (checked.sent_before and not resend)
     return staff_render(request, "backoffice/gisgkh/send.html", context)

@@ -22,7 +22,6 @@ changes nothing."""
 import datetime
 import re
 import uuid
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -33,7 +32,6 @@ from kabinet.audit import services as audit
 from kabinet.audit.models import AuditAction
 from kabinet.billing.models import Period
 from kabinet.formats import MONTHS, month_name
-from kabinet.gisgkh import schemas
 from kabinet.gisgkh.identifiers import (
     OTHER_ORGANIZATION,
     IdentifierImportError,
@@ -41,6 +39,7 @@ from kabinet.gisgkh.identifiers import (
     header_positions,
     parse_xml,
     registry_rows,
+    state_result,
     written,
 )
 from kabinet.gisgkh.models import GisAccount
@@ -53,7 +52,6 @@ BASE = "{http://dom.gosuslugi.ru/schema/integration/base/}"
 BILLS = "{http://dom.gosuslugi.ru/schema/integration/bills/}"
 BILLS_BASE = "{http://dom.gosuslugi.ru/schema/integration/bills-base/}"
 ACCOUNT_BASE = "{http://dom.gosuslugi.ru/schema/integration/account-base/}"
-RESULT = BILLS + "exportPaymentDocResult"
 
 # Header titles of the spreadsheet register, compared without case and with «ё» as «е». As for
 # the accounts' registry, no primary description of the web interface's export was found: the
@@ -87,29 +85,16 @@ def is_document_register(header: list[str]) -> bool:
     return "value" in header_positions(header, {"value": COLUMNS["value"]})
 
 
-def _result_element(root: ET.Element) -> ET.Element:
-    """The bills schema's ``getStateResult``: the root, or inside a SOAP envelope."""
-    tag = BILLS + "getStateResult"
-    found = root if root.tag == tag else next(root.iter(tag), None)
-    if found is None or found.find(RESULT) is None:
-        raise IdentifierImportError(
-            [
-                "В файле нет ответа getStateResult с элементами exportPaymentDocResult: "
-                "это не выгрузка платёжных документов."
-            ]
-        )
-    return found
-
-
 def parse_document_export(data: bytes) -> list[DocumentIdentifier]:
     """The documents of an ``exportPaymentDocumentData`` result, once the result is valid by
     the schema (a file that is not is refused with the schema's reasons)."""
-    result = _result_element(parse_xml(data))
-    errors = schemas.schema_errors(result, "bills")
-    if errors:
-        raise IdentifierImportError(
-            [f"Файл не соответствует схеме ГИС ЖКХ {schemas.VERSION}: {e}" for e in errors]
-        )
+    result = state_result(
+        parse_xml(data),
+        "bills",
+        "exportPaymentDocResult",
+        "В файле нет ответа getStateResult с элементами exportPaymentDocResult: "
+        "это не выгрузка платёжных документов.",
+    )
     documents = []
     for position, document in enumerate(result.iter(BILLS + "PaymentDocument"), start=1):
         value = document.findtext(BILLS_BASE + "PaymentDocumentID", "").strip()

@@ -13,7 +13,9 @@ then sent and followed to their result by a background job (``gisgkh.tasks``).
   still not ready after the last one leaves the message «принято, ждёт результата» and the
   job says so; resuming polls again.
 - **The result.** ``ErrorMessage`` — the message refused as a whole; ``ImportResult`` with
-  ``Error`` — those objects refused (named: the meter of a reading), the rest accepted.
+  ``Error`` — those objects refused (named: the meter of a reading), the rest accepted. The
+  result of an export (accounts, meters) is imported into the identifiers at once
+  (``results``), in the same transaction as the message's new state.
 - **Once per period.** A second posting of the same operation and month while one is not
   refused is refused unless staff ask to resend.
 - Every request and answer is in ``MessageLog``.
@@ -24,8 +26,11 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 
+from django.db import transaction
+
 from kabinet.gisgkh.messages import BASE
 from kabinet.gisgkh.models import Exchange, ExchangeState, MessageLog
+from kabinet.gisgkh.results import IMPORTS, import_result
 from kabinet.gisgkh.services import org_ppa_guid_of
 from kabinet.gisgkh.transport import READY, GisFault, TransientError
 from kabinet.jobs.services import fail_job, finish_job, report_progress, start_job
@@ -103,11 +108,20 @@ def _follow(exchange: Exchange, transport, org_ppa_guid: str) -> None:
         exchange.polls += 1
         exchange.save(update_fields=["polls", "updated_at"])
         if state.request_state == READY:
-            refused, errors = _result_errors(exchange, state.result)
-            exchange.state = ExchangeState.FAILED if refused else ExchangeState.DONE
-            exchange.errors = errors
-            exchange.save(update_fields=["state", "errors", "updated_at"])
+            _record_result(exchange, state.result)
             return
+
+
+@transaction.atomic
+def _record_result(exchange: Exchange, result: ET.Element) -> None:
+    """The message's outcome; an export's identifiers imported with it (all or nothing)."""
+    refused, errors = _result_errors(exchange, result)
+    if not refused and exchange.posting.operation in IMPORTS:
+        exchange.outcome, import_errors = import_result(exchange.posting, result)
+        errors += import_errors
+    exchange.state = ExchangeState.FAILED if refused else ExchangeState.DONE
+    exchange.errors = errors
+    exchange.save(update_fields=["state", "errors", "outcome", "updated_at"])
 
 
 def run_posting(job) -> None:
@@ -144,10 +158,21 @@ def run_posting(job) -> None:
 
 
 def _transport():
+    """The transport ``GISGKH_TRANSPORT`` names: ``soap`` (to ``GISGKH_URL``) or ``folder``
+    (``GISGKH_FOLDER``, for the operator's own gateway: ``dropfolder``)."""
     from django.conf import settings
 
+    from kabinet.gisgkh.dropfolder import FolderTransport
     from kabinet.gisgkh.transport import SoapTransport
 
+    if settings.GISGKH_TRANSPORT == "folder":
+        if not settings.GISGKH_FOLDER:
+            raise PostingError("Папка обмена не указана (GISGKH_FOLDER): отправлять некуда.")
+        return FolderTransport(settings.GISGKH_FOLDER)
+    if settings.GISGKH_TRANSPORT != "soap":
+        raise PostingError(
+            f"Неизвестный способ обмена GISGKH_TRANSPORT=«{settings.GISGKH_TRANSPORT}»."
+        )
     if not settings.GISGKH_URL:
         raise PostingError("Адрес ГИС ЖКХ не указан (GISGKH_URL): отправлять некуда.")
     return SoapTransport(settings.GISGKH_URL)

@@ -13,14 +13,15 @@ written; the same file twice changes nothing the second time. Accounts are match
 number (``AccountNumber``, the number the organisation gave) within the organisation."""
 
 import uuid
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from lxml import etree
 
 from kabinet.audit import services as audit
 from kabinet.audit.models import AuditAction
+from kabinet.gisgkh import schemas
 from kabinet.gisgkh.models import GisAccount
 from kabinet.housing import gis
 from kabinet.housing.models import PersonalAccount
@@ -71,35 +72,64 @@ def _text(element, name: str, namespace=HOUSE_MANAGEMENT) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def parse_xml(data: bytes) -> ET.Element:
+# A parser that reads no external entity and fetches nothing; it keeps the lines, which the
+# schema's reasons name.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def parse_xml(data: bytes):
     """The document's root; a DOCTYPE (entities) or a file that is not XML is refused."""
     if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data.upper():
         raise IdentifierImportError(["Файл XML с объявлением DOCTYPE не принимается."])
     try:
-        return ET.fromstring(data)
-    except ET.ParseError as error:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
         raise IdentifierImportError([f"Файл не является документом XML ({error})."]) from None
 
 
-def parse_account_export(data: bytes) -> list[AccountIdentifiers]:
-    """The accounts of an ``exportAccountData`` result (``getStateResult`` or any document
-    holding ``exportAccountResult`` elements)."""
-    root = parse_xml(data)
-    results = list(root.iter(HOUSE_MANAGEMENT + "exportAccountResult"))
-    if not results:
+def state_result(root, service: str, item: str, refusal: str):
+    """The ``getStateResult`` of ``service`` (a key of ``schemas.NAMESPACES``:
+    ``root`` itself, or inside its SOAP envelope) holding ``item`` elements, once it is valid
+    by the service's pinned schema. ``IdentifierImportError`` with ``refusal`` when there is
+    none; with the schema's reasons (line and element) when it breaks the schema."""
+    namespace = "{" + schemas.NAMESPACES[service] + "}"
+    tag = namespace + "getStateResult"
+    found = root if root.tag == tag else next(root.iter(tag), None)
+    if found is None or found.find(namespace + item) is None:
+        raise IdentifierImportError([refusal])
+    errors = schemas.schema_errors(found, service)
+    if errors:
         raise IdentifierImportError(
-            ["В файле нет элементов exportAccountResult: это не результат exportAccountData."]
+            [f"Файл не соответствует схеме ГИС ЖКХ {schemas.VERSION}: {e}" for e in errors]
         )
+    return found
+
+
+def account_export_rows(result) -> list[AccountIdentifiers]:
+    """The accounts of a valid ``getStateResult`` of ``exportAccountData``."""
     return [
         AccountIdentifiers(
-            where=f"Счёт {position} (ЛС {_text(result, 'AccountNumber') or 'без номера'})",
-            number=_text(result, "AccountNumber"),
-            unified_account=_text(result, "UnifiedAccountNumber", ACCOUNT_BASE),
-            service_id=_text(result, "ServiceID", ACCOUNT_BASE),
-            account_guid=_text(result, "AccountGUID"),
+            where=f"Счёт {position} (ЛС {_text(item, 'AccountNumber') or 'без номера'})",
+            number=_text(item, "AccountNumber"),
+            unified_account=_text(item, "UnifiedAccountNumber", ACCOUNT_BASE),
+            service_id=_text(item, "ServiceID", ACCOUNT_BASE),
+            account_guid=_text(item, "AccountGUID"),
         )
-        for position, result in enumerate(results, start=1)
+        for position, item in enumerate(result.iter(HOUSE_MANAGEMENT + "exportAccountResult"), 1)
     ]
+
+
+def parse_account_export(data: bytes) -> list[AccountIdentifiers]:
+    """The accounts of an uploaded ``exportAccountData`` result, once it is valid by the
+    schema (a file that is not is refused with the schema's reasons)."""
+    result = state_result(
+        parse_xml(data),
+        "house-management",
+        "exportAccountResult",
+        "В файле нет ответа getStateResult с элементами exportAccountResult: "
+        "это не результат exportAccountData.",
+    )
+    return account_export_rows(result)
 
 
 def _title(text: str) -> str:

@@ -43,6 +43,9 @@ for _prefix, _uri in {
 # The request versions the schemas fix (``base:version``, ``fixed``).
 METERING_VALUES_VERSION = "10.0.1.1"
 EXPORT_ACCOUNT_VERSION = "10.0.1.1"
+# exportMeteringDeviceDataRequest's version is not fixed; its documentation names the versions
+# the service takes, 11.1.0.2 and 14.8.0.1: the newer one.
+EXPORT_METERING_DEVICE_VERSION = "14.8.0.1"
 READINGS_PER_MESSAGE = 1000  # MeteringDevicesValues maxOccurs
 ACCOUNTS_PER_EXPORT = 1000  # AccountGUID / UnifiedAccountNumber / ServiceID maxOccurs
 SIGNED_ID = "signed-data-container"  # the Id the signature will refer to
@@ -228,5 +231,31 @@ def export_account_messages(
             sub_element(body, namespace, name, value)
         messages.append(
             checked_message("exportAccountData", org_ppa_guid, body, "house-management", now)
+        )
+    return messages
+
+
+def export_metering_device_messages(org_ppa_guid, fias_house_guids, *, now=None) -> list[Message]:
+    """``exportMeteringDeviceDataRequest``: the meters of each house named by its ФИАС GUID,
+    one message a house (the request names one ``FIASHouseGuid``); ``MessageError`` naming a
+    value that is not a GUID."""
+    guids = [str(guid).strip() for guid in fias_house_guids]
+    if not guids:
+        raise MessageError(["Укажите ФИАС-идентификатор дома (FIASHouseGuid)."])
+    errors = [
+        f"ФИАС-идентификатор дома «{guid[:40]}» не является GUID"
+        for guid in guids
+        if not _GUID.fullmatch(guid)
+    ]
+    if errors:
+        raise MessageError(errors)
+    messages = []
+    for guid in dict.fromkeys(guids):
+        body = ET.Element(f"{{{HOUSE_MANAGEMENT}}}exportMeteringDeviceDataRequest")
+        body.set("Id", SIGNED_ID)
+        body.set(f"{{{BASE}}}version", EXPORT_METERING_DEVICE_VERSION)
+        sub_element(body, HOUSE_MANAGEMENT, "FIASHouseGuid", guid)
+        messages.append(
+            checked_message("exportMeteringDeviceData", org_ppa_guid, body, "house-management", now)
         )
     return messages

@@ -1,8 +1,9 @@
 """Importing the root GUIDs ГИС ЖКХ assigned to an organisation's meters from the XML result of
-``exportMeteringDeviceData`` (``exportMeteringDeviceDataResult``: ``MeteringDeviceRootGUID``
-and ``BasicChatacteristicts/MeteringDeviceNumber``, the serial number, as the house-management
-schema spells them). Meters are matched by their serial number within the organisation; a
-number that names no meter, or two, is an error.
+``exportMeteringDeviceData`` (the house-management ``getStateResult``, uploaded or received by
+the exchange, validated against the pinned schema first; per ``exportMeteringDeviceDataResult``
+its ``MeteringDeviceRootGUID`` and ``BasicChatacteristicts/MeteringDeviceNumber``, the serial
+number, as the schema spells them). Meters are matched by their serial number within the
+organisation; a number that names no meter, or two, is an error.
 
 All or nothing, like the accounts' import: every clash is found before anything is written —
 one serial number with two GUIDs or one GUID for two meters in the file, a GUID held by a meter
@@ -25,6 +26,7 @@ from kabinet.gisgkh.identifiers import (
     IdentifierImportError,
     ImportOutcome,
     parse_xml,
+    state_result,
     written,
 )
 from kabinet.gisgkh.models import GisMeter
@@ -33,21 +35,29 @@ from kabinet.metering.models import Meter
 RESULT = HOUSE_MANAGEMENT + "exportMeteringDeviceDataResult"
 
 
-def parse_meter_export(data: bytes) -> list[tuple[str, str, str]]:
-    """(where, serial number, root GUID) for each meter of the export."""
-    root = parse_xml(data)
+def meter_export_rows(result) -> list[tuple[str, str, str]]:
+    """(where, serial number, root GUID) for each meter of a valid ``getStateResult``."""
     rows = []
-    for position, result in enumerate(root.iter(RESULT), start=1):
-        serial = result.findtext(
+    for position, item in enumerate(result.iter(RESULT), start=1):
+        serial = item.findtext(
             f"{HOUSE_MANAGEMENT}BasicChatacteristicts/{HOUSE_MANAGEMENT}MeteringDeviceNumber", ""
         ).strip()
-        guid = result.findtext(HOUSE_MANAGEMENT + "MeteringDeviceRootGUID", "").strip()
+        guid = item.findtext(HOUSE_MANAGEMENT + "MeteringDeviceRootGUID", "").strip()
         rows.append((f"Прибор {position} (№ {serial or 'без номера'})", serial, guid))
-    if not rows:
-        raise IdentifierImportError(
-            ["В файле нет элементов exportMeteringDeviceDataResult: это не выгрузка приборов."]
-        )
     return rows
+
+
+def parse_meter_export(data: bytes) -> list[tuple[str, str, str]]:
+    """The meters of an uploaded ``exportMeteringDeviceData`` result, once it is valid by the
+    schema (a file that is not is refused with the schema's reasons)."""
+    result = state_result(
+        parse_xml(data),
+        "house-management",
+        "exportMeteringDeviceDataResult",
+        "В файле нет ответа getStateResult с элементами exportMeteringDeviceDataResult: "
+        "это не выгрузка приборов учёта.",
+    )
+    return meter_export_rows(result)
 
 
 def organization_meters(organization):

@@ -191,6 +191,10 @@ class Exchange(models.Model):
     attempts = models.PositiveIntegerField("попыток отправки", default=0)
     polls = models.PositiveIntegerField("запросов состояния", default=0)
     errors = models.JSONField("ошибки", default=list, blank=True)
+    outcome = models.CharField(
+        "итог загрузки", max_length=200, blank=True,
+        help_text="Для запросов лицевых счетов и приборов учёта: что загружено из ответа.",
+    )  # fmt: skip
     updated_at = models.DateTimeField("изменено", auto_now=True)
 
     objects = OrganizationScopedQuerySet.through("posting__organization").as_manager()

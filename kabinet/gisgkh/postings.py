@@ -14,6 +14,7 @@ TITLES = {
     "importMeteringDeviceValues": "Передача показаний в ГИС ЖКХ",
     "importPaymentDocumentData": "Передача платёжных документов в ГИС ЖКХ",
     "exportAccountData": "Запрос лицевых счетов из ГИС ЖКХ",
+    "exportMeteringDeviceData": "Запрос приборов учёта из ГИС ЖКХ",
 }
 
 

@@ -24,6 +24,14 @@ SCHEMAS = {
     "bills": "bills/hcs-bills-types.xsd",
 }
 
+# The services' namespaces, by the names of ``SCHEMAS``.
+NAMESPACES = {
+    "base": "http://dom.gosuslugi.ru/schema/integration/base/",
+    "device-metering": "http://dom.gosuslugi.ru/schema/integration/device-metering/",
+    "house-management": "http://dom.gosuslugi.ru/schema/integration/house-management/",
+    "bills": "http://dom.gosuslugi.ru/schema/integration/bills/",
+}
+
 
 class MessageError(ValueError):
     """A message that must not be sent: the reasons, in Russian, one per problem."""
@@ -49,8 +57,10 @@ def _names(text: str) -> str:
 
 
 def _where(error) -> str:
-    path = re.sub(r"\{[^}]*\}", "", error.path or "")
-    return path.strip("/") or "корень"
+    """The element's path (and its line, when the document was parsed with lines: lxml)."""
+    path = _names(re.sub(r"\{[^}]*\}", "", error.path or "")).strip("/") or "корень"
+    line = getattr(error, "sourceline", None)
+    return f"строка {line}, {path}" if line else path
 
 
 def _reason(error) -> str:
@@ -58,6 +68,10 @@ def _reason(error) -> str:
     reason = error.reason or error.message
     if match := re.search(r"attribute '(.+)' has a fixed value '(.+)'", reason):
         return f"атрибут {_names(match[1])} должен быть «{match[2]}», здесь «{error.obj}»"
+    if match := re.search(r"missing required attribute '(.+)'", reason):
+        return f"нет обязательного атрибута {_names(match[1])}"
+    if match := re.search(r"length has to be (\d+)", reason):
+        return f"значение «{error.obj}» должно быть длиной {match[1]} символов"
     if match := re.search(r"is not complete\. Tag (.+) expected", reason):
         return f"не хватает обязательного элемента {_names(match[1])}"
     if match := re.search(r"Unexpected child with tag '(.+?)'(?:.*Tag (.+) expected)?", reason):

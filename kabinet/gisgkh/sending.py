@@ -4,7 +4,8 @@ exchange's settings, and the posting started from it (``postings.prepare_posting
 
 Who may post follows the duty of the data posted (``orgs.selectors.ROLE_DUTIES``): readings —
 ``metering`` (the operator, the manager), payment documents — ``billing`` (the accountant, the
-manager), the request of accounts — ``housing`` (the operator, the manager)."""
+manager), the requests of accounts and of meters — ``housing`` (the operator, the manager),
+as is the import of the identifiers they bring back."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
 from kabinet.billing.models import Period, PeriodStatus
 from kabinet.gisgkh.exchange import PostingError
+from kabinet.gisgkh.messages import export_metering_device_messages
 from kabinet.gisgkh.models import Exchange, ExchangeState, ServiceNsiItem
 from kabinet.gisgkh.nsi import NO_NSI_METHODS
 from kabinet.gisgkh.payment_documents import (
@@ -52,6 +54,8 @@ OPERATIONS = {
                                            True, "платёжных документов"),
     "exportAccountData": Operation("Запрос лицевых счетов (exportAccountData)", "housing", False,
                                    "лицевых счетов"),
+    "exportMeteringDeviceData": Operation("Запрос приборов учёта (exportMeteringDeviceData)",
+                                          "housing", False, "домов"),
 }  # fmt: skip
 
 
@@ -69,9 +73,23 @@ class ExchangeSettings:
 
 
 def exchange_settings() -> ExchangeSettings:
-    """``GISGKH_URL`` and ``GISGKH_SIGNER`` (with its key files) as staff should read them."""
+    """``GISGKH_TRANSPORT`` with ``GISGKH_URL`` or ``GISGKH_FOLDER``, and ``GISGKH_SIGNER``
+    (with its key files or service) as staff should read them."""
     lines, problems = [], []
-    if settings.GISGKH_URL:
+    if settings.GISGKH_TRANSPORT == "folder":
+        folder = settings.GISGKH_FOLDER
+        lines.append(
+            f"Обмен (GISGKH_TRANSPORT): folder — через шлюз организации, папка (GISGKH_FOLDER): "
+            f"{folder or 'не указана.'}"
+        )
+        if not folder:
+            problems.append("Не указана папка обмена (GISGKH_FOLDER): отправлять некуда.")
+    elif settings.GISGKH_TRANSPORT != "soap":
+        lines.append(f"Обмен (GISGKH_TRANSPORT): «{settings.GISGKH_TRANSPORT}».")
+        problems.append(
+            f"Неизвестный способ обмена GISGKH_TRANSPORT=«{settings.GISGKH_TRANSPORT}»."
+        )
+    elif settings.GISGKH_URL:
         lines.append(f"Адрес ГИС ЖКХ (GISGKH_URL): {settings.GISGKH_URL}")
     else:
         lines.append("Адрес ГИС ЖКХ (GISGKH_URL): не указан.")
@@ -89,6 +107,15 @@ def exchange_settings() -> ExchangeSettings:
         lines.append("Подпись (GISGKH_SIGNER): openssl-gost — ГОСТ Р 34.10-2012, ключ в файле.")
         if files:
             problems.append(f"Для подписи не указаны файлы: {', '.join(files)}.")
+    elif signer == "service":
+        lines.append(
+            "Подпись (GISGKH_SIGNER): service — ГОСТ Р 34.10-2012, подпись ставит сервис "
+            f"подписи {settings.GISGKH_SIGNING_URL or '(адрес не указан)'}."
+        )
+        needed = ("GISGKH_SIGNING_URL", "GISGKH_SIGNING_TOKEN", "GISGKH_CERT_FILE")
+        missing = [name for name in needed if not getattr(settings, name)]
+        if missing:
+            problems.append(f"Для подписи сервисом не указаны: {', '.join(missing)}.")
     else:
         lines.append(f"Подпись (GISGKH_SIGNER): «{signer}».")
         problems.append(f"Неизвестный способ подписи GISGKH_SIGNER=«{signer}».")
@@ -148,9 +175,9 @@ def payment_documents(organization, month: datetime.date) -> tuple[object, list]
     return payee, documents
 
 
-def _messages(organization, operation: str, month):
+def _messages(organization, operation: str, month, houses=()):
     """(the messages, the number of objects they carry); ``MessageError`` naming what
-    cannot go."""
+    cannot go. ``houses``: the ФИАС GUIDs of the houses whose meters are asked for."""
     if operation == "importMeteringDeviceValues":
         return readings_messages(organization, month), len(period_meter_values(organization, month))
     if operation == "importPaymentDocumentData":
@@ -165,6 +192,9 @@ def _messages(organization, operation: str, month):
             documents=documents,
         )
         return messages, len(documents)
+    if operation == "exportMeteringDeviceData":
+        messages = export_metering_device_messages(org_ppa_guid_of(organization), houses)
+        return messages, len(messages)
     messages = account_export_messages(organization)
     return messages, organization.accounts.filter(
         is_open=True, unified_account__isnull=False
@@ -207,7 +237,7 @@ def _sent_before(organization, operation, month) -> bool:
     )
 
 
-def preview(organization, operation: str, month: datetime.date | None) -> Preview:
+def preview(organization, operation: str, month: datetime.date | None, houses=()) -> Preview:
     """What posting ``operation`` of ``organization`` for ``month`` would send: the messages
     and objects counted, or everything that stops it named (no orgPPAGUID, a meter without
     its GUID, an account without its GUID, a service without its НСИ element, …)."""
@@ -219,7 +249,7 @@ def preview(organization, operation: str, month: datetime.date | None) -> Previe
     if not org_ppa_guid_of(organization):
         errors.append("Не указан идентификатор организации в ГИС ЖКХ (orgPPAGUID).")
     try:
-        messages, items = _messages(organization, operation, month)
+        messages, items = _messages(organization, operation, month, houses)
     except MessageError as error:
         return Preview(organization, operation, month, errors=[*errors, *error.errors],
                        sent_before=sent_before)  # fmt: skip
@@ -228,14 +258,16 @@ def preview(organization, operation: str, month: datetime.date | None) -> Previe
     return Preview(organization, operation, month, len(messages), items, errors, sent_before)
 
 
-def start_posting(organization, operation: str, month, *, resend: bool = False, user=None, ip=None):
+def start_posting(
+    organization, operation: str, month, *, houses=(), resend: bool = False, user=None, ip=None
+):
     """Build, sign and store the messages of ``operation`` and queue the job sending them;
     the job. ``PostingError`` (in Russian) when the settings, the data or an earlier posting
     of the period stop it (resend only when asked). Audited."""
     state = exchange_settings()
     if not state.ready:
         raise PostingError(" ".join(state.problems))
-    checked = preview(organization, operation, month)
+    checked = preview(organization, operation, month, houses)
     if checked.errors:
         raise PostingError(" ".join(checked.errors))
     if checked.sent_before and not resend:
@@ -244,7 +276,7 @@ def start_posting(organization, operation: str, month, *, resend: bool = False, 
             "отметьте «Отправить повторно»."
         )
     try:
-        messages, _ = _messages(organization, operation, checked.month)
+        messages, _ = _messages(organization, operation, checked.month, houses)
         job = prepare_posting(organization, operation, messages, signer=signer_from_settings(),
                               period=checked.month, user=user, resend=resend)  # fmt: skip
     except (SigningError, MessageError) as error:

@@ -11,16 +11,22 @@ One interface, ``Signer.sign(envelope) -> envelope``, and its implementations:
 - ``OpenSslGostSigner`` — the key and certificate in files, through the ``openssl`` command
   with Debian's GOST engine (package ``libengine-gost-openssl``: ``-engine gost``);
   ``verify`` checks such a signature the same way (both digests, the certificate's digest, the
-  signature value).
-
-An external signing service (CryptoPro DSS and the like, for keys that never leave their token)
-is not built yet: docs/gis-gkh.md."""
+  signature value);
+- ``ServiceSigner`` — the same signature, but its value made by an external signing service
+  over HTTP (CryptoPro DSS and the like: the key never leaves its token), asked for a raw
+  ГОСТ Р 34.10-2012 signature of the canonical ``SignedInfo``; the digests are ours (openssl,
+  no key needed) and the value returned is verified against the certificate before the
+  request may go."""
 
 import base64
+import binascii
 import copy
 import datetime
+import json
 import subprocess
 import tempfile
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -240,12 +246,77 @@ def verify(envelope: bytes, *, openssl: str = "openssl") -> x509.Certificate:
     return certificate
 
 
+class ServiceSigner(OpenSslGostSigner):
+    """The signature value made by a signing service over HTTP, in the shape of CryptoPro DSS's
+    raw signature (``POST`` JSON ``{"Content": base64, "Signature": {"Type": "GOST3410",
+    "CertificateId": …}}`` with ``Authorization: Bearer <token>``; the answer a JSON string,
+    the signature's base64). The certificate (``cert_file``, PEM) is the key's: the value
+    returned must verify by it, or nothing is signed."""
+
+    name = "service"
+
+    def __init__(self, url, token, cert_file, *, certificate_id="0", timeout=30, **options):
+        super().__init__("", cert_file, **options)
+        self.url, self.token = url, token
+        self.certificate_id, self.timeout = str(certificate_id), timeout
+
+    def _signature(self, data: bytes) -> str:
+        request = urllib.request.Request(
+            self.url,
+            method="POST",
+            data=json.dumps(
+                {
+                    "Content": base64.b64encode(data).decode(),
+                    "Signature": {"Type": "GOST3410", "CertificateId": self.certificate_id},
+                }
+            ).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                answer = response.read()
+        except urllib.error.HTTPError as error:
+            if error.code in (401, 403):
+                reason = "отказал в доступе: проверьте GISGKH_SIGNING_TOKEN"
+            elif error.code >= 500:
+                reason = "недоступен"
+            else:
+                reason = "отказал: " + error.read(300).decode(errors="replace")
+            raise SigningError(f"Сервис подписи {reason} (HTTP {error.code}).") from error
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            why = f" за {self.timeout} с" if isinstance(reason, TimeoutError) else f": {reason}"
+            raise SigningError(f"Сервис подписи не ответил{why}.") from error
+        try:
+            value = json.loads(answer)
+            base64.b64decode(value, validate=True)
+        except (ValueError, TypeError, binascii.Error):
+            raise SigningError("Ответ сервиса подписи — не подпись в base64.") from None
+        return value
+
+    def sign(self, envelope: bytes, **options) -> bytes:
+        signed = super().sign(envelope, **options)
+        try:
+            verify(signed, openssl=self.openssl)
+        except SigningError as error:
+            raise SigningError(f"Сервис подписи вернул неверную подпись: {error}") from error
+        return signed
+
+
 def signer_from_settings():
-    """The signer ``GISGKH_SIGNER`` names: ``none`` or ``openssl-gost`` (with
-    ``GISGKH_KEY_FILE`` and ``GISGKH_CERT_FILE``)."""
+    """The signer ``GISGKH_SIGNER`` names: ``none``, ``openssl-gost`` (with
+    ``GISGKH_KEY_FILE`` and ``GISGKH_CERT_FILE``) or ``service`` (``GISGKH_SIGNING_URL``,
+    ``GISGKH_SIGNING_TOKEN``, ``GISGKH_SIGNING_CERTIFICATE_ID``, ``GISGKH_CERT_FILE``)."""
     name = settings.GISGKH_SIGNER
     if name == "openssl-gost":
         return OpenSslGostSigner(settings.GISGKH_KEY_FILE, settings.GISGKH_CERT_FILE)
+    if name == "service":
+        return ServiceSigner(
+            settings.GISGKH_SIGNING_URL,
+            settings.GISGKH_SIGNING_TOKEN,
+            settings.GISGKH_CERT_FILE,
+            certificate_id=settings.GISGKH_SIGNING_CERTIFICATE_ID,
+        )
     if name == "none":
         return NoSigner()
     raise SigningError(f"Неизвестный способ подписи GISGKH_SIGNER=«{name}».")

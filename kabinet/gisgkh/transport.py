@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kabinet.gisgkh.messages import BASE, SOAP, request_header
+from kabinet.gisgkh.schemas import NAMESPACES
 
 # The WSDLs' soap:address paths (…-service-async.wsdl), after the base address.
 SERVICES = {
@@ -30,13 +31,10 @@ SERVICES = {
 OPERATIONS = {
     "importMeteringDeviceValues": "device-metering",
     "exportAccountData": "house-management",
+    "exportMeteringDeviceData": "house-management",
     "importPaymentDocumentData": "bills",
 }
-SERVICE_NAMESPACES = {
-    "device-metering": "http://dom.gosuslugi.ru/schema/integration/device-metering/",
-    "house-management": "http://dom.gosuslugi.ru/schema/integration/house-management/",
-    "bills": "http://dom.gosuslugi.ru/schema/integration/bills/",
-}
+SERVICE_NAMESPACES = {service: NAMESPACES[service] for service in SERVICES}
 RECEIVED, PROCESSING, READY = 1, 2, 3  # base:AsyncRequestStateType
 
 Log = Callable[..., None]  # log(direction, action, body: bytes, status=None, error="")

@@ -111,7 +111,7 @@ def test_payment_documents_come_from_the_closed_periods_receipts(organization):
     assert (checked.errors, checked.items, checked.messages) == ([], 1, 1)
     _, [document] = sending.payment_documents(organization, MONTH)
     assert document.account_guid == ACCOUNT
-    assert document.number == "154-2026-10"
+    assert document.number == "154-10.2026"  # the issued document's number
     assert [line.charged for line in document.lines] == [Decimal("970.00")]
     assert document.total == Decimal("970.00") + document.debt
 

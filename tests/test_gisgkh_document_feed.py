@@ -170,6 +170,7 @@ def test_every_closed_month_carries_penalties_repair_readings_recalculations_ins
     assert any("ч. 14)" in cause for cause in causes), causes
     assert any("ч. 14.1" in cause for cause in causes), causes
     assert found("IndividualMDReadings/{*}MDServiceCode")
+    assert found("ServiceInformation/{*}houseTotalIndividualConsumption")
     assert found("PiecemealPayment/{*}piecemealPaymentSum")  # ЛС 1000158's heating
     reasons = [e.text for e in found("PaymentRecalculation/{*}recalculationReason")]
     assert any("Холодное водоснабжение" in reason for reason in reasons), reasons

@@ -17,6 +17,7 @@ from kabinet.gisgkh.payment_documents import (
     DOCUMENTS_PER_MESSAGE,
     CapitalRepair,
     ChargeLine,
+    HouseFigures,
     Instalment,
     MeterReading,
     PaymentDocumentData,
@@ -122,6 +123,7 @@ def full_document(**fields):
         coefficient_charged=Decimal("500.00"), current_reading=Decimal("12.345"),
         normative=Decimal("0.0192"),
         instalment=Instalment(Decimal("0"), Decimal("250.00"), Decimal("3.12"), Decimal("9.50")),
+        house=HouseFigures(Decimal("1520.3"), Decimal("41.25"), Decimal("0.8"), Decimal("0.0150")),
     )  # fmt: skip
     parts = {
         "lines": (heating,),
@@ -166,6 +168,15 @@ def test_every_part_of_a_document_is_posted_and_valid():
     assert full.findtext(f".//{{{BILLS}}}PaymentRecalculation/{{{BILLS}}}sum") == "-110.00"
     assert full.findtext(f".//{{{BILLS}}}MultiplyingFactor/{{{BILLS}}}Ratio") == "1.50"
     assert full.findtext(f".//{{{BILLS}}}piecemealPaymentSum") == "253.12"
+    information = full.find(f".//{{{BILLS}}}ServiceInformation")
+    assert [(e.tag.split("}")[1], e.text) for e in information] == [
+        ("individualConsumptionCurrentValue", "12.345"),
+        ("houseOverallNeedsCurrentValue", "1520.3"),
+        ("houseTotalIndividualConsumption", "41.25"),
+        ("houseTotalHouseOverallNeeds", "0.8"),
+        ("houseOverallNeedsNorm", "0.015"),
+        ("individualConsumptionNorm", "0.0192"),
+    ]
     assert plain.findtext(f"{{{BILLS}}}PaymentInformationKey") == keys[0]
 
 

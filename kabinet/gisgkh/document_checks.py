@@ -107,6 +107,15 @@ def _figures(document):
         ):
             if value is not None:
                 yield f"{name}, {what}", value, form
+        if house := line.house:
+            for what, value, form in (
+                ("показание общедомового прибора учёта", house.meter_reading, VOLUME),
+                ("объём в помещениях дома", house.premises_volume, VOLUME),
+                ("объём дома на ОДН", house.common_volume, VOLUME),
+                ("норматив ОДН", house.common_normative, NORMATIVE),
+            ):
+                if value is not None:
+                    yield f"{name}, {what}", value, form
         if plan := line.instalment:
             yield f"{name}, рассрочка за период", plan.this_period, POSITIVE_MONEY
             yield f"{name}, рассрочка за прошлые периоды", plan.earlier_periods, POSITIVE_MONEY

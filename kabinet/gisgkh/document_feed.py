@@ -15,6 +15,7 @@ from kabinet.gisgkh.models import ServiceNsiItem
 from kabinet.gisgkh.payment_documents import (
     CapitalRepair,
     ChargeLine,
+    HouseFigures,
     Instalment,
     MeterReading,
     PaymentDocumentData,
@@ -101,6 +102,23 @@ def _line(receipt: Receipt, line, nsi) -> ChargeLine:
         current_reading=meters[0].current if len(meters) == 1 else None,
         normative=line.normative,
         instalment=_instalment(receipt, line.service),
+        house=_house(receipt, line),
+    )
+
+
+def _house(receipt: Receipt, line) -> HouseFigures | None:
+    """The house's figures of the line's utility («Справочная информация»)."""
+    if receipt.house is None:
+        return None
+    rows = [row for row in receipt.house.resources if row.service == line.service]
+    if not rows:
+        return None
+    meters = [row for row in receipt.house.house_meters if row.resource_code == line.resource]
+    return HouseFigures(
+        meter_reading=meters[0].current if len(meters) == 1 else None,
+        premises_volume=rows[0].premises_volume,
+        common_volume=rows[0].common_volume,
+        common_normative=rows[0].common_normative,
     )
 
 

@@ -65,6 +65,16 @@ class Instalment:
 
 
 @dataclass(frozen=True)
+class HouseFigures:
+    """A utility's «Справочная информация» of the house (Приказ № 43/пр, раздел 4)."""
+
+    meter_reading: Decimal | None  # the house meter's current reading
+    premises_volume: Decimal  # the volume of all its premises
+    common_volume: Decimal  # the volume on common-house needs
+    common_normative: Decimal | None  # the normative of common-house needs
+
+
+@dataclass(frozen=True)
 class ChargeLine:
     service: str  # the service's name, for messages
     nsi: tuple[int, str, str] | None  # (registry, code, GUID) of its НСИ element
@@ -81,6 +91,7 @@ class ChargeLine:
     current_reading: Decimal | None = None  # individualConsumptionCurrentValue
     normative: Decimal | None = None  # individualConsumptionNorm
     instalment: Instalment | None = None
+    house: HouseFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -198,13 +209,20 @@ def _instalment(parent, plan: Instalment) -> None:
 
 def _utility(service, line: ChargeLine) -> None:
     """A utility's reference figures, volumes and coefficient (MunicipalService)."""
-    if line.current_reading is not None or line.normative is not None:
+    house = line.house
+    figures = [  # in the schema's order
+        ("individualConsumptionCurrentValue", line.current_reading),
+        ("houseOverallNeedsCurrentValue", house and house.meter_reading),
+        ("houseTotalIndividualConsumption", house and house.premises_volume),
+        ("houseTotalHouseOverallNeeds", house and house.common_volume),
+        ("houseOverallNeedsNorm", house and house.common_normative),
+        ("individualConsumptionNorm", line.normative),
+    ]
+    if any(value is not None for _, value in figures):
         information = sub_element(service, BILLS, "ServiceInformation")
-        if line.current_reading is not None:
-            sub_element(information, BILLS, "individualConsumptionCurrentValue",
-                        number(line.current_reading))  # fmt: skip
-        if line.normative is not None:
-            sub_element(information, BILLS, "individualConsumptionNorm", number(line.normative))
+        for name, value in figures:
+            if value is not None:
+                sub_element(information, BILLS, name, number(value))
     volumes = [(kind, value) for kind, value in (("I", line.volume), ("O", line.common_volume))
                if value]  # fmt: skip
     if volumes:

@@ -184,6 +184,7 @@ def test_every_part_of_a_document_is_posted_and_valid():
     ("fields", "reason"),
     [
         ({"account_guid": "154"}, "идентификатор ЛС в ГИС ЖКХ «154» — не GUID"),
+        ({"number": "1" * 31}, f"номер документа «{'1' * 31}» — от 1 до 30 знаков"),
         ({"total": "1270,00"}, "итого к оплате: «1270,00» — число пишется с точкой"),
         (
             {"penalties": (PenaltyCharge(None, "Пени (ч. 14)", Decimal("1.00")),)},

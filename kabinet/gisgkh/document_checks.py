@@ -15,6 +15,7 @@ from kabinet.money import ZERO
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 CHARGE_REGISTRIES = (50, 51, 1)
 PENALTY_REGISTRY = 329
+NUMBER_LENGTH = 30  # PaymentDocumentNumber maxLength
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,11 @@ def _identifier_errors(document) -> list[str]:
         errors.append("нет идентификатора ЛС в ГИС ЖКХ — загрузите его")
     elif not _GUID.fullmatch(str(document.account_guid)):
         errors.append(f"идентификатор ЛС в ГИС ЖКХ «{document.account_guid}» — не GUID")
+    if not 1 <= len(document.number or "") <= NUMBER_LENGTH:
+        errors.append(
+            f"номер документа «{document.number}» — от 1 до {NUMBER_LENGTH} знаков "
+            "(PaymentDocumentNumber)"
+        )
     for line in document.lines:
         if error := _nsi_error(line.nsi, CHARGE_REGISTRIES):
             errors.append(f"услуга «{line.service}» {error}")

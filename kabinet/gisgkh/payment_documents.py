@@ -274,7 +274,7 @@ def _document(parent, document: PaymentDocumentData, keys: dict, main: tuple) ->
     line_key = key if own else None  # each part names its payee when there are two
     element = sub_element(parent, BILLS, "PaymentDocument")
     sub_element(element, ACCOUNT_BASE, "AccountGuid", document.account_guid)
-    sub_element(element, BILLS_BASE, "PaymentDocumentNumber", document.number[:30])
+    sub_element(element, BILLS_BASE, "PaymentDocumentNumber", document.number)
     for reading in document.readings:
         _reading(element, reading)
     for line in document.lines:

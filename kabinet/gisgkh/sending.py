@@ -89,19 +89,13 @@ def exchange_settings() -> ExchangeSettings:
 # --- what would be sent -------------------------------------------------------------------
 
 
-def payment_documents(organization, month: datetime.date) -> tuple[object, list]:
-    """The payee and the payment documents of the closed ``month`` of ``organization`` as the
-    residents got them (``document_feed``); ``MessageError`` when the month is not closed."""
-    return payment_document_data(organization, month)
-
-
 def _messages(organization, operation: str, month):
     """(the messages, the number of objects they carry); ``MessageError`` naming what
     cannot go."""
     if operation == "importMeteringDeviceValues":
         return readings_messages(organization, month), len(period_meter_values(organization, month))
     if operation == "importPaymentDocumentData":
-        payee, documents = payment_documents(organization, month)
+        payee, documents = payment_document_data(organization, month)
         if not payee.bik or not payee.settlement_account:
             raise MessageError(["У организации не указаны БИК и расчётный счёт."])
         messages = payment_document_messages(

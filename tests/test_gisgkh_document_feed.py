@@ -67,11 +67,11 @@ def guid(*parts) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(map(str, parts))))
 
 
-@pytest.fixture
-def kamal(demo_world):
-    """ОАО «Камал» with its identifiers imported and its services mapped to НСИ."""
-    organization = Organization.objects.get(name='ОАО "Камал"')
-    GisOrganization.objects.create(organization=organization, org_ppa_guid=ORG)
+def mapped(name: str, org_ppa_guid: str = ORG) -> Organization:
+    """The demo's organisation ``name`` with its identifiers imported and its services mapped
+    to НСИ."""
+    organization = Organization.objects.get(name=name)
+    GisOrganization.objects.create(organization=organization, org_ppa_guid=org_ppa_guid)
     for account in PersonalAccount.objects.filter(organization=organization):
         GisAccount.objects.create(account=account, account_guid=guid("account", account.pk))
     for service in Service.objects.filter(organization=organization):
@@ -81,6 +81,11 @@ def kamal(demo_world):
                 guid=guid("nsi", number, service.method if number == 329 else service.pk),
             )  # fmt: skip
     return organization
+
+
+@pytest.fixture
+def kamal(demo_world):
+    return mapped('ОАО "Камал"')
 
 
 def last_closed(organization) -> Period:
@@ -174,6 +179,18 @@ def test_every_closed_month_carries_penalties_repair_readings_recalculations_ins
     assert found("PiecemealPayment/{*}piecemealPaymentSum")  # ЛС 1000158's heating
     reasons = [e.text for e in found("PaymentRecalculation/{*}recalculationReason")]
     assert any("Холодное водоснабжение" in reason for reason in reasons), reasons
+
+
+def test_the_other_organisations_closed_months_validate(demo_world):
+    """ООО «УК Уютный дом»: no capital repair fund of its own, no instalments."""
+    uyut = mapped('ООО "УК Уютный дом"', "6d6c7b8a-1234-4abc-9def-0123456789ab")
+    periods = Period.objects.filter(organization=uyut, status=PeriodStatus.CLOSED)
+    assert periods.exists()
+    for period in periods:
+        _, documents = payment_document_data(uyut, period.month)
+        for message in build(uyut, documents, period.month):
+            check(message.body, "bills")
+            assert message.body.find(f".//{{{BILLS}}}DetailsPaymentInformation") is None
 
 
 def test_a_penalty_service_without_its_nsi_element_is_named(kamal):

@@ -163,9 +163,10 @@ def _nsi(parent, name: str, nsi) -> None:
     sub_element(kind, NSI_BASE, "GUID", nsi[2])
 
 
-def _optional(parent, name: str, value, text=money) -> None:
+def _optional(parent, name: str, value) -> None:
+    """A sum the schema lets out, written when it is not zero."""
     if value:
-        sub_element(parent, BILLS, name, text(value))
+        sub_element(parent, BILLS, name, money(value))
 
 
 def _recalculation(parent, reason: str, amount: Decimal) -> None:

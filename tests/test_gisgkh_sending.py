@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from kabinet.audit.models import AuditAction, AuditEntry
 from kabinet.gisgkh import exchange, sending
+from kabinet.gisgkh.document_feed import payment_document_data
 from kabinet.gisgkh.exchange import PostingError
 from kabinet.gisgkh.models import (
     Exchange,
@@ -109,9 +110,9 @@ def test_payment_documents_come_from_the_closed_periods_receipts(organization):
                                   guid="e2b2c1a0-0000-4000-8000-000000000050")  # fmt: skip
     checked = sending.preview(organization, DOCUMENTS, MONTH)
     assert (checked.errors, checked.items, checked.messages) == ([], 1, 1)
-    _, [document] = sending.payment_documents(organization, MONTH)
+    _, [document] = payment_document_data(organization, MONTH)
     assert document.account_guid == ACCOUNT
-    assert document.number == "154-2026-10"
+    assert document.number == "154-10.2026"  # the issued document's number
     assert [line.charged for line in document.lines] == [Decimal("970.00")]
     assert document.total == Decimal("970.00") + document.debt
 

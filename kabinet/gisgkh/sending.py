@@ -14,16 +14,11 @@ from django.conf import settings
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
-from kabinet.billing.models import Period, PeriodStatus
+from kabinet.gisgkh.document_feed import payment_document_data
 from kabinet.gisgkh.exchange import PostingError
 from kabinet.gisgkh.messages import export_metering_device_messages
-from kabinet.gisgkh.models import Exchange, ExchangeState, ServiceNsiItem
-from kabinet.gisgkh.nsi import NO_NSI_METHODS
-from kabinet.gisgkh.payment_documents import (
-    ChargeLine,
-    PaymentDocumentData,
-    payment_document_messages,
-)
+from kabinet.gisgkh.models import Exchange, ExchangeState
+from kabinet.gisgkh.payment_documents import payment_document_messages
 from kabinet.gisgkh.postings import prepare_posting
 from kabinet.gisgkh.schemas import MessageError
 from kabinet.gisgkh.services import (
@@ -33,10 +28,6 @@ from kabinet.gisgkh.services import (
     readings_messages,
 )
 from kabinet.gisgkh.signing import SigningError, signer_from_settings
-from kabinet.housing.models import PersonalAccount
-from kabinet.money import ZERO
-from kabinet.receipts.payees import payee_of
-from kabinet.receipts.selectors import receipt_data
 
 
 @dataclass(frozen=True)
@@ -125,63 +116,13 @@ def exchange_settings() -> ExchangeSettings:
 # --- what would be sent -------------------------------------------------------------------
 
 
-def payment_documents(organization, month: datetime.date) -> tuple[object, list]:
-    """The payee and the payment documents of the closed ``month`` of ``organization``, from
-    the receipts' data (``receipts.selectors.receipt_data``): a line per charged service but
-    the capital repair contribution (``CapitalRepairCharge``, not posted yet); the debt of
-    previous periods is the month's opening less its payments, the total the lines and that
-    debt (the penalties, ``PenaltiesAndCourtCosts``, are not posted yet, so the total is the
-    receipt's less them). ``MessageError`` when the month is not a closed period."""
-    period = Period.objects.filter(
-        organization=organization, month=month, status=PeriodStatus.CLOSED
-    ).first()
-    if period is None:
-        raise MessageError(
-            [f"Период {month:%m.%Y} не закрыт: платёжные документы отправляют за закрытый."]
-        )
-    payee = payee_of(organization)
-    nsi = {
-        item.service_id: (item.registry, item.code, str(item.guid))
-        for item in ServiceNsiItem.objects.filter(service__organization=organization)
-    }
-    accounts = (
-        PersonalAccount.objects.filter(organization=organization, charges__period=period)
-        .distinct()
-        .select_related("premise__house", "organization", "gis")
-        .order_by("number")
-    )
-    shared: dict = {}
-    documents = []
-    for account in accounts:
-        receipt = receipt_data(account, period, payee, shared)
-        lines = tuple(
-            ChargeLine(line.service, nsi.get(line.service_id), line.tariff, line.charged,
-                       line.total)
-            for line in receipt.lines
-            if line.method not in NO_NSI_METHODS
-        )  # fmt: skip
-        debt = receipt.opening - receipt.paid
-        gis = getattr(account, "gis", None)
-        documents.append(
-            PaymentDocumentData(
-                account=f"ЛС {account.number}",
-                account_guid=str(gis.account_guid) if gis else None,
-                number=f"{account.number}-{month:%Y-%m}"[:30],
-                lines=lines,
-                debt=debt,
-                total=max(debt + sum((line.total for line in lines), ZERO), ZERO),
-            )
-        )
-    return payee, documents
-
-
 def _messages(organization, operation: str, month, houses=()):
     """(the messages, the number of objects they carry); ``MessageError`` naming what
     cannot go. ``houses``: the ФИАС GUIDs of the houses whose meters are asked for."""
     if operation == "importMeteringDeviceValues":
         return readings_messages(organization, month), len(period_meter_values(organization, month))
     if operation == "importPaymentDocumentData":
-        payee, documents = payment_documents(organization, month)
+        payee, documents = payment_document_data(organization, month)
         if not payee.bik or not payee.settlement_account:
             raise MessageError(["У организации не указаны БИК и расчётный счёт."])
         messages = payment_document_messages(

@@ -221,8 +221,8 @@ def test_the_documents_go_signed_through_the_fake_service(
             job = sending.start_posting(kamal, "importPaymentDocumentData", month, user=user)
         job.refresh_from_db()
         assert job.status == JobStatus.SUCCEEDED, job.problems
-        [(service, request)] = fake.requests.values()
-    assert service == "bills"
+        [(operation, request)] = fake.requests.values()
+    assert operation == "importPaymentDocumentData"
     stored = Exchange.objects.get()
     assert stored.state == ExchangeState.DONE
     assert "УК Тест" in verify(stored.envelope.encode()).subject.rfc4514_string()

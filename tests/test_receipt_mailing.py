@@ -1,8 +1,13 @@
 """E-receipts: mailed to subscribers when a period closes, once per account and period."""
 
 import datetime
+import email
+import hashlib
+import socket
+from email import policy
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.urls import reverse
 
 from kabinet.billing.models import Period, PeriodStatus
@@ -14,6 +19,7 @@ from kabinet.receipts.models import (
     DeliveryChannel,
     DeliveryStatus,
     DocumentDelivery,
+    IssuedDocument,
     ReceiptDelivery,
 )
 from kabinet.receipts.tasks import mail_receipts_batch, start_receipt_mailing
@@ -288,3 +294,50 @@ def test_a_worker_killed_between_a_send_and_its_record_resends_only_that_message
     assert received(mailoutbox[3:]) == sorted([in_flight.email, *not_sent])
     assert len(mailoutbox) == 6  # five subscribers, one of them twice
     assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 5, 5)
+
+
+class SMTPRecorder:
+    """An aiosmtpd handler keeping what it received, and how many sessions it saw."""
+
+    def __init__(self):
+        self.messages, self.sessions = [], 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def test_the_letters_go_over_one_real_smtp_session_with_the_issued_file(five_subscribers, settings):
+    recorder = SMTPRecorder()
+    with socket.socket() as probe:  # a free port (aiosmtpd's controller cannot take port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(recorder, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port},
+            }
+        }
+        job = start_receipt_mailing(Period.objects.get())
+    finally:
+        server.stop()
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 5)
+    assert (len(recorder.messages), recorder.sessions) == (5, 1)
+    letter = next(m for m in recorder.messages if m["To"] == five_subscribers[0].user.email)
+    account = five_subscribers[0].account
+    assert letter["Subject"] == f"Квитанция за октябрь 2026, ЛС № {account.number}"
+    assert "К оплате:" in letter.get_body().get_content()
+    [attachment] = letter.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"kvitanciya-{account.number}-2026-10.pdf"
+    issued = IssuedDocument.objects.get(account=account)
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == issued.sha256

@@ -22,7 +22,7 @@ twice; no letter is lost.
 import datetime
 from itertools import batched, groupby
 
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import mailers
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -37,6 +37,7 @@ from kabinet.receipts.issuing import (
     issued_receipt,
     stored_pdf,
 )
+from kabinet.receipts.letters import ReceiptLetter
 from kabinet.receipts.models import (
     DeliveryChannel,
     DeliveryStatus,
@@ -233,13 +234,13 @@ def _finish_mailing(period: Period, job: Job) -> None:
     finish_shared_job(job, result)
 
 
-def _message(user, receipt, pdf: bytes, filename: str) -> EmailMessage:
+def _message(user, receipt, pdf: bytes, filename: str) -> ReceiptLetter:
     context = {"user": user, "receipt": receipt}
-    message = EmailMessage(
+    return ReceiptLetter(
         subject=f"Квитанция за {month_name(receipt.month)}, ЛС № {receipt.account_number}",
         body=render_to_string("receipts/email/receipt.txt", context),
         to=[user.email],
         reply_to=[receipt.payee.email] if receipt.payee.email else None,
+        pdf=pdf,
+        filename=filename,
     )
-    message.attach(filename, pdf, "application/pdf")
-    return message

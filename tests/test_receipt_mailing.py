@@ -22,7 +22,7 @@ from kabinet.receipts.models import (
     IssuedDocument,
     ReceiptDelivery,
 )
-from kabinet.receipts.tasks import mail_receipts_batch, start_receipt_mailing
+from kabinet.receipts.tasks import mail_receipts, mail_receipts_batch, start_receipt_mailing
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -143,13 +143,30 @@ def test_a_failure_is_recorded_shown_to_staff_and_retried_later(
     assert (failure.status, failure.attempts, failure.error) == (DeliveryStatus.SENT, 2, "")
 
 
-def test_a_delivery_being_sent_by_another_mailing_is_left_to_it(period, mailoutbox):
+@pytest.mark.parametrize("owner_status", [None, JobStatus.RUNNING, JobStatus.FAILED])
+def test_a_delivery_being_sent_by_another_mailing_is_left_to_it(period, mailoutbox, owner_status):
+    """Even when its mailing is marked failed (by another of its batches): the letter may be
+    in flight in a batch still running."""
     link = subscribe(period.charges.first().account)
     period.status = PeriodStatus.CLOSED
     period.save()
-    delivery_of(link, period, status=DeliveryStatus.SENDING)
+    owner = owner_status and Job.objects.create(
+        organization=period.organization, kind=JobKind.RECEIPTS_MAILING, status=owner_status
+    )
+    delivery_of(link, period, status=DeliveryStatus.SENDING, job=owner or None)
     start_receipt_mailing(period)
     assert mailoutbox == []
+
+
+def test_a_mailing_whose_plan_ran_twice_fails_rather_than_queue_its_batches_twice(period):
+    subscribe(period.charges.first().account)
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    job = start_receipt_mailing(period)
+    mail_receipts.enqueue(period.pk, job.pk)  # as if its worker died after queueing
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "подготовка рассылки была прервана" in job.problems[-1]
 
 
 def test_users_without_an_address_or_inactive_are_not_mailed(period, mailoutbox):

@@ -12,11 +12,12 @@ task (``send_batch``) that sends its rows over one SMTP connection, opened once 
 What a crash costs. Each row goes «pending» → «sending» (committed before the message is
 handed to the SMTP server) → «sent» (committed as soon as the server has taken it) or
 «failed». A batch that runs again — the worker's task requeued after it died
-(``jobs.workers``), or a later mailing once this one is finished or an hour stale — skips the
-«sent» rows and sends the others, «sending» ones included. So nothing recorded as sent is sent
-again, and a crash resends at most the one message each worker had in flight: the one the
-server took in the instant before «sent» was committed. A resident may get that one letter
-twice; no letter is lost.
+(``jobs.workers``) — skips the «sent» rows and sends the others, «sending» ones included; a
+later mailing takes over the «pending» rows of a finished mailing, and «sending» ones only
+after an hour (one may be in flight in a batch still running). So nothing recorded as sent
+is sent again, and a crash resends at most the one message each worker had in flight: the
+one the server took in the instant before «sent» was committed. A resident may get that one
+letter twice; no letter is lost.
 """
 
 import datetime
@@ -58,6 +59,11 @@ INSERT_CHUNK = 5000
 type Batch = tuple[int, int, int]
 
 
+class MailingInterrupted(Exception):
+    """The plan of a mailing ran again (its worker died while queueing the batches): planning
+    it twice could queue a batch twice, so the job fails and staff start a new mailing."""
+
+
 def subscriptions(period: Period):
     """The (account, user) links to mail for ``period``: subscribed, with an e-mail address,
     on accounts that have charges in it."""
@@ -80,17 +86,24 @@ def plan_mailing(period: Period, job: Job) -> list[Batch]:
     batches. A mailing with nothing to send is finished here."""
     if not period.is_closed:
         raise ValueError("Receipts are mailed for a closed period.")
+    if job.started_at is not None:  # planned before and cut short: its batches may be queued
+        raise MailingInterrupted(
+            "подготовка рассылки была прервана; запустите рассылку снова, отправленное учтено"
+        )
     subscribed = AccountLink.objects.filter(
         account=OuterRef("account"),
         user=OuterRef("user"),
         receipts_by_email=True,
         user__is_active=True,
     ).exclude(user__email="")
-    free = Q(job__status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED]) | Q(
-        updated_at__lt=timezone.now() - STALE
-    )
+    stale = Q(updated_at__lt=timezone.now() - STALE)
+    finished = Q(job__status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED])
+    # A «sending» row may be in flight in a batch still running even when its job has been
+    # marked failed (by another batch): only an hour's silence frees it.
     ReceiptDelivery.objects.filter(Exists(subscribed), period=period).filter(
-        Q(status=DeliveryStatus.FAILED) | (~Q(status=DeliveryStatus.SENT) & free)
+        Q(status=DeliveryStatus.FAILED)
+        | Q(status=DeliveryStatus.PENDING) & (finished | stale)
+        | Q(status=DeliveryStatus.SENDING) & stale
     ).update(job=job, updated_at=timezone.now())
     _record_documents_delivered(period, ReceiptDelivery.objects.filter(period=period))
     links = subscriptions(period).values_list("account_id", "user_id", "user__email")

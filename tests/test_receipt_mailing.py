@@ -1,16 +1,28 @@
 """E-receipts: mailed to subscribers when a period closes, once per account and period."""
 
 import datetime
+import email
+import hashlib
+import socket
+from email import policy
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.urls import reverse
 
 from kabinet.billing.models import Period, PeriodStatus
 from kabinet.billing.signals import period_closed
 from kabinet.jobs.models import Job, JobKind, JobStatus
 from kabinet.orgs.models import StaffRole
-from kabinet.receipts.models import DeliveryStatus, ReceiptDelivery
-from kabinet.receipts.tasks import start_receipt_mailing
+from kabinet.receipts import services
+from kabinet.receipts.models import (
+    DeliveryChannel,
+    DeliveryStatus,
+    DocumentDelivery,
+    IssuedDocument,
+    ReceiptDelivery,
+)
+from kabinet.receipts.tasks import mail_receipts, mail_receipts_batch, start_receipt_mailing
 from tests.factories import (
     AccountLinkFactory,
     ChargeFactory,
@@ -21,6 +33,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 OCT = datetime.date(2026, 10, 1)
+LOCMEM_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
 @pytest.fixture
@@ -98,14 +111,15 @@ def test_a_failure_is_recorded_shown_to_staff_and_retried_later(
     broken = subscribe(second, user__email="broken@example.com")
     sent = []
 
-    def send_or_fail(message, fail_silently=False):
+    def send_or_fail(backend, messages):
+        [message] = messages
         if message.to == ["broken@example.com"]:
             raise ConnectionRefusedError("SMTP-сервер недоступен")
         sent.append(message)
         mailoutbox.append(message)
         return 1
 
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", send_or_fail)
+    monkeypatch.setattr(LOCMEM_SEND, send_or_fail)
     close(period)
 
     failure = ReceiptDelivery.objects.get(user=broken.user)
@@ -129,13 +143,30 @@ def test_a_failure_is_recorded_shown_to_staff_and_retried_later(
     assert (failure.status, failure.attempts, failure.error) == (DeliveryStatus.SENT, 2, "")
 
 
-def test_a_delivery_being_sent_by_another_mailing_is_left_to_it(period, mailoutbox):
+@pytest.mark.parametrize("owner_status", [None, JobStatus.RUNNING, JobStatus.FAILED])
+def test_a_delivery_being_sent_by_another_mailing_is_left_to_it(period, mailoutbox, owner_status):
+    """Even when its mailing is marked failed (by another of its batches): the letter may be
+    in flight in a batch still running."""
     link = subscribe(period.charges.first().account)
     period.status = PeriodStatus.CLOSED
     period.save()
-    delivery_of(link, period, status=DeliveryStatus.SENDING)
+    owner = owner_status and Job.objects.create(
+        organization=period.organization, kind=JobKind.RECEIPTS_MAILING, status=owner_status
+    )
+    delivery_of(link, period, status=DeliveryStatus.SENDING, job=owner or None)
     start_receipt_mailing(period)
     assert mailoutbox == []
+
+
+def test_a_mailing_whose_plan_ran_twice_fails_rather_than_queue_its_batches_twice(period):
+    subscribe(period.charges.first().account)
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    job = start_receipt_mailing(period)
+    mail_receipts.enqueue(period.pk, job.pk)  # as if its worker died after queueing
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "подготовка рассылки была прервана" in job.problems[-1]
 
 
 def test_users_without_an_address_or_inactive_are_not_mailed(period, mailoutbox):
@@ -190,3 +221,140 @@ def test_other_organisations_deliveries_are_not_listed(period, client):
     client.force_login(staff_user(PersonalAccountFactory().organization))
     page = client.get(reverse("admin:receipts_receiptdelivery_changelist")).text
     assert "secret@example.com" not in page
+
+
+@pytest.fixture
+def five_subscribers(period):
+    """The closed October with five subscribers on its two accounts."""
+    first, second = (charge.account for charge in period.charges.order_by("account__number"))
+    links = [subscribe(first) for _ in range(3)] + [subscribe(second) for _ in range(2)]
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    return links
+
+
+def received(mailoutbox) -> list[str]:
+    return sorted(message.to[0] for message in mailoutbox)
+
+
+def kill_the_mailing_at(monkeypatch, name: str, after: int, error=RuntimeError):
+    """Make the mailing's ``name`` step (``_claim`` before a send, ``_record`` after it) die
+    on its call number ``after + 1``, as a worker killed there would."""
+    real, calls = getattr(services, name), []
+
+    def dying(*args, **kwargs):
+        calls.append(args)
+        if len(calls) > after:
+            raise error("рабочий процесс убит")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, name, dying)
+
+
+def test_a_batch_reuses_one_smtp_connection_and_the_batches_share_the_job(
+    five_subscribers, mailoutbox, monkeypatch
+):
+    opened = []
+    monkeypatch.setattr(services, "BATCH", 2)
+    monkeypatch.setattr(
+        "django.core.mail.backends.locmem.EmailBackend.open", lambda backend: opened.append(1)
+    )
+    job = start_receipt_mailing(Period.objects.get())
+    job.refresh_from_db()
+    assert received(mailoutbox) == sorted(link.user.email for link in five_subscribers)
+    assert len(opened) == 3  # one connection per batch of two, not one per message
+    assert (job.status, job.done, job.total, job.failed) == (JobStatus.SUCCEEDED, 5, 5, 0)
+    assert job.result == {"Отправлено": 5, "С ошибкой": 0, "Отправлено раньше": 0}
+    assert DocumentDelivery.objects.filter(channel=DeliveryChannel.EMAIL).count() == 2
+
+
+def test_a_mailing_killed_midway_is_resumed_by_the_next_with_exactly_the_rest(
+    five_subscribers, mailoutbox, monkeypatch
+):
+    period = Period.objects.get()
+    kill_the_mailing_at(monkeypatch, "_claim", after=2)
+    killed = start_receipt_mailing(period)
+    killed.refresh_from_db()
+    assert killed.status == JobStatus.FAILED
+    assert len(mailoutbox) == 2
+    first_two = received(mailoutbox)
+
+    monkeypatch.undo()
+    again = start_receipt_mailing(period)
+    again.refresh_from_db()
+    rest = sorted(link.user.email for link in five_subscribers if link.user.email not in first_two)
+    assert received(mailoutbox[2:]) == rest  # the three not sent, none of the two again
+    assert again.result == {"Отправлено": 3, "С ошибкой": 0, "Отправлено раньше": 2}
+    assert set(ReceiptDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert DocumentDelivery.objects.filter(channel=DeliveryChannel.EMAIL).count() == 2
+
+
+def test_a_worker_killed_between_a_send_and_its_record_resends_only_that_message(
+    five_subscribers, mailoutbox, monkeypatch
+):
+    """The documented guarantee: the message the server took just before the worker died
+    is the one sent twice when the batch runs again, as the worker's restart requeues it."""
+    period = Period.objects.get()
+    kill_the_mailing_at(monkeypatch, "_record", after=2, error=SystemExit)  # not caught
+    job = start_receipt_mailing(period)
+    assert len(mailoutbox) == 3  # the third went out, its «sent» was never written
+    in_flight = ReceiptDelivery.objects.get(status=DeliveryStatus.SENDING)
+    assert in_flight.email == mailoutbox[2].to[0]
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING  # nobody is left to say otherwise
+
+    monkeypatch.undo()
+    rows = list(ReceiptDelivery.objects.filter(job=job).order_by("pk"))
+    not_sent = [row.email for row in rows if row.status == DeliveryStatus.PENDING]
+    mail_receipts_batch.enqueue(period.pk, job.pk, rows[0].pk, rows[-1].pk, len(rows))
+    job.refresh_from_db()
+    assert received(mailoutbox[3:]) == sorted([in_flight.email, *not_sent])
+    assert len(mailoutbox) == 6  # five subscribers, one of them twice
+    assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 5, 5)
+
+
+class SMTPRecorder:
+    """An aiosmtpd handler keeping what it received, and how many sessions it saw."""
+
+    def __init__(self):
+        self.messages, self.sessions = [], 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def test_the_letters_go_over_one_real_smtp_session_with_the_issued_file(five_subscribers, settings):
+    recorder = SMTPRecorder()
+    with socket.socket() as probe:  # a free port (aiosmtpd's controller cannot take port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(recorder, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port},
+            }
+        }
+        job = start_receipt_mailing(Period.objects.get())
+    finally:
+        server.stop()
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.SUCCEEDED, 5)
+    assert (len(recorder.messages), recorder.sessions) == (5, 1)
+    letter = next(m for m in recorder.messages if m["To"] == five_subscribers[0].user.email)
+    account = five_subscribers[0].account
+    assert letter["Subject"] == f"Квитанция за октябрь 2026, ЛС № {account.number}"
+    assert "К оплате:" in letter.get_body().get_content()
+    [attachment] = letter.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"kvitanciya-{account.number}-2026-10.pdf"
+    issued = IssuedDocument.objects.get(account=account)
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == issued.sha256

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from kabinet.jobs.models import Job, JobKind, JobStatus
@@ -39,12 +40,38 @@ def last_job(subject, *kinds: JobKind) -> Job | None:
     return Job.objects.about(subject).filter(kind__in=kinds).order_by("-created_at", "-pk").first()
 
 
-def start_job(job: Job, total: int) -> None:
+def start_job(job: Job, total: int, *, shared: bool = False) -> None:
+    """``job`` runs over ``total`` items; ``shared`` when several tasks do them (each counts
+    its part with ``add_progress``, and the pages read the row, not the cache)."""
     job.status = JobStatus.RUNNING
     job.total, job.done, job.failed, job.problems = total, 0, 0, []
     job.started_at = timezone.now()
     job.save(update_fields=["status", "total", "done", "failed", "problems", "started_at"])
-    cache.set(_progress_key(job.pk), (0, total, 0), timeout=24 * 3600)
+    if shared:
+        cache.delete(_progress_key(job.pk))
+    else:
+        cache.set(_progress_key(job.pk), (0, total, 0), timeout=24 * 3600)
+
+
+def add_progress(job: Job, *, done: int, failed: int = 0, problems=()) -> None:
+    """Count ``done`` more items (``failed`` of them with an error) of a job that several
+    tasks share: added in the database, so that concurrent tasks do not overwrite each other."""
+    if problems:
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            room = max(MAX_PROBLEMS - len(locked.problems), 0)
+            locked.problems = [*locked.problems, *list(problems)[:room]]
+            locked.save(update_fields=["problems"])
+    Job.objects.filter(pk=job.pk).update(done=F("done") + done, failed=F("failed") + failed)
+    job.refresh_from_db(fields=["done", "failed", "problems", "total", "status"])
+
+
+def finish_shared_job(job: Job, result: dict) -> None:
+    """Finish a shared job once its tasks have counted all its items; the task that counts
+    the last ones does it (a job failed meanwhile stays failed)."""
+    job.refresh_from_db()
+    if job.status == JobStatus.RUNNING and job.done >= job.total:
+        finish_job(job, result)
 
 
 def report_progress(job: Job, done: int, failed: int = 0, problem: str | None = None) -> None:

@@ -12,6 +12,7 @@ from kabinet.orgs.scoping import OrganizationScopedQuerySet
 
 
 class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "в очереди"
     SENDING = "sending", "отправляется"
     SENT = "sent", "отправлена"
     FAILED = "failed", "ошибка"
@@ -20,7 +21,9 @@ class DeliveryStatus(models.TextChoices):
 class ReceiptDelivery(models.Model):
     """One e-receipt: the payment document of ``account`` for ``period`` mailed to ``user``.
     Unique per account, period and subscriber, so that a repeated mailing sends nothing twice;
-    a failed one is retried by the next mailing."""
+    a failed one is retried by the next mailing. ``job`` is the mailing that owns the row: only
+    its batches send it (``receipts.services``), «sending» is set just before the message goes
+    to the SMTP server and «sent» just after it has taken it."""
 
     period = models.ForeignKey(
         Period, on_delete=models.CASCADE, related_name="receipt_deliveries", verbose_name="период"
@@ -36,6 +39,14 @@ class ReceiptDelivery(models.Model):
         on_delete=models.CASCADE,
         related_name="receipt_deliveries",
         verbose_name="подписчик",
+    )
+    job = models.ForeignKey(
+        "jobs.Job",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="рассылка",
     )
     email = models.EmailField("адрес")
     status = models.CharField("состояние", max_length=10, choices=DeliveryStatus.choices)

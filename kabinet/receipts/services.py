@@ -1,133 +1,259 @@
 """E-receipts: when a period's documents are issued, every subscriber of an account
 (``AccountLink`` with ``receipts_by_email``) gets the account's issued document — the stored
-PDF, checked against its SHA-256 (``receipts.issuing``) — once per account and period. The
-mailing runs as a background task that staff follow on the job page; a failed delivery is
-recorded, shown to staff, and retried by the next mailing of the period."""
+PDF, checked against its SHA-256 (``receipts.issuing``), never drawn again — once per account
+and period. A failed delivery is recorded, shown to staff, and retried by the next mailing of
+the period.
+
+A mailing is a job (``receipts.tasks``) in two steps, so that several task workers share it:
+``plan_mailing`` gives the job the period's deliveries still to send (one ``ReceiptDelivery``
+row each, the job as its owner) and cuts them into batches of ``BATCH`` rows; each batch is a
+task (``send_batch``) that sends its rows over one SMTP connection, opened once for the batch.
+
+What a crash costs. Each row goes «pending» → «sending» (committed before the message is
+handed to the SMTP server) → «sent» (committed as soon as the server has taken it) or
+«failed». A batch that runs again — the worker's task requeued after it died
+(``jobs.workers``) — skips the «sent» rows and sends the others, «sending» ones included; a
+later mailing takes over the «pending» rows of a finished mailing, and «sending» ones only
+after an hour (one may be in flight in a batch still running). So nothing recorded as sent
+is sent again, and a crash resends at most the one message each worker had in flight: the
+one the server took in the instant before «sent» was committed. A resident may get that one
+letter twice; no letter is lost.
+"""
 
 import datetime
-from itertools import groupby
+from itertools import batched, groupby
 
-from django.core.mail import EmailMessage
-from django.db.models import Q
+from django.core.mail import mailers
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from kabinet.billing.models import Period
+from kabinet.billing.models import Charge, Period
 from kabinet.formats import month_name
-from kabinet.jobs.models import Job
-from kabinet.jobs.services import finish_job, report_progress, start_job
-from kabinet.receipts.delivery import record_document_delivered
+from kabinet.jobs.models import Job, JobStatus
+from kabinet.jobs.services import add_progress, finish_shared_job, start_job
 from kabinet.receipts.issuing import (
     document_filename,
     issued_document,
     issued_receipt,
     stored_pdf,
 )
-from kabinet.receipts.models import DeliveryChannel, DeliveryStatus, ReceiptDelivery
+from kabinet.receipts.letters import ReceiptLetter
+from kabinet.receipts.models import (
+    DeliveryChannel,
+    DeliveryStatus,
+    DocumentDelivery,
+    IssuedDocument,
+    ReceiptDelivery,
+)
 from kabinet.users.models import AccountLink
 
-# A delivery left «sending» this long ago belongs to a worker that died: it may be retried.
-STALE_SENDING = datetime.timedelta(hours=1)
+# Deliveries per task: one SMTP connection and a few queries for the lot; progress after each.
+BATCH = 500
+# A mailing's row untouched this long belongs to a mailing that died: another may take it.
+STALE = datetime.timedelta(hours=1)
+# Rows inserted per statement when a mailing is planned.
+INSERT_CHUNK = 5000
+
+# A batch of a mailing: its first and last row ids and how many rows of the job lie between.
+type Batch = tuple[int, int, int]
+
+
+class MailingInterrupted(Exception):
+    """The plan of a mailing ran again (its worker died while queueing the batches): planning
+    it twice could queue a batch twice, so the job fails and staff start a new mailing."""
 
 
 def subscriptions(period: Period):
     """The (account, user) links to mail for ``period``: subscribed, with an e-mail address,
     on accounts that have charges in it."""
+    charged = Charge.objects.filter(period=period, account=OuterRef("account"))
     return (
         AccountLink.objects.filter(
+            Exists(charged),
             receipts_by_email=True,
             account__organization=period.organization_id,
-            account__charges__period=period,
             user__is_active=True,
         )
         .exclude(user__email="")
-        .select_related("user", "account__organization", "account__premise__house")
-        .distinct()
         .order_by("account__number", "user_id")
     )
 
 
-def mail_period_receipts(period: Period, job: Job) -> dict[str, int]:
-    """Mail the receipts of a closed ``period`` to the subscribers not mailed yet."""
+def plan_mailing(period: Period, job: Job) -> list[Batch]:
+    """Give ``job`` the deliveries of the closed ``period`` to send — the subscribers not
+    mailed yet, the failed ones, those of a finished or stale mailing — and return its
+    batches. A mailing with nothing to send is finished here."""
     if not period.is_closed:
         raise ValueError("Receipts are mailed for a closed period.")
-    already_sent = set(
-        ReceiptDelivery.objects.filter(period=period, status=DeliveryStatus.SENT).values_list(
-            "account_id", "user_id"
+    if job.started_at is not None:  # planned before and cut short: its batches may be queued
+        raise MailingInterrupted(
+            "подготовка рассылки была прервана; запустите рассылку снова, отправленное учтено"
         )
-    )
-    pending = [
-        link
-        for link in subscriptions(period)
-        if (link.account_id, link.user_id) not in already_sent
+    subscribed = AccountLink.objects.filter(
+        account=OuterRef("account"),
+        user=OuterRef("user"),
+        receipts_by_email=True,
+        user__is_active=True,
+    ).exclude(user__email="")
+    stale = Q(updated_at__lt=timezone.now() - STALE)
+    finished = Q(job__status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED])
+    # A «sending» row may be in flight in a batch still running even when its job has been
+    # marked failed (by another batch): only an hour's silence frees it.
+    ReceiptDelivery.objects.filter(Exists(subscribed), period=period).filter(
+        Q(status=DeliveryStatus.FAILED)
+        | Q(status=DeliveryStatus.PENDING) & (finished | stale)
+        | Q(status=DeliveryStatus.SENDING) & stale
+    ).update(job=job, updated_at=timezone.now())
+    _record_documents_delivered(period, ReceiptDelivery.objects.filter(period=period))
+    links = subscriptions(period).values_list("account_id", "user_id", "user__email")
+    for chunk in batched(links.iterator(chunk_size=INSERT_CHUNK), INSERT_CHUNK):
+        rows = [
+            ReceiptDelivery(period=period, account_id=account, user_id=user, email=email,
+                            status=DeliveryStatus.PENDING, job=job)
+            for account, user, email in chunk
+        ]  # fmt: skip
+        # A pair that has a row already is sent, taken above, or another mailing's.
+        ReceiptDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    rows = ReceiptDelivery.objects.filter(job=job).order_by("pk").values_list("pk", flat=True)
+    batches = [
+        (chunk[0], chunk[-1], len(chunk))
+        for chunk in batched(rows.iterator(chunk_size=BATCH * 10), BATCH)  # flat memory
     ]
-    start_job(job, total=len(pending))
-    done = sent = failed = 0
-    for account, links in groupby(pending, key=lambda link: link.account):
-        document = None
-        for link in links:
-            done += 1
-            delivery = _claim(period, link)
-            if delivery is None:  # another mailing is sending it right now
-                continue
-            try:
-                if document is None:  # the issued file, checked against its SHA-256
-                    issued = issued_document(account, period)
-                    pdf, filename = stored_pdf(issued), document_filename(issued)
-                    document = (issued_receipt(issued), pdf, filename)
-                _send(link.user, *document)
-            except Exception as error:  # one bad receipt must not stop the others
-                failed += 1
-                _finish(delivery, DeliveryStatus.FAILED, f"{type(error).__name__}: {error}")
-                problem = f"ЛС {account.number}, {link.user.email}: {error}"
-                report_progress(job, done, failed, problem)
-            else:
-                sent += 1
-                _finish(delivery, DeliveryStatus.SENT)
-                record_document_delivered(
-                    account=account, period=period, channel=DeliveryChannel.EMAIL
-                )
-                report_progress(job, done, failed)
-    result = {"Отправлено": sent, "С ошибкой": failed, "Отправлено раньше": len(already_sent)}
-    finish_job(job, result)
-    return result
+    start_job(job, total=sum(size for _first, _last, size in batches), shared=True)
+    if not batches:
+        _finish_mailing(period, job)
+    return batches
 
 
-def _claim(period, link) -> ReceiptDelivery | None:
-    """The delivery row, marked «sending» for this run; ``None`` if it is not ours to send."""
-    delivery, created = ReceiptDelivery.objects.get_or_create(
-        period=period,
-        account=link.account,
-        user=link.user,
-        defaults={"email": link.user.email, "status": DeliveryStatus.SENDING},
+def send_batch(period: Period, job: Job, batch: Batch) -> None:
+    """Send the rows of ``batch`` that ``job`` still owns and has not sent, over one SMTP
+    connection; count the batch in the job (its planned size, once: a batch cut short counts
+    when it runs again) and finish the job after its last batch."""
+    rows = list(
+        _batch_rows(job, batch)
+        .exclude(status=DeliveryStatus.SENT)
+        .select_related("user", "account")
+        .order_by("pk")
     )
-    if created:
-        return delivery
-    retryable = Q(status=DeliveryStatus.FAILED) | Q(
-        status=DeliveryStatus.SENDING, updated_at__lt=timezone.now() - STALE_SENDING
+    documents = _latest_documents(period, {row.account_id for row in rows})
+    problems = []
+    with mailers.default as connection:  # one connection reused for the whole batch
+        for account_id, account_rows in groupby(rows, key=lambda row: row.account_id):
+            document = None
+            for row in account_rows:
+                if not _claim(row, job):  # another mailing took the row over
+                    continue
+                try:
+                    if document is None:  # the issued file, checked against its SHA-256
+                        issued = documents.get(account_id) or issued_document(row.account, period)
+                        pdf, filename = stored_pdf(issued), document_filename(issued)
+                        document = (issued_receipt(issued), pdf, filename)
+                    connection.send_messages([_message(row.user, *document)])
+                except Exception as error:  # one bad receipt must not stop the others
+                    _record(row, DeliveryStatus.FAILED, f"{type(error).__name__}: {error}")
+                    problems.append(f"ЛС {row.account.number}, {row.user.email}: {error}")
+                    _reconnect(connection)
+                else:
+                    _record(row, DeliveryStatus.SENT)
+    _record_documents_delivered(period, _batch_rows(job, batch))
+    failed = _batch_rows(job, batch).filter(status=DeliveryStatus.FAILED).count()
+    add_progress(job, done=batch[2], failed=failed, problems=problems)
+    if job.done >= job.total:
+        _finish_mailing(period, job)
+
+
+def _batch_rows(job: Job, batch: Batch):
+    first, last, _size = batch
+    return ReceiptDelivery.objects.filter(job=job, pk__gte=first, pk__lte=last)
+
+
+def _latest_documents(period: Period, account_ids) -> dict[int, IssuedDocument]:
+    """The newest issued version of each account's document for ``period``, by account id."""
+    documents = (
+        IssuedDocument.objects.filter(period=period, account_id__in=account_ids)
+        .select_related("account", "period")
+        .order_by("account_id", "version")
     )
-    claimed = ReceiptDelivery.objects.filter(retryable, pk=delivery.pk).update(
-        status=DeliveryStatus.SENDING, email=link.user.email, updated_at=timezone.now()
+    return {document.account_id: document for document in documents}  # the last version wins
+
+
+def _claim(row: ReceiptDelivery, job: Job) -> bool:
+    """Mark ``row`` «sending» (committed before the message goes); ``False`` if ``job`` no
+    longer owns it or it has been sent."""
+    now = timezone.now()
+    claimed = (
+        ReceiptDelivery.objects.filter(pk=row.pk, job=job)
+        .exclude(status=DeliveryStatus.SENT)
+        .update(status=DeliveryStatus.SENDING, email=row.user.email, updated_at=now)
     )
-    return delivery if claimed else None
+    return bool(claimed)
 
 
-def _finish(delivery: ReceiptDelivery, status: str, error: str = "") -> None:
-    delivery.status = status
-    delivery.error = error
-    delivery.attempts += 1
-    if status == DeliveryStatus.SENT:
-        delivery.sent_at = timezone.now()
-    delivery.save(update_fields=["status", "error", "attempts", "sent_at", "updated_at"])
+def _record(row: ReceiptDelivery, status: str, error: str = "") -> None:
+    now = timezone.now()
+    ReceiptDelivery.objects.filter(pk=row.pk).update(
+        status=status,
+        error=error,
+        attempts=F("attempts") + 1,
+        sent_at=now if status == DeliveryStatus.SENT else None,
+        updated_at=now,
+    )
 
 
-def _send(user, receipt, pdf: bytes, filename: str) -> None:
+def _reconnect(connection) -> None:
+    """After a failed message the SMTP session may be broken: start a new one. If the server
+    cannot be reached now, the next message opens its own connection (and fails on its own)."""
+    try:
+        connection.close()
+        connection.open()
+    except Exception:  # the next send reports the server's state, message by message
+        pass
+
+
+def _record_documents_delivered(period: Period, deliveries) -> None:
+    """The payment document reached the account when its first e-receipt was sent
+    (``receipts.delivery``). Recorded per batch, and for the whole period when a mailing is
+    planned, so that what a batch cut short had sent is recorded too."""
+    recorded = DocumentDelivery.objects.filter(period=period, account=OuterRef("account"))
+    sent = (
+        deliveries.filter(~Exists(recorded), status=DeliveryStatus.SENT)
+        .values("account_id")
+        .annotate(first=Min("sent_at"))
+        .order_by()
+    )
+    for chunk in batched(sent.iterator(chunk_size=INSERT_CHUNK), INSERT_CHUNK):
+        rows = [
+            DocumentDelivery(account_id=row["account_id"], period=period,
+                             delivered_at=row["first"], channel=DeliveryChannel.EMAIL)
+            for row in chunk
+        ]  # fmt: skip
+        # A delivery recorded meanwhile (a resident opened the document) stays the first one.
+        DocumentDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _finish_mailing(period: Period, job: Job) -> None:
+    """Finish ``job`` once all its batches are counted (the last batch to end does it)."""
+    mine = ReceiptDelivery.objects.filter(job=job)
+    result = {
+        "Отправлено": mine.filter(status=DeliveryStatus.SENT).count(),
+        "С ошибкой": mine.filter(status=DeliveryStatus.FAILED).count(),
+        "Отправлено раньше": ReceiptDelivery.objects.filter(
+            period=period, status=DeliveryStatus.SENT
+        )
+        .exclude(job=job)
+        .count(),
+    }
+    finish_shared_job(job, result)
+
+
+def _message(user, receipt, pdf: bytes, filename: str) -> ReceiptLetter:
     context = {"user": user, "receipt": receipt}
-    message = EmailMessage(
+    return ReceiptLetter(
         subject=f"Квитанция за {month_name(receipt.month)}, ЛС № {receipt.account_number}",
         body=render_to_string("receipts/email/receipt.txt", context),
         to=[user.email],
         reply_to=[receipt.payee.email] if receipt.payee.email else None,
+        pdf=pdf,
+        filename=filename,
     )
-    message.attach(filename, pdf, "application/pdf")
-    message.send()

@@ -1,7 +1,8 @@
 """Background work of receipts (``django.tasks``): when a period closes, the issue of its
 payment documents (``issuing.issue_period_documents``), then the e-receipts mailing of the
-issued files (``services.mail_period_receipts``). Starting either creates its job (subject:
-the period) and queues the task."""
+issued files (``services``: a task plans it, a task per batch sends it, so that several
+workers share a large mailing). Starting either creates its job (subject: the period) and
+queues the task."""
 
 from django.tasks import task
 
@@ -10,7 +11,7 @@ from kabinet.formats import month_name
 from kabinet.jobs.models import Job, JobKind
 from kabinet.jobs.services import create_job, fail_job, job_failure, last_job
 from kabinet.receipts.issuing import issue_period_documents
-from kabinet.receipts.services import mail_period_receipts
+from kabinet.receipts.services import plan_mailing, send_batch
 
 
 def issue_documents_when_period_closes(sender, period, **kwargs):
@@ -73,7 +74,19 @@ def issue_documents(period_id: int, job_id: int, then_mail: bool = True) -> None
 def mail_receipts(period_id: int, job_id: int) -> None:
     job = Job.objects.get(pk=job_id)
     try:
-        mail_period_receipts(Period.objects.get(pk=period_id), job)
+        batches = plan_mailing(Period.objects.get(pk=period_id), job)
     except Exception as error:  # staff see that the job stopped; the task backend logs why
+        fail_job(job, f"Рассылка прервана: {error}")
+        raise
+    for first, last, size in batches:
+        mail_receipts_batch.enqueue(period_id, job_id, first, last, size)
+
+
+@task
+def mail_receipts_batch(period_id: int, job_id: int, first: int, last: int, size: int) -> None:
+    job = Job.objects.get(pk=job_id)
+    try:
+        send_batch(Period.objects.get(pk=period_id), job, (first, last, size))
+    except Exception as error:  # what was sent is recorded; a mailing started again resumes
         fail_job(job, f"Рассылка прервана: {error}")
         raise

@@ -1,0 +1,35 @@
+"""A local SMTP server for the mailing benchmark (``bench_mailing.py`` starts it as
+``python -m bench.smtp_counter PORT``): aiosmtpd on 127.0.0.1, counting messages and
+connections, throwing the messages away. It says «ready» once it listens, and prints both
+counts when its standard input is closed."""
+
+import sys
+
+from aiosmtpd.controller import Controller
+
+
+class Counter:
+    messages = sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages += 1
+        return "250 OK"
+
+
+def serve(port: int) -> None:
+    counter = Counter()
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    controller.stop()
+    print(counter.messages, counter.sessions, flush=True)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

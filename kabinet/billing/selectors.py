@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Subquery, Sum
+from django.db.models import Q, Subquery, Sum
 
 from kabinet.billing import calculation as calc
 from kabinet.billing import penalty_calculation as pcalc
@@ -53,24 +53,34 @@ def capital_repair_balance(account) -> Decimal | None:
 
 def card_balances(account) -> dict[str, Decimal | None]:
     """``account_balance`` as ``balance`` and ``capital_repair_balance`` as ``capital_repair``
-    in two queries (the card's figures): the same sums, filtered within one aggregate."""
-    charges = (
+    in two queries (the card's figures): the sums grouped by the service's method and by the
+    payment's payee, split here. Grouping is the same sums, each in kopecks (``summed``), and
+    costs the ORM half of what filtered aggregates cost to build (the card's largest part)."""
+    charged = capital_repair = ZERO
+    capital_repair_charged = False
+    methods = (
         Charge.objects.published()
         .filter(account=account)
-        .aggregate(
-            charged=Sum("total", filter=~IS_CAPITAL_REPAIR),
-            capital_repair=Sum("total", filter=IS_CAPITAL_REPAIR),
-            capital_repair_lines=Count("pk", filter=IS_CAPITAL_REPAIR),
-        )
+        .values_list("service__method")
+        .annotate(total=Sum("total"))
+        .order_by()
     )
-    payments = Payment.objects.filter(account=account).aggregate(
-        paid=Sum("amount", filter=Q(capital_repair=False)),
-        capital_repair=Sum("amount", filter=Q(capital_repair=True)),
+    for method, total in methods:
+        if method in CAPITAL_REPAIR_METHODS:
+            capital_repair += summed(total)
+            capital_repair_charged = True
+        else:
+            charged += summed(total)
+    paid = dict(
+        Payment.objects.filter(account=account)
+        .values_list("capital_repair")
+        .annotate(total=Sum("amount"))
+        .order_by()
     )
     return {
-        "balance": summed(charges["charged"]) - summed(payments["paid"]),
-        "capital_repair": summed(charges["capital_repair"]) - summed(payments["capital_repair"])
-        if charges["capital_repair_lines"]
+        "balance": charged - summed(paid.get(False)),
+        "capital_repair": capital_repair - summed(paid.get(True))
+        if capital_repair_charged
         else None,
     }
 

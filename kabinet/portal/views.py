@@ -21,6 +21,7 @@ from kabinet.payments.services import online_payment_enabled
 from kabinet.payments.several import payable_groups
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.portal.periods import chosen_period
+from kabinet.portal.sections import SECTION_PAGES
 from kabinet.receipts.instalments import instalment_rows
 from kabinet.users import services as users
 from kabinet.users.adapter import workplace_url
@@ -45,23 +46,11 @@ def account_or_404(request, account_id):
     raise Http404("Нет такого лицевого счёта.")
 
 
-# The page of a section that any account has: where «Другой лицевой счет» leads from a page
-# about one object of this account (an appeal, a payment), which the other account has not.
-SECTION_PAGES = {
-    "card": "portal:account",
-    "charges": "portal:account_charges",
-    "tariffs": "portal:account_tariffs",
-    "penalties": "portal:account_penalties",
-    "meters": "portal:account_meters",
-    "contracts": "portal:account_contracts",
-    "payments": "portal:account_payments",
-    "appeals": "portal:account_appeals",
-}
-
-
 def other_account_links(request, account, section) -> list[tuple[object, str]]:
     """(account, address) for each other account of the user: the same page of that account
-    when the page names nothing but the account, else the section's page of that account."""
+    when the page names nothing but the account, else the section's page of that account (the
+    page of a section that any account has, where «Другой лицевой счет» leads from a page about
+    one object of this account: an appeal, a payment)."""
     match = request.resolver_match
     same_page = match is not None and set(match.kwargs) == {"account_id"}
     view_name = match.view_name if same_page else SECTION_PAGES[section]

@@ -118,6 +118,9 @@ class PenaltyLaw:
     working_day: Callable[[datetime.date], bool] = weekdays_only
     fixed_rate: Decimal | None = None
     _starts: tuple[datetime.date, ...] = field(init=False, repr=False, compare=False)
+    # What ``fraction``, ``rate`` and ``in_moratorium`` answered, by their arguments: the run
+    # asks the same days of every debtor (the answers depend on the law's rows alone).
+    _memo: dict = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self):
         object.__setattr__(self, "key_rates", tuple(sorted(self.key_rates)))
@@ -134,6 +137,12 @@ class PenaltyLaw:
         """The rate for a penalty day whose debt is paid on ``paid_on`` (for a debt still
         unpaid: the day of the calculation), and the rule that set it. ЖК РФ ст. 155 ч. 14:
         the key rate on the day of payment; capped where a cap covers the penalty day."""
+        key = ("rate", day, paid_on)
+        if key not in self._memo:
+            self._memo[key] = self._rate(day, paid_on)
+        return self._memo[key]
+
+    def _rate(self, day: datetime.date, paid_on: datetime.date) -> tuple[Decimal | None, str]:
         rate = self.key_rate(paid_on)
         if self.fixed_rate is not None or rate is None:
             return rate, KEY_RATE
@@ -143,7 +152,10 @@ class PenaltyLaw:
         return rate, KEY_RATE
 
     def in_moratorium(self, day: datetime.date, debt_month: datetime.date) -> bool:
-        return any(moratorium.covers(day, debt_month) for moratorium in self.moratoria)
+        key = ("moratorium", day, debt_month)
+        if key not in self._memo:
+            self._memo[key] = any(m.covers(day, debt_month) for m in self.moratoria)
+        return self._memo[key]
 
     def scale(self, day: datetime.date) -> Scale | None:
         """The edition of ч. 14 for the penalty ``day`` (None: no dated scale covers it)."""
@@ -154,8 +166,11 @@ class PenaltyLaw:
     def fraction(self, days_late: int, day: datetime.date) -> int | None:
         """ЖК РФ ст. 155 ч. 14: the denominator of the share of the rate that ``day``, day
         ``days_late`` of delay, bears under the edition in force on it (None: no penalty)."""
-        scale = self.scale(day)
-        return scale.fraction_of(days_late) if scale else None
+        key = ("fraction", days_late, day)
+        if key not in self._memo:
+            scale = self.scale(day)
+            self._memo[key] = scale.fraction_of(days_late) if scale else None
+        return self._memo[key]
 
 
 @dataclass(frozen=True)
@@ -313,8 +328,7 @@ def penalty_lines(
     parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
     if not any(parts[debt.key] for debt in overdue_at_end):
         return []  # what is late was paid before the first day
-    lines: list[PenaltyLine] = []
-    rates: dict[tuple[datetime.date, datetime.date], tuple[Decimal | None, str]] = {}
+    lines: list[list] = []  # _add_day's ranges, PenaltyLine's fields but the amount
     day = first
     while day <= last:
         for debt in debts:
@@ -332,15 +346,15 @@ def penalty_lines(
                 continue
             by_rate: dict[tuple[Decimal, str], Decimal] = {}
             for paid_on, amount in open_parts:
-                if (day, paid_on) not in rates:
-                    rates[day, paid_on] = law.rate(day, paid_on)
-                rate, rule = rates[day, paid_on]
+                rate, rule = law.rate(day, paid_on)
                 if rate:
                     by_rate[rate, rule] = by_rate.get((rate, rule), ZERO) + amount
             for (rate, rule), unpaid in by_rate.items():
                 _add_day(lines, debt, day, unpaid, rate, fraction, rule)
         day += datetime.timedelta(days=1)
-    return [PenaltyLine(**{**line.__dict__, "amount": _penalty(line)}) for line in lines]
+    found = [PenaltyLine(month, due, start, end, debt, rate, fraction, ZERO, rule)
+             for month, due, start, end, debt, rate, fraction, rule in lines]  # fmt: skip
+    return [replace(line, amount=_penalty(line)) for line in found]
 
 
 def allocate_payments(
@@ -408,20 +422,18 @@ def _settle_named(left: dict[tuple, Decimal], month, amount: Decimal) -> dict[tu
     return taken
 
 
-def _add_day(lines, debt, day, unpaid, rate, fraction, rule):
+def _add_day(lines: list[list], debt, day, unpaid, rate, fraction, rule) -> None:
+    """``day`` added to the latest range that ends the day before with the same debt, rate,
+    fraction and rule, else a range of its own (``lines``: PenaltyLine's fields but the
+    amount, extended in place)."""
+    before = day - datetime.timedelta(days=1)
+    key = (debt.month, debt.due, unpaid, rate, fraction, rule)
     for index in range(len(lines) - 1, -1, -1):
         line = lines[index]
-        if line.last == day - datetime.timedelta(days=1) and (
-            line.debt_month,
-            line.due,
-            line.debt,
-            line.rate,
-            line.fraction,
-            line.rule,
-        ) == (debt.month, debt.due, unpaid, rate, fraction, rule):
-            lines[index] = PenaltyLine(**{**line.__dict__, "last": day})
+        if line[3] == before and (line[0], line[1], line[4], line[5], line[6], line[7]) == key:
+            line[3] = day
             return
-    lines.append(PenaltyLine(debt.month, debt.due, day, day, unpaid, rate, fraction, ZERO, rule))
+    lines.append([debt.month, debt.due, day, day, unpaid, rate, fraction, rule])
 
 
 def _penalty(line: PenaltyLine) -> Decimal:

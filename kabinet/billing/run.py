@@ -137,29 +137,30 @@ def _replace_lines(period: Period, result: Calculation) -> None:
     Charge.objects.filter(period=period).delete()
     Penalty.objects.filter(period=period).delete()
     period_id = period.pk  # not the model's ``pk`` property once per row
+
+    def row(line: Line) -> tuple:
+        return (
+            period_id, line.account, line.service, line.tariff, line.volume, line.basis,
+            line.common_volume, line.charged, line.common_charged, line.recalculation,
+            line.charged + line.recalculation,  # ``Line.total``, without a property call
+            line.coefficient, line.coefficient_charged,
+            _spans_json(line.split) if line.split else None,
+        )  # fmt: skip
+
+    def copy_line(line: Line) -> str:
+        # ``row`` as COPY's text: every value a number, a date, a basis from ChargeBasis or
+        # ``_spans_json``'s text, none of them with a character COPY escapes.
+        coefficient = r"\N" if line.coefficient is None else line.coefficient
+        spans = _spans_json(line.split) if line.split else r"\N"
+        return (
+            f"{period_id}\t{line.account}\t{line.service}\t{line.tariff}\t{line.volume}\t"
+            f"{line.basis}\t{line.common_volume}\t{line.charged}\t{line.common_charged}\t"
+            f"{line.recalculation}\t{line.charged + line.recalculation}\t{coefficient}\t"
+            f"{line.coefficient_charged}\t{spans}"
+        )
+
     insert_period_rows(
-        period,
-        Charge,
-        RUN_CHARGE_FIELDS,
-        (
-            (
-                period_id,
-                line.account,
-                line.service,
-                line.tariff,
-                line.volume,
-                line.basis,
-                line.common_volume,
-                line.charged,
-                line.common_charged,
-                line.recalculation,
-                line.charged + line.recalculation,  # ``Line.total``, without a property call
-                line.coefficient,
-                line.coefficient_charged,
-                _spans_json(line.split) if line.split else None,
-            )
-            for line in result.lines.values()
-        ),
+        period, Charge, RUN_CHARGE_FIELDS, result.lines.values(), row=row, copy_line=copy_line
     )
     insert_period_rows(
         period,

@@ -81,8 +81,8 @@ def test_a_tariff_changed_within_the_month_shows_a_part_per_tariff(link):
         tariff_spans=spans,
     )  # fmt: skip
     texts = [(step.text, step.amount) for step in explain_charge(charge).steps]
-    assert ("с 01.10 по 15.10 (15 дн.): 2,500 м³ × 40,00 ₽/м³", Decimal("100.00")) in texts
-    assert ("с 16.10 по 31.10 (16 дн.): 2,667 м³ × 44,00 ₽/м³", Decimal("117.33")) in texts
+    assert ("с 01.10 по 15.10 (15 дн.): 2,50 м³ × 40,00 ₽/м³", Decimal("100.00")) in texts
+    assert ("с 16.10 по 31.10 (16 дн.): 2,666667 м³ × 44,00 ₽/м³", Decimal("117.33")) in texts
     assert texts[-1] == ("Плата за объём помещения — сумма частей по тарифам", Decimal("217.33"))
 
 

@@ -148,6 +148,23 @@ def test_pages_before_sign_in_pass_axe(page, site):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("width", [360, DESKTOP])
+def test_how_a_line_was_calculated_shows_the_stored_figures(page, site, width):
+    """«Как рассчитано» of the card's lines at 360 and 1280 px: the volume's inputs (the
+    meter's two readings, or the persons and the normative) and the house's ОДН figures the
+    run stored, in steps that fit the screen."""
+    load_demo()
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, site, "demo", "demo12345")
+    page.get_by_role("link", name="ЛС № 1000154").click()
+    page.get_by_role("link", name=re.compile(r"^Как рассчитано\W+Холодное водоснабжение")).click()
+    steps = page.get_by_test_id("explanation-steps")
+    expect(steps).to_contain_text(re.compile("Прибор учёта №|Норматив"))
+    expect(steps).to_contain_text("Доля помещения:")
+    assert_fits_width(page)
+    assert axe_violations(page) == []
+
+
 def test_a_resident_disputes_a_line_closes_a_menu_with_esc_and_renews_the_picture_code(page, site):
     load_demo()
     page.set_viewport_size({"width": PHONE, "height": 800})
@@ -176,19 +193,25 @@ def test_a_resident_disputes_a_line_closes_a_menu_with_esc_and_renews_the_pictur
 
 
 def admin_pages(user) -> list[str]:
-    """Every admin list and «add» form ``user`` may open, from the admin's registry and asked
-    of the rule the back office's menus use (``backoffice.navigation.may_open``)."""
+    """Every admin list, «add» form and change form ``user`` may open, from the admin's
+    registry and asked of the rule the back office's menus use
+    (``backoffice.navigation.may_open``); a change form of the first record the model's list
+    shows ``user`` (read-only where the role may only view)."""
     request = RequestFactory().get("/admin/")
     request.user = user
     pages = []
-    for model in admin.site._registry:
+    for model, model_admin in admin.site._registry.items():
         info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         pages += [
             reverse(f"{info}_{view}")
             for view in ("changelist", "add")
             if navigation.may_open(request, f"{info}_{view}")
         ]
-    return sorted(pages)
+        if navigation.may_open(request, f"{info}_changelist"):
+            record = model_admin.get_queryset(request).order_by("pk").first()
+            if record is not None and model_admin.has_view_permission(request, record):
+                pages.append(reverse(f"{info}_change", args=[record.pk]))
+    return sorted(set(pages))
 
 
 def staff_pages(role: str) -> list[str]:

@@ -286,11 +286,14 @@ def test_no_answer_is_kept_by_a_cache(client, account, meter, owner_token):
 
 
 def test_the_card_shows_the_balance_and_the_months_services(client, account, owner_token):
-    ChargeFactory(account=account, service__name="Холодное водоснабжение", service__unit="м³")
+    line = ChargeFactory(
+        account=account, service__name="Холодное водоснабжение", service__unit="м³"
+    )
     card = get(client, card_url(account), owner_token).json()
     assert card["number"] == "100200"
     assert card["services"] == [
         {
+            "service_id": line.service_id,
             "service": "Холодное водоснабжение",
             "unit": "м³",
             "tariff": "20.0000",
@@ -562,6 +565,7 @@ def test_the_schema_is_openapi_3_with_every_operation_described(client):
         "/api/v1/accounts/{account_id}",
         "/api/v1/accounts/{account_id}/charges",
         "/api/v1/accounts/{account_id}/charges/{month}",
+        "/api/v1/accounts/{account_id}/charges/{month}/{service_id}/explanation",
         "/api/v1/accounts/{account_id}/meters",
         "/api/v1/accounts/{account_id}/readings",
         "/api/v1/accounts/{account_id}/receipts",

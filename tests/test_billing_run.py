@@ -16,6 +16,7 @@ from kabinet.billing.models import (
     CalculationMethod,
     Charge,
     ChargeBasis,
+    HouseFigures,
     Penalty,
     Period,
     PeriodStatus,
@@ -410,9 +411,10 @@ def test_running_again_deletes_the_old_lines_in_one_statement_per_table(house, p
     with CaptureQueriesContext(connection) as queries:
         run_billing(period)
     deletes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("DELETE")]
-    assert len(deletes) == 2  # no row-by-row collection: nothing cascades, nobody listens
+    assert len(deletes) == 3  # no row-by-row collection: nothing cascades, nobody listens
     assert Collector(using="default").can_fast_delete(Charge.objects.filter(period=period))
     assert Collector(using="default").can_fast_delete(Penalty.objects.filter(period=period))
+    assert Collector(using="default").can_fast_delete(HouseFigures.objects.filter(period=period))
 
 
 def test_a_failed_run_leaves_the_previous_lines(house, period, monkeypatch):
@@ -489,6 +491,10 @@ def test_recalculation_of_a_wrong_reading_charges_the_difference(house, october)
                                       "Ошибка в показаниях")  # fmt: skip
     assert recalculation.amount == D("-300.00")  # 6 m³ less at 50,00
     assert recalculation.period == november
+    # what the recomputed month came from, kept with it (billing.explanation)
+    [meter_inputs] = recalculation.inputs["meters"]
+    assert (D(meter_inputs["previous"]), D(meter_inputs["current"])) == (D("100"), D("104"))
+    assert D(meter_inputs["volume"]) == D("4")
     run_billing(november)
     assert line(account, water, november).recalculation == D("-300.00")
     assert line(account, water, october).charged == D("500.00")  # the closed month stays

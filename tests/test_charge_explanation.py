@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from kabinet.appeals.models import Appeal
+from kabinet.appeals.models import Appeal, Topic
+from kabinet.appeals.services import create_appeal
 from kabinet.billing.explanation import explain_charge
 from kabinet.billing.models import CalculationMethod, ChargeBasis, PeriodStatus
-from tests.factories import ChargeFactory, PeriodFactory, ServiceFactory
+from tests.factories import ChargeFactory, PeriodFactory, ServiceFactory, staff_user
 from tests.test_account_pages import NBSP, text_of
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +82,8 @@ def test_a_tariff_changed_within_the_month_shows_a_part_per_tariff(link):
         tariff_spans=spans,
     )  # fmt: skip
     texts = [(step.text, step.amount) for step in explain_charge(charge).steps]
-    assert ("с 01.10 по 15.10 (15 дн.): 2,500 м³ × 40,00 ₽/м³", Decimal("100.00")) in texts
-    assert ("с 16.10 по 31.10 (16 дн.): 2,667 м³ × 44,00 ₽/м³", Decimal("117.33")) in texts
+    assert ("с 01.10 по 15.10 (15 дн.): 2,50 м³ × 40,00 ₽/м³", Decimal("100.00")) in texts
+    assert ("с 16.10 по 31.10 (16 дн.): 2,666667 м³ × 44,00 ₽/м³", Decimal("117.33")) in texts
     assert texts[-1] == ("Плата за объём помещения — сумма частей по тарифам", Decimal("217.33"))
 
 
@@ -136,7 +137,34 @@ def test_dispute_opens_an_appeal_prefilled_with_the_line(resident, link):
     assert f"итого 400,00{NBSP}₽" in text
     response = resident.post(url + query, {"topic": form.initial["topic"].pk, "text": text + "x"})
     assert response.status_code == 302
-    assert Appeal.objects.get(account=link.account).messages.first().text.startswith("Прошу")
+    appeal = Appeal.objects.get(account=link.account)
+    assert appeal.messages.first().text.startswith("Прошу")
+    assert appeal.disputed_line == {"month": "2026-10", "service_id": charge.service_id}
+
+
+def test_staff_see_the_disputed_line_attached_to_the_appeal(client, resident, link):
+    charge = water_line(link.account)
+    topic = Topic.objects.filter(organization=link.account.organization,
+                                 name="Начисления").first()  # fmt: skip
+    resident.post(
+        reverse("portal:new_appeal", args=[link.account.pk])
+        + f"?period=2026-10&service={charge.service_id}",
+        {"topic": topic.pk, "text": "Не согласен с суммой"},
+    )
+    appeal = Appeal.objects.get(account=link.account)
+    client.force_login(staff_user(link.account.organization))
+    page = text_of(client.get(reverse("backoffice:appeal", args=[appeal.pk])))
+    assert "Оспоренная строка: Холодное водоснабжение за октябрь 2026" in page
+    assert "5,273 м³ × 50,00 ₽/м³, округлено до копейки" in page
+    assert f"400,00{NBSP}₽" in page
+
+
+def test_an_appeal_without_a_disputed_line_shows_none(client, link):
+    topic = Topic.objects.filter(organization=link.account.organization).first()
+    appeal = create_appeal(link.user, link.account, topic, "Течёт кран")
+    client.force_login(staff_user(link.account.organization))
+    page = text_of(client.get(reverse("backoffice:appeal", args=[appeal.pk])))
+    assert "Оспоренная строка" not in page
 
 
 @pytest.mark.parametrize("query", ["?period=2026-13&service=1", "?period=x&service=y", ""])

@@ -1,6 +1,7 @@
 """Pages and documents as the demo shows them (ЛС 1000154 of the seed, 24.11.2026). The demo
 is loaded once for the module (tests/conftest.py ``demo_world``): every test here asks for it."""
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -8,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kabinet.billing.models import Penalty, PeriodStatus
+from kabinet.billing.explanation import explain_charge
+from kabinet.billing.models import Charge, Penalty, PeriodStatus
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.housing.models import PersonalAccount
 from kabinet.months import add_months, first_of_month
@@ -149,3 +151,40 @@ def test_the_penalty_statement_agrees_with_what_the_monthly_runs_stored(seed_acc
     )  # fmt: skip
     assert ours == theirs
     assert len(theirs) > 3
+
+
+def test_card_explains_each_line_by_the_figures_the_run_stored(demo_client, seed_account):
+    """Each line of the card's table opens «Как рассчитано», which prints the inputs the run
+    stored (the area, the persons and the normative, the meters' readings, the house's ОДН
+    figures) in steps adding up to the stored amount."""
+    card = demo_client.get(reverse("portal:account", args=[seed_account.pk])).content.decode()
+    lines = Charge.objects.published().filter(
+        account=seed_account, period__month=datetime.date(2026, 10, 1)
+    ).select_related("service", "period", "account__premise")  # fmt: skip
+    told = set()
+    for charge in lines:
+        url = reverse("portal:charge_explanation",
+                      args=[seed_account.pk, 2026, 10, charge.service_id])  # fmt: skip
+        assert url in card.replace("&amp;", "&"), charge.service.name
+        explanation = explain_charge(charge)
+        amounts = [step.amount for step in explanation.steps if step.amount is not None]
+        assert explanation.total == charge.total, charge.service.name
+        if charge.inputs is None:  # penalties, an instalment: told on their own pages
+            continue
+        assert amounts[-1 if not charge.recalculation else -3] == charge.charged
+        page = text_of(demo_client.get(url))
+        if "meters" in charge.inputs:
+            meter = charge.inputs["meters"][0]
+            assert f"Прибор учёта № {meter['serial']}" in page
+            told.add("meters")
+        if "persons" in charge.inputs:
+            assert f"× {charge.inputs['persons']} чел." in page
+            told.add("persons")
+        if charge.basis == "area":
+            assert "Площадь помещения 54 м²" in page
+            told.add("area")
+        if charge.common_charged:
+            assert "Доля помещения:" in page
+            assert "площадь всех помещений дома" in page
+            told.add("common")
+    assert {"area", "meters", "common"} <= told

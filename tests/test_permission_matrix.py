@@ -245,6 +245,15 @@ URLS = {
         lambda w: {"account_id": w.a.account.pk, "month": f"{w.a.closed_period.month:%Y-%m}"},
         api=True,
     ),
+    "api:charge_explanation": Entry(
+        api_page(),
+        lambda w: {
+            "account_id": w.a.account.pk,
+            "month": f"{w.a.closed_period.month:%Y-%m}",
+            "service_id": w.a.charge.service_id,
+        },
+        api=True,
+    ),
     "api:readings": Entry(
         expect(405),
         account,

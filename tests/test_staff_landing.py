@@ -51,3 +51,24 @@ def test_residents_land_on_home(client):
     user = AccountLinkFactory().user
     response = sign_in(client, user)
     assert response.url == reverse("portal:home")
+
+
+def test_the_menu_links_to_the_back_office_for_a_staff_role_not_for_is_staff_alone(client):
+    """The menu's «Бэк-офис УК» follows the rule that lands staff there after signing in
+    (``workplace_url``): a staff role in an organisation, not the ``is_staff`` flag alone."""
+    flag_only = AccountLinkFactory().user
+    flag_only.is_staff = True
+    flag_only.save(update_fields=["is_staff"])
+    client.force_login(flag_only)
+    page = client.get(reverse("portal:profile")).content.decode()
+    assert "Бэк-офис УК" not in page
+    member = staff_user(OrganizationFactory())
+    AccountLinkFactory(user=member)
+    client.force_login(member)
+    page = client.get(reverse("portal:profile")).content.decode()
+    assert f'<a href="{reverse("admin:index")}">Бэк-офис УК</a>' in page
+
+
+def test_a_resident_without_a_staff_role_sees_no_back_office_link(client):
+    client.force_login(AccountLinkFactory().user)
+    assert "Бэк-офис УК" not in client.get(reverse("portal:home")).content.decode()

@@ -9,6 +9,7 @@ from kabinet.api.auth import account_or_404, require
 from kabinet.api.idempotency import key_header, once_response
 from kabinet.api.problems import REFUSALS, Problem, ProblemOut, field_error
 from kabinet.billing import selectors as billing
+from kabinet.billing.explanation import explain_charge, house_figures_of
 from kabinet.metering import services as metering
 from kabinet.metering.forms import MeterReadingsForm
 from kabinet.metering.selectors import active_meters, meter_cards
@@ -66,6 +67,7 @@ def _table(table) -> dict:
         "month": table.period.month if table.period else None,
         "services": [
             {
+                "service_id": line.service_id,
                 "service": line.service.name,
                 "unit": line.service.unit,
                 "tariff": line.tariff,
@@ -122,6 +124,41 @@ def month_charges(request, account_id: int, month: str):
     if period is None:
         raise Problem(404, "Нет начислений за этот месяц.")
     return _table(billing.charge_table(account, period))
+
+
+@router.get(
+    "/accounts/{account_id}/charges/{month}/{service_id}/explanation",
+    response={200: schemas.ChargeExplanationOut, **REFUSALS},
+    url_name="charge_explanation",
+    summary="Как рассчитано: строка начислений",
+    description="Строка таблицы услуг закрытого месяца (ГГГГ-ММ) словами и цифрами, как на "
+    "странице «Как рассчитано», и исходные данные, сохранённые расчётом.",
+)
+def charge_explanation(request, account_id: int, month: str, service_id: int):
+    require(request, Permission.READ)
+    account = account_or_404(request, account_id)
+    try:
+        first_day = parse_month(month)
+    except ValueError:
+        raise Problem(404, "Нет такого месяца.") from None
+    charge = billing.published_charge(account, first_day, service_id)
+    if charge is None:
+        raise Problem(404, "Нет такого начисления.")
+    figures = house_figures_of(charge) if charge.inputs else None
+    explanation = explain_charge(charge, figures)
+    return {
+        "month": explanation.month,
+        "service_id": charge.service_id,
+        "service": explanation.service,
+        "method": explanation.method,
+        "basis": explanation.basis,
+        "steps": [{"text": step.text, "amount": step.amount} for step in explanation.steps],
+        "charged": explanation.charged,
+        "recalculation": explanation.recalculation,
+        "total": explanation.total,
+        "inputs": charge.inputs,
+        "house_figures": figures,
+    }
 
 
 def _reading(reading) -> dict | None:

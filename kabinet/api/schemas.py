@@ -16,6 +16,7 @@ class AccountOut(Schema):
 
 
 class ServiceLineOut(Schema):
+    service_id: int = Field(description="Код услуги: по нему — «Как рассчитано» строки")
     service: str = Field(description="Услуга")
     unit: str = Field(description="Единица измерения")
     tariff: Decimal = Field(description="Тариф, руб.")
@@ -42,6 +43,46 @@ class MonthTotalsOut(Schema):
     recalculation: Decimal = Field(description="Перерасчёты, руб.")
     penalties: Decimal = Field(description="Пени, руб.")
     total: Decimal = Field(description="Итого, руб.")
+
+
+class ExplanationStepOut(Schema):
+    text: str = Field(description="Шаг расчёта словами, с цифрами")
+    amount: Decimal | None = Field(description="Сумма, которую даёт шаг, руб. (нет — не деньги)")
+
+
+class HouseFiguresOut(Schema):
+    resource: str = Field(description="Ресурс")
+    house_volume: Decimal | None = Field(
+        description="Объём по общедомовому прибору учёта (нет — ОДН по нормативу)"
+    )
+    individual: Decimal = Field(description="Сумма объёмов помещений дома")
+    normative: Decimal | None = Field(description="Норматив на ОДН на 1 м²")
+    common_area: Decimal | None = Field(description="Площадь общего имущества, м²")
+    premises_area: Decimal = Field(description="Площадь всех помещений дома, м²")
+    distribute_excess: bool = Field(description="Общее собрание решило распределять весь объём")
+    charged: Decimal = Field(description="Объём ОДН, распределённый по помещениям")
+    excess: Decimal = Field(description="Сверх норматива: жителям не предъявлено")
+
+
+class ChargeExplanationOut(Schema):
+    month: datetime.date = Field(description="Месяц (первое число)")
+    service_id: int = Field(description="Код услуги")
+    service: str = Field(description="Услуга")
+    method: str = Field(description="Способ расчёта")
+    basis: str = Field(description="Как определён объём, и правило")
+    steps: list[ExplanationStepOut] = Field(
+        description="Шаги от исходных данных к сумме: суммы шагов складываются в начисленное"
+    )
+    charged: Decimal = Field(description="Начислено, руб.")
+    recalculation: Decimal = Field(description="Перерасчёт, руб.")
+    total: Decimal = Field(description="Итого, руб.")
+    inputs: dict | None = Field(
+        description="Исходные данные, сохранённые расчётом (ключи — в docs/design.md, "
+        "«Как рассчитано»); нет у строк, рассчитанных до их сохранения, и загруженных"
+    )
+    house_figures: HouseFiguresOut | None = Field(
+        description="Показатели дома для ОДН, сохранённые расчётом"
+    )
 
 
 class MonthChargesOut(Schema):

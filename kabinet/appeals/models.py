@@ -72,6 +72,9 @@ class Appeal(models.Model):
     created_at = models.DateTimeField("поступило", auto_now_add=True)
     updated_at = models.DateTimeField("последнее сообщение", auto_now_add=True, db_index=True)
     closed_at = models.DateTimeField("закрыто", null=True, blank=True)
+    # «Оспорить» on a charge line: {"month": "yyyy-mm", "service_id": id} of the account's
+    # line, so that staff see it attached (kept as data: appeals does not import billing).
+    disputed_line = models.JSONField("оспоренная строка начислений", null=True, blank=True)
 
     objects = OrganizationScopedQuerySet.as_manager()
 

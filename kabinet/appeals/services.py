@@ -36,11 +36,18 @@ def add_default_topics(organization) -> None:
 
 @transaction.atomic
 def create_appeal(
-    author, account, topic: Topic, text: str, attachments: Sequence[CheckedFile] = ()
+    author,
+    account,
+    topic: Topic,
+    text: str,
+    attachments: Sequence[CheckedFile] = (),
+    *,
+    disputed_line: dict | None = None,
 ) -> Appeal:
     """A new appeal of ``author`` to the УК of ``account`` (the caller has checked that the
     account is the author's); it gets the organisation's next number. Counted against the
-    author's quotas of appeals and of uploads (``quotas.QuotaExceeded``)."""
+    author's quotas of appeals and of uploads (``quotas.QuotaExceeded``). ``disputed_line``:
+    the account's charge line it disputes (month, service id), checked by the caller."""
     if topic.organization_id != account.organization_id or not topic.is_active:
         raise AppealError("Выберите тему из списка.")
     quotas.consume(author, appeals=1, upload_bytes=_size(attachments))
@@ -48,7 +55,7 @@ def create_appeal(
     last_number = organization.appeals.aggregate(last=Max("number"))["last"] or 0
     appeal = Appeal.objects.create(
         organization=organization, number=last_number + 1, account=account, author=author,
-        topic=topic,
+        topic=topic, disputed_line=disputed_line,
     )  # fmt: skip
     _add_message(appeal, author, text, attachments, from_staff=False)
     webhooks.emit(

@@ -2,6 +2,8 @@
 appeals is the admin's, see admin.AppealAdmin). Answering or changing the state needs the
 right in the appeal's own organisation (``record_to_change``)."""
 
+import datetime
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -12,6 +14,8 @@ from kabinet.appeals.attachments import attachment_response
 from kabinet.appeals.forms import AnswerForm, StatusForm
 from kabinet.appeals.selectors import appeals_for_staff, attachment_of, thread
 from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.billing.explanation import explain_charge
+from kabinet.billing.selectors import published_charge
 from kabinet.orgs.selectors import can_change, record_to_change
 
 DUTY = "appeals"  # the role's right to answer appeals (orgs.selectors)
@@ -57,8 +61,23 @@ def appeal(request, appeal_id):
             "may_answer": may_answer,
             "answer_form": answer_form,
             "status_form": status_form,
+            "disputed": disputed_explanation(appeal),
         },
     )
+
+
+def disputed_explanation(appeal):
+    """«Как рассчитано» of the charge line the resident disputed, as they saw it (None when
+    the appeal names no line, or the line is gone)."""
+    line = appeal.disputed_line
+    if not line:
+        return None
+    try:
+        month = datetime.date.fromisoformat(f"{line['month']}-01")
+        charge = published_charge(appeal.account, month, int(line["service_id"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return explain_charge(charge) if charge is not None else None
 
 
 def _state(appeal) -> str:

@@ -164,6 +164,11 @@ class MeterVolume:
     # the normative); "failed" — a meter failed or past its verification for longer than
     # п. 59 «а» allows (п. 60: the normative with the increasing coefficient, п. 42)
     how: str
+    # The readings the volume came from, for «Как рассчитано»: (earlier month, its value, later
+    # month, its value, months between them, the consumption between them, the estimates taken
+    # off it) — for a reading the previous and this month's, less what the months between were
+    # charged by estimate; for an average the first and last of the months averaged.
+    source: tuple = ()
 
 
 def average_consumption(
@@ -174,15 +179,36 @@ def average_consumption(
     """Правила № 354 п. 59 (``rule``): the average monthly consumption by the last actual
     readings (month → value) over the last 6 months before the last reading, or over the
     months the meter has worked if fewer; ``None`` when they cover fewer than 3 months."""
+    found = averaged_months(readings, rule)
+    if found is None:
+        return None
+    first, last, span = found
+    return volume(max(consumption(readings[first], readings[last]) / span, ZERO))
+
+
+def averaged_months(
+    readings: dict[datetime.date, Decimal], rule: EstimateRule = ESTIMATE_RULES[-1]
+) -> tuple[datetime.date, datetime.date, int] | None:
+    """The first and last month ``average_consumption`` averages over, and the months between
+    them; ``None`` when they cover fewer than ``rule.min_months``."""
     if not readings:
         return None
     months = sorted(readings)
     last = months[-1]
     first = next(m for m in months if months_between(m, last) <= rule.average_months)
     span = months_between(first, last)
-    if span < rule.min_months:
+    return None if span < rule.min_months else (first, last, span)
+
+
+def _averaged(readings, consumption, rule) -> MeterVolume | None:
+    """The average (``average_consumption``) as a meter's volume, with its months."""
+    found = averaged_months(readings, rule)
+    if found is None:
         return None
-    return volume(max(consumption(readings[first], readings[last]) / span, ZERO))
+    first, last, span = found
+    used = consumption(readings[first], readings[last])
+    source = (first, readings[first], last, readings[last], span, used, ZERO)
+    return MeterVolume(volume(max(used / span, ZERO)), AVERAGE, source)
 
 
 def meter_volume(
@@ -208,8 +234,7 @@ def meter_volume(
         if months_between(failed_from, month) >= rule.limit:
             return MeterVolume(None, FAILED)
         before = {m: v for m, v in readings.items() if m < failed_from}
-        average = average_consumption(before, consumption, rule)
-        return MeterVolume(None, FAILED) if average is None else MeterVolume(average, AVERAGE)
+        return _averaged(before, consumption, rule) or MeterVolume(None, FAILED)
     earlier = sorted(m for m in readings if m < month)
     if month in readings:
         if not earlier:
@@ -217,12 +242,14 @@ def meter_volume(
         previous = earlier[-1]
         used = consumption(readings[previous], readings[month])
         between = (estimated or {}).items()
-        used -= sum((v for m, v in between if previous < m < month), ZERO)
-        return MeterVolume(volume(used), READING)
+        taken_off = sum((v for m, v in between if previous < m < month), ZERO)
+        source = (previous, readings[previous], month, readings[month],
+                  months_between(previous, month), used, taken_off)  # fmt: skip
+        return MeterVolume(volume(used - taken_off), READING, source)
     if not earlier or months_between(earlier[-1], month) > rule.limit:
         return MeterVolume(None, NORMATIVE)
-    average = average_consumption({m: readings[m] for m in earlier}, consumption, rule)
-    return MeterVolume(None, NORMATIVE) if average is None else MeterVolume(average, AVERAGE)
+    earlier_readings = {m: readings[m] for m in earlier}
+    return _averaged(earlier_readings, consumption, rule) or MeterVolume(None, NORMATIVE)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from kabinet.billing.lines import (
 from kabinet.billing.models import (
     COMMON_NEEDS_RESOURCES,
     CalculationMethod,
+    HouseFigures,
 )
 from kabinet.billing.models import WASTEWATER as DRAINED  # the resource of wastewater
 from kabinet.billing.selectors import common_needs_normatives
@@ -83,9 +84,10 @@ def add_common_share(period, accounts, services, result) -> None:
             lines = _service_lines(members, service, result)
             normative = normatives.get((house, resource), normatives.get((None, resource)))
             house_volume = house_volumes.get((house, resource)) if area.by_meter else None
+            individual = sum((line.volume for _, line in lines), ZERO)
             common = calc.common_house_volume(
                 house_volume=house_volume,
-                individual=sum((line.volume for _, line in lines), ZERO),
+                individual=individual,
                 normative=normative,
                 common_area=area.common_area,
                 distribute_excess=area.distribute_excess,
@@ -94,17 +96,21 @@ def add_common_share(period, accounts, services, result) -> None:
                 drained = (drained or ZERO) + common.charged + common.excess
             _charge_common(lines, common, area, account_areas)
             _note_excess(house, resource, common, area, result)
+            _keep_figures(house, resource, house_volume, individual, normative, area, common,
+                          result)  # fmt: skip
         for service in wastewater:
+            normative = normatives.get((house, DRAINED), normatives.get((None, DRAINED)))
             common = calc.common_house_volume(
                 house_volume=drained,
                 individual=ZERO,
-                normative=normatives.get((house, DRAINED), normatives.get((None, DRAINED))),
+                normative=normative,
                 common_area=area.common_area,
                 distribute_excess=area.distribute_excess,
             )
             lines = _service_lines(members, service, result)
             _charge_common(lines, common, area, account_areas)
             _note_excess(house, DRAINED, common, area, result)
+            _keep_figures(house, DRAINED, drained, ZERO, normative, area, common, result)
 
 
 def _service_lines(members, service, result) -> list[tuple[AccountRow, Line]]:
@@ -135,6 +141,28 @@ def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas, areas) -
         else:
             line.common_charged = (line.tariff * share).quantize(KOPECK, ROUND_HALF_UP)
         line.charged += line.common_charged
+
+
+def _keep_figures(house, resource, house_volume, individual, normative, area: _HouseAreas,
+                  common: calc.CommonVolume, result) -> None:  # fmt: skip
+    """The house's figures behind its common share, for «Как рассчитано» (``HouseFigures``,
+    once per house and resource): kept where there was a share or an excess."""
+    if common.charged <= 0 and not common.excess:
+        return
+    result.house_figures.append(
+        HouseFigures(
+            house_id=house,
+            resource=resource,
+            house_volume=house_volume,
+            individual=individual,
+            normative=normative,
+            common_area=area.common_area,
+            premises_area=area.premises_area,
+            distribute_excess=area.distribute_excess,
+            charged=common.charged,
+            excess=common.excess,
+        )
+    )
 
 
 def _note_excess(house, resource, common: calc.CommonVolume, area: _HouseAreas, result) -> None:

@@ -4,28 +4,44 @@ recomputed here: each step quotes a stored figure, and the steps add up to the s
 because the run built them that way (``billing.run._put_line``, ``_add_coefficient``,
 ``billing.common_share``).
 
+The inputs behind the volume are those the run stored on the line (``Charge.inputs``; lines
+from before, imports and the benchmarks have none and are told from the columns alone), and
+the house's common-house figures once per house (``HouseFigures``). ``Charge.inputs`` keys,
+each present only where it applies (decimals as strings):
+
+- ``area``, ``share`` — the premise's area, m², and the account's share of it (every line;
+  no ``share``: the whole premise);
+- ``from``, ``to``, ``days``, ``month_days`` — a month the account was open only partly:
+  a volume not by meters is the month's × ``days`` / ``month_days``;
+- ``persons``, ``registered`` — the persons a normative per person is charged for and, where
+  they differ, those registered (none: the owners, Правила № 354 п. 56(2)); ``normative`` —
+  per person, or per m² for a service by the normative per m²;
+- ``meters`` — each meter: ``serial``, ``how`` (reading, average), the two readings ``from``/
+  ``previous`` and ``to``/``current``, the ``months`` between them, the consumption ``used``,
+  what the months between were charged by estimate (``taken_off``) and its ``volume``;
+- ``heating`` — ``factor`` (by the normative: the periodicity coefficient; else the house's
+  heat per m²), ``by_normative``, ``normative``, ``own`` (the premise's own heat meters);
+- ``water`` — wastewater's volume: the month's cold and hot water.
+
 The rules quoted are those the run applies: Правила № 354 (Постановление Правительства РФ от
 06.05.2011 № 354) п. 42 and приложение № 2 (meters, normatives, the increasing coefficient),
-п. 44 (the common-house share), п. 59 (the average while readings are missing), п. 69 «в» (a
-tariff changed within the month); ЖК РФ ст. 158 ч. 1 (maintenance by the premise's area)."""
+п. 44 (the common-house share), п. 56(2) (the owners when nobody is registered), п. 59 (the
+average while readings are missing), п. 69 «в» (a tariff changed within the month); ЖК РФ
+ст. 158 ч. 1 (maintenance by the premise's area)."""
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from kabinet.billing.models import Charge, ChargeBasis
+from kabinet.billing.explanation_inputs import common_steps, volume_steps
+from kabinet.billing.models import Charge, ChargeBasis, HouseFigures
+from kabinet.billing.models.law import WASTEWATER
 from kabinet.billing.models.services import (
     INSTALMENT_METHODS,
     PENALTY_METHODS,
     CalculationMethod,
 )
-from kabinet.formats import (
-    format_quantity,
-    format_reading,
-    format_rubles,
-    month_name,
-    unit_name,
-)
+from kabinet.formats import format_quantity, format_rubles, month_name, unit_name
 from kabinet.money import ZERO
 
 # The appeal topic a dispute of a charge goes under (one of appeals.services.DEFAULT_TOPICS).
@@ -79,7 +95,8 @@ class Explanation:
 
 
 def _volume(value: Decimal, unit: str) -> str:
-    return f"{format_reading(value)} {unit}".strip()
+    """A volume with all the places the run kept, so that volume × tariff can be checked."""
+    return f"{format_quantity(value)} {unit}".strip()
 
 
 def _tariff(value: Decimal, unit: str) -> str:
@@ -103,7 +120,10 @@ def _individual_steps(charge: Charge, unit: str, individual: Decimal) -> list[St
         steps.append(Step("Плата за объём помещения — сумма частей по тарифам", individual))
         return steps
     if charge.basis == ChargeBasis.FIXED:
-        return [Step(f"Плата за месяц по тарифу {format_rubles(charge.tariff)}", individual)]
+        text = f"Плата за месяц по тарифу {format_rubles(charge.tariff)}"
+        if charge.volume != 1:  # a month the account was open only partly
+            text += f" × {format_quantity(charge.volume)}, округлено до копейки"
+        return [Step(text, individual)]
     return [
         Step(
             f"{_volume(charge.volume, unit)} × {_tariff(charge.tariff, unit)}, "
@@ -113,8 +133,21 @@ def _individual_steps(charge: Charge, unit: str, individual: Decimal) -> list[St
     ]
 
 
-def explain_charge(charge: Charge) -> Explanation:
-    """The stored line ``charge`` (with its service and period loaded) in words and figures."""
+def house_figures_of(charge: Charge) -> HouseFigures | None:
+    """The common-house figures of the line's house, month and resource, as the run stored
+    them (none before they were stored, or without a common share)."""
+    if not (charge.common_volume or charge.common_charged):
+        return None
+    service = charge.service
+    resource = WASTEWATER if service.method == CalculationMethod.WASTEWATER else service.resource
+    return HouseFigures.objects.filter(
+        period=charge.period_id, house=charge.account.premise.house_id, resource=resource
+    ).first()
+
+
+def explain_charge(charge: Charge, figures: HouseFigures | None = None) -> Explanation:
+    """The stored line ``charge`` (with its service and period loaded) in words and figures;
+    ``figures``: its house's common-house figures (read here when the line has a share)."""
     service = charge.service
     unit = unit_name(service.unit)
     explanation = Explanation(
@@ -133,7 +166,9 @@ def explain_charge(charge: Charge) -> Explanation:
         steps.append(Step(ELSEWHERE[service.method], charge.charged))
     else:
         individual = charge.charged - charge.common_charged - charge.coefficient_charged
-        if charge.basis != ChargeBasis.FIXED:
+        if charge.inputs:
+            steps += [Step(text) for text in volume_steps(charge, unit)]
+        elif charge.basis != ChargeBasis.FIXED:
             steps.append(Step(f"Объём помещения: {_volume(charge.volume, unit)}"))
         steps += _individual_steps(charge, unit, individual)
         if charge.coefficient is not None and charge.coefficient_charged:
@@ -146,6 +181,9 @@ def explain_charge(charge: Charge) -> Explanation:
                 )
             )
         if charge.common_volume or charge.common_charged:
+            figures = figures or (house_figures_of(charge) if charge.inputs else None)
+            if figures is not None:
+                steps += [Step(text) for text in common_steps(charge, figures, unit)]
             steps.append(
                 Step(
                     f"Общедомовые нужды (ОДН): доля помещения {_volume(charge.common_volume, unit)}"

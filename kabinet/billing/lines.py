@@ -38,6 +38,7 @@ class Line:
     coefficient_charged: Decimal = ZERO  # part of ``charged``
     split: tuple[calc.SplitLine, ...] = ()  # by tariff where one changed within the month
     days: int = 0  # the line's days, where split
+    inputs: str | None = None  # ``Charge.inputs`` as JSON text (billing.explanation)
 
     @property
     def total(self) -> Decimal:
@@ -57,6 +58,8 @@ class Calculation:
     # (house, resource) → the common-house volume above the normative that no one was charged
     # (Правила № 354 п. 44: the УК bears it)
     common_excess: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    # the houses' common-house figures (``HouseFigures`` rows, unsaved), per house and resource
+    house_figures: list = field(default_factory=list)
 
 
 def capital_repair_houses(organization) -> frozenset[int]:

@@ -5,6 +5,7 @@ charged by estimate. Read set-wise: a few queries per organisation."""
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import NamedTuple
 
 from django.db.models import Sum
@@ -35,27 +36,30 @@ class _MeterRow(NamedTuple):
     resource: str
     digits: int  # ``consumption`` reads the dial's size from it
     failed_from: datetime.date  # the first month after its verification date
+    serial: str
 
 
 def meter_volumes(
-    period, accounts, corrected_volumes=None
+    period, accounts, corrected_volumes=None, sources=None
 ) -> dict[tuple[int, str], tuple[Decimal | None, str]]:
     """(account, resource) → (volume, basis) for accounts with meters of the resource; the
     volume is None where the normative applies: ``calc.NORMATIVE`` (no readings for longer
     than Правила № 354 п. 59 «б» allows) or ``calc.FAILED`` (a meter past its verification
     for longer than п. 59 «а» allows: the normative with the increasing coefficient). Missing:
-    no meter."""
+    no meter. ``sources``, when given, is filled with (account, resource) → the meters' part of
+    ``Charge.inputs`` (a JSON text: each meter's two readings, ``meter_source``) where the
+    volume is the meters'."""
     month = period.month
     ids = {account.pk for account in accounts}
     failures: dict[datetime.date, datetime.date] = {}
     meters = []
-    for pk, account, resource, digits, due in Meter.objects.filter(
+    for pk, account, resource, digits, due, serial in Meter.objects.filter(
         account__organization=period.organization, is_active=True
-    ).values_list("pk", "account", "resource", "digits", "verification_due"):
+    ).values_list("pk", "account", "resource", "digits", "verification_due", "serial_number"):
         if account in ids:
             if due not in failures:
                 failures[due] = add_months(due.replace(day=1), 1)
-            meters.append(_MeterRow(pk, account, resource, digits, failures[due]))
+            meters.append(_MeterRow(pk, account, resource, digits, failures[due], serial))
     readings = defaultdict(dict)
     for meter_id, reading_month, value in (
         Reading.objects.actual()
@@ -73,7 +77,7 @@ def meter_volumes(
     estimated = estimated_volumes(period, per_account, readings, corrected_volumes)
     volumes = {}
     for (account, resource), account_meters in per_account.items():
-        total, bases = ZERO, set()
+        total, bases, found_sources = ZERO, set(), []
         for meter in account_meters:
             found = calc.meter_volume(
                 readings[meter.pk],
@@ -85,6 +89,7 @@ def meter_volumes(
             bases.add(found.how)
             if found.volume is not None:
                 total += found.volume
+                found_sources.append(meter_source(meter.serial, found))
         if calc.FAILED in bases:
             volumes[account, resource] = (None, calc.FAILED)
         elif calc.NORMATIVE in bases:
@@ -92,7 +97,23 @@ def meter_volumes(
         else:
             basis = ChargeBasis.READING if bases == {calc.READING} else ChargeBasis.AVERAGE
             volumes[account, resource] = (total, basis)
+            if sources is not None:
+                sources[account, resource] = ", ".join(found_sources)
     return volumes
+
+
+def meter_source(serial: str, found: calc.MeterVolume) -> str:
+    """One meter's entry of ``Charge.inputs["meters"]`` as JSON text (written by hand, as
+    ``run._spans_json``): its number, how its volume was found, the two readings (months and
+    values), the months between them, the consumption, the estimates taken off and the
+    volume."""
+    first, first_value, last, last_value, months, used, taken_off = found.source
+    return (
+        f'{{"serial": {encode_basestring(serial)}, "how": "{found.how}", '
+        f'"from": "{first}", "previous": "{first_value}", "to": "{last}", '
+        f'"current": "{last_value}", "months": {months}, "used": "{used}", '
+        f'"taken_off": "{taken_off}", "volume": "{found.volume}"}}'
+    )
 
 
 def estimated_volumes(

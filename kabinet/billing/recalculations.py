@@ -1,6 +1,7 @@
 """Recalculations: corrections of a closed period (a reading, an absence, poor quality or an
 amount staff give), charged in the open period."""
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class MonthCorrection:
     amount: Decimal
     volume: Decimal | None = None
     service: Service | None = None
+    inputs: str | None = None  # the recomputed line's ``Charge.inputs``, as JSON text
 
 
 def recalculation_amounts(account, service, corrected: Period, kind: str,
@@ -124,6 +126,7 @@ def _reading_corrections(account, service, corrected: Period) -> list[MonthCorre
                     new_amount - old_amount - round_money(amount_before),
                     calc.volume(new_volume - old_volume - volume_before),
                     None if item is service else item,
+                    line.inputs if line else None,
                 )
             )
     return months
@@ -233,6 +236,7 @@ def add_recalculation(account, service, corrected: Period, kind: str, reason: st
                     amount=month.amount,
                     reason=_reason(reason, month),
                     volume=month.volume,
+                    inputs=month.inputs,
                 )
                 for month in months
             ],
@@ -261,7 +265,8 @@ def locked_open_period(organization, *, missing: str = NO_OPEN_PERIOD) -> Iterat
 class NewRecalculation:
     """One recalculation to record: ``amount`` (minus is a reduction) of ``service`` for
     ``account``, correcting the closed ``corrected_period``; ``volume``: the change of the
-    month's volume, where the correction has one."""
+    month's volume, where the correction has one; ``inputs``: what the recomputed line's
+    volume came from (``Charge.inputs`` as JSON text), for a reading correction."""
 
     account: PersonalAccount
     service: Service
@@ -269,6 +274,7 @@ class NewRecalculation:
     amount: Decimal
     reason: str
     volume: Decimal | None = None
+    inputs: str | None = None
 
 
 def record_recalculations(period: Period, rows: Sequence[NewRecalculation], *, kind: str,
@@ -294,6 +300,7 @@ def record_recalculations(period: Period, rows: Sequence[NewRecalculation], *, k
                 period=period, corrected_period=row.corrected_period, account=row.account,
                 service=row.service, amount=row.amount, volume=row.volume, kind=kind,
                 reason=row.reason, created_by=user,
+                inputs=json.loads(row.inputs) if row.inputs else None,
             )  # fmt: skip
             apply_to_line(period, row.account, row.service, row.amount)
             record(

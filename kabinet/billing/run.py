@@ -41,6 +41,7 @@ from kabinet.billing.models import (
     CalculationMethod,
     Charge,
     ChargeBasis,
+    HouseFigures,
     Penalty,
     Period,
     PeriodStatus,
@@ -50,6 +51,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
 from kabinet.billing.volumes import VolumeLaw, normative_persons
+from kabinet.bulk import copy_text
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import Resource
@@ -61,7 +63,9 @@ ONE = Decimal(1)
 VOLUME = calc.VOLUME  # a volume's places
 # What the run writes besides (the other writers — imports, benchmarks — leave the database's
 # defaults: no coefficient).
-RUN_CHARGE_FIELDS = [*CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans"]
+RUN_CHARGE_FIELDS = [
+    *CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans", "inputs",
+]  # fmt: skip
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
     "fraction", "rule", "capital_repair", "amount",
@@ -145,23 +149,30 @@ def _replace_lines(period: Period, result: Calculation) -> None:
             line.charged + line.recalculation,  # ``Line.total``, without a property call
             line.coefficient, line.coefficient_charged,
             _spans_json(line.split) if line.split else None,
+            line.inputs,
         )  # fmt: skip
 
     def copy_line(line: Line) -> str:
         # ``row`` as COPY's text: every value a number, a date, a basis from ChargeBasis or
-        # ``_spans_json``'s text, none of them with a character COPY escapes.
+        # ``_spans_json``'s text, none of them with a character COPY escapes; the inputs' JSON
+        # text may have one (a backslash of its own escapes).
         coefficient = r"\N" if line.coefficient is None else line.coefficient
         spans = _spans_json(line.split) if line.split else r"\N"
+        inputs = r"\N" if line.inputs is None else copy_text(line.inputs)
         return (
             f"{period_id}\t{line.account}\t{line.service}\t{line.tariff}\t{line.volume}\t"
             f"{line.basis}\t{line.common_volume}\t{line.charged}\t{line.common_charged}\t"
             f"{line.recalculation}\t{line.charged + line.recalculation}\t{coefficient}\t"
-            f"{line.coefficient_charged}\t{spans}"
+            f"{line.coefficient_charged}\t{spans}\t{inputs}"
         )
 
     insert_period_rows(
         period, Charge, RUN_CHARGE_FIELDS, result.lines.values(), row=row, copy_line=copy_line
     )
+    HouseFigures.objects.filter(period=period).delete()
+    for figures in result.house_figures:
+        figures.period = period
+    HouseFigures.objects.bulk_create(result.house_figures)
     insert_period_rows(
         period,
         Penalty,
@@ -225,7 +236,8 @@ def calculate(
     result = Calculation(accounts=len(accounts))
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
-    meters = meter_volumes(period, accounts, corrected_volumes)
+    sources = {}  # (account, resource) → the meters' readings, for ``Charge.inputs``
+    meters = meter_volumes(period, accounts, corrected_volumes, sources)
     volume_law = VolumeLaw.of(organization, first, last)
     heating = HeatingMonth.of(organization, month)
     result.problems.extend(heating.problems)
@@ -241,7 +253,7 @@ def calculate(
     for done, account in enumerate(accounts, start=1):
         account_plans = plans if account.house in funded else plain_plans
         _account_lines(account, account_plans, tariffs, meters, volume_law, heating, period,
-                       result)  # fmt: skip
+                       result, sources)  # fmt: skip
         if done % PROGRESS_EVERY == 0:
             progress(done, len(accounts))
     add_common_share(period, accounts, services, result)
@@ -344,6 +356,7 @@ class _Plan:
     resource: str
     ownership: str
     normative: Decimal
+    normative_text: str  # as ``Charge.inputs`` quotes it
     heating: bool  # follows the house's HeatingSetting (by the normative per m², resource heat)
 
     @classmethod
@@ -352,8 +365,9 @@ class _Plan:
         # as a by-area service is (ЖК РФ ст. 158 ч. 1, ст. 169 ч. 1).
         method = AREA if service.method == CalculationMethod.CAPITAL_REPAIR else service.method
         heating = method == CalculationMethod.AREA_NORMATIVE and service.resource == Resource.HEAT
-        return cls(service.pk, str(method), service.resource, service.ownership,
-                   service.normative or ZERO, heating)  # fmt: skip
+        normative = service.normative or ZERO
+        return cls(service.pk, str(method), service.resource, service.ownership, normative,
+                   str(normative), heating)  # fmt: skip
 
 
 AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
@@ -365,23 +379,32 @@ AREA, AREA_NORMATIVE, NORMATIVE, FIXED, METER, WASTEWATER = (
 
 
 def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heating, period,
-                   result):  # fmt: skip
+                   result, sources):  # fmt: skip
     """The lines of one account. The hot loop of the run: plain comparisons, no lookups that
-    could be done once."""
+    could be done once. Each line keeps the figures its volume came from (``Charge.inputs``,
+    keys in billing.explanation), as JSON text joined here from what the loop has at hand."""
     month, month_end = period.month, tariffs.month_end
     partial = (account.opened_on is not None and account.opened_on > month) or (
         account.closed_on is not None and account.closed_on < month_end
     )
     if partial:
         first, last = calc.active_days(month, account.opened_on, account.closed_on)
-        share_of_month = Decimal((last - first).days + 1) / calc.days_in_month(month)
+        days, month_days = (last - first).days + 1, calc.days_in_month(month)
+        share_of_month = Decimal(days) / month_days
+        # ``"area"`` closes every line's inputs: the premise's area and the account's share
+        known = (f'"from": "{first}", "to": "{last}", "days": {days}, '
+                 f'"month_days": {month_days}, ')  # fmt: skip
     else:
-        first, last, share_of_month = month, month_end, None
+        first, last, share_of_month, known = month, month_end, None, ""
+    known += (f'"area": "{account.area}"}}' if account.share == ONE
+              else f'"area": "{account.area}", "share": "{account.share}"}}')  # fmt: skip
+    persons = normative_persons(account.residents, account.owners)
+    by_persons = (f'{{"persons": {persons}, ' if persons == account.residents
+                  else f'{{"persons": {persons}, "registered": {account.residents}, ')  # fmt: skip
     water, water_bases = ZERO, set()
     water_with_coefficient = ZERO  # of ``water``: by the normative with the coefficient
     pending_wastewater = []
     area = account.area * account.share
-    persons = normative_persons(account.residents, account.owners)
     house_tariffs = tariffs.of_house(account.house, first, last)
     for plan in plans:
         if plan.ownership and plan.ownership != account.ownership:
@@ -392,14 +415,16 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heat
         method = plan.method
         metered, coefficient = False, None
         if method == AREA:
-            volume, basis = area, ChargeBasis.AREA
+            volume, basis, inputs = area, ChargeBasis.AREA, "{" + known
         elif method == METER:
             found = meters.get((account.pk, plan.resource))
             if found is None or found[0] is None:
                 volume, basis = plan.normative * persons, ChargeBasis.NORMATIVE
                 coefficient = volume_law.coefficient(account.premise, plan.resource, found)
+                inputs = f'{by_persons}"normative": "{plan.normative_text}", {known}'
             else:
                 (volume, basis), metered = found, True
+                inputs = f'{{"meters": [{sources[account.pk, plan.resource]}], {known}'
         elif method == WASTEWATER:
             pending_wastewater.append((plan, tariff))
             continue
@@ -410,14 +435,21 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heat
                     continue  # paid in the heating season, and the month is outside it
                 factor, by_normative, basis, own = house_heating
                 volume = area * (plan.normative * factor if by_normative else factor)
+                inputs = (f'{{"heating": {{"factor": "{factor}", "by_normative": '
+                          f'{"true" if by_normative else "false"}, '
+                          f'"normative": "{plan.normative_text}"')  # fmt: skip
                 if own:  # formulas 3(3), 3(4): the premise's own heat meters (billing.heating)
                     volume += own.get(account.pk, ZERO)
+                    inputs += f', "own": "{own.get(account.pk, ZERO)}"'
+                inputs += "}, " + known
             else:
                 volume, basis = area * plan.normative, ChargeBasis.NORMATIVE
+                inputs = f'{{"normative": "{plan.normative_text}", {known}'
         elif method == NORMATIVE:
             volume, basis = plan.normative * persons, ChargeBasis.NORMATIVE
+            inputs = f'{by_persons}"normative": "{plan.normative_text}", {known}'
         else:  # fixed per account
-            volume, basis = ONE, ChargeBasis.FIXED
+            volume, basis, inputs = ONE, ChargeBasis.FIXED, "{" + known
         if share_of_month is not None and not metered:
             volume *= share_of_month  # the days of the month the account was open
         volume = volume.quantize(VOLUME)
@@ -426,29 +458,30 @@ def _account_lines(account: AccountRow, plans, tariffs, meters, volume_law, heat
             water_bases.add(basis)
             if coefficient is not None:
                 water_with_coefficient += volume
-        line = _put_line(result, account.pk, plan.pk, tariff, volume, basis)
+        line = _put_line(result, account.pk, plan.pk, tariff, volume, basis, inputs)
         if coefficient is not None:
             _add_coefficient(line, coefficient, volume)
     water_basis = water_bases.pop() if len(water_bases) == 1 else ChargeBasis.AVERAGE
     for plan, tariff in pending_wastewater:
-        line = _put_line(result, account.pk, plan.pk, tariff, water, water_basis)
+        inputs = f'{{"water": "{water}", {known}'
+        line = _put_line(result, account.pk, plan.pk, tariff, water, water_basis, inputs)
         coefficient = volume_law.wastewater
         if water_with_coefficient and coefficient is not None:
             _add_coefficient(line, coefficient, water_with_coefficient)
 
 
-def _put_line(result, account, service, tariff: MonthTariff, volume, basis) -> Line:
+def _put_line(result, account, service, tariff: MonthTariff, volume, basis, inputs) -> Line:
     """A line of ``volume`` (already rounded to the volume's places) at ``tariff``; where the
     tariff changed within the month, a part per approved tariff by its days, each rounded, the
     line's amount their sum (Правила № 354 п. 69 «в»)."""
     if not tariff.pieces:
         charged = (tariff.value * volume).quantize(KOPECK, ROUND_HALF_UP)
-        line = Line(account, service, tariff.value, volume, basis, charged=charged)
+        line = Line(account, service, tariff.value, volume, basis, charged=charged, inputs=inputs)
     else:
         split = calc.split_by_tariffs(tariff.pieces, volume, tariff.days)
         charged = sum((part.amount for part in split), ZERO)
         line = Line(account, service, tariff.value, volume, basis, charged=charged,
-                    split=split, days=tariff.days)  # fmt: skip
+                    split=split, days=tariff.days, inputs=inputs)  # fmt: skip
     result.lines[account, service] = line
     return line
 

@@ -45,15 +45,20 @@ def account_appeals(request, account_id):
     )
 
 
+def disputed_charge(account, query):
+    """The published line of this account ``?period=2026-10&service=5`` names, or None."""
+    try:
+        month = datetime.date.fromisoformat(f"{query.get('period', '')}-01")
+        return published_charge(account, month, int(query.get("service", "")))
+    except ValueError:
+        return None
+
+
 def disputed_line_initial(account, query) -> dict:
     """«Оспорить» on a charge line (``?period=2026-10&service=5``): the form opens with the
     topic «Начисления» and the line's figures; anything not a published line of this account
     opens an empty form."""
-    try:
-        month = datetime.date.fromisoformat(f"{query.get('period', '')}-01")
-        charge = published_charge(account, month, int(query.get("service", "")))
-    except ValueError:
-        return {}
+    charge = disputed_charge(account, query)
     if charge is None:
         return {}
     topic = topics_for(account.organization).filter(name=DISPUTE_TOPIC).first()
@@ -74,10 +79,17 @@ def new_appeal(request, account_id):
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        charge = disputed_charge(account, request.GET)  # the form posts back to its own URL
+        disputed = (
+            {"month": f"{charge.period.month:%Y-%m}", "service_id": charge.service_id}
+            if charge is not None
+            else None
+        )
         try:
             appeal = appeals.create_appeal(
-                request.user, account, data["topic"], data["text"], data["files"]
-            )
+                request.user, account, data["topic"], data["text"], data["files"],
+                disputed_line=disputed,
+            )  # fmt: skip
         except appeals.AppealError as error:
             form.add_error(None, str(error))
         except quotas.QuotaExceeded as error:

@@ -1,9 +1,11 @@
-"""What every page's frame shows: the portal's name and whose contacts the footer gives."""
+"""What every page's frame shows: the portal's name, whose contacts the footer gives and
+whether the menu links to the back office."""
 
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from kabinet.orgs.models import Organization
+from kabinet.users.adapter import workplace_url
 from kabinet.users.selectors import accounts_for
 
 
@@ -18,10 +20,22 @@ def _resident_organization(user) -> Organization | None:
     return organizations[0] if len(organizations) == 1 else None
 
 
+def _workplace(request) -> str:
+    """The back office's start page for a person who works there — the rule that lands staff
+    there after signing in (``users.adapter.workplace_url``: a staff role in an organisation,
+    not ``is_staff`` alone) — or an empty string."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    return workplace_url(user) or ""
+
+
 def portal_frame(request):
-    """``portal_name`` and ``footer_organization`` (read from the database only when a page
-    shows its footer; an account's pages name the account's УК themselves)."""
+    """``portal_name``, ``footer_organization`` (read from the database only when a page
+    shows its footer; an account's pages name the account's УК themselves) and
+    ``workplace_url`` (read only when a page shows the menu)."""
     return {
+        "workplace_url": SimpleLazyObject(lambda: _workplace(request)),
         "portal_name": settings.PORTAL_NAME,
         "footer_organization": SimpleLazyObject(
             lambda: _resident_organization(getattr(request, "user", None))

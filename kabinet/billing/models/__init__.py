@@ -1,5 +1,6 @@
 """Billing's models, a module per subject; everything is importable from here as before."""
 
+from kabinet.billing.models.figures import HouseFigures  # noqa: F401
 from kabinet.billing.models.houses import (  # noqa: F401
     CapitalRepairDueDay,
     CapitalRepairFund,

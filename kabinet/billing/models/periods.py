@@ -237,6 +237,12 @@ class Charge(PeriodRow):
     )
     recalculation = models.DecimalField("перерасчёт", default=0, **MONEY_FIELD)
     total = models.DecimalField("итого начислено", **MONEY_FIELD)
+    # The figures the run found the volume from, for «Как рассчитано» (billing.explanation,
+    # which documents the keys): areas, persons and the normative, the days of a partial
+    # month, each meter's two readings or the months averaged. A house's common-house figures
+    # are ``HouseFigures``, once per house. Empty on lines from before it was stored, from
+    # imports and from the benchmarks' writers.
+    inputs = models.JSONField("исходные данные расчёта", null=True, blank=True)
 
     objects = ChargeQuerySet.as_manager()
 

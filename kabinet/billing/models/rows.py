@@ -54,6 +54,8 @@ class Recalculation(PeriodRow):
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, related_name="recalculations", verbose_name="услуга"
     )
+    # A reading correction: the recomputed line's ``Charge.inputs`` (billing.explanation).
+    inputs = models.JSONField("исходные данные расчёта", null=True, blank=True)
     amount = models.DecimalField("сумма", **MONEY_FIELD, help_text="Минус — уменьшение.")
     volume = models.DecimalField(
         "изменение объёма",

@@ -163,3 +163,16 @@ def test_a_lost_task_without_a_job_fails_no_job():
     assert status(task) == TaskResultStatus.FAILED
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
+
+
+def test_a_lost_task_whose_arguments_its_code_no_longer_takes_is_failed_all_the_same(caplog):
+    """Its job cannot be told from its arguments: the task fails, the log says why."""
+    job = running_job()
+    task = claimed(*[THIS] * MAX_CLAIMS, result=send_posting.enqueue(job.pk))
+    task.args_kwargs = {"args": [job.pk, "an argument send_posting dropped"], "kwargs": {}}
+    task.save(update_fields=["args_kwargs"])
+    assert requeue_abandoned_tasks(THIS) == (0, 1)
+    assert status(task) == TaskResultStatus.FAILED
+    assert "its arguments cannot be read" in caplog.text
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING

@@ -80,3 +80,52 @@ def test_tasks_are_defined_and_queued_only_in_tasks_modules():
             if isinstance(node, ast.Name) and node.id == "task":
                 outside.append(f"{name}:{node.lineno} @task")
     assert outside == []
+
+
+def _tasks(tree) -> dict[str, ast.FunctionDef]:
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any(isinstance(d, ast.Name) and d.id == "task" for d in node.decorator_list)
+    }
+
+
+def _mentions_a_job(node) -> bool:
+    return any(
+        "job" in (sub.id if isinstance(sub, ast.Name) else sub.attr).lower()
+        for sub in ast.walk(node)
+        if isinstance(sub, ast.Name | ast.Attribute)
+    )
+
+
+def _parameters(task: ast.FunctionDef) -> list[str]:
+    return [arg.arg for arg in [*task.args.args, *task.args.kwonlyargs]]
+
+
+@pytest.mark.parametrize("tasks", TASK_MODULES)
+def test_a_task_working_for_a_job_takes_its_pk_as_job_id(tasks):
+    """A worker that keeps dying on a task fails the task's job by its ``job_id`` argument
+    (kabinet/jobs/workers.py): a task that reads a job, or is queued with one, must take it so."""
+    tree = ast.parse(MODULES[tasks].read_text())
+    defined = _tasks(tree)
+    wrong = [
+        f"{name} reads a job but takes no job_id"
+        for name, task in defined.items()
+        if any(_mentions_a_job(statement) for statement in task.body)
+        and "job_id" not in _parameters(task)
+    ]
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+            continue
+        task = defined.get(getattr(call.func.value, "id", None))
+        if call.func.attr != "enqueue" or task is None:
+            continue
+        given = dict(zip(_parameters(task), call.args, strict=False))
+        given.update({keyword.arg: keyword.value for keyword in call.keywords})
+        wrong.extend(
+            f"{task.name} is queued with {ast.unparse(value)} as {name}, not as job_id"
+            for name, value in given.items()
+            if _mentions_a_job(value) != (name == "job_id")
+        )
+    assert wrong == []

@@ -13,13 +13,19 @@ and the imports work in one transaction that the lost worker's database session 
 registry rows and gateway notifications are recorded once by their unique keys; an e-mail
 being sent when the worker died may go out twice. A task whose runs keep killing the worker
 (one that needs more memory than the host has) is not taken a ``MAX_CLAIMS``-th time: it is
-marked failed, so the worker gets on with the rest of the queue.
+marked failed, so the worker gets on with the rest of the queue, and so is the staff job it
+worked for: every task that works for a ``jobs.Job`` takes the job's pk as its argument named
+``job_id`` (docs/design.md «Background work»; tests/test_task_imports.py holds it).
 """
 
+import inspect
 import logging
 
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
+
+from kabinet.jobs.models import Job
+from kabinet.jobs.services import fail_job
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,7 @@ def requeue_abandoned_tasks(worker_id: str) -> tuple[int, int]:
             continue
         if len(result.worker_ids) >= MAX_CLAIMS:
             result.set_failed(WorkerLost(f"Its worker stopped during each of {MAX_CLAIMS} runs."))
+            _fail_job_of(result)
             logger.error(
                 "Task %s (%s) failed: its worker stopped during each of its %d runs",
                 result.pk, result.task_path, len(result.worker_ids),
@@ -56,3 +63,28 @@ def requeue_abandoned_tasks(worker_id: str) -> tuple[int, int]:
             )  # fmt: skip
             requeued += 1
     return requeued, failed
+
+
+def job_id_of(result: DBTaskResult) -> int | None:
+    """The pk of the staff job ``result``'s task works for (its ``job_id`` argument), or
+    ``None`` for a task without one or one whose code no longer takes these arguments."""
+    try:
+        signature = inspect.signature(result.task.func)
+        arguments = signature.bind(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+    except Exception:  # a task renamed or changed since it was queued: nothing to tell staff
+        logger.exception("Task %s (%s): its arguments cannot be read", result.pk, result.task_path)
+        return None
+    return arguments.arguments.get("job_id")
+
+
+def _fail_job_of(result: DBTaskResult) -> None:
+    """Fail the job of ``result``'s task, unless it has ended already (another task of a shared
+    job may have finished or failed it), so that staff do not see it «выполняется» for ever."""
+    job = Job.objects.filter(pk=job_id_of(result)).first()
+    if job is None or job.is_finished:
+        return
+    fail_job(
+        job,
+        f"Задача прервана: обработчик остановился {len(result.worker_ids)} раза, не закончив её "
+        "(вероятно, ей не хватило памяти). Запустите её снова или сообщите администратору.",
+    )

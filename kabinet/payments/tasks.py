@@ -20,7 +20,7 @@ def enqueue_payment_receipt(online_payment: OnlinePayment) -> None:
 
 def enqueue_registry_import(registry: PaymentRegistry, ip: str | None) -> None:
     """The crediting of ``registry`` (its job is ``registry.job``), once it is committed."""
-    transaction.on_commit(lambda: import_registry.enqueue(registry.pk, ip))
+    transaction.on_commit(lambda: import_registry.enqueue(registry.pk, ip, job_id=registry.job_id))
 
 
 @task
@@ -45,5 +45,8 @@ def send_payment_receipt(online_payment_id: int) -> bool:
 
 
 @task
-def import_registry(registry_id: int, ip: str | None = None) -> str:
+def import_registry(registry_id: int, ip: str | None = None, *, job_id: int) -> str:
+    """Credit the registry; ``job_id`` (``registry.job``) is named only so that a task lost by
+    its workers fails the job (kabinet/jobs/workers.py), the crediting reads it from the
+    registry."""
     return crediting.import_registry(registry_id, ip=ip)

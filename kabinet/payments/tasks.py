@@ -45,8 +45,8 @@ def send_payment_receipt(online_payment_id: int) -> bool:
 
 
 @task
-def import_registry(registry_id: int, ip: str | None = None, *, job_id: int) -> str:
+def import_registry(registry_id: int, ip: str | None = None, *, job_id: int | None = None) -> str:
     """Credit the registry; ``job_id`` (``registry.job``) is named only so that a task lost by
     its workers fails the job (kabinet/jobs/workers.py), the crediting reads it from the
-    registry."""
+    registry. It may be missing from a task queued before it was added."""
     return crediting.import_registry(registry_id, ip=ip)

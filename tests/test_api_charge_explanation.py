@@ -61,8 +61,8 @@ def test_the_resident_reads_how_a_line_was_calculated_with_its_inputs(client, li
     assert body["house_figures"]["house_volume"] == "300.000000"
     texts = [step["text"] for step in body["steps"]]
     assert texts[0] == (
-        "Прибор учёта № Э-7: показания за сентябрь 2026 — 1\u00a0000, за октябрь 2026 — "
-        "1\u00a0080; расход 1\u00a0080 − 1\u00a0000 = 80,00 кВт·ч"
+        "Прибор учёта № Э-7: показания за сентябрь 2026 — 1\u00a0000,000, за октябрь 2026 — "
+        "1\u00a0080,000; расход 1\u00a0080,000 − 1\u00a0000,000 = 80,00 кВт·ч"
     )
     assert any(text.startswith("Доля помещения: 100,00 кВт·ч × площадь") for text in texts)
     amounts = [D(step["amount"]) for step in body["steps"] if step["amount"] is not None]

@@ -181,7 +181,7 @@ def test_card_explains_each_line_by_the_figures_the_run_stored(demo_client, seed
             assert f"× {charge.inputs['persons']} чел." in page
             told.add("persons")
         if charge.basis == "area":
-            assert "Площадь помещения 54 м²" in page
+            assert "Площадь помещения 54,00 м²" in page
             told.add("area")
         if charge.common_charged:
             assert "Доля помещения:" in page

@@ -7,7 +7,7 @@ import datetime
 from decimal import Decimal
 
 from kabinet.billing.models import Charge, ChargeBasis, HouseFigures
-from kabinet.formats import format_number, format_quantity, month_name
+from kabinet.formats import format_number, format_quantity, format_reading, month_name
 
 SHOWN_PLACES = Decimal("0.00000001")  # an unrounded ratio (heat per m²) as shown
 
@@ -30,8 +30,11 @@ def _area(inputs: dict) -> str:
     """The account's area (the premise's × its share), in words."""
     area, share = Decimal(inputs["area"]), Decimal(inputs.get("share", "1"))
     if share == 1:
-        return f"{_n(area)} м²"
-    return f"{_n(area)} м² × доля в помещении {_n(share)} = {_n(area * share)} м²"
+        return f"{format_quantity(area)} м²"
+    return (
+        f"{format_quantity(area)} м² × доля в помещении {_n(share)} = "
+        f"{format_quantity(area * share)} м²"
+    )
 
 
 def _meter_step(meter: dict, unit: str) -> str:
@@ -40,10 +43,10 @@ def _meter_step(meter: dict, unit: str) -> str:
     used = Decimal(meter["used"])
     readings = (
         f"показания за {month_name(datetime.date.fromisoformat(meter['from']))} — "
-        f"{_n(previous)}, за {month_name(datetime.date.fromisoformat(meter['to']))} — "
-        f"{_n(current)}"
+        f"{format_reading(previous)}, за {month_name(datetime.date.fromisoformat(meter['to']))} — "
+        f"{format_reading(current)}"
     )
-    difference = f"{_n(current)} − {_n(previous)} = {_q(used, unit)}"
+    difference = f"{format_reading(current)} − {format_reading(previous)} = {_q(used, unit)}"
     if used != current - previous:
         difference = f"{_q(used, unit)} (счётчик прошёл через ноль)"
     if meter["how"] == "average":
@@ -142,7 +145,7 @@ def common_steps(charge: Charge, figures: HouseFigures, unit: str) -> list[str]:
     )
     cap_text = (
         f"норматив на ОДН {_q(figures.normative, unit)} на 1 м² × площадь общего имущества "
-        f"{_n(figures.common_area)} м² = {_q(cap, unit)}"
+        f"{format_quantity(figures.common_area)} м² = {_q(cap, unit)}"
         if cap is not None
         else ""
     )
@@ -171,7 +174,7 @@ def common_steps(charge: Charge, figures: HouseFigures, unit: str) -> list[str]:
     area_text = _area(charge.inputs)
     steps.append(
         f"Доля помещения: {_q(figures.charged, unit)} × площадь помещения {area_text} / "
-        f"площадь всех помещений дома {_n(figures.premises_area)} м² = "
+        f"площадь всех помещений дома {format_quantity(figures.premises_area)} м² = "
         f"{_q(charge.common_volume, unit)}"
     )
     return steps

@@ -4,16 +4,25 @@ same file again) and residents' submissions take, and how many queries a residen
 
     make bench BENCH=readings                      # SQLite
     DATABASE_URL=postgres://… make bench BENCH=readings
+    BENCH_READINGS_ROWS=200000 DATABASE_URL=postgres://… .venv/bin/python -m bench readings
+
+``BENCH_READINGS_ROWS`` (default: one row per meter, 15 000) sizes the import file: past the
+meters' count it holds several months of every meter, the latest first (issue 21 item 5: a
+million rows under 60 s, memory flat). The import prints its wall time, this process's CPU time,
+the load average and the growth of the process's peak memory from before the file is read.
 """
 
 import datetime
 import logging
+import math
+import os
 import time
 from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from bench.common import reset_peak, status_mb
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering import exports, services
 from kabinet.metering.imports import import_readings, read_import
@@ -29,6 +38,7 @@ MONTHS = 12
 TODAY = datetime.date(2026, 11, 20)
 CURRENT = TODAY.replace(day=1)
 SUBMISSIONS = 200
+ROWS = int(os.environ.get("BENCH_READINGS_ROWS", ACCOUNTS * len(RESOURCES)))
 IN_MEMORY_MAIL = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
@@ -38,6 +48,34 @@ def timed(label, call, unit_count=None, unit="") -> object:
     elapsed = time.perf_counter() - started
     per_unit = f" ({elapsed / unit_count * 1000:.1f} ms per {unit})" if unit_count else ""
     print(f"{label}: {elapsed:.2f} s{per_unit}", flush=True)
+    return result
+
+
+def _import_file(meters: list[tuple[str, str]]) -> bytes:
+    """``ROWS`` rows: every meter's reading of the current month, then of the month before, and
+    so on; each above the stored readings of the months before the file's first and rising
+    month by month, so all of them pass the checks."""
+    lines = ["ЛС;Заводской номер;Показание;Дата"]
+    for back in range(math.ceil(ROWS / len(meters))):
+        month = add_months(CURRENT, -back)
+        value = Decimal(1000 + 4 * (MONTHS - back)) + 1
+        taken_on = f"{month.replace(day=20):%d.%m.%Y}"
+        lines.extend(f"{number};{serial};{value};{taken_on}" for number, serial in meters)
+    return "\n".join(lines[: ROWS + 1]).encode()
+
+
+def timed_import(label, data: bytes, organization):
+    """The import of ``data`` as the task runs it (file read, rows checked, readings written),
+    with its wall and CPU time, the load average and the growth of the peak memory."""
+    load = os.getloadavg()[0]
+    rss_before = reset_peak()
+    started, cpu = time.perf_counter(), time.process_time()
+    result = import_readings(read_import(data), organization, today=TODAY)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    growth = status_mb("VmHWM") - rss_before
+    print(f"{label}: {elapsed:.2f} s ({ROWS / elapsed:,.0f} rows/s), CPU "
+          f"{cpu:.2f} s, load average {load:.1f}, peak memory +{growth:.0f} MB "
+          f"(the file: {len(data) / 2**20:.0f} MB)", flush=True)  # fmt: skip
     return result
 
 
@@ -94,32 +132,31 @@ def run():
     timed("Export as CSV", lambda: exports.as_csv(rows))
     timed("Export as XLSX", lambda: exports.as_xlsx(rows))
 
-    lines = ["ЛС;Заводской номер;Показание;Дата"] + [
-        f"{number};{serial};{Decimal(100 + 4 * MONTHS) + 1};20.11.2026"
-        for number, serial in Meter.objects.filter(account__organization=organization)
+    meters = list(
+        Meter.objects.filter(account__organization=organization)
         .values_list("account__number", "serial_number")
         .order_by("pk")
-    ]
-    table = read_import("\n".join(lines).encode())
-    result = timed(
-        f"Import of {len(table)} rows (check all, write all)",
-        lambda: import_readings(table, organization, today=TODAY),
-        len(table) / 1000,
-        "1000 rows",
     )
-    assert not result.errors, result.errors[:3]
-    assert result.created == len(table), result.summary()
-    again = timed("The same file again (changes nothing)",
-                  lambda: import_readings(table, organization, today=TODAY))  # fmt: skip
-    assert again.unchanged == len(table), again.summary()
+    data = _import_file(meters)
+    imported = timed_import(
+        f"Import of {ROWS} rows (read, check all, write all)", data, organization
+    )
+    assert not imported.errors, imported.errors[:3]
+    assert imported.created + imported.changed == ROWS, imported.summary()
+    again = timed_import("The same file again (changes nothing)", data, organization)
+    assert again.unchanged == ROWS, again.summary()
 
     Reading.objects.filter(period=CURRENT).delete()
     resident = User.objects.create_user("bench", "bench@example.com", "x")
     accounts = list(PersonalAccount.objects.filter(organization=organization)[:SUBMISSIONS])
+    # October's reading is the history's or the file's: each submission is 6 above it
+    october = dict(
+        Reading.objects.filter(period=add_months(CURRENT, -1)).values_list("meter", "value")
+    )
 
     def submit_all():
         for account in accounts:
-            values = {meter: Decimal(100 + 4 * MONTHS) + 2 for meter in active_meters(account)}
+            values = {meter: october[meter.pk] + 6 for meter in active_meters(account)}
             services.submit_resident_readings(account, values, resident, today=TODAY)
 
     with override_settings(MAILERS=IN_MEMORY_MAIL):

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.test import override_settings
 
-from bench.common import benchmark_organization
+from bench.common import benchmark_organization, reset_peak, status_mb
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.orgs.models import Organization
 from kabinet.payments.models import Payment
@@ -75,29 +75,14 @@ def _timed_import(organization, name: str, data: bytes):
     return registry, time.perf_counter() - started, time.process_time() - cpu
 
 
-def _status_mb(field: str) -> float:
-    """A memory figure of this process from Linux's ``/proc/self/status``, in MB."""
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith(field + ":"))
-    return int(line.split()[1]) / 1024
-
-
-def _reset_peak() -> float:
-    """Start the peak memory (VmHWM) afresh from what the process holds now; returns that. The
-    file, its lines and earlier work would otherwise hide the import's own peak."""
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")
-    return _status_mb("VmRSS")
-
-
 def run() -> None:
     organization, numbers = _organization_with_accounts()
     lines = _registry_lines(numbers, 1, PAYMENTS)
     data = _file(lines)
     with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
-        rss_before = _reset_peak()
+        rss_before = reset_peak()
         registry, seconds, cpu = _timed_import(organization, "reestr-1.txt", data)
-        rss_growth = _status_mb("VmHWM") - rss_before
+        rss_growth = status_mb("VmHWM") - rss_before
         started = time.perf_counter()
         parsed = parse_registry(data)
         parse_seconds = time.perf_counter() - started

@@ -1,4 +1,4 @@
-"""Data every benchmark starts from."""
+"""Data every benchmark starts from, and the process's memory figures."""
 
 from kabinet.orgs.models import Organization
 
@@ -10,3 +10,18 @@ def benchmark_organization(name: str = "Бенчмарк") -> Organization:
         bank_name="ПАО Сбербанк", bik="049205603", correspondent_account="30101810600000000603",
         settlement_account="40702810462000012345",
     )  # fmt: skip
+
+
+def status_mb(field: str) -> float:
+    """A memory figure of this process from Linux's ``/proc/self/status``, in MB."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
+
+
+def reset_peak() -> float:
+    """Start the peak memory (VmHWM) afresh from what the process holds now; returns that. The
+    file, its lines and earlier work would otherwise hide the import's own peak."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+    return status_mb("VmRSS")

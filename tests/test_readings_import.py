@@ -91,6 +91,19 @@ def test_a_row_replaces_the_reading_of_its_month(organization, meters):
     assert november()["ГВ-1"] == (D("102"), ReadingSource.IMPORT)
 
 
+def test_changed_readings_are_written_a_batch_at_a_time(organization, meters, monkeypatch):
+    monkeypatch.setattr("kabinet.metering.imports.UPDATE_BATCH", 1)
+    for meter, value in zip(meters, ("104", "101", "103"), strict=True):
+        ReadingFactory(meter=meter, period=NOVEMBER, value=D(value))
+    result = run(GOOD, organization)
+    assert (result.created, result.changed) == (0, 3)
+    assert november() == {
+        "ХВ-1": (D("104.5"), ReadingSource.IMPORT),
+        "ГВ-1": (D("102"), ReadingSource.IMPORT),
+        "ХВ-2": (D("103.25"), ReadingSource.IMPORT),
+    }
+
+
 def test_a_bad_file_names_its_bad_rows_and_imports_nothing(organization, meters):
     text = HEADER + (
         "100;ХВ-1;104,5;20.11.2026\n"  # good

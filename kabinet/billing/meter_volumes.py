@@ -104,7 +104,7 @@ def meter_volumes(
 
 def meter_source(serial: str, found: calc.MeterVolume) -> str:
     """One meter's entry of ``Charge.inputs["meters"]`` as JSON text (written by hand, as
-    ``run._spans_json``): its number, how its volume was found, the two readings (months and
+    ``writing.spans_json``): its number, how its volume was found, the two readings (months and
     values), the months between them, the consumption, the estimates taken off and the
     volume."""
     first, first_value, last, last_value, months, used, taken_off = found.source

@@ -20,12 +20,11 @@ from django.utils import timezone
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
-from kabinet.billing.bulk import insert_period_rows, without_cycle_collection
+from kabinet.billing.bulk import without_cycle_collection
 from kabinet.billing.common_share import WATER, add_common_share
 from kabinet.billing.heating import HeatingMonth
 from kabinet.billing.instalments import add_instalments
 from kabinet.billing.lines import (
-    CHARGE_FIELDS,
     AccountRow,
     BillingError,
     Calculation,
@@ -41,8 +40,6 @@ from kabinet.billing.models import (
     CalculationMethod,
     Charge,
     ChargeBasis,
-    HouseFigures,
-    Penalty,
     Period,
     PeriodStatus,
     Recalculation,
@@ -51,7 +48,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
 from kabinet.billing.volumes import VolumeLaw, normative_persons
-from kabinet.bulk import copy_text
+from kabinet.billing.writing import replace_lines
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import Resource
@@ -61,15 +58,6 @@ NOT_BY_METHOD = (*PENALTY_METHODS, *INSTALMENT_METHODS)
 PROGRESS_EVERY = 2000  # accounts between two progress reports
 ONE = Decimal(1)
 VOLUME = calc.VOLUME  # a volume's places
-# What the run writes besides (the other writers — imports, benchmarks — leave the database's
-# defaults: no coefficient).
-RUN_CHARGE_FIELDS = [
-    *CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans", "inputs",
-]  # fmt: skip
-PENALTY_FIELDS = [
-    "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
-    "fraction", "rule", "capital_repair", "amount",
-]  # fmt: skip
 
 
 def open_period(organization) -> Period | None:
@@ -95,7 +83,7 @@ def run_billing(
         period = locked_open(period)
         result = calculate(period, progress=progress)
         before = charged_in(period)
-        _replace_lines(period, result)
+        replace_lines(period, result)
         period.calculated_at = timezone.now()
         period.save(update_fields=["calculated_at"])
         total = sum((line.charged + line.recalculation for line in result.lines.values()), ZERO)
@@ -132,87 +120,6 @@ def locked_open(period: Period) -> Period:
     if period.is_closed:
         raise BillingError(f"Период {month_name(period.month)} закрыт: он не меняется.")
     return period
-
-
-def _replace_lines(period: Period, result: Calculation) -> None:
-    # Nothing refers to charges or penalties and no signal listens to their deletion, so each
-    # ``delete()`` is one DELETE statement after the queryset's check that the period is open
-    # (tests/test_billing_run.py holds both).
-    Charge.objects.filter(period=period).delete()
-    Penalty.objects.filter(period=period).delete()
-    period_id = period.pk  # not the model's ``pk`` property once per row
-
-    def row(line: Line) -> tuple:
-        return (
-            period_id, line.account, line.service, line.tariff, line.volume, line.basis,
-            line.common_volume, line.charged, line.common_charged, line.recalculation,
-            line.charged + line.recalculation,  # ``Line.total``, without a property call
-            line.coefficient, line.coefficient_charged,
-            _spans_json(line.split) if line.split else None,
-            line.inputs,
-        )  # fmt: skip
-
-    def copy_line(line: Line) -> str:
-        # ``row`` as COPY's text: every value a number, a date, a basis from ChargeBasis or
-        # ``_spans_json``'s text, none of them with a character COPY escapes; the inputs' JSON
-        # text may have one (a backslash of its own escapes).
-        coefficient = r"\N" if line.coefficient is None else line.coefficient
-        spans = _spans_json(line.split) if line.split else r"\N"
-        inputs = r"\N" if line.inputs is None else copy_text(line.inputs)
-        return (
-            f"{period_id}\t{line.account}\t{line.service}\t{line.tariff}\t{line.volume}\t"
-            f"{line.basis}\t{line.common_volume}\t{line.charged}\t{line.common_charged}\t"
-            f"{line.recalculation}\t{line.charged + line.recalculation}\t{coefficient}\t"
-            f"{line.coefficient_charged}\t{spans}\t{inputs}"
-        )
-
-    insert_period_rows(
-        period, Charge, RUN_CHARGE_FIELDS, result.lines.values(), row=row, copy_line=copy_line
-    )
-    HouseFigures.objects.filter(period=period).delete()
-    for figures in result.house_figures:
-        figures.period = period
-    HouseFigures.objects.bulk_create(result.house_figures)
-    insert_period_rows(
-        period,
-        Penalty,
-        PENALTY_FIELDS,
-        (
-            (
-                period_id,
-                account,
-                line.debt_month,
-                line.due,
-                line.first,
-                line.last,
-                line.debt,
-                line.rate,
-                line.fraction,
-                line.rule,
-                capital_repair,
-                line.amount,
-            )
-            for stream, capital_repair in (
-                (result.penalties, False),
-                (result.capital_repair_penalties, True),
-            )
-            for account, lines in stream.items()
-            for line in lines
-        ),
-    )
-
-
-def _spans_json(split) -> str | None:
-    """``Charge.tariff_spans``: the line's parts by tariff, as the receipt shows them (written
-    by hand: a line per account of the month's run, several times faster than ``json.dumps``)."""
-    if not split:
-        return None
-    parts = ", ".join(
-        f'{{"tariff": "{part.tariff}", "from": "{part.first}", "to": "{part.last}", '
-        f'"days": {part.days}, "volume": "{part.volume}", "amount": "{part.amount}"}}'
-        for part in split
-    )
-    return f"[{parts}]"
 
 
 def calculate(

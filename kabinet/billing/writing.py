@@ -1,0 +1,101 @@
+"""How a billing run's result is written: its charge lines (COPY text formatted here, one
+line per account and service of the month), its penalty lines and the houses' common-house
+figures, replacing what the period had (``billing.run.run_billing`` calls it inside the run's
+transaction, with the period locked)."""
+
+from kabinet.billing.bulk import insert_period_rows
+from kabinet.billing.lines import CHARGE_FIELDS, Calculation, Line
+from kabinet.billing.models import Charge, HouseFigures, Penalty, Period
+from kabinet.bulk import copy_text
+
+# What the run writes besides (the other writers — imports, benchmarks — leave the database's
+# defaults: no coefficient).
+RUN_CHARGE_FIELDS = [
+    *CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans", "inputs",
+]  # fmt: skip
+PENALTY_FIELDS = [
+    "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
+    "fraction", "rule", "capital_repair", "amount",
+]  # fmt: skip
+
+
+def replace_lines(period: Period, result: Calculation) -> None:
+    """The period's charge lines, penalty lines and house figures replaced by ``result``'s."""
+    # Nothing refers to charges or penalties and no signal listens to their deletion, so each
+    # ``delete()`` is one DELETE statement after the queryset's check that the period is open
+    # (tests/test_billing_run.py holds both).
+    Charge.objects.filter(period=period).delete()
+    Penalty.objects.filter(period=period).delete()
+    period_id = period.pk  # not the model's ``pk`` property once per row
+
+    def row(line: Line) -> tuple:
+        return (
+            period_id, line.account, line.service, line.tariff, line.volume, line.basis,
+            line.common_volume, line.charged, line.common_charged, line.recalculation,
+            line.charged + line.recalculation,  # ``Line.total``, without a property call
+            line.coefficient, line.coefficient_charged,
+            spans_json(line.split) if line.split else None,
+            line.inputs,
+        )  # fmt: skip
+
+    def copy_line(line: Line) -> str:
+        # ``row`` as COPY's text: every value a number, a date, a basis from ChargeBasis or
+        # ``spans_json``'s text, none of them with a character COPY escapes; the inputs' JSON
+        # text may have one (a backslash of its own escapes).
+        coefficient = r"\N" if line.coefficient is None else line.coefficient
+        spans = spans_json(line.split) if line.split else r"\N"
+        inputs = r"\N" if line.inputs is None else copy_text(line.inputs)
+        return (
+            f"{period_id}\t{line.account}\t{line.service}\t{line.tariff}\t{line.volume}\t"
+            f"{line.basis}\t{line.common_volume}\t{line.charged}\t{line.common_charged}\t"
+            f"{line.recalculation}\t{line.charged + line.recalculation}\t{coefficient}\t"
+            f"{line.coefficient_charged}\t{spans}\t{inputs}"
+        )
+
+    insert_period_rows(
+        period, Charge, RUN_CHARGE_FIELDS, result.lines.values(), row=row, copy_line=copy_line
+    )
+    HouseFigures.objects.filter(period=period).delete()
+    for figures in result.house_figures:
+        figures.period = period
+    HouseFigures.objects.bulk_create(result.house_figures)
+    insert_period_rows(
+        period,
+        Penalty,
+        PENALTY_FIELDS,
+        (
+            (
+                period_id,
+                account,
+                line.debt_month,
+                line.due,
+                line.first,
+                line.last,
+                line.debt,
+                line.rate,
+                line.fraction,
+                line.rule,
+                capital_repair,
+                line.amount,
+            )
+            for stream, capital_repair in (
+                (result.penalties, False),
+                (result.capital_repair_penalties, True),
+            )
+            for account, lines in stream.items()
+            for line in lines
+        ),
+    )
+
+
+def spans_json(split) -> str | None:
+    """``Charge.tariff_spans``: the line's parts by tariff, as the receipt shows them (written
+    by hand: a line per account of the month's run, several times faster than ``json.dumps``)."""
+    if not split:
+        return None
+    parts = ", ".join(
+        f'{{"tariff": "{part.tariff}", "from": "{part.first}", "to": "{part.last}", '
+        f'"days": {part.days}, "volume": "{part.volume}", "amount": "{part.amount}"}}'
+        for part in split
+    )
+    return f"[{parts}]"

@@ -11,10 +11,8 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from kabinet.backoffice.billing_forms import ReissueDocumentForm
-from kabinet.backoffice.meters_forms import AccountSearchForm
-from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.backoffice.views import find_account_page, staff_render, staff_required
 from kabinet.housing.models import PersonalAccount
-from kabinet.housing.selectors import accounts_numbered
 from kabinet.http import client_ip
 from kabinet.orgs.selectors import can_change, record_to_change
 from kabinet.receipts.issuing import (
@@ -119,16 +117,9 @@ def account_document_file(request, account_id, document_id):
 def find_account(request):
     """«Платёжные документы по ЛС» from the billing pages: straight to the account when found
     once."""
-    form = AccountSearchForm(request.GET or None)
-    accounts = []
-    if form.is_valid():
-        accounts = accounts_numbered(
-            form.cleaned_data["number"], organizations=request.organizations
-        )
-        if len(accounts) == 1:
-            return redirect("backoffice:account_documents", accounts[0].pk)
-    return staff_render(
+    return find_account_page(
         request,
+        "backoffice:account_documents",
         "backoffice/billing/documents_find_account.html",
-        {"title": "Платёжные документы по лицевому счёту", "form": form, "accounts": accounts},
+        "Платёжные документы по лицевому счёту",
     )

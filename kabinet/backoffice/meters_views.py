@@ -14,11 +14,10 @@ from kabinet.backoffice.meters_forms import (
     ReadingsImportForm,
     StaffReadingsForm,
 )
-from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.backoffice.views import find_account_page, staff_render, staff_required
 from kabinet.dbrouting import reads_from_replica
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
-from kabinet.housing.selectors import accounts_numbered
 from kabinet.metering import exports, services
 from kabinet.metering.models import Meter, ReadingSource
 from kabinet.metering.selectors import (
@@ -104,18 +103,11 @@ def readings_import(request):
 @staff_required
 def find_account(request):
     """«Ввести показания по ЛС»: straight to the account when its number is found once."""
-    form = AccountSearchForm(request.GET or None)
-    accounts = []
-    if form.is_valid():
-        accounts = accounts_numbered(
-            form.cleaned_data["number"], organizations=request.organizations
-        )
-        if len(accounts) == 1:
-            return redirect("backoffice:account_readings", accounts[0].pk)
-    return staff_render(
+    return find_account_page(
         request,
+        "backoffice:account_readings",
         "backoffice/meters/find_account.html",
-        {"title": "Показания по лицевому счёту", "form": form, "accounts": accounts},
+        "Показания по лицевому счёту",
     )
 
 

@@ -3,16 +3,14 @@ Every staff role of the account's organisation may read it (``organizations_for`
 of another organisation is not found."""
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from kabinet.backoffice.meters_forms import AccountSearchForm
 from kabinet.backoffice.penalty_claim_forms import PenaltyDateForm
-from kabinet.backoffice.views import staff_render, staff_required
+from kabinet.backoffice.views import find_account_page, staff_render, staff_required
 from kabinet.billing.penalty_documents import EMPTY, REPAIR_RULE, penalty_pdf, penalty_xlsx
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.housing.models import PersonalAccount
-from kabinet.housing.selectors import accounts_numbered
 
 CONTENT_TYPES = {
     "pdf": "application/pdf",
@@ -76,16 +74,9 @@ def penalty_claim_document(request, account_id, file_format):
 @staff_required
 def find_account(request):
     """«Расчёт пени по ЛС» from the billing page: straight to the account when found once."""
-    form = AccountSearchForm(request.GET or None)
-    accounts = []
-    if form.is_valid():
-        accounts = accounts_numbered(
-            form.cleaned_data["number"], organizations=request.organizations
-        )
-        if len(accounts) == 1:
-            return redirect("backoffice:penalty_claim", accounts[0].pk)
-    return staff_render(
+    return find_account_page(
         request,
+        "backoffice:penalty_claim",
         "backoffice/billing/penalty_find_account.html",
-        {"title": "Расчёт пени по лицевому счёту", "form": form, "accounts": accounts},
+        "Расчёт пени по лицевому счёту",
     )

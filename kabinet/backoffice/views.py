@@ -6,9 +6,11 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from kabinet.backoffice.admin.base import may_write
+from kabinet.backoffice.meters_forms import AccountSearchForm
+from kabinet.housing.selectors import accounts_numbered
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import job_percent, job_progress
 from kabinet.orgs.selectors import is_staff_member, organizations_for
@@ -48,6 +50,20 @@ def staff_required(view=None, *, duty: str = "", refusal: str = ""):
 def staff_render(request, template, context):
     """A staff page in the admin's frame (header, breadcrumbs, «Бэк-офис» title)."""
     return render(request, template, {**admin.site.each_context(request), **context})
+
+
+def find_account_page(request, account_page: str, template: str, title: str):
+    """A «найти ЛС» page: the accounts of the staff's organisations with the number asked for,
+    or straight to ``account_page`` (a URL name taking the account) when found once."""
+    form = AccountSearchForm(request.GET or None)
+    accounts = []
+    if form.is_valid():
+        accounts = accounts_numbered(
+            form.cleaned_data["number"], organizations=request.organizations
+        )
+        if len(accounts) == 1:
+            return redirect(account_page, accounts[0].pk)
+    return staff_render(request, template, {"title": title, "form": form, "accounts": accounts})
 
 
 @staff_required

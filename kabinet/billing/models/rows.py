@@ -174,6 +174,16 @@ class AccountBalance(PeriodRow):
     penalties = models.DecimalField("пени", **MONEY_FIELD)
     paid = models.DecimalField("оплачено", **MONEY_FIELD)
     closing = models.DecimalField("на конец периода", **MONEY_FIELD)
+    # Closed periods never change, so this sum holds for good: the next closing starts the
+    # account's opening balance from it instead of adding up every earlier month's lines
+    # (billing/balances.py). Empty in the rows stored before it was kept.
+    charged_to_date = models.DecimalField(
+        "начислено нарастающим итогом",
+        **MONEY_FIELD,
+        null=True,
+        blank=True,
+        help_text="Все начисления закрытых периодов по этот включительно.",
+    )
 
     objects = PeriodRowQuerySet.as_manager()
 

@@ -13,6 +13,7 @@ the load average and the growth of the process's peak memory from before the fil
 """
 
 import datetime
+import io
 import logging
 import math
 import os
@@ -25,7 +26,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from bench.common import reset_peak, status_mb
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
 from kabinet.metering import exports, services
-from kabinet.metering.imports import import_readings, read_import
+from kabinet.metering.imports import import_readings_file
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.metering.selectors import active_meters, meter_cards, organization_readings
 from kabinet.months import add_months
@@ -65,12 +66,13 @@ def _import_file(meters: list[tuple[str, str]]) -> bytes:
 
 
 def timed_import(label, data: bytes, organization):
-    """The import of ``data`` as the task runs it (file read, rows checked, readings written),
-    with its wall and CPU time, the load average and the growth of the peak memory."""
+    """The import of ``data`` as the task runs it (``import_readings_file`` on the file: on
+    PostgreSQL streamed), with its wall and CPU time, the load average and the growth of the
+    peak memory."""
     load = os.getloadavg()[0]
     rss_before = reset_peak()
     started, cpu = time.perf_counter(), time.process_time()
-    result = import_readings(read_import(data), organization, today=TODAY)
+    result = import_readings_file(io.BytesIO(data), organization, today=TODAY)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     growth = status_mb("VmHWM") - rss_before
     print(f"{label}: {elapsed:.2f} s ({ROWS / elapsed:,.0f} rows/s), CPU "

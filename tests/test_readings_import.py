@@ -322,6 +322,14 @@ def test_a_file_that_is_not_a_table_fails_with_a_clear_reason(upload, operator, 
     ]
 
 
+def test_a_file_without_a_column_fails_naming_it(upload, operator, meters):
+    upload("ЛС;Показание;Дата\n100;104;20.11.2026\n".encode())
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED
+    assert job.problems == ["Файл не импортирован: В файле нет столбца «Заводской номер»."]
+    assert november() == {}
+
+
 def test_staff_of_several_organisations_choose_among_their_own(upload, operator, meters):
     second = OrganizationFactory(name="УК Вторая своя")
     staff_user(second, StaffRole.OPERATOR)

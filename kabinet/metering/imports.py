@@ -25,7 +25,7 @@ from kabinet.metering.checks import parse_value, value_problem
 from kabinet.metering.models import Meter, Reading, ReadingSource
 from kabinet.money import shown
 from kabinet.months import first_of_month, month_of, parse_month
-from kabinet.tabular import RowError, parse_date, read_table
+from kabinet.tabular import RowError, parse_date, read_rows, read_table
 
 COLUMNS = {
     "account": ("ЛС", "лицевой счет", "лицевой счёт", "номер ЛС"),
@@ -47,6 +47,14 @@ def read_import(data: bytes | BinaryIO) -> list[tuple[int, dict[str, str]]]:
 def read_rows_of(source: bytes | BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of an import file as they are read (``tabular.read_table``)."""
     return read_table(source, COLUMNS, optional=OPTIONAL_COLUMNS)
+
+
+def count_rows(file: BinaryIO) -> int:
+    """How many rows ``read_rows_of`` will give (a pass over the file without building them;
+    the header is checked when they are read); leaves the file at its start."""
+    rows = sum(1 for _ in read_rows(file))
+    file.seek(0)
+    return max(rows - 1, 0)
 
 
 def parse_period(text: str) -> datetime.date:

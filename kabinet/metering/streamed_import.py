@@ -1,16 +1,17 @@
 """The readings import on PostgreSQL, streamed: memory does not grow with the file.
 
 The rules are those of ``imports`` (the module's docstring); only where they are applied
-changes. One pass reads the file as a stream and checks each row by itself against what the
-organisation has (``imports.check_row``), copying every row that names one meter and a month into
-a temporary table (COPY). The checks that need the whole file are then SQL over that table: a
-row repeating a meter's month (the first line of ``(meter, period)``), and each value against
-the meter's previous and next actual readings — ``lag``/``lead`` over the stored readings that
-the file does not replace together with the file's rows. Only the rows whose value leaves that
-range (or the dial) come back to ``checks.value_problem``, which also knows a dial that went
-round. With no error, one ``INSERT … ON CONFLICT (meter, period) DO UPDATE`` writes the rows
-whose value or date differ from the stored reading. Errors kept: the first ``MAX_ERRORS`` by
-line, and their count (a job shows the first ``jobs.services.MAX_PROBLEMS``).
+changes. A first pass over the file counts its rows (the job's total); the second reads it as a
+stream and checks each row by itself against what the organisation has (``imports.check_row``),
+copying every row that names one meter and a month into a temporary table (COPY). The checks
+that need the whole file are then SQL over that table: a row repeating a meter's month (the
+first line of ``(meter, period)``), and each value against the meter's previous and next actual
+readings — ``lag``/``lead`` over the stored readings that the file does not replace together
+with the file's rows. Only the rows whose value leaves that range (or the dial) come back to
+``checks.value_problem``, which also knows a dial that went round. With no error, one
+``INSERT … ON CONFLICT (meter, period) DO UPDATE`` writes the rows whose value or date differ
+from the stored reading. Errors kept: the first ``MAX_ERRORS`` by line, and their count (a job
+shows the first ``jobs.services.MAX_PROBLEMS``).
 
 bench/README.md «Readings import» has the figures (a million rows).
 """

@@ -1,4 +1,6 @@
-"""Data every benchmark starts from, and the process's memory figures."""
+"""Data every benchmark starts from, and the process's memory and CPU figures."""
+
+import os
 
 from kabinet.orgs.models import Organization
 
@@ -25,3 +27,22 @@ def reset_peak() -> float:
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")
     return status_mb("VmRSS")
+
+
+def server_cpu() -> float | None:
+    """CPU seconds the database server's process of this connection has used, when that
+    server is PostgreSQL on this machine (its ``/proc`` readable), else ``None``: a benchmark's
+    own CPU leaves out the server's COPY, joins and writes."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

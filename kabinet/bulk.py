@@ -92,6 +92,13 @@ def insert_rows(
         return _batches(rows, lambda batch: cursor.executemany(sql, batch), progress)
 
 
+def copy_lines(cursor, table: str, columns: str, lines: Iterable[str], progress=None) -> int:
+    """COPY ``lines`` (each already a line of COPY's text format, ``copy_text``) into
+    ``table``'s ``columns`` (PostgreSQL only: a table of the caller's own, e.g. temporary),
+    a batch at a time as they come; returns how many there were."""
+    return _copy(cursor, table, columns, lines, progress)
+
+
 def _copy(cursor, table: str, columns: str, formatted, progress) -> int:
     with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         return _batches(

@@ -10,12 +10,12 @@ file imported twice changes nothing the second time.
 import datetime
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from kabinet.metering.checks import parse_value, value_problem
 from kabinet.metering.models import Meter, Reading, ReadingSource
 from kabinet.money import shown
 from kabinet.months import first_of_month, month_of, parse_month
-from kabinet.tabular import RowError, parse_date, read_table
+from kabinet.tabular import RowError, parse_date, read_rows, read_table
 
 COLUMNS = {
     "account": ("ЛС", "лицевой счет", "лицевой счёт", "номер ЛС"),
@@ -39,9 +39,22 @@ PROGRESS_EVERY = 500  # rows between two progress reports
 UPDATE_BATCH = 1000
 
 
-def read_import(data: bytes) -> list[tuple[int, dict[str, str]]]:
+def read_import(data: bytes | BinaryIO) -> list[tuple[int, dict[str, str]]]:
     """The rows of an import file; ``TableError`` if the file itself cannot be read."""
-    return list(read_table(data, COLUMNS, optional=OPTIONAL_COLUMNS))
+    return list(read_rows_of(data))
+
+
+def read_rows_of(source: bytes | BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of an import file as they are read (``tabular.read_table``)."""
+    return read_table(source, COLUMNS, optional=OPTIONAL_COLUMNS)
+
+
+def count_rows(file: BinaryIO) -> int:
+    """How many rows ``read_rows_of`` will give (a pass over the file without building them;
+    the header is checked when they are read); leaves the file at its start."""
+    rows = sum(1 for _ in read_rows(file))
+    file.seek(0)
+    return max(rows - 1, 0)
 
 
 def parse_period(text: str) -> datetime.date:
@@ -81,6 +94,7 @@ class ImportResult:
     changed: int = 0
     unchanged: int = 0
     skipped: int = 0  # rows without a value and a date: meters not read this time
+    error_count: int = 0  # ``errors`` may hold only the first of them (the streamed import)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -112,58 +126,111 @@ def import_readings(
         rows = _parse_rows(table, organization, meters, today, result, progress)
         result.errors.extend(_value_problems(rows, meters))
         result.errors.sort(key=lambda error: error.line)
+        result.error_count = len(result.errors)
         progress(len(table), len(result.errors))
         if not result.errors:
             _write(rows, organization, user, result)
     return result
 
 
-def _parse_rows(table, organization, meters, today, result, progress) -> list[Row]:
-    by_number_and_serial = defaultdict(list)
-    for meter in meters.select_related("account"):
-        by_number_and_serial[meter.account.number, meter.serial_number].append(meter)
-    numbers = set(
-        PersonalAccount.objects.filter(organization=organization).values_list("number", flat=True)
+class MeterLookup:
+    """The organisation's active meters by account number and serial number, and its account
+    numbers: what a row is checked against (the size of the organisation, not of the file)."""
+
+    def __init__(self, organization, meters):
+        self.by_number_and_serial = defaultdict(list)
+        for meter in meters.select_related("account"):
+            self.by_number_and_serial[meter.account.number, meter.serial_number].append(meter)
+        self.numbers = set(
+            PersonalAccount.objects.filter(organization=organization).values_list(
+                "number", flat=True
+            )
+        )
+
+
+def is_blank(cells: dict[str, str]) -> bool:
+    """A row without a value and a date: the meter was not read this time (skipped)."""
+    return not cells["value"] and not cells["taken_on"]
+
+
+def check_row(cells: dict[str, str], lookup: MeterLookup, today: datetime.date, parse=None):
+    """What the row says and what is wrong with it, by itself: (problems, the meter or
+    ``None`` unless exactly one, value, date, period). Repeats of a meter's month and values
+    against the neighbouring readings are checked over the whole file afterwards. ``parse``
+    may replace the parsers of dates and periods (the streamed import remembers them)."""
+    parse_day, parse_month_text = parse or (parse_date, parse_period)
+    problems = []
+    number, serial = cells["account"].strip(), cells["serial"].strip()
+    found = lookup.by_number_and_serial.get((number, serial), [])
+    if number not in lookup.numbers:
+        problems.append(f"лицевой счёт № {number or '(пусто)'} не найден")
+    elif len(found) != 1:
+        problems.append(
+            f"у лицевого счёта № {number} нет действующего счётчика № {serial or '(пусто)'}"
+            if not found
+            else f"у лицевого счёта № {number} несколько счётчиков № {serial}"
+        )
+    value = _parsed(parse_value, cells["value"], problems, "нет показания")
+    taken_on = _parsed(parse_day, cells["taken_on"], problems, "нет даты")
+    if taken_on and taken_on > today:
+        problems.append(f"дата {taken_on:%d.%m.%Y} ещё не наступила")
+    period = (
+        _parsed(parse_month_text, cells["period"], problems, "нет периода")
+        if cells["period"]
+        else taken_on and first_of_month(taken_on)
     )
+    if period and period > first_of_month(today):
+        problems.append(f"период {month_name(period)} ещё не наступил")
+    meter = found[0] if len(found) == 1 else None
+    return problems, meter, value, taken_on, period
+
+
+def repeat_problem(period: datetime.date, first_line: int) -> str:
+    return f"показание этого счётчика за {month_name(period)} уже есть в строке {first_line}"
+
+
+def import_readings_file(
+    file: BinaryIO,
+    organization,
+    user=None,
+    *,
+    today: datetime.date | None = None,
+    started: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import the readings file ``file`` (seekable): on PostgreSQL streamed, memory flat
+    (``streamed_import``), elsewhere (SQLite, the embedded default) its rows read whole and
+    checked in Python (``import_readings``). Both apply the same rules and pass the same tests
+    (tests/test_readings_import.py). ``started(rows)`` hears the rows' count before the work."""
+    if connection.vendor == "postgresql":
+        from kabinet.metering import streamed_import  # it builds on this module
+
+        return streamed_import.import_readings(
+            file, organization, user, today=today, started=started, progress=progress
+        )
+    table = read_import(file)
+    if started:
+        started(len(table))
+    return import_readings(table, organization, user, today=today, progress=progress)
+
+
+def _parse_rows(table, organization, meters, today, result, progress) -> list[Row]:
+    lookup = MeterLookup(organization, meters)
     rows, first_line_of = [], {}
     for done, (line, cells) in enumerate(table, start=1):
-        if not cells["value"] and not cells["taken_on"]:
+        if is_blank(cells):
             result.skipped += 1
             continue
-        problems = []
-        number, serial = cells["account"].strip(), cells["serial"].strip()
-        found = by_number_and_serial.get((number, serial), [])
-        if number not in numbers:
-            problems.append(f"лицевой счёт № {number or '(пусто)'} не найден")
-        elif len(found) != 1:
-            problems.append(
-                f"у лицевого счёта № {number} нет действующего счётчика № {serial or '(пусто)'}"
-                if not found
-                else f"у лицевого счёта № {number} несколько счётчиков № {serial}"
-            )
-        value = _parsed(parse_value, cells["value"], problems, "нет показания")
-        taken_on = _parsed(parse_date, cells["taken_on"], problems, "нет даты")
-        if taken_on and taken_on > today:
-            problems.append(f"дата {taken_on:%d.%m.%Y} ещё не наступила")
-        period = (
-            _parsed(parse_period, cells["period"], problems, "нет периода")
-            if cells["period"]
-            else taken_on and first_of_month(taken_on)
-        )
-        if period and period > first_of_month(today):
-            problems.append(f"период {month_name(period)} ещё не наступил")
-        if len(found) == 1 and period:
-            key = (found[0].pk, period)
+        problems, meter, value, taken_on, period = check_row(cells, lookup, today)
+        if meter is not None and period:
+            key = (meter.pk, period)
             if key in first_line_of:
-                problems.append(
-                    f"показание этого счётчика за {month_name(period)} уже есть в строке "
-                    f"{first_line_of[key]}"
-                )
+                problems.append(repeat_problem(period, first_line_of[key]))
             first_line_of.setdefault(key, line)
         if problems:
             result.errors.append(RowError(line, "; ".join(problems) + "."))
         else:
-            rows.append(Row(line, found[0], value, taken_on, period))
+            rows.append(Row(line, meter, value, taken_on, period))
         if done % PROGRESS_EVERY == 0:
             progress(done, len(result.errors))
     return rows

@@ -70,19 +70,18 @@ def import_readings_file(job_id: int, path: str) -> None:
             prefix="Файл не импортирован: ",
         ):
             with default_storage.open(path, "rb") as file:
-                table = imports.read_import(file.read())
-            start_job(job, total=len(table))
-            result = imports.import_readings(
-                table,
-                job.organization,
-                job.created_by,
-                progress=lambda done, failed: report_progress(job, done, failed),
-            )
+                result = imports.import_readings_file(
+                    file,
+                    job.organization,
+                    job.created_by,
+                    started=lambda total: start_job(job, total=total),
+                    progress=lambda done, failed: report_progress(job, done, failed),
+                )
             if result.errors:
                 fail_job_with_rows(
                     job,
                     result.errors,
-                    f"Файл не импортирован: строк с ошибками — {len(result.errors)}. Исправьте "
+                    f"Файл не импортирован: строк с ошибками — {result.error_count}. Исправьте "
                     "их и загрузите файл снова.",
                 )
             else:

@@ -11,7 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
 from kabinet.pdf_fonts import BOLD, REGULAR
-from kabinet.receipts.qr import payment_qr
+from kabinet.receipts.qr_matrix import payment_matrix
 
 MARGIN = 12 * mm
 WIDTH = A4[0] - 2 * MARGIN
@@ -28,24 +28,25 @@ DARK_RUN = re.compile(rb"\x01+")  # a row of segno's matrix is a bytearray of 0 
 class QrCode(Flowable):
     """A QR symbol drawn as vector squares: the dark runs of each row as rectangles in module
     units, written as one fill operation (a thousand ``rect`` calls would double the time of
-    a receipt)."""
+    a receipt). The modules are ``qr_matrix.payment_matrix``'s: segno's symbol, made cheaper."""
 
     QUIET_ZONE = 2  # modules of white border inside the box (the page around it is white too)
 
     def __init__(self, payload: str, size: float):
         super().__init__()
-        self.matrix = payment_qr(payload).matrix
+        self.matrix = payment_matrix(payload)
         self.width = self.height = size
 
     def draw(self):
         count = len(self.matrix) + 2 * self.QUIET_ZONE
         module = self.width / count
-        operations = [
-            f"{run.start() + self.QUIET_ZONE} {count - self.QUIET_ZONE - row_index - 1} "
-            f"{run.end() - run.start()} 1 re"
-            for row_index, row in enumerate(self.matrix)
-            for run in DARK_RUN.finditer(row)
-        ]
+        operations = []
+        for row_index, row in enumerate(self.matrix):
+            y = f" {count - self.QUIET_ZONE - row_index - 1} "
+            operations += [
+                f"{run.start() + self.QUIET_ZONE}{y}{run.end() - run.start()} 1 re"
+                for run in DARK_RUN.finditer(row)
+            ]
         self.canv.saveState()
         self.canv.setFillColor(colors.black)
         self.canv.transform(module, 0, 0, module, 0, 0)

@@ -4,7 +4,8 @@ with a closed month:
 
 - drawing: ``receipts.pdf.receipt_pdf`` over data gathered beforehand, by this process's CPU
   time (one core) — the part that drawing the fixed parts once speeds up;
-- gathering: ``receipts.selectors.receipt_data`` alone;
+- gathering: ``receipts.selectors.receipt_data`` alone, a batch read at a time as the issue
+  reads it (``receipt_batch``);
 - the issue as the task does it (``receipts.issuing.issue_period_documents``): data, drawing,
   the file through the storage API (a temporary MEDIA_ROOT), the row — per core by this
   process's CPU time (the database server's own CPU is not in it) and by the clock;
@@ -44,7 +45,7 @@ from kabinet.payments.models import Payment, PaymentSource
 from kabinet.receipts import issuing
 from kabinet.receipts.models import IssuedDocument
 from kabinet.receipts.pdf import receipt_pdf
-from kabinet.receipts.selectors import payee_of, receipt_data
+from kabinet.receipts.selectors import payee_of, receipt_batch, receipt_data
 
 ACCOUNTS = int(os.environ.get("BENCH_RECEIPTS_ACCOUNTS", "1000"))
 DRAWN = 200  # documents drawn from data gathered beforehand
@@ -176,14 +177,23 @@ def _charges(rng, account, period, services):
 
 
 def gathered(period: Period, count: int) -> list:
-    """The documents' data of the first ``count`` accounts, as the issue gathers it."""
+    """The documents' data of the first ``count`` accounts, as the issue gathers it: read a
+    batch of ``issuing.BATCH`` accounts at a time."""
     payee, shared = payee_of(period.organization), {}
-    accounts = (
+    accounts = list(
         PersonalAccount.objects.filter(organization=period.organization_id)
         .select_related("organization", "premise__house")
         .order_by("number")[:count]
     )
-    return [receipt_data(account, period, payee, shared, frozen=True) for account in accounts]
+    receipts = []
+    for start in range(0, len(accounts), issuing.BATCH):
+        batch = accounts[start : start + issuing.BATCH]
+        read = receipt_batch(batch, period, frozen=True)
+        receipts += [
+            receipt_data(account, period, payee, shared, frozen=True, batch=read)
+            for account in batch
+        ]
+    return receipts
 
 
 def memory() -> dict[str, float]:

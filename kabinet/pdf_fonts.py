@@ -31,6 +31,8 @@ REGULAR, BOLD = "DejaVuSansCondensed", "DejaVuSansCondensed-Bold"
 # The characters outside ASCII that documents print: Cyrillic, Russian typography, units.
 SEED = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя«»„“”‘’—–−…№₽²³·×°±§"
 KEPT_SUBSETS = 32  # per font: enough for every subset a run repeats, bounded for memory
+KEPT_SPLITS = 4096  # texts split per font (labels, names, figures), bounded for memory
+_SEEDED = frozenset(SEED) | frozenset(map(chr, range(32, 127)))
 
 
 class ReusedSubsetsFace(TTFontFace):
@@ -96,6 +98,24 @@ class ReusedSubsetsFont(TTFont):
         super().__init__(name, filename)
         self.face = ReusedSubsetsFace(filename)
         self._objects: dict[tuple, tuple[_Formatted, bytes, bytes]] = {}
+        self._splits: dict[str, list] = {}
+
+    def splitString(self, text, doc, encoding="utf-8"):
+        """As ``TTFont.splitString``, remembered across documents for text of ASCII and
+        ``SEED`` only in a document that ``seed_subsets`` seeded: there such text has the same
+        codes in every document (ASCII its own, ``SEED`` the seeding's), and splitting it
+        character by character was a tenth of drawing a payment document."""
+        state = self.state.get(doc)
+        if not (getattr(state, "seeded", False) and isinstance(text, str)):
+            return super().splitString(text, doc, encoding)
+        split = self._splits.get(text)
+        if split is None:
+            split = super().splitString(text, doc, encoding)
+            if _SEEDED.issuperset(text):
+                if len(self._splits) >= KEPT_SPLITS:
+                    self._splits.pop(next(iter(self._splits)))
+                self._splits[text] = split
+        return list(split)
 
     def _subset_objects(self, base_name: str, subset) -> tuple[_Formatted, bytes, bytes]:
         """The widths array, the CMap and the CMap compressed, of one subset."""
@@ -155,4 +175,8 @@ def seed_subsets(canvas) -> None:
     """Give ``SEED``'s characters their codes in ``canvas``'s document before anything is
     drawn (call it first on the first page), so that documents share their subsets."""
     for name in (REGULAR, BOLD):
-        pdfmetrics.getFont(name).splitString(SEED, canvas._doc)
+        font = pdfmetrics.getFont(name)
+        state = font.state.get(canvas._doc)
+        first = state is None or state.nextCode == 1  # nothing assigned before the seed
+        font.splitString(SEED, canvas._doc)
+        font.state[canvas._doc].seeded = first

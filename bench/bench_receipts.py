@@ -4,10 +4,12 @@ with a closed month:
 
 - drawing: ``receipts.pdf.receipt_pdf`` over data gathered beforehand, by this process's CPU
   time (one core) — the part that drawing the fixed parts once speeds up;
-- gathering: ``receipts.selectors.receipt_data`` alone;
+- gathering: ``receipts.selectors.receipt_data`` alone, a batch read at a time as the issue
+  reads it (``receipt_batch``);
 - the issue as the task does it (``receipts.issuing.issue_period_documents``): data, drawing,
   the file through the storage API (a temporary MEDIA_ROOT), the row — per core by this
-  process's CPU time (the database server's own CPU is not in it) and by the clock;
+  process's CPU time (the database server's own CPU is not in it) and by the clock, less the
+  time of the bench's own memory count after each batch (printed);
 - memory: the process's peak RSS over the issue (``VmHWM``, reset before it), its RSS after
   the first batch of documents and after the last, and the live Python objects.
 
@@ -44,7 +46,7 @@ from kabinet.payments.models import Payment, PaymentSource
 from kabinet.receipts import issuing
 from kabinet.receipts.models import IssuedDocument
 from kabinet.receipts.pdf import receipt_pdf
-from kabinet.receipts.selectors import payee_of, receipt_data
+from kabinet.receipts.selectors import payee_of, receipt_batch, receipt_data
 
 ACCOUNTS = int(os.environ.get("BENCH_RECEIPTS_ACCOUNTS", "1000"))
 DRAWN = 200  # documents drawn from data gathered beforehand
@@ -176,14 +178,23 @@ def _charges(rng, account, period, services):
 
 
 def gathered(period: Period, count: int) -> list:
-    """The documents' data of the first ``count`` accounts, as the issue gathers it."""
+    """The documents' data of the first ``count`` accounts, as the issue gathers it: read a
+    batch of ``issuing.BATCH`` accounts at a time."""
     payee, shared = payee_of(period.organization), {}
-    accounts = (
+    accounts = list(
         PersonalAccount.objects.filter(organization=period.organization_id)
         .select_related("organization", "premise__house")
         .order_by("number")[:count]
     )
-    return [receipt_data(account, period, payee, shared, frozen=True) for account in accounts]
+    receipts = []
+    for start in range(0, len(accounts), issuing.BATCH):
+        batch = accounts[start : start + issuing.BATCH]
+        read = receipt_batch(batch, period, frozen=True)
+        receipts += [
+            receipt_data(account, period, payee, shared, frozen=True, batch=read)
+            for account in batch
+        ]
+    return receipts
 
 
 def memory() -> dict[str, float]:
@@ -236,11 +247,15 @@ def run() -> None:
 
     batches = []
     report_progress = issuing.report_progress
+    counting = [0.0, 0.0]  # CPU and clock seconds of the counting below, left out of the issue's
 
     def progress(job, done, failed=0, problem=None):
         if problem is None:
+            cpu, wall = time.process_time(), time.perf_counter()
             gc.collect()
             batches.append((done, memory()["VmRSS"], len(gc.get_objects())))
+            counting[0] += time.process_time() - cpu
+            counting[1] += time.perf_counter() - wall
         report_progress(job, done, failed, problem)
 
     issuing.report_progress = progress
@@ -253,13 +268,17 @@ def run() -> None:
         result = issuing.issue_period_documents(period, job)
     finally:
         issuing.report_progress = report_progress
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall - counting[1], time.process_time() - cpu - counting[0]
     after = memory()
     issued = IssuedDocument.objects.filter(period=period).count()
     print(
         f"issue:     {per_second(issued, cpu):6.1f} documents/s per core by this process's CPU, "
         f"{per_second(issued, wall):.1f}/s by the clock ({issued} documents, {result}); "
         f"goal ≥ {GOAL}/s per core"
+    )
+    print(
+        f"           (the bench's gc.collect and object count after each batch: "
+        f"{counting[0]:.2f} s CPU, left out)"
     )
     peak = after["VmHWM"] if peak_reset else None
     print(

@@ -18,13 +18,11 @@ def format_number(value, places: int | None = None) -> str:
     """``6889.37`` → ``6 889,37``; ``places=None`` keeps the value's own places, trimming zeros."""
     value = Decimal(value)
     value = value.normalize() if places is None else value.quantize(Decimal(1).scaleb(-places))
-    integer, _, fraction = format(abs(value), "f").partition(".")
-    groups = []
-    while len(integer) > 3:
-        groups.insert(0, integer[-3:])
-        integer = integer[:-3]
-    groups.insert(0, integer)
-    return ("-" if value < 0 else "") + NBSP.join(groups) + ("," + fraction if fraction else "")
+    grouped = format(abs(value), ",f").translate(_GROUPED)  # «6,889.37» → «6 889,37»
+    return "-" + grouped if value < 0 else grouped
+
+
+_GROUPED = str.maketrans({",": NBSP, ".": ","})
 
 
 def format_quantity(value) -> str:

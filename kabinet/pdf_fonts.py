@@ -16,7 +16,14 @@ from functools import cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, TTFontFace
+from reportlab.pdfbase.ttfonts import (
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    TTFont,
+    TTFontFace,
+    makeToUnicodeCMap,
+)
 
 FONTS = Path(__file__).parent / "fonts"
 REGULAR, BOLD = "DejaVuSansCondensed", "DejaVuSansCondensed-Bold"
@@ -24,6 +31,8 @@ REGULAR, BOLD = "DejaVuSansCondensed", "DejaVuSansCondensed-Bold"
 # The characters outside ASCII that documents print: Cyrillic, Russian typography, units.
 SEED = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя«»„“”‘’—–−…№₽²³·×°±§"
 KEPT_SUBSETS = 32  # per font: enough for every subset a run repeats, bounded for memory
+KEPT_SPLITS = 4096  # texts split per font (labels, names, figures), bounded for memory
+_SEEDED = frozenset(SEED) | frozenset(map(chr, range(32, 127)))
 
 
 class ReusedSubsetsFace(TTFontFace):
@@ -70,12 +79,88 @@ class ReusedSubsetsFace(TTFontFace):
         return doc.Reference(descriptor, "fontDescriptor:" + fontname)
 
 
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF object written as bytes formatted once (it refers to no other object)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def format(self, document):
+        return self.data
+
+
 class ReusedSubsetsFont(TTFont):
-    """``TTFont`` over a ``ReusedSubsetsFace``."""
+    """``TTFont`` over a ``ReusedSubsetsFace``, whose subsets' widths array and ToUnicode
+    CMap are also made once per process: formatting the two widths arrays (~440 numbers,
+    one call each) and compressing the CMaps anew was a tenth of drawing a payment document."""
 
     def __init__(self, name, filename):
         super().__init__(name, filename)
         self.face = ReusedSubsetsFace(filename)
+        self._objects: dict[tuple, tuple[_Formatted, bytes, bytes]] = {}
+        self._splits: dict[str, list] = {}
+
+    def splitString(self, text, doc, encoding="utf-8"):
+        """As ``TTFont.splitString``, remembered across documents for text of ASCII and
+        ``SEED`` only in a document that ``seed_subsets`` seeded: there such text has the same
+        codes in every document (ASCII its own, ``SEED`` the seeding's), and splitting it
+        character by character was a tenth of drawing a payment document."""
+        state = self.state.get(doc)
+        if not (getattr(state, "seeded", False) and isinstance(text, str)):
+            return super().splitString(text, doc, encoding)
+        split = self._splits.get(text)
+        if split is None:
+            split = super().splitString(text, doc, encoding)
+            if _SEEDED.issuperset(text):
+                if len(self._splits) >= KEPT_SPLITS:
+                    self._splits.pop(next(iter(self._splits)))
+                self._splits[text] = split
+        return list(split)
+
+    def _subset_objects(self, base_name: str, subset) -> tuple[_Formatted, bytes, bytes]:
+        """The widths array, the CMap and the CMap compressed, of one subset."""
+        key = (base_name, tuple(subset))
+        made = self._objects.get(key)
+        if made is None:
+            widths = pdfdoc.PDFArray(map(self.face.getCharWidth, subset)).format(None)
+            cmap = makeToUnicodeCMap(base_name, subset).encode("utf8")
+            if len(self._objects) >= KEPT_SUBSETS:
+                self._objects.pop(next(iter(self._objects)))
+            made = self._objects[key] = (_Formatted(widths), cmap, zlib.compress(cmap))
+        return made
+
+    def addObjects(self, doc):
+        """As ``TTFont.addObjects`` (ReportLab 5.1), with each subset's widths and CMap made
+        once (``_subset_objects``)."""
+        try:
+            state = self.state[doc]
+        except KeyError:
+            state = self.state[doc] = TTFont.State(self._asciiReadable)
+        state.frozen = 1
+        for n, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(n, doc)[1:]
+            base_name = b"".join((SUBSETN(n), b"+", self.face.name, self.face.subfontNameX)).decode(
+                "pdfdoc"
+            )
+            font = pdfdoc.PDFTrueTypeFont()
+            font.__Comment__ = f"Font {self.fontName} subset {n}"
+            font.Name = internal_name
+            font.BaseFont = base_name
+            font.FirstChar = 0
+            font.LastChar = len(subset) - 1
+            widths, cmap, compressed = self._subset_objects(base_name, subset)
+            font.Widths = widths
+            cmap_stream = pdfdoc.PDFStream()
+            if doc.compression:
+                cmap_stream.content = compressed
+                cmap_stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+            else:
+                cmap_stream.content = cmap
+            font.ToUnicode = doc.Reference(cmap_stream, "toUnicodeCMap:" + base_name)
+            font.FontDescriptor = self.face.addSubsetObjects(doc, base_name, subset)
+            doc.Reference(font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = font
+        del self.state[doc]
 
 
 @cache
@@ -90,4 +175,8 @@ def seed_subsets(canvas) -> None:
     """Give ``SEED``'s characters their codes in ``canvas``'s document before anything is
     drawn (call it first on the first page), so that documents share their subsets."""
     for name in (REGULAR, BOLD):
-        pdfmetrics.getFont(name).splitString(SEED, canvas._doc)
+        font = pdfmetrics.getFont(name)
+        state = font.state.get(canvas._doc)
+        first = state is None or state.nextCode == 1  # nothing assigned before the seed
+        font.splitString(SEED, canvas._doc)
+        font.state[canvas._doc].seeded = first

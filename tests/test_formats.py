@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kabinet.formats import (
@@ -97,3 +97,16 @@ def test_none_is_a_dash():
 
     assert money_or_dash(Decimal("0")) == "—"
     assert money_or_dash(None) == "—"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False), st.one_of(st.none(), st.integers(0, 6)))
+def test_a_number_is_grouped_by_threes_with_no_break_spaces_and_a_decimal_comma(value, places):
+    assume(abs(value) < Decimal("1E+20"))
+    written = format_number(value, places)
+    rounded = value.normalize() if places is None else value.quantize(Decimal(1).scaleb(-places))
+    integer, _, fraction = written.lstrip("-").partition(",")
+    groups = integer.split("\u00a0")
+    assert all(len(group) == 3 for group in groups[1:])
+    assert 1 <= len(groups[0]) <= 3
+    assert Decimal("".join(groups) + ("." + fraction if fraction else "")) == abs(rounded)
+    assert written.startswith("-") == (rounded < 0)

@@ -207,6 +207,47 @@ def test_two_issues_of_one_document_at_once_keep_one_and_remove_the_losers_file(
     assert sorted(default_storage.listdir(folder)[1]) == files_before
 
 
+def test_a_batch_whose_document_another_run_kept_meanwhile_keeps_the_others(
+    world, close, monkeypatch
+):
+    """The issue saves a batch's rows in one INSERT; when another run (the first download)
+    kept one of them while this one drew, the batch is kept one by one: that document is the
+    other run's, our file of it removed, the rest ours."""
+    real = issuing._drawn
+
+    def another_run_first(account, period, **kwargs):
+        drawn = real(account, period, **kwargs)
+        if account == world.second:
+            real(account, period, version=1).save()
+        return drawn
+
+    monkeypatch.setattr(issuing, "_drawn", another_run_first)
+    close(world.period)
+    job = Job.objects.get(kind=JobKind.DOCUMENTS_ISSUE)
+    assert job.result == {"Выпущено": 1, "С ошибкой": 0, "Выпущено раньше": 0}
+    assert (job.done, job.failed) == (2, 0)
+    second = IssuedDocument.objects.get(account=world.second)
+    folder = second.file.name.rsplit("/", 1)[0]
+    assert sorted(default_storage.listdir(folder)[1]) == sorted(
+        document.file.name.rsplit("/", 1)[1] for document in IssuedDocument.objects.all()
+    )
+    assert IssuedDocument.objects.filter(account=world.first).count() == 1
+
+
+def test_the_issue_saves_a_batchs_rows_in_one_insert(world, close, monkeypatch):
+    inserted = []
+    real = IssuedDocument.objects.bulk_create
+
+    def counted(documents, *args, **kwargs):
+        inserted.append(len(documents))
+        return real(documents, *args, **kwargs)
+
+    monkeypatch.setattr(IssuedDocument.objects, "bulk_create", counted)
+    close(world.period)
+    assert inserted == [2]
+    assert IssuedDocument.objects.filter(period=world.period).count() == 2
+
+
 def test_a_month_closed_before_documents_were_kept_is_issued_when_first_asked_for(world, client):
     world.period.status = PeriodStatus.CLOSED  # closed without the issue (an older month)
     world.period.save()

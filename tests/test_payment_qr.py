@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from segno import consts
 
 from kabinet.receipts.qr import (
     MAX_PAYLOAD_BYTES,
@@ -12,6 +13,7 @@ from kabinet.receipts.qr import (
     payment_payload,
     payment_qr,
 )
+from kabinet.receipts.qr_matrix import payment_matrix
 
 PAYEE = {
     "Name": 'ООО "УК № 1"',
@@ -132,3 +134,40 @@ def test_any_text_survives_as_one_value_each(name, bank, purpose):
             first_word_too_long = not any(char.isspace() for char in cleaned[: TEXT_LIMITS[key]])
             assert 0 < len(value) <= TEXT_LIMITS[key]
             assert first_word_too_long or not cleaned[len(value)].isalnum()
+
+
+def segno_rows(payload: str) -> tuple[bytes, ...]:
+    return tuple(bytes(row) for row in payment_qr(payload).matrix)
+
+
+def version_limits() -> list[int]:
+    """The longest payload (bytes) of each version up to what a payment string may hold:
+    its capacity at level M less the byte mode's header (4 bits and the count)."""
+    limits = []
+    for version in range(1, 41):
+        count_bits = 8 if version < 10 else 16
+        limits.append((consts.SYMBOL_CAPACITY[version][consts.ERROR_LEVEL_M] - 4 - count_bits) // 8)
+        if limits[-1] > MAX_PAYLOAD_BYTES:
+            return limits
+    return limits
+
+
+def test_the_drawn_symbol_is_segnos_at_every_version_boundary():
+    """The PDF's modules (``payment_matrix``) are segno's symbol, module for module: at the
+    longest payload of each version, one byte less (the terminator then fills a codeword
+    exactly) and one more (the next version), with Cyrillic in UTF-8."""
+    limits = version_limits()
+    assert len(limits) >= 25
+    for limit in limits:
+        for length in (limit - 1, limit, limit + 1):
+            payload = "ST00012|Name=" + "Ж" * ((length - 13) // 2) + "x" * ((length - 13) % 2)
+            assert len(payload.encode()) == length
+            assert payment_matrix(payload) == segno_rows(payload), length
+    assert payment_qr("|" * limits[-2]).version == len(limits) - 1
+    assert payment_qr("|" * (limits[-2] + 1)).version == len(limits)
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=330))
+def test_the_drawn_symbol_is_segnos_for_any_text(purpose):
+    payload = payment_payload(**PAYEE, Purpose=purpose or "-")
+    assert payment_matrix(payload) == segno_rows(payload)

@@ -195,6 +195,19 @@ def test_pdf_is_one_a4_page_in_cyrillic_whose_qr_code_a_bank_app_reads():
     assert requisites["PayeeINN"] == account.organization.inn
 
 
+def test_the_qr_code_reads_on_a_screen_at_96_dpi_and_printed_at_300():
+    """The code is a 1-bit image scaled without smoothing: read where a phone may meet it, a
+    PDF shown at 100 % on a 96 dpi screen (1.6 pixels a module) and a page printed at 300."""
+    account = PersonalAccountFactory(holder_name="Муравьев Сергей Иванович")
+    ChargeFactory(account=account, charged=Decimal("6844.42"))
+    receipt = receipt_data(account, receipt_period(account, 2026, 10))
+    page = pdf_page(receipt_pdf(receipt))
+    for dpi in (96, 300):
+        image = page.render(scale=dpi / 72).to_pil()
+        codes = [code.text for code in zxingcpp.read_barcodes(image)]
+        assert codes == [receipt.qr_payload], dpi
+
+
 def test_an_overpaid_account_gets_a_receipt_with_nothing_to_pay():
     account = PersonalAccountFactory()
     ChargeFactory(account=account, charged=Decimal("100.00"))

@@ -134,14 +134,23 @@ def _common_normative(normatives, house_id, line) -> Decimal | None:
     return normatives.get((house_id, resource), normatives.get((None, resource)))
 
 
+READING_ORDER = ("meter__resource", "meter__serial_number", "period")
+
+
 def meter_rows(readings, month) -> tuple[MeterRow, ...]:
     """The meters' readings of ``month`` with the previous month's they are counted from."""
-    previous_month = add_months(month, -1)
     readings = (
-        readings.filter(period__in=[previous_month, month])
+        readings.filter(period__in=[add_months(month, -1), month])
         .select_related("meter")
-        .order_by("meter__resource", "meter__serial_number", "period")
+        .order_by(*READING_ORDER)
     )
+    return rows_of_readings(readings, month)
+
+
+def rows_of_readings(readings, month) -> tuple[MeterRow, ...]:
+    """``meter_rows`` of readings already read (with their meters, in ``READING_ORDER``, of
+    ``month`` and the month before): a batch of documents reads them for all its accounts."""
+    previous_month = add_months(month, -1)
     previous, rows = {}, []
     for reading in readings:
         if reading.period == previous_month:

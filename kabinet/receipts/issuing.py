@@ -36,7 +36,7 @@ from kabinet.jobs.services import finish_job, report_progress, start_job
 from kabinet.receipts.models import IssuedDocument
 from kabinet.receipts.payees import payee_of
 from kabinet.receipts.pdf import receipt_pdf
-from kabinet.receipts.selectors import Receipt, receipt_data
+from kabinet.receipts.selectors import Receipt, receipt_batch, receipt_data
 from kabinet.receipts.snapshot import receipt_from_json, receipt_to_json
 
 log = logging.getLogger(__name__)
@@ -184,17 +184,32 @@ def issue_period_documents(period: Period, job: Job) -> dict[str, int]:
         last = batch[-1].pk
         problems = []
         with transaction.atomic():
+            read = receipt_batch(batch, period, frozen=True)  # four queries, not four each
+            drawn = []
             for account in batch:
                 try:
-                    _document, created = _issue(
-                        account, period, version=1, payee=payee, shared=shared
+                    drawn.append(
+                        _drawn(account, period, version=1, payee=payee, shared=shared, batch=read)
                     )
                 except Exception as error:  # one account's data must not stop the others
                     log.exception("Issuing the document of account %s failed", account.pk)
                     failed += 1
                     problems.append(f"ЛС {account.number}: {error}")
-                else:
-                    issued += created
+            try:
+                with transaction.atomic():  # the batch's rows in one INSERT
+                    IssuedDocument.objects.bulk_create(drawn)
+                issued += len(drawn)
+            except Exception:  # another run kept one of them, or one row is refused: one by one
+                for document in drawn:
+                    try:
+                        _document, created = _keep(document)
+                    except Exception as error:
+                        log.exception("Keeping the document of account %s failed",
+                                      document.account_id)  # fmt: skip
+                        failed += 1
+                        problems.append(f"ЛС {document.account.number}: {error}")
+                    else:
+                        issued += created
         done += len(batch)
         for problem in problems:
             report_progress(job, done, failed, problem)
@@ -206,11 +221,19 @@ def issue_period_documents(period: Period, job: Job) -> dict[str, int]:
 
 def _issue(account, period: Period, *, version: int, user=None, reason="", payee=None,
            shared=None) -> tuple[IssuedDocument, bool]:  # fmt: skip
-    """Draw and keep one version; (the document, whether it is ours). If another process kept
-    the same version first, its document is returned and our file removed."""
+    """Draw and keep one version; (the document, whether it is ours)."""
+    drawn = _drawn(account, period, version=version, user=user, reason=reason, payee=payee,
+                   shared=shared)  # fmt: skip
+    return _keep(drawn)
+
+
+def _drawn(account, period: Period, *, version: int, user=None, reason="", payee=None,
+           shared=None, batch=None) -> IssuedDocument:  # fmt: skip
+    """One version drawn and its file stored, its row not yet saved (``_keep`` saves it; the
+    period's issue saves a batch of them in one INSERT)."""
     issued_at = timezone.now()
     receipt = replace(
-        receipt_data(account, period, payee, shared, frozen=True),
+        receipt_data(account, period, payee, shared, frozen=True, batch=batch),
         number=document_number(account, period, version),
         issued_at=issued_at,
         version=version,
@@ -229,13 +252,19 @@ def _issue(account, period: Period, *, version: int, user=None, reason="", payee
         reason=reason,
     )
     document.file.save("document.pdf", ContentFile(content), save=False)
+    return document
+
+
+def _keep(document: IssuedDocument) -> tuple[IssuedDocument, bool]:
+    """Save a drawn document's row; (the document, whether it is ours). If another process
+    kept the same version first, its document is returned and our file removed."""
     try:
         with transaction.atomic():
             document.save()
     except IntegrityError:
         document.file.storage.delete(document.file.name)
         kept = IssuedDocument.objects.select_related("account", "period").get(
-            account=account, period=period, version=version
+            account=document.account_id, period=document.period_id, version=document.version
         )
         return kept, False
     return document, True

@@ -11,6 +11,7 @@ house's reference (``receipts.house_reference``) and the instalment plans
 (``receipts.instalments``)."""
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -32,8 +33,16 @@ from kabinet.billing.models import (
 from kabinet.formats import month_name
 from kabinet.metering.models import Reading
 from kabinet.money import ZERO
+from kabinet.months import add_months
 from kabinet.receipts.capital_repair import CapitalRepairPart, capital_repair_part
-from kabinet.receipts.house_reference import HouseReference, MeterRow, house_reference, meter_rows
+from kabinet.receipts.house_reference import (
+    READING_ORDER,
+    HouseReference,
+    MeterRow,
+    house_reference,
+    meter_rows,
+    rows_of_readings,
+)
 from kabinet.receipts.instalments import InstalmentRow, instalment_rows
 from kabinet.receipts.lines import LINE_FIELDS, RecalculationRow, ReceiptLine, with_reductions
 from kabinet.receipts.models import PaymentDocumentId
@@ -157,6 +166,67 @@ def receipt_period(account, year: int, month: int) -> Period | None:
     )
 
 
+@dataclass(frozen=True)
+class ReceiptBatch:
+    """What the documents of a batch of accounts read from the database, read for all of
+    them at once (``receipt_batch``): per account, its stored money summary (``frozen``
+    only), its lines and its meters' readings; and the period's «Оплатить до»."""
+
+    period_id: int
+    frozen: bool
+    balances: dict[int, tuple]
+    lines: dict[int, tuple]
+    readings: dict[int, list]
+    pay_by: datetime.date
+
+
+def receipt_batch(accounts, period: Period, *, frozen: bool = False) -> ReceiptBatch:
+    """Read the documents' data of ``accounts`` (one organisation's) in four queries instead
+    of four per account: a mass issue gathers a batch of documents this way, and
+    ``receipt_data(..., batch=…)`` gives each the same ``Receipt`` as without it."""
+    ids = [account.pk for account in accounts]
+    balances = {}
+    if frozen:
+        balances = {
+            row[0]: row[1:]
+            for row in AccountBalance.objects.filter(account__in=ids, period=period).values_list(
+                "account", *MONEY_FIELDS
+            )
+        }
+    lines = defaultdict(list)
+    for account_id, *row in _lines(
+        Charge.objects.filter(account__in=ids, period=period), "account"
+    ):
+        lines[account_id].append(ReceiptLine(*row))
+    readings = defaultdict(list)
+    for reading in (
+        Reading.objects.filter(
+            meter__account__in=ids, period__in=[add_months(period.month, -1), period.month]
+        )
+        .select_related("meter")
+        .order_by("meter__account", *READING_ORDER)
+    ):
+        readings[reading.meter.account_id].append(reading)
+    return ReceiptBatch(
+        period_id=period.pk,
+        frozen=frozen,
+        balances=balances,
+        lines={account_id: tuple(rows) for account_id, rows in lines.items()},
+        readings=dict(readings),
+        pay_by=due_date(period.organization, period.month),
+    )
+
+
+def _lines(charges, *first):
+    """The charge lines of a document as plain values (``LINE_FIELDS``, after ``first``), in
+    the services' order; penalties are in the money summary, not in the lines."""
+    return (
+        charges.exclude(service__method__in=PENALTY_METHODS)
+        .order_by(*first, "service__position", "service__name")
+        .values_list(*first, *LINE_FIELDS)  # plain values: a mass run makes thousands of these
+    )
+
+
 def receipt_data(
     account,
     period: Period,
@@ -164,26 +234,40 @@ def receipt_data(
     shared: dict | None = None,
     *,
     frozen: bool = False,
+    batch: ReceiptBatch | None = None,
 ) -> Receipt:
     """Everything the payment document of ``account`` for the closed ``period`` shows.
 
     ``account`` should come with ``premise__house`` and ``organization`` loaded; a mass run
     passes the organisation's ``payee`` once and a dict in ``shared`` that keeps what the
-    period's receipts have in common (each house's figures, the period's ИПД) for the next.
+    period's receipts have in common (each house's figures, the period's ИПД) for the next,
+    and the ``batch`` (``receipt_batch``) the account is in, read for all its accounts.
     ``frozen``: the money summary as the closing stored it (``AccountBalance``: what an issued
     document shows, unmoved by a payment recorded later with a date in the month), else — and
     for a month closed before balances were stored — the ledger as it stands."""
     if not period.is_closed or period.organization_id != account.organization_id:
         raise ValueError("A receipt is made for a closed period of the account's organisation.")
+    if batch is not None and (batch.period_id != period.pk or batch.frozen != frozen):
+        raise ValueError("The batch was read for another period or money summary.")
     month = period.month
-    ledger_month = _month_money(account, period, frozen)
-    all_lines = tuple(
-        ReceiptLine(*row)
-        for row in Charge.objects.filter(account=account, period=period)
-        .exclude(service__method__in=PENALTY_METHODS)
-        .order_by("service__position", "service__name")
-        .values_list(*LINE_FIELDS)  # plain values: a mass run makes thousands of these
-    )
+    if batch is None:
+        ledger_month = _month_money(account, period, frozen)
+        all_lines = tuple(
+            ReceiptLine(*row)
+            for row in _lines(Charge.objects.filter(account=account, period=period))
+        )
+        readings = meter_rows(Reading.objects.filter(meter__account=account), month)
+        pay_by = due_date(account.organization, month)
+    else:
+        stored = batch.balances.get(account.pk)
+        ledger_month = (
+            SimpleNamespace(**dict(zip(MONEY_FIELDS, stored, strict=True)))
+            if stored is not None
+            else _month_money(account, period, frozen)
+        )
+        all_lines = batch.lines.get(account.pk, ())
+        readings = rows_of_readings(batch.readings.get(account.pk, ()), month)
+        pay_by = batch.pay_by
     repair = capital_repair_part(account, period, all_lines, shared)
     lines = tuple(line for line in all_lines if line.method != CalculationMethod.CAPITAL_REPAIR)
     if repair is None:
@@ -213,7 +297,7 @@ def receipt_data(
         residents=account.residents,
         payee=payee,
         month=month,
-        pay_by=due_date(account.organization, month),
+        pay_by=pay_by,
         lines=lines,
         recalculations=tuple(
             RecalculationRow(
@@ -224,7 +308,7 @@ def receipt_data(
             )
             for row in recalculations
         ),
-        readings=meter_rows(Reading.objects.filter(meter__account=account), month),
+        readings=readings,
         house=house_reference(premise.house_id, period, lines, shared),
         # the ledger's month less the capital repair section's: the rest of the bill
         opening=ledger_month.opening - repair_figures[0],

@@ -198,17 +198,24 @@ def table_font(grid: LayoutGrid) -> float:
     """The grid's font size: ``TABLE_FONT``, made smaller by quarter points down to
     ``MIN_TABLE_FONT`` until every cell fits its column (a receipt with every column of the
     form and six-digit sums)."""
+    return _fitted(grid)[0]
+
+
+def _fitted(grid: LayoutGrid) -> tuple[float, tuple[list, list, list, bool]]:
+    """``table_font`` and the cells fitted at it (fitting them is most of laying out a grid:
+    done once, not again to draw them)."""
     size = TABLE_FONT
-    while size > MIN_TABLE_FONT and not fitted_cells(grid, size)[3]:
+    fitted = fitted_cells(grid, size)
+    while size > MIN_TABLE_FONT and not fitted[3]:
         size -= 0.25
-    return size
+        fitted = fitted_cells(grid, size)
+    return size, fitted
 
 
 def _table(grid: LayoutGrid) -> Grid:
     """A grid of the layout as drawn: numeric columns right-aligned (text ones left), long
     text wrapped, at the font that fits (``table_font``)."""
-    size = table_font(grid)
-    header, rows, footer, _fits = fitted_cells(grid, size)
+    size, (header, rows, footer, _fits) = _fitted(grid)
     widths = [WIDTH * column.width for column in grid.columns]
     data = [header, *rows, *([footer] if grid.footer else [])]
     text_columns = [index for index, column in enumerate(grid.columns) if not column.numeric]

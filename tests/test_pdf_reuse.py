@@ -1,0 +1,46 @@
+"""What drawing a payment document reuses from the documents drawn before it in the process
+(``kabinet.pdf_fonts``: font subsets, their widths and CMaps, split text) leaves each PDF byte
+for byte what it is when drawn first."""
+
+import dataclasses
+import datetime
+
+import pytest
+from reportlab import rl_config
+from reportlab.pdfbase.pdfmetrics import getFont
+
+from kabinet.pdf_fonts import BOLD, REGULAR
+from kabinet.receipts.pdf import receipt_pdf
+from tests.test_receipt_wide_sums import wide_receipt
+
+pytestmark = pytest.mark.django_db
+
+
+def forget_reused() -> None:
+    for name in (REGULAR, BOLD):
+        font = getFont(name)
+        font._splits.clear()
+        font._objects.clear()
+        font.face._made.clear()
+
+
+def test_a_document_drawn_after_others_is_byte_for_byte_one_drawn_first(monkeypatch):
+    monkeypatch.setattr(rl_config, "invariant", 1)  # no date or random ID in the file
+    ordinary = wide_receipt()
+    rare = dataclasses.replace(ordinary, payer="Müller Øystein Ærø")  # beyond the seeded ones
+    # its number is drawn before the payer: the payer's rarer letters get other codes here
+    rare_first = dataclasses.replace(
+        rare, number="ð-1", issued_at=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    )
+    documents = (ordinary, rare_first, rare, ordinary)
+    receipt_pdf(ordinary)
+    after_others = [receipt_pdf(receipt) for receipt in documents]
+    assert len(getFont(REGULAR)._splits) > 50  # the labels, names and figures reused
+
+    drawn_first = []
+    for receipt in documents:
+        forget_reused()
+        drawn_first.append(receipt_pdf(receipt))
+
+    assert after_others == drawn_first
+    assert len(set(after_others)) == 3

@@ -17,10 +17,11 @@ from kabinet.billing.debts import (
     principal_recalculations,
 )
 from kabinet.billing.law import capital_repair_due_days, penalty_law
-from kabinet.billing.lines import Line, capital_repair_houses
+from kabinet.billing.lines import Line
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
+    CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
     PeriodStatus,
@@ -46,7 +47,9 @@ from kabinet.payments.models import Payment
 PENALTY_LOOKBACK = 37
 
 
-def add_penalties(period, accounts, services, result) -> None:
+def add_penalties(period, accounts, services, result, account_ids=None) -> None:
+    """The ч. 14 penalty of ``accounts`` (their ids ``account_ids`` when they are not the whole
+    organisation: a part of a run, a recalculation) on its service's line."""
     penalty_service = next((s for s in services if s.method == CalculationMethod.PENALTY), None)
     if penalty_service is None:
         return
@@ -54,7 +57,8 @@ def add_penalties(period, accounts, services, result) -> None:
     if not law.key_rates:
         result.problems.append("Нет ключевой ставки: пени не начислены.")
         return
-    for account, lines in penalty_lines_for(period, [a.pk for a in accounts], law).items():
+    wanted = [account.pk for account in accounts]
+    for account, lines in penalty_lines_for(period, wanted, law, account_ids is not None).items():
         amount = sum((line.amount for line in lines), ZERO)
         if amount:
             result.penalties[account] = lines
@@ -63,7 +67,9 @@ def add_penalties(period, accounts, services, result) -> None:
             )
 
 
-def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyLine]]:
+def penalty_lines_for(
+    period, account_ids, law, read_only_these: bool = False
+) -> dict[int, list[pcalc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
     of closed months without penalties) not paid in time; payments settle the month they name,
     the rest the oldest debt first (``penalty_calculation.allocate_payments``, ГК РФ ст. 319.1).
@@ -73,7 +79,8 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyL
     payment naming the previous month, which takes that payment. Only accounts that had not
     paid it off by the end of the previous month can owe penalties: their stored balances say
     which (opening above the month's payments; a payment recorded since can only lower a
-    debt)."""
+    debt). ``read_only_these``: the database is asked for ``account_ids``' rows only (a part
+    of a run), not for the whole organisation's."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
@@ -89,12 +96,16 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyL
     balances = AccountBalance.objects.filter(
         period__organization=organization, period__month=previous
     )
+    if read_only_these:
+        payments = payments.filter(account__in=account_ids)
+        published = published.filter(account__in=account_ids)
+        balances = balances.filter(account__in=account_ids)
     if balances.exists():
         # The stored balance mixes both payees: an overpaid contribution could hide a debt
         # of the rest, so the accounts of houses collecting contributions are always read.
         owing = Q(opening__gt=F("paid"))
-        if funded := capital_repair_houses(organization):
-            owing |= Q(account__premise__house__in=funded)
+        if CapitalRepairFund.objects.filter(house__organization=organization).exists():
+            owing |= Q(account__premise__house__capital_repair_fund__isnull=False)
         debtors = balances.filter(owing).values("account")
         published = published.filter(account__in=debtors)
         payments = payments.filter(account__in=debtors)
@@ -107,6 +118,8 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyL
     recalculations = principal_recalculations(organization, period).filter(
         corrected_period__month__gte=since
     )
+    if read_only_these:
+        recalculations = recalculations.filter(account__in=account_ids)
     if balances.exists():
         recalculations = recalculations.filter(account__in=debtors)
     monthly = monthly_debts(
@@ -241,12 +254,11 @@ def regional_due_dates(monthly: dict[int, list[pcalc.Debt]], organization, law) 
     rules = capital_repair_due_days(organization)
     if not rules or not monthly:
         return
-    regional = set(
-        PersonalAccount.objects.filter(
-            organization=organization,
-            premise__house__capital_repair_fund__kind=CapitalRepairFundKind.REGIONAL_OPERATOR,
-        ).values_list("pk", flat=True)
-    ).intersection(monthly)
+    regional = PersonalAccount.objects.filter(
+        organization=organization,
+        premise__house__capital_repair_fund__kind=CapitalRepairFundKind.REGIONAL_OPERATOR,
+        pk__in=list(monthly),
+    ).values_list("pk", flat=True)
     dues: dict[datetime.date, datetime.date | None] = {}
     for account in regional:
         debts = monthly[account]

@@ -35,6 +35,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -70,7 +71,7 @@ from kabinet.billing.models import (
 from kabinet.billing.run import run_billing
 from kabinet.bulk import insert_rows
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
-from kabinet.jobs.models import Job
+from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money
 from kabinet.payments.models import Payment, PaymentSource
@@ -444,34 +445,34 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
         "LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"]
-    processes = [
-        subprocess.Popen(
-            [*command, "--worker-id", f"bench-{n}"], env=env, stdout=subprocess.DEVNULL
-        )
-        for n in range(workers)
-    ]
-    try:
-        time.sleep(5)  # Django started in each, polling the queue
-        with override_settings(TASKS=DATABASE_TASKS):
-            started = time.perf_counter()
-            job = queue_billing_run(period)
-            while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
-                time.sleep(0.05)
-                if time.perf_counter() - started > WORKERS_TIMEOUT:
-                    raise RuntimeError(
-                        f"the run by {workers} workers took over {WORKERS_TIMEOUT} s"
-                    )
-        seconds = time.perf_counter() - started
-        peaks = [_process_peak_mb(process.pid) for process in processes]
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
+    with tempfile.NamedTemporaryFile(prefix="bench-workers-", suffix=".log", delete=False) as log:
+        output = {"env": env, "stdout": log, "stderr": log}
+        processes = [
+            subprocess.Popen([*command, "--worker-id", f"bench-{n}"], **output)
+            for n in range(workers)
+        ]
+        try:
+            time.sleep(5)  # Django started in each, polling the queue
+            with override_settings(TASKS=DATABASE_TASKS):
+                started = time.perf_counter()
+                job = queue_billing_run(period)
+                while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
+                    time.sleep(0.05)
+                    if time.perf_counter() - started > WORKERS_TIMEOUT:
+                        raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
+            seconds = time.perf_counter() - started
+            peaks = [_process_peak_mb(process.pid) for process in processes]
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
     job.refresh_from_db()
+    if job.status != JobStatus.SUCCEEDED:
+        print(f"  the workers' run failed: {job.problems}; their log: {log.name}")
     print(
         f"  run {period.month:%m.%Y} by {workers} task worker{'s' if workers > 1 else ''}: "
-        f"{seconds:.2f} s ({job.get_status_display()}), {seconds / size * 100_000:.1f} s per "
-        f"100 000 accounts, {in_process / seconds:.2f}× the run in one process; "
+        f"{seconds:.2f} s, {seconds / size * 100_000:.1f} s per 100 000 accounts, "
+        f"{in_process / seconds:.2f}× the speed of the run in one process; "
         f"workers' peak memory {', '.join(f'{peak:,.0f}' for peak in peaks)} MB",
         flush=True,
     )

@@ -110,17 +110,18 @@ def rows_text(rows: Iterable[Any], *, row=None, copy_line=None) -> str:
 
 def insert_texts(model, fields: list[str], texts: Iterable[str]) -> int:
     """Insert the rows of ``texts`` (each made by ``rows_text`` with the same ``fields``) into
-    ``model``'s table; returns how many rows there were."""
+    ``model``'s table; returns how many rows there were. A COPY per text: ``texts`` may be
+    read from the database as they are written (a query cannot run inside a COPY)."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for text in texts:
+            for text in texts:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     copy.write(text)
-                    count += text.count("\n")
+                count += text.count("\n")
             return count
         marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"

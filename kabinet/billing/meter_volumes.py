@@ -40,7 +40,7 @@ class _MeterRow(NamedTuple):
 
 
 def meter_volumes(
-    period, accounts, corrected_volumes=None, sources=None, account_ids=None
+    period, accounts, corrected_volumes=None, sources=None, scope=None
 ) -> dict[tuple[int, str], tuple[Decimal | None, str]]:
     """(account, resource) → (volume, basis) for accounts with meters of the resource; the
     volume is None where the normative applies: ``calc.NORMATIVE`` (no readings for longer
@@ -48,8 +48,8 @@ def meter_volumes(
     for longer than п. 59 «а» allows: the normative with the increasing coefficient). Missing:
     no meter. ``sources``, when given, is filled with (account, resource) → the meters' part of
     ``Charge.inputs`` (a JSON text: each meter's two readings, ``meter_source``) where the
-    volume is the meters'. ``account_ids`` (the ids of ``accounts``, or None for the whole
-    organisation) limits what is read from the database."""
+    volume is the meters'. ``scope`` (ids, or a subquery of them, that include ``accounts``'; None:
+    the organisation's) limits what is read from the database."""
     month = period.month
     ids = {account.pk for account in accounts}
     failures: dict[datetime.date, datetime.date] = {}
@@ -60,9 +60,9 @@ def meter_volumes(
         period__gte=add_months(month, -READINGS_LOOKBACK),
         period__lte=month,
     )
-    if account_ids is not None:
-        found_meters = found_meters.filter(account__in=account_ids)
-        found_readings = found_readings.filter(meter__account__in=account_ids)
+    if scope is not None:
+        found_meters = found_meters.filter(account__in=scope)
+        found_readings = found_readings.filter(meter__account__in=scope)
     for pk, account, resource, digits, due, serial in found_meters.values_list(
         "pk", "account", "resource", "digits", "verification_due", "serial_number"
     ):

@@ -47,9 +47,9 @@ from kabinet.payments.models import Payment
 PENALTY_LOOKBACK = 37
 
 
-def add_penalties(period, accounts, services, result, account_ids=None) -> None:
-    """The ч. 14 penalty of ``accounts`` (their ids ``account_ids`` when they are not the whole
-    organisation: a part of a run, a recalculation) on its service's line."""
+def add_penalties(period, accounts, services, result, scope=None) -> None:
+    """The ч. 14 penalty of ``accounts`` on its service's line; ``scope``: the accounts the
+    database is asked about (ids, or a subquery of them), None — the organisation's."""
     penalty_service = next((s for s in services if s.method == CalculationMethod.PENALTY), None)
     if penalty_service is None:
         return
@@ -58,7 +58,7 @@ def add_penalties(period, accounts, services, result, account_ids=None) -> None:
         result.problems.append("Нет ключевой ставки: пени не начислены.")
         return
     wanted = [account.pk for account in accounts]
-    for account, lines in penalty_lines_for(period, wanted, law, account_ids is not None).items():
+    for account, lines in penalty_lines_for(period, wanted, law, scope).items():
         amount = sum((line.amount for line in lines), ZERO)
         if amount:
             result.penalties[account] = lines
@@ -67,9 +67,7 @@ def add_penalties(period, accounts, services, result, account_ids=None) -> None:
             )
 
 
-def penalty_lines_for(
-    period, account_ids, law, read_only_these: bool = False
-) -> dict[int, list[pcalc.PenaltyLine]]:
+def penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list[pcalc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
     of closed months without penalties) not paid in time; payments settle the month they name,
     the rest the oldest debt first (``penalty_calculation.allocate_payments``, ГК РФ ст. 319.1).
@@ -79,15 +77,15 @@ def penalty_lines_for(
     payment naming the previous month, which takes that payment. Only accounts that had not
     paid it off by the end of the previous month can owe penalties: their stored balances say
     which (opening above the month's payments; a payment recorded since can only lower a
-    debt). ``read_only_these``: the database is asked for ``account_ids``' rows only (a part
-    of a run), not for the whole organisation's."""
+    debt). ``scope``: the accounts the database is asked about (ids, or a subquery of them: a
+    part of a run), None — the organisation's."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
     # Capital repair contributions, their penalty and the payments to their payee are the
     # ч. 14.1 stream (capital_repair_penalty_lines_for), never this one.
-    payments = Payment.objects.filter(
-        account__organization=organization, paid_on__lte=last, capital_repair=False
+    payments = Payment.objects.filter(paid_on__lte=last, capital_repair=False).filter(
+        Q(account__organization=organization) if scope is None else Q(account__in=scope)
     )
     naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
     published = principal_charges(organization).filter(
@@ -96,10 +94,9 @@ def penalty_lines_for(
     balances = AccountBalance.objects.filter(
         period__organization=organization, period__month=previous
     )
-    if read_only_these:
-        payments = payments.filter(account__in=account_ids)
-        published = published.filter(account__in=account_ids)
-        balances = balances.filter(account__in=account_ids)
+    if scope is not None:
+        published = published.filter(account__in=scope)
+        balances = balances.filter(account__in=scope)
     if balances.exists():
         # The stored balance mixes both payees: an overpaid contribution could hide a debt
         # of the rest, so the accounts of houses collecting contributions are always read.
@@ -118,8 +115,8 @@ def penalty_lines_for(
     recalculations = principal_recalculations(organization, period).filter(
         corrected_period__month__gte=since
     )
-    if read_only_these:
-        recalculations = recalculations.filter(account__in=account_ids)
+    if scope is not None:
+        recalculations = recalculations.filter(account__in=scope)
     if balances.exists():
         recalculations = recalculations.filter(account__in=debtors)
     monthly = monthly_debts(
@@ -165,7 +162,7 @@ def _paid_before(payments, since) -> tuple[dict[int, Decimal], dict[int, dict]]:
     return unnamed, named
 
 
-def add_capital_repair_penalties(period, accounts, services, funded, result) -> None:
+def add_capital_repair_penalties(period, accounts, services, funded, result, scope=None) -> None:
     """The penalty on capital repair contributions (ЖК РФ ст. 155 ч. 14.1), charged on its
     own service so that the card and the receipt show it apart from the ч. 14 penalty."""
     if not funded:
@@ -183,7 +180,7 @@ def add_capital_repair_penalties(period, accounts, services, funded, result) -> 
     if not law.key_rates:
         return  # add_penalties has said so
     ids = [account.pk for account in accounts if account.house in funded]
-    for account, lines in capital_repair_penalty_lines_for(period, ids, law).items():
+    for account, lines in capital_repair_penalty_lines_for(period, ids, law, scope).items():
         amount = sum((line.amount for line in lines), ZERO)
         if amount:
             result.capital_repair_penalties[account] = lines
@@ -192,16 +189,21 @@ def add_capital_repair_penalties(period, accounts, services, funded, result) -> 
             )
 
 
-def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list]:
+def capital_repair_penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list]:
     """Each account's ч. 14.1 penalty lines for the days of ``period``: on the contributions
     of closed months (with their recalculations, without any penalty) not paid in time, less
     the payments made to the capital repair payee (``Payment.capital_repair``): a payment
     naming a month settles it first, the rest the oldest month first (ГК РФ ст. 319.1, as for
     ч. 14). 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
     the key rate, its caps and the moratoria are the same dated data as for ч. 14 (Постановления
-    № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md)."""
+    № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md).
+    ``scope`` (ids, or a subquery of them) is asked for in the database instead of
+    ``account_ids`` when given: a part of a run."""
     if not account_ids:
         return {}
+    wanted = set(account_ids)
+    if scope is None:
+        scope = account_ids
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since = add_months(month, -PENALTY_LOOKBACK)
@@ -210,11 +212,9 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         period__status=PeriodStatus.CLOSED,
         period__month__lt=month,  # last month's is due in this one: late from the next day
         service__method=CalculationMethod.CAPITAL_REPAIR,
-        account__in=account_ids,
+        account__in=scope,
     )
-    payments = Payment.objects.filter(
-        account__in=account_ids, paid_on__lte=last, capital_repair=True
-    )
+    payments = Payment.objects.filter(account__in=scope, paid_on__lte=last, capital_repair=True)
     older = dict(
         contributions.filter(period__month__lt=since)
         .values("account")
@@ -222,7 +222,7 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .values_list("account", "total")
     )
     recalculations = capital_repair_recalculations(organization, period).filter(
-        account__in=account_ids, corrected_period__month__gte=since
+        account__in=scope, corrected_period__month__gte=since
     )
     monthly = monthly_debts(
         contributions.filter(period__month__gte=since), organization, law, recalculations
@@ -236,6 +236,8 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         in_month[account].append((paid_on, amount, named and named.replace(day=1)))
     found = {}
     for account, debts in monthly.items():
+        if account not in wanted:
+            continue
         paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
         lines = pcalc.penalty_lines(
             debts, paid, in_month.get(account, []), first, last, law,

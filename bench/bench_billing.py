@@ -12,10 +12,11 @@ and shared by area over the house's premises (their total computed by the run).
 A backdated closed month before the first one, unpaid by one account in ten, gives the second
 month debt more than 30 days late: its run charges penalties.
 
-Timed: the run of month 1, closing it, the month's payments (most accounts pay in full, some in
-part, the debtors nothing), the run of month 2. Memory is the growth of the process's peak
-resident set (``getrusage`` ``ru_maxrss``) during each step: zero when the step stayed below an
-earlier peak.
+Timed: the run of month 1 (in this process), closing it, the month's payments (most accounts
+pay in full, some in part, the debtors nothing), the run of month 2; then month 2 run again by
+the task workers as staff run it (``BENCH_BILLING_WORKERS``, PostgreSQL only). Memory is the
+growth of the process's peak resident set (``getrusage`` ``ru_maxrss``) during each step: zero
+when the step stayed below an earlier peak.
 
 ``BENCH_BILLING_CAPITAL_REPAIR=1`` makes every house collect capital repair contributions from
 the first month (a special account, a contribution per m² for private premises, its ч. 14.1
@@ -32,15 +33,21 @@ import logging
 import os
 import random
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from decimal import Decimal
+from pathlib import Path
 
+from django.db import connection
 from django.db.models import Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
 from bench.common import benchmark_organization
 from kabinet.billing.closing import close_period
+from kabinet.billing.jobs import queue_billing_run
 from kabinet.billing.lines import CHARGE_FIELDS
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
@@ -64,6 +71,7 @@ from kabinet.billing.models import (
 from kabinet.billing.run import run_billing
 from kabinet.bulk import insert_rows
 from kabinet.housing.models import House, OwnershipType, PersonalAccount, Premise
+from kabinet.jobs.models import Job, JobStatus
 from kabinet.metering.models import Meter, Reading, ReadingSource, Resource
 from kabinet.money import round_money
 from kabinet.payments.models import Payment, PaymentSource
@@ -338,14 +346,9 @@ def _pay_first_month(period, accounts, rng) -> int:
 
 
 def _report(name, step, size, result):
-    penalties = sum(
-        len(lines)
-        for stream in (result.penalties, result.capital_repair_penalties)
-        for lines in stream.values()
-    )
     print(
         f"  {name}: {step.seconds:.2f} s, {size / step.seconds:,.0f} accounts/s, "
-        f"{len(result.lines):,} charge lines + {penalties:,} penalty lines written, "
+        f"{result.lines:,} charge lines + {result.penalty_lines:,} penalty lines written, "
         f"peak memory +{step.grown_mb:,.0f} MB"
     )
 
@@ -373,21 +376,44 @@ def _heating_by_meter(organization) -> None:
 
 
 QUEUE_ONLY = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The month run again by the task workers, after the run in this process (PostgreSQL only):
+# ``BENCH_BILLING_WORKERS=1,2`` — by one worker, then by two; empty: not at all.
+WORKERS = [int(n) for n in os.environ.get("BENCH_BILLING_WORKERS", "1,2").split(",") if n]
+WORKERS_TIMEOUT = 3600
+
+
+def build_world(size: int, rng, *, capital_repair=CAPITAL_REPAIR, heating=HEATING_BY_METER):
+    """The benchmark's organisation of ``size`` accounts, ready for the run of its first month
+    (tests build a small one: tests/test_billing_parts.py). Returns the accounts, the first
+    period and the figures the bench prints."""
+    organization, services = _organization(size)
+    accounts = _housing(organization, size, rng)
+    meters, readings = _meters(organization, accounts, services, rng)
+    _, backdated_lines = _backdated_month(organization, accounts, services, rng)
+    if capital_repair:
+        _capital_repair(organization)
+    if heating:
+        _heating_by_meter(organization)
+    first = Period.objects.create(organization=organization, month=FIRST)
+    analyze()
+    return accounts, first, (meters, readings, backdated_lines)
+
+
+def analyze() -> None:
+    """PostgreSQL's statistics brought up to date after a bulk load, as autovacuum would in
+    service (it is off on this machine's server): a plan made for empty tables can nest a loop
+    over every row of a freshly loaded one."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def run_size(size: int) -> None:
     rng = random.Random(size)
     print(f"{size:,} accounts, {len(SERVICES)} services", flush=True)
     started = time.perf_counter()
-    organization, services = _organization(size)
-    accounts = _housing(organization, size, rng)
-    meters, readings = _meters(organization, accounts, services, rng)
-    _, backdated_lines = _backdated_month(organization, accounts, services, rng)
-    if CAPITAL_REPAIR:
-        _capital_repair(organization)
-    if HEATING_BY_METER:
-        _heating_by_meter(organization)
-    first = Period.objects.create(organization=organization, month=FIRST)
+    accounts, first, (meters, readings, backdated_lines) = build_world(size, rng)
     print(f"  data: {time.perf_counter() - started:.1f} s ({meters:,} meters, {readings:,} "
           f"readings, a closed month of {backdated_lines:,} lines)", flush=True)  # fmt: skip
     with Step() as step:
@@ -401,6 +427,7 @@ def run_size(size: int) -> None:
           f"peak memory +{step.grown_mb:,.0f} MB", flush=True)  # fmt: skip
     with Step() as step:
         paid = _pay_first_month(first, accounts, rng)
+        analyze()
     print(f"  payments: {paid:,} in {step.seconds:.2f} s", flush=True)
     with Step() as step:
         result = run_billing(second)
@@ -410,6 +437,63 @@ def run_size(size: int) -> None:
           f"peak memory of the process: {_peak_kb() / 1024:,.0f} MB", flush=True)  # fmt: skip
     if result.problems:
         print(f"  problems: {result.problems}")
+    for workers in WORKERS:
+        _run_by_workers(second, workers, size, step.seconds)
+
+
+def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
+    """The month run again as staff run it: a job whose parts ``workers`` task workers share
+    (``manage.py db_worker`` processes, as deploy/systemd/kabinet-worker.service starts them),
+    timed from the job's queueing to its end; their peak memory read from /proc."""
+    if connection.vendor != "postgresql":
+        print("  by the task workers: PostgreSQL only (the workers share its database)")
+        return
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "TASKS_BACKEND": "database",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"]
+    with tempfile.NamedTemporaryFile(prefix="bench-workers-", suffix=".log", delete=False) as log:
+        output = {"env": env, "stdout": log, "stderr": log}
+        processes = [
+            subprocess.Popen([*command, "--worker-id", f"bench-{n}"], **output)
+            for n in range(workers)
+        ]
+        try:
+            time.sleep(5)  # Django started in each, polling the queue
+            with override_settings(TASKS=DATABASE_TASKS):
+                started = time.perf_counter()
+                job = queue_billing_run(period)
+                while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
+                    time.sleep(0.05)
+                    if time.perf_counter() - started > WORKERS_TIMEOUT:
+                        raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
+            seconds = time.perf_counter() - started
+            peaks = [_process_peak_mb(process.pid) for process in processes]
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+    job.refresh_from_db()
+    if job.status != JobStatus.SUCCEEDED:
+        print(f"  the workers' run failed: {job.problems}; their log: {log.name}")
+    print(
+        f"  run {period.month:%m.%Y} by {workers} task worker{'s' if workers > 1 else ''}: "
+        f"{seconds:.2f} s, {seconds / size * 100_000:.1f} s per 100 000 accounts, "
+        f"{in_process / seconds:.2f}× the speed of the run in one process; "
+        f"workers' peak memory {', '.join(f'{peak:,.0f}' for peak in peaks)} MB",
+        flush=True,
+    )
+
+
+def _process_peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def run() -> None:

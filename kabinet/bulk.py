@@ -6,10 +6,12 @@ The monthly run writes a line per account and service (900 000 rows for 100 000 
 registry up to 100 000 payments; ``bulk_create`` builds a model object per row and is several
 times slower for that (``bench/bench_billing.py``, ``bench/bench_registry.py``)."""
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 BATCH = 5000
@@ -97,6 +99,42 @@ def copy_lines(cursor, table: str, columns: str, lines: Iterable[str], progress=
     ``table``'s ``columns`` (PostgreSQL only: a table of the caller's own, e.g. temporary),
     a batch at a time as they come; returns how many there were."""
     return _copy(cursor, table, columns, lines, progress)
+
+
+def rows_text(rows: Iterable[Any], *, row=None, copy_line=None) -> str:
+    """``rows`` (as for ``insert_rows``, with its ``row`` and ``copy_line``) kept as one text
+    for a later ``insert_texts`` by another process: COPY's text format on PostgreSQL (the
+    insert then only streams it), a JSON list of rows elsewhere. The parts of a billing run
+    are staged so (``billing.parts``)."""
+    if connection.vendor == "postgresql":
+        if copy_line is None:
+            copy_line = _copy_line if row is None else lambda item: _copy_line(row(item))
+        return "".join([f"{line}\n" for line in map(copy_line, rows)])
+    if row is not None:
+        rows = map(row, rows)
+    return json.dumps(list(rows), cls=DjangoJSONEncoder)
+
+
+def insert_texts(model, fields: list[str], texts: Iterable[str]) -> int:
+    """Insert the rows of ``texts`` (each made by ``rows_text`` with the same ``fields``) into
+    ``model``'s table; returns how many rows there were. A COPY per text: ``texts`` may be
+    read from the database as they are written (a query cannot run inside a COPY)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for text in texts:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    copy.write(text)
+                count += text.count("\n")
+            return count
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        for text in texts:
+            count += _batches(json.loads(text), lambda batch: cursor.executemany(sql, batch), None)
+    return count
 
 
 def _copy(cursor, table: str, columns: str, formatted, progress) -> int:

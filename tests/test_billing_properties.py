@@ -1,16 +1,20 @@
 """Properties of the billing engine over random organisations: money is conserved month to
 month (the stored balances, the ledger and the lines agree to the kopeck), a run repeated on
-an open period changes nothing. The common-house share's properties are in
-test_common_share.py."""
+an open period changes nothing — in one process, or shared by the task workers in parts. The
+common-house share's properties are in test_common_share.py."""
 
 import datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kabinet.billing import run as billing_run
+from kabinet.billing import tasks
 from kabinet.billing.closing import close_period
+from kabinet.billing.jobs import queue_billing_run
 from kabinet.billing.ledger import account_ledger
 from kabinet.billing.models import (
     AccountBalance,
@@ -21,6 +25,7 @@ from kabinet.billing.models import (
     Recalculation,
 )
 from kabinet.billing.run import run_billing
+from kabinet.jobs.models import JobStatus
 from kabinet.metering.models import Resource
 from kabinet.months import add_months
 from tests.factories import (
@@ -61,6 +66,9 @@ tariffs = st.tuples(
 def build(accounts, tariff_pair, change_day, recalculation):
     house = HouseFactory()
     organization = house.organization
+    # A second house without a house meter (its common share by the normative): the accounts
+    # alternate between the two, so that a run in parts of one house each has two parts.
+    houses = [house, HouseFactory(organization=organization)]
     organization.key_rates.create(valid_from=datetime.date(2025, 1, 1), rate=D("21"))
     upkeep = ServiceFactory(organization=organization, method=CalculationMethod.AREA)
     TariffFactory(service=upkeep, value=tariff_pair[0], valid_from=datetime.date(2025, 1, 1),
@@ -76,8 +84,8 @@ def build(accounts, tariff_pair, change_day, recalculation):
         ReadingFactory(meter=house_meter, period=add_months(FIRST, offset),
                        value=D(1000 + 40 * (offset + 1)))  # fmt: skip
     made = []
-    for area, residents, metered, payments in accounts:
-        account = PersonalAccountFactory(premise__house=house, premise__area=area,
+    for index, (area, residents, metered, payments) in enumerate(accounts):
+        account = PersonalAccountFactory(premise__house=houses[index % 2], premise__area=area,
                                          residents=residents)  # fmt: skip
         if metered:
             meter = MeterFactory(account=account)
@@ -104,6 +112,17 @@ def snapshot(period):
     )
 
 
+def run_by_workers(period):
+    """The run as staff start it: a part per house, each a task (the test backend runs each at
+    once), the lines written by the last."""
+    with mock.patch.object(billing_run, "PART_ACCOUNTS", 1):
+        job = queue_billing_run(period)
+        tasks.run_billing_job.call(job.pk, period.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.problems
+
+
+@pytest.mark.parametrize("run", [run_billing, run_by_workers], ids=["one process", "workers"])
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     accounts=account_specs,
@@ -112,7 +131,7 @@ def snapshot(period):
     recalculation=st.decimals(D("-500.00"), D("500.00"), places=2),
 )
 def test_money_is_conserved_and_a_rerun_changes_nothing(
-    accounts, tariff_pair, change_day, recalculation
+    run, accounts, tariff_pair, change_day, recalculation
 ):
     organization, made, period, upkeep, amount = build(
         accounts, tariff_pair, change_day, recalculation
@@ -125,7 +144,7 @@ def test_money_is_conserved_and_a_rerun_changes_nothing(
                                          reason="Проверка")  # fmt: skip
         run_billing(period)
         before = snapshot(period)
-        run_billing(period)
+        run(period)
         assert snapshot(period) == before
         period = close_period(period)
 

@@ -75,7 +75,7 @@ def add_common_share(period, accounts, services, result) -> None:
     first, last = period.month, calc.last_day(period.month)
     areas = _house_areas(houses)
     normatives = common_needs_normatives(period.organization, first, last)
-    house_volumes = _house_volumes(period, set(shared))
+    house_volumes = house_meter_volumes(period.organization, first, set(shared), list(houses))
     for house, members in houses.items():
         area = areas[house]
         account_areas = {account.pk: account.area * account.share for account in members}
@@ -176,11 +176,6 @@ def _note_excess(house, resource, common: calc.CommonVolume, area: _HouseAreas, 
         f"{format_quantity(common.excess)} {unit} — жителям не предъявлено, расход "
         "управляющей организации (Правила № 354, п. 44)."
     )
-
-
-def _house_volumes(period, resources) -> dict[tuple[int, str], Decimal]:
-    """(house, resource) → what the house's meters counted in the period's month."""
-    return house_meter_volumes(period.organization, period.month, resources)
 
 
 def house_meter_volumes(

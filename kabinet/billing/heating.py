@@ -87,9 +87,13 @@ class HeatingMonth:
     problems: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, organization, month: datetime.date) -> "HeatingMonth":
+    def of(cls, organization, month: datetime.date, houses=None) -> "HeatingMonth":
+        """The organisation's houses (or only ``houses``) with their heating of ``month``."""
         result = cls()
-        settings = settings_in_force(House.objects.filter(organization=organization), month)
+        found = House.objects.filter(organization=organization)
+        if houses is not None:
+            found = found.filter(pk__in=houses)
+        settings = settings_in_force(found, month)
         if not settings:
             return result
         data = _HouseData.of(organization, settings, month)

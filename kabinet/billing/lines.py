@@ -62,13 +62,78 @@ class Calculation:
     house_figures: list = field(default_factory=list)
 
 
-def capital_repair_houses(organization) -> frozenset[int]:
-    """The organisation's houses that collect capital repair contributions through it."""
-    return frozenset(
-        CapitalRepairFund.objects.filter(house__organization=organization).values_list(
-            "house", flat=True
+@dataclass
+class RunSummary:
+    """What a run computed, added up over its parts (``Calculation``s, which it does not keep:
+    a run's memory is one part's)."""
+
+    accounts: int = 0
+    lines: int = 0
+    penalty_lines: int = 0
+    charged: Decimal = ZERO
+    recalculation: Decimal = ZERO
+    problems: list[str] = field(default_factory=list)  # each once, in the order found
+    # (house, resource) → the common-house volume above the normative (``Calculation``'s)
+    common_excess: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+
+    def add(self, result: Calculation) -> None:
+        self.accounts += result.accounts
+        self.lines += len(result.lines)
+        self.penalty_lines += sum(
+            len(lines)
+            for stream in (result.penalties, result.capital_repair_penalties)
+            for lines in stream.values()
         )
-    )
+        for line in result.lines.values():
+            self.charged += line.charged
+            self.recalculation += line.recalculation
+        self._add_problems(result.problems)
+        self.common_excess.update(result.common_excess)
+
+    def add_stored(self, stored: dict) -> None:
+        """Add a part's summary as ``as_stored`` kept it."""
+        self.accounts += stored["accounts"]
+        self.lines += stored["lines"]
+        self.penalty_lines += stored["penalty_lines"]
+        self.charged += Decimal(stored["charged"])
+        self.recalculation += Decimal(stored["recalculation"])
+        self._add_problems(stored["problems"])
+        for house, resource, volume in stored["common_excess"]:
+            self.common_excess[house, resource] = Decimal(volume)
+
+    def as_stored(self) -> dict:
+        """This summary as JSON (``BillingRunPart.summary``)."""
+        return {
+            "accounts": self.accounts,
+            "lines": self.lines,
+            "penalty_lines": self.penalty_lines,
+            "charged": str(self.charged),
+            "recalculation": str(self.recalculation),
+            "problems": self.problems,
+            "common_excess": [
+                [house, resource, str(volume)]
+                for (house, resource), volume in self.common_excess.items()
+            ],
+        }
+
+    @property
+    def total(self) -> Decimal:
+        return self.charged + self.recalculation
+
+    def _add_problems(self, problems) -> None:
+        # Each part reads the organisation's services and tariffs: a service without a
+        # tariff is found by every part, and said once.
+        known = set(self.problems)
+        self.problems.extend(problem for problem in dict.fromkeys(problems) if problem not in known)
+
+
+def capital_repair_houses(organization, houses=None) -> frozenset[int]:
+    """The organisation's houses (or those of ``houses``) that collect capital repair
+    contributions through it."""
+    funds = CapitalRepairFund.objects.filter(house__organization=organization)
+    if houses is not None:
+        funds = funds.filter(house__in=houses)
+    return frozenset(funds.values_list("house", flat=True))
 
 
 @dataclass(frozen=True)

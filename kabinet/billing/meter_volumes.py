@@ -40,7 +40,7 @@ class _MeterRow(NamedTuple):
 
 
 def meter_volumes(
-    period, accounts, corrected_volumes=None, sources=None
+    period, accounts, corrected_volumes=None, sources=None, scope=None
 ) -> dict[tuple[int, str], tuple[Decimal | None, str]]:
     """(account, resource) → (volume, basis) for accounts with meters of the resource; the
     volume is None where the normative applies: ``calc.NORMATIVE`` (no readings for longer
@@ -48,28 +48,30 @@ def meter_volumes(
     for longer than п. 59 «а» allows: the normative with the increasing coefficient). Missing:
     no meter. ``sources``, when given, is filled with (account, resource) → the meters' part of
     ``Charge.inputs`` (a JSON text: each meter's two readings, ``meter_source``) where the
-    volume is the meters'."""
+    volume is the meters'. ``scope`` (ids, or a subquery of them, that include ``accounts``'; None:
+    the organisation's) limits what is read from the database."""
     month = period.month
     ids = {account.pk for account in accounts}
     failures: dict[datetime.date, datetime.date] = {}
     meters = []
-    for pk, account, resource, digits, due, serial in Meter.objects.filter(
-        account__organization=period.organization, is_active=True
-    ).values_list("pk", "account", "resource", "digits", "verification_due", "serial_number"):
+    found_meters = Meter.objects.filter(account__organization=period.organization, is_active=True)
+    found_readings = Reading.objects.actual().filter(
+        meter__account__organization=period.organization,
+        period__gte=add_months(month, -READINGS_LOOKBACK),
+        period__lte=month,
+    )
+    if scope is not None:
+        found_meters = found_meters.filter(account__in=scope)
+        found_readings = found_readings.filter(meter__account__in=scope)
+    for pk, account, resource, digits, due, serial in found_meters.values_list(
+        "pk", "account", "resource", "digits", "verification_due", "serial_number"
+    ):
         if account in ids:
             if due not in failures:
                 failures[due] = add_months(due.replace(day=1), 1)
             meters.append(_MeterRow(pk, account, resource, digits, failures[due], serial))
     readings = defaultdict(dict)
-    for meter_id, reading_month, value in (
-        Reading.objects.actual()
-        .filter(
-            meter__account__organization=period.organization,
-            period__gte=add_months(month, -READINGS_LOOKBACK),
-            period__lte=month,
-        )
-        .values_list("meter", "period", "value")
-    ):
+    for meter_id, reading_month, value in found_readings.values_list("meter", "period", "value"):
         readings[meter_id][reading_month] = value
     per_account = defaultdict(list)
     for meter in meters:

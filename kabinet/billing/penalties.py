@@ -17,10 +17,11 @@ from kabinet.billing.debts import (
     principal_recalculations,
 )
 from kabinet.billing.law import capital_repair_due_days, penalty_law
-from kabinet.billing.lines import Line, capital_repair_houses
+from kabinet.billing.lines import Line
 from kabinet.billing.models import (
     AccountBalance,
     CalculationMethod,
+    CapitalRepairFund,
     CapitalRepairFundKind,
     Charge,
     PeriodStatus,
@@ -46,7 +47,9 @@ from kabinet.payments.models import Payment
 PENALTY_LOOKBACK = 37
 
 
-def add_penalties(period, accounts, services, result) -> None:
+def add_penalties(period, accounts, services, result, scope=None) -> None:
+    """The ч. 14 penalty of ``accounts`` on its service's line; ``scope``: the accounts the
+    database is asked about (ids, or a subquery of them), None — the organisation's."""
     penalty_service = next((s for s in services if s.method == CalculationMethod.PENALTY), None)
     if penalty_service is None:
         return
@@ -54,7 +57,8 @@ def add_penalties(period, accounts, services, result) -> None:
     if not law.key_rates:
         result.problems.append("Нет ключевой ставки: пени не начислены.")
         return
-    for account, lines in penalty_lines_for(period, [a.pk for a in accounts], law).items():
+    wanted = [account.pk for account in accounts]
+    for account, lines in penalty_lines_for(period, wanted, law, scope).items():
         amount = sum((line.amount for line in lines), ZERO)
         if amount:
             result.penalties[account] = lines
@@ -63,7 +67,7 @@ def add_penalties(period, accounts, services, result) -> None:
             )
 
 
-def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyLine]]:
+def penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list[pcalc.PenaltyLine]]:
     """Each account's penalty lines for the days of ``period`` on the principal debt (charges
     of closed months without penalties) not paid in time; payments settle the month they name,
     the rest the oldest debt first (``penalty_calculation.allocate_payments``, ГК РФ ст. 319.1).
@@ -73,14 +77,15 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyL
     payment naming the previous month, which takes that payment. Only accounts that had not
     paid it off by the end of the previous month can owe penalties: their stored balances say
     which (opening above the month's payments; a payment recorded since can only lower a
-    debt)."""
+    debt). ``scope``: the accounts the database is asked about (ids, or a subquery of them: a
+    part of a run), None — the organisation's."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
     # Capital repair contributions, their penalty and the payments to their payee are the
     # ч. 14.1 stream (capital_repair_penalty_lines_for), never this one.
-    payments = Payment.objects.filter(
-        account__organization=organization, paid_on__lte=last, capital_repair=False
+    payments = Payment.objects.filter(paid_on__lte=last, capital_repair=False).filter(
+        Q(account__organization=organization) if scope is None else Q(account__in=scope)
     )
     naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
     published = principal_charges(organization).filter(
@@ -89,12 +94,15 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyL
     balances = AccountBalance.objects.filter(
         period__organization=organization, period__month=previous
     )
+    if scope is not None:
+        published = published.filter(account__in=scope)
+        balances = balances.filter(account__in=scope)
     if balances.exists():
         # The stored balance mixes both payees: an overpaid contribution could hide a debt
         # of the rest, so the accounts of houses collecting contributions are always read.
         owing = Q(opening__gt=F("paid"))
-        if funded := capital_repair_houses(organization):
-            owing |= Q(account__premise__house__in=funded)
+        if CapitalRepairFund.objects.filter(house__organization=organization).exists():
+            owing |= Q(account__premise__house__capital_repair_fund__isnull=False)
         debtors = balances.filter(owing).values("account")
         published = published.filter(account__in=debtors)
         payments = payments.filter(account__in=debtors)
@@ -107,6 +115,8 @@ def penalty_lines_for(period, account_ids, law) -> dict[int, list[pcalc.PenaltyL
     recalculations = principal_recalculations(organization, period).filter(
         corrected_period__month__gte=since
     )
+    if scope is not None:
+        recalculations = recalculations.filter(account__in=scope)
     if balances.exists():
         recalculations = recalculations.filter(account__in=debtors)
     monthly = monthly_debts(
@@ -152,7 +162,7 @@ def _paid_before(payments, since) -> tuple[dict[int, Decimal], dict[int, dict]]:
     return unnamed, named
 
 
-def add_capital_repair_penalties(period, accounts, services, funded, result) -> None:
+def add_capital_repair_penalties(period, accounts, services, funded, result, scope=None) -> None:
     """The penalty on capital repair contributions (ЖК РФ ст. 155 ч. 14.1), charged on its
     own service so that the card and the receipt show it apart from the ч. 14 penalty."""
     if not funded:
@@ -170,7 +180,7 @@ def add_capital_repair_penalties(period, accounts, services, funded, result) -> 
     if not law.key_rates:
         return  # add_penalties has said so
     ids = [account.pk for account in accounts if account.house in funded]
-    for account, lines in capital_repair_penalty_lines_for(period, ids, law).items():
+    for account, lines in capital_repair_penalty_lines_for(period, ids, law, scope).items():
         amount = sum((line.amount for line in lines), ZERO)
         if amount:
             result.capital_repair_penalties[account] = lines
@@ -179,16 +189,21 @@ def add_capital_repair_penalties(period, accounts, services, funded, result) -> 
             )
 
 
-def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list]:
+def capital_repair_penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list]:
     """Each account's ч. 14.1 penalty lines for the days of ``period``: on the contributions
     of closed months (with their recalculations, without any penalty) not paid in time, less
     the payments made to the capital repair payee (``Payment.capital_repair``): a payment
     naming a month settles it first, the rest the oldest month first (ГК РФ ст. 319.1, as for
     ч. 14). 1/300 of the rate from the day after the due date (``capital_repair_fraction``);
     the key rate, its caps and the moratoria are the same dated data as for ч. 14 (Постановления
-    № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md)."""
+    № 474, № 329, № 424 and № 497 name capital repair contributions too: docs/billing-law.md).
+    ``scope`` (ids, or a subquery of them) is asked for in the database instead of
+    ``account_ids`` when given: a part of a run."""
     if not account_ids:
         return {}
+    wanted = set(account_ids)
+    if scope is None:
+        scope = account_ids
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since = add_months(month, -PENALTY_LOOKBACK)
@@ -197,11 +212,9 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         period__status=PeriodStatus.CLOSED,
         period__month__lt=month,  # last month's is due in this one: late from the next day
         service__method=CalculationMethod.CAPITAL_REPAIR,
-        account__in=account_ids,
+        account__in=scope,
     )
-    payments = Payment.objects.filter(
-        account__in=account_ids, paid_on__lte=last, capital_repair=True
-    )
+    payments = Payment.objects.filter(account__in=scope, paid_on__lte=last, capital_repair=True)
     older = dict(
         contributions.filter(period__month__lt=since)
         .values("account")
@@ -209,7 +222,7 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         .values_list("account", "total")
     )
     recalculations = capital_repair_recalculations(organization, period).filter(
-        account__in=account_ids, corrected_period__month__gte=since
+        account__in=scope, corrected_period__month__gte=since
     )
     monthly = monthly_debts(
         contributions.filter(period__month__gte=since), organization, law, recalculations
@@ -223,6 +236,8 @@ def capital_repair_penalty_lines_for(period, account_ids, law) -> dict[int, list
         in_month[account].append((paid_on, amount, named and named.replace(day=1)))
     found = {}
     for account, debts in monthly.items():
+        if account not in wanted:
+            continue
         paid = paid_before.get(account, ZERO) - round_money(older.get(account) or ZERO)
         lines = pcalc.penalty_lines(
             debts, paid, in_month.get(account, []), first, last, law,
@@ -241,12 +256,11 @@ def regional_due_dates(monthly: dict[int, list[pcalc.Debt]], organization, law) 
     rules = capital_repair_due_days(organization)
     if not rules or not monthly:
         return
-    regional = set(
-        PersonalAccount.objects.filter(
-            organization=organization,
-            premise__house__capital_repair_fund__kind=CapitalRepairFundKind.REGIONAL_OPERATOR,
-        ).values_list("pk", flat=True)
-    ).intersection(monthly)
+    regional = PersonalAccount.objects.filter(
+        organization=organization,
+        premise__house__capital_repair_fund__kind=CapitalRepairFundKind.REGIONAL_OPERATOR,
+        pk__in=list(monthly),
+    ).values_list("pk", flat=True)
     dues: dict[datetime.date, datetime.date | None] = {}
     for account in regional:
         debts = monthly[account]

@@ -29,6 +29,7 @@ from kabinet.billing.lines import (
     BillingError,
     Calculation,
     Line,
+    RunSummary,
     at_tariffs,
     capital_repair_houses,
 )
@@ -48,14 +49,16 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
 from kabinet.billing.volumes import VolumeLaw, normative_persons
-from kabinet.billing.writing import replace_lines
+from kabinet.billing.writing import delete_lines, write_lines
 from kabinet.formats import month_name
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import Resource
 from kabinet.money import KOPECK, ZERO, round_money
 
 NOT_BY_METHOD = (*PENALTY_METHODS, *INSTALMENT_METHODS)
-PROGRESS_EVERY = 2000  # accounts between two progress reports
+# Accounts in a part of a run: enough for the per-part queries (a dozen) to cost little
+# beside the part's lines, few enough that a part's lines take some tens of MB.
+PART_ACCOUNTS = 5000
 ONE = Decimal(1)
 VOLUME = calc.VOLUME  # a volume's places
 
@@ -75,22 +78,68 @@ def run_billing(
     *,
     user=None,
     ip: str | None = None,
-) -> Calculation:
+) -> RunSummary:
     """Compute and store ``period``'s charges and penalties for all its organisation's open
     accounts, replacing what an earlier run stored for the period; the audit log keeps the
-    run (``user`` started it from ``ip``; None — the system)."""
+    run (``user`` started it from ``ip``; None — the system).
+
+    In this process and one transaction, part after part (whole houses of about
+    ``PART_ACCOUNTS`` accounts each, written before the next is computed: the memory is one
+    part's). Staff's runs are shared by the task workers (``billing.parts``), with the same
+    lines."""
+    progress = progress or (lambda done, total: None)
     with without_cycle_collection(), transaction.atomic():
         period = locked_open(period)
-        result = calculate(period, progress=progress)
+        parts = plan_parts(period)
         before = charged_in(period)
-        replace_lines(period, result)
-        period.calculated_at = timezone.now()
-        period.save(update_fields=["calculated_at"])
-        total = sum((line.charged + line.recalculation for line in result.lines.values()), ZERO)
-        record_replaced_lines(
-            AuditAction.BILLING_RUN, period, before, (len(result.lines), total), user=user, ip=ip
-        )
-    return result
+        delete_lines(period)
+        summary, done, accounts = RunSummary(), 0, sum(part.accounts for part in parts)
+        progress(done, accounts)
+        for part in parts:
+            result = calculate(period, houses=part.houses)
+            write_lines(period, result)
+            summary.add(result)
+            done += part.accounts
+            progress(done, accounts)
+        finish_run(period, summary, before, user=user, ip=ip)
+    return summary
+
+
+class Part(NamedTuple):
+    houses: list[int]
+    accounts: int
+
+
+def plan_parts(period: Period, size: int | None = None) -> list[Part]:
+    """The houses of ``period``'s run in parts of about ``size`` accounts (a larger house is a
+    part of its own: the common-house share needs each house whole)."""
+    size = size or PART_ACCOUNTS
+    counts = (
+        billed_accounts(period.organization, period.month, calc.last_day(period.month))
+        .values("premise__house")
+        .annotate(accounts=Count("pk"))
+        .order_by("premise__house")
+        .values_list("premise__house", "accounts")
+    )
+    parts, houses, in_part = [], [], 0
+    for house, accounts in counts:
+        if houses and in_part + accounts > size:
+            parts.append(Part(houses, in_part))
+            houses, in_part = [], 0
+        houses.append(house)
+        in_part += accounts
+    if houses:
+        parts.append(Part(houses, in_part))
+    return parts
+
+
+def finish_run(period: Period, summary: RunSummary, before, *, user, ip) -> None:
+    """The end of a run, in its transaction: the period marked calculated, the audit entry."""
+    period.calculated_at = timezone.now()
+    period.save(update_fields=["calculated_at"])
+    record_replaced_lines(
+        AuditAction.BILLING_RUN, period, before, (summary.lines, summary.total), user=user, ip=ip
+    )
 
 
 def charged_in(period: Period) -> tuple[int, Decimal]:
@@ -126,51 +175,54 @@ def calculate(
     period: Period,
     *,
     account_ids: list[int] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    houses: list[int] | None = None,
     with_adjustments: bool = True,
     corrected_volumes: dict | None = None,
 ) -> Calculation:
-    """``period``'s lines for the organisation's accounts (or only ``account_ids``), computed
-    from today's data; with adjustments: the period's recalculations and penalties.
-    ``corrected_volumes`` ((account, resource, month) → (volume, basis)) stands for the stored
-    lines of earlier months that a correction being computed changes
-    (``meter_volumes.estimated_volumes``)."""
-    progress = progress or (lambda done, total: None)
+    """``period``'s lines for the organisation's accounts (or only ``account_ids``, or only
+    those of ``houses`` — whole houses, as a part of a run: ``billing.parts``), computed from
+    today's data, every read limited to those accounts; with adjustments: the period's
+    recalculations and penalties. ``corrected_volumes`` ((account, resource, month) →
+    (volume, basis)) stands for the stored lines of earlier months that a correction being
+    computed changes (``meter_volumes.estimated_volumes``)."""
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
-    accounts = _accounts(organization, first, last, account_ids)
+    accounts = _accounts(organization, first, last, account_ids, houses)
+    # The accounts every read below asks the database about: ``account_ids``, or the part's
+    # houses' (a subquery: a list of thousands of ids cost more to build and send than the
+    # reads themselves; the closed accounts it adds are those a whole organisation's reads
+    # have too, and what needs only the billed ones filters by ``accounts``).
+    scope = account_ids
+    if houses is not None:
+        scope = PersonalAccount.objects.filter(premise__house__in=houses).values("pk")
     services = list(Service.objects.filter(organization=organization).order_by("position", "pk"))
     result = Calculation(accounts=len(accounts))
     spans = _tariff_spans(services, first, last)
     tariffs = _TariffCache(spans, last)
     sources = {}  # (account, resource) → the meters' readings, for ``Charge.inputs``
-    meters = meter_volumes(period, accounts, corrected_volumes, sources)
-    volume_law = VolumeLaw.of(organization, first, last)
-    heating = HeatingMonth.of(organization, month)
+    meters = meter_volumes(period, accounts, corrected_volumes, sources, scope)
+    volume_law = VolumeLaw.of(organization, first, last, houses)
+    heating = HeatingMonth.of(organization, month, houses)
     result.problems.extend(heating.problems)
     plans = [_Plan.of(service) for service in _charged(services)]
     # Capital repair only for the houses that collect it (a CapitalRepairFund): elsewhere the
     # owners pay the regional operator on its own documents, or nothing.
-    funded = capital_repair_houses(organization)
+    funded = capital_repair_houses(organization, houses)
     plain_plans = [
         plan for plan, service in zip(plans, _charged(services), strict=True)
         if service.method != CalculationMethod.CAPITAL_REPAIR
     ]  # fmt: skip
-    progress(0, len(accounts))
-    for done, account in enumerate(accounts, start=1):
+    for account in accounts:
         account_plans = plans if account.house in funded else plain_plans
         _account_lines(account, account_plans, tariffs, meters, volume_law, heating, period,
                        result, sources)  # fmt: skip
-        if done % PROGRESS_EVERY == 0:
-            progress(done, len(accounts))
     add_common_share(period, accounts, services, result)
     if with_adjustments:
-        add_instalments(period, result, account_ids)  # Правила № 354 п. 72
-        _add_recalculations(period, result, account_ids)
-        add_penalties(period, accounts, services, result)
-        add_capital_repair_penalties(period, accounts, services, funded, result)
+        add_instalments(period, result, scope)  # Правила № 354 п. 72
+        _add_recalculations(period, result, scope)
+        add_penalties(period, accounts, services, result, scope)
+        add_capital_repair_penalties(period, accounts, services, funded, result, scope)
     _note_missing_tariffs(spans, services, accounts, result, funded)
-    progress(len(accounts), len(accounts))
     return result
 
 
@@ -180,14 +232,21 @@ def _charged(services) -> list[Service]:
     return [service for service in services if service.method not in NOT_BY_METHOD]
 
 
-def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
-    queryset = (
+def billed_accounts(organization, first, last):
+    """The accounts a month's run bills: open in some day of ``first``–``last``."""
+    return (
         PersonalAccount.objects.filter(organization=organization)
         .filter(Q(opened_on__isnull=True) | Q(opened_on__lte=last))
         .filter(Q(is_open=True) | Q(closed_on__gte=first))
     )
+
+
+def _accounts(organization, first, last, account_ids, houses) -> list[AccountRow]:
+    queryset = billed_accounts(organization, first, last)
     if account_ids is not None:
         queryset = queryset.filter(pk__in=account_ids)
+    if houses is not None:
+        queryset = queryset.filter(premise__house__in=houses)
     rows = queryset.order_by("pk").values_list(
         "pk", "premise__house", "premise", "premise__area", "premise__ownership", "share",
         "residents", "owners", "opened_on", "closed_on",

@@ -6,24 +6,29 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.tasks import task
 
-from kabinet.billing import imports
+from kabinet.billing import imports, parts
 from kabinet.billing.lines import BillingError
-from kabinet.billing.models import Period
-from kabinet.billing.run import run_billing
+from kabinet.billing.models import BillingRunPart, Period
 from kabinet.formats import format_money, month_name
-from kabinet.jobs.models import Job
+from kabinet.jobs.models import Job, JobStatus
 from kabinet.jobs.services import (
     MAX_PROBLEMS,
+    add_progress,
+    fail_job,
     fail_job_with_rows,
     finish_job,
     job_failure,
     report_progress,
     start_job,
 )
-from kabinet.money import ZERO
 from kabinet.tabular import TableError
 
 PERIOD_KEY = "Период"  # a result's first line, as the job page shows it
+RUN_FAILED = (
+    "Внутренняя ошибка: расчёт не выполнен, начисления периода остались прежними. "
+    "Сообщите администратору."
+)
+RUN_REFUSED = "Расчёт не выполнен: "
 
 
 def period_result(period: Period, **figures) -> dict:
@@ -39,50 +44,63 @@ def enqueue_charges_import(job: Job, period: Period, path: str, ip: str | None) 
     transaction.on_commit(lambda: import_charges_job.enqueue(job.pk, period.pk, path, ip))
 
 
-def _report(job: Job, done: int, total: int) -> None:
-    job.total = total  # the run counts the accounts once it has read them
-    report_progress(job, done)
+@task
+def run_billing_job(job_id: int, period_id: int, ip: str | None = None) -> None:
+    """Run ``period_id``'s billing, shared by the workers: plan the parts and queue a task for
+    each (``billing.parts``); the job shows the progress by accounts, then the figures and the
+    run's remarks (services without a tariff, no key rate, …). The audit log names the job's
+    author and ``ip``, the address they started it from."""
+    job = Job.objects.get(pk=job_id)
+    period = Period.objects.select_related("organization").get(pk=period_id)
+    part_ids = []
+    with job_failure(job, RUN_FAILED, expected=BillingError, prefix=RUN_REFUSED):
+        run = parts.start_run(period, job)
+        start_job(job, total=run.accounts, shared=True)
+        part_ids = list(run.part_rows.order_by("number").values_list("pk", flat=True))
+        if not part_ids:  # no accounts: the run writes that nothing is charged
+            _write(job, run, ip)
+    for part_id in part_ids:  # outside the block: each part's task fails the job itself
+        run_billing_part.enqueue(job_id, part_id, ip)
 
 
 @task
-def run_billing_job(job_id: int, period_id: int, ip: str | None = None) -> None:
-    """Run ``period_id``'s billing; the job shows the progress by accounts, then the figures
-    and the run's remarks (services without a tariff, no key rate, …). The audit log names
-    the job's author and ``ip``, the address they started it from."""
+def run_billing_part(job_id: int, part_id: int, ip: str | None = None) -> None:
+    """Compute a part of a run; the task that computes the last part writes the run."""
     job = Job.objects.get(pk=job_id)
-    period = Period.objects.select_related("organization").get(pk=period_id)
-    start_job(job, total=0)
-    with job_failure(
+    run_id = BillingRunPart.objects.filter(pk=part_id).values_list("run", flat=True).first()
+    try:
+        with job_failure(job, RUN_FAILED, expected=BillingError, prefix=RUN_REFUSED):
+            part = parts.compute_part(part_id)
+            if part is None:  # computed already, or the run was replaced or has failed
+                return
+            add_progress(job, done=part.accounts)
+            if part.run.parts_done == part.run.parts:
+                _write(job, part.run, ip)
+    finally:
+        if job.status == JobStatus.FAILED and run_id is not None:
+            parts.fail_run(run_id)
+
+
+def _write(job: Job, run, ip) -> None:
+    summary = parts.write_run(run, user=job.created_by, ip=ip)
+    if summary is None:  # replaced by a newer run meanwhile
+        fail_job(job, parts.REPLACED)
+        return
+    job.problems = summary.problems[:MAX_PROBLEMS]
+    finish_job(
         job,
-        "Внутренняя ошибка: расчёт не выполнен, начисления периода остались прежними. "
-        "Сообщите администратору.",
-        expected=BillingError,
-        prefix="Расчёт не выполнен: ",
-    ):
-        calculation = run_billing(
-            period,
-            progress=lambda done, total: _report(job, done, total),
-            user=job.created_by,
-            ip=ip,
-        )
-        lines = calculation.lines.values()
-        charged = sum((line.charged for line in lines), ZERO)
-        recalculation = sum((line.recalculation for line in lines), ZERO)
-        job.problems = calculation.problems[:MAX_PROBLEMS]
-        finish_job(
-            job,
-            period_result(
-                period,
-                **{
-                    "Лицевых счетов": calculation.accounts,
-                    "Строк начислений": len(calculation.lines),
-                    "Начислено, ₽": format_money(charged),
-                    "Перерасчёты, ₽": format_money(recalculation),
-                    "Итого начислено, ₽": format_money(charged + recalculation),
-                    "Замечаний": len(calculation.problems),
-                },
-            ),
-        )
+        period_result(
+            run.period,
+            **{
+                "Лицевых счетов": summary.accounts,
+                "Строк начислений": summary.lines,
+                "Начислено, ₽": format_money(summary.charged),
+                "Перерасчёты, ₽": format_money(summary.recalculation),
+                "Итого начислено, ₽": format_money(summary.total),
+                "Замечаний": len(summary.problems),
+            },
+        ),
+    )
 
 
 @task

@@ -30,7 +30,7 @@ class VolumeLaw:
         self.wastewater = coefficients.get(WASTEWATER)
 
     @classmethod
-    def of(cls, organization, first, last) -> "VolumeLaw":
+    def of(cls, organization, first, last, houses=None) -> "VolumeLaw":
         shipped, own = defaultdict(list), defaultdict(list)
         for owner, resource, value, valid_from, valid_to in (
             IncreasingCoefficient.objects.filter(
@@ -48,11 +48,10 @@ class VolumeLaw:
             found = calc.month_tariff(own.get(resource) or shipped[resource], first, last)
             if found is not None and found > ONE:
                 coefficients[resource] = found
-        impossible = set(
-            MeterImpossible.objects.filter(premise__house__organization=organization).values_list(
-                "premise", "resource"
-            )
-        )
+        marked = MeterImpossible.objects.filter(premise__house__organization=organization)
+        if houses is not None:
+            marked = marked.filter(premise__house__in=houses)
+        impossible = set(marked.values_list("premise", "resource"))
         return cls(coefficients, impossible)
 
     def coefficient(self, premise: int, resource: str, found) -> Decimal | None:

@@ -3,10 +3,12 @@ line per account and service of the month), its penalty lines and the houses' co
 figures, replacing what the period had (``billing.run.run_billing`` calls it inside the run's
 transaction, with the period locked)."""
 
+from collections.abc import Iterable, Iterator
+
 from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.lines import CHARGE_FIELDS, Calculation, Line
-from kabinet.billing.models import Charge, HouseFigures, Penalty, Period
-from kabinet.bulk import copy_text
+from kabinet.billing.models import Charge, HouseFigures, Penalty, Period, refuse_closed
+from kabinet.bulk import copy_text, insert_texts, rows_text
 
 # What the run writes besides (the other writers — imports, benchmarks — leave the database's
 # defaults: no coefficient).
@@ -19,14 +21,45 @@ PENALTY_FIELDS = [
 ]  # fmt: skip
 
 
-def replace_lines(period: Period, result: Calculation) -> None:
-    """The period's charge lines, penalty lines and house figures replaced by ``result``'s."""
+def delete_lines(period: Period) -> None:
+    """The period's charge lines, penalty lines and house figures deleted (a run replaces
+    them)."""
     # Nothing refers to charges or penalties and no signal listens to their deletion, so each
     # ``delete()`` is one DELETE statement after the queryset's check that the period is open
     # (tests/test_billing_run.py holds both).
     Charge.objects.filter(period=period).delete()
     Penalty.objects.filter(period=period).delete()
-    period_id = period.pk  # not the model's ``pk`` property once per row
+    HouseFigures.objects.filter(period=period).delete()
+
+
+def write_lines(period: Period, result: Calculation) -> None:
+    """``result``'s charge lines, penalty lines and house figures added to the period's."""
+    charges = result.lines.values()
+    insert_period_rows(period, Charge, RUN_CHARGE_FIELDS, charges, **_charge_format(period.pk))
+    insert_period_rows(period, Penalty, PENALTY_FIELDS, _penalty_rows(period.pk, result))
+    for figures in result.house_figures:
+        figures.period = period
+    HouseFigures.objects.bulk_create(result.house_figures)
+
+
+def staged_lines(period_id: int, result: Calculation) -> tuple[str, str]:
+    """``result``'s charge and penalty lines as texts that ``write_staged`` writes later, in
+    another transaction (a part of a run computed by a worker: ``billing.parts``)."""
+    return (
+        rows_text(result.lines.values(), **_charge_format(period_id)),
+        rows_text(_penalty_rows(period_id, result)),
+    )
+
+
+def write_staged(period: Period, charges: Iterable[str], penalties: Iterable[str]) -> None:
+    """The charge and penalty lines of ``staged_lines``' texts added to the period's."""
+    refuse_closed(Period.objects.filter(pk=period.pk))
+    insert_texts(Charge, RUN_CHARGE_FIELDS, charges)
+    insert_texts(Penalty, PENALTY_FIELDS, penalties)
+
+
+def _charge_format(period_id: int) -> dict:
+    """How the charge lines are written: ``insert_rows``' options ``row`` and ``copy_line``."""
 
     def row(line: Line) -> tuple:
         return (
@@ -52,40 +85,20 @@ def replace_lines(period: Period, result: Calculation) -> None:
             f"{line.coefficient_charged}\t{spans}\t{inputs}"
         )
 
-    insert_period_rows(
-        period, Charge, RUN_CHARGE_FIELDS, result.lines.values(), row=row, copy_line=copy_line
-    )
-    HouseFigures.objects.filter(period=period).delete()
-    for figures in result.house_figures:
-        figures.period = period
-    HouseFigures.objects.bulk_create(result.house_figures)
-    insert_period_rows(
-        period,
-        Penalty,
-        PENALTY_FIELDS,
-        (
-            (
-                period_id,
-                account,
-                line.debt_month,
-                line.due,
-                line.first,
-                line.last,
-                line.debt,
-                line.rate,
-                line.fraction,
-                line.rule,
-                capital_repair,
-                line.amount,
-            )
-            for stream, capital_repair in (
-                (result.penalties, False),
-                (result.capital_repair_penalties, True),
-            )
-            for account, lines in stream.items()
-            for line in lines
-        ),
-    )
+    return {"row": row, "copy_line": copy_line}
+
+
+def _penalty_rows(period_id: int, result: Calculation) -> Iterator[tuple]:
+    for stream, capital_repair in (
+        (result.penalties, False),
+        (result.capital_repair_penalties, True),
+    ):
+        for account, lines in stream.items():
+            for line in lines:
+                yield (
+                    period_id, account, line.debt_month, line.due, line.first, line.last,
+                    line.debt, line.rate, line.fraction, line.rule, capital_repair, line.amount,
+                )  # fmt: skip
 
 
 def spans_json(split) -> str | None:

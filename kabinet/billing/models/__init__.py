@@ -43,6 +43,7 @@ from kabinet.billing.models.rows import (  # noqa: F401
     Recalculation,
     RecalculationKind,
 )
+from kabinet.billing.models.runs import BillingRun, BillingRunPart, RunStatus  # noqa: F401
 from kabinet.billing.models.services import (  # noqa: F401
     CAPITAL_REPAIR_METHODS,
     INSTALMENT_METHODS,

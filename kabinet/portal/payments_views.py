@@ -26,7 +26,7 @@ from kabinet.payments.selectors import (
     online_payments_of,
     online_payments_seen_by,
 )
-from kabinet.portal.figures import account_figures
+from kabinet.portal.figures import account_figures, figures_key
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
 from kabinet.portal.views import account_or_404, render_account
 
@@ -57,6 +57,7 @@ def account_payments(request, account_id):
         quick_choices=QUICK_CHOICES,
         months=months,
         ledger=ledger,
+        figures_key=figures_key(account, "payments", first, last),  # the drawn ledger's
         closing_date=ledger.closing_date(timezone.localdate()),
         balance=balance,
         online_payments=online_payments_seen_by(request.user, account, RECENT_ONLINE_PAYMENTS),

@@ -3,8 +3,10 @@ with 4 sync workers on 127.0.0.1 (production settings, ``DEBUG=0``) serving the 
 Python client of ``BENCH_PAGES_THREADS`` threads (8) that asks each page for
 ``BENCH_PAGES_SECONDS`` (5) in each of ``BENCH_PAGES_ROUNDS`` (2) rounds, one page after another,
 as the signed-in demo resident (ЛС 1000154, twelve closed months). Each page's best round is
-printed as requests per second and as the ratio to ``/privacy/``. ``BENCH_PAGES_PROFILE=1``
-also profiles the card in this process (cProfile, the 25 costliest functions).
+printed as requests per second and as the ratio to ``/privacy/``; before the server starts,
+each page's CPU and wall time per request in this process (``BENCH_PAGES_IN_PROCESS``
+requests, 50). ``BENCH_PAGES_PROFILE=1`` also profiles the card in this process (cProfile,
+the 25 costliest functions).
 
 The client shares the machine's cores with the server: the absolute figures are lower than a
 separate load generator would show, the ratios are what the goals name."""
@@ -38,6 +40,7 @@ THREADS = int(os.environ.get("BENCH_PAGES_THREADS", "8"))
 SECONDS = float(os.environ.get("BENCH_PAGES_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_PAGES_ROUNDS", "2"))
 STARTUP_SECONDS = 60
+IN_PROCESS = int(os.environ.get("BENCH_PAGES_IN_PROCESS", "50"))
 # The goals of issue 21: each page's share of the plain page's requests per second.
 GOALS = {"card": 1 / 2, "charges": 1 / 3, "payments": 1 / 3, "receipt PDF": 1 / 3}
 
@@ -137,6 +140,27 @@ def _profile_card(user, path: str) -> None:
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
 
 
+def _in_process(user, pages: dict) -> None:
+    """Each page asked ``IN_PROCESS`` times through the test client, in this process: CPU
+    (``time.process_time``) and wall time per request, which a loaded machine moves less
+    than the server's requests per second."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    print(f"In this process, {IN_PROCESS} requests each (test client):")
+    for name, path in pages.items():
+        if name == "receipt PDF":
+            continue  # issued here, its file would be in this process's folder, not the server's
+        client.get(path)  # fills what is cached per process
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(IN_PROCESS):
+            client.get(path)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(
+            f"{name:<20} {cpu / IN_PROCESS * 1000:6.1f} ms CPU  "
+            f"{wall / IN_PROCESS * 1000:6.1f} ms wall per request"
+        )
+
+
 def run() -> None:
     load_demo(timezone.localdate())
     user = User.objects.get(username="demo")
@@ -151,6 +175,7 @@ def run() -> None:
     }
     if os.environ.get("BENCH_PAGES_PROFILE"):
         _profile_card(user, pages["card"])
+    _in_process(user, pages)
     signed_in = Client(HTTP_HOST="127.0.0.1")
     signed_in.force_login(user)
     cookie = settings.SESSION_COOKIE_NAME

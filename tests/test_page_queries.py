@@ -19,6 +19,7 @@ from kabinet.billing.selectors import (
     latest_charge_table,
     latest_charged_period,
 )
+from kabinet.data_versions import bump_accounts
 from kabinet.months import add_months
 from kabinet.receipts import issuing
 from tests.conftest import built_once
@@ -153,6 +154,28 @@ def test_a_page_costs_the_same_whatever_the_history_and_the_accounts(client, wor
             assert len(response.context["other_accounts"]) == size[1] - 1
     small, big = counts[SMALL], counts[BIG]
     assert len(big) == len(small), "\n".join(big)
+
+
+# What the session, the user and the linked accounts cost every account page, and what the
+# pages whose figures are cached (``portal.figures``) add to them then.
+# The card: the house's capital repair fund (the contribution's payee); «Платежи»: the user's
+# online payments (their parts, when there are any, one more).
+CACHED_PAGES = {"card": 1, "payments": 1}
+
+
+@pytest.mark.parametrize("page", CACHED_PAGES)
+def test_a_cached_page_costs_the_same_read_anew_and_little_from_the_cache(client, worlds, page):
+    anew, cached = {}, {}
+    for size, (user, account) in worlds.items():
+        url = _account_pages(account)[page]
+        _queries(client, user, url)
+        bump_accounts([account.pk])  # a payment arrived: the figures are read anew
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        anew[size] = [query["sql"] for query in queries.captured_queries]
+        _response, cached[size] = _queries(client, user, url)
+    assert len(anew[BIG]) == len(anew[SMALL]), "\n".join(anew[BIG])
+    assert len(cached[BIG]) == len(cached[SMALL]) == 3 + CACHED_PAGES[page], "\n".join(cached[BIG])
 
 
 def test_the_cards_balances_are_the_separate_sums(worlds):

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from kabinet.billing.closing import close_period
 from kabinet.billing.models import CAPITAL_REPAIR_METHODS, Charge, Period
 from kabinet.billing.run import run_billing
+from kabinet.data_versions import bump_organizations
 from kabinet.demo.capital_repair import contribution_payment
 from kabinet.demo.instalment import INSTALMENT, grant_instalment
 from kabinet.demo.world import moment
@@ -75,3 +76,4 @@ def _pay(period, accounts, index, before_last_closed, seed):
         if payment.amount > 0:
             payments.append(payment)
     Payment.objects.bulk_create(payments)
+    bump_organizations({period.organization_id})  # bulk_create sends no signals

@@ -5,6 +5,7 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, Mi
 from django.db import models
 from django.db.models import Q
 
+from kabinet.data_versions import KeepsDataVersion
 from kabinet.housing import gis
 from kabinet.orgs.models import Organization
 from kabinet.orgs.scoping import OrganizationScopedQuerySet
@@ -154,7 +155,7 @@ class Premise(models.Model):
         return f"{prefix} {self.number}"
 
 
-class PersonalAccount(models.Model):
+class PersonalAccount(KeepsDataVersion):
     """A personal account (лицевой счёт, ЛС): what is charged and paid."""
 
     organization = models.ForeignKey(
@@ -201,6 +202,11 @@ class PersonalAccount(models.Model):
         unique=True,
         validators=[gis.validate_service_id],
         help_text="13 знаков, присваивает ГИС ЖКХ.",
+    )
+    # Bumped by every write that changes what the resident's pages show of this account
+    # (kabinet/data_versions.py): the pages' cached figures are keyed by it.
+    data_version = models.PositiveIntegerField(
+        "версия данных", default=0, db_default=0, editable=False
     )
 
     objects = OrganizationScopedQuerySet.as_manager()

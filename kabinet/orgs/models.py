@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from kabinet.data_versions import KeepsDataVersion
 from kabinet.formats import cut_at_word
 from kabinet.money import MONEY_FIELD
 from kabinet.orgs import validators
@@ -115,7 +116,7 @@ class Payee(models.Model):
             raise ValidationError(errors)
 
 
-class Organization(Payee):
+class Organization(KeepsDataVersion, Payee):
     """A management organisation (управляющая организация, УК)."""
 
     name = models.CharField("наименование", max_length=255, unique=True)
@@ -179,6 +180,12 @@ class Organization(Payee):
         max_length=10,
         choices=ReceiptItems.choices,
         default=ReceiptItems.SERVICES,
+    )
+    # Bumped by every write that changes what the resident's pages show of all its accounts
+    # (a period closed, services, the due day; kabinet/data_versions.py): the pages' cached
+    # figures are keyed by it and by the account's own version.
+    data_version = models.PositiveIntegerField(
+        "версия данных", default=0, db_default=0, editable=False
     )
 
     objects = OrganizationScopedQuerySet.through("pk").as_manager()

@@ -26,6 +26,7 @@ from kabinet.payments.selectors import (
     online_payments_of,
     online_payments_seen_by,
 )
+from kabinet.portal.figures import account_figures, figures_key
 from kabinet.portal.payments_forms import QUICK_CHOICES, LedgerPeriodForm, OnlinePaymentForm
 from kabinet.portal.views import account_or_404, render_account
 
@@ -40,7 +41,13 @@ def account_payments(request, account_id):
     account = account_or_404(request, account_id)
     form = LedgerPeriodForm(request.GET or None, today=timezone.localdate())
     first, last, months = form.period()
-    ledger = account_ledger(account, first, last)
+    ledger, balance = account_figures(
+        account,
+        "payments",
+        lambda: (account_ledger(account, first, last), account_balance(account)),
+        first,
+        last,
+    )
     return render_account(
         request,
         account,
@@ -50,8 +57,9 @@ def account_payments(request, account_id):
         quick_choices=QUICK_CHOICES,
         months=months,
         ledger=ledger,
+        figures_key=figures_key(account, "payments", first, last),  # the drawn ledger's
         closing_date=ledger.closing_date(timezone.localdate()),
-        balance=account_balance(account),
+        balance=balance,
         online_payments=online_payments_seen_by(request.user, account, RECENT_ONLINE_PAYMENTS),
     )
 

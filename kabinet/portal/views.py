@@ -19,6 +19,7 @@ from kabinet.http import client_ip
 from kabinet.payments.models import OnlinePaymentMethod
 from kabinet.payments.services import online_payment_enabled
 from kabinet.payments.several import payable_groups
+from kabinet.portal.figures import account_figures
 from kabinet.portal.forms import LinkAccountForm, LinkRequestForm
 from kabinet.portal.periods import chosen_period
 from kabinet.portal.sections import SECTION_PAGES
@@ -175,23 +176,26 @@ def request_link(request):
     return render(request, "portal/request_link.html", {"form": form}, status=status)
 
 
-@login_required
-def account_card(request, account_id):
-    account = account_or_404(request, account_id)
+def card_figures(account) -> dict:
+    """The card's money: the latest month's table, the balances, «Оплатить до» and the
+    instalments (five queries; cached per account by ``portal.figures``)."""
     table = billing.latest_charge_table(account)
     balances = billing.card_balances(account)
     # «Оплатить до» of the latest charged month, the receipt's date, when there is a debt
     owes = table.period and balances["balance"] > 0
-    return render_account(
-        request,
-        account,
-        "portal/account_card.html",
-        "card",
+    return {
         **balances,
-        pay_by=due_date(account.organization, table.period.month) if owes else None,
-        table=table,
-        instalments=instalment_rows(account, table.period.month) if table.period else (),
-    )
+        "pay_by": due_date(account.organization, table.period.month) if owes else None,
+        "table": table,
+        "instalments": instalment_rows(account, table.period.month) if table.period else (),
+    }
+
+
+@login_required
+def account_card(request, account_id):
+    account = account_or_404(request, account_id)
+    figures = account_figures(account, "card", lambda: card_figures(account))
+    return render_account(request, account, "portal/account_card.html", "card", **figures)
 
 
 @login_required

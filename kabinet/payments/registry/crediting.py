@@ -23,6 +23,7 @@ from django.utils import timezone
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
 from kabinet.bulk import insert_rows
+from kabinet.data_versions import bump_organizations
 from kabinet.formats import format_rubles
 from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.services import fail_job, finish_job, report_progress, start_job
@@ -227,6 +228,9 @@ def _credit(registry, rows: Iterable[RegistryRow], accounts: dict, job) -> None:
                                      capital_repair=registry.capital_repair)
     )  # fmt: skip
     _insert_payments(values, job)
+    # Written by COPY, unseen by the models' signals: the resident pages' cached figures of
+    # every account of the organisation are read anew (one row written, not one per account).
+    bump_organizations({registry.organization_id})
     totals = Payment.objects.filter(registry=registry).aggregate(
         count=Count("pk"), amount=Sum("amount"), commission=Sum("commission")
     )

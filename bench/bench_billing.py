@@ -347,7 +347,8 @@ def _pay_first_month(period, accounts, rng) -> int:
 
 def _report(name, step, size, result):
     print(
-        f"  {name}: {step.seconds:.2f} s, {size / step.seconds:,.0f} accounts/s, "
+        f"  {name}: {step.seconds:.2f} s ({step.seconds / size * 100_000:.1f} s per 100 000 "
+        f"accounts), {size / step.seconds:,.0f} accounts/s, "
         f"{result.lines:,} charge lines + {result.penalty_lines:,} penalty lines written, "
         f"peak memory +{step.grown_mb:,.0f} MB"
     )

@@ -28,8 +28,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from bench.bench_registry import _reset_peak, _status_mb
-from bench.common import benchmark_organization
+from bench.common import benchmark_organization, reset_peak, status_mb
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Service
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.receipts import issuing
@@ -130,11 +129,11 @@ def run() -> None:
                     cursor.execute("ANALYZE")
             print(f"{DOCUMENTS} documents of {size / 1024:.0f} KB, one subscriber each "
                   f"(built in {time.perf_counter() - started:.0f} s)")  # fmt: skip
-            rss_before = _reset_peak()
+            rss_before = reset_peak()
             started, cpu = time.perf_counter(), time.process_time()
             job = start_receipt_mailing(period)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            growth = _status_mb("VmHWM") - rss_before
+            growth = status_mb("VmHWM") - rss_before
         server.stdin.close()
         messages, sessions = server.stdout.readline().split()
     finally:

@@ -21,7 +21,6 @@ letter twice; no letter is lost.
 """
 
 import datetime
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from itertools import batched, groupby
 
@@ -145,7 +144,7 @@ def send_batch(period: Period, job: Job, batch: Batch) -> None:
     documents = _latest_documents(period, {row.account_id for row in rows})
     problems = []
     template = LetterTemplate()  # the headers every letter of the batch shares, encoded once
-    # One connection reused for the whole batch, its letters handed over by a thread.
+    # One connection reused for the whole batch.
     with mailers.default as connection, _Courier(connection, job, problems) as courier:
         for account_id, account_rows in groupby(rows, key=lambda row: row.account_id):
             document = None
@@ -167,53 +166,45 @@ def send_batch(period: Period, job: Job, batch: Batch) -> None:
 
 
 class _Courier:
-    """The batch's SMTP session in a thread of its own, one letter at a time, so that the
-    server takes a letter while the next one is composed (``bench_mailing``: the wall time of
-    a letter was the sum of both).
-
-    A letter is claimed («sending», committed) before it is handed over, and the server's
-    answer is recorded before the next letter goes: one UPDATE per letter does both, the
-    outcome of the letter in flight and the claim of the next (``_settle_and_claim``), one
-    round trip to the database where there were two. So at most one letter is ever in flight;
-    a crash leaves it «sending», to be sent again by its batch's rerun."""
+    """The batch's letters handed to its SMTP session one at a time. A letter is claimed
+    («sending», committed) before it goes, and what the server answered is recorded together
+    with the claim of the next letter, in one UPDATE (``_settle_and_claim``): one round trip
+    to the database a letter where there were two, and still at most one letter in flight —
+    taken by the server, not recorded yet. (Handing the letters over from a thread, so that
+    the server takes one while the next is composed, cost more CPU than it saved on the
+    loaded 2-core machine of ``bench/README.md``: not kept.)"""
 
     def __init__(self, connection, job: Job, problems: list[str]):
         self.connection, self.job, self.problems = connection, job, problems
-        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts-smtp")
-        self.in_flight = None  # (row, Future) of the letter the server is being given
+        self.in_flight: Outcome | None = None  # the letter handed over last, not recorded
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        try:
-            self.settle()
-        finally:
-            self.thread.shutdown()
+        self.settle()
 
     def send(self, row: ReceiptDelivery, letter: Letter) -> None:
         """Hand ``letter`` over once the previous one is recorded, if ``row`` is still ours."""
-        if self.settle(claim=row):  # another mailing may have taken the row over
-            self.in_flight = (row, self.thread.submit(post, self.connection, letter))
+        if not self.settle(claim=row):  # another mailing may have taken the row over
+            return
+        try:
+            post(self.connection, letter)
+        except Exception as error:  # one refused letter must not stop the others
+            self.in_flight = self._failure(row, error)
+            _reconnect(self.connection)
+        else:
+            self.in_flight = (row, DeliveryStatus.SENT, "")
 
     def fail(self, row: ReceiptDelivery, error: Exception) -> None:
         """``row``'s letter could not be made (its document unreadable): record why."""
         if self.settle(claim=row):
-            _settle_and_claim(self._failure(row, error), None, self.job)
+            self.in_flight = self._failure(row, error)
 
     def settle(self, claim: ReceiptDelivery | None = None) -> bool:
-        """Wait for the server's answer to the letter in flight and record it, claiming
-        ``claim`` in the same statement; whether ``claim`` is ours to send."""
-        outcome = None
-        if self.in_flight is not None:
-            (row, answer), self.in_flight = self.in_flight, None
-            try:
-                answer.result()
-            except Exception as error:  # one refused letter must not stop the others
-                outcome = self._failure(row, error)
-                _reconnect(self.connection)
-            else:
-                outcome = (row, DeliveryStatus.SENT, "")
+        """Record what became of the letter in flight, claiming ``claim`` in the same
+        statement; whether ``claim`` is ours to send."""
+        outcome, self.in_flight = self.in_flight, None
         if outcome is None and claim is None:
             return False
         return _settle_and_claim(outcome, claim, self.job)

@@ -327,10 +327,17 @@ def test_a_worker_killed_between_a_send_and_its_record_resends_only_that_message
 
 
 class SMTPRecorder:
-    """An aiosmtpd handler keeping what it received, and how many sessions it saw."""
+    """An aiosmtpd handler keeping what it received, and how many sessions it saw; it refuses
+    the recipients in ``refused``."""
 
     def __init__(self):
-        self.messages, self.sessions = [], 0
+        self.messages, self.sessions, self.refused = [], 0, set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
@@ -342,32 +349,60 @@ class SMTPRecorder:
         return "250 OK"
 
 
-def test_the_letters_go_over_one_real_smtp_session_with_the_issued_file(five_subscribers, settings):
+@pytest.fixture
+def smtp_server(settings):
+    """An aiosmtpd server on a free port of 127.0.0.1, the default mailer pointed at it."""
     recorder = SMTPRecorder()
     with socket.socket() as probe:  # a free port (aiosmtpd's controller cannot take port 0)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = Controller(recorder, hostname="127.0.0.1", port=port)
     server.start()
-    try:
-        settings.MAILERS = {
-            "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {"host": "127.0.0.1", "port": port},
-            }
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port},
         }
-        job = start_receipt_mailing(Period.objects.get())
-    finally:
-        server.stop()
+    }
+    yield recorder
+    server.stop()
+
+
+def test_the_letters_go_over_one_real_smtp_session_with_the_issued_file(
+    five_subscribers, smtp_server
+):
+    job = start_receipt_mailing(Period.objects.get())
     job.refresh_from_db()
     assert (job.status, job.done) == (JobStatus.SUCCEEDED, 5)
-    assert (len(recorder.messages), recorder.sessions) == (5, 1)
-    letter = next(m for m in recorder.messages if m["To"] == five_subscribers[0].user.email)
+    assert (len(smtp_server.messages), smtp_server.sessions) == (5, 1)
+    letter = next(m for m in smtp_server.messages if m["To"] == five_subscribers[0].user.email)
     account = five_subscribers[0].account
     assert letter["Subject"] == f"Квитанция за октябрь 2026, ЛС № {account.number}"
+    assert letter["From"] == "Личный кабинет <noreply@localhost>"
+    assert letter["Message-ID"]
+    assert letter["Date"]
     assert "К оплате:" in letter.get_body().get_content()
     [attachment] = letter.iter_attachments()
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"kvitanciya-{account.number}-2026-10.pdf"
     issued = IssuedDocument.objects.get(account=account)
     assert hashlib.sha256(attachment.get_content()).hexdigest() == issued.sha256
+
+
+def test_a_letter_the_smtp_server_refuses_is_recorded_and_the_others_go(
+    five_subscribers, smtp_server
+):
+    broken = five_subscribers[1].user
+    broken.email = "broken@example.com"
+    broken.save()
+    smtp_server.refused.add("broken@example.com")
+    job = start_receipt_mailing(Period.objects.get())
+    job.refresh_from_db()
+    assert (job.done, job.failed) == (5, 1)
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(
+        link.user.email for link in five_subscribers if link.user != broken
+    )
+    failure = ReceiptDelivery.objects.get(user=broken)
+    assert (failure.status, failure.attempts) == (DeliveryStatus.FAILED, 1)
+    assert "SMTPRecipientsRefused" in failure.error
+    assert smtp_server.sessions == 2  # a new session after the refused letter

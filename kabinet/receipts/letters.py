@@ -158,9 +158,7 @@ class LetterTemplate:
 
     def __init__(self, from_email: str | None = None):
         self.from_email = from_email or settings.DEFAULT_FROM_EMAIL
-        self.sender = email.headerregistry.Address(
-            addr_spec=email.utils.parseaddr(self.from_email)[1]
-        ).addr_spec
+        self.sender = ascii_address(email.utils.parseaddr(self.from_email)[1])  # the envelope's
         self.boundary = f"=_{uuid.uuid4().hex}"
         self.from_header = self._header("From", self.from_email)
         self.reply_to_headers: dict[str, str] = {"": ""}

@@ -7,17 +7,18 @@ the period.
 A mailing is a job (``receipts.tasks``) in two steps, so that several task workers share it:
 ``plan_mailing`` gives the job the period's deliveries still to send (one ``ReceiptDelivery``
 row each, the job as its owner) and cuts them into batches of ``BATCH`` rows; each batch is a
-task (``send_batch``) that sends its rows over one SMTP connection, opened once for the batch.
+task (``send_batch``) that sends its rows over one SMTP connection, opened once for the batch,
+the letters composed as bytes (``receipts.letters``).
 
-What a crash costs. Each row goes «pending» → «sending» (committed before the message is
-handed to the SMTP server) → «sent» (committed as soon as the server has taken it) or
-«failed». A batch that runs again — the worker's task requeued after it died
-(``jobs.workers``) — skips the «sent» rows and sends the others, «sending» ones included; a
-later mailing takes over the «pending» rows of a finished mailing, and «sending» ones only
-after an hour (one may be in flight in a batch still running). So nothing recorded as sent
-is sent again, and a crash resends at most the one message each worker had in flight: the
-one the server took in the instant before «sent» was committed. A resident may get that one
-letter twice; no letter is lost.
+What a crash costs. Each row goes «pending» → «sending» (committed before the message is handed
+to the SMTP server) → «sent» (committed once the server has taken it, in the statement that
+claims the next row, before the next message goes) or «failed». A batch that runs again — the
+worker's task requeued after it died (``jobs.workers``) — skips the «sent» rows and sends the
+others, «sending» ones included; a later mailing takes over the «pending» rows of a finished
+mailing, and «sending» ones only after an hour (one may be in flight in a batch still running).
+So nothing recorded as sent is sent again, and a crash resends at most the one message each
+worker had in flight: the one the server took before «sent» was committed. A resident may get
+that one letter twice; no letter is lost.
 """
 
 import datetime

@@ -9,6 +9,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 from django.urls import reverse
+from django.utils import timezone
 
 from kabinet.billing.models import Period, PeriodStatus
 from kabinet.billing.signals import period_closed
@@ -237,10 +238,11 @@ def received(mailoutbox) -> list[str]:
     return sorted(message.to[0] for message in mailoutbox)
 
 
-def kill_the_mailing_at(monkeypatch, name: str, after: int, error=RuntimeError):
-    """Make the mailing's ``name`` step (``_claim`` before a send, ``_record`` after it) die
-    on its call number ``after + 1``, as a worker killed there would."""
-    real, calls = getattr(services, name), []
+def kill_the_mailing_at(monkeypatch, after: int, error=RuntimeError):
+    """Make the mailing's ``_settle_and_claim`` (the statement that records the letter the
+    server took and claims the next one) die on its call number ``after + 1``, as a worker
+    killed there would."""
+    real, calls = services._settle_and_claim, []
 
     def dying(*args, **kwargs):
         calls.append(args)
@@ -248,7 +250,7 @@ def kill_the_mailing_at(monkeypatch, name: str, after: int, error=RuntimeError):
             raise error("рабочий процесс убит")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, name, dying)
+    monkeypatch.setattr(services, "_settle_and_claim", dying)
 
 
 def test_a_batch_reuses_one_smtp_connection_and_the_batches_share_the_job(
@@ -271,21 +273,31 @@ def test_a_batch_reuses_one_smtp_connection_and_the_batches_share_the_job(
 def test_a_mailing_killed_midway_is_resumed_by_the_next_with_exactly_the_rest(
     five_subscribers, mailoutbox, monkeypatch
 ):
+    """The letter in flight when the worker died stays «sending»: the next mailing leaves it
+    to its batch's rerun, or takes it an hour later — sent twice then, the only one."""
     period = Period.objects.get()
-    kill_the_mailing_at(monkeypatch, "_claim", after=2)
+    kill_the_mailing_at(monkeypatch, after=2)
     killed = start_receipt_mailing(period)
     killed.refresh_from_db()
     assert killed.status == JobStatus.FAILED
-    assert len(mailoutbox) == 2
-    first_two = received(mailoutbox)
+    assert len(mailoutbox) == 2  # the second went out, its «sent» was never written
+    in_flight = mailoutbox[1].to[0]
+    assert ReceiptDelivery.objects.get(status=DeliveryStatus.SENDING).email == in_flight
 
+    rest = sorted(
+        link.user.email for link in five_subscribers if link.user.email not in received(mailoutbox)
+    )
     monkeypatch.undo()
     again = start_receipt_mailing(period)
     again.refresh_from_db()
-    rest = sorted(link.user.email for link in five_subscribers if link.user.email not in first_two)
-    assert received(mailoutbox[2:]) == rest  # the three not sent, none of the two again
-    assert again.result == {"Отправлено": 3, "С ошибкой": 0, "Отправлено раньше": 2}
-    assert set(ReceiptDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert received(mailoutbox[2:]) == rest  # the three not sent, neither of the two again
+    assert again.result == {"Отправлено": 3, "С ошибкой": 0, "Отправлено раньше": 1}
+
+    an_hour_ago = timezone.now() - services.STALE
+    ReceiptDelivery.objects.filter(status=DeliveryStatus.SENDING).update(updated_at=an_hour_ago)
+    start_receipt_mailing(period)
+    assert [message.to[0] for message in mailoutbox[5:]] == [in_flight]
+    assert set(ReceiptDelivery.objects.values_list("status", flat=True)) == {"sent"}
     assert DocumentDelivery.objects.filter(channel=DeliveryChannel.EMAIL).count() == 2
 
 
@@ -295,11 +307,11 @@ def test_a_worker_killed_between_a_send_and_its_record_resends_only_that_message
     """The documented guarantee: the message the server took just before the worker died
     is the one sent twice when the batch runs again, as the worker's restart requeues it."""
     period = Period.objects.get()
-    kill_the_mailing_at(monkeypatch, "_record", after=2, error=SystemExit)  # not caught
+    kill_the_mailing_at(monkeypatch, after=2, error=SystemExit)  # not caught
     job = start_receipt_mailing(period)
-    assert len(mailoutbox) == 3  # the third went out, its «sent» was never written
+    assert len(mailoutbox) == 2  # the second went out, its «sent» was never written
     in_flight = ReceiptDelivery.objects.get(status=DeliveryStatus.SENDING)
-    assert in_flight.email == mailoutbox[2].to[0]
+    assert in_flight.email == mailoutbox[1].to[0]
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING  # nobody is left to say otherwise
 
@@ -308,16 +320,24 @@ def test_a_worker_killed_between_a_send_and_its_record_resends_only_that_message
     not_sent = [row.email for row in rows if row.status == DeliveryStatus.PENDING]
     mail_receipts_batch.enqueue(period.pk, job.pk, rows[0].pk, rows[-1].pk, len(rows))
     job.refresh_from_db()
-    assert received(mailoutbox[3:]) == sorted([in_flight.email, *not_sent])
+    assert received(mailoutbox[2:]) == sorted([in_flight.email, *not_sent])
     assert len(mailoutbox) == 6  # five subscribers, one of them twice
     assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 5, 5)
+    assert set(ReceiptDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}
 
 
 class SMTPRecorder:
-    """An aiosmtpd handler keeping what it received, and how many sessions it saw."""
+    """An aiosmtpd handler keeping what it received, and how many sessions it saw; it refuses
+    the recipients in ``refused``."""
 
     def __init__(self):
-        self.messages, self.sessions = [], 0
+        self.messages, self.sessions, self.refused = [], 0, set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
@@ -329,32 +349,60 @@ class SMTPRecorder:
         return "250 OK"
 
 
-def test_the_letters_go_over_one_real_smtp_session_with_the_issued_file(five_subscribers, settings):
+@pytest.fixture
+def smtp_server(settings):
+    """An aiosmtpd server on a free port of 127.0.0.1, the default mailer pointed at it."""
     recorder = SMTPRecorder()
     with socket.socket() as probe:  # a free port (aiosmtpd's controller cannot take port 0)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = Controller(recorder, hostname="127.0.0.1", port=port)
     server.start()
-    try:
-        settings.MAILERS = {
-            "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {"host": "127.0.0.1", "port": port},
-            }
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port},
         }
-        job = start_receipt_mailing(Period.objects.get())
-    finally:
-        server.stop()
+    }
+    yield recorder
+    server.stop()
+
+
+def test_the_letters_go_over_one_real_smtp_session_with_the_issued_file(
+    five_subscribers, smtp_server
+):
+    job = start_receipt_mailing(Period.objects.get())
     job.refresh_from_db()
     assert (job.status, job.done) == (JobStatus.SUCCEEDED, 5)
-    assert (len(recorder.messages), recorder.sessions) == (5, 1)
-    letter = next(m for m in recorder.messages if m["To"] == five_subscribers[0].user.email)
+    assert (len(smtp_server.messages), smtp_server.sessions) == (5, 1)
+    letter = next(m for m in smtp_server.messages if m["To"] == five_subscribers[0].user.email)
     account = five_subscribers[0].account
     assert letter["Subject"] == f"Квитанция за октябрь 2026, ЛС № {account.number}"
+    assert letter["From"] == "Личный кабинет <noreply@localhost>"
+    assert letter["Message-ID"]
+    assert letter["Date"]
     assert "К оплате:" in letter.get_body().get_content()
     [attachment] = letter.iter_attachments()
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"kvitanciya-{account.number}-2026-10.pdf"
     issued = IssuedDocument.objects.get(account=account)
     assert hashlib.sha256(attachment.get_content()).hexdigest() == issued.sha256
+
+
+def test_a_letter_the_smtp_server_refuses_is_recorded_and_the_others_go(
+    five_subscribers, smtp_server
+):
+    broken = five_subscribers[1].user
+    broken.email = "broken@example.com"
+    broken.save()
+    smtp_server.refused.add("broken@example.com")
+    job = start_receipt_mailing(Period.objects.get())
+    job.refresh_from_db()
+    assert (job.done, job.failed) == (5, 1)
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(
+        link.user.email for link in five_subscribers if link.user != broken
+    )
+    failure = ReceiptDelivery.objects.get(user=broken)
+    assert (failure.status, failure.attempts) == (DeliveryStatus.FAILED, 1)
+    assert "SMTPRecipientsRefused" in failure.error
+    assert smtp_server.sessions == 2  # a new session after the refused letter

@@ -1,59 +1,244 @@
-"""The e-receipt letter: Django's ``EmailMessage`` whose PDF attachment goes into the flattened
-message as one block of base64 made by ``binascii``.
+"""The e-receipt letter, composed as bytes from a skeleton made once per batch, and its posting.
 
-The email package encodes an attachment and writes it out line by line in Python: for a 45 KB
-payment document that was 5 of the 9 ms of CPU a letter cost, and the mailing's goal (issue 21
-item 3, ``bench/bench_mailing.py``) leaves about 5 ms for everything. So the message is built
-by Django as usual around a short marker attachment, and flattening puts the document's base64
-in the marker's place; headers, the text part and the MIME structure are the email package's.
+The mailing's goal (issue 21 item 3, ``bench/bench_mailing.py``) is 200 letters a second, and a
+letter through Django's ``EmailMessage`` cost ~5 ms of CPU: the email package parses every
+header into a tree and folds it back, and flattens the parts line by line in Python. Every
+letter of a mailing has the same From, the same MIME structure and the same headers of its
+parts; what varies is To, Subject, Date, Message-ID, Reply-To (the payee), the text and the
+PDF. So ``LetterTemplate`` renders the shared headers once (the email package's own folding of
+From and of each distinct Reply-To), and ``compose`` puts the letter together by formatting:
+RFC 5322 headers (Subject as RFC 2047 encoded words, Date, Message-ID), a multipart/mixed body
+of two base64 parts (RFC 2045 6.8: lines of 76), the PDF's name in ``filename="…"`` or, when
+not plain ASCII, ``filename*=utf-8''…`` (RFC 2231). Everything is 7-bit with CRLF line ends,
+so the SMTP server needs no 8BITMIME; the boundary holds «_», which base64 never does.
+
+Over SMTP the bytes go as they are (``smtplib.SMTP.sendmail`` on the backend's open session);
+the other backends — the development files, the tests' outbox — get the letter as any Django
+``EmailMessage`` whose ``message()`` is those same bytes parsed.
 """
 
 import base64
-import email.message
+import datetime
+import email
+import email.headerregistry
 import email.policy
+import email.utils
+import re
 import uuid
+from dataclasses import dataclass
+from email.utils import format_datetime, make_msgid
 
+from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.utils import DNS_NAME
+from django.utils import timezone
+
+from kabinet.mail import LINE_BREAKS, subject_line
+from kabinet.observability.mail import count_sent
 
 LINE = 76  # base64 characters a line (RFC 2045, 6.8)
+HEADER_LINE = 78  # RFC 5322 2.1.1: lines should be no longer
+# UTF-8 bytes per RFC 2047 encoded word: =?utf-8?b?…?= of 64 characters, so that «Subject: »
+# and the first word stay within a line of 78.
+WORD_BYTES = 39
+CRLF = "\r\n"
+# An address written as it is in To: an RFC 5322 dot-atom local part, an ASCII domain.
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 
-class ReceiptLetter(EmailMessage):
-    """A letter with one PDF attachment (``pdf`` named ``filename``); ``attachments`` holds
-    the real document, as for any ``EmailMessage``."""
+def base64_lines(data: bytes) -> bytes:
+    """``data`` in base64, lines of 76 characters with CRLF, in one C call and a slicing."""
+    whole = base64.b64encode(data)
+    return b"\r\n".join([whole[start : start + LINE] for start in range(0, len(whole), LINE)])
 
-    def __init__(self, *args, pdf: bytes, filename: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.attach(filename, pdf, "application/pdf")
+
+def encoded_words(text: str) -> str:
+    """A header value (RFC 2047): as it is when short printable ASCII, else UTF-8 base64
+    encoded words, one a folded line. Cut only between characters, so that each word
+    decodes alone; whitespace between encoded words is not part of the text (6.2)."""
+    if text.isascii() and text.isprintable() and len(text) <= HEADER_LINE - len("Subject: "):
+        return text
+    words, chunk = [], b""
+    for char in text:
+        encoded = char.encode()
+        if len(chunk) + len(encoded) > WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return (CRLF + " ").join(f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words)
+
+
+def filename_parameter(filename: str) -> str:
+    """The attachment's name for Content-Disposition: ``filename="…"`` when printable ASCII,
+    else ``filename*=utf-8''…`` percent-encoded (RFC 2231 4, as RFC 6266 advises)."""
+    if filename.isascii() and filename.isprintable() and not set(filename) & set('"\\'):
+        return f'filename="{filename}"'
+    quoted = "".join(
+        char if (char.isascii() and char.isalnum()) or char in "!#$&+-.^_`|~" else _percent(char)
+        for char in filename
+    )
+    return f"filename*=utf-8''{quoted}"
+
+
+def _percent(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode())
+
+
+def ascii_address(address: str) -> str:
+    """``address`` as SMTP without SMTPUTF8 takes it: the domain in IDNA (RFC 5891), the local
+    part ASCII or refused (``ValueError``), no line breaks."""
+    _single_line(address, "address")
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise ValueError(f"{address!r}: a non-ASCII local part needs SMTPUTF8")
+    return address if domain.isascii() else f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
+def _date() -> str:
+    """Now, as Django's letters give it (RFC 5322 3.3, the zone in figures)."""
+    now = (
+        timezone.localtime()
+        if settings.EMAIL_USE_LOCALTIME
+        else datetime.datetime.now(datetime.UTC)
+    )
+    return format_datetime(now)
+
+
+def _single_line(value: str, name: str) -> str:
+    """A header's value must not break the header (CR, LF: injection)."""
+    if LINE_BREAKS.search(value):
+        raise ValueError(f"{name}: a line break in {value!r}")
+    return value
+
+
+@dataclass
+class Letter:
+    """One composed letter: the envelope and the message's bytes, and what it was made of (for
+    the backends that are not SMTP)."""
+
+    sender: str  # the envelope's and From's address
+    to: str
+    data: bytes
+    subject: str
+    body: str
+    reply_to: str
+    pdf: bytes
+    filename: str
+    from_email: str
+
+    def email_message(self) -> EmailMessage:
+        return ComposedEmail(self)
+
+
+class ComposedEmail(EmailMessage):
+    """A ``Letter`` as Django's ``EmailMessage``: subject, body, recipients and attachment as
+    usual; its ``message()`` is the composed bytes parsed, so that the development files show
+    what SMTP would have sent."""
+
+    def __init__(self, letter: Letter):
+        super().__init__(
+            subject=letter.subject,
+            body=letter.body,
+            from_email=letter.from_email,
+            to=[letter.to],
+            reply_to=[letter.reply_to] if letter.reply_to else None,
+        )
+        self.attach(letter.filename, letter.pdf, "application/pdf")
+        self.data = letter.data
 
     def message(self, *, policy=email.policy.default):
-        (filename, pdf, mimetype), marker = self.attachments[0], uuid.uuid4().hex.encode()
-        self.attachments = [(filename, marker, mimetype)]
-        try:
-            message = super().message(policy=policy)
-        finally:
-            self.attachments = [(filename, pdf, mimetype)]
-        message.__class__ = _SplicedMessage
-        message.splice = (base64.b64encode(marker), pdf)
-        return message
+        return email.message_from_bytes(self.data, policy=policy)
 
 
-class _SplicedMessage(email.message.EmailMessage):
-    """Flattens as the email package does, then puts the document's base64 — lines of 76
-    characters, the policy's line ends — where the marker's is."""
+class LetterTemplate:
+    """What all letters of a batch share, encoded once: the From header, the MIME skeleton,
+    the parts' headers; ``compose`` fills in one letter."""
 
-    splice: tuple[bytes, bytes]
+    def __init__(self, from_email: str | None = None):
+        self.from_email = from_email or settings.DEFAULT_FROM_EMAIL
+        self.sender = ascii_address(email.utils.parseaddr(self.from_email)[1])  # the envelope's
+        self.boundary = f"=_{uuid.uuid4().hex}"
+        self.from_header = self._header("From", self.from_email)
+        self.reply_to_headers: dict[str, str] = {"": ""}
 
-    def as_bytes(self, unixfrom=False, policy=None):
-        policy = policy or self.policy
-        flat = super().as_bytes(unixfrom, policy)
-        marker, pdf = self.splice
-        whole = base64.b64encode(pdf)  # one call; encodebytes loops per 57 bytes in Python
-        lines = (whole[start : start + LINE] for start in range(0, len(whole), LINE))
-        return flat.replace(marker, policy.linesep.encode().join(lines), 1)
+    @staticmethod
+    def _header(name: str, value: str) -> str:
+        """``name: value`` folded by the email package (address lists, display names in
+        encoded words), CRLF at the end."""
+        _single_line(value, name)
+        return email.policy.SMTP.header_factory(name, value).fold(policy=email.policy.SMTP)
 
-    def __bytes__(self):
-        return self.as_bytes()
+    def compose(
+        self,
+        *,
+        to: str,
+        subject: str,
+        body: str,
+        pdf: bytes,
+        filename: str,
+        reply_to: str = "",
+        pdf_base64: bytes | None = None,
+    ) -> Letter:
+        """The letter to ``to`` with ``body`` as its text and ``pdf`` attached as ``filename``;
+        ``pdf_base64`` (``base64_lines(pdf)``) when the caller encoded the document once for
+        several subscribers of an account."""
+        subject = subject_line(subject)
+        if reply_to not in self.reply_to_headers:
+            self.reply_to_headers[reply_to] = self._header("Reply-To", reply_to)
+        to = ascii_address(to)
+        # A quoted local part is left to the email package, which quotes it right.
+        to_header = f"To: {to}{CRLF}" if PLAIN_ADDRESS.fullmatch(to) else self._header("To", to)
+        disposition = f"Content-Disposition: attachment; {filename_parameter(filename)}"
+        if len(disposition) > HEADER_LINE:
+            disposition = disposition.replace("; ", f";{CRLF} ", 1)
+        boundary = self.boundary
+        head = (
+            "MIME-Version: 1.0" + CRLF
+            + f'Content-Type: multipart/mixed; boundary="{boundary}"' + CRLF
+            + f"Subject: {encoded_words(subject)}" + CRLF
+            + self.from_header
+            + to_header
+            + self.reply_to_headers[reply_to]
+            + f"Date: {_date()}" + CRLF
+            + f"Message-ID: {make_msgid(domain=DNS_NAME)}" + CRLF
+            + CRLF
+            + f"--{boundary}" + CRLF
+            + 'Content-Type: text/plain; charset="utf-8"' + CRLF
+            + "Content-Transfer-Encoding: base64" + CRLF
+            + CRLF
+        )  # fmt: skip
+        attachment_head = (
+            CRLF + f"--{boundary}" + CRLF
+            + "Content-Type: application/pdf" + CRLF
+            + "Content-Transfer-Encoding: base64" + CRLF
+            + disposition + CRLF
+            + CRLF
+        )  # fmt: skip
+        data = b"".join(
+            [
+                head.encode("ascii"),
+                base64_lines(body.encode()),
+                attachment_head.encode("ascii"),
+                base64_lines(pdf) if pdf_base64 is None else pdf_base64,
+                f"{CRLF}--{boundary}--{CRLF}".encode("ascii"),
+            ]
+        )
+        return Letter(
+            sender=self.sender, to=to, data=data, subject=subject, body=body,
+            reply_to=reply_to, pdf=pdf, filename=filename, from_email=self.from_email,
+        )  # fmt: skip
 
-    def as_string(self, unixfrom=False, maxheaderlen=0, policy=None):
-        return self.as_bytes(unixfrom, policy).decode("ascii", "surrogateescape")
+
+def post(connection, letter: Letter) -> None:
+    """Hand ``letter`` to the mail backend ``connection`` (open): an SMTP session gets its
+    bytes as they are; any other backend a Django ``EmailMessage``. Raises what the backend
+    raises when the letter is refused."""
+    if isinstance(connection, SMTPBackend):
+        if connection.connection is None:  # the session was lost and not reopened yet
+            connection.open()
+        connection.connection.sendmail(letter.sender, [letter.to], letter.data)
+        count_sent(connection, 1)
+    elif not connection.send_messages([letter.email_message()]):
+        raise RuntimeError("the mail backend did not take the letter")

@@ -19,10 +19,12 @@ from kabinet.billing.models import (
     Charge,
     HouseFigures,
     Penalty,
+    RunStatus,
 )
 from kabinet.billing.run import plan_parts, run_billing
 from kabinet.billing.writing import PENALTY_FIELDS, RUN_CHARGE_FIELDS
 from kabinet.jobs.models import JobStatus
+from kabinet.jobs.services import start_job
 
 pytestmark = pytest.mark.django_db
 
@@ -162,4 +164,21 @@ def test_a_period_closed_before_the_last_part_keeps_its_lines(period, small_part
     close_period(period)
     with pytest.raises(Exception, match="закрыт"):
         parts.write_run(run)
+    assert lines_of(period) == reference
+
+
+def test_the_last_part_s_task_run_again_writes_what_a_lost_worker_left(period, small_parts):
+    reference = lines_of(period)
+    job = queue_billing_run(period)
+    run = parts.start_run(period, job)
+    start_job(job, total=run.accounts, shared=True)
+    part_ids = list(run.part_rows.order_by("number").values_list("pk", flat=True))
+    for pk in part_ids:  # every part computed and kept; the worker lost before the write
+        parts.compute_part(pk)
+
+    tasks.run_billing_part.call(job.pk, part_ids[-1], None)  # its task again
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.done == job.total == run.accounts
+    assert BillingRun.objects.get(pk=run.pk).status == RunStatus.DONE
     assert lines_of(period) == reference

@@ -28,8 +28,11 @@ def start_run(period, job=None) -> BillingRun:
     with transaction.atomic():
         period = locked_open(period)
         earlier = BillingRun.objects.filter(period=period)
-        for replaced in Job.objects.filter(pk__in=earlier.values("job"), status=JobStatus.RUNNING):
-            fail_job(replaced, REPLACED)
+        replaced = Job.objects.filter(pk__in=earlier.values("job"), status=JobStatus.RUNNING)
+        if job is not None:  # the same job's task again, after a lost worker: not replaced
+            replaced = replaced.exclude(pk=job.pk)
+        for older in replaced:
+            fail_job(older, REPLACED)
         earlier.delete()
         parts = plan_parts(period)
         run = BillingRun.objects.create(
@@ -73,6 +76,11 @@ def compute_part(part_id: int) -> BillingRunPart | None:
         run.save(update_fields=["parts_done"])
     part.run = run
     return part
+
+
+def running_run(run_id: int | None) -> BillingRun | None:
+    """The run, while it is running."""
+    return BillingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
 
 
 def write_run(run: BillingRun, *, user=None, ip=None) -> RunSummary | None:

@@ -71,11 +71,13 @@ def run_billing_part(job_id: int, part_id: int, ip: str | None = None) -> None:
     try:
         with job_failure(job, RUN_FAILED, expected=BillingError, prefix=RUN_REFUSED):
             part = parts.compute_part(part_id)
-            if part is None:  # computed already, or the run was replaced or has failed
-                return
-            add_progress(job, done=part.accounts)
-            if part.run.parts_done == part.run.parts:
-                _write(job, part.run, ip)
+            if part is not None:
+                add_progress(job, done=part.accounts)
+                run = part.run
+            else:  # computed already (its task again after a lost worker), or the run is gone
+                run = parts.running_run(run_id)
+            if run is not None and run.parts_done == run.parts:
+                _write(job, run, ip)  # also when a lost worker cut the last part's write short
     finally:
         if job.status == JobStatus.FAILED and run_id is not None:
             parts.fail_run(run_id)
@@ -87,6 +89,7 @@ def _write(job: Job, run, ip) -> None:
         fail_job(job, parts.REPLACED)
         return
     job.problems = summary.problems[:MAX_PROBLEMS]
+    job.done = job.total  # every part is counted, a part whose worker was lost too
     finish_job(
         job,
         period_result(

@@ -51,7 +51,8 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BUCKET = "kabinet-media"
 S3_KEYS = {"STORAGE_S3_ACCESS_KEY_ID": "cluster", "STORAGE_S3_SECRET_ACCESS_KEY": "cluster-secret"}
 # The large organisation's run must last long enough to be killed in the middle: 4–6 s here
-# under load, against a second or so between two looks at its page.
+# under load in four parts of 5 000 accounts, against a tenth of a second between two looks
+# at its page.
 LARGE_ACCOUNTS = 20_000
 WORKER_ID = "worker/kabinet-worker"  # %l/%N of the worker unit on the host «worker»
 START_TIMEOUT = 90  # seconds for a server to answer after its start
@@ -481,16 +482,16 @@ def start_billing_run(accountant: Browser, period_id: int) -> str:
     return response.url.removeprefix(accountant.cluster.site)
 
 
-def billing_task(cluster: Cluster, job_url: str) -> tuple[str, list[str]]:
-    """(status, worker ids) of the queued task of the run whose page is ``job_url``."""
+def billing_tasks(cluster: Cluster, job_url: str) -> list[tuple[str, list[str]]]:
+    """(status, worker ids) of the queued tasks of the parts of the run whose page is
+    ``job_url`` (``billing.tasks.run_billing_part``, a part of 5 000 accounts each)."""
     job_id = int(re.search(r"/jobs/(\d+)/$", job_url).group(1))
-    [(status, worker_ids)] = cluster.sql(
+    return cluster.sql(
         "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult "
-        "WHERE task_path LIKE %s AND (args_kwargs->'args'->>0)::int = %s",
-        "%run_billing_job",
+        "WHERE task_path LIKE %s AND (args_kwargs->'args'->>0)::int = %s ORDER BY enqueued_at",
+        "%run_billing_part",
         job_id,
     )
-    return status, worker_ids
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -542,7 +543,7 @@ def test_a_file_uploaded_through_one_host_is_downloaded_through_the_other(cluste
 def test_a_billing_run_started_through_the_balancer_runs_on_the_worker_host(cluster, accountant):
     job = start_billing_run(accountant, cluster.world["small_period"])
     wait_for_job(accountant, job, lambda status, *_: status == "выполнено", 60)
-    assert billing_task(cluster, job) == ("SUCCESSFUL", [WORKER_ID])
+    assert billing_tasks(cluster, job) == [("SUCCESSFUL", [WORKER_ID])]  # one part
     [(lines,)] = cluster.sql(
         "SELECT count(*) FROM billing_charge WHERE period_id = %s", cluster.world["small_period"]
     )
@@ -602,24 +603,25 @@ def test_a_web_host_killed_under_load_fails_no_request_but_those_in_flight(clust
 def test_a_worker_killed_mid_run_is_restarted_and_the_run_finishes_once(cluster, accountant):
     period = cluster.world["large_period"]
     job = start_billing_run(accountant, period)
-    # Killed as soon as the page shows the run counting accounts (it has locked the period and
-    # read them, in its transaction): the rest of the run — a few seconds, most of them writing
-    # the lines — is the margin for the kill to land before the commit.
+    # The run is shared by tasks, a part of 5 000 accounts each (about a second here), and the
+    # last part's task writes all the lines. Killed as soon as the page counts a part done: the
+    # worker is in the task of a part, or writing the run, and nothing of it is written yet.
     _, done, total = wait_for_job(
-        accountant, job, lambda status, done, total: status == "выполняется" and total > 0, 120
+        accountant, job, lambda status, done, total: status == "выполняется" and done > 0, 120
     )
     cluster.processes["worker"].kill()
     print(f"worker killed when the job page said {done} of {total} accounts")
 
-    # The database saw the worker go: its session ended and the run's transaction with it.
+    # The database saw the worker go: its session ended and the part's transaction with it.
     deadline = time.monotonic() + 30
     while cluster.sql(
         "SELECT 1 FROM pg_stat_activity WHERE client_addr = %s", cluster.worker.address
     ):
         assert time.monotonic() < deadline, "the killed worker's session is still open"
         time.sleep(0.2)
-    state = billing_task(cluster, job)
-    assert state == ("RUNNING", [WORKER_ID]), f"the run ended before the kill: {state}"
+    tasks = billing_tasks(cluster, job)
+    running = [task for task in tasks if task[0] == "RUNNING"]
+    assert running == [("RUNNING", [WORKER_ID])], f"not killed inside a task: {tasks}"
     assert job_page(accountant, job)[0] == "выполняется"
     charges = "SELECT count(*) FROM billing_charge WHERE period_id = %s"
     assert cluster.sql(charges, period) == [(0,)]
@@ -628,7 +630,11 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_run_finishes_once(cluster,
     assert "возвращено в очередь — 1" in said
     wait_for_job(accountant, job, lambda status, *_: status == "выполнено", 180)
 
-    assert billing_task(cluster, job) == ("SUCCESSFUL", [WORKER_ID, WORKER_ID])
+    tasks = billing_tasks(cluster, job)
+    assert len(tasks) == LARGE_ACCOUNTS // 5000
+    assert {status for status, _ in tasks} == {"SUCCESSFUL"}
+    # the killed part's task ran twice, the others once
+    assert sorted(len(workers) for _, workers in tasks) == [1] * (len(tasks) - 1) + [2]
     assert cluster.sql(charges, period) == [(3 * LARGE_ACCOUNTS,)]
     runs = cluster.sql(
         "SELECT count(*) FROM audit_auditentry WHERE action = 'billing_run' AND object_id = %s",

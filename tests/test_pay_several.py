@@ -153,7 +153,11 @@ def test_home_offers_the_groups_and_the_post_goes_to_the_gateway(world, client):
     text = text_of(page)
     assert "Оплатить несколько счетов" in text
     assert "отдельный платёж" in text
-    assert f'value="{paid_up.pk}"' not in page.content.decode()
+    # Each account's checkbox by its id: a bare value="…" can be another object's with that pk
+    # (the organisation's hidden field, when the ids happen to be equal).
+    html = page.content.decode()
+    assert f'id="pay-account-{first.pk}"' in html
+    assert f'id="pay-account-{paid_up.pk}"' not in html
 
     response = client.post(
         reverse("portal:pay_several"),

@@ -23,7 +23,7 @@ from collections import defaultdict
 import django
 
 PHASES = [
-    "_accounts", "_tariff_spans", "meter_volumes", "add_common_share", "add_instalments",
+    "house_accounts", "_tariff_spans", "meter_volumes", "add_common_share", "add_instalments",
     "_add_recalculations", "add_penalties", "add_capital_repair_penalties",
     "_note_missing_tariffs", "charged_in", "delete_lines", "write_lines", "plan_parts",
     "record_replaced_lines",

@@ -1,4 +1,4 @@
-"""A billing run in parts (``billing.run.plan_parts``): in one process (``run_billing``) and
+"""A billing run in parts (``billing.billed.plan_parts``): in one process (``run_billing``) and
 shared by the task workers (``billing.parts``, ``billing.tasks.run_billing_part``), the lines
 are the same as a run in one part, line by line; a part that breaks, a run replaced by a newer
 one, a part's task run twice and a period closed meanwhile leave the period's lines whole."""
@@ -9,8 +9,8 @@ import pytest
 from django.test import override_settings
 
 from bench import bench_billing
-from kabinet.billing import parts, tasks
-from kabinet.billing import run as billing_run
+from kabinet.billing import billed, parts, tasks
+from kabinet.billing.billed import plan_parts
 from kabinet.billing.closing import close_period
 from kabinet.billing.jobs import queue_billing_run
 from kabinet.billing.models import (
@@ -21,7 +21,7 @@ from kabinet.billing.models import (
     Penalty,
     RunStatus,
 )
-from kabinet.billing.run import plan_parts, run_billing
+from kabinet.billing.run import run_billing
 from kabinet.billing.writing import PENALTY_FIELDS, RUN_CHARGE_FIELDS
 from kabinet.jobs.models import JobStatus
 from kabinet.jobs.services import start_job
@@ -71,7 +71,7 @@ def period(world):
 @pytest.fixture
 def small_parts(monkeypatch, period):
     """Parts of one house each."""
-    monkeypatch.setattr(billing_run, "PART_ACCOUNTS", 100)
+    monkeypatch.setattr(billed, "PART_ACCOUNTS", 100)
     assert len(plan_parts(period)) == 3
 
 

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kabinet.billing import run as billing_run
-from kabinet.billing import tasks
+from kabinet.billing import billed, tasks
 from kabinet.billing.closing import close_period
 from kabinet.billing.jobs import queue_billing_run
 from kabinet.billing.ledger import account_ledger
@@ -115,7 +114,7 @@ def snapshot(period):
 def run_by_workers(period):
     """The run as staff start it: a part per house, each a task (the test backend runs each at
     once), the lines written by the last."""
-    with mock.patch.object(billing_run, "PART_ACCOUNTS", 1):
+    with mock.patch.object(billed, "PART_ACCOUNTS", 1):
         job = queue_billing_run(period)
         tasks.run_billing_job.call(job.pk, period.pk)
     job.refresh_from_db()

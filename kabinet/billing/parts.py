@@ -1,5 +1,5 @@
 """A billing run shared by the task workers: ``start_run`` plans the parts (whole houses,
-``run.plan_parts``), each worker computes a part (``compute_part``) and keeps its lines in the
+``billed.plan_parts``), each worker computes a part (``compute_part``) and keeps its lines in the
 part's row, and the worker that computes the last part writes all of them in one transaction
 (``write_run``), as ``run.run_billing`` writes its own: the period's lines change all at once
 or not at all, and a failed or replaced run leaves them as they were.
@@ -10,10 +10,11 @@ the parts computed after it (as it would reach a run started a moment later)."""
 
 from django.db import transaction
 
+from kabinet.billing.billed import plan_parts
 from kabinet.billing.bulk import without_cycle_collection
 from kabinet.billing.lines import RunSummary
 from kabinet.billing.models import BillingRun, BillingRunPart, HouseFigures, RunStatus
-from kabinet.billing.run import calculate, charged_in, finish_run, locked_open, plan_parts
+from kabinet.billing.run import calculate, charged_in, finish_run, locked_open
 from kabinet.billing.writing import delete_lines, staged_lines, write_staged
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.jobs.services import fail_job

@@ -1,10 +1,10 @@
 """The monthly billing run: a period's charges — by area, normative, meter (with the volumes
 by Правила № 354) and the common share — with its recalculations and penalties.
 
-The run reads an organisation's data set-wise (a few queries, whatever the number of
-accounts), computes every line in memory with ``calculation`` and writes them in one go; it
-replaces the open period's lines in one transaction, so running it again gives the same lines
-and a failure leaves the previous ones.
+The run goes by parts of whole houses (``billed.plan_parts``): each part's data read set-wise
+(a dozen queries, whatever the number of its accounts), its lines computed in memory with
+``calculation`` and written before the next part; it replaces the open period's lines in one
+transaction, so running it again gives the same lines and a failure leaves the previous ones.
 """
 
 from collections import defaultdict
@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
 from kabinet.billing import calculation as calc
+from kabinet.billing.billed import accounts_of, house_accounts, ids_in, plan_parts
 from kabinet.billing.bulk import without_cycle_collection
 from kabinet.billing.common_share import WATER, add_common_share
 from kabinet.billing.heating import HeatingMonth
@@ -52,14 +52,10 @@ from kabinet.billing.penalties import add_capital_repair_penalties, add_penaltie
 from kabinet.billing.volumes import VolumeLaw, normative_persons
 from kabinet.billing.writing import delete_lines, write_lines
 from kabinet.formats import month_name
-from kabinet.housing.models import PersonalAccount
 from kabinet.metering.models import Resource
 from kabinet.money import KOPECK, ZERO, round_money
 
 NOT_BY_METHOD = (*PENALTY_METHODS, *INSTALMENT_METHODS)
-# Accounts in a part of a run: enough for the per-part queries (a dozen) to cost little
-# beside the part's lines, few enough that a part's lines take some tens of MB.
-PART_ACCOUNTS = 5000
 ONE = Decimal(1)
 VOLUME = calc.VOLUME  # a volume's places
 
@@ -85,7 +81,7 @@ def run_billing(
     run (``user`` started it from ``ip``; None — the system).
 
     In this process and one transaction, part after part (whole houses of about
-    ``PART_ACCOUNTS`` accounts each, written before the next is computed: the memory is one
+    ``billed.PART_ACCOUNTS`` accounts each, written before the next is computed: the memory is one
     part's). Staff's runs are shared by the task workers (``billing.parts``), with the same
     lines."""
     progress = progress or (lambda done, total: None)
@@ -104,34 +100,6 @@ def run_billing(
             progress(done, accounts)
         finish_run(period, summary, before, user=user, ip=ip)
     return summary
-
-
-class Part(NamedTuple):
-    houses: list[int]
-    accounts: int
-
-
-def plan_parts(period: Period, size: int | None = None) -> list[Part]:
-    """The houses of ``period``'s run in parts of about ``size`` accounts (a larger house is a
-    part of its own: the common-house share needs each house whole)."""
-    size = size or PART_ACCOUNTS
-    counts = (
-        billed_accounts(period.organization, period.month, calc.last_day(period.month))
-        .values("premise__house")
-        .annotate(accounts=Count("pk"))
-        .order_by("premise__house")
-        .values_list("premise__house", "accounts")
-    )
-    parts, houses, in_part = [], [], 0
-    for house, accounts in counts:
-        if houses and in_part + accounts > size:
-            parts.append(Part(houses, in_part))
-            houses, in_part = [], 0
-        houses.append(house)
-        in_part += accounts
-    if houses:
-        parts.append(Part(houses, in_part))
-    return parts
 
 
 def finish_run(period: Period, summary: RunSummary, before, *, user, ip) -> None:
@@ -189,12 +157,12 @@ def calculate(
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     if houses is None:
-        accounts, scope = _accounts(organization, first, last, account_ids), account_ids
+        accounts, scope = accounts_of(organization, first, last, account_ids), account_ids
     else:
         # Every read below asks the database about the part's houses' accounts (``scope``),
         # the closed ones too, as a whole organisation's reads have them (a recalculation of
         # a closed account still shows); what needs only the billed ones filters by them.
-        accounts, everyone = _house_accounts(organization, houses, first, last)
+        accounts, everyone = house_accounts(organization, houses, first, last)
         scope = ids_in(everyone)
     services = list(Service.objects.filter(organization=organization).order_by("position", "pk"))
     result = Calculation(accounts=len(accounts))
@@ -231,53 +199,6 @@ def _charged(services) -> list[Service]:
     """The services the run charges by a method (not the penalties it computes, nor the lines
     of instalment plans)."""
     return [service for service in services if service.method not in NOT_BY_METHOD]
-
-
-def billed_accounts(organization, first, last):
-    """The accounts a month's run bills: open in some day of ``first``–``last``."""
-    return (
-        PersonalAccount.objects.filter(organization=organization)
-        .filter(Q(opened_on__isnull=True) | Q(opened_on__lte=last))
-        .filter(Q(is_open=True) | Q(closed_on__gte=first))
-    )
-
-
-ACCOUNT_ROW = (
-    "pk", "premise__house", "premise", "premise__area", "premise__ownership", "share",
-    "residents", "owners", "opened_on", "closed_on",
-)  # fmt: skip
-
-
-def _accounts(organization, first, last, account_ids) -> list[AccountRow]:
-    queryset = billed_accounts(organization, first, last)
-    if account_ids is not None:
-        queryset = queryset.filter(pk__in=account_ids)
-    return [AccountRow(*row) for row in queryset.order_by("pk").values_list(*ACCOUNT_ROW)]
-
-
-def _house_accounts(organization, houses, first, last) -> tuple[list[AccountRow], list[int]]:
-    """The billed accounts of ``houses`` (``billed_accounts``' test, here in Python) and the
-    ids of all their accounts, in one query."""
-    billed, everyone = [], []
-    rows = PersonalAccount.objects.filter(organization=organization, premise__house__in=houses)
-    for *row, is_open in rows.values_list(*ACCOUNT_ROW, "is_open"):
-        account = AccountRow(*row)
-        everyone.append(account.pk)
-        opened, closed = account.opened_on, account.closed_on
-        if (opened is None or opened <= last) and (
-            is_open or (closed is not None and closed >= first)
-        ):
-            billed.append(account)
-    return billed, everyone
-
-
-def ids_in(ids: list[int]):
-    """``ids`` as the right side of an ``__in`` lookup: on PostgreSQL one array parameter
-    (``unnest``), which the planner joins by the index; Django's list becomes a parameter
-    per id, and thousands of them cost more to build and parse than the query itself."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
-    return ids
 
 
 def _tariff_spans(services, first, last) -> dict[tuple[int, int | None], list[calc.TariffSpan]]:

@@ -1,0 +1,94 @@
+"""Who a month's run bills and in what parts: the accounts open on some day of the month,
+read as rows (``AccountRow``), and the organisation's houses grouped into parts of whole houses
+(the common-house share needs each house whole) that ``run.run_billing`` computes one after
+another and the task workers share (``billing.parts``)."""
+
+from typing import NamedTuple
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
+
+from kabinet.billing import calculation as calc
+from kabinet.billing.lines import AccountRow
+from kabinet.billing.models import Period
+from kabinet.housing.models import PersonalAccount
+
+# Accounts in a part of a run: enough for the per-part queries (a dozen) to cost little
+# beside the part's lines, few enough that a part's lines take some tens of MB.
+PART_ACCOUNTS = 5000
+
+
+class Part(NamedTuple):
+    houses: list[int]
+    accounts: int
+
+
+def plan_parts(period: Period, size: int | None = None) -> list[Part]:
+    """The houses of ``period``'s run in parts of about ``size`` accounts (a larger house is a
+    part of its own: the common-house share needs each house whole)."""
+    size = size or PART_ACCOUNTS
+    counts = (
+        billed_accounts(period.organization, period.month, calc.last_day(period.month))
+        .values("premise__house")
+        .annotate(accounts=Count("pk"))
+        .order_by("premise__house")
+        .values_list("premise__house", "accounts")
+    )
+    parts, houses, in_part = [], [], 0
+    for house, accounts in counts:
+        if houses and in_part + accounts > size:
+            parts.append(Part(houses, in_part))
+            houses, in_part = [], 0
+        houses.append(house)
+        in_part += accounts
+    if houses:
+        parts.append(Part(houses, in_part))
+    return parts
+
+
+def billed_accounts(organization, first, last):
+    """The accounts a month's run bills: open in some day of ``first``–``last``."""
+    return (
+        PersonalAccount.objects.filter(organization=organization)
+        .filter(Q(opened_on__isnull=True) | Q(opened_on__lte=last))
+        .filter(Q(is_open=True) | Q(closed_on__gte=first))
+    )
+
+
+ACCOUNT_ROW = (
+    "pk", "premise__house", "premise", "premise__area", "premise__ownership", "share",
+    "residents", "owners", "opened_on", "closed_on",
+)  # fmt: skip
+
+
+def accounts_of(organization, first, last, account_ids) -> list[AccountRow]:
+    queryset = billed_accounts(organization, first, last)
+    if account_ids is not None:
+        queryset = queryset.filter(pk__in=account_ids)
+    return [AccountRow(*row) for row in queryset.order_by("pk").values_list(*ACCOUNT_ROW)]
+
+
+def house_accounts(organization, houses, first, last) -> tuple[list[AccountRow], list[int]]:
+    """The billed accounts of ``houses`` (``billed_accounts``' test, here in Python) and the
+    ids of all their accounts, in one query."""
+    billed, everyone = [], []
+    rows = PersonalAccount.objects.filter(organization=organization, premise__house__in=houses)
+    for *row, is_open in rows.values_list(*ACCOUNT_ROW, "is_open"):
+        account = AccountRow(*row)
+        everyone.append(account.pk)
+        opened, closed = account.opened_on, account.closed_on
+        if (opened is None or opened <= last) and (
+            is_open or (closed is not None and closed >= first)
+        ):
+            billed.append(account)
+    return billed, everyone
+
+
+def ids_in(ids: list[int]):
+    """``ids`` as the right side of an ``__in`` lookup: on PostgreSQL one array parameter
+    (``unnest``), which the planner joins by the index; Django's list becomes a parameter
+    per id, and thousands of them cost more to build and parse than the query itself."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+    return ids

@@ -52,6 +52,7 @@ from kabinet.billing.lines import CHARGE_FIELDS
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     WASTEWATER,
+    BillingRun,
     CalculationMethod,
     CapitalRepairFund,
     CapitalRepairFundKind,
@@ -455,6 +456,11 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "TASKS_BACKEND": "database",
         "LOG_LEVEL": "WARNING",
+        # As in service: with DEBUG on, Django keeps each query's text (a part's ids among
+        # them), some 20 MB a part until its log of 9 000 queries is full.
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-workers",
+        "ALLOWED_HOSTS": "localhost",
     }
     command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"]
     with tempfile.NamedTemporaryFile(prefix="bench-workers-", suffix=".log", delete=False) as log:
@@ -468,10 +474,15 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
             with override_settings(TASKS=DATABASE_TASKS):
                 started = time.perf_counter()
                 job = queue_billing_run(period)
+                computed = {}  # parts computed: when each count was first seen
                 while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
                     time.sleep(0.05)
-                    if time.perf_counter() - started > WORKERS_TIMEOUT:
+                    elapsed = time.perf_counter() - started
+                    if elapsed > WORKERS_TIMEOUT:
                         raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
+                    run = BillingRun.objects.filter(job=job).values("parts_done", "parts").first()
+                    if run and run["parts_done"] and run["parts_done"] not in computed:
+                        computed[run["parts_done"]] = elapsed
             seconds = time.perf_counter() - started
             peaks = [_process_peak_mb(process.pid) for process in processes]
         finally:
@@ -481,6 +492,13 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
     job.refresh_from_db()
     if job.status != JobStatus.SUCCEEDED:
         print(f"  the workers' run failed: {job.problems}; their log: {log.name}")
+    if computed:
+        last = max(computed)
+        print(
+            f"  by {workers}: the first part computed after {min(computed.values()):.2f} s, "
+            f"{last} parts after {computed[last]:.2f} s, then the write until {seconds:.2f} s",
+            flush=True,
+        )
     print(
         f"  run {period.month:%m.%Y} by {workers} task worker{'s' if workers > 1 else ''}: "
         f"{seconds:.2f} s, {seconds / size * 100_000:.1f} s per 100 000 accounts, "

@@ -1,7 +1,8 @@
 """A billing run in parts (``billing.billed.plan_parts``): in one process (``run_billing``) and
 shared by the task workers (``billing.parts``, ``billing.tasks.run_billing_part``), the lines
 are the same as a run in one part, line by line; a part that breaks, a run replaced by a newer
-one, a part's task run twice and a period closed meanwhile leave the period's lines whole."""
+one, a part's task run twice and a period closed meanwhile leave the period's lines whole, and
+a closed period keeps no run's lines."""
 
 import random
 
@@ -164,6 +165,28 @@ def test_a_period_closed_before_the_last_part_keeps_its_lines(period, small_part
     close_period(period)
     with pytest.raises(Exception, match="закрыт"):
         parts.write_run(run)
+    assert lines_of(period) == reference
+
+
+def test_closing_the_period_ends_a_run_still_computing(period, small_parts, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    reference = lines_of(period)
+    job = queue_billing_run(period)
+    run = parts.start_run(period, job)
+    start_job(job, total=run.accounts, shared=True)
+    first, *others = run.part_rows.order_by("number").values_list("pk", flat=True)
+    assert parts.compute_part(first) is not None  # its lines kept in the part's row
+
+    close_period(period)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert parts.CLOSED in job.problems
+    assert not BillingRun.objects.exists()  # nor its kept lines: nothing waits for a writer
+    assert not BillingRunPart.objects.exists()
+    for pk in others:  # the parts' tasks still queued find the run gone
+        tasks.run_billing_part.call(job.pk, pk, None)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
     assert lines_of(period) == reference
 
 

@@ -9,6 +9,7 @@ from kabinet.billing.balances import store_balances
 from kabinet.billing.bulk import without_cycle_collection
 from kabinet.billing.lines import BillingError
 from kabinet.billing.models import Period, PeriodStatus
+from kabinet.billing.parts import CLOSED, drop_runs
 from kabinet.billing.run import locked_open
 from kabinet.billing.signals import period_closed
 from kabinet.months import add_months
@@ -35,6 +36,7 @@ def close_period(period: Period, user=None, *, ip: str | None = None) -> Period:
         if period.month > timezone.localdate():
             raise BillingError("Месяц ещё не начался: закрывать его рано.")
         total = store_balances(period)
+        drop_runs(period, CLOSED)  # a run still computing would find the period closed
         period.status = PeriodStatus.CLOSED
         period.closed_at = timezone.now()
         period.save(update_fields=["status", "closed_at"])

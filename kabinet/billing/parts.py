@@ -20,6 +20,7 @@ from kabinet.jobs.models import Job, JobStatus
 from kabinet.jobs.services import fail_job
 
 REPLACED = "Расчёт прерван: начат новый расчёт этого периода."
+CLOSED = "Расчёт прерван: период закрыт, его начисления не изменились."
 
 
 def start_run(period, job=None) -> BillingRun:
@@ -28,13 +29,8 @@ def start_run(period, job=None) -> BillingRun:
     gone)."""
     with transaction.atomic():
         period = locked_open(period)
-        earlier = BillingRun.objects.filter(period=period)
-        replaced = Job.objects.filter(pk__in=earlier.values("job"), status=JobStatus.RUNNING)
-        if job is not None:  # the same job's task again, after a lost worker: not replaced
-            replaced = replaced.exclude(pk=job.pk)
-        for older in replaced:
-            fail_job(older, REPLACED)
-        earlier.delete()
+        # the same job's task again, after a lost worker, is not replaced
+        drop_runs(period, REPLACED, keeping_job=job)
         parts = plan_parts(period)
         run = BillingRun.objects.create(
             period=period, job=job, parts=len(parts), accounts=sum(p.accounts for p in parts)
@@ -44,6 +40,19 @@ def start_run(period, job=None) -> BillingRun:
             for number, part in enumerate(parts, start=1)
         )
     return run
+
+
+def drop_runs(period, reason: str, *, keeping_job=None) -> None:
+    """``period``'s runs dropped with the lines their parts kept (a newer run replaces them, the
+    closing of the period ends them); the job of one still running fails with ``reason``, and
+    its parts still computing stop when they find it gone. Called with the period locked."""
+    runs = BillingRun.objects.filter(period=period)
+    stopped = Job.objects.filter(pk__in=runs.values("job"), status=JobStatus.RUNNING)
+    if keeping_job is not None:
+        stopped = stopped.exclude(pk=keeping_job.pk)
+    for job in stopped:
+        fail_job(job, reason)
+    runs.delete()
 
 
 def compute_part(part_id: int) -> BillingRunPart | None:

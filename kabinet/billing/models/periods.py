@@ -172,7 +172,10 @@ class Charge(PeriodRow):
     # (account, period) serve those lookups. No database constraint on the period and the
     # service, which every line of a run repeats: PostgreSQL would check the same ten rows
     # again for every line (7 of 32 s at 100 000 accounts); the run reads both in its own
-    # transaction with the period locked, and PROTECT keeps them from being deleted.
+    # transaction with the period locked, and PROTECT keeps them from being deleted. The
+    # account's constraint stays: staff add and delete accounts while a run computes, and a run
+    # cannot lock a whole organisation's accounts for its minutes (its check is ~¼ of the run's
+    # write at 100 000 accounts: bench/README.md «the workers' memory, and what the write costs»).
     period = models.ForeignKey(
         Period,
         on_delete=models.PROTECT,

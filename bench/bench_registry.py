@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.test import override_settings
 
-from bench.common import benchmark_organization, reset_peak, status_mb
+from bench.common import benchmark_organization, reset_peak, server_cpu, status_mb
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.orgs.models import Organization
 from kabinet.payments.models import Payment
@@ -67,12 +67,16 @@ def _file(lines: list[str]) -> bytes:
 
 
 def _timed_import(organization, name: str, data: bytes):
-    """The import as staff run it: (registry, wall seconds, CPU seconds of this process)."""
+    """The import as staff run it: (registry, wall seconds, CPU seconds of this process, a text
+    of the database server's CPU seconds and the load average)."""
+    load, server = os.getloadavg()[0], server_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     # Outside a transaction the upload's on_commit runs the import task at once (in-process).
     registry = upload_registry(organization, name, data, None)
     registry.refresh_from_db()
-    return registry, time.perf_counter() - started, time.process_time() - cpu
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = f"server CPU {server_cpu() - server:.2f} s, " if server is not None else ""
+    return registry, seconds, cpu, f"{server}load average {load:.1f}"
 
 
 def run() -> None:
@@ -81,7 +85,7 @@ def run() -> None:
     data = _file(lines)
     with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
         rss_before = reset_peak()
-        registry, seconds, cpu = _timed_import(organization, "reestr-1.txt", data)
+        registry, seconds, cpu, server = _timed_import(organization, "reestr-1.txt", data)
         rss_growth = status_mb("VmHWM") - rss_before
         started = time.perf_counter()
         parsed = parse_registry(data)
@@ -91,15 +95,17 @@ def run() -> None:
               f"({len(parsed.rows)} rows)")  # fmt: skip
         print(f"  import (upload → credited): {seconds:.2f} s, {len(lines) / seconds:,.0f} rows/s; "
               f"{registry.get_status_display()}, credited {registry.rows_credited}")  # fmt: skip
-        print(f"  CPU time of this process: {cpu:.2f} s (the database server's is apart)")
+        print(f"  CPU time of this process: {cpu:.2f} s; {server}")
         print(
             f"  the process's peak memory grew by {rss_growth:.0f} MB during the import "
             f"(the file itself is {len(data) / 2**20:.0f} MB: the upload holds it)"
         )
 
         overlapping = lines[PAYMENTS // 2 :] + _registry_lines(numbers, PAYMENTS + 1, PAYMENTS // 2)
-        registry, seconds, cpu = _timed_import(organization, "reestr-2.txt", _file(overlapping))
+        registry, seconds, cpu, server = _timed_import(
+            organization, "reestr-2.txt", _file(overlapping)
+        )
         print(f"overlapping registry of {len(overlapping)} payments, half credited before: "
-              f"{seconds:.2f} s (CPU {cpu:.2f} s); credited {registry.rows_credited}, "
+              f"{seconds:.2f} s (CPU {cpu:.2f} s; {server}); credited {registry.rows_credited}, "
               f"recognised as credited before {registry.rows_duplicate}")  # fmt: skip
     print(f"payments in the database: {Payment.objects.count()}")

@@ -1,6 +1,7 @@
-"""A bank registry is read as a stream, twice (check, then credit), never held whole: what
-that must not change — errors named in line order, the first MAX_ERRORS of them, nothing
-credited from a bad file, a line the bank repeated credited once, days totalled."""
+"""A bank registry is read as a stream, once (each row checked and sent to be credited, all of
+it rolled back when the file is refused), never held whole: what that must not change — errors
+named in line order, the first MAX_ERRORS of them, nothing credited from a bad file, a line the
+bank repeated credited once, days totalled."""
 
 import datetime
 import io
@@ -80,7 +81,7 @@ def test_a_line_the_bank_repeated_in_one_file_is_credited_once(organization):
     assert [(day.count, day.amount) for day in registry.days.all()] == [(2, Decimal("150.00"))]
 
 
-def test_identical_rows_without_a_reference_stay_apart_across_the_passes(organization):
+def test_identical_rows_without_a_reference_stay_apart(organization):
     row = "20.11.2026;1000154;Муравьев;;102026;500,00;0\n"
     registry = run_import(organization, row * 3)
 
@@ -132,3 +133,25 @@ def test_an_empty_registry_is_refused_when_its_rows_are_read():
     _scan, items = read_registry(io.BytesIO(b"=0;0.00\n"), TODAY)
     with pytest.raises(TableError, match="нет ни одного платежа"):
         list(items)
+
+
+def test_a_bad_last_row_credits_nothing_of_the_rows_before_it(organization):
+    text = "\n".join([full_line(1), full_line(2), full_line(3, account="9999999")]) + "\n"
+    registry = run_import(organization, text)
+
+    assert registry.status == RegistryStatus.REJECTED
+    assert (registry.rows_total, registry.rows_rejected) == (3, 1)
+    assert registry.errors == ["Строка 3: неизвестный лицевой счёт «9999999»"]
+    assert registry.job.total == 3
+    assert not Payment.objects.exists()
+
+
+def test_a_file_refused_whole_after_rows_were_sent_credits_nothing(organization, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    text = "\n".join([full_line(1), full_line(2), full_line(3)]) + "\n"
+    registry = run_import(organization, text)
+
+    assert registry.status == RegistryStatus.FAILED
+    assert registry.errors == ["В файле больше 2 строк: разделите его на части."]
+    assert registry.job.status == "failed"
+    assert not Payment.objects.exists()

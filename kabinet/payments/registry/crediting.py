@@ -1,5 +1,6 @@
-"""Crediting a bank registry: every row checked, then all of it credited in one transaction
-(or none of it, unless staff chose to credit the good rows only), each payment once.
+"""Crediting a bank registry: in one pass and one transaction every row is checked and sent to
+be credited; all of it is credited, or none of it if any row is bad (the transaction rolled
+back) unless staff chose to credit the good rows only; each payment once.
 
 **What identifies a bank payment** (a registry has no id of its own): the organisation, the
 payment date, the account, the amount and the bank's operation reference (time, branch, office
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
-from kabinet.bulk import insert_rows
+from kabinet.bulk import copy_text, insert_rows
 from kabinet.data_versions import bump_organizations
 from kabinet.formats import format_rubles
 from kabinet.housing.models import PersonalAccount
@@ -36,7 +37,7 @@ from kabinet.payments.models import (
     RegistryStatus,
 )
 from kabinet.payments.registry.formats import RegistryRow, RegistryScan, read_registry
-from kabinet.tabular import RowError, TableError
+from kabinet.tabular import RowError, TableError, is_xlsx
 from kabinet.webhooks import services as webhooks
 from kabinet.webhooks.models import EventKind
 
@@ -108,15 +109,25 @@ class _Check:
         return sorted(self.errors, key=lambda error: error.line)[:MAX_ERRORS]
 
 
-def _check(file, today, accounts: dict) -> _Check:
-    """Pass 1: every row read and checked, nothing kept but counts, sums and the errors."""
-    scan, items = read_registry(file, today)
-    check = _Check(scan)
+class _Rejected(Exception):
+    """The file has bad rows and staff asked for all of it or nothing: what the pass wrote is
+    rolled back."""
+
+
+def _credited_rows(check: _Check, items, accounts: dict, *, all_or_nothing: bool
+                   ) -> Iterator[RegistryRow]:  # fmt: skip
+    """The one pass: every row read and checked — counts, sums, the first errors and the day
+    totals of unknown accounts kept in ``check`` — and the rows of known accounts given on to
+    be credited. In an all-or-nothing import no row is given on after the first error, and
+    ``_Rejected`` is raised once the last row is checked (every error counted): the rows given
+    before are undone with the transaction, and COPY's are never inserted."""
     for item in items:
         if type(item) is not RegistryRow:
             check.add_error(item)
         elif item.account_number in accounts:
             check.known += 1
+            if not (all_or_nothing and check.error_count):
+                yield item
         else:
             check.add_error(
                 RowError(item.line, f"неизвестный лицевой счёт «{item.account_number}»")
@@ -125,77 +136,87 @@ def _check(file, today, accounts: dict) -> _Check:
             totals[0] += 1
             totals[1] += item.amount
             totals[2] += item.commission
-    return check
+    if all_or_nothing and check.error_count:
+        raise _Rejected
+
+
+def _line_count(file) -> int:
+    """The lines of a text file, counted in its bytes a megabyte at a time (the job's total
+    while the rows are read; an XLSX has none to count): the scan says the exact count after."""
+    if is_xlsx(file):
+        return 0
+    count = 0
+    while chunk := file.read(2**20):
+        count += chunk.count(b"\n")
+    file.seek(0)
+    return count
 
 
 def _import(registry: PaymentRegistry, ip) -> str:
-    """Two passes over the file, neither holding its rows: the first checks every row, the
-    second (when the file may be credited) reads them again and credits them."""
+    """One pass over the file, not holding its rows, inside the one transaction: each row is
+    checked and, while the file may still be credited, sent to be credited (COPY into a
+    temporary table on PostgreSQL); a file refused is rolled back, nothing of it written."""
     job = registry.job
-    today = timezone.localdate()  # both passes judge the dates alike, even across midnight
+    today = timezone.localdate()
     accounts = dict(
         PersonalAccount.objects.filter(organization=registry.organization).values_list(
             "number", "pk"
         )
     )
+    with registry.file.open("rb") as file:
+        start_job(job, total=_line_count(file))
+    check = None
     try:
-        with registry.file.open("rb") as file:
-            check = _check(file, today, accounts)
+        with transaction.atomic():
+            with registry.file.open("rb") as file:
+                scan, items = read_registry(file, today)
+                check = _Check(scan)
+                rows = _credited_rows(
+                    check, items, accounts, all_or_nothing=not registry.good_rows_only
+                )
+                _credit(registry, rows, accounts, job)
+            _describe(registry, check, job)
+            registry.rows_duplicate = check.known - registry.rows_credited
+            webhooks.emit_many(
+                registry.organization_id,
+                EventKind.PAYMENT_CREDITED,
+                lambda: (
+                    webhooks.payment_payload(payment)
+                    for payment in Payment.objects.filter(registry=registry)
+                    .select_related("account")
+                    .order_by("pk")
+                    .iterator(chunk_size=2000)
+                ),
+            )
+            _record_days(registry, check.unknown_days)
+            registry.status = (
+                RegistryStatus.PARTIAL if check.error_count else RegistryStatus.IMPORTED
+            )
+            registry.save()
+            record(
+                action=AuditAction.REGISTRY_CREDITED,
+                organization=registry.organization,
+                actor=job.created_by,
+                ip=ip,
+                obj=registry,
+                changes={
+                    "rows_credited": [None, registry.rows_credited],
+                    "amount_credited": [None, plain(registry.amount_credited)],
+                },
+                amount=registry.amount_credited,
+            )
     except TableError as error:
         registry.status, registry.errors = RegistryStatus.FAILED, [str(error)]
         registry.save(update_fields=["status", "errors"])
         fail_job(job, str(error))
         return registry.status
-    scan = check.scan
-    start_job(job, total=scan.lines)
-    registry.format = scan.format
-    registry.rows_total = scan.lines
-    registry.rows_rejected = scan.lines - check.known
-    registry.declared_count = scan.declared_count
-    registry.declared_amount = scan.declared_amount
-    registry.errors = [str(error) for error in check.first_errors()]
-    if check.error_count and not registry.good_rows_only:
+    except _Rejected:
+        _describe(registry, check, job)
         registry.status = RegistryStatus.REJECTED
         registry.save()
-        report_progress(job, done=scan.lines, failed=registry.rows_rejected)
+        report_progress(job, done=check.scan.lines, failed=registry.rows_rejected)
         finish_job(job, {"Ошибок в файле": check.error_count, "Зачтено": "ничего"})
         return registry.status
-    with transaction.atomic():
-        with registry.file.open("rb") as file:
-            _, items = read_registry(file, today)
-            known = (
-                item
-                for item in items
-                if type(item) is RegistryRow and item.account_number in accounts
-            )
-            _credit(registry, known, accounts, job)
-        registry.rows_duplicate = check.known - registry.rows_credited
-        webhooks.emit_many(
-            registry.organization_id,
-            EventKind.PAYMENT_CREDITED,
-            lambda: (
-                webhooks.payment_payload(payment)
-                for payment in Payment.objects.filter(registry=registry)
-                .select_related("account")
-                .order_by("pk")
-                .iterator(chunk_size=2000)
-            ),
-        )
-        _record_days(registry, check.unknown_days)
-        registry.status = RegistryStatus.PARTIAL if check.error_count else RegistryStatus.IMPORTED
-        registry.save()
-        record(
-            action=AuditAction.REGISTRY_CREDITED,
-            organization=registry.organization,
-            actor=job.created_by,
-            ip=ip,
-            obj=registry,
-            changes={
-                "rows_credited": [None, registry.rows_credited],
-                "amount_credited": [None, plain(registry.amount_credited)],
-            },
-            amount=registry.amount_credited,
-        )
     finish_job(
         job,
         {
@@ -206,6 +227,18 @@ def _import(registry: PaymentRegistry, ip) -> str:
         },
     )
     return registry.status
+
+
+def _describe(registry: PaymentRegistry, check: _Check, job) -> None:
+    """What the pass found, onto the registry (unsaved) and the job's total."""
+    scan = check.scan
+    job.total = scan.lines
+    registry.format = scan.format
+    registry.rows_total = scan.lines
+    registry.rows_rejected = scan.lines - check.known
+    registry.declared_count = scan.declared_count
+    registry.declared_amount = scan.declared_amount
+    registry.errors = [str(error) for error in check.first_errors()]
 
 
 PAYMENT_COLUMNS = ("account", "paid_on", "amount", "commission", "source", "external_id",
@@ -219,13 +252,13 @@ def _credit(registry, rows: Iterable[RegistryRow], accounts: dict, job) -> None:
     A payment credited before — by an earlier registry, by an import running at the same
     moment, or by a line the bank repeated within the file — meets the unique ``(source,
     external_id)`` and is skipped (``ON CONFLICT DO NOTHING``)."""
-    now = timezone.now()
+    now, registry_id, capital_repair = timezone.now(), registry.pk, registry.capital_repair
     values = (
         (accounts[row.account_number], row.paid_on, row.amount, row.commission,
-         PaymentSource.BANK, key, row.period, row.payer[:255], registry.pk, now,
-         registry.capital_repair)
+         PaymentSource.BANK, key, row.period, row.payer[:255], registry_id, now,
+         capital_repair)
         for row, key in payment_keys(registry.organization_id, rows,
-                                     capital_repair=registry.capital_repair)
+                                     capital_repair=capital_repair)
     )  # fmt: skip
     _insert_payments(values, job)
     # Written by COPY, unseen by the models' signals: the resident pages' cached figures of
@@ -239,6 +272,18 @@ def _credit(registry, rows: Iterable[RegistryRow], accounts: dict, job) -> None:
     registry.commission = summed(totals["commission"])
 
 
+def payment_copy_line(values: tuple) -> str:
+    """A payment's values (``PAYMENT_COLUMNS``) as ``bulk``'s COPY line, written knowing
+    their types: only the payer's name is text to escape, only the period may be NULL (the
+    general writer tests the type of each of eleven values of each of a million rows)."""
+    period = values[6]
+    return (
+        f"{values[0]}\t{values[1]}\t{values[2]}\t{values[3]}\t{values[4]}\t{values[5]}\t"
+        f"{'\\N' if period is None else period}\t{copy_text(values[7])}\t{values[8]}\t"
+        f"{values[9]}\t{values[10]}"
+    )
+
+
 def _insert_payments(values: Iterable[tuple], job) -> None:
     """Insert payment rows in bulk, skipping those whose key exists (``kabinet.bulk``: COPY on
     PostgreSQL, ``executemany`` on SQLite), a batch at a time as ``values`` come. Not through
@@ -248,6 +293,7 @@ def _insert_payments(values: Iterable[tuple], job) -> None:
         PAYMENT_COLUMNS,
         values,
         skip_existing=True,
+        copy_line=payment_copy_line,
         progress=lambda done: report_progress(job, done=done),
     )
     report_progress(job, done=sent)

@@ -27,6 +27,7 @@ KEY_RATE, RATE_CAP, MORATORIUM = "key_rate", "rate_cap", "moratorium"  # Penalty
 # its key rate (Указание Банка России от 11.12.2015 № 3894-У); the shipped rates before it are
 # refinancing rates.
 KEY_RATE_FROM = datetime.date(2016, 1, 1)
+ONE_DAY = datetime.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,34 @@ class PenaltyLaw:
             return SCALE_SINCE_2016
         return next((scale for scale in self.scales if scale.covers(day)), None)
 
+    def changes(self, first: datetime.date, last: datetime.date) -> tuple[datetime.date, ...]:
+        """The days of ``first``–``last`` on which an answer of ``in_moratorium``, of the cap in
+        ``rate`` or of the edition in ``fraction`` may differ from the day before: the first
+        day of each cap, moratorium and edition of ч. 14, and the day after each one's last.
+        (A new key rate changes nothing from day to day: a penalty day bears the rate of the
+        day its debt is paid.) The days of delay are each debt's: ``lateness_changes``."""
+        key = ("changes", first, last)
+        if key not in self._memo:
+            rules = [*self.caps, *self.moratoria, *(self.scales or (SCALE_SINCE_2016,))]
+            bounds = {rule.first for rule in rules}
+            bounds.update(rule.last + ONE_DAY for rule in rules if rule.last is not None)
+            self._memo[key] = tuple(sorted(day for day in bounds if first < day <= last))
+        return self._memo[key]
+
+    def lateness_changes(self, due: datetime.date) -> tuple[datetime.date, ...]:
+        """The days on which ``fraction`` of a debt due on ``due`` may change with the days of
+        delay: the first day past each edition's free days and the day its step begins (every
+        edition's: which one is in force changes on the days of ``changes``)."""
+        key = ("lateness", due)
+        if key not in self._memo:
+            days = set()
+            for scale in self.scales or (SCALE_SINCE_2016,):
+                days.add(due + datetime.timedelta(days=scale.free_days + 1))
+                if scale.step_day is not None:
+                    days.add(due + datetime.timedelta(days=scale.step_day))
+            self._memo[key] = tuple(sorted(days))
+        return self._memo[key]
+
     def fraction(self, days_late: int, day: datetime.date) -> int | None:
         """ЖК РФ ст. 155 ч. 14: the denominator of the share of the rate that ``day``, day
         ``days_late`` of delay, bears under the edition in force on it (None: no penalty)."""
@@ -223,7 +252,7 @@ class PenaltyLine:
 def next_working_day(day: datetime.date, working_day: Callable[[datetime.date], bool]):
     """ГК РФ ст. 193: a term ending on a non-working day ends on the next working day."""
     while not working_day(day):
-        day += datetime.timedelta(days=1)
+        day += ONE_DAY
     return day
 
 
@@ -328,33 +357,97 @@ def penalty_lines(
     parts = allocate_payments(debts, paid_before, payments, last, named_before=named_before)
     if not any(parts[debt.key] for debt in overdue_at_end):
         return []  # what is late was paid before the first day
-    lines: list[list] = []  # _add_day's ranges, PenaltyLine's fields but the amount
+    lateness = _lateness_changes(fraction_of, law)
+    if lateness is None or len({(debt.month, debt.due) for debt in debts}) < len(debts):
+        found = _lines_day_by_day(debts, parts, first, last, law, fraction_of)
+    else:
+        found = _lines_by_spans(debts, parts, first, last, law, fraction_of, lateness)
+    lines = [PenaltyLine(month, due, start, end, debt, rate, fraction, ZERO, rule)
+             for month, due, start, end, debt, rate, fraction, rule in found]  # fmt: skip
+    return [replace(line, amount=_penalty(line)) for line in lines]
+
+
+def _lateness_changes(
+    fraction_of: Callable[[int, datetime.date], int | None], law: PenaltyLaw
+) -> Callable[[datetime.date], tuple[datetime.date, ...]] | None:
+    """The days on which ``fraction_of`` may change for a debt due on a given day, beyond the
+    law's own ``changes`` (None: a rule the spans do not know, counted day by day)."""
+    if fraction_of == law.fraction:
+        return law.lateness_changes
+    if fraction_of is capital_repair_fraction:
+        return lambda due: (due + ONE_DAY,)
+    return None
+
+
+def _owed_on(day, debt: Debt, parts: list[tuple], law: PenaltyLaw, fraction_of) -> list[tuple]:
+    """What of ``debt`` bears a penalty on ``day``: (unpaid, rate, fraction, rule) by rate.
+    Parts paid on or after ``day`` (or never) are still unpaid on it; a part bears the rate of
+    the day it was paid, capped as the cap covering ``day`` says."""
+    fraction = fraction_of((day - debt.due).days, day)
+    if fraction is None:
+        return []
+    open_parts = [(paid_on, amount) for paid_on, amount in parts if paid_on >= day]
+    if not open_parts:
+        return []
+    if law.in_moratorium(day, debt.arisen):
+        return [(sum((amount for _, amount in open_parts), ZERO), ZERO, fraction, MORATORIUM)]
+    by_rate: dict[tuple[Decimal, str], Decimal] = {}
+    for paid_on, amount in open_parts:
+        rate, rule = law.rate(day, paid_on)
+        if rate:
+            by_rate[rate, rule] = by_rate.get((rate, rule), ZERO) + amount
+    return [(unpaid, rate, fraction, rule) for (rate, rule), unpaid in by_rate.items()]
+
+
+def _lines_day_by_day(debts, parts, first, last, law, fraction_of) -> list[list]:
+    """The lines (PenaltyLine's fields but the amount) found by asking every day of the range
+    about every debt: the reference that ``_lines_by_spans`` must equal (tests hold them
+    equal), and the way for a rule of the fraction the spans do not know."""
+    lines: list[list] = []
     day = first
     while day <= last:
         for debt in debts:
-            fraction = fraction_of((day - debt.due).days, day)
-            if fraction is None:
-                continue
-            # parts paid on or after ``day`` (or never) are still unpaid on ``day``
-            open_parts = [(paid_on, amount) for paid_on, amount in parts[debt.key]
-                          if paid_on >= day]  # fmt: skip
-            if not open_parts:
-                continue
-            if law.in_moratorium(day, debt.arisen):
-                unpaid = sum((amount for _, amount in open_parts), ZERO)
-                _add_day(lines, debt, day, unpaid, ZERO, fraction, MORATORIUM)
-                continue
-            by_rate: dict[tuple[Decimal, str], Decimal] = {}
-            for paid_on, amount in open_parts:
-                rate, rule = law.rate(day, paid_on)
-                if rate:
-                    by_rate[rate, rule] = by_rate.get((rate, rule), ZERO) + amount
-            for (rate, rule), unpaid in by_rate.items():
+            for unpaid, rate, fraction, rule in _owed_on(day, debt, parts[debt.key], law,
+                                                         fraction_of):  # fmt: skip
                 _add_day(lines, debt, day, unpaid, rate, fraction, rule)
-        day += datetime.timedelta(days=1)
-    found = [PenaltyLine(month, due, start, end, debt, rate, fraction, ZERO, rule)
-             for month, due, start, end, debt, rate, fraction, rule in lines]  # fmt: skip
-    return [replace(line, amount=_penalty(line)) for line in found]
+        day += ONE_DAY
+    return lines
+
+
+def _lines_by_spans(debts, parts, first, last, law, fraction_of, lateness) -> list[list]:
+    """The lines of ``_lines_day_by_day``, asking each debt only about the first day of each
+    span between the days its answer may change.
+
+    Why it is exact: what a day of a debt bears (``_owed_on``) depends on the day only through
+    the fraction (the edition of ч. 14 in force and the day of delay: ``law.changes`` and
+    ``lateness``), the parts still unpaid (one fewer the day after each part's payment), the
+    moratoria and the caps covering the day (``law.changes``); the rate itself is that of a
+    part's day of payment, not of the penalty day. So every day of a span answers as its first
+    day, and extends the lines of the span before it where they have the same key, as
+    ``_add_day`` does day by day. Debts differ in their month and due date (the caller falls
+    back to the days otherwise), so their lines never merge: each debt is spanned alone, and
+    the lines are put in the order the days would have opened them (day, debt, rate)."""
+    opened = []  # (first day, debt's index, order within the day, line)
+    law_days = law.changes(first, last)
+    for index, debt in enumerate(debts):
+        owed = parts[debt.key]
+        cuts = {*law_days, *lateness(debt.due), *(paid_on + ONE_DAY for paid_on, _ in owed)}
+        starts = [first, *sorted(day for day in cuts if first < day <= last)]
+        ends = [day - ONE_DAY for day in starts[1:]] + [last]
+        running: dict[tuple, list] = {}  # the previous span's lines by their key
+        for start, end in zip(starts, ends, strict=True):
+            extended = {}
+            for order, key in enumerate(_owed_on(start, debt, owed, law, fraction_of)):
+                line = running.get(key)
+                if line is None:
+                    line = [debt.month, debt.due, start, end, *key]
+                    opened.append((start, index, order, line))
+                else:
+                    line[3] = end
+                extended[key] = line
+            running = extended
+    opened.sort(key=lambda found: found[:3])
+    return [line for *_, line in opened]
 
 
 def allocate_payments(
@@ -426,7 +519,7 @@ def _add_day(lines: list[list], debt, day, unpaid, rate, fraction, rule) -> None
     """``day`` added to the latest range that ends the day before with the same debt, rate,
     fraction and rule, else a range of its own (``lines``: PenaltyLine's fields but the
     amount, extended in place)."""
-    before = day - datetime.timedelta(days=1)
+    before = day - ONE_DAY
     key = (debt.month, debt.due, unpaid, rate, fraction, rule)
     for index in range(len(lines) - 1, -1, -1):
         line = lines[index]
@@ -450,5 +543,5 @@ def cut_at_month_ends(lines: list[PenaltyLine]) -> list[PenaltyLine]:
         while start <= line.last:
             piece = replace(line, first=start, last=min(line.last, last_day(start)))
             pieces.append(replace(piece, amount=_penalty(piece)))
-            start = piece.last + datetime.timedelta(days=1)
+            start = piece.last + ONE_DAY
     return pieces

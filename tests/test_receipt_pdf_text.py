@@ -37,8 +37,14 @@ def rich_receipt():
         MeterRow(resource_code="hot_water", resource="Горячая вода", serial_number="ГВ-0043",
                  previous=None, current=D("61.000"), consumption=None, source="исполнитель"),
     )  # fmt: skip
+    # what the factories number in sequence, fixed: the text must not depend on the tests run
+    # before this one in the process
+    payee = dataclasses.replace(receipt.payee, name='ООО "УК № 0"')
+    repair = dataclasses.replace(receipt.capital_repair, payee=payee, account_number="5000000")
     return dataclasses.replace(
-        receipt, recalculations=recalculations, readings=readings + receipt.readings,
+        receipt, payee=payee, capital_repair=repair, account_number="5000000",
+        address="ул. Садовая, д. 1, кв. 1",
+        recalculations=recalculations, readings=readings + receipt.readings,
         number="1000001-10.2026", issued_at=datetime.datetime(2026, 11, 1, 9, tzinfo=datetime.UTC),
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ import zlib
 from functools import cache
 from pathlib import Path
 
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import (
     FF_NONSYMBOLIC,
@@ -32,7 +33,8 @@ REGULAR, BOLD = "DejaVuSansCondensed", "DejaVuSansCondensed-Bold"
 SEED = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя«»„“”‘’—–−…№₽²³·×°±§"
 KEPT_SUBSETS = 32  # per font: enough for every subset a run repeats, bounded for memory
 KEPT_SPLITS = 4096  # texts split per font (labels, names, figures), bounded for memory
-_SEEDED = frozenset(SEED) | frozenset(map(chr, range(32, 127)))
+KEPT_WIDTHS = 16384  # texts measured (text, font, size), bounded for memory
+_SEEDED = frozenset(SEED) | frozenset(map(chr, range(32, 127))) | {"\u00a0"}  # nbsp: a space
 
 
 class ReusedSubsetsFace(TTFontFace):
@@ -99,6 +101,7 @@ class ReusedSubsetsFont(TTFont):
         self.face = ReusedSubsetsFace(filename)
         self._objects: dict[tuple, tuple[_Formatted, bytes, bytes]] = {}
         self._splits: dict[str, list] = {}
+        self._shown: dict[str, tuple[tuple[int, str], ...]] = {}
 
     def splitString(self, text, doc, encoding="utf-8"):
         """As ``TTFont.splitString``, remembered across documents for text of ASCII and
@@ -116,6 +119,25 @@ class ReusedSubsetsFont(TTFont):
                     self._splits.pop(next(iter(self._splits)))
                 self._splits[text] = split
         return list(split)
+
+    def shown(self, text: str, doc) -> tuple[tuple[int, str], ...]:
+        """The text as a page shows it: per piece of one subset, the subset and its operator
+        «(codes) Tj» — what ``PDFTextObject._formatText`` writes for it, kept across documents
+        on the same terms as ``splitString``'s splits (escaping them anew was most of the
+        cost of writing a receipt's ~170 texts)."""
+        state = self.state.get(doc)
+        kept = getattr(state, "seeded", False) and isinstance(text, str)
+        pieces = self._shown.get(text) if kept else None
+        if pieces is None:
+            pieces = tuple(
+                (subset, f"({escapePDF(codes)}) Tj")
+                for subset, codes in self.splitString(text, doc)
+            )
+            if kept and _SEEDED.issuperset(text):
+                if len(self._shown) >= KEPT_SPLITS:
+                    self._shown.pop(next(iter(self._shown)))
+                self._shown[text] = pieces
+        return pieces
 
     def _subset_objects(self, base_name: str, subset) -> tuple[_Formatted, bytes, bytes]:
         """The widths array, the CMap and the CMap compressed, of one subset."""
@@ -161,6 +183,38 @@ class ReusedSubsetsFont(TTFont):
             doc.Reference(font, internal_name)
             doc.idToObject["BasicFonts"].dict[internal_name] = font
         del self.state[doc]
+
+
+def shown(text_object, text: str) -> str:
+    """What ``text_object.textOut(text)`` adds to a text object of a ``ReusedSubsetsFont``,
+    byte for byte, without moving its cursor (a caller places each text with
+    ``setTextOrigin``) and from the font's kept pieces (``ReusedSubsetsFont.shown``)."""
+    font = pdfmetrics.getFont(text_object._fontname)
+    doc = text_object._canvas._doc
+    code = []
+    for subset, operator in font.shown(text, doc):
+        if subset != text_object._curSubset:
+            size, leading = fp_str(text_object._fontsize), fp_str(text_object._leading)
+            code.append(f"{font.getSubsetInternalName(subset, doc)} {size} Tf {leading} TL")
+            text_object._curSubset = subset
+        code.append(operator)
+    return " ".join(code)
+
+
+_widths: dict[tuple[str, str, float], float] = {}
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    """``pdfmetrics.stringWidth(text, font, size)``, remembered: a receipt measures ~500
+    texts (fitting its grids, aligning their figures), most of them the same in every
+    document or measured twice in one."""
+    key = (text, font, size)
+    width = _widths.get(key)
+    if width is None:
+        if len(_widths) >= KEPT_WIDTHS:
+            _widths.pop(next(iter(_widths)))
+        width = _widths[key] = pdfmetrics.stringWidth(text, font, size)
+    return width
 
 
 @cache

@@ -9,6 +9,7 @@ import pytest
 from reportlab import rl_config
 from reportlab.pdfbase.pdfmetrics import getFont
 
+from kabinet import pdf_fonts
 from kabinet.pdf_fonts import BOLD, REGULAR
 from kabinet.receipts.pdf import receipt_pdf
 from tests.test_receipt_wide_sums import wide_receipt
@@ -20,8 +21,10 @@ def forget_reused() -> None:
     for name in (REGULAR, BOLD):
         font = getFont(name)
         font._splits.clear()
+        font._shown.clear()
         font._objects.clear()
         font.face._made.clear()
+    pdf_fonts._widths.clear()
 
 
 def test_a_document_drawn_after_others_is_byte_for_byte_one_drawn_first(monkeypatch):
@@ -36,6 +39,7 @@ def test_a_document_drawn_after_others_is_byte_for_byte_one_drawn_first(monkeypa
     receipt_pdf(ordinary)
     after_others = [receipt_pdf(receipt) for receipt in documents]
     assert len(getFont(REGULAR)._splits) > 50  # the labels, names and figures reused
+    assert len(getFont(REGULAR)._shown) > 50  # and their operators
 
     drawn_first = []
     for receipt in documents:

@@ -8,7 +8,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
-from kabinet.pdf_fonts import BOLD, REGULAR
+from kabinet.pdf_fonts import BOLD, REGULAR, shown
 from kabinet.receipts.qr_matrix import payment_matrix
 
 MARGIN = 12 * mm
@@ -90,7 +90,7 @@ class Text(Flowable):
     def draw(self):
         text = self.canv.beginText(0, len(self.lines) * self.leading - self.size)
         text.setFont(self.font, self.size, self.leading)
-        text.textLines(self.lines)
+        text._code += [f"{shown(text, line)} T*" for line in self.lines]  # as textLines
         self.canv.drawText(text)
 
 
@@ -120,15 +120,15 @@ class Fields(Flowable):
         y = self.height - FONT_SIZE - PADDING / 2
         text.setFont(BOLD, FONT_SIZE + 0.5)
         text.setTextOrigin(0, y)
-        text.textOut(self.title)
+        text._code.append(shown(text, self.title))
         for label, lines in self.rows:
             y -= self.LEADING
             text.setFont(BOLD, FONT_SIZE)
             text.setTextOrigin(0, y)
-            text.textOut(label)
+            text._code.append(shown(text, label))
             text.setFont(REGULAR, FONT_SIZE)
             for index, line in enumerate(lines):
                 y -= self.LEADING if index else 0
                 text.setTextOrigin(self.label_width, y)
-                text.textOut(line)
+                text._code.append(shown(text, line))
         self.canv.drawText(text)

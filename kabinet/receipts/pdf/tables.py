@@ -3,10 +3,9 @@ wrapped, and the font made smaller until every cell fits its column (a PDF table
 its cells)."""
 
 from reportlab.lib import colors
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 
+from kabinet.pdf_fonts import shown, text_width
 from kabinet.receipts.layout import Grid as LayoutGrid
 from kabinet.receipts.pdf.flowables import BOLD, GRID, REGULAR, SHADE, WIDTH, _wrap
 
@@ -108,12 +107,12 @@ class Grid(Flowable):
                 for line in lines:
                     if line:
                         x = (
-                            lefts[column + 1] - CELL_PADDING - stringWidth(line, font, size)
+                            lefts[column + 1] - CELL_PADDING - text_width(line, font, size)
                             if right
                             else lefts[column] + CELL_PADDING
                         )
                         text.setTextOrigin(x, y)
-                        text.textOut(line)
+                        text._code.append(shown(text, line))
                     y -= leading
         canvas.drawText(text)
         canvas.setStrokeColor(GRID)
@@ -143,7 +142,7 @@ def _broken(text: str, room: float, font: str, size: float) -> str:
         words = line.split(" ")
         current = words[0]
         for word in words[1:]:
-            if pdfmetrics.stringWidth(f"{current} {word}", font, size) <= room:
+            if text_width(f"{current} {word}", font, size) <= room:
                 current = f"{current} {word}"
             else:
                 lines.append(current)
@@ -160,9 +159,7 @@ def fitted_cells(grid: LayoutGrid, size: float) -> tuple[list, list, list, bool]
     header_size = size - HEADER_SMALLER
     # a header on one line where its column has the room, else broken as the layout says
     header = [
-        column.label
-        if pdfmetrics.stringWidth(column.label, BOLD, header_size) <= room
-        else column.header
+        column.label if text_width(column.label, BOLD, header_size) <= room else column.header
         for column, room in zip(grid.columns, rooms, strict=True)
     ]
 
@@ -185,7 +182,7 @@ def fitted_cells(grid: LayoutGrid, size: float) -> tuple[list, list, list, bool]
         else []
     )
     fits = all(
-        pdfmetrics.stringWidth(line, font, line_size) <= room + 0.01
+        text_width(line, font, line_size) <= room + 0.01
         for cells, font, line_size in ((header, BOLD, header_size), *((row, REGULAR, size)
                                        for row in rows), (footer, BOLD, size))
         for text, room in zip(cells, rooms, strict=False)

@@ -1,7 +1,7 @@
 """A local SMTP server for the mailing benchmark (``bench_mailing.py`` starts it as
-``python -m bench.smtp_counter PORT``): aiosmtpd on 127.0.0.1, counting messages and
-connections, throwing the messages away. It says «ready» once it listens, and prints both
-counts when its standard input is closed."""
+``python -m bench.smtp_counter PORT``): aiosmtpd on 127.0.0.1, counting messages, connections
+and distinct recipients (so that a letter sent twice shows), throwing the messages away. It
+says «ready» once it listens, and prints the three counts when its standard input is closed."""
 
 import sys
 
@@ -11,6 +11,9 @@ from aiosmtpd.controller import Controller
 class Counter:
     messages = sessions = 0
 
+    def __init__(self):
+        self.recipients = set()
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
         session.host_name = hostname
@@ -18,6 +21,7 @@ class Counter:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages += 1
+        self.recipients.update(envelope.rcpt_tos)
         return "250 OK"
 
 
@@ -28,7 +32,7 @@ def serve(port: int) -> None:
     print("ready", flush=True)
     sys.stdin.read()
     controller.stop()
-    print(counter.messages, counter.sessions, flush=True)
+    print(counter.messages, counter.sessions, len(counter.recipients), flush=True)
 
 
 if __name__ == "__main__":

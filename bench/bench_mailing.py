@@ -22,7 +22,6 @@ Run: ``BENCH_MAILING_DOCS=20000 BENCH_MAILING_WORKERS=0,1,2 DATABASE_URL=postgre
 
 import datetime
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -166,13 +165,11 @@ def _mail(period: Period, media: str, workers: int) -> None:
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
                 growth = f"this process's peak memory +{status_mb('VmHWM') - rss_before:.0f} MB"
         server.stdin.close()
-        messages, sessions, recipients = server.stdout.readline().split()
+        messages, sessions, recipients, server_cpu = server.stdout.readline().split()
     finally:
         server.terminate() if server.poll() is None else None
         server.wait()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the servers' so far, now this ended
-    server_cpu = usage.ru_utime + usage.ru_stime - _servers_cpu[0]
-    _servers_cpu[0] += server_cpu
+    server_cpu = float(server_cpu)
     job.refresh_from_db()
     rate = DOCUMENTS / seconds
     who = f"by {workers} task worker{'s' if workers > 1 else ''}" if workers else "in-process"
@@ -189,9 +186,6 @@ def _mail(period: Period, media: str, workers: int) -> None:
           f"{'✓ one each' if int(messages) == int(recipients) == DOCUMENTS else '✗'}")  # fmt: skip
     print(f"  {growth}")
     print(f"  a million documents at this rate: {1_000_000 / rate / 60:.0f} min", flush=True)
-
-
-_servers_cpu = [0.0]  # the CPU of the SMTP servers that have ended, counted once
 
 
 def _mail_by_workers(period: Period, media: str, workers: int, port: int):

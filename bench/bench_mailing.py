@@ -5,20 +5,23 @@ Builds ``BENCH_MAILING_DOCS`` accounts (20 000 by default) of a closed month, on
 each, and their issued documents: one drawn for real, the others kept as copies of it (its
 bytes stored once per document through the file system, its data as their snapshot) — the
 renderer's speed is ``bench_receipts``'. Then mails them as staff start it
-(``receipts.tasks.start_receipt_mailing``, the in-process task backend: one worker) to an
-aiosmtpd server on 127.0.0.1 in a subprocess (``bench/smtp_counter.py``), which counts the
-messages and connections — in a process of its own, so that its CPU is not the sender's.
-Printed: the load average; messages per second by the clock and per core of CPU (the
-letters over the CPU time of this process, and of the server: what each would do on a free
-core of its own); the CPU per message of both; the growth of this process's peak memory
-(``VmHWM``, reset before the mailing) and what the server received.
+(``receipts.tasks.start_receipt_mailing``) — by the in-process task backend (one worker),
+and on PostgreSQL by ``db_worker`` processes sharing its batches (``BENCH_MAILING_WORKERS``,
+e.g. ``0,1,2``: in-process, then one worker, then two; the period mailed afresh each time) —
+to an aiosmtpd server on 127.0.0.1 in a subprocess (``bench/smtp_counter.py``), which counts
+the messages, connections and distinct recipients — in a process of its own, so that its CPU
+is not the sender's. Printed: the load average; messages per second by the clock and per core
+of CPU (the letters over the CPU time of the senders, and of the server: what each would do
+on a free core of its own); the CPU per message of both; whether each subscriber got exactly
+one letter; the growth of this process's peak memory (``VmHWM``, reset before the mailing) or
+the workers' peak.
 
-Run: ``BENCH_MAILING_DOCS=20000 DATABASE_URL=postgres://… .venv/bin/python -m bench mailing``.
+Run: ``BENCH_MAILING_DOCS=20000 BENCH_MAILING_WORKERS=0,1,2 DATABASE_URL=postgres://…
+.venv/bin/python -m bench mailing``.
 """
 
 import datetime
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,13 +36,24 @@ from django.utils import timezone
 from bench.common import benchmark_organization, reset_peak, status_mb
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Service
 from kabinet.housing.models import House, PersonalAccount, Premise
+from kabinet.jobs.models import Job, JobStatus
 from kabinet.receipts import issuing
-from kabinet.receipts.models import IssuedDocument, issued_document_path
+from kabinet.receipts.models import (
+    DocumentDelivery,
+    IssuedDocument,
+    ReceiptDelivery,
+    issued_document_path,
+)
 from kabinet.receipts.tasks import start_receipt_mailing
 from kabinet.users.models import AccountLink, User
 
 DOCUMENTS = int(os.environ.get("BENCH_MAILING_DOCS", "20000"))
 GOAL = 200  # messages per second
+# Who mails: 0 is this process (the in-process task backend), n that many ``db_worker``
+# processes (PostgreSQL only): ``BENCH_MAILING_WORKERS=0,1,2``.
+WORKERS = [int(n) for n in os.environ.get("BENCH_MAILING_WORKERS", "0").split(",") if n]
+WORKERS_TIMEOUT = 3 * 3600
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 OCT = datetime.date(2026, 10, 1)
 CHUNK = 5000
 
@@ -108,7 +122,27 @@ def issue_copies(period: Period, media: str) -> int:
 def run() -> None:
     started = time.perf_counter()
     period = build()
-    port = 20000 + os.getpid() % 20000
+    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
+        size = issue_copies(period, media)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"{DOCUMENTS} documents of {size / 1024:.0f} KB, one subscriber each "
+              f"(built in {time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
+        for workers in WORKERS:
+            if workers and connection.vendor != "postgresql":
+                print(f"  by {workers} task workers: PostgreSQL only (they share its database)")
+                continue
+            # Each run mails the whole period afresh.
+            ReceiptDelivery.objects.filter(period=period).delete()
+            DocumentDelivery.objects.filter(period=period).delete()
+            _mail(period, media, workers)
+
+
+def _mail(period: Period, media: str, workers: int) -> None:
+    """Mail ``period`` to a fresh counting SMTP server: in this process (``workers`` 0, the
+    in-process task backend) or by ``workers`` ``db_worker`` processes; print the figures."""
+    port = 20000 + os.getpid() % 20000 + workers
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.smtp_counter", str(port)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -121,38 +155,95 @@ def run() -> None:
     }
     try:
         assert server.stdout.readline().strip() == "ready"
-        with (
-            tempfile.TemporaryDirectory() as media,
-            override_settings(MEDIA_ROOT=media, MAILERS=mailers),
-        ):
-            size = issue_copies(period, media)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
-            print(f"{DOCUMENTS} documents of {size / 1024:.0f} KB, one subscriber each "
-                  f"(built in {time.perf_counter() - started:.0f} s)")  # fmt: skip
-            rss_before = reset_peak()
-            started, cpu = time.perf_counter(), time.process_time()
-            job = start_receipt_mailing(period)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            growth = status_mb("VmHWM") - rss_before
+        if workers:
+            job, seconds, cpu, growth = _mail_by_workers(period, media, workers, port)
+        else:
+            with override_settings(MAILERS=mailers):
+                rss_before = reset_peak()
+                started, cpu = time.perf_counter(), time.process_time()
+                job = start_receipt_mailing(period)
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+                growth = f"this process's peak memory +{status_mb('VmHWM') - rss_before:.0f} MB"
         server.stdin.close()
-        messages, sessions = server.stdout.readline().split()
+        messages, sessions, recipients, server_cpu = server.stdout.readline().split()
     finally:
         server.terminate() if server.poll() is None else None
         server.wait()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the server's, now that it has ended
-    server_cpu = usage.ru_utime + usage.ru_stime
+    server_cpu = float(server_cpu)
     job.refresh_from_db()
     rate = DOCUMENTS / seconds
-    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    who = f"by {workers} task worker{'s' if workers > 1 else ''}" if workers else "in-process"
+    print(f" {who}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  mailing: {seconds:.1f} s, {rate:,.0f} messages/s by the clock (goal ≥ {GOAL}) "
           f"{'✓' if rate >= GOAL else '✗'}")  # fmt: skip
-    print(f"  per core of CPU: the sender (this process) {DOCUMENTS / cpu:,.0f} messages/s, "
-          f"the SMTP server (its own process) {DOCUMENTS / server_cpu:,.0f}")  # fmt: skip
-    print(f"  CPU per message: this process {1000 * cpu / DOCUMENTS:.2f} ms, "
+    print(f"  per core of CPU: the sender{'s' if workers > 1 else ''} {DOCUMENTS / cpu:,.0f} "
+          f"messages/s, the SMTP server {DOCUMENTS / server_cpu:,.0f}")  # fmt: skip
+    print(f"  CPU per message: sender {1000 * cpu / DOCUMENTS:.2f} ms, "
           f"the SMTP server {1000 * server_cpu / DOCUMENTS:.2f} ms")  # fmt: skip
     print(f"  job: {job.get_status_display()}, {job.result}")
-    print(f"  the server received {messages} messages over {sessions} connections")
-    print(f"  the process's peak memory grew by {growth:.0f} MB during the mailing")
-    print(f"  a million documents at this rate: {1_000_000 / rate / 60:.0f} min")
+    print(f"  the server received {messages} messages for {recipients} distinct recipients "
+          f"over {sessions} connections "
+          f"{'✓ one each' if int(messages) == int(recipients) == DOCUMENTS else '✗'}")  # fmt: skip
+    print(f"  {growth}")
+    print(f"  a million documents at this rate: {1_000_000 / rate / 60:.0f} min", flush=True)
+
+
+def _mail_by_workers(period: Period, media: str, workers: int, port: int):
+    """The mailing as staff start it in service: queued (``django_tasks_db``) and run by
+    ``workers`` ``manage.py db_worker`` processes sharing its batches. Returns the seconds from
+    queueing to the job's end, the job, the workers' CPU in that time and their peak memory."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "TASKS_BACKEND": "database",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-workers",
+        "ALLOWED_HOSTS": "localhost",
+        "MEDIA_ROOT": media,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+    }
+    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"]
+    with tempfile.NamedTemporaryFile(prefix="bench-mailing-", suffix=".log", delete=False) as log:
+        output = {"env": env, "stdout": log, "stderr": log}
+        processes = [
+            subprocess.Popen([*command, "--worker-id", f"bench-mailing-{n}"], **output)
+            for n in range(workers)
+        ]
+        try:
+            time.sleep(5)  # Django started in each, polling the queue
+            cpu_before = sum(_process_cpu(process.pid) for process in processes)
+            with override_settings(TASKS=DATABASE_TASKS):
+                started = time.perf_counter()
+                job = start_receipt_mailing(period)
+                while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
+                    time.sleep(0.05)
+                    if time.perf_counter() - started > WORKERS_TIMEOUT:
+                        raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
+                seconds = time.perf_counter() - started
+            cpu = sum(_process_cpu(process.pid) for process in processes) - cpu_before
+            peaks = [_process_status_mb(process.pid, "VmHWM") for process in processes]
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=30)
+    job.refresh_from_db()
+    if job.status != JobStatus.SUCCEEDED:
+        print(f"  the workers' mailing failed: {job.problems}; their log: {log.name}")
+    peaks_text = ", ".join(f"{peak:,.0f}" for peak in peaks)
+    return job, seconds, cpu, f"the workers' peak memory {peaks_text} MB (Django's start included)"
+
+
+def _process_cpu(pid: int) -> float:
+    """The user and system CPU seconds of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -3,6 +3,7 @@
 import datetime
 import email
 import hashlib
+import smtplib
 import socket
 from email import policy
 
@@ -273,8 +274,9 @@ def test_a_batch_reuses_one_smtp_connection_and_the_batches_share_the_job(
 def test_a_mailing_killed_midway_is_resumed_by_the_next_with_exactly_the_rest(
     five_subscribers, mailoutbox, monkeypatch
 ):
-    """The letter in flight when the worker died stays «sending»: the next mailing leaves it
-    to its batch's rerun, or takes it an hour later — sent twice then, the only one."""
+    """The letter claimed when the worker died stays «sending»: the next mailing leaves it to
+    its batch (which may still run); an hour later it is «uncertain», and never sent again.
+    Every subscriber gets exactly one letter."""
     period = Period.objects.get()
     kill_the_mailing_at(monkeypatch, after=2)
     killed = start_receipt_mailing(period)
@@ -296,16 +298,18 @@ def test_a_mailing_killed_midway_is_resumed_by_the_next_with_exactly_the_rest(
     an_hour_ago = timezone.now() - services.STALE
     ReceiptDelivery.objects.filter(status=DeliveryStatus.SENDING).update(updated_at=an_hour_ago)
     start_receipt_mailing(period)
-    assert [message.to[0] for message in mailoutbox[5:]] == [in_flight]
-    assert set(ReceiptDelivery.objects.values_list("status", flat=True)) == {"sent"}
+    assert received(mailoutbox) == sorted(link.user.email for link in five_subscribers)
+    assert ReceiptDelivery.objects.get(status=DeliveryStatus.UNCERTAIN).email == in_flight
+    assert ReceiptDelivery.objects.filter(status=DeliveryStatus.SENT).count() == 4
     assert DocumentDelivery.objects.filter(channel=DeliveryChannel.EMAIL).count() == 2
 
 
-def test_a_worker_killed_between_a_send_and_its_record_resends_only_that_message(
+def test_a_worker_killed_between_a_send_and_its_record_sends_nothing_twice(
     five_subscribers, mailoutbox, monkeypatch
 ):
-    """The documented guarantee: the message the server took just before the worker died
-    is the one sent twice when the batch runs again, as the worker's restart requeues it."""
+    """The documented guarantee: the letter claimed when the worker died — taken by the
+    server, its «sent» not written — is recorded «uncertain» when the batch runs again, as the
+    worker's restart requeues it, and not sent again; the others go, once each."""
     period = Period.objects.get()
     kill_the_mailing_at(monkeypatch, after=2, error=SystemExit)  # not caught
     job = start_receipt_mailing(period)
@@ -317,13 +321,17 @@ def test_a_worker_killed_between_a_send_and_its_record_resends_only_that_message
 
     monkeypatch.undo()
     rows = list(ReceiptDelivery.objects.filter(job=job).order_by("pk"))
-    not_sent = [row.email for row in rows if row.status == DeliveryStatus.PENDING]
     mail_receipts_batch.enqueue(period.pk, job.pk, rows[0].pk, rows[-1].pk, len(rows))
     job.refresh_from_db()
-    assert received(mailoutbox[2:]) == sorted([in_flight.email, *not_sent])
-    assert len(mailoutbox) == 6  # five subscribers, one of them twice
+    assert received(mailoutbox) == sorted(link.user.email for link in five_subscribers)
     assert (job.status, job.done, job.total) == (JobStatus.SUCCEEDED, 5, 5)
-    assert set(ReceiptDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert job.result["Не подтверждено сервером"] == 1
+    in_flight.refresh_from_db()
+    assert in_flight.status == DeliveryStatus.UNCERTAIN
+    statuses = ReceiptDelivery.objects.exclude(pk=in_flight.pk).values_list("status", "attempts")
+    assert set(statuses) == {("sent", 1)}
+    start_receipt_mailing(period)  # a later mailing leaves it too
+    assert len(mailoutbox) == 5
 
 
 class SMTPRecorder:
@@ -406,3 +414,51 @@ def test_a_letter_the_smtp_server_refuses_is_recorded_and_the_others_go(
     assert (failure.status, failure.attempts) == (DeliveryStatus.FAILED, 1)
     assert "SMTPRecipientsRefused" in failure.error
     assert smtp_server.sessions == 2  # a new session after the refused letter
+
+
+def test_a_worker_killed_in_a_real_smtp_session_is_resumed_with_one_letter_each(
+    five_subscribers, smtp_server, monkeypatch
+):
+    """Killed while claiming its third letter — whose text the server has, not its dot — the
+    worker leaves the server two letters; the batch run again sends the other three. The
+    second, taken by the server before its «sent» was written, is not sent again."""
+    period = Period.objects.get()
+    kill_the_mailing_at(monkeypatch, after=2, error=SystemExit)
+    job = start_receipt_mailing(period)
+    assert len(smtp_server.messages) == 2  # the third's text was dropped with its session
+    monkeypatch.undo()
+    rows = list(ReceiptDelivery.objects.filter(job=job).order_by("pk"))
+    mail_receipts_batch.enqueue(period.pk, job.pk, rows[0].pk, rows[-1].pk, len(rows))
+    addresses = sorted(m["To"] for m in smtp_server.messages)
+    assert addresses == sorted(link.user.email for link in five_subscribers)  # one each
+    assert smtp_server.sessions == 2
+    uncertain = ReceiptDelivery.objects.get(status=DeliveryStatus.UNCERTAIN)
+    assert uncertain.email == smtp_server.messages[1]["To"]
+
+
+def test_a_letter_whose_answer_is_lost_is_uncertain_and_not_sent_again(
+    five_subscribers, smtp_server, monkeypatch
+):
+    """The server took the second letter, but its «250» never came (the session broke): the
+    letter is recorded «uncertain», the others go over a new session, and no later mailing
+    sends it again."""
+    real, lost = smtplib.SMTP.getreply, []
+
+    def losing(session):
+        reply = real(session)
+        if len(smtp_server.messages) == 2 and not lost:  # the answer to the second dot
+            lost.append(reply)
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return reply
+
+    monkeypatch.setattr(smtplib.SMTP, "getreply", losing)
+    period = Period.objects.get()
+    job = start_receipt_mailing(period)
+    job.refresh_from_db()
+    assert len(smtp_server.messages) == 5
+    uncertain = ReceiptDelivery.objects.get(status=DeliveryStatus.UNCERTAIN)
+    assert uncertain.email == smtp_server.messages[1]["To"]
+    assert "неизвестно" in job.problems[0]
+    assert job.result["Не подтверждено сервером"] == 1
+    start_receipt_mailing(period)
+    assert len(smtp_server.messages) == 5

@@ -12,19 +12,24 @@ of two base64 parts (RFC 2045 6.8: lines of 76), the PDF's name in ``filename="�
 not plain ASCII, ``filename*=utf-8''…`` (RFC 2231). Everything is 7-bit with CRLF line ends,
 so the SMTP server needs no 8BITMIME; the boundary holds «_», which base64 never does.
 
-Over SMTP the bytes go as they are (``smtplib.SMTP.sendmail`` on the backend's open session);
+Over SMTP the bytes go as they are, on the backend's open session (``post``: the envelope and
+the text, then the caller's claim of the letter, then the dot that asks the server to take it);
 the other backends — the development files, the tests' outbox — get the letter as any Django
 ``EmailMessage`` whose ``message()`` is those same bytes parsed.
 """
 
 import base64
+import contextlib
 import datetime
 import email
 import email.headerregistry
 import email.policy
 import email.utils
 import re
+import smtplib
+import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import format_datetime, make_msgid
 
@@ -44,6 +49,8 @@ HEADER_LINE = 78  # RFC 5322 2.1.1: lines should be no longer
 WORD_BYTES = 39
 CRLF = "\r\n"
 # An address written as it is in To: an RFC 5322 dot-atom local part, an ASCII domain.
+# A line of the data that begins with a dot gets another (RFC 5321, 4.5.2).
+DOT_LINE = re.compile(rb"(?m)^\.")
 PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 
@@ -231,14 +238,76 @@ class LetterTemplate:
         )  # fmt: skip
 
 
-def post(connection, letter: Letter) -> None:
-    """Hand ``letter`` to the mail backend ``connection`` (open): an SMTP session gets its
-    bytes as they are; any other backend a Django ``EmailMessage``. Raises what the backend
-    raises when the letter is refused."""
-    if isinstance(connection, SMTPBackend):
-        if connection.connection is None:  # the session was lost and not reopened yet
-            connection.open()
-        connection.connection.sendmail(letter.sender, [letter.to], letter.data)
-        count_sent(connection, 1)
-    elif not connection.send_messages([letter.email_message()]):
-        raise RuntimeError("the mail backend did not take the letter")
+class AnswerLost(Exception):
+    """The dot that ends a letter went, the server's answer did not come: it may have taken
+    the letter, or not."""
+
+
+def post(connection, letter: Letter, claim: Callable[[], bool] = lambda: True) -> bool:
+    """Hand ``letter`` to the mail backend ``connection`` (open) once ``claim()`` has said it
+    is ours to send (it records the claim, committed); whether it went. Raises what the
+    backend raises when the letter is refused.
+
+    An SMTP server takes a message when it answers «250» to the dot that ends its data (RFC
+    5321, 4.1.1.4); a session cut before that dot leaves no message (3.8). So over SMTP the
+    envelope and the whole text go first, ``claim()`` is called while the server reads them
+    (its commit and the server's work overlap), and only then the dot: a letter is never taken
+    unclaimed. A claim refused or broken off drops the session, the message unfinished. Any
+    other backend gets the letter as an ``EmailMessage`` after ``claim()``."""
+    if not isinstance(connection, SMTPBackend):
+        if not claim():
+            return False
+        if not connection.send_messages([letter.email_message()]):
+            raise RuntimeError("the mail backend did not take the letter")
+        return True
+    if connection.connection is None:  # the session was lost and not reopened yet
+        connection.open()
+    session = connection.connection
+    # The dot, three bytes sent after the text, would otherwise wait (Nagle's algorithm) for
+    # the acknowledgement of the text's last segment, which the server may delay by ~40 ms.
+    session.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    session.ehlo_or_helo_if_needed()
+    _expect(
+        session,
+        session.mail(letter.sender),
+        {250},
+        lambda code, text: smtplib.SMTPSenderRefused(code, text, letter.sender),
+    )
+    _expect(
+        session,
+        session.rcpt(letter.to),
+        {250, 251},
+        lambda code, text: smtplib.SMTPRecipientsRefused({letter.to: (code, text)}),
+    )
+    _expect(session, session.docmd("data"), {354}, smtplib.SMTPDataError)
+    text = DOT_LINE.sub(b"..", letter.data)
+    session.send(text if text.endswith(b"\r\n") else text + b"\r\n")
+    try:
+        claimed = claim()
+    except BaseException:
+        session.close()  # the socket only: the server drops the message, no dot has gone
+        raise
+    if not claimed:
+        session.close()
+        connection.close()  # reopened by the next letter
+        return False
+    try:
+        session.send(b".\r\n")
+        reply = session.getreply()
+    except OSError as error:  # smtplib's errors of a lost session are OSErrors too
+        raise AnswerLost(f"{type(error).__name__}: {error}") from error
+    _expect(session, reply, {250}, smtplib.SMTPDataError)
+    count_sent(connection, 1)
+    return True
+
+
+def _expect(session, reply: tuple[int, bytes], codes: set[int], refused) -> None:
+    """Raise ``refused(code, text)`` — as ``smtplib.SMTP.sendmail`` would — when the server's
+    ``reply`` is not one of ``codes``, the transaction reset first (a broken session is
+    reopened by the caller)."""
+    code, text = reply
+    if code in codes:
+        return
+    with contextlib.suppress(smtplib.SMTPException):
+        session.rset()
+    raise refused(code, text)

@@ -16,14 +16,18 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", "отправляется"
     SENT = "sent", "отправлена"
     FAILED = "failed", "ошибка"
+    # Claimed, and its worker lost before it recorded the server's answer: the server may have
+    # taken the letter, so no mailing sends it again (receipts.services).
+    UNCERTAIN = "uncertain", "не подтверждена"
 
 
 class ReceiptDelivery(models.Model):
     """One e-receipt: the payment document of ``account`` for ``period`` mailed to ``user``.
     Unique per account, period and subscriber, so that a repeated mailing sends nothing twice;
     a failed one is retried by the next mailing. ``job`` is the mailing that owns the row: only
-    its batches send it (``receipts.services``), «sending» is set just before the message goes
-    to the SMTP server and «sent» just after it has taken it."""
+    its batches send it (``receipts.services``), «sending» is set just before the SMTP server
+    is asked to take the message and «sent» just after it has; a «sending» row whose worker
+    was lost becomes «uncertain», never sent again."""
 
     period = models.ForeignKey(
         Period, on_delete=models.CASCADE, related_name="receipt_deliveries", verbose_name="период"

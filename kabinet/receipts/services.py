@@ -10,15 +10,22 @@ row each, the job as its owner) and cuts them into batches of ``BATCH`` rows; ea
 task (``send_batch``) that sends its rows over one SMTP connection, opened once for the batch,
 the letters composed as bytes (``receipts.letters``).
 
-What a crash costs. Each row goes «pending» → «sending» (committed before the message is handed
-to the SMTP server) → «sent» (committed once the server has taken it, in the statement that
-claims the next row, before the next message goes) or «failed». A batch that runs again — the
-worker's task requeued after it died (``jobs.workers``) — skips the «sent» rows and sends the
-others, «sending» ones included; a later mailing takes over the «pending» rows of a finished
-mailing, and «sending» ones only after an hour (one may be in flight in a batch still running).
-So nothing recorded as sent is sent again, and a crash resends at most the one message each
-worker had in flight: the one the server took before «sent» was committed. A resident may get
-that one letter twice; no letter is lost.
+What a crash costs: nothing is sent twice, and what is not sent is known. Each row goes
+«pending» → «sending» → «sent» (or «failed»). The claim («sending») is committed after the
+letter's envelope and text have gone to the SMTP server and before the dot that ends them
+(``letters.post``): a server takes a message only when it answers that dot with «250» (RFC
+5321), and drops one whose session is cut before it, so no letter is taken unclaimed — and
+the claim's commit overlaps the server's reading of the text. «sent» is recorded with the
+claim of the next letter, in one statement; every statement is an ordinary, durable commit,
+so a crash of the database server loses none of them. A batch that runs again — the worker's
+task requeued after it died (``jobs.workers``) — sends its «pending» and «failed» rows and
+turns its «sending» ones «uncertain»: the one letter its worker had claimed when it died,
+which the server may or may not have taken. An «uncertain» letter is not sent again by any
+mailing (staff see them, «не подтверждена»); nearly always the server had taken it (the
+worker died between the «250» and the next statement), it was lost only when the worker died
+in the instant between the claim's commit and the dot, or the server refused the dot. A later
+mailing takes over the «pending» rows of a finished mailing, and turns a «sending» one
+«uncertain» after an hour (its batch may still be running).
 """
 
 import datetime
@@ -41,7 +48,7 @@ from kabinet.receipts.issuing import (
     issued_receipt,
     stored_pdf,
 )
-from kabinet.receipts.letters import Letter, LetterTemplate, base64_lines, post
+from kabinet.receipts.letters import AnswerLost, Letter, LetterTemplate, base64_lines, post
 from kabinet.receipts.models import (
     DeliveryChannel,
     DeliveryStatus,
@@ -105,11 +112,12 @@ def plan_mailing(period: Period, job: Job) -> list[Batch]:
     stale = Q(updated_at__lt=timezone.now() - STALE)
     finished = Q(job__status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED])
     # A «sending» row may be in flight in a batch still running even when its job has been
-    # marked failed (by another batch): only an hour's silence frees it.
+    # marked failed (by another batch): only an hour's silence says its worker was lost.
+    ReceiptDelivery.objects.filter(stale, period=period, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.UNCERTAIN, updated_at=timezone.now()
+    )
     ReceiptDelivery.objects.filter(Exists(subscribed), period=period).filter(
-        Q(status=DeliveryStatus.FAILED)
-        | Q(status=DeliveryStatus.PENDING) & (finished | stale)
-        | Q(status=DeliveryStatus.SENDING) & stale
+        Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.PENDING) & (finished | stale)
     ).update(job=job, updated_at=timezone.now())
     _record_documents_delivered(period, ReceiptDelivery.objects.filter(period=period))
     links = subscriptions(period).values_list("account_id", "user_id", "user__email")
@@ -135,10 +143,14 @@ def plan_mailing(period: Period, job: Job) -> list[Batch]:
 def send_batch(period: Period, job: Job, batch: Batch) -> None:
     """Send the rows of ``batch`` that ``job`` still owns and has not sent, over one SMTP
     connection; count the batch in the job (its planned size, once: a batch cut short counts
-    when it runs again) and finish the job after its last batch."""
+    when it runs again) and finish the job after its last batch. A row «sending» here was
+    claimed by this batch's run that died: it becomes «uncertain», not sent again."""
+    _batch_rows(job, batch).filter(status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.UNCERTAIN, updated_at=timezone.now()
+    )
     rows = list(
         _batch_rows(job, batch)
-        .exclude(status=DeliveryStatus.SENT)
+        .exclude(status__in=[DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN])
         .select_related("user", "account")
         .order_by("pk")
     )
@@ -168,12 +180,12 @@ def send_batch(period: Period, job: Job, batch: Batch) -> None:
 
 class _Courier:
     """The batch's letters handed to its SMTP session one at a time. A letter is claimed
-    («sending», committed) before it goes, and what the server answered is recorded together
-    with the claim of the next letter, in one UPDATE (``_settle_and_claim``): one round trip
-    to the database a letter where there were two, and still at most one letter in flight —
-    taken by the server, not recorded yet. (Handing the letters over from a thread, so that
-    the server takes one while the next is composed, cost more CPU than it saved on the
-    loaded 2-core machine of ``bench/README.md``: not kept.)"""
+    («sending», committed) once its text has gone and before the server is asked to take it,
+    and what the server answered is recorded together with the claim of the next letter, in
+    one UPDATE (``_settle_and_claim``): one durable commit a letter, made while the server
+    reads the letter, and at most one letter claimed and not recorded. (Handing the letters
+    over from a thread, so that the server takes one while the next is composed, cost more CPU
+    than it saved on the loaded 2-core machine of ``bench/README.md``: not kept.)"""
 
     def __init__(self, connection, job: Job, problems: list[str]):
         self.connection, self.job, self.problems = connection, job, problems
@@ -186,16 +198,30 @@ class _Courier:
         self.settle()
 
     def send(self, row: ReceiptDelivery, letter: Letter) -> None:
-        """Hand ``letter`` over once the previous one is recorded, if ``row`` is still ours."""
-        if not self.settle(claim=row):  # another mailing may have taken the row over
-            return
+        """Hand ``letter`` over, claimed as the previous one is recorded, if ``row`` is still
+        ours. A letter refused before its claim (the recipient, say) is claimed to record it."""
+        asked = answered = claimed = False
+
+        def claim() -> bool:
+            nonlocal asked, answered, claimed
+            asked = True
+            claimed = self.settle(claim=row)
+            answered = True
+            return claimed
+
         try:
-            post(self.connection, letter)
+            went = post(self.connection, letter, claim)
         except Exception as error:  # one refused letter must not stop the others
-            self.in_flight = self._failure(row, error)
+            if asked and not answered:  # the database failed: the batch stops
+                raise
+            if not asked:
+                claimed = self.settle(claim=row)
+            if claimed:
+                self.in_flight = self._failure(row, error, uncertain=isinstance(error, AnswerLost))
             _reconnect(self.connection)
         else:
-            self.in_flight = (row, DeliveryStatus.SENT, "")
+            if went:
+                self.in_flight = (row, DeliveryStatus.SENT, "")
 
     def fail(self, row: ReceiptDelivery, error: Exception) -> None:
         """``row``'s letter could not be made (its document unreadable): record why."""
@@ -210,7 +236,15 @@ class _Courier:
             return False
         return _settle_and_claim(outcome, claim, self.job)
 
-    def _failure(self, row: ReceiptDelivery, error: Exception) -> Outcome:
+    def _failure(self, row: ReceiptDelivery, error: Exception, uncertain=False) -> Outcome:
+        """A failed letter, retried by the next mailing; ``uncertain`` when the server may
+        have taken it (its answer to the dot was lost): never sent again."""
+        if uncertain:
+            self.problems.append(
+                f"ЛС {row.account.number}, {row.user.email}: сервер не ответил, "
+                f"дошло ли письмо, неизвестно; повторно не отправлено ({error})"
+            )
+            return (row, DeliveryStatus.UNCERTAIN, f"{type(error).__name__}: {error}")
         self.problems.append(f"ЛС {row.account.number}, {row.user.email}: {error}")
         return (row, DeliveryStatus.FAILED, f"{type(error).__name__}: {error}")
 
@@ -323,6 +357,9 @@ def _finish_mailing(period: Period, job: Job) -> None:
         .exclude(job=job)
         .count(),
     }
+    uncertain = mine.filter(status=DeliveryStatus.UNCERTAIN).count()
+    if uncertain:  # the letters claimed by workers that died: maybe sent, not sent again
+        result["Не подтверждено сервером"] = uncertain
     finish_shared_job(job, result)
 
 

@@ -2,7 +2,9 @@
 with 4 sync workers on 127.0.0.1 (production settings, ``DEBUG=0``) serving the demo, and a
 Python client of ``BENCH_PAGES_THREADS`` threads (8) that asks each page for
 ``BENCH_PAGES_SECONDS`` (5) in each of ``BENCH_PAGES_ROUNDS`` (2) rounds, one page after another,
-as the signed-in demo resident (ЛС 1000154, twelve closed months). Each page's best round is
+as the signed-in demo resident (ЛС 1000154, twelve closed months, whose payment documents are
+issued first, as closing a period issues them: «Начисления» shows them, the receipt PDF serves
+one from the server's media folder). Each page's best round is
 printed as requests per second and as the ratio to ``/privacy/``; before the server starts,
 each page's CPU and wall time per request in this process (``BENCH_PAGES_IN_PROCESS``
 requests, 50). ``BENCH_PAGES_PROFILE=1`` also profiles the card in this process (cProfile,
@@ -26,11 +28,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from kabinet.demo.data import load_demo
+from kabinet.receipts.issuing import issued_document
 from kabinet.receipts.selectors import receipt_periods
 from kabinet.users.models import User
 from kabinet.users.selectors import accounts_for
@@ -148,8 +151,6 @@ def _in_process(user, pages: dict) -> None:
     client.force_login(user)
     print(f"In this process, {IN_PROCESS} requests each (test client):")
     for name, path in pages.items():
-        if name == "receipt PDF":
-            continue  # issued here, its file would be in this process's folder, not the server's
         client.get(path)  # fills what is cached per process
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(IN_PROCESS):
@@ -162,10 +163,26 @@ def _in_process(user, pages: dict) -> None:
 
 
 def run() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        # the server's media folder: the documents issued here are the ones it serves
+        with override_settings(MEDIA_ROOT=folder / "var" / "media"):
+            _measure(folder)
+
+
+def _issue_documents(account) -> None:
+    """The account's payment documents of its closed months, as closing a period issues
+    them (the demo closes its months without running the issue): «Начисления» shows them."""
+    for period in receipt_periods(account):
+        issued_document(account, period)
+
+
+def _measure(folder: Path) -> None:
     load_demo(timezone.localdate())
     user = User.objects.get(username="demo")
     account = accounts_for(user).get(number="1000154")
     month = receipt_periods(account)[0].month
+    _issue_documents(account)
     pages = {
         "/privacy/ (plain)": reverse("portal:privacy"),
         "card": reverse("portal:account", args=[account.pk]),
@@ -184,36 +201,34 @@ def run() -> None:
         "X-Forwarded-Proto": "https",  # as nginx says: no redirect to https
         "Cookie": f"{cookie}={signed_in.cookies[cookie].value}",
     }
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
-        environment = _server_environment(folder)
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            env=environment, check=True, cwd=settings.BASE_DIR,
-        )  # fmt: skip
-        port = _free_port()
-        log = (folder / "server.log").open("w")
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")), "kabinet.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-                "--forwarded-allow-ips", "127.0.0.1", "--no-control-socket",
-            ],
-            env=environment, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            _wait_until_up(port, server)
-            for path in pages.values():  # each worker's first requests fill its caches
-                for _ in range(WORKERS * 2):
-                    _get(port, path, headers)
-            best = dict.fromkeys(pages, 0.0)
-            for _ in range(ROUNDS):
-                for name, path in pages.items():
-                    best[name] = max(best[name], _rate(port, path, headers))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
+    environment = _server_environment(folder)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env=environment, check=True, cwd=settings.BASE_DIR,
+    )  # fmt: skip
+    port = _free_port()
+    log = (folder / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")), "kabinet.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+            "--forwarded-allow-ips", "127.0.0.1", "--no-control-socket",
+        ],
+        env=environment, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        _wait_until_up(port, server)
+        for path in pages.values():  # each worker's first requests fill its caches
+            for _ in range(WORKERS * 2):
+                _get(port, path, headers)
+        best = dict.fromkeys(pages, 0.0)
+        for _ in range(ROUNDS):
+            for name, path in pages.items():
+                best[name] = max(best[name], _rate(port, path, headers))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
     plain = best["/privacy/ (plain)"]
     print(
         f"gunicorn, {WORKERS} workers; client: {THREADS} threads, best of {ROUNDS} × {SECONDS:g} s"

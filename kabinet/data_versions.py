@@ -6,7 +6,8 @@ Who bumps what (docs/design.md «Cached figures of the resident's pages»):
 
 - the account's version: its payments (every source: the admin, online gateways, the API's
   and the back office's entry; a bank registry, written in bulk, bumps its organisation's),
-  its instalment plans;
+  its instalment plans, its issued payment documents («Начисления» shows a closed month's
+  document; the period's issue, written in bulk, bumps the accounts of each batch);
 - the organisation's version: its periods (closing one publishes its charges), its services
   (name, order, method), the organisation itself (the due day); the law's rows
   (``PenaltyRule``: «Оплатить до») bump every organisation's.
@@ -80,6 +81,11 @@ def _account_row_written(sender, instance, **kwargs):
     bump_accounts({instance.account_id, getattr(instance, "_account_before", None)})
 
 
+def _document_issued(sender, instance, created=False, raw=False, **kwargs):
+    if created and not raw:
+        bump_accounts({instance.account_id})
+
+
 def _organization_row_written(sender, instance, **kwargs):
     bump_organizations({instance.organization_id})
 
@@ -98,6 +104,7 @@ def connect() -> None:
     from kabinet.billing.models import InstalmentPlan, PenaltyRule, Period, Service
     from kabinet.orgs.models import Organization
     from kabinet.payments.models import Payment
+    from kabinet.receipts.models import IssuedDocument
 
     for model in (Payment, InstalmentPlan):
         pre_save.connect(_remember_account, sender=model, dispatch_uid=f"versions-{model}")
@@ -108,6 +115,7 @@ def connect() -> None:
         post_delete.connect(
             _organization_row_written, sender=model, dispatch_uid=f"versions-{model}"
         )
+    post_save.connect(_document_issued, sender=IssuedDocument, dispatch_uid="versions-document")
     post_save.connect(_organization_written, sender=Organization, dispatch_uid="versions-org")
     post_save.connect(_law_written, sender=PenaltyRule, dispatch_uid="versions-law")
     post_delete.connect(_law_written, sender=PenaltyRule, dispatch_uid="versions-law")

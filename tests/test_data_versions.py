@@ -300,7 +300,7 @@ def test_a_failing_cache_costs_speed_not_the_page(link, monkeypatch):
 
 # Writers in bulk: no signal sees them, so each must call ``bump_*`` ---------------------------
 
-CACHED_MODELS = r"(Payment|Period|Service|InstalmentPlan|PenaltyRule|Organization)"
+CACHED_MODELS = r"(Payment|Period|Service|InstalmentPlan|PenaltyRule|Organization|IssuedDocument)"
 BULK_WRITES = [
     re.compile(rf"\b{CACHED_MODELS}\.objects\b[^\n]*\.(bulk_create|bulk_update|update)\("),
     re.compile(rf"insert_(period_)?rows\(\s*(period,\s*)?{CACHED_MODELS}\b"),

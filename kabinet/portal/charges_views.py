@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from kabinet.billing.explanation import explain_charge
-from kabinet.billing.selectors import charge_history, published_charge
+from kabinet.billing.selectors import published_charge
+from kabinet.portal.charge_figures import charge_history_figures, month_receipt
 from kabinet.portal.charts import monthly_totals_chart
 from kabinet.portal.periods import chosen_period
 from kabinet.portal.views import account_or_404, render_account
@@ -25,27 +26,27 @@ from kabinet.receipts.issuing import (
 from kabinet.receipts.layout import receipt_sections
 from kabinet.receipts.models import DeliveryChannel
 from kabinet.receipts.qr import payment_qr
-from kabinet.receipts.selectors import receipt_data, receipt_period, receipt_periods
+from kabinet.receipts.selectors import receipt_period
 
 
 @login_required
 def account_charges(request, account_id):
-    """The chosen month's charges (services, ОДН, recalculations, penalties, totals) and the
-    history of monthly totals as a table and a chart."""
+    """The chosen month's charges (services, ОДН, recalculations, penalties, totals) as its
+    issued payment document has them, and the history of monthly totals as a table and a
+    chart (``portal.charge_figures``: cached, a fixed number of queries)."""
     account = account_or_404(request, account_id)
-    periods = receipt_periods(account)
-    period = chosen_period(periods, request.GET.get("period"))
-    history = charge_history(account)
+    figures = charge_history_figures(account)
+    period = chosen_period(figures.periods, request.GET.get("period"))
     return render_account(
         request,
         account,
         "portal/charges/charges.html",
         "charges",
-        periods=periods,
+        periods=figures.periods,
         period=period,
-        receipt=receipt_data(account, period) if period else None,
-        history=history,
-        chart=monthly_totals_chart(history, selected=period.month if period else None),
+        receipt=month_receipt(account, period) if period else None,
+        history=figures.history,
+        chart=monthly_totals_chart(figures.history, selected=period.month if period else None),
     )
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import record
 from kabinet.billing.models import Charge, Period
+from kabinet.data_versions import bump_accounts
 from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.models import Job
 from kabinet.jobs.services import finish_job, report_progress, start_job
@@ -198,6 +199,7 @@ def issue_period_documents(period: Period, job: Job) -> dict[str, int]:
             try:
                 with transaction.atomic():  # the batch's rows in one INSERT
                     IssuedDocument.objects.bulk_create(drawn)
+                    bump_accounts(document.account_id for document in drawn)  # «Начисления»
                 issued += len(drawn)
             except Exception:  # another run kept one of them, or one row is refused: one by one
                 for document in drawn:

@@ -1,0 +1,182 @@
+"""«Начисления» of a closed month is the month's issued payment document (docs/design.md
+«Issued payment documents», «Cached figures of the resident's pages»): the figures the
+resident got on paper, named by the document's number and date, unmoved by what is written
+after the issue; without a readable document the live data, logged as an error. The page's
+figures are cached, and each writer that changes them bumps a data version."""
+
+import datetime
+import logging
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from kabinet.billing.closing import close_period
+from kabinet.billing.models import Period, RecalculationKind
+from kabinet.billing.recalculations import add_recalculation
+from kabinet.billing.run import run_billing
+from kabinet.months import add_months
+from kabinet.portal import charge_figures
+from kabinet.receipts.issuing import issued_receipt, reissue_document
+from kabinet.receipts.models import IssuedDocument
+from kabinet.receipts.selectors import receipt_data
+from kabinet.receipts.tasks import start_document_issue
+from tests import test_issued_documents
+from tests.factories import PaymentFactory, staff_user
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+# The world of the issued documents' tests: two flats, a month calculated, closed as staff do.
+world, close, closed = (
+    test_issued_documents.world,
+    test_issued_documents.close,
+    test_issued_documents.closed,
+)
+
+
+def charges(client, world, period=None):
+    client.force_login(world.link.user)
+    query = {"period": f"{period.month:%Y-%m}"} if period else {}
+    response = client.get(reverse("portal:account_charges", args=[world.first.pk]), query)
+    assert response.status_code == 200
+    return response
+
+
+def document_of(world, period, version=1):
+    return IssuedDocument.objects.get(account=world.first, period=period, version=version)
+
+
+def test_the_page_shows_the_issued_documents_figures_and_names_it(world, closed, client):
+    document = document_of(world, closed)
+
+    response = charges(client, world)
+
+    assert response.context["receipt"] == issued_receipt(document)
+    line = f"Документ № {document.number} от {document.issued_at.astimezone():%d.%m.%Y}"
+    assert line in response.text
+    assert "пока недоступен" not in response.text
+
+
+def test_a_payment_recorded_late_leaves_the_closed_months_page_as_issued(world, closed, client):
+    issued = charges(client, world).context["receipt"]
+    PaymentFactory(account=world.first, paid_on=closed.month + datetime.timedelta(days=20),
+                   amount=D("300.00"))  # fmt: skip
+
+    receipt = charges(client, world).context["receipt"]
+
+    assert receipt == issued
+    assert receipt.paid == D("0.00")
+    assert receipt_data(world.first, closed).paid == D("300.00")  # live data has it
+
+
+def test_a_recalculation_after_the_issue_shows_on_the_next_month_not_on_the_closed_one(
+    world, closed, close, client
+):
+    issued = charges(client, world, closed).context["receipt"]
+    following = Period.objects.get(
+        organization=world.organization, month=add_months(closed.month, 1)
+    )
+    add_recalculation(world.first, world.upkeep, closed, RecalculationKind.OTHER,
+                      "Не убиралась лестница", amount=D("-150.00"))  # fmt: skip
+    run_billing(following)
+    assert charges(client, world, closed).context["receipt"] == issued
+
+    close(following)
+
+    assert charges(client, world, closed).context["receipt"] == issued
+    page = charges(client, world)  # the newest month: the following one's document
+    receipt = page.context["receipt"]
+    assert receipt == issued_receipt(document_of(world, following))
+    assert receipt.recalculation == D("-150.00")
+    assert "Не убиралась лестница" in page.text
+    assert [month.period for month in page.context["history"]] == [following, closed]
+
+
+def test_without_a_document_the_page_shows_live_data_and_logs_an_error(world, client, caplog):
+    close_period(world.period)  # the issue, queued on commit, has not run
+    world.period.refresh_from_db()
+    assert not IssuedDocument.objects.exists()
+
+    with caplog.at_level(logging.ERROR, logger="kabinet.portal.charge_figures"):
+        page = charges(client, world)
+
+    assert page.context["receipt"] == receipt_data(world.first, world.period)
+    assert page.context["receipt"].number is None
+    assert "Платёжный документ за этот месяц пока недоступен" in page.text
+    assert f"Account {world.first.number}" in caplog.text
+    assert "no issued document" in caplog.text
+
+
+def test_a_document_whose_data_cannot_be_read_falls_back_to_live_data(
+    world, closed, client, caplog, monkeypatch
+):
+    def unreadable(document):
+        raise KeyError("lines")
+
+    monkeypatch.setattr(charge_figures, "issued_receipt", unreadable)
+    with caplog.at_level(logging.ERROR, logger="kabinet.portal.charge_figures"):
+        page = charges(client, world)
+
+    assert page.context["receipt"] == receipt_data(world.first, closed)
+    assert "its data cannot be read" in caplog.text
+    assert "no issued document" in caplog.text
+
+
+# --- the writers: each shows on the page at once -------------------------------------------
+
+
+def test_the_periods_issue_replaces_the_live_data_with_the_document(world, client):
+    close_period(world.period)
+    world.period.refresh_from_db()
+    assert charges(client, world).context["receipt"].number is None  # cached as «no document»
+
+    start_document_issue(world.period, then_mail=False)  # the issue's batch: bulk_create
+
+    assert charges(client, world).context["receipt"] == issued_receipt(
+        document_of(world, world.period)
+    )
+
+
+def test_a_document_issued_when_first_asked_for_shows_on_the_page(world, client):
+    close_period(world.period)
+    world.period.refresh_from_db()
+    assert charges(client, world).context["receipt"].number is None
+    month = world.period.month
+
+    client.get(reverse("portal:receipt_pdf", args=[world.first.pk, month.year, month.month]))
+
+    assert charges(client, world).context["receipt"] == issued_receipt(
+        document_of(world, world.period)
+    )
+
+
+def test_a_corrected_document_replaces_the_earlier_on_the_page(world, closed, client):
+    charges(client, world)
+    world.organization.settlement_account = "40702810900000099999"
+    world.organization.save()
+    assert "40702810900000099999" not in str(charges(client, world).context["receipt"])
+
+    corrected = reissue_document(
+        world.first, closed, user=staff_user(world.organization), reason="Новый расчётный счёт"
+    )
+
+    page = charges(client, world)
+    assert page.context["receipt"] == issued_receipt(corrected)
+    assert page.context["receipt"].payee.settlement_account == "40702810900000099999"
+    assert f"Документ № {corrected.number}" in page.text
+    assert "исправленный" in page.text
+
+
+def test_closing_the_next_month_adds_it_to_the_months_and_the_history(world, closed, close, client):
+    page = charges(client, world)
+    assert [period.pk for period in page.context["periods"]] == [closed.pk]
+    following = Period.objects.get(
+        organization=world.organization, month=add_months(closed.month, 1)
+    )
+    run_billing(following)
+
+    close(following)
+
+    page = charges(client, world)
+    assert [period.pk for period in page.context["periods"]] == [following.pk, closed.pk]
+    assert [month.period.pk for month in page.context["history"]] == [following.pk, closed.pk]

@@ -6,11 +6,11 @@
   organisation's version;
 - the chosen month's services table and money summary from that month's **issued payment
   document** (``receipts.issuing``), the figures the resident got on paper: a recalculation
-  after the issue shows on the next month's document, never by changing this one. A document
-  issued (the period's issue, one asked for first, a corrected version) bumps its account's
-  version. A month whose document is missing or unreadable (its issue failed or has not run
-  yet) shows the live data, logged as an error and read anew on every request: that data reads
-  requisites, houses and readings whose writers bump no version."""
+  after the issue shows on the next month's document, never by changing this one. A month the
+  period's issue has not reached yet is issued on first open, as its receipt page does
+  (``issued_document``). A document issued (the period's issue, one opened first, a corrected
+  version) bumps its account's version. Only if issuing or reading the document fails does the
+  page show the live data, logged as an error, not cached, tried again on the next request."""
 
 import logging
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from kabinet.billing.models import Period
 from kabinet.billing.selectors import MonthTotals, charge_history
 from kabinet.portal.figures import account_figures
-from kabinet.receipts.issuing import issued_receipt, latest_document
+from kabinet.receipts.issuing import issued_document, issued_receipt
 from kabinet.receipts.selectors import Receipt, receipt_data, receipt_periods
 
 logger = logging.getLogger(__name__)
@@ -39,30 +39,19 @@ def charge_history_figures(account) -> ChargeHistory:
     )
 
 
-def document_receipt(account, period: Period) -> Receipt | None:
-    """The data of the account's newest issued document for ``period`` (``None`` without a
-    readable one)."""
-    document = latest_document(account, period)
-    if document is None:
-        return None
-    try:
-        return issued_receipt(document)
-    except Exception:  # data the code no longer reads: the live figures take its place
-        logger.exception("Issued document %s (pk %s): its data cannot be read",
-                         document.number, document.pk)  # fmt: skip
-        return None
-
-
 def month_receipt(account, period: Period) -> Receipt:
     """What «Начисления» shows for the closed ``period``: its issued document's data (with its
     number and date), else — logged as an error — the live data, with no number."""
-    receipt = account_figures(
-        account, "charges-document", lambda: document_receipt(account, period), period.pk
-    )
-    if receipt is None:
-        logger.error(
-            "Account %s (pk %s) has no issued document for %s: «Начисления» shows live data",
+    try:
+        return account_figures(
+            account,
+            "charges-document",
+            lambda: issued_receipt(issued_document(account, period)),
+            period.pk,
+        )
+    except Exception:  # never a 500: the resident still sees the month's figures
+        logger.exception(
+            "Account %s (pk %s): no readable payment document for %s; «Начисления» shows live data",
             account.number, account.pk, f"{period.month:%m.%Y}",
         )  # fmt: skip
-        receipt = receipt_data(account, period)
-    return receipt
+        return receipt_data(account, period)

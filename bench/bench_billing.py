@@ -33,19 +33,15 @@ import logging
 import os
 import random
 import resource
-import subprocess
-import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
 from django.db import connection
 from django.db.models import Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
-from bench.common import benchmark_organization
+from bench.common import benchmark_organization, status_mb, task_workers
 from kabinet.billing.closing import close_period
 from kabinet.billing.jobs import queue_billing_run
 from kabinet.billing.lines import CHARGE_FIELDS
@@ -450,48 +446,24 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
     if connection.vendor != "postgresql":
         print("  by the task workers: PostgreSQL only (the workers share its database)")
         return
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TASKS_BACKEND": "database",
-        "LOG_LEVEL": "WARNING",
-        # As in service: with DEBUG on, Django keeps each query's text (a part's ids among
-        # them), some 20 MB a part until its log of 9 000 queries is full.
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-workers",
-        "ALLOWED_HOSTS": "localhost",
-    }
-    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"]
-    with tempfile.NamedTemporaryFile(prefix="bench-workers-", suffix=".log", delete=False) as log:
-        output = {"env": env, "stdout": log, "stderr": log}
-        processes = [
-            subprocess.Popen([*command, "--worker-id", f"bench-{n}"], **output)
-            for n in range(workers)
-        ]
-        try:
-            time.sleep(5)  # Django started in each, polling the queue
-            with override_settings(TASKS=DATABASE_TASKS):
-                started = time.perf_counter()
-                job = queue_billing_run(period)
-                computed = {}  # parts computed: when each count was first seen
-                while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
-                    time.sleep(0.05)
-                    elapsed = time.perf_counter() - started
-                    if elapsed > WORKERS_TIMEOUT:
-                        raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
-                    run = BillingRun.objects.filter(job=job).values("parts_done", "parts").first()
-                    if run and run["parts_done"] and run["parts_done"] not in computed:
-                        computed[run["parts_done"]] = elapsed
-            seconds = time.perf_counter() - started
-            peaks = [_process_peak_mb(process.pid) for process in processes]
-        finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
+    with task_workers(workers, "billing") as (processes, log):
+        with override_settings(TASKS=DATABASE_TASKS):
+            started = time.perf_counter()
+            job = queue_billing_run(period)
+            computed = {}  # parts computed: when each count was first seen
+            while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
+                time.sleep(0.05)
+                elapsed = time.perf_counter() - started
+                if elapsed > WORKERS_TIMEOUT:
+                    raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
+                run = BillingRun.objects.filter(job=job).values("parts_done", "parts").first()
+                if run and run["parts_done"] and run["parts_done"] not in computed:
+                    computed[run["parts_done"]] = elapsed
+        seconds = time.perf_counter() - started
+        peaks = [status_mb("VmHWM", process.pid) for process in processes]
     job.refresh_from_db()
     if job.status != JobStatus.SUCCEEDED:
-        print(f"  the workers' run failed: {job.problems}; their log: {log.name}")
+        print(f"  the workers' run failed: {job.problems}; their log: {log}")
     if computed:
         last = max(computed)
         print(
@@ -506,13 +478,6 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
         f"workers' peak memory {', '.join(f'{peak:,.0f}' for peak in peaks)} MB",
         flush=True,
     )
-
-
-def _process_peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def run() -> None:

@@ -33,7 +33,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from bench.common import benchmark_organization, reset_peak, status_mb
+from bench.common import benchmark_organization, process_cpu, reset_peak, status_mb, task_workers
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Service
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.jobs.models import Job, JobStatus
@@ -192,58 +192,21 @@ def _mail_by_workers(period: Period, media: str, workers: int, port: int):
     """The mailing as staff start it in service: queued (``django_tasks_db``) and run by
     ``workers`` ``manage.py db_worker`` processes sharing its batches. Returns the seconds from
     queueing to the job's end, the job, the workers' CPU in that time and their peak memory."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TASKS_BACKEND": "database",
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-workers",
-        "ALLOWED_HOSTS": "localhost",
-        "MEDIA_ROOT": media,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(port),
-    }
-    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-reload"]
-    with tempfile.NamedTemporaryFile(prefix="bench-mailing-", suffix=".log", delete=False) as log:
-        output = {"env": env, "stdout": log, "stderr": log}
-        processes = [
-            subprocess.Popen([*command, "--worker-id", f"bench-mailing-{n}"], **output)
-            for n in range(workers)
-        ]
-        try:
-            time.sleep(5)  # Django started in each, polling the queue
-            cpu_before = sum(_process_cpu(process.pid) for process in processes)
-            with override_settings(TASKS=DATABASE_TASKS):
-                started = time.perf_counter()
-                job = start_receipt_mailing(period)
-                while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
-                    time.sleep(0.05)
-                    if time.perf_counter() - started > WORKERS_TIMEOUT:
-                        raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
-                seconds = time.perf_counter() - started
-            cpu = sum(_process_cpu(process.pid) for process in processes) - cpu_before
-            peaks = [_process_status_mb(process.pid, "VmHWM") for process in processes]
-        finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
+    environment = {"MEDIA_ROOT": media, "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
+    with task_workers(workers, "mailing", **environment) as (processes, log):
+        cpu_before = sum(process_cpu(process.pid) for process in processes)
+        with override_settings(TASKS=DATABASE_TASKS):
+            started = time.perf_counter()
+            job = start_receipt_mailing(period)
+            while not Job.objects.filter(pk=job.pk, finished_at__isnull=False).exists():
+                time.sleep(0.05)
+                if time.perf_counter() - started > WORKERS_TIMEOUT:
+                    raise RuntimeError(f"{workers} workers: over {WORKERS_TIMEOUT} s")
+            seconds = time.perf_counter() - started
+        cpu = sum(process_cpu(process.pid) for process in processes) - cpu_before
+        peaks = [status_mb("VmHWM", process.pid) for process in processes]
     job.refresh_from_db()
     if job.status != JobStatus.SUCCEEDED:
-        print(f"  the workers' mailing failed: {job.problems}; their log: {log.name}")
+        print(f"  the workers' mailing failed: {job.problems}; their log: {log}")
     peaks_text = ", ".join(f"{peak:,.0f}" for peak in peaks)
     return job, seconds, cpu, f"the workers' peak memory {peaks_text} MB (Django's start included)"
-
-
-def _process_cpu(pid: int) -> float:
-    """The user and system CPU seconds of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _process_status_mb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0

@@ -18,27 +18,8 @@ from kabinet.months import add_months
 DAY = datetime.timedelta(days=1)
 
 
-def _date(text):
-    return datetime.date.fromisoformat(text) if text else None
-
-
-def shipped(fixed_rate=None) -> pcalc.PenaltyLaw:
-    """The shipped law of ``shipped_law`` as ``law.penalty_law`` builds it, without a database."""
-    rules = shipped_law.RULES
-    return pcalc.PenaltyLaw(
-        key_rates=tuple((_date(day), D(rate)) for day, rate, _ in shipped_law.shipped_rates()),
-        caps=tuple(pcalc.RateCap(_date(first), _date(last), D(value))
-                   for kind, first, last, value, _, _ in rules if kind == "rate_cap"),
-        moratoria=tuple(pcalc.Moratorium(_date(first), _date(last), _date(before))
-                        for kind, first, last, _, before, _ in rules if kind == "moratorium"),
-        scales=tuple(pcalc.Scale(_date(first), _date(last), *numbers)
-                     for first, last, *numbers, _ in shipped_law.SCALES),
-        fixed_rate=fixed_rate,
-    )  # fmt: skip
-
-
-LAW = shipped()
-FIXED = shipped(D("9.5"))
+LAW = shipped_law.penalty_law()
+FIXED = shipped_law.penalty_law(D("9.5"))
 
 
 def by_days(debts, paid_before, payments, first, last, law, fraction_of=None, named_before=None):
@@ -137,8 +118,9 @@ def test_published_example_100000_for_50_days_at_8_25_percent():
     100 000 рублей, ставка рефинансирования 8,25 %, просрочка 50 дней = 100 000 × 8,25 × 50
     / 100 / 300 = 1 375,00. Due 10.01.2018, counted to 31.03.2018: days 31–80 of delay."""
     debt = Debt(datetime.date(2017, 12, 1), datetime.date(2018, 1, 10), D("100000"))
+    law = shipped_law.penalty_law(D("8.25"))
     [line] = penalty_lines([debt], D(0), [], datetime.date(2018, 1, 11),
-                           datetime.date(2018, 3, 31), shipped(D("8.25")))  # fmt: skip
+                           datetime.date(2018, 3, 31), law)  # fmt: skip
     assert (line.first, line.last, line.fraction, line.amount) == (
         datetime.date(2018, 2, 10), datetime.date(2018, 3, 31), 300, D("1375.00"),
     )  # fmt: skip

@@ -19,7 +19,8 @@ from kabinet.billing.models import (
     Recalculation,
     RecalculationKind,
 )
-from kabinet.billing.penalty_calculation import Debt, PenaltyLaw, RateCap, penalty_lines
+from kabinet.billing.penalty_calculation import Debt, penalty_lines
+from kabinet.billing.penalty_rules import PenaltyLaw, RateCap
 from kabinet.billing.run import calculate, run_billing
 from kabinet.metering.models import Resource
 from tests.factories import (

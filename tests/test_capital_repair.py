@@ -33,15 +33,13 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.penalty_calculation import (
     Debt,
-    Moratorium,
-    PenaltyLaw,
-    RateCap,
     RegionalDueDay,
     capital_repair_fraction,
     due_date,
     penalty_lines,
     regional_due_date,
 )
+from kabinet.billing.penalty_rules import Moratorium, PenaltyLaw, RateCap
 from kabinet.billing.penalty_statement import statement_of
 from kabinet.billing.run import run_billing
 from kabinet.billing.selectors import account_balance, capital_repair_balance

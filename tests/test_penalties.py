@@ -12,13 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kabinet.billing.models import CalculationMethod, Charge, Penalty, PeriodStatus
-from kabinet.billing.penalty_calculation import (
-    Debt,
-    PenaltyLaw,
-    allocate_payments,
-    due_date,
-    penalty_lines,
-)
+from kabinet.billing.penalty_calculation import Debt, allocate_payments, due_date, penalty_lines
+from kabinet.billing.penalty_rules import PenaltyLaw
 from kabinet.billing.run import run_billing
 from tests.factories import (
     ChargeFactory,

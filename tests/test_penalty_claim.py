@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from kabinet.billing.closing import close_period
 from kabinet.billing.models import CalculationMethod, Period, PeriodStatus
-from kabinet.billing.penalty_calculation import MORATORIUM, RATE_CAP
+from kabinet.billing.penalty_rules import MORATORIUM, RATE_CAP
 from kabinet.billing.penalty_statement import penalty_statement
 from kabinet.billing.run import run_billing
 from kabinet.orgs.models import StaffRole

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from kabinet.billing import penalty_calculation as calculation
+from kabinet.billing import penalty_rules
 from kabinet.billing.law import due_date, is_working_day, penalty_law
 from kabinet.billing.models import (
     IncreasingCoefficient,
@@ -160,7 +160,7 @@ def test_before_2016_the_penalty_ran_from_the_first_day_of_delay_at_1_300():
     ]
     # the 2016 edition on every day would spare days 1–30: 60 days at 1/300, 16,50
     today = penalty_lines([NOVEMBER_2015], D(0), [], date(2015, 11, 11), date(2016, 2, 15),
-                          calculation.PenaltyLaw(fixed_rate=D("8.25")))  # fmt: skip
+                          penalty_rules.PenaltyLaw(fixed_rate=D("8.25")))  # fmt: skip
     assert (today[0].first, today[0].amount) == (date(2015, 12, 11), D("16.50"))
 
 
@@ -227,7 +227,7 @@ def test_the_calendar_covers_2020_to_2027():
 
 
 def test_the_engine_names_the_rules_as_the_stored_lines_do():
-    names = {calculation.KEY_RATE, calculation.RATE_CAP, calculation.MORATORIUM}
+    names = {penalty_rules.KEY_RATE, penalty_rules.RATE_CAP, penalty_rules.MORATORIUM}
     assert names == set(PenaltyBasis.values)
 
 

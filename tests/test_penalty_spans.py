@@ -59,6 +59,16 @@ def histories(draw):
     return debts, paid_before, payments, first, last, named_before
 
 
+def assert_spans_equal_days(debts, paid_before, payments, first, last, law, fraction_of,
+                            named_before):  # fmt: skip
+    assert penalty_lines(
+        debts, paid_before, payments, first, last, law,
+        named_before=named_before, fraction_of=fraction_of,
+    ) == by_days(
+        debts, paid_before, payments, first, last, law, fraction_of, named_before
+    )  # fmt: skip
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     histories(),
@@ -67,12 +77,8 @@ def histories(draw):
 )
 def test_the_spans_give_the_lines_of_the_days(history, law, fraction_of):
     debts, paid_before, payments, first, last, named_before = history
-    assert penalty_lines(
-        debts, paid_before, payments, first, last, law,
-        named_before=named_before, fraction_of=fraction_of,
-    ) == by_days(
-        debts, paid_before, payments, first, last, law, fraction_of, named_before
-    )  # fmt: skip
+    assert_spans_equal_days(debts, paid_before, payments, first, last, law, fraction_of,
+                            named_before)  # fmt: skip
 
 
 @settings(max_examples=100, deadline=None)
@@ -82,12 +88,8 @@ def test_the_spans_of_a_month_give_the_lines_of_its_days(history, fraction_of):
     debts, paid_before, payments, first, _, named_before = history
     first = first.replace(day=1)
     last = add_months(first, 1) - DAY
-    assert penalty_lines(
-        debts, paid_before, payments, first, last, LAW,
-        named_before=named_before, fraction_of=fraction_of,
-    ) == by_days(
-        debts, paid_before, payments, first, last, LAW, fraction_of, named_before
-    )  # fmt: skip
+    assert_spans_equal_days(debts, paid_before, payments, first, last, LAW, fraction_of,
+                            named_before)  # fmt: skip
 
 
 def test_a_span_is_cut_where_the_law_or_the_debt_changes():

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from kabinet.billing import penalty_calculation as pcalc
+from kabinet.billing import penalty_rules
 from kabinet.billing.models import (
     CAPITAL_REPAIR_METHODS,
     PENALTY_METHODS,
@@ -55,7 +56,7 @@ def capital_repair_recalculations(organization, period=None):
 
 
 def monthly_debts(
-    charges, organization, law: pcalc.PenaltyLaw, recalculations=None
+    charges, organization, law: penalty_rules.PenaltyLaw, recalculations=None
 ) -> dict[int, list[pcalc.Debt]]:
     """Each account's debt per billed month of ``charges``, oldest first, with the month's due
     date under ``law`` — for the billing run and the «Расчёт пени» alike, so that both count
@@ -124,7 +125,7 @@ def recalculated_debts(totals, recalculations) -> dict[tuple, dict[datetime.date
     return {key: {m: a for m, a in raised.items() if a} for key, raised in raises.items()}
 
 
-def penalty_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
+def penalty_history(account, *, to: datetime.date, law: penalty_rules.PenaltyLaw):
     """What a penalty calculation of ``account`` up to ``to`` needs: its debts by billed month
     (closed months up to ``to``) and its payments by date up to ``to``."""
     organization = account.organization
@@ -136,7 +137,7 @@ def penalty_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
     return debts, _payments_by_date(account, to, capital_repair=False)
 
 
-def capital_repair_history(account, *, to: datetime.date, law: pcalc.PenaltyLaw):
+def capital_repair_history(account, *, to: datetime.date, law: penalty_rules.PenaltyLaw):
     """The same for ЖК РФ ст. 155 ч. 14.1: the contributions of closed months up to ``to`` with
     the federal due dates (a region's own date is ``penalties.regional_due_dates``') and the
     payments to the capital repair payee up to ``to``."""

@@ -14,6 +14,7 @@ from functools import cache
 import holidays
 
 from kabinet.billing import penalty_calculation as pcalc
+from kabinet.billing import penalty_rules
 from kabinet.billing.models import (
     CapitalRepairDueDay,
     CapitalRepairFundKind,
@@ -35,7 +36,9 @@ def is_working_day(day: datetime.date) -> bool:
     return _russian_calendar().is_working_day(day)
 
 
-def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> pcalc.PenaltyLaw:
+def penalty_law(
+    organization=None, *, fixed_rate: Decimal | None = None
+) -> penalty_rules.PenaltyLaw:
     """The rules in force for ``organization`` (its own key rates added to the shipped ones;
     on the same date its own wins), or only the shipped ones."""
     rates = dict(
@@ -48,12 +51,14 @@ def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> pcal
     caps, moratoria, due_days = [], [], []
     for rule in PenaltyRule.objects.order_by("first_day"):
         if rule.kind == PenaltyRuleKind.RATE_CAP:
-            caps.append(pcalc.RateCap(rule.first_day, rule.last_day, rule.value))
+            caps.append(penalty_rules.RateCap(rule.first_day, rule.last_day, rule.value))
         elif rule.kind == PenaltyRuleKind.MORATORIUM:
-            moratoria.append(pcalc.Moratorium(rule.first_day, rule.last_day, rule.arisen_before))
+            moratoria.append(
+                penalty_rules.Moratorium(rule.first_day, rule.last_day, rule.arisen_before)
+            )
         elif rule.kind == PenaltyRuleKind.DUE_DAY:
-            due_days.append(pcalc.DueDay(rule.first_day, int(rule.value)))
-    return pcalc.PenaltyLaw(
+            due_days.append(penalty_rules.DueDay(rule.first_day, int(rule.value)))
+    return penalty_rules.PenaltyLaw(
         key_rates=tuple(rates.items()),
         caps=tuple(caps),
         moratoria=tuple(moratoria),
@@ -64,10 +69,10 @@ def penalty_law(organization=None, *, fixed_rate: Decimal | None = None) -> pcal
     )
 
 
-def penalty_scales() -> tuple[pcalc.Scale, ...]:
+def penalty_scales() -> tuple[penalty_rules.Scale, ...]:
     """The editions of ЖК РФ ст. 155 ч. 14 (``PenaltyScale`` rows, shipped)."""
     return tuple(
-        pcalc.Scale(*row)
+        penalty_rules.Scale(*row)
         for row in PenaltyScale.objects.order_by("valid_from").values_list(
             "valid_from", "valid_to", "free_days", "fraction", "step_day", "step_fraction"
         )
@@ -78,12 +83,12 @@ def due_date(organization, billed_month: datetime.date) -> datetime.date:
     """The last day to pay for ``billed_month`` — the one date the penalties count from and
     the receipt's «Оплатить до» shows (ЖК РФ ст. 155 ч. 1, ГК РФ ст. 193)."""
     due_days = tuple(
-        pcalc.DueDay(first_day, int(value))
+        penalty_rules.DueDay(first_day, int(value))
         for first_day, value in PenaltyRule.objects.filter(
             kind=PenaltyRuleKind.DUE_DAY, first_day__lte=billed_month
         ).values_list("first_day", "value")
     )
-    law = pcalc.PenaltyLaw(due_days=due_days, working_day=is_working_day)
+    law = penalty_rules.PenaltyLaw(due_days=due_days, working_day=is_working_day)
     return pcalc.due_date(billed_month, organization.payment_due_day, law)
 
 
@@ -92,12 +97,12 @@ def document_deadline(billed_month: datetime.date) -> datetime.date | None:
     ст. 155 ч. 2 п. 1, moved by ГК РФ ст. 193), or ``None`` for a month before the rule: the
     date was then the contract's, which Kabinet does not keep."""
     document_days = tuple(
-        pcalc.DueDay(first_day, int(value))
+        penalty_rules.DueDay(first_day, int(value))
         for first_day, value in PenaltyRule.objects.filter(
             kind=PenaltyRuleKind.DOCUMENT_DAY, first_day__lte=billed_month
         ).values_list("first_day", "value")
     )
-    law = pcalc.PenaltyLaw(document_days=document_days, working_day=is_working_day)
+    law = penalty_rules.PenaltyLaw(document_days=document_days, working_day=is_working_day)
     return pcalc.document_deadline(billed_month, law)
 
 
@@ -118,7 +123,7 @@ def capital_repair_due_date(organization, fund, billed_month: datetime.date) -> 
     (ЖК РФ ст. 171 ч. 1), else — and always for a special account (ч. 2) — the date of the
     rest of the bill (``due_date``)."""
     if fund is not None and fund.kind == CapitalRepairFundKind.REGIONAL_OPERATOR:
-        law = pcalc.PenaltyLaw(working_day=is_working_day)
+        law = penalty_rules.PenaltyLaw(working_day=is_working_day)
         regional = pcalc.regional_due_date(billed_month, capital_repair_due_days(organization), law)
         if regional is not None:
             return regional

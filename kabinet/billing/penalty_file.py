@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from kabinet.billing import penalty_calculation as pcalc
+from kabinet.billing import penalty_rules
 from kabinet.formats import format_money, format_number, month_name
 from kabinet.money import ZERO
 
@@ -25,9 +26,9 @@ HEADER = ["вид", "период", "сумма", "дата"]
 CHARGE, PAYMENT = "начисление", "оплата"
 DEFAULT_DUE_DAY = 10  # ЖК РФ ст. 155 ч. 1 before 01.03.2026, when no contract says otherwise
 RULE_NAMES = {
-    pcalc.KEY_RATE: "ключевая ставка",
-    pcalc.RATE_CAP: "предельная ставка",
-    pcalc.MORATORIUM: "мораторий",
+    penalty_rules.KEY_RATE: "ключевая ставка",
+    penalty_rules.RATE_CAP: "предельная ставка",
+    penalty_rules.MORATORIUM: "мораторий",
 }
 
 
@@ -121,7 +122,7 @@ def _date(text: str) -> datetime.date:
 
 
 def calculate(
-    history: DebtHistory, to: datetime.date, law: pcalc.PenaltyLaw
+    history: DebtHistory, to: datetime.date, law: penalty_rules.PenaltyLaw
 ) -> list[pcalc.PenaltyLine]:
     """The penalty on ``history`` from the first day of delay to ``to`` (the calculation day)."""
     debts = [

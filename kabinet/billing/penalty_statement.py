@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from kabinet.billing import penalty_calculation as pcalc
+from kabinet.billing import penalty_rules
 from kabinet.billing.debts import capital_repair_history, penalty_history
 from kabinet.billing.law import penalty_law
 from kabinet.billing.models import (
@@ -58,8 +59,8 @@ METHOD = (
 
 # ч. 14.1's rules as the table names them (the moratoria read as ч. 14's do)
 CAPITAL_REPAIR_LABELS = {
-    pcalc.KEY_RATE: "ключевая ставка (ЖК РФ ст. 155 ч. 14.1)",
-    pcalc.RATE_CAP: "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)",
+    penalty_rules.KEY_RATE: "ключевая ставка (ЖК РФ ст. 155 ч. 14.1)",
+    penalty_rules.RATE_CAP: "ч. 14.1, ставка не выше предельной (ПП РФ № 474, № 329)",
 }
 
 
@@ -103,7 +104,7 @@ class StatementLine:
 
     @property
     def is_moratorium(self) -> bool:
-        return self.rule == pcalc.MORATORIUM
+        return self.rule == penalty_rules.MORATORIUM
 
 
 @dataclass(frozen=True)
@@ -264,9 +265,9 @@ class _Sources:
         return self._numbers[key]
 
     def basis_of(self, line: StatementLine) -> int | None:
-        if line.rule == pcalc.MORATORIUM:
+        if line.rule == penalty_rules.MORATORIUM:
             rule = self._rule(PenaltyRuleKind.MORATORIUM, line.first)
-        elif line.rule == pcalc.RATE_CAP:
+        elif line.rule == penalty_rules.RATE_CAP:
             rule = self._rule(PenaltyRuleKind.RATE_CAP, line.first, value=line.rate)
         else:
             return self._key_rate(line)
@@ -294,7 +295,11 @@ class _Sources:
         if found is None:
             return None
         valid_from, rate, source = found
-        name = "Ключевая ставка" if valid_from >= pcalc.KEY_RATE_FROM else "Ставка рефинансирования"
+        name = (
+            "Ключевая ставка"
+            if valid_from >= penalty_rules.KEY_RATE_FROM
+            else "Ставка рефинансирования"
+        )
         text = (
             f"{name} Банка России {format_number(rate, 2)} % годовых "
             f"с {valid_from:%d.%m.%Y}: {source}"

@@ -228,18 +228,18 @@ def install_shipped_scales(scale_model) -> None:
 def penalty_law(fixed_rate: Decimal | None = None):
     """The shipped law as ``law.penalty_law`` builds it from its rows, without a database: for
     tests and benchmarks of the penalty arithmetic alone (staff's own key rates left out)."""
-    from kabinet.billing import penalty_calculation as pcalc
+    from kabinet.billing import penalty_rules
 
     def day(text):
         return datetime.date.fromisoformat(text) if text else None
 
-    return pcalc.PenaltyLaw(
+    return penalty_rules.PenaltyLaw(
         key_rates=tuple((day(first), Decimal(rate)) for first, rate, _ in shipped_rates()),
-        caps=tuple(pcalc.RateCap(day(first), day(last), Decimal(value))
+        caps=tuple(penalty_rules.RateCap(day(first), day(last), Decimal(value))
                    for kind, first, last, value, _, _ in RULES if kind == "rate_cap"),
-        moratoria=tuple(pcalc.Moratorium(day(first), day(last), day(before))
+        moratoria=tuple(penalty_rules.Moratorium(day(first), day(last), day(before))
                         for kind, first, last, _, before, _ in RULES if kind == "moratorium"),
-        scales=tuple(pcalc.Scale(day(first), day(last), *numbers)
+        scales=tuple(penalty_rules.Scale(day(first), day(last), *numbers)
                      for first, last, *numbers, _ in SCALES),
         fixed_rate=fixed_rate,
     )  # fmt: skip

@@ -384,7 +384,7 @@ def _side(name, resident, requester):
             account=account,
             user=resident,
             email=resident.email,
-            status=DeliveryStatus.FAILED,
+            status=DeliveryStatus.UNCERTAIN,  # what every action on it may change
         ),
         membership=None,
         api_key=StaffApiKey.objects.create(

@@ -1050,7 +1050,11 @@ ADMIN_MODELS = {
         add=NOBODY,
         change=NOBODY,
         delete=NOBODY,
-        actions={"mail_again": Action(DUTY, mailings), **DELETE_NOBODY},
+        actions={
+            "mail_again": Action(DUTY, mailings),
+            "mail_uncertain_again": Action(DUTY, mailings),
+            **DELETE_NOBODY,
+        },
     ),
     "receipts.paymentdocumentid": scoped_model(
         lambda s: s.payment_document_id, "housing", actions=DELETE_SELECTED

@@ -217,6 +217,67 @@ def test_staff_mail_the_failed_receipts_again_from_the_deliveries_list(period, c
     assert delivery.status == DeliveryStatus.SENT
 
 
+def test_staff_send_an_uncertain_letter_again_once_the_server_log_shows_it_missing(
+    period, client, mailoutbox
+):
+    first, second = (charge.account for charge in period.charges.order_by("account__number"))
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    uncertain = delivery_of(subscribe(first), period, status=DeliveryStatus.UNCERTAIN, attempts=1)
+    sent = delivery_of(subscribe(second), period, status=DeliveryStatus.SENT, attempts=1)
+    client.force_login(staff_user(period.organization, role=StaffRole.ACCOUNTANT))
+    changelist = reverse("admin:receipts_receiptdelivery_changelist")
+    assert "не подтверждена" in client.get(changelist).text
+
+    response = client.post(
+        changelist,
+        {"action": "mail_uncertain_again", "_selected_action": [uncertain.pk, sent.pk]},
+    )
+    job = Job.objects.get(kind=JobKind.RECEIPTS_MAILING)
+    assert response.url == reverse("backoffice:job", args=[job.pk])
+    uncertain.refresh_from_db()
+    sent.refresh_from_db()
+    assert (uncertain.status, uncertain.attempts) == (DeliveryStatus.SENT, 2)
+    assert sent.attempts == 1  # not sent again
+    assert received(mailoutbox) == [uncertain.email]
+
+
+def test_sending_uncertain_letters_again_leaves_the_others_alone(period, client, mailoutbox):
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    failed = delivery_of(subscribe(period.charges.first().account), period,
+                         status=DeliveryStatus.FAILED, attempts=1)  # fmt: skip
+    client.force_login(staff_user(period.organization, role=StaffRole.ACCOUNTANT))
+    changelist = reverse("admin:receipts_receiptdelivery_changelist")
+
+    response = client.post(
+        changelist,
+        {"action": "mail_uncertain_again", "_selected_action": [failed.pk]},
+        follow=True,
+    )
+    assert "Среди выбранных нет писем «не подтверждена»." in response.text
+    assert not Job.objects.exists()
+    failed.refresh_from_db()
+    assert failed.status == DeliveryStatus.FAILED
+    assert not mailoutbox
+
+
+def test_a_mailing_never_sends_an_uncertain_letter_until_staff_release_it(period, mailoutbox):
+    period.status = PeriodStatus.CLOSED
+    period.save()
+    delivery = delivery_of(subscribe(period.charges.first().account), period,
+                           status=DeliveryStatus.UNCERTAIN, attempts=1)  # fmt: skip
+    start_receipt_mailing(period)
+    assert not mailoutbox
+
+    assert services.release_uncertain(ReceiptDelivery.objects.all()) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "сотрудник" in delivery.error
+    start_receipt_mailing(period)
+    assert received(mailoutbox) == [delivery.email]
+
+
 def test_other_organisations_deliveries_are_not_listed(period, client):
     link = subscribe(period.charges.first().account)
     delivery_of(link, period, status=DeliveryStatus.SENT, email="secret@example.com")

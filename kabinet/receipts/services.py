@@ -140,6 +140,17 @@ def plan_mailing(period: Period, job: Job) -> list[Batch]:
     return batches
 
 
+def release_uncertain(deliveries) -> int:
+    """Staff's answer to «не подтверждена»: having found in the SMTP server's log that these
+    letters never went out, they hand them to the next mailing, as failed ones are. Only staff
+    can know that: no mailing sends an «uncertain» letter on its own. The rows' count."""
+    return deliveries.filter(status=DeliveryStatus.UNCERTAIN).update(
+        status=DeliveryStatus.FAILED,
+        error="Сервер не подтвердил письмо; сотрудник отправил его повторно.",
+        updated_at=timezone.now(),
+    )
+
+
 def send_batch(period: Period, job: Job, batch: Batch) -> None:
     """Send the rows of ``batch`` that ``job`` still owns and has not sent, over one SMTP
     connection; count the batch in the job (its planned size, once: a batch cut short counts

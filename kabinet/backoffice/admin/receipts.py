@@ -7,27 +7,48 @@ from django.utils.html import format_html
 
 from kabinet.backoffice.admin.base import OrganizationScopedAdmin, may_write
 from kabinet.billing.models import Period
-from kabinet.receipts.models import PaymentDocumentId, ReceiptDelivery, Supplier
+from kabinet.receipts.models import DeliveryStatus, PaymentDocumentId, ReceiptDelivery, Supplier
+from kabinet.receipts.services import release_uncertain
 from kabinet.receipts.tasks import start_receipt_mailing
 
 
 @admin.register(ReceiptDelivery)
 class ReceiptDeliveryAdmin(OrganizationScopedAdmin):
     """E-receipts mailed (or not) per account, period and subscriber; the failed ones can be
-    mailed again (the mailing sends only what has not gone out yet)."""
+    mailed again (the mailing sends only what has not gone out yet), and the «uncertain» ones
+    once staff have checked the server's log."""
 
     duty = "billing"
     list_display = ["account", "period", "email", "status", "attempts", "sent_at", "error"]
     list_filter = ["status", "period__month"]
     search_fields = ["account__number", "email"]
     list_select_related = ["account", "period"]
-    actions = ["mail_again"]
+    actions = ["mail_again", "mail_uncertain_again"]
 
     @admin.action(description="Разослать квитанции за период повторно", permissions=["mail"])
     def mail_again(self, request, queryset):
         queryset = self.changeable(request, queryset)
-        periods = Period.objects.filter(receipt_deliveries__in=queryset).distinct()
-        jobs = [start_receipt_mailing(period, request.user) for period in periods]
+        return self._mail(request, Period.objects.filter(receipt_deliveries__in=queryset))
+
+    @admin.action(
+        description="Отправить повторно неподтверждённые (их нет в журнале SMTP-сервера)",
+        permissions=["mail"],
+    )
+    def mail_uncertain_again(self, request, queryset):
+        """Letters «не подтверждена» that staff found missing in the SMTP server's log: handed
+        to a new mailing of their periods (no mailing sends them on its own)."""
+        uncertain = self.changeable(request, queryset).filter(status=DeliveryStatus.UNCERTAIN)
+        periods = list(Period.objects.filter(receipt_deliveries__in=uncertain).distinct())
+        if not release_uncertain(uncertain):
+            self.message_user(
+                request, "Среди выбранных нет писем «не подтверждена».", messages.WARNING
+            )
+            return None
+        return self._mail(request, periods)
+
+    def _mail(self, request, periods):
+        """Start a mailing of each of ``periods``: to its progress page if one, else listed."""
+        jobs = [start_receipt_mailing(period, request.user) for period in dict.fromkeys(periods)]
         if len(jobs) == 1:
             return redirect("backoffice:job", jobs[0].pk)
         for job in jobs:

@@ -224,7 +224,8 @@ def test_staff_send_an_uncertain_letter_again_once_the_server_log_shows_it_missi
     period.status = PeriodStatus.CLOSED
     period.save()
     uncertain = delivery_of(subscribe(first), period, status=DeliveryStatus.UNCERTAIN, attempts=1)
-    sent = delivery_of(subscribe(second), period, status=DeliveryStatus.SENT, attempts=1)
+    sent = delivery_of(subscribe(second), period, status=DeliveryStatus.SENT, attempts=1,
+                      sent_at=timezone.now())  # fmt: skip
     client.force_login(staff_user(period.organization, role=StaffRole.ACCOUNTANT))
     changelist = reverse("admin:receipts_receiptdelivery_changelist")
     assert "не подтверждена" in client.get(changelist).text

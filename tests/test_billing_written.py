@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -163,3 +164,21 @@ def test_payments_recorded_in_the_month_reach_the_written_penalty():
         account: [(datetime.date(2026, 10, 16), datetime.date(2026, 10, 31))],
         other: [(datetime.date(2026, 10, 16), datetime.date(2026, 10, 20))],
     }
+
+
+@pytest.mark.django_db
+def test_the_lines_table_keeps_only_the_indexes_its_lookups_need():
+    # Each index costs every line of every run its upkeep (bench/README.md «what each index of
+    # a line costs»): the primary key, (period, account, service) and (account, period).
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Charge._meta.db_table)
+    indexed = sorted(
+        tuple(found["columns"])
+        for found in constraints.values()
+        if found["index"] or found["unique"] or found["primary_key"]
+    )
+    assert indexed == [
+        ("account_id", "period_id"),
+        ("id",),
+        ("period_id", "account_id", "service_id"),
+    ]

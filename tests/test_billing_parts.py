@@ -24,6 +24,7 @@ from kabinet.billing.models import (
 )
 from kabinet.billing.run import run_billing
 from kabinet.billing.writing import PENALTY_FIELDS, RUN_CHARGE_FIELDS
+from kabinet.housing.models import PersonalAccount
 from kabinet.jobs.models import JobStatus
 from kabinet.jobs.services import start_job
 
@@ -205,3 +206,16 @@ def test_the_last_part_s_task_run_again_writes_what_a_lost_worker_left(period, s
     assert job.done == job.total == run.accounts
     assert BillingRun.objects.get(pk=run.pk).status == RunStatus.DONE
     assert lines_of(period) == reference
+
+
+def test_ids_read_once_select_what_their_subquery_selects(period):
+    """The penalties' debtors are read once per part and passed to each query as one array
+    (``billed.ids_read``; on SQLite the subquery): the same accounts either way, none for an
+    empty set."""
+    charged = Charge.objects.filter(period=period, total__gt=0)
+    expected = set(charged.values_list("account", flat=True))
+    found = PersonalAccount.objects.filter(pk__in=billed.ids_read(charged, "account"))
+    assert expected
+    assert set(found.values_list("pk", flat=True)) == expected
+    nothing = PersonalAccount.objects.filter(pk__in=billed.ids_read(charged.none(), "account"))
+    assert not nothing.exists()

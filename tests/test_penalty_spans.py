@@ -103,6 +103,20 @@ def test_a_span_is_cut_where_the_law_or_the_debt_changes():
     assert datetime.date(2022, 4, 11) in LAW.lateness_changes(datetime.date(2022, 1, 10))
 
 
+def test_a_debt_late_under_the_old_edition_keeps_its_days_though_paid_within_new_free_days():
+    """A debt due 10.12.2015 and paid 05.01.2016: from 01.01.2016 its delay (day 22–26) is in
+    the new edition's 30 free days, but up to 31.12.2015 the edition before bore a penalty from
+    the first day of delay — the spans skip a debt only when neither day bears one."""
+    debt = Debt(datetime.date(2015, 11, 1), datetime.date(2015, 12, 10), D("1000"))
+    payments = [(datetime.date(2016, 1, 5), D("1000"))]
+    first, last = datetime.date(2015, 12, 1), datetime.date(2016, 1, 31)
+    lines = penalty_lines([debt], D(0), payments, first, last, LAW)
+    assert lines == by_days([debt], D(0), payments, first, last, LAW)
+    assert [(line.first, line.last) for line in lines] == [
+        (datetime.date(2015, 12, 11), datetime.date(2015, 12, 31))
+    ]
+
+
 def test_an_unknown_rule_of_the_fraction_is_counted_day_by_day():
     """A ``fraction_of`` the spans cannot see the changes of (1/300 on even days of delay)."""
     debt = Debt(datetime.date(2019, 5, 1), datetime.date(2019, 6, 10), D("1000"))

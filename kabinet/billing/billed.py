@@ -88,7 +88,19 @@ def house_accounts(organization, houses, first, last) -> tuple[list[AccountRow],
 def ids_in(ids: list[int]):
     """``ids`` as the right side of an ``__in`` lookup: on PostgreSQL one array parameter
     (``unnest``), which the planner joins by the index; Django's list becomes a parameter
-    per id, and thousands of them cost more to build and parse than the query itself."""
+    per id, and thousands of them cost more to build and parse than the query itself. The
+    array goes as its text, joined once: a part's dozen queries each had psycopg dump the
+    list again, id by id (3 ms a query at 5 000 ids, a sixth of a part's Python)."""
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+        return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",))
     return ids
+
+
+def ids_read(queryset, field: str):
+    """The ids in ``field`` of ``queryset``'s rows, as the right side of an ``__in`` lookup
+    that several queries share: on PostgreSQL read once and passed as one array (``ids_in``),
+    where a subquery would be run again inside each of them (the penalties' debtors: 25 ms a
+    query at 5 000 accounts); elsewhere the subquery (SQLite limits a query's parameters)."""
+    if connection.vendor == "postgresql":
+        return ids_in(list(queryset.values_list(field, flat=True)))
+    return queryset.values(field)

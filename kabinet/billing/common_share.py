@@ -115,11 +115,8 @@ def add_common_share(period, accounts, services, result) -> None:
 
 def _service_lines(members, service, result) -> list[tuple[AccountRow, Line]]:
     """The house's accounts charged for ``service`` this month, with their lines."""
-    return [
-        (account, line)
-        for account in members
-        if (line := result.lines.get((account.pk, service.pk)))
-    ]
+    pk, lines = service.pk, result.lines  # once, not per account (``Model.pk`` is a property)
+    return [(account, line) for account in members if (line := lines.get((account.pk, pk)))]
 
 
 def _charge_common(lines, common: calc.CommonVolume, area: _HouseAreas, areas) -> None:

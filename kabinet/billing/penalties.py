@@ -10,6 +10,7 @@ from django.db.models import F, Q, Sum
 
 from kabinet.billing import calculation as calc
 from kabinet.billing import penalty_calculation as pcalc
+from kabinet.billing.billed import ids_read
 from kabinet.billing.debts import (
     capital_repair_recalculations,
     monthly_debts,
@@ -97,13 +98,14 @@ def penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list[pc
     if scope is not None:
         published = published.filter(account__in=scope)
         balances = balances.filter(account__in=scope)
-    if balances.exists():
+    balanced = balances.exists()
+    if balanced:
         # The stored balance mixes both payees: an overpaid contribution could hide a debt
         # of the rest, so the accounts of houses collecting contributions are always read.
         owing = Q(opening__gt=F("paid"))
         if CapitalRepairFund.objects.filter(house__organization=organization).exists():
             owing |= Q(account__premise__house__capital_repair_fund__isnull=False)
-        debtors = balances.filter(owing).values("account")
+        debtors = ids_read(balances.filter(owing), "account")
         published = published.filter(account__in=debtors)
         payments = payments.filter(account__in=debtors)
     older = dict(
@@ -117,7 +119,7 @@ def penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list[pc
     )
     if scope is not None:
         recalculations = recalculations.filter(account__in=scope)
-    if balances.exists():
+    if balanced:
         recalculations = recalculations.filter(account__in=debtors)
     monthly = monthly_debts(
         published.filter(period__month__gte=since), organization, law, recalculations

@@ -46,7 +46,11 @@ def oldest_first(debts: Iterable[Debt]) -> list[Debt]:
     """ГК РФ ст. 319.1 п. 3: the debt whose term came first is settled first — in the order of
     the documents that presented them (a raise of an old month presented this month is due with
     this month's bill), then of the months they charge."""
-    return sorted(debts, key=lambda debt: (debt.arisen, debt.month))
+    return sorted(debts, key=_arisen_then_month)
+
+
+def _arisen_then_month(debt: Debt) -> tuple:
+    return debt.presented or debt.month, debt.month  # ``Debt.arisen`` without a property call
 
 
 @dataclass(frozen=True)
@@ -178,10 +182,31 @@ def penalty_lines(
     if lateness is None or len({(debt.month, debt.due) for debt in debts}) < len(debts):
         found = _lines_day_by_day(debts, parts, first, last, law, fraction_of)
     else:
-        found = _lines_by_spans(debts, parts, first, last, law, fraction_of, lateness)
-    lines = [PenaltyLine(month, due, start, end, debt, rate, fraction, ZERO, rule)
-             for month, due, start, end, debt, rate, fraction, rule in found]  # fmt: skip
-    return [replace(line, amount=_penalty(line)) for line in lines]
+        bearing = [debt for debt in debts
+                   if _may_bear(debt, parts[debt.key], first, ends, fraction_of)]  # fmt: skip
+        if not bearing:
+            return []
+        found = _lines_by_spans(bearing, parts, first, last, law, fraction_of, lateness)
+    return [PenaltyLine(month, due, start, end, debt, rate, fraction,
+                        _amount(debt, (end - start).days + 1, rate, fraction), rule)
+            for month, due, start, end, debt, rate, fraction, rule in found]  # fmt: skip
+
+
+def _may_bear(debt: Debt, owed: list[tuple], first, ends: list, fraction_of) -> bool:
+    """Whether ``debt`` can bear a penalty on a day from ``first`` to ``ends[0]`` (the range's
+    last day; then the last days of the editions of ч. 14 ending within it): a day on which a
+    part of it is still unpaid (up to the day its last part is paid) and its fraction is not
+    None. Within an edition a fraction, once due, stays due as the delay grows, so the last
+    such day, or the last day of an edition ending before it, answers for all: most debtors
+    of a month paid it within its free days, and need no spans."""
+    if not owed:
+        return False
+    until = min(max(owed)[0], ends[0])  # ``owed``: (day paid, amount)
+    if until < first:
+        return False
+    if fraction_of((until - debt.due).days, until):
+        return True
+    return any(fraction_of((end - debt.due).days, end) for end in ends[1:] if end < until)
 
 
 def _lateness_changes(
@@ -347,7 +372,11 @@ def _add_day(lines: list[list], debt, day, unpaid, rate, fraction, rule) -> None
 
 
 def _penalty(line: PenaltyLine) -> Decimal:
-    return round_money(line.debt * line.days * line.rate / 100 / line.fraction)
+    return _amount(line.debt, line.days, line.rate, line.fraction)
+
+
+def _amount(debt: Decimal, days: int, rate: Decimal, fraction: int) -> Decimal:
+    return round_money(debt * days * rate / 100 / fraction)
 
 
 def cut_at_month_ends(lines: list[PenaltyLine]) -> list[PenaltyLine]:

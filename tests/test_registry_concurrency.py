@@ -1,7 +1,8 @@
-"""A registry credited on PostgreSQL while staff work: its accounts are checked set-wise, not
-by a trigger per row, so what a per-row check guaranteed must hold — a payment never points at
-an account deleted meanwhile, and an account with payments is never deleted; two overlapping
-registries credited at once credit each payment once."""
+"""A registry credited on PostgreSQL while staff work: its accounts are locked and checked
+set-wise (their foreign key kept), and payments credited before are found without ``ON
+CONFLICT``. What must hold: a payment never points at an account deleted meanwhile, an account
+with payments is never deleted, and two overlapping registries credited at once credit each
+payment once."""
 
 import threading
 import time

@@ -155,6 +155,14 @@ class Payment(models.Model):
     )
     payer_name = models.CharField("плательщик", max_length=255, blank=True)
     commission = models.DecimalField("комиссия банка", **MONEY_FIELD, default=ZERO)
+    # No database constraint on the registry: it would queue a check per payment, run at
+    # COMMIT, of the one row every payment of a registry names (a million checks for a
+    # million-row registry, bench/README.md «Bank registry import»). The row exists: it is
+    # committed by the upload before its crediting starts, which inserts only its id; and
+    # nothing deletes a registry (read-only in the admin, no page or service deletes one, its
+    # organisation is PROTECTed), while PROTECT refuses an ORM delete of one with payments.
+    # The account's constraint stays: staff delete accounts, and other payments (online, cash
+    # desk, by hand) are written without a lock on theirs (see ``registry.crediting``).
     registry = models.ForeignKey(
         PaymentRegistry,
         on_delete=models.PROTECT,
@@ -162,6 +170,7 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         verbose_name="реестр",
+        db_constraint=False,
     )
     # A contribution to capital repair goes to its own payee (the special account or the
     # regional operator, ЖК РФ ст. 170 ч. 3) by its own QR code or registry: it settles the

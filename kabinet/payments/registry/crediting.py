@@ -17,13 +17,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from kabinet.audit.models import AuditAction
 from kabinet.audit.services import plain, record
-from kabinet.bulk import copy_text, insert_rows
+from kabinet.bulk import copy_lines, copy_text, insert_rows
 from kabinet.data_versions import bump_organizations
 from kabinet.formats import format_rubles
 from kabinet.housing.models import PersonalAccount
@@ -174,7 +174,7 @@ def _import(registry: PaymentRegistry, ip) -> str:
                 rows = _credited_rows(
                     check, items, accounts, all_or_nothing=not registry.good_rows_only
                 )
-                _credit(registry, rows, accounts, job)
+                _credit(registry, rows, accounts, check, job)
             _describe(registry, check, job)
             registry.rows_duplicate = check.known - registry.rows_credited
             webhooks.emit_many(
@@ -243,25 +243,30 @@ def _describe(registry: PaymentRegistry, check: _Check, job) -> None:
 
 PAYMENT_COLUMNS = ("account", "paid_on", "amount", "commission", "source", "external_id",
                    "period", "payer_name", "registry", "created_at", "capital_repair")  # fmt: skip
+# What each row brings to its payment (and its line, to name it); the rest of a payment — its
+# source, registry, time and capital repair flag — is one value for the whole file, given once
+# by the INSERT rather than written into each of a million COPY lines.
+STAGED_COLUMNS = ("line", "account_id", "paid_on", "amount", "commission", "external_id",
+                  "period", "payer_name")  # fmt: skip
+# The first key of the ``pg_advisory_xact_lock`` held while an organisation's (the second key)
+# registry is credited: «RGST».
+CREDITING_LOCK = 0x52475354
 
 
-def _credit(registry, rows: Iterable[RegistryRow], accounts: dict, job) -> None:
-    """Create the payments of ``rows`` not credited before, as the rows come (``COPY`` on
-    PostgreSQL), then count what was credited in the database: the registry's own payments.
-
-    A payment credited before — by an earlier registry, by an import running at the same
-    moment, or by a line the bank repeated within the file — meets the unique ``(source,
-    external_id)`` and is skipped (``ON CONFLICT DO NOTHING``)."""
-    now, registry_id, capital_repair = timezone.now(), registry.pk, registry.capital_repair
-    values = (
-        (accounts[row.account_number], row.paid_on, row.amount, row.commission,
-         PaymentSource.BANK, key, row.period, row.payer[:255], registry_id, now,
-         capital_repair)
+def _credit(registry, rows: Iterable[RegistryRow], accounts: dict, check: _Check, job) -> None:
+    """Create the payments of ``rows`` not credited before, as the rows come, then count what
+    was credited in the database: the registry's own payments."""
+    staged = (
+        (row.line, accounts[row.account_number], row.paid_on, row.amount, row.commission, key,
+         row.period, row.payer[:255])
         for row, key in payment_keys(registry.organization_id, rows,
-                                     capital_repair=capital_repair)
+                                     capital_repair=registry.capital_repair)
     )  # fmt: skip
-    _insert_payments(values, job)
-    # Written by COPY, unseen by the models' signals: the resident pages' cached figures of
+    if connection.vendor == "postgresql":
+        _insert_staged(registry, staged, accounts, check, job)
+    else:
+        _insert_rows(registry, staged, job)
+    # Written by raw SQL, unseen by the models' signals: the resident pages' cached figures of
     # every account of the organisation are read anew (one row written, not one per account).
     bump_organizations({registry.organization_id})
     totals = Payment.objects.filter(registry=registry).aggregate(
@@ -272,28 +277,108 @@ def _credit(registry, rows: Iterable[RegistryRow], accounts: dict, job) -> None:
     registry.commission = summed(totals["commission"])
 
 
-def payment_copy_line(values: tuple) -> str:
-    """A payment's values (``PAYMENT_COLUMNS``) as ``bulk``'s COPY line, written knowing
-    their types: only the payer's name is text to escape, only the period may be NULL (the
-    general writer tests the type of each of eleven values of each of a million rows)."""
-    period = values[6]
-    return (
-        f"{values[0]}\t{values[1]}\t{values[2]}\t{values[3]}\t{values[4]}\t{values[5]}\t"
-        f"{'\\N' if period is None else period}\t{copy_text(values[7])}\t{values[8]}\t"
-        f"{values[9]}\t{values[10]}"
+def payment_copy_lines(staged: Iterable[tuple]) -> Iterator[str]:
+    """Staged payments (``STAGED_COLUMNS``) as ``bulk``'s COPY lines, written knowing their
+    types: only the payer's name is text to escape, only the period may be NULL, and the file's
+    few days and months are formatted once each (the general writer tests the type of every
+    value of a million rows and formats each anew)."""
+    dates = {None: "\\N"}
+    for line, account, paid_on, amount, commission, key, period, payer in staged:
+        day = dates.get(paid_on) or dates.setdefault(paid_on, str(paid_on))
+        month = dates.get(period) or dates.setdefault(period, str(period))
+        yield (f"{line}\t{account}\t{day}\t{amount}\t{commission}\t{key}\t{month}\t"
+               f"{copy_text(payer)}")  # fmt: skip
+
+
+def _insert_staged(registry, staged: Iterable[tuple], accounts: dict, check: _Check, job) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, check their accounts set-wise, and
+    insert in one statement those whose key no payment has yet.
+
+    Credited before — by an earlier registry, or by a line the bank repeated within the file —
+    is seen by a look-up of the unique index per row and by ``DISTINCT ON`` (the file's first of
+    repeated lines; sorted by key, the index is then written in its order), not by ``ON
+    CONFLICT``, whose speculative insertion costs a third more per row (bench/README.md «Bank
+    registry import»). A look-up, not ``NOT EXISTS``: planned as an anti-join, that would read
+    every bank payment ever credited. It is exact because no other transaction writes the
+    organisation's bank payments meanwhile: its registries are credited one at a time (the
+    advisory lock, taken before the INSERT's snapshot), and their keys hash the organisation's
+    id. The unique ``(source, external_id)`` stays the guarantee: a payment that ever slipped
+    past would fail the whole crediting, never be credited twice."""
+    quote = connection.ops.quote_name
+    payments = quote(Payment._meta.db_table)
+    columns = ", ".join(STAGED_COLUMNS[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)",
+            [CREDITING_LOCK, registry.organization_id],
+        )
+        cursor.execute(
+            "CREATE TEMPORARY TABLE registry_rows ON COMMIT DROP AS "
+            f"SELECT 0 AS line, {columns} FROM {payments} WITH NO DATA"
+        )
+        sent = copy_lines(
+            cursor,
+            "registry_rows",
+            ", ".join(STAGED_COLUMNS),
+            payment_copy_lines(staged),
+            lambda done: report_progress(job, done=done),
+        )
+        report_progress(job, done=sent)
+        _refuse_vanished_accounts(cursor, accounts, check)
+        cursor.execute(
+            f"INSERT INTO {payments} (source, registry_id, created_at, capital_repair, {columns}) "
+            f"SELECT DISTINCT ON (external_id) %s, %s, %s, %s, {columns} FROM registry_rows r "
+            f"WHERE (SELECT 1 FROM {payments} p WHERE p.source = %s "
+            "AND p.external_id = r.external_id AND p.external_id <> '' LIMIT 1) IS NULL "
+            "ORDER BY external_id, line",
+            [PaymentSource.BANK, registry.pk, timezone.now(), registry.capital_repair,
+             PaymentSource.BANK],
+        )  # fmt: skip
+        cursor.execute("DROP TABLE registry_rows")
+
+
+def _refuse_vanished_accounts(cursor, accounts: dict, check: _Check) -> None:
+    """The accounts of the staged rows, locked ``FOR KEY SHARE`` in one statement and checked
+    in one anti-join, instead of a trigger per row: an account deleted since the import read
+    the organisation's accounts refuses the file (``_Rejected``, in either mode), each of its
+    rows named; crediting the good rows again then finds it unknown. Once locked, an account
+    cannot be deleted before the commit, and after it the payments' foreign key refuses its
+    deletion — Django's PROTECT cannot: it looks for payments before its DELETE waits for the
+    lock, and finds none committed yet (``tests/test_registry_concurrency.py``)."""
+    table = connection.ops.quote_name(PersonalAccount._meta.db_table)
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE id IN "
+        "(SELECT account_id FROM registry_rows) FOR KEY SHARE) locked"
     )
+    cursor.execute(
+        f"SELECT line, account_id, count(*) OVER () FROM registry_rows r WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table} a WHERE a.id = r.account_id) ORDER BY line LIMIT %s",
+        [MAX_ERRORS],
+    )
+    vanished = cursor.fetchall()
+    if not vanished:
+        return
+    numbers = {pk: number for number, pk in accounts.items()}
+    for line, account, _ in vanished:
+        check.add_error(
+            RowError(line, f"лицевой счёт «{numbers[account]}» удалён, пока реестр загружался")
+        )
+    count = vanished[0][2]
+    check.known -= count
+    check.error_count += count - len(vanished)
+    raise _Rejected
 
 
-def _insert_payments(values: Iterable[tuple], job) -> None:
-    """Insert payment rows in bulk, skipping those whose key exists (``kabinet.bulk``: COPY on
-    PostgreSQL, ``executemany`` on SQLite), a batch at a time as ``values`` come. Not through
-    model instances: a million rows must take seconds (``bench/bench_registry.py``)."""
+def _insert_rows(registry, staged: Iterable[tuple], job) -> None:
+    """Elsewhere (SQLite, one writer at a time): the shared writer's ``executemany``,
+    skipping keys credited before (``ON CONFLICT DO NOTHING``)."""
+    whole_file = (registry.pk, timezone.now(), registry.capital_repair)
     sent = insert_rows(
         Payment,
         PAYMENT_COLUMNS,
-        values,
+        staged,
         skip_existing=True,
-        copy_line=payment_copy_line,
+        row=lambda values: (*values[1:5], PaymentSource.BANK, *values[5:], *whole_file),
         progress=lambda done: report_progress(job, done=done),
     )
     report_progress(job, done=sent)

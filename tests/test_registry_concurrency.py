@@ -150,3 +150,26 @@ def test_overlapping_registries_credited_at_once_credit_each_payment_once(organi
     second.refresh_from_db()
     assert first.rows_credited + second.rows_credited == 600
     assert first.rows_duplicate + second.rows_duplicate == 100
+
+
+def test_the_same_registry_credited_twice_at_once_is_credited_once(organization, monkeypatch):
+    # A task requeued while its first run still works (a worker thought lost): both runs have
+    # read the file as not yet credited; the second waits for the first's lock, then sees it
+    # credited and writes nothing (it had failed the registry on the first one's day totals).
+    registry = uploaded(organization, [(n, "1000154") for n in range(1, 101)])
+    read = crediting.read_registry
+    both_read = threading.Barrier(2, timeout=10)
+
+    def read_together(*args):
+        both_read.wait()
+        return read(*args)
+
+    monkeypatch.setattr(crediting, "read_registry", read_together)
+    runs = [in_another_connection(lambda: import_registry(registry.pk)) for _ in range(2)]
+    for thread, _ in runs:
+        thread.join()
+
+    assert [outcome for _, outcome in runs] == [[RegistryStatus.IMPORTED]] * 2
+    registry.refresh_from_db()
+    assert (registry.status, registry.rows_credited) == (RegistryStatus.IMPORTED, 100)
+    assert Payment.objects.count() == 100

@@ -114,6 +114,11 @@ class _Rejected(Exception):
     rolled back."""
 
 
+class _CreditedMeanwhile(Exception):
+    """Another run of the same registry's task (requeued while the first still ran) credited
+    it while this one waited for the organisation's crediting lock: this one writes nothing."""
+
+
 def _credited_rows(check: _Check, items, accounts: dict, *, all_or_nothing: bool
                    ) -> Iterator[RegistryRow]:  # fmt: skip
     """The one pass: every row read and checked — counts, sums, the first errors and the day
@@ -210,6 +215,8 @@ def _import(registry: PaymentRegistry, ip) -> str:
         registry.save(update_fields=["status", "errors"])
         fail_job(job, str(error))
         return registry.status
+    except _CreditedMeanwhile:
+        return PaymentRegistry.objects.get(pk=registry.pk).status  # its job finished by that run
     except _Rejected:
         _describe(registry, check, job)
         registry.status = RegistryStatus.REJECTED
@@ -312,6 +319,8 @@ def _insert_staged(registry, staged: Iterable[tuple], accounts: dict, check: _Ch
             "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)",
             [CREDITING_LOCK, registry.organization_id],
         )
+        if PaymentRegistry.objects.get(pk=registry.pk).is_finished:
+            raise _CreditedMeanwhile
         cursor.execute(
             "CREATE TEMPORARY TABLE registry_rows ON COMMIT DROP AS "
             f"SELECT 0 AS line, {columns} FROM {payments} WITH NO DATA"

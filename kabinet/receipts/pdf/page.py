@@ -139,7 +139,7 @@ def draw_story(canvas, story: list, on_page) -> None:
     while index < len(story):
         group = _kept_together(story, index)
         index += len(group)
-        if y < TOP and y - sum(block.height for block in group) < MARGIN:
+        if len(group) > 1 and y < TOP and y - sum(block.height for block in group) < MARGIN:
             canvas.showPage()  # as platypus kept a heading with its table: both to a new page
             on_page(canvas)
             y = TOP

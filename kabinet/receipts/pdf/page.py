@@ -4,7 +4,7 @@ grid split between rows where a page ends, a heading kept on the page of what fo
 
 Platypus did the same for this one column of blocks through frames, a template and two boxed
 ``Table``s with the QR column nested in one, copying their styles cell by cell (~150
-``deepcopy`` calls a document): laying out was a third of drawing a payment document. The
+``deepcopy`` calls a document): laying out was a fifth of drawing a payment document. The
 boxes here keep the tables' measures (cells padded 2.5 pt at the sides and 3 pt above and
 below, the QR column's 6 pt and 3 pt), so the page looks as it did."""
 

@@ -44,9 +44,8 @@ class ReusedSubsetsFace(TTFontFace):
         super().__init__(filename)
         self._made: dict[tuple[int, ...], tuple[int, bytes]] = {}
 
-    def addSubsetObjects(self, doc, fontname, subset):
-        """As ``TTFontFace.addSubsetObjects`` (ReportLab 5.1), with the subset's font file made
-        and compressed once for every document that embeds the same characters."""
+    def made_subset(self, subset) -> tuple[int, bytes]:
+        """The subset's font file: its length and its bytes compressed."""
         key = tuple(subset)
         made = self._made.get(key)
         if made is None:
@@ -54,52 +53,56 @@ class ReusedSubsetsFace(TTFontFace):
             if len(self._made) >= KEPT_SUBSETS:
                 self._made.pop(next(iter(self._made)))
             made = self._made[key] = (len(content), zlib.compress(content))
-        length, compressed = made
-        font_file = pdfdoc.PDFStream()
-        if doc.compression:
-            font_file.content = compressed
-            font_file.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
-        else:
-            font_file.content = zlib.decompress(compressed)
-        font_file.dictionary["Length1"] = length
-        font_file_ref = doc.Reference(font_file, f"fontFile:{self.filename}({fontname})")
-        descriptor = pdfdoc.PDFDictionary(
-            {
-                "Type": "/FontDescriptor",
-                "Ascent": self.ascent,
-                "CapHeight": self.capHeight,
-                "Descent": self.descent,
-                "Flags": (self.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
-                "FontBBox": pdfdoc.PDFArray(self.bbox),
-                "FontName": pdfdoc.PDFName(fontname),
-                "ItalicAngle": self.italicAngle,
-                "StemV": self.stemV,
-                "FontFile2": font_file_ref,
-                "MissingWidth": self.defaultWidth,
-            }
-        )
-        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+        return made
 
 
-class _Formatted(pdfdoc.PDFObject):
-    """A PDF object written as bytes formatted once (it refers to no other object)."""
+class _Slot(pdfdoc.PDFObject):
+    """A reference to the object named ``name``, formatted as a mark where ``_Kept`` writes
+    the document's number of that object."""
 
-    def __init__(self, data: bytes):
-        self.data = data
+    def __init__(self, name: str, index: int):
+        self.name, self.mark = name, b"\x00%d\x00" % index
 
     def format(self, document):
-        return self.data
+        return self.mark
+
+
+class _Kept(pdfdoc.PDFObject):
+    """A PDF object formatted once per process and written into every document that shares
+    it (a font subset's objects: the same bytes in every seeded document but the numbers of
+    the objects they refer to, which ``format`` writes per document)."""
+
+    __RefOnly__ = 1  # as the font and stream objects it stands for: referred to, never inline
+
+    def __init__(self, parts: tuple[bytes, ...], names: tuple[str, ...]):
+        self.parts, self.names = parts, names
+
+    @classmethod
+    def of(cls, obj: pdfdoc.PDFObject, slots: tuple[_Slot, ...], document) -> "_Kept":
+        """``obj`` formatted, cut where it refers to other objects (its ``slots``)."""
+        rest, parts = obj.format(document), []
+        slots = sorted(slots, key=lambda slot: rest.index(slot.mark))  # as written
+        for slot in slots:
+            part, _mark, rest = rest.partition(slot.mark)
+            parts.append(part)
+        return cls((*parts, rest), tuple(slot.name for slot in slots))
+
+    def format(self, document):
+        pieces = [self.parts[0]]
+        for name, part in zip(self.names, self.parts[1:], strict=True):
+            pieces += (pdfdoc.PDFObjectReference(name).format(document), part)
+        return b"".join(pieces)
 
 
 class ReusedSubsetsFont(TTFont):
-    """``TTFont`` over a ``ReusedSubsetsFace``, whose subsets' widths array and ToUnicode
-    CMap are also made once per process: formatting the two widths arrays (~440 numbers,
-    one call each) and compressing the CMaps anew was a tenth of drawing a payment document."""
+    """``TTFont`` over a ``ReusedSubsetsFace``, whose subsets' PDF objects (font dictionary
+    with its widths, descriptor, ToUnicode CMap, font file) are also made and formatted once
+    per process (``addObjects``), and whose texts' splits and operators are kept."""
 
     def __init__(self, name, filename):
         super().__init__(name, filename)
         self.face = ReusedSubsetsFace(filename)
-        self._objects: dict[tuple, tuple[_Formatted, bytes, bytes]] = {}
+        self._kept: dict[tuple, tuple] = {}  # a subset's PDF objects, ``addObjects``
         self._splits: dict[str, list] = {}
         self._shown: dict[str, tuple[tuple[int, str], ...]] = {}
 
@@ -139,21 +142,14 @@ class ReusedSubsetsFont(TTFont):
                 self._shown[text] = pieces
         return pieces
 
-    def _subset_objects(self, base_name: str, subset) -> tuple[_Formatted, bytes, bytes]:
-        """The widths array, the CMap and the CMap compressed, of one subset."""
-        key = (base_name, tuple(subset))
-        made = self._objects.get(key)
-        if made is None:
-            widths = pdfdoc.PDFArray(map(self.face.getCharWidth, subset)).format(None)
-            cmap = makeToUnicodeCMap(base_name, subset).encode("utf8")
-            if len(self._objects) >= KEPT_SUBSETS:
-                self._objects.pop(next(iter(self._objects)))
-            made = self._objects[key] = (_Formatted(widths), cmap, zlib.compress(cmap))
-        return made
-
     def addObjects(self, doc):
-        """As ``TTFont.addObjects`` (ReportLab 5.1), with each subset's widths and CMap made
-        once (``_subset_objects``)."""
+        """As ``TTFont.addObjects`` and ``TTFontFace.addSubsetObjects`` (ReportLab 5.1): per
+        subset its ToUnicode CMap, font file, descriptor and font dictionary, in that order
+        and by those names, here formatted once per process and written as kept bytes with
+        this document's object numbers (``_Kept``): formatting them anew (names, the font's
+        box, the widths, the streams' dictionaries) was a tenth of drawing a receipt."""
+        if not isinstance(doc.encrypt, pdfdoc.NoEncryption):
+            return super().addObjects(doc)  # an encrypted stream's bytes are its object's own
         try:
             state = self.state[doc]
         except KeyError:
@@ -164,25 +160,71 @@ class ReusedSubsetsFont(TTFont):
             base_name = b"".join((SUBSETN(n), b"+", self.face.name, self.face.subfontNameX)).decode(
                 "pdfdoc"
             )
-            font = pdfdoc.PDFTrueTypeFont()
-            font.__Comment__ = f"Font {self.fontName} subset {n}"
-            font.Name = internal_name
-            font.BaseFont = base_name
-            font.FirstChar = 0
-            font.LastChar = len(subset) - 1
-            widths, cmap, compressed = self._subset_objects(base_name, subset)
-            font.Widths = widths
-            cmap_stream = pdfdoc.PDFStream()
-            if doc.compression:
-                cmap_stream.content = compressed
-                cmap_stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
-            else:
-                cmap_stream.content = cmap
-            font.ToUnicode = doc.Reference(cmap_stream, "toUnicodeCMap:" + base_name)
-            font.FontDescriptor = self.face.addSubsetObjects(doc, base_name, subset)
-            doc.Reference(font, internal_name)
-            doc.idToObject["BasicFonts"].dict[internal_name] = font
+            names = (
+                "toUnicodeCMap:" + base_name,
+                f"fontFile:{self.face.filename}({base_name})",
+                "fontDescriptor:" + base_name,
+                internal_name,
+            )
+            key = (internal_name, base_name, tuple(subset), doc.compression)
+            kept = self._kept.get(key)
+            if kept is None:
+                made = self._subset_pdf_objects(doc, internal_name, base_name, subset, names)
+                if len(self._kept) >= KEPT_SUBSETS:
+                    self._kept.pop(next(iter(self._kept)))
+                kept = self._kept[key] = tuple(_Kept.of(*pair, doc) for pair in made)
+            objects = [_Kept(obj.parts, obj.names) for obj in kept]  # one per document
+            for obj, name in zip(objects, names, strict=True):
+                doc.Reference(obj, name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = objects[-1]
         del self.state[doc]
+
+    def _subset_pdf_objects(self, doc, internal_name, base_name, subset, names):
+        """The subset's CMap, font file, descriptor and font, each with the ``_Slot``s where it
+        refers to the others (``names``)."""
+        cmap = makeToUnicodeCMap(base_name, subset).encode("utf8")
+        cmap_stream = pdfdoc.PDFStream()
+        length, font_compressed = self.face.made_subset(subset)
+        font_file = pdfdoc.PDFStream()
+        if doc.compression:
+            cmap_stream.content, font_file.content = zlib.compress(cmap), font_compressed
+            for stream in (cmap_stream, font_file):
+                stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        else:
+            cmap_stream.content, font_file.content = cmap, zlib.decompress(font_compressed)
+        font_file.dictionary["Length1"] = length
+        face = self.face
+        file_slot, descriptor_slot = _Slot(names[1], 0), _Slot(names[2], 0)
+        cmap_slot = _Slot(names[0], 1)
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": face.ascent,
+                "CapHeight": face.capHeight,
+                "Descent": face.descent,
+                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(face.bbox),
+                "FontName": pdfdoc.PDFName(base_name),
+                "ItalicAngle": face.italicAngle,
+                "StemV": face.stemV,
+                "FontFile2": file_slot,
+                "MissingWidth": face.defaultWidth,
+            }
+        )
+        font = pdfdoc.PDFTrueTypeFont()
+        font.Name = internal_name
+        font.BaseFont = base_name
+        font.FirstChar = 0
+        font.LastChar = len(subset) - 1
+        font.Widths = pdfdoc.PDFArray(map(face.getCharWidth, subset))
+        font.ToUnicode = cmap_slot
+        font.FontDescriptor = descriptor_slot
+        return (
+            (cmap_stream, ()),
+            (font_file, ()),
+            (descriptor, (file_slot,)),
+            (font, (descriptor_slot, cmap_slot)),
+        )
 
 
 def shown(text_object, text: str) -> str:

@@ -4,13 +4,16 @@ for byte what it is when drawn first."""
 
 import dataclasses
 import datetime
+import io
 
+import pypdfium2
 import pytest
 from reportlab import rl_config
 from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfgen.canvas import Canvas
 
 from kabinet import pdf_fonts
-from kabinet.pdf_fonts import BOLD, REGULAR
+from kabinet.pdf_fonts import BOLD, REGULAR, register_fonts
 from kabinet.receipts.pdf import receipt_pdf
 from tests.test_receipt_wide_sums import wide_receipt
 
@@ -22,7 +25,7 @@ def forget_reused() -> None:
         font = getFont(name)
         font._splits.clear()
         font._shown.clear()
-        font._objects.clear()
+        font._kept.clear()
         font.face._made.clear()
     pdf_fonts._widths.clear()
 
@@ -48,3 +51,16 @@ def test_a_document_drawn_after_others_is_byte_for_byte_one_drawn_first(monkeypa
 
     assert after_others == drawn_first
     assert len(set(after_others)) == 3
+
+
+def test_an_encrypted_document_gets_its_font_objects_encrypted_and_reads():
+    register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, encrypt="пароль")
+    canvas.setFont(REGULAR, 10)
+    canvas.drawString(72, 720, "Итого к оплате: 1 234,56 ₽")
+    canvas.save()
+
+    page = pypdfium2.PdfDocument(buffer.getvalue(), password="пароль")[0]
+
+    assert "Итого к оплате: 1 234,56 ₽" in page.get_textpage().get_text_range()

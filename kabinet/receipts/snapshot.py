@@ -16,13 +16,26 @@ from functools import cache
 
 from kabinet.receipts.selectors import Receipt
 
+_PLAIN = frozenset((str, int, bool, float, type(None)))
+
+
+@cache
+def _field_names(kind) -> tuple[str, ...] | None:
+    """The fields of the dataclass ``kind`` (None: not one): ``dataclasses.fields`` per
+    value was most of writing a document's ~200 values."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(field.name for field in dataclasses.fields(kind))
+
 
 def to_json(value):
     """``value`` (a dataclass of the document's data, or a part of it) as JSON values."""
-    if dataclasses.is_dataclass(value):
-        return {
-            field.name: to_json(getattr(value, field.name)) for field in dataclasses.fields(value)
-        }
+    kind = type(value)
+    if kind in _PLAIN:  # most values: written as they are
+        return value
+    names = _field_names(kind)
+    if names is not None:
+        return {name: to_json(getattr(value, name)) for name in names}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime.date):  # a datetime too

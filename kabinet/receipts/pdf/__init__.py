@@ -1,31 +1,20 @@
 """The payment document as a PDF (ReportLab), drawn from a ``Receipt`` (see selectors): the
 data are gathered first, the drawing here only lays them out on one A4 page. The pieces:
-``flowables`` (fonts, measures, the QR code, text), ``tables`` (the layout's grids)."""
+``blocks`` (fonts, measures, the QR code, text), ``tables`` (the layout's grids), ``page``
+(the blocks placed down the pages)."""
 
 import io
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, Table, TableStyle
+from reportlab.pdfgen.canvas import Canvas
 
 from kabinet.formats import format_quantity, format_rubles, month_name
 from kabinet.pdf_fonts import register_fonts, seed_subsets
 from kabinet.receipts.layout import Section, receipt_sections
 from kabinet.receipts.layout.grid import money_summary
-from kabinet.receipts.pdf.flowables import (
-    BOLD,
-    FONT_SIZE,
-    GRID,
-    MARGIN,
-    PADDING,
-    QR_SIZE,
-    REGULAR,
-    WIDTH,
-    Fields,
-    QrCode,
-    Text,
-    _wrap,
-)
+from kabinet.receipts.pdf.blocks import BOLD, MARGIN, PADDING, REGULAR, WIDTH, Fields, Text, _wrap
+from kabinet.receipts.pdf.page import Boxed, Gap, PayColumn, draw_story
 from kabinet.receipts.pdf.tables import (
     CELL_PADDING,
     MIN_TABLE_FONT,
@@ -53,28 +42,11 @@ __all__ = [  # what the rest of Kabinet and the tests use
 ]
 
 
-def _boxed(cells, widths) -> Table:
-    table = Table([cells], colWidths=widths)
-    table.setStyle(
-        TableStyle(
-            [
-                ("BOX", (0, 0), (-1, -1), 0.6, GRID),
-                ("LINEBEFORE", (1, 0), (1, 0), 0.6, GRID),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("ALIGN", (-1, 0), (-1, 0), "RIGHT"),
-                ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
-                ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
-            ]
-        )
-    )
-    return table
-
-
 def _payee_line(payee) -> str:
     return f"{payee.name}, ИНН {payee.inn}" + (f", КПП {payee.kpp}" if payee.kpp else "")
 
 
-def _parties(receipt: Receipt) -> Table:
+def _parties(receipt: Receipt) -> Boxed:
     payee = receipt.payee
     left, right = WIDTH * 0.45, WIDTH * 0.55
     payer = Fields(
@@ -103,10 +75,10 @@ def _parties(receipt: Receipt) -> Table:
         right - 2 * PADDING,
         20 * mm,
     )
-    return _boxed([payer, organisation], [left, right])
+    return Boxed([payer], [organisation], (left, right))
 
 
-def _payment_block(receipt: Receipt) -> Table:
+def _payment_block(receipt: Receipt) -> Boxed:
     payee = receipt.payee
     details = [
         ("Получатель", _payee_line(payee)),
@@ -128,42 +100,19 @@ def _payment_block(receipt: Receipt) -> Table:
     return _payee_box("Платёжные реквизиты", details, summary, receipt.qr_payload, to_pay, pay_by)
 
 
-def _payee_box(title, details, summary, qr_payload, to_pay: str, pay_by: str) -> Table:
+def _payee_box(title, details, summary, qr_payload, to_pay: str, pay_by: str) -> Boxed:
     """A payee's requisites and money summary on the left, its QR code on the right."""
     left, right = WIDTH * 0.55, WIDTH * 0.45
     fields = Fields(title, details, left - 2 * PADDING, 25 * mm)
     summary = [list(row) for row in summary]
     totals = _grid(summary, [left * 0.72, left * 0.24], header_rows=0, footer=True, align_from=1)
-    right_column = Table(
-        [
-            [
-                QrCode(qr_payload, QR_SIZE)
-                if qr_payload
-                else "QR-код для оплаты не сформирован:\nреквизиты получателя неполны."
-            ],
-            [to_pay],
-            [pay_by],
-        ],
-        colWidths=[right - 2 * PADDING],
-    )
-    right_column.setStyle(
-        TableStyle(
-            [
-                ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
-                ("FONT", (0, 0), (0, 0), REGULAR, FONT_SIZE),
-                ("FONT", (0, 1), (0, 1), BOLD, 11),
-                ("FONT", (0, 2), (0, 2), REGULAR, FONT_SIZE),
-                ("TOPPADDING", (0, 1), (0, 1), 4),
-            ]
-        )
-    )
-    return _boxed([[fields, Spacer(1, 3), totals], right_column], [left, right])
+    column = PayColumn(qr_payload, to_pay, pay_by, right - 2 * PADDING)
+    return Boxed([fields, Gap(3), totals], [column], (left, right))
 
 
 def _heading(text: str, size: float, space_before: float) -> Text:
-    heading = Text(text, BOLD, size, space_before=space_before)
-    heading.keepWithNext = True  # never the last line of a page, away from its table
-    return heading
+    # never the last line of a page, away from its table
+    return Text(text, BOLD, size, space_before=space_before, keep_with_next=True)
 
 
 def _section(section: Section) -> list:
@@ -177,7 +126,7 @@ def _section(section: Section) -> list:
     if section.payment is not None:
         payment = section.payment
         story += [
-            Spacer(1, 3),
+            Gap(3),
             _payee_box(payment.title, payment.details, payment.summary, payment.qr_payload,
                        payment.to_pay, payment.pay_by),
         ]  # fmt: skip
@@ -199,7 +148,7 @@ def _margins(receipt: Receipt):
     right, the form's note at the bottom — in the margins, so they never take a page."""
     document_line = receipt.document_line
 
-    def draw(canvas, document) -> None:
+    def draw(canvas) -> None:
         if canvas.getPageNumber() == 1:  # before any text: documents then share font subsets
             seed_subsets(canvas)
         canvas.saveState()
@@ -217,27 +166,25 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     """The payment document as PDF bytes (one A4 page for an ordinary account)."""
     register_fonts()
     buffer = io.BytesIO()
-    document = BaseDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=f"Платёжный документ за {month_name(receipt.month)}, ЛС {receipt.account_number}",
-        author=receipt.payee.name,
-        creator="Личный кабинет потребителя",
+    canvas = Canvas(buffer, pagesize=A4)
+    canvas.setTitle(
+        f"Платёжный документ за {month_name(receipt.month)}, ЛС {receipt.account_number}"
     )
-    frame = Frame(MARGIN, MARGIN, WIDTH, A4[1] - 2 * MARGIN, 0, 0, 0, 0)
-    document.addPageTemplates([PageTemplate(frames=[frame], onPage=_margins(receipt))])
+    canvas.setAuthor(receipt.payee.name)
+    canvas.setCreator("Личный кабинет потребителя")
     title = (
         "Платёжный документ для внесения платы за содержание и ремонт жилого помещения "
         f"и предоставление коммунальных услуг за {month_name(receipt.month)} г."
     )
     story = [
         Text(title, BOLD, 10.5),
-        Spacer(1, 4),
+        Gap(4),
         _parties(receipt),
-        Spacer(1, 4),
+        Gap(4),
         _payment_block(receipt),
     ]
     for section in receipt_sections(receipt):
         story += _section(section)
-    document.build(story)
+    draw_story(canvas, story, _margins(receipt))
+    canvas.save()
     return buffer.getvalue()

@@ -3,30 +3,29 @@ wrapped, and the font made smaller until every cell fits its column (a PDF table
 its cells)."""
 
 from reportlab.lib import colors
-from reportlab.platypus import Flowable
 
 from kabinet.pdf_fonts import shown, text_width
 from kabinet.receipts.layout import Grid as LayoutGrid
-from kabinet.receipts.pdf.flowables import BOLD, GRID, REGULAR, SHADE, WIDTH, _wrap
+from kabinet.receipts.pdf.blocks import BOLD, GRID, REGULAR, SHADE, WIDTH, _wrap
 
 CELL_PADDING = 2.5  # a table cell's left and right padding
 TABLE_FONT, MIN_TABLE_FONT = 7.0, 6.0  # a grid's font, made smaller to fit its columns
 HEADER_SMALLER = 0.5  # a grid's header is this much smaller than its cells
 
 
-class Grid(Flowable):
+class Grid:
     """A grid of text cells as ``reportlab.platypus.Table`` would draw it with the style the
     receipt's tables always had (rules of 0.4 pt, shaded bold header and footer, cells
     vertically centred, numeric columns right-aligned), drawn in three operations — the shaded
     rows' rectangles, one text object for every cell, one path for every rule — instead of a
     text object and a style lookup per cell: the tables were the largest part of drawing a
-    payment document. It splits between rows across pages, repeating its header."""
+    payment document. It splits between rows across pages, repeating its header (a block of
+    ``page``)."""
 
     TOP, BOTTOM = 0.8, 1.2  # a cell's padding above and below its lines
 
     def __init__(self, data, widths, *, header_rows=1, footer=False, align_from=1, size=7.0,
                  left_columns=()):  # fmt: skip
-        super().__init__()
         self.data, self.widths = [list(row) for row in data], list(widths)
         self.header_rows, self.footer, self.size = header_rows, footer, size
         self.align_from, self.left_columns = align_from, frozenset(left_columns)
@@ -52,14 +51,11 @@ class Grid(Flowable):
             and (column not in self.left_columns)
         )
 
-    def wrap(self, available_width, available_height):
-        return self.width, self.height
-
-    def split(self, available_width, available_height):
-        if self.height <= available_height:
-            return [self]
+    def split(self, room: float) -> tuple["Grid", "Grid"] | None:
+        """The rows that fit ``room`` (with the header) and the rest (under the header
+        again), or None where not even one row fits."""
         header = self.header_rows
-        room = available_height - sum(self.heights[:header])
+        room -= sum(self.heights[:header])
         fits = header
         while fits < len(self.data) and self.heights[fits] <= room:
             room -= self.heights[fits]
@@ -67,17 +63,16 @@ class Grid(Flowable):
         if self.footer:
             fits = min(fits, len(self.data) - 2)  # the footer goes with a row at least
         if fits <= header:
-            return []  # not even one row here: all of it to the next frame
+            return None  # not even one row here: all of it to the next page
         options = {"header_rows": header, "align_from": self.align_from, "size": self.size,
                    "left_columns": self.left_columns}  # fmt: skip
-        return [
+        return (
             Grid(self.data[:fits], self.widths, footer=False, **options),
             Grid(self.data[:header] + self.data[fits:], self.widths, footer=self.footer,
                  **options),
-        ]  # fmt: skip
+        )  # fmt: skip
 
-    def draw(self):
-        canvas = self.canv
+    def draw(self, canvas):
         lefts = [0.0]
         for width in self.widths:
             lefts.append(lefts[-1] + width)

@@ -1,12 +1,13 @@
-"""The PDF's fonts, page measures and drawing pieces: DejaVu with Cyrillic, the QR code as a
-1-bit image, text wrapped to a width, and blocks of «label value» lines."""
+"""The PDF's fonts, page measures and blocks: DejaVu with Cyrillic, the QR code as a 1-bit
+image, text wrapped to a width, and blocks of «label value» lines. A block has a ``width``, a
+``height`` and ``draw(canvas)`` with its bottom left corner at the canvas's origin; ``page``
+places them."""
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import Flowable
 
 from kabinet.pdf_fonts import BOLD, REGULAR, shown
 from kabinet.receipts.qr_matrix import payment_matrix
@@ -23,7 +24,7 @@ SHADE = colors.HexColor("#eef1f4")
 _TO_BITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
-class QrCode(Flowable):
+class QrCode:
     """A QR symbol drawn as a 1-bit image mask, a module a sample, painted black where the
     module is dark and scaled to the box without smoothing (``/I false``): one small image,
     not a rectangle per run of dark modules — those were a quarter of drawing a receipt
@@ -33,11 +34,10 @@ class QrCode(Flowable):
     QUIET_ZONE = 2  # modules of white border inside the box (the page around it is white too)
 
     def __init__(self, payload: str, size: float):
-        super().__init__()
         self.matrix = payment_matrix(payload)
         self.width = self.height = size
 
-    def draw(self):
+    def draw(self, canvas):
         modules = len(self.matrix)
         module = self.width / (modules + 2 * self.QUIET_ZONE)
         row_bytes = (modules + 7) // 8
@@ -46,14 +46,14 @@ class QrCode(Flowable):
             (int(row.translate(_TO_BITS), 2) << padding).to_bytes(row_bytes) for row in self.matrix
         )
         side, offset = module * modules, module * self.QUIET_ZONE
-        self.canv.saveState()
-        self.canv.setFillColor(colors.black)
-        self.canv.transform(side, 0, 0, side, offset, offset)
-        self.canv.addLiteral(
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        canvas.transform(side, 0, 0, side, offset, offset)
+        canvas.addLiteral(
             f"BI /W {modules} /H {modules} /IM true /D [1 0] /I false /F /AHx ID\n"
             f"{samples.hex()}>\nEI"
         )
-        self.canv.restoreState()
+        canvas.restoreState()
 
 
 def _wrap(text: str, width: float, font: str = REGULAR, size: float = FONT_SIZE) -> str:
@@ -74,34 +74,31 @@ def _wrap(text: str, width: float, font: str = REGULAR, size: float = FONT_SIZE)
     return "\n".join(lines)
 
 
-class Text(Flowable):
+class Text:
     """Lines of one font wrapped to the page width (a heading, a note): one text object."""
 
-    def __init__(self, text: str, font: str, size: float, space_before: float = 0):
-        super().__init__()
+    def __init__(self, text: str, font: str, size: float, space_before: float = 0,
+                 keep_with_next: bool = False):  # fmt: skip
+        self.keep_with_next = keep_with_next  # a heading: on the page of what follows it
         self.font, self.size, self.leading = font, size, size * 1.25
         self.lines = simpleSplit(text, font, size, WIDTH)
         self.width = WIDTH
         self.height = len(self.lines) * self.leading + space_before + size * 0.3
 
-    def wrap(self, available_width, available_height):
-        return self.width, self.height
-
-    def draw(self):
-        text = self.canv.beginText(0, len(self.lines) * self.leading - self.size)
+    def draw(self, canvas):
+        text = canvas.beginText(0, len(self.lines) * self.leading - self.size)
         text.setFont(self.font, self.size, self.leading)
         text._code += [f"{shown(text, line)} T*" for line in self.lines]  # as textLines
-        self.canv.drawText(text)
+        canvas.drawText(text)
 
 
-class Fields(Flowable):
+class Fields:
     """A titled block of «label value» lines (labels bold), the values wrapped to their
     column: one text object, several times cheaper to draw than a table of as many cells."""
 
     LEADING = FONT_SIZE * 1.25
 
     def __init__(self, title: str, rows, width: float, label_width: float):
-        super().__init__()
         self.title, self.label_width = title, label_width
         value_width = width - label_width - PADDING
         self.rows = [
@@ -112,11 +109,8 @@ class Fields(Flowable):
         self.width = width
         self.height = (1 + sum(len(lines) for _, lines in self.rows)) * self.LEADING + PADDING
 
-    def wrap(self, available_width, available_height):
-        return self.width, self.height
-
-    def draw(self):
-        text = self.canv.beginText()
+    def draw(self, canvas):
+        text = canvas.beginText()
         y = self.height - FONT_SIZE - PADDING / 2
         text.setFont(BOLD, FONT_SIZE + 0.5)
         text.setTextOrigin(0, y)
@@ -131,4 +125,4 @@ class Fields(Flowable):
                 y -= self.LEADING if index else 0
                 text.setTextOrigin(self.label_width, y)
                 text._code.append(shown(text, line))
-        self.canv.drawText(text)
+        canvas.drawText(text)

@@ -207,6 +207,11 @@ def _listening_master(directory: Path) -> int:
 
 
 if __name__ == "__main__":
-    # Stopped early (the bench failed), it still stops its servers: ``finally`` runs.
-    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(1))
+    # Stopped early (the bench failed), it still stops its servers: ``finally`` runs, and a
+    # second signal does not cut it short.
+    def stop(_signal, _frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(1)
+
+    signal.signal(signal.SIGTERM, stop)
     serve(sys.argv[1], int(sys.argv[2]))

@@ -39,6 +39,7 @@ def test_the_server_counts_messages_sessions_and_distinct_recipients(kind, progr
                     session.sendmail("noreply@localhost", [recipient], letter)
         server.stdin.close()
         messages, sessions, distinct, cpu = server.stdout.readline().split()
+        server.wait(timeout=60)  # its servers stopped
     finally:
         server.terminate() if server.poll() is None else None  # it stops its servers
         server.wait()

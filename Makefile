@@ -7,7 +7,8 @@ PORT ?= 8000
 # Links in e-mails sent by background tasks (no request to take the address from) lead here.
 SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
-.PHONY: setup run test test-fast cluster-test lint format bench browser servers cluster-servers
+.PHONY: setup run test test-fast cluster-test lint format bench browser servers cluster-servers \
+	bench-servers
 
 setup: $(VENV)/.installed
 
@@ -52,9 +53,15 @@ test-fast: setup servers
 cluster-test: setup cluster-servers
 	timeout --kill-after=30 900 $(BIN)/pytest -n 0 -s --cluster tests/cluster
 
+# The mailing benchmark's receiving server when BENCH_MAILING_SERVER=postfix (bench/postfix_counter.py
+# runs a private instance): Debian's Postfix, installed with no system configuration of its own so
+# that no system mail server starts.
+bench-servers:
+	@test -x /usr/sbin/postfix || (echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix)
+
 # Benchmarks print figures (speed goals live here, not in timed tests): `make bench BENCH=receipts`
 # runs one; DATABASE_URL=postgres://… runs them on PostgreSQL.
-bench: setup
+bench: setup bench-servers
 	$(BIN)/python -m bench $(BENCH)
 
 lint: setup

@@ -8,9 +8,10 @@ renderer's speed is ``bench_receipts``'. Then mails them as staff start it
 (``receipts.tasks.start_receipt_mailing``) — by the in-process task backend (one worker),
 and on PostgreSQL by ``db_worker`` processes sharing its batches (``BENCH_MAILING_WORKERS``,
 e.g. ``0,1,2``: in-process, then one worker, then two; the period mailed afresh each time) —
-to an aiosmtpd server on 127.0.0.1 in a subprocess (``bench/smtp_counter.py``), which counts
-the messages, connections and distinct recipients — in a process of its own, so that its CPU
-is not the sender's. Printed: the load average; messages per second by the clock and per core
+to an SMTP server on 127.0.0.1 in a subprocess — aiosmtpd (``bench/smtp_counter.py``) or, with
+``BENCH_MAILING_SERVER=postfix``, a private Postfix (``bench/postfix_counter.py``) — which
+counts the messages, connections and distinct recipients, in processes of its own, so that its
+CPU is not the sender's. Printed: the load average; messages per second by the clock and per core
 of CPU (the letters over the CPU time of the senders, and of the server: what each would do
 on a free core of its own); the CPU per message of both; whether each subscriber got exactly
 one letter; the growth of this process's peak memory (``VmHWM``, reset before the mailing) or
@@ -53,6 +54,15 @@ GOAL = 200  # messages per second
 # processes (PostgreSQL only): ``BENCH_MAILING_WORKERS=0,1,2``.
 WORKERS = [int(n) for n in os.environ.get("BENCH_MAILING_WORKERS", "0").split(",") if n]
 WORKERS_TIMEOUT = 3 * 3600
+# The receiving server, counting what it got (``BENCH_MAILING_SERVER``): a private Postfix, a
+# mail server as in service, or its smtp-sink, which takes a tenth of the CPU a letter, so that
+# the sender's limit shows (``make bench-servers`` installs both); or aiosmtpd (pure Python).
+SERVERS = {
+    "postfix": ["bench.postfix_counter", "postfix"],
+    "smtp-sink": ["bench.postfix_counter", "smtp-sink"],
+    "aiosmtpd": ["bench.smtp_counter"],
+}
+SERVER = os.environ.get("BENCH_MAILING_SERVER", "postfix")
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 OCT = datetime.date(2026, 10, 1)
 CHUNK = 5000
@@ -120,6 +130,8 @@ def issue_copies(period: Period, media: str) -> int:
 
 
 def run() -> None:
+    if SERVER not in SERVERS:
+        raise SystemExit(f"BENCH_MAILING_SERVER={SERVER}: one of {', '.join(SERVERS)}")
     started = time.perf_counter()
     period = build()
     with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
@@ -144,7 +156,7 @@ def _mail(period: Period, media: str, workers: int) -> None:
     in-process task backend) or by ``workers`` ``db_worker`` processes; print the figures."""
     port = 20000 + os.getpid() % 20000 + workers
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.smtp_counter", str(port)],
+        [sys.executable, "-m", *SERVERS[SERVER], str(port)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     mailers = {
@@ -166,6 +178,7 @@ def _mail(period: Period, media: str, workers: int) -> None:
                 growth = f"this process's peak memory +{status_mb('VmHWM') - rss_before:.0f} MB"
         server.stdin.close()
         messages, sessions, recipients, server_cpu = server.stdout.readline().split()
+        server.wait(timeout=60)  # its servers stopped
     finally:
         server.terminate() if server.poll() is None else None
         server.wait()
@@ -173,7 +186,7 @@ def _mail(period: Period, media: str, workers: int) -> None:
     job.refresh_from_db()
     rate = DOCUMENTS / seconds
     who = f"by {workers} task worker{'s' if workers > 1 else ''}" if workers else "in-process"
-    print(f" {who}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f" {who} to {SERVER}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  mailing: {seconds:.1f} s, {rate:,.0f} messages/s by the clock (goal ≥ {GOAL}) "
           f"{'✓' if rate >= GOAL else '✗'}")  # fmt: skip
     print(f"  per core of CPU: the sender{'s' if workers > 1 else ''} {DOCUMENTS / cpu:,.0f} "

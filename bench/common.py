@@ -11,11 +11,12 @@ from pathlib import Path
 
 from django.db import connection
 
-from kabinet.orgs.models import Organization
 
-
-def benchmark_organization(name: str = "Бенчмарк") -> Organization:
+def benchmark_organization(name: str = "Бенчмарк"):
     """An organisation with valid requisites (its houses and accounts are each benchmark's)."""
+    # Imported here: the mailing's SMTP counters (bench/postfix_counter.py) run without Django.
+    from kabinet.orgs.models import Organization
+
     return Organization.objects.create(
         name=name, inn="1659001230", ogrn="1021600012345", address="г. Казань",
         bank_name="ПАО Сбербанк", bik="049205603", correspondent_account="30101810600000000603",
@@ -32,10 +33,12 @@ def status_mb(field: str, pid: int | str = "self") -> float:
     return 0.0
 
 
-def process_cpu(pid: int) -> float:
-    """The user and system CPU seconds of process ``pid`` so far."""
+def process_cpu(pid: int, children: bool = False) -> float:
+    """The user and system CPU seconds of process ``pid`` so far; with ``children``, those of
+    its children that have ended (and been waited for) too."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(field) for field in fields[11 : 15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def reset_peak() -> float:

@@ -4,12 +4,15 @@ it, header by header, and the attached PDF byte for byte."""
 import datetime
 import email
 import hashlib
+import smtplib
+import uuid
 from email import policy
 from email.utils import parsedate_to_datetime
 
 import pytest
 from django.core.mail import mailers
 
+from kabinet.receipts import letters
 from kabinet.receipts.letters import LetterTemplate, post
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 200 + b"\n%%EOF\n"  # every byte value, 51 KB
@@ -116,3 +119,33 @@ def test_the_development_file_backend_keeps_the_letter_as_sent(settings, tmp_pat
     assert "К оплате: 965,00 ₽" in message.get_body().get_content()  # 8-bit, readable by eye
     [attachment] = message.iter_attachments()
     assert attachment.get_content() == PDF
+
+
+def test_the_letter_is_the_same_bytes_as_before_the_mailing_was_made_cheaper(monkeypatch):
+    """The SHA-256 of a letter composed by commit a281100, before the sender's CPU a letter
+    was cut (bench/README.md «E-receipts mailing», h54), its boundary, date and Message-ID
+    fixed: the cuts changed nothing that is sent."""
+    monkeypatch.setattr(letters.uuid, "uuid4", lambda: uuid.UUID(int=54))
+    monkeypatch.setattr(letters, "_date", lambda: "Wed, 02 Dec 2026 11:45:00 +0000")
+    monkeypatch.setattr(letters, "make_msgid", lambda domain: f"<54.1@{domain}>")
+    monkeypatch.setattr(letters, "DNS_NAME", "kabinet.example")
+    template = LetterTemplate(FROM)
+    first = template.compose(to="resident@example.com", subject=SUBJECT, body="Текст\n",
+                             pdf=PDF, filename="kvitanciya-300000001-2026-10.pdf",
+                             reply_to="uk@example.com")  # fmt: skip
+    second = template.compose(to="zhitel@почта.рф", subject="Квитанция " * 9, body="Иное\n",
+                              pdf=PDF[:-1], filename="квитанция (октябрь).pdf",
+                              reply_to="")  # fmt: skip
+    assert hashlib.sha256(first.data).hexdigest() == (
+        "b0f7cf5f7e2feed1857a2bdd30aca8e90b807d2ed26f1150e9d4b501c2560d8d"
+    )
+    assert hashlib.sha256(second.data).hexdigest() == (
+        "a52024b3472d4015696028952575253cbf771965112030b9f8703709b1f68a62"
+    )
+
+
+@pytest.mark.parametrize(
+    "address", ["resident@example.com", "zhitel@xn--80a1acny.xn--p1ai", '"Иван И."@example.com']
+)
+def test_a_pipelined_envelope_writes_the_addresses_as_smtplib_does(address):
+    assert letters._path(address) == smtplib.quoteaddr(address)

@@ -398,10 +398,12 @@ def test_a_worker_killed_between_a_send_and_its_record_sends_nothing_twice(
 
 class SMTPRecorder:
     """An aiosmtpd handler keeping what it received, and how many sessions it saw; it refuses
-    the recipients in ``refused``."""
+    the recipients in ``refused``, and offers PIPELINING (RFC 2920) when ``pipelining`` (it
+    reads the commands one by one from its stream either way)."""
 
-    def __init__(self):
+    def __init__(self, pipelining=False):
         self.messages, self.sessions, self.refused = [], 0, set()
+        self.pipelining = pipelining
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
@@ -412,17 +414,18 @@ class SMTPRecorder:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
         session.host_name = hostname
-        return responses
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_server(settings):
-    """An aiosmtpd server on a free port of 127.0.0.1, the default mailer pointed at it."""
-    recorder = SMTPRecorder()
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelined"])
+def smtp_server(settings, request):
+    """An aiosmtpd server on a free port of 127.0.0.1, the default mailer pointed at it;
+    offering PIPELINING or not (each test runs with both)."""
+    recorder = SMTPRecorder(pipelining=request.param)
     with socket.socket() as probe:  # a free port (aiosmtpd's controller cannot take port 0)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -523,4 +526,26 @@ def test_a_letter_whose_answer_is_lost_is_uncertain_and_not_sent_again(
     assert "неизвестно" in job.problems[0]
     assert job.result["Не подтверждено сервером"] == 1
     start_receipt_mailing(period)
+    assert len(smtp_server.messages) == 5
+
+
+def test_with_pipelining_offered_the_envelope_goes_in_one_write(
+    five_subscribers, smtp_server, monkeypatch
+):
+    writes, real = [], smtplib.SMTP.send
+    monkeypatch.setattr(
+        smtplib.SMTP, "send", lambda session, data: writes.append(data) or real(session, data)
+    )
+    start_receipt_mailing(Period.objects.get())
+    envelopes = [write for write in writes if write[:10] in (b"MAIL FROM:", "MAIL FROM:")]
+    if smtp_server.pipelining:
+        assert len(envelopes) == 5
+        assert all(
+            write.endswith(b">\r\nDATA\r\n") and b"\r\nRCPT TO:<" in write for write in envelopes
+        )
+    else:  # smtplib's own commands («mail from:…»), each awaited
+        assert envelopes == []
+        assert (
+            sum(write.startswith("mail from:") for write in writes if isinstance(write, str)) == 5
+        )
     assert len(smtp_server.messages) == 5

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import format_datetime, make_msgid
+from smtplib import quoteaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -267,20 +268,21 @@ def post(connection, letter: Letter, claim: Callable[[], bool] = lambda: True) -
     # the acknowledgement of the text's last segment, which the server may delay by ~40 ms.
     session.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     session.ehlo_or_helo_if_needed()
+    mail, rcpt, data = _envelope(session, letter)
+    if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in {250, 251}):
+        session.close()  # the server awaits a text (RFC 2920 3.1): cut, no letter is taken
     _expect(
-        session,
-        session.mail(letter.sender),
-        {250},
+        session, mail, {250},
         lambda code, text: smtplib.SMTPSenderRefused(code, text, letter.sender),
-    )
+    )  # fmt: skip
     _expect(
-        session,
-        session.rcpt(letter.to),
-        {250, 251},
+        session, rcpt, {250, 251},
         lambda code, text: smtplib.SMTPRecipientsRefused({letter.to: (code, text)}),
-    )
-    _expect(session, session.docmd("data"), {354}, smtplib.SMTPDataError)
-    text = DOT_LINE.sub(b"..", letter.data)
+    )  # fmt: skip
+    _expect(session, data, {354}, smtplib.SMTPDataError)
+    text = letter.data
+    if text.startswith(b".") or b"\n." in text:  # the search is a fifth of the substitution's
+        text = DOT_LINE.sub(b"..", text)  # CPU, and a composed letter's lines never begin so
     session.send(text if text.endswith(b"\r\n") else text + b"\r\n")
     try:
         claimed = claim()
@@ -299,6 +301,23 @@ def post(connection, letter: Letter, claim: Callable[[], bool] = lambda: True) -
     _expect(session, reply, {250}, smtplib.SMTPDataError)
     count_sent(connection, 1)
     return True
+
+
+def _envelope(session, letter: Letter) -> list[tuple[int, bytes]]:
+    """The server's replies to ``MAIL``, ``RCPT`` and ``DATA`` for ``letter``: sent in one
+    write when it offers PIPELINING (RFC 2920), which saves two round trips a letter; else
+    one by one, each awaited."""
+    if not session.has_extn("pipelining"):
+        return [session.mail(letter.sender), session.rcpt(letter.to), session.docmd("data")]
+    sender, to = _path(letter.sender), _path(letter.to)
+    session.send(f"MAIL FROM:{sender}{CRLF}RCPT TO:{to}{CRLF}DATA{CRLF}".encode("ascii"))
+    return [session.getreply() for _command in range(3)]
+
+
+def _path(address: str) -> str:
+    """``<address>`` as smtplib's ``quoteaddr`` writes it, whose parsing a plain address (all
+    of them, nearly) does not need."""
+    return f"<{address}>" if PLAIN_ADDRESS.fullmatch(address) else quoteaddr(address)
 
 
 def _expect(session, reply: tuple[int, bytes], codes: set[int], refused) -> None:

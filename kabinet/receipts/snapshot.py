@@ -49,43 +49,48 @@ def to_json(value):
     raise TypeError(f"{type(value).__name__} is not part of a payment document's data")
 
 
-@cache
-def _hints(cls) -> dict:
-    return typing.get_type_hints(cls)
-
-
 def from_json(kind, value):
     """The value of type ``kind`` that ``to_json`` wrote as ``value``."""
-    if value is None:
-        return None
+    return _reader(kind)(value)
+
+
+@cache
+def _reader(kind):
+    """A function reading a ``to_json`` value of type ``kind`` back, made once per type: the
+    mailing reads a document's data per letter, and walking the type hints each time cost
+    ~0.5 ms of a letter's CPU."""
     origin, arguments = typing.get_origin(kind), typing.get_args(kind)
     if origin in (typing.Union, types.UnionType):
         real = [argument for argument in arguments if argument is not type(None)]
         if len(real) != 1:
             raise TypeError(f"Cannot read a value of {kind}")
-        return from_json(real[0], value)
+        return _reader(real[0])  # None is read as None by every reader
     if origin is tuple:
-        return tuple(from_json(arguments[0], item) for item in value)
+        item = _reader(arguments[0])
+        return lambda value: None if value is None else tuple(item(v) for v in value)
     if origin is list or origin is dict or kind in (list, dict, typing.Any):
-        return value  # plain JSON kept as it was (a line's tariff spans)
+        return lambda value: value  # plain JSON kept as it was (a line's tariff spans)
     if dataclasses.is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(
-            **{
-                field.name: from_json(hints[field.name], value[field.name])
-                for field in dataclasses.fields(kind)
-                if field.init and field.name in value
-            }
+        hints = typing.get_type_hints(kind)
+        fields = [
+            (field.name, _reader(hints[field.name]))
+            for field in dataclasses.fields(kind)
+            if field.init
+        ]
+        return lambda value: (
+            None
+            if value is None
+            else kind(**{name: read(value[name]) for name, read in fields if name in value})
         )
-    if kind is Decimal:
-        return Decimal(value)
-    if kind is datetime.datetime:
-        return datetime.datetime.fromisoformat(value)
-    if kind is datetime.date:
-        return datetime.date.fromisoformat(value)
-    if kind in (str, int, bool, float):
-        return kind(value)
-    raise TypeError(f"Cannot read a value of {kind}")
+    parse = {
+        Decimal: Decimal,
+        datetime.datetime: datetime.datetime.fromisoformat,
+        datetime.date: datetime.date.fromisoformat,
+        str: str, int: int, bool: bool, float: float,
+    }.get(kind)  # fmt: skip
+    if parse is None:
+        raise TypeError(f"Cannot read a value of {kind}")
+    return lambda value: None if value is None else parse(value)
 
 
 def receipt_to_json(receipt: Receipt) -> dict:

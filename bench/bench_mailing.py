@@ -8,8 +8,9 @@ renderer's speed is ``bench_receipts``'. Then mails them as staff start it
 (``receipts.tasks.start_receipt_mailing``) — by the in-process task backend (one worker),
 and on PostgreSQL by ``db_worker`` processes sharing its batches (``BENCH_MAILING_WORKERS``,
 e.g. ``0,1,2``: in-process, then one worker, then two; the period mailed afresh each time) —
-to an SMTP server on 127.0.0.1 in a subprocess — aiosmtpd (``bench/smtp_counter.py``) or, with
-``BENCH_MAILING_SERVER=postfix``, a private Postfix (``bench/postfix_counter.py``) — which
+to an SMTP server on 127.0.0.1 in a subprocess (``BENCH_MAILING_SERVER``) — a private Postfix
+(``bench/postfix_counter.py``; the default where it can run: installed by ``make bench-servers``,
+started as root), its smtp-sink, or aiosmtpd (``bench/smtp_counter.py``) — which
 counts the messages, connections and distinct recipients, in processes of its own, so that its
 CPU is not the sender's. Printed: the load average; messages per second by the clock and per core
 of CPU (the letters over the CPU time of the senders, and of the server: what each would do
@@ -35,6 +36,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from bench.common import benchmark_organization, process_cpu, reset_peak, status_mb, task_workers
+from bench.postfix_counter import POSTFIX
 from kabinet.billing.models import CalculationMethod, Charge, Period, PeriodStatus, Service
 from kabinet.housing.models import House, PersonalAccount, Premise
 from kabinet.jobs.models import Job, JobStatus
@@ -62,7 +64,9 @@ SERVERS = {
     "smtp-sink": ["bench.postfix_counter", "smtp-sink"],
     "aiosmtpd": ["bench.smtp_counter"],
 }
-SERVER = os.environ.get("BENCH_MAILING_SERVER", "postfix")
+# Postfix by default where it can run (installed, and root to start its master); else aiosmtpd.
+POSTFIX_RUNS = os.path.exists(POSTFIX) and os.geteuid() == 0
+SERVER = os.environ.get("BENCH_MAILING_SERVER", "postfix" if POSTFIX_RUNS else "aiosmtpd")
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 OCT = datetime.date(2026, 10, 1)
 CHUNK = 5000
@@ -175,7 +179,8 @@ def _mail(period: Period, media: str, workers: int) -> None:
                 started, cpu = time.perf_counter(), time.process_time()
                 job = start_receipt_mailing(period)
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-                growth = f"this process's peak memory +{status_mb('VmHWM') - rss_before:.0f} MB"
+                grown = max(0, status_mb("VmHWM") - rss_before)  # not «+-0»
+                growth = f"this process's peak memory +{grown:.0f} MB"
         server.stdin.close()
         messages, sessions, recipients, server_cpu = server.stdout.readline().split()
         server.wait(timeout=60)  # its servers stopped

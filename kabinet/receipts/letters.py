@@ -49,9 +49,9 @@ HEADER_LINE = 78  # RFC 5322 2.1.1: lines should be no longer
 # and the first word stay within a line of 78.
 WORD_BYTES = 39
 CRLF = "\r\n"
-# An address written as it is in To: an RFC 5322 dot-atom local part, an ASCII domain.
 # A line of the data that begins with a dot gets another (RFC 5321, 4.5.2).
 DOT_LINE = re.compile(rb"(?m)^\.")
+# An address written as it is in To: an RFC 5322 dot-atom local part, an ASCII domain.
 PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 

@@ -3,7 +3,7 @@ at once; SQLite runs one writing transaction at a time anyway)."""
 
 import threading
 
-from django.db import connection
+from django.db import connection, connections
 
 
 def at_once(calls) -> list[Exception]:
@@ -26,3 +26,21 @@ def at_once(calls) -> list[Exception]:
     for thread in threads:
         thread.join()
     return errors
+
+
+def in_another_connection(work):
+    """Run ``work`` as another member of staff would: in a thread with its own connection.
+    Returns the thread and what ``work`` returned or raised (filled in when it ends)."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(work())
+        except Exception as error:  # reported to the test
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection
 
 from kabinet.housing.models import PersonalAccount
 from kabinet.payments import tasks
@@ -16,6 +16,7 @@ from kabinet.payments.models import Payment, RegistryStatus
 from kabinet.payments.registry import crediting
 from kabinet.payments.registry.crediting import import_registry
 from kabinet.payments.registry.uploads import upload_registry
+from tests.concurrency import in_another_connection
 from tests.factories import OrganizationFactory, PersonalAccountFactory
 
 pytestmark = [
@@ -44,24 +45,6 @@ def line(operation, account):
 def uploaded(organization, operations, name="reestr.txt"):
     text = "\n".join(line(operation, account) for operation, account in operations) + "\n"
     return upload_registry(organization, name, text.encode(), None)
-
-
-def in_another_connection(work):
-    """Run ``work`` as another member of staff would: in a thread with its own connection.
-    Returns the thread and what ``work`` returned or raised (filled in when it ends)."""
-    outcome = []
-
-    def run():
-        try:
-            outcome.append(work())
-        except Exception as error:  # reported to the test
-            outcome.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 def test_an_account_deleted_while_the_file_is_read_refuses_it_naming_the_row(

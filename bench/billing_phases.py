@@ -25,8 +25,8 @@ import django
 PHASES = [
     "house_accounts", "_tariff_spans", "meter_volumes", "add_common_share", "add_instalments",
     "_add_recalculations", "add_penalties", "add_capital_repair_penalties",
-    "_note_missing_tariffs", "charged_in", "delete_lines", "write_lines", "plan_parts",
-    "record_replaced_lines",
+    "_note_missing_tariffs", "charged_in", "start_lines", "write_lines", "finish_lines",
+    "plan_parts", "record_replaced_lines",
     "calculate",
 ]  # fmt: skip
 CHARGE_COLUMNS = [

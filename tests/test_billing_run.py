@@ -411,7 +411,16 @@ def test_running_again_deletes_the_old_lines_in_one_statement_per_table(house, p
     with CaptureQueriesContext(connection) as queries:
         run_billing(period)
     deletes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("DELETE")]
-    assert len(deletes) == 3  # no row-by-row collection: nothing cascades, nobody listens
+    # no row-by-row collection: nothing cascades, nobody listens; on PostgreSQL the charge
+    # lines go with their partition (billing.partitions), not by a DELETE
+    tables = ["billing_penalty", "billing_housefigures"]
+    if connection.vendor != "postgresql":
+        tables.insert(0, "billing_charge")
+    assert [sql.split('"')[1] for sql in deletes] == tables
+    if connection.vendor == "postgresql":
+        drops = [q["sql"] for q in queries if q["sql"].startswith("DROP TABLE IF EXISTS")]
+        assert drops == [f"DROP TABLE IF EXISTS billing_charge_next{period.pk}",
+                         f"DROP TABLE IF EXISTS billing_charge_p{period.pk}"]  # fmt: skip
     assert Collector(using="default").can_fast_delete(Charge.objects.filter(period=period))
     assert Collector(using="default").can_fast_delete(Penalty.objects.filter(period=period))
     assert Collector(using="default").can_fast_delete(HouseFigures.objects.filter(period=period))

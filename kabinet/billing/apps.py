@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db import connections
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 def _install_shipped_law(sender, using, **kwargs):
@@ -27,4 +27,11 @@ class BillingConfig(AppConfig):
     verbose_name = "Начисления"
 
     def ready(self):
+        from kabinet.billing import partitions
+        from kabinet.billing.models import Period
+
         post_migrate.connect(_install_shipped_law, sender=self)
+        post_migrate.connect(partitions.drop_orphans, sender=self, dispatch_uid="partitions")
+        # each period's charge lines a partition of their own (PostgreSQL)
+        post_save.connect(partitions.period_saved, sender=Period, dispatch_uid="period-partition")
+        post_delete.connect(partitions.period_deleted, sender=Period, dispatch_uid="period-part")

@@ -1,21 +1,30 @@
 """A billing run shared by the task workers: ``start_run`` plans the parts (whole houses,
-``billed.plan_parts``), each worker computes a part (``compute_part``) and keeps its lines in the
-part's row, and the worker that computes the last part writes all of them in one transaction
-(``write_run``), as ``run.run_billing`` writes its own: the period's lines change all at once
-or not at all, and a failed or replaced run leaves them as they were.
+``billed.plan_parts``), each worker computes a part (``compute_part``) and keeps its lines —
+on PostgreSQL its charge lines copied into the run's stage (``billing.partitions``), its penalty
+lines and figures in the part's row — and the worker that computes the last part writes the run
+in one transaction (``write_run``: the stage switched in as the period's charge lines), as
+``run.run_billing`` writes its own: the period's lines change all at once or not at all, and a
+failed or replaced run leaves them as they were.
 
 The parts read the database in transactions of their own, each at its own moment, where
 ``run_billing`` reads it in one; a payment or reading recorded while a run is computing reaches
 the parts computed after it (as it would reach a run started a moment later)."""
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from kabinet.billing.billed import plan_parts
 from kabinet.billing.bulk import without_cycle_collection
 from kabinet.billing.lines import RunSummary
 from kabinet.billing.models import BillingRun, BillingRunPart, HouseFigures, RunStatus
+from kabinet.billing.partitions import create_stage, drop_stage, partitioned, run_stage
 from kabinet.billing.run import calculate, charged_in, finish_run, locked_open
-from kabinet.billing.writing import delete_lines, staged_lines, write_staged
+from kabinet.billing.writing import (
+    finish_lines,
+    stage_lines,
+    staged_lines,
+    start_lines,
+    write_staged,
+)
 from kabinet.jobs.models import Job, JobStatus
 from kabinet.jobs.services import fail_job
 
@@ -39,6 +48,8 @@ def start_run(period, job=None) -> BillingRun:
             BillingRunPart(run=run, number=number, houses=part.houses, accounts=part.accounts)
             for number, part in enumerate(parts, start=1)
         )
+        if partitioned():
+            create_stage(run_stage(run.pk), period.pk)
     return run
 
 
@@ -52,7 +63,11 @@ def drop_runs(period, reason: str, *, keeping_job=None) -> None:
         stopped = stopped.exclude(pk=keeping_job.pk)
     for job in stopped:
         fail_job(job, reason)
-    runs.delete()
+    stages = [run_stage(pk) for pk in runs.values_list("pk", flat=True)]
+    runs.delete()  # waits for the parts copying into their stages (``compute_part``)
+    if partitioned():
+        for stage in stages:
+            drop_stage(stage)
 
 
 def compute_part(part_id: int) -> BillingRunPart | None:
@@ -69,23 +84,45 @@ def compute_part(part_id: int) -> BillingRunPart | None:
     period = part.run.period
     with without_cycle_collection():
         result = calculate(period, houses=part.houses)
-        charges, penalties = staged_lines(period.pk, result)
+        charges, penalties = staged_lines(period.pk, result, charges=not partitioned())
     summary = RunSummary()
     summary.add(result)
     stored = summary.as_stored()
     stored["house_figures"] = [_figures_row(figures) for figures in result.house_figures]
     with transaction.atomic():
+        # The run's row is held as the part's lines are copied, for a key share only: the
+        # parts copy at once, their run cannot be deleted (its stage dropped) under them, and
+        # the count below takes the row only for an update of its other columns.
+        if _status_held(part.run_id) != RunStatus.RUNNING:
+            return None
         kept = BillingRunPart.objects.filter(pk=part.pk, done=False).update(
             done=True, charges=charges, penalties=penalties, summary=stored
         )
-        run = BillingRun.objects.select_for_update().filter(pk=part.run_id).first()
-        if not kept or run is None or run.status != RunStatus.RUNNING:
+        if not kept:
+            return None
+        if partitioned():
+            stage_lines(period.pk, run_stage(part.run_id), result)
+        run = BillingRun.objects.select_for_update(no_key=True).get(pk=part.run_id)
+        if run.status != RunStatus.RUNNING:
             transaction.set_rollback(True)
             return None
         run.parts_done += 1
         run.save(update_fields=["parts_done"])
     part.run = run
     return part
+
+
+def _status_held(run_id: int) -> str | None:
+    """The run's status, its row held for a key share until the transaction ends (PostgreSQL:
+    Django's ``select_for_update`` has no such strength)."""
+    runs = BillingRun.objects.filter(pk=run_id).values_list("status", flat=True)
+    if connection.vendor != "postgresql":
+        return runs.first()
+    sql, params = runs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        row = cursor.fetchone()
+    return row and row[0]
 
 
 def running_run(run_id: int | None) -> BillingRun | None:
@@ -103,7 +140,7 @@ def write_run(run: BillingRun, *, user=None, ip=None) -> RunSummary | None:
         if run is None or run.status != RunStatus.RUNNING or run.parts_done < run.parts:
             return None
         before = charged_in(period)
-        delete_lines(period)
+        start_lines(period)
         parts = run.part_rows.order_by("number")
         write_staged(
             period,
@@ -120,6 +157,8 @@ def write_run(run: BillingRun, *, user=None, ip=None) -> RunSummary | None:
         run.status = RunStatus.DONE
         run.save(update_fields=["status"])
         run.part_rows.all().delete()  # the lines are the period's now
+        if partitioned():  # last: it locks the lines of every period until the commit
+            finish_lines(period, run_stage(run.pk))
     return summary
 
 
@@ -127,6 +166,8 @@ def fail_run(run_id: int) -> None:
     """A part failed: the run stops (its other parts skip their work) and its kept lines go."""
     BillingRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED)
     BillingRunPart.objects.filter(run=run_id).delete()
+    if partitioned():
+        drop_stage(run_stage(run_id))
 
 
 def _figures_row(figures: HouseFigures) -> dict:

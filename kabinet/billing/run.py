@@ -5,6 +5,8 @@ The run goes by parts of whole houses (``billed.plan_parts``): each part's data 
 (a dozen queries, whatever the number of its accounts), its lines computed in memory with
 ``calculation`` and written before the next part; it replaces the open period's lines in one
 transaction, so running it again gives the same lines and a failure leaves the previous ones.
+On PostgreSQL the charge lines are written to a stage and switched in as the period's partition
+at the end (``billing.partitions``).
 """
 
 from collections import defaultdict
@@ -48,9 +50,10 @@ from kabinet.billing.models import (
     Service,
     Tariff,
 )
+from kabinet.billing.partitions import own_stage, partitioned
 from kabinet.billing.penalties import add_capital_repair_penalties, add_penalties
 from kabinet.billing.volumes import VolumeLaw, normative_persons
-from kabinet.billing.writing import delete_lines, write_lines
+from kabinet.billing.writing import finish_lines, start_lines, write_lines
 from kabinet.formats import month_name
 from kabinet.metering.models import Resource
 from kabinet.money import KOPECK, ZERO, round_money
@@ -89,16 +92,18 @@ def run_billing(
         period = locked_open(period)
         parts = plan_parts(period)
         before = charged_in(period)
-        delete_lines(period)
+        stage = own_stage(period.pk) if partitioned() else None
+        start_lines(period, stage)
         summary, done, accounts = RunSummary(), 0, sum(part.accounts for part in parts)
         progress(done, accounts)
         for part in parts:
             result = calculate(period, houses=part.houses)
-            write_lines(period, result)
+            write_lines(period, result, stage)
             summary.add(result)
             done += part.accounts
             progress(done, accounts)
         finish_run(period, summary, before, user=user, ip=ip)
+        finish_lines(period, stage)  # last: it locks the lines of every period until the commit
     return summary
 
 

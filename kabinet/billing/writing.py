@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from kabinet.billing.bulk import insert_period_rows
 from kabinet.billing.lines import CHARGE_FIELDS, Calculation, Line
 from kabinet.billing.models import Charge, HouseFigures, Penalty, Period, refuse_closed
+from kabinet.billing.partitions import copy_to_stage, create_stage, partitioned, switch_in
 from kabinet.bulk import copy_text, insert_texts, rows_text
 
 # What the run writes besides (the other writers — imports, benchmarks — leave the database's
@@ -15,38 +16,63 @@ from kabinet.bulk import copy_text, insert_texts, rows_text
 RUN_CHARGE_FIELDS = [
     *CHARGE_FIELDS, "coefficient", "coefficient_charged", "tariff_spans", "inputs",
 ]  # fmt: skip
+CHARGE_COLUMNS = [Charge._meta.get_field(name).column for name in RUN_CHARGE_FIELDS]
 PENALTY_FIELDS = [
     "period", "account", "debt_month", "due_date", "date_from", "date_to", "debt", "rate",
     "fraction", "rule", "capital_repair", "amount",
 ]  # fmt: skip
 
 
-def delete_lines(period: Period) -> None:
-    """The period's charge lines, penalty lines and house figures deleted (a run replaces
-    them)."""
+def start_lines(period: Period, stage: str | None = None) -> None:
+    """The period's lines made ready for a run's: its penalty lines and house figures deleted;
+    its charge lines deleted too, or, where the lines are partitioned by period, left for the
+    switch to replace and ``stage`` created for the new ones (``billing.partitions``) — unless
+    it is None, for a stage of a run shared by the workers, created when the run started."""
     # Nothing refers to charges or penalties and no signal listens to their deletion, so each
     # ``delete()`` is one DELETE statement after the queryset's check that the period is open
     # (tests/test_billing_run.py holds both).
-    Charge.objects.filter(period=period).delete()
+    if not partitioned():
+        Charge.objects.filter(period=period).delete()
+    elif stage is not None:
+        create_stage(stage, period.pk)
     Penalty.objects.filter(period=period).delete()
     HouseFigures.objects.filter(period=period).delete()
 
 
-def write_lines(period: Period, result: Calculation) -> None:
-    """``result``'s charge lines, penalty lines and house figures added to the period's."""
+def write_lines(period: Period, result: Calculation, stage: str | None) -> None:
+    """``result``'s charge lines (into ``stage`` where the lines are partitioned), penalty
+    lines and house figures added to the period's."""
     charges = result.lines.values()
-    insert_period_rows(period, Charge, RUN_CHARGE_FIELDS, charges, **_charge_format(period.pk))
+    if stage is None:
+        insert_period_rows(period, Charge, RUN_CHARGE_FIELDS, charges, **_charge_format(period.pk))
+    else:
+        stage_lines(period.pk, stage, result)
     insert_period_rows(period, Penalty, PENALTY_FIELDS, _penalty_rows(period.pk, result))
     for figures in result.house_figures:
         figures.period = period
     HouseFigures.objects.bulk_create(result.house_figures)
 
 
-def staged_lines(period_id: int, result: Calculation) -> tuple[str, str]:
+def finish_lines(period: Period, stage: str | None) -> None:
+    """The stage switched in as the period's lines (nothing to do without one: the lines went
+    to ``billing_charge`` itself)."""
+    if stage is not None:
+        refuse_closed(Period.objects.filter(pk=period.pk))
+        switch_in(stage, period.pk)
+
+
+def stage_lines(period_id: int, stage: str, result: Calculation) -> None:
+    """``result``'s charge lines copied into ``stage`` (``billing.partitions``)."""
+    copy_line = _charge_format(period_id)["copy_line"]
+    copy_to_stage(stage, CHARGE_COLUMNS, map(copy_line, result.lines.values()))
+
+
+def staged_lines(period_id: int, result: Calculation, *, charges: bool = True) -> tuple[str, str]:
     """``result``'s charge and penalty lines as texts that ``write_staged`` writes later, in
-    another transaction (a part of a run computed by a worker: ``billing.parts``)."""
+    another transaction (a part of a run computed by a worker: ``billing.parts``); the charge
+    lines' text empty without ``charges`` (they went to the run's stage)."""
     return (
-        rows_text(result.lines.values(), **_charge_format(period_id)),
+        rows_text(result.lines.values(), **_charge_format(period_id)) if charges else "",
         rows_text(_penalty_rows(period_id, result)),
     )
 
@@ -54,7 +80,7 @@ def staged_lines(period_id: int, result: Calculation) -> tuple[str, str]:
 def write_staged(period: Period, charges: Iterable[str], penalties: Iterable[str]) -> None:
     """The charge and penalty lines of ``staged_lines``' texts added to the period's."""
     refuse_closed(Period.objects.filter(pk=period.pk))
-    insert_texts(Charge, RUN_CHARGE_FIELDS, charges)
+    insert_texts(Charge, RUN_CHARGE_FIELDS, (text for text in charges if text))
     insert_texts(Penalty, PENALTY_FIELDS, penalties)
 
 

@@ -42,7 +42,8 @@ class BillingRun(models.Model):
 class BillingRunPart(models.Model):
     """Whole houses of a run: their lines, computed by a worker, kept as text (COPY's text on
     PostgreSQL, JSON rows on SQLite: ``kabinet.bulk.rows_text``) with the figures the run's
-    result adds up (``billing.parts.RunSummary``)."""
+    result adds up (``billing.parts.RunSummary``). On PostgreSQL the charge lines go to the
+    run's stage instead (``billing.partitions``) and ``charges`` stays empty."""
 
     run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="part_rows")
     number = models.PositiveIntegerField()

@@ -114,8 +114,8 @@ def _bare_table(name: str, period_id: int) -> str:
 
 def create_stage(stage: str, period_id: int) -> None:
     """An empty stage for ``period_id``'s lines (``_bare_table``)."""
+    drop_stage(stage)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
         cursor.execute(_bare_table(stage, period_id))
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from django.db.models import Q
 
 from kabinet.billing import calculation as calc
+from kabinet.billing.billed import ids_in
 from kabinet.housing.models import PersonalAccount
 from kabinet.metering.checks import consumption
 from kabinet.metering.models import Meter, Reading, Resource
@@ -125,7 +126,7 @@ class PremiseHeat(NamedTuple):
 
 def _accounts(houses, first: datetime.date, last: datetime.date):
     return list(
-        PersonalAccount.objects.filter(premise__house__in=houses)
+        PersonalAccount.objects.filter(premise__house__in=ids_in(houses))  # by the indexes
         .filter(Q(opened_on__isnull=True) | Q(opened_on__lte=last))
         .exclude(closed_on__lt=first)
         .values_list("pk", "premise__house", "premise__area", "share")

@@ -83,21 +83,15 @@ def penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list[pc
     organization, month = period.organization, period.month
     first, last = month, calc.last_day(month)
     since, previous = add_months(month, -PENALTY_LOOKBACK), add_months(month, -1)
-    # Capital repair contributions, their penalty and the payments to their payee are the
-    # ч. 14.1 stream (capital_repair_penalty_lines_for), never this one.
-    payments = Payment.objects.filter(paid_on__lte=last, capital_repair=False).filter(
-        Q(account__organization=organization) if scope is None else Q(account__in=scope)
-    )
-    naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
-    published = principal_charges(organization).filter(
-        Q(period__month__lt=previous) | Q(period__month=previous, account__in=naming_previous)
-    )
+    # Only the accounts asked about are read: the scope's, or once the balances have been read,
+    # the debtors among them alone (the scope's 5 000 accounts drove the charges' index ten
+    # times as often as their 500 debtors: 150 ms of a part's 0.5 s in the database).
+    asked = None if scope is None else Q(account__in=scope)
     balances = AccountBalance.objects.filter(
         period__organization=organization, period__month=previous
     )
-    if scope is not None:
-        published = published.filter(account__in=scope)
-        balances = balances.filter(account__in=scope)
+    if asked is not None:
+        balances = balances.filter(asked)
     balanced = balances.exists()
     if balanced:
         # The stored balance mixes both payees: an overpaid contribution could hide a debt
@@ -105,22 +99,27 @@ def penalty_lines_for(period, account_ids, law, scope=None) -> dict[int, list[pc
         owing = Q(opening__gt=F("paid"))
         if CapitalRepairFund.objects.filter(house__organization=organization).exists():
             owing |= Q(account__premise__house__capital_repair_fund__isnull=False)
-        debtors = ids_read(balances.filter(owing), "account")
-        published = published.filter(account__in=debtors)
-        payments = payments.filter(account__in=debtors)
+        asked = Q(account__in=ids_read(balances.filter(owing), "account"))
+    # Capital repair contributions, their penalty and the payments to their payee are the
+    # ч. 14.1 stream (capital_repair_penalty_lines_for), never this one.
+    payments = Payment.objects.filter(paid_on__lte=last, capital_repair=False).filter(
+        Q(account__organization=organization) if asked is None else asked
+    )
+    naming_previous = payments.filter(period__gte=previous, period__lt=month).values("account")
+    published = principal_charges(organization).filter(
+        Q(period__month__lt=previous) | Q(period__month=previous, account__in=naming_previous)
+    )
+    recalculations = principal_recalculations(organization, period).filter(
+        corrected_period__month__gte=since
+    )
+    if asked is not None:
+        published, recalculations = published.filter(asked), recalculations.filter(asked)
     older = dict(
         published.filter(period__month__lt=since)
         .values("account")
         .annotate(total=Sum("total"))
         .values_list("account", "total")
     )
-    recalculations = principal_recalculations(organization, period).filter(
-        corrected_period__month__gte=since
-    )
-    if scope is not None:
-        recalculations = recalculations.filter(account__in=scope)
-    if balanced:
-        recalculations = recalculations.filter(account__in=debtors)
     monthly = monthly_debts(
         published.filter(period__month__gte=since), organization, law, recalculations
     )

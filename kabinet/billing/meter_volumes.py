@@ -63,7 +63,9 @@ def meter_volumes(
     if scope is not None:
         found_meters = found_meters.filter(account__in=scope)
         found_readings = found_readings.filter(meter__account__in=scope)
-    for pk, account, resource, digits, due, serial in found_meters.values_list(
+    # Neither read in the models' order: a sort of the rows by the meters' numbers (text) was
+    # a third of the meters' query; an account's meters of a resource are put in it below.
+    for pk, account, resource, digits, due, serial in found_meters.order_by().values_list(
         "pk", "account", "resource", "digits", "verification_due", "serial_number"
     ):
         if account in ids:
@@ -71,11 +73,16 @@ def meter_volumes(
                 failures[due] = add_months(due.replace(day=1), 1)
             meters.append(_MeterRow(pk, account, resource, digits, failures[due], serial))
     readings = defaultdict(dict)
-    for meter_id, reading_month, value in found_readings.values_list("meter", "period", "value"):
+    for meter_id, reading_month, value in found_readings.order_by().values_list(
+        "meter", "period", "value"
+    ):
         readings[meter_id][reading_month] = value
     per_account = defaultdict(list)
     for meter in meters:
         per_account[meter.account_id, meter.resource].append(meter)
+    for account_meters in per_account.values():
+        if len(account_meters) > 1:  # in ``Charge.inputs`` by their numbers, as Meter's Meta
+            account_meters.sort(key=lambda meter: (meter.serial, meter.pk))
     estimated = estimated_volumes(period, per_account, readings, corrected_volumes)
     volumes = {}
     for (account, resource), account_meters in per_account.items():

@@ -99,6 +99,25 @@ def test_by_reading_prints_the_two_readings_and_their_difference(house, period):
     assert steps[1] == ("4,25 м³ × 48,50 ₽/м³, округлено до копейки", D("206.13"))
 
 
+def test_two_meters_of_a_resource_are_listed_by_their_numbers(house, period):
+    """The run reads the meters in no order (billing.meter_volumes): an account's meters of a
+    resource are put in order by number, whatever order they were installed in, and the
+    line's volume is the sum of theirs."""
+    account = account_in(house, "54.00")
+    water = service(house, CalculationMethod.METER, "48.50", resource=Resource.COLD_WATER,
+                    unit="куб м", normative=D("4.5"))  # fmt: skip
+    for serial, previous, current in (("ХВ-2", "10.000", "11.500"), ("ХВ-1", "20.000", "22.000")):
+        meter = MeterFactory(account=account, resource=Resource.COLD_WATER, serial_number=serial)
+        read(meter, OCTOBER, previous)
+        read(meter, NOVEMBER, current)
+    run_billing(period)
+    charge, steps = explained(account, water, period)
+    assert [meter["serial"] for meter in charge.inputs["meters"]] == ["ХВ-1", "ХВ-2"]
+    assert charge.volume == D("3.5")
+    assert steps[0][0].startswith("Прибор учёта № ХВ-1")
+    assert steps[1][0].startswith("Прибор учёта № ХВ-2")
+
+
 def test_by_average_prints_the_months_averaged(house, period):
     account = account_in(house, "54.00")
     water = service(house, CalculationMethod.METER, "10.00", resource=Resource.COLD_WATER,

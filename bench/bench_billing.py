@@ -41,7 +41,7 @@ from django.db.models import Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
-from bench.common import benchmark_organization, status_mb, task_workers
+from bench.common import benchmark_organization, process_cpu, status_mb, task_workers
 from kabinet.billing.closing import close_period
 from kabinet.billing.jobs import queue_billing_run
 from kabinet.billing.lines import CHARGE_FIELDS
@@ -408,6 +408,22 @@ def analyze() -> None:
 
 
 def run_size(size: int) -> None:
+    second = prepare_world(size)
+    with Step() as step:
+        result = run_billing(second)
+    _report(f"run_billing {SECOND:%m.%Y}", step, size, result)
+    debtors = Penalty.objects.filter(period=second).values("account").distinct().count()
+    print(f"  accounts with penalties in {SECOND:%m.%Y}: {debtors:,}; "
+          f"peak memory of the process: {_peak_kb() / 1024:,.0f} MB", flush=True)  # fmt: skip
+    if result.problems:
+        print(f"  problems: {result.problems}")
+    for workers in WORKERS:
+        run_by_workers(second, workers, size, step.seconds)
+
+
+def prepare_world(size: int) -> Period:
+    """The world of ``size`` accounts built, its first month billed in this process, closed and
+    paid, each step timed and printed; the second month, open, returned."""
     rng = random.Random(size)
     print(f"{size:,} accounts, {len(SERVICES)} services", flush=True)
     started = time.perf_counter()
@@ -427,26 +443,19 @@ def run_size(size: int) -> None:
         paid = _pay_first_month(first, accounts, rng)
         analyze()
     print(f"  payments: {paid:,} in {step.seconds:.2f} s", flush=True)
-    with Step() as step:
-        result = run_billing(second)
-    _report(f"run_billing {SECOND:%m.%Y}", step, size, result)
-    debtors = Penalty.objects.filter(period=second).values("account").distinct().count()
-    print(f"  accounts with penalties in {SECOND:%m.%Y}: {debtors:,}; "
-          f"peak memory of the process: {_peak_kb() / 1024:,.0f} MB", flush=True)  # fmt: skip
-    if result.problems:
-        print(f"  problems: {result.problems}")
-    for workers in WORKERS:
-        _run_by_workers(second, workers, size, step.seconds)
+    return second
 
 
-def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
+def run_by_workers(period, workers: int, size: int, in_process: float | None = None) -> None:
     """The month run again as staff run it: a job whose parts ``workers`` task workers share
     (``manage.py db_worker`` processes, as deploy/systemd/kabinet-worker.service starts them),
-    timed from the job's queueing to its end; their peak memory read from /proc."""
+    timed from the job's queueing to its end; their CPU time and peak memory read from /proc;
+    the speed compared with ``in_process``, the run's seconds in one process, if given."""
     if connection.vendor != "postgresql":
         print("  by the task workers: PostgreSQL only (the workers share its database)")
         return
     with task_workers(workers, "billing") as (processes, log):
+        cpu = [process_cpu(process.pid) for process in processes]
         with override_settings(TASKS=DATABASE_TASKS):
             started = time.perf_counter()
             job = queue_billing_run(period)
@@ -460,6 +469,10 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
                 if run and run["parts_done"] and run["parts_done"] not in computed:
                     computed[run["parts_done"]] = elapsed
         seconds = time.perf_counter() - started
+        cpu = [
+            process_cpu(process.pid) - before
+            for process, before in zip(processes, cpu, strict=True)
+        ]
         peaks = [status_mb("VmHWM", process.pid) for process in processes]
     job.refresh_from_db()
     if job.status != JobStatus.SUCCEEDED:
@@ -471,11 +484,16 @@ def _run_by_workers(period, workers: int, size: int, in_process: float) -> None:
             f"{last} parts after {computed[last]:.2f} s, then the write until {seconds:.2f} s",
             flush=True,
         )
+    speed = (
+        ""
+        if in_process is None
+        else f", {in_process / seconds:.2f}× the speed of the run in one process"
+    )
     print(
         f"  run {period.month:%m.%Y} by {workers} task worker{'s' if workers > 1 else ''}: "
-        f"{seconds:.2f} s, {seconds / size * 100_000:.1f} s per 100 000 accounts, "
-        f"{in_process / seconds:.2f}× the speed of the run in one process; "
-        f"workers' peak memory {', '.join(f'{peak:,.0f}' for peak in peaks)} MB",
+        f"{seconds:.2f} s, {seconds / size * 100_000:.1f} s per 100 000 accounts{speed}; "
+        f"workers' CPU {', '.join(f'{used:.1f}' for used in cpu)} s, "
+        f"peak memory {', '.join(f'{peak:,.0f}' for peak in peaks)} MB",
         flush=True,
     )
 

@@ -455,7 +455,7 @@ def run_by_workers(period, workers: int, size: int, in_process: float | None = N
         print("  by the task workers: PostgreSQL only (the workers share its database)")
         return
     with task_workers(workers, "billing") as (processes, log):
-        cpu = [process_cpu(process.pid) for process in processes]
+        cpu_before = [process_cpu(process.pid) for process in processes]
         with override_settings(TASKS=DATABASE_TASKS):
             started = time.perf_counter()
             job = queue_billing_run(period)
@@ -471,7 +471,7 @@ def run_by_workers(period, workers: int, size: int, in_process: float | None = N
         seconds = time.perf_counter() - started
         cpu = [
             process_cpu(process.pid) - before
-            for process, before in zip(processes, cpu, strict=True)
+            for process, before in zip(processes, cpu_before, strict=True)
         ]
         peaks = [status_mb("VmHWM", process.pid) for process in processes]
     job.refresh_from_db()

@@ -8,7 +8,7 @@ minutes to build and the run by two workers two or three):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kabinet_world \\
         .venv/bin/python -m bench.billing_world workers 2
 
-``build SIZE`` migrates the empty database and prepares ``bench_billing``'s world as ``python -m
+Both migrate the database first. ``build SIZE`` prepares ``bench_billing``'s world as ``python -m
 bench billing`` does (the data, the first month billed in one process, closed and paid);
 ``workers N`` bills the second month by N task workers (``bench_billing.run_by_workers``; the
 new run replaces the last). Both print ``bench billing``'s figures. Code changed between two
@@ -36,11 +36,16 @@ def main(argv: list[str]) -> str | None:
 
     logging.getLogger("django.tasks").setLevel(logging.WARNING)
     command, number = argv[0], int(argv[1])
+    call_command("migrate", verbosity=0)
+    worlds = Period.objects.select_related("organization").filter(month=bench_billing.SECOND)
     if command == "build":
-        call_command("migrate", verbosity=0)
+        if worlds.exists():
+            return "This database holds a world already: bill it with `workers N`, or drop it."
         bench_billing.prepare_world(number)
         return None
-    period = Period.objects.select_related("organization").get(month=bench_billing.SECOND)
+    period = worlds.first()
+    if period is None:
+        return "This database holds no world: build one first (`build SIZE`)."
     size = PersonalAccount.objects.filter(organization=period.organization).count()
     print(f"{size:,} accounts", flush=True)
     bench_billing.run_by_workers(period, number, size)

@@ -126,7 +126,7 @@ class PremiseHeat(NamedTuple):
 
 def _accounts(houses, first: datetime.date, last: datetime.date):
     return list(
-        PersonalAccount.objects.filter(premise__house__in=ids_in(houses))  # by the indexes
+        PersonalAccount.objects.filter(premise__house__in=ids_in(houses))  # as house_accounts
         .filter(Q(opened_on__isnull=True) | Q(opened_on__lte=last))
         .exclude(closed_on__lt=first)
         .values_list("pk", "premise__house", "premise__area", "share")

@@ -169,8 +169,11 @@ def test_payments_recorded_in_the_month_reach_the_written_penalty():
 @pytest.mark.django_db
 def test_the_lines_table_keeps_only_the_indexes_its_lookups_need():
     # Each index costs every line of every run its upkeep (bench/README.md «what each index of
-    # a line costs»): the primary key, (period, account, service) and (account, period). On
-    # PostgreSQL the primary key has the period too: the table is partitioned by it (billing 0030).
+    # a line costs»): the primary key and (account, service, period), the account first (billing
+    # 0031). On PostgreSQL the primary key has the period too: the table is partitioned by it
+    # (billing 0030). SQLite keeps all periods in one table and (period, account) besides, made
+    # by billing 0031 outside the model's Meta: a later migration that rebuilt the table from the
+    # model would drop it, and this fails then.
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, Charge._meta.db_table)
     indexed = sorted(
@@ -178,8 +181,9 @@ def test_the_lines_table_keeps_only_the_indexes_its_lookups_need():
         for found in constraints.values()
         if found["index"] or found["unique"] or found["primary_key"]
     )
-    assert indexed == [
-        ("account_id", "period_id"),
-        ("id", "period_id") if connection.vendor == "postgresql" else ("id",),
-        ("period_id", "account_id", "service_id"),
-    ]
+    if connection.vendor == "postgresql":
+        assert indexed == [("account_id", "service_id", "period_id"), ("id", "period_id")]
+    else:
+        assert indexed == [
+            ("account_id", "service_id", "period_id"), ("id",), ("period_id", "account_id"),
+        ]  # fmt: skip

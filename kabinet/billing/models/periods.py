@@ -168,17 +168,20 @@ class Charge(PeriodRow):
     """One line of an account's charges for a period: account × service × period."""
 
     # A billing run writes hundreds of thousands of lines at once, so each costs what the database
-    # does per row. No single-column indexes: (period, account, service) and (account, period) serve
-    # those lookups; the service's own index (Django's default for a foreign key, until billing
-    # 0029) cost 7 % of the run's write and served only a service's deletion and the admin's filter
-    # by service, rare staff actions that now scan the lines (bench/README.md «what each index of a
-    # line costs»). No database constraint on the period and the service, which every line of a run
-    # repeats: PostgreSQL would check the same ten rows again for every line (7 of 32 s at 100 000
-    # accounts); the run reads both in its own transaction with the period locked, and PROTECT keeps
-    # them from being deleted. The account's constraint stays: staff add and delete accounts while a
-    # run computes, and a run cannot lock a whole organisation's accounts for its minutes (its check
-    # is ~¼ of the run's write at 100 000 accounts: bench/README.md «the workers' memory, and what
-    # the write costs»).
+    # does per row. One index besides the primary key: the unique (account, service, period), which
+    # serves the lookups by account (on PostgreSQL a period is a partition; on SQLite billing 0031
+    # adds (period, account)) and which a run builds for a period's lines in a few seconds
+    # (billing 0031 says why the account leads). The service's own index (Django's default for a
+    # foreign key, until billing 0029) cost 7 % of the run's write and served only a service's
+    # deletion and the admin's filter by service, rare staff actions that now scan the lines
+    # (bench/README.md «what each index of a line costs»). No database constraint on the period
+    # and the service, which every line of a run repeats: PostgreSQL would check the same ten rows
+    # again for every line (7 of 32 s at 100 000 accounts); the run reads both in its own
+    # transaction with the period locked, and PROTECT keeps them from being deleted. The
+    # account's constraint stays: staff add and delete accounts while a run computes, and a run
+    # cannot lock a whole organisation's accounts for its minutes (its check is ~¼ of the run's
+    # write at 100 000 accounts: bench/README.md «the workers' memory, and what the write
+    # costs»).
     period = models.ForeignKey(
         Period,
         on_delete=models.PROTECT,
@@ -257,10 +260,9 @@ class Charge(PeriodRow):
         verbose_name = "начисление"
         verbose_name_plural = "начисления"
         ordering = ["period", "account", "service__position"]
-        indexes = [models.Index(fields=["account", "period"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["period", "account", "service"], name="charge_line_unique"
+                fields=["account", "service", "period"], name="charge_line_unique"
             ),
         ]
 

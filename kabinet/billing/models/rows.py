@@ -110,8 +110,17 @@ class Penalty(PeriodRow):
     """One line of a penalty calculation: the days of a period on which one month's unpaid
     debt, the rate and its fraction stayed the same (the resident sees these day by day)."""
 
+    # Written only by the billing run, with its period locked (``bulk.insert_period_rows``,
+    # ``parts.write_run``): no database constraint on the period, which every line of a run
+    # repeats — as on ``Charge``. Its check was half of the 2.3 s the run's commit spent on the
+    # penalty lines' keys at 1 000 000 accounts (100 000 lines; bench/README.md «3.12.2026
+    # (afternoon)»). Deleting a period still deletes its lines (Django's CASCADE).
     period = models.ForeignKey(
-        Period, on_delete=models.CASCADE, related_name="penalties", verbose_name="период"
+        Period,
+        on_delete=models.CASCADE,
+        related_name="penalties",
+        verbose_name="период",
+        db_constraint=False,
     )
     account = models.ForeignKey(
         PersonalAccount,

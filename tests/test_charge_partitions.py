@@ -140,26 +140,20 @@ def test_the_workers_copy_into_the_run_s_stage_and_switch_it_in(world, small_par
     assert [attached for _, attached in keys] == [True]
 
 
-def _computed_run(world):
-    """A run shared by the workers with every part computed, committed as a worker's are."""
-    run = start_run(world)
-    for part in run.part_rows.order_by("number"):
-        compute_part(part.pk)
-    return BillingRun.objects.get(pk=run.pk)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_stage_whose_index_cannot_be_built_changes_nothing(world, small_parts):
     """A key that the stage's lines break (here: a line twice) fails the write as the switch
     builds it: the period keeps its lines, and the run's failure drops the stage."""
     run_billing(world)
     reference = lines_of(world)
-    run = _computed_run(world)
+    run = start_run(world)
+    for part in run.part_rows.order_by("number"):
+        compute_part(part.pk)  # each committed, as a worker's part is
     stage = partitions.run_stage(run.pk)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {stage} SELECT * FROM {stage} LIMIT 1")
     with pytest.raises(IntegrityError):
-        write_run(run)
+        write_run(BillingRun.objects.get(pk=run.pk))
     assert lines_of(world) == reference
     assert BillingRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
     fail_run(run.pk)

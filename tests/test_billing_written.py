@@ -187,3 +187,20 @@ def test_the_lines_table_keeps_only_the_indexes_its_lookups_need():
         assert indexed == [
             ("account_id", "service_id", "period_id"), ("id",), ("period_id", "account_id"),
         ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_lines_json_columns_are_stored_as_written_where_the_database_can():
+    # billing 0033: PostgreSQL keeps ``inputs`` and ``tariff_spans`` as ``json`` (checked, not
+    # parsed into ``jsonb``: a quarter of a part's COPY); SQLite has JSON as text anyway.
+    with connection.cursor() as cursor:
+        columns = {
+            column.name: column.type_code
+            for column in connection.introspection.get_table_description(
+                cursor, Charge._meta.db_table
+            )
+        }
+    if connection.vendor == "postgresql":
+        assert columns["inputs"] == columns["tariff_spans"] == 114  # pg_type: json
+    else:
+        assert Charge._meta.get_field("inputs").db_type(connection) == "text"

@@ -99,6 +99,23 @@ def test_by_reading_prints_the_two_readings_and_their_difference(house, period):
     assert steps[1] == ("4,25 м³ × 48,50 ₽/м³, округлено до копейки", D("206.13"))
 
 
+def test_a_meters_number_with_jsons_and_copys_special_characters_is_kept_as_it_is(house, period):
+    # The run writes ``inputs`` as JSON text of its own (meter_volumes.meter_source), through
+    # COPY's text format on PostgreSQL, into a ``json`` column there (billing 0033): a quote and
+    # a backslash are JSON's escapes, a backslash and a tab COPY's.
+    account = account_in(house, "54.00")
+    water = service(house, CalculationMethod.METER, "48.50", resource=Resource.COLD_WATER,
+                    normative=D("4.5"))  # fmt: skip
+    serial = 'ХВ\\7 "А"\t1'
+    meter = MeterFactory(account=account, resource=Resource.COLD_WATER, serial_number=serial)
+    read(meter, OCTOBER, "100.000")
+    read(meter, NOVEMBER, "104.250")
+    run_billing(period)
+    charge = Charge.objects.get(account=account, service=water, period=period)
+    assert charge.inputs["meters"][0]["serial"] == serial
+    assert charge.inputs["meters"][0]["used"] == "4.250"
+
+
 def test_two_meters_of_a_resource_are_listed_by_their_numbers(house, period):
     """The run reads the meters in no order (billing.meter_volumes): an account's meters of a
     resource are put in order by number, whatever order they were installed in, and the

@@ -81,15 +81,28 @@ def compute_part(part_id: int) -> BillingRunPart | None:
     )
     if part is None:
         return None
-    period = part.run.period
+    # The cyclic collector stays paused until the part's lines are freed, as ``_keep``
+    # returns: resumed with them alive, its first collection went through all of them, a
+    # tenth of a part's Python (bench/README.md «3.12.2026 (evening)»).
     with without_cycle_collection():
-        result = calculate(period, houses=part.houses)
-        charges, penalties = staged_lines(period.pk, result, charges=not partitioned())
+        return _keep(part, calculate(part.run.period, houses=part.houses))
+
+
+def _keep(part: BillingRunPart, result) -> BillingRunPart | None:
+    """``compute_part``'s computed part kept: its lines copied into the run's stage (PostgreSQL)
+    or kept as text, its figures in its row, the run's count of parts done raised."""
+    period = part.run.period
+    charges, penalties = staged_lines(period.pk, result, charges=not partitioned())
     summary = RunSummary()
     summary.add(result)
     stored = summary.as_stored()
     stored["house_figures"] = [_figures_row(figures) for figures in result.house_figures]
     with transaction.atomic():
+        if partitioned():
+            # Not waited for on disk: a part lost in a crash is not done and is computed
+            # again, and every later commit (the task's, the run's write) flushes it first.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # The run's row is held as the part's lines are copied, for a key share only: the
         # parts copy at once, their run cannot be deleted (its stage dropped) under them, and
         # the count below takes the row only for an update of its other columns.

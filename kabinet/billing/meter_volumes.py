@@ -11,6 +11,7 @@ from typing import NamedTuple
 from django.db.models import Sum
 
 from kabinet.billing import calculation as calc
+from kabinet.billing.billed import among
 from kabinet.billing.models import (
     CalculationMethod,
     Charge,
@@ -48,21 +49,24 @@ def meter_volumes(
     for longer than п. 59 «а» allows: the normative with the increasing coefficient). Missing:
     no meter. ``sources``, when given, is filled with (account, resource) → the meters' part of
     ``Charge.inputs`` (a JSON text: each meter's two readings, ``meter_source``) where the
-    volume is the meters'. ``scope`` (ids, or a subquery of them, that include ``accounts``'; None:
-    the organisation's) limits what is read from the database."""
+    volume is the meters'. With ``scope`` (the ids of a part's or a recalculation's accounts,
+    ``accounts``' among them) only ``accounts``' meters and their readings are read; without it,
+    the organisation's."""
     month = period.month
     ids = {account.pk for account in accounts}
     failures: dict[datetime.date, datetime.date] = {}
     meters = []
-    found_meters = Meter.objects.filter(account__organization=period.organization, is_active=True)
+    found_meters = Meter.objects.filter(is_active=True)
     found_readings = Reading.objects.actual().filter(
-        meter__account__organization=period.organization,
-        period__gte=add_months(month, -READINGS_LOOKBACK),
-        period__lte=month,
+        period__gte=add_months(month, -READINGS_LOOKBACK), period__lte=month
     )
-    if scope is not None:
-        found_meters = found_meters.filter(account__in=scope)
-        found_readings = found_readings.filter(meter__account__in=scope)
+    if scope is None:
+        found_meters = found_meters.filter(account__organization=period.organization)
+        found_readings = found_readings.filter(meter__account__organization=period.organization)
+    else:
+        # The accounts were read as the organisation's: their meters are asked for by them
+        # alone (``among``), the readings by those meters, with no join back to the accounts.
+        found_meters = found_meters.filter(among(Meter, "account", sorted(ids)))
     # Neither read in the models' order: a sort of the rows by the meters' numbers (text) was
     # a third of the meters' query; an account's meters of a resource are put in it below.
     for pk, account, resource, digits, due, serial in found_meters.order_by().values_list(
@@ -72,6 +76,8 @@ def meter_volumes(
             if due not in failures:
                 failures[due] = add_months(due.replace(day=1), 1)
             meters.append(_MeterRow(pk, account, resource, digits, failures[due], serial))
+    if scope is not None:
+        found_readings = found_readings.filter(among(Reading, "meter", [m.pk for m in meters]))
     readings = defaultdict(dict)
     for meter_id, reading_month, value in found_readings.order_by().values_list(
         "meter", "period", "value"

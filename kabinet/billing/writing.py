@@ -100,11 +100,17 @@ def _charge_format(period_id: int) -> dict:
     def copy_line(line: Line) -> str:
         # ``row`` as COPY's text: every value a number, a date, a basis from ChargeBasis or
         # ``spans_json``'s text, none of them with a character COPY escapes; the inputs' JSON
-        # text may have one (a backslash of its own escapes). Each value as ``!s``: a Decimal's
-        # ``format`` (an f-string's default) is the same text at twice the cost of its ``str``.
+        # text may have one, and then a backslash, which JSON writes before any other (a tab or
+        # a line break in a meter's number is ``\t``, ``\n``): looked for alone, at a tenth of
+        # the cost of ``copy_text``'s search. Each value as ``!s``: a Decimal's ``format`` (an
+        # f-string's default) is the same text at twice the cost of its ``str``.
         coefficient = r"\N" if line.coefficient is None else line.coefficient
         spans = spans_json(line.split) if line.split else r"\N"
-        inputs = r"\N" if line.inputs is None else copy_text(line.inputs)
+        inputs = line.inputs
+        if inputs is None:
+            inputs = r"\N"
+        elif "\\" in inputs:
+            inputs = copy_text(inputs)
         charged = str(line.charged)
         total = str(line.charged + line.recalculation) if line.recalculation else charged
         return (

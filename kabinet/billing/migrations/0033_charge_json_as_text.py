@@ -1,6 +1,6 @@
 """A charge line's ``inputs`` and ``tariff_spans`` kept by PostgreSQL as ``json``, not ``jsonb``
 (``TextJSONField``): a billing run COPYs them on each of a month's lines and nothing queries
-inside them, so ``jsonb``'s parsing into its binary form was a quarter of the server's work
+inside them, so ``jsonb``'s parsing into its binary form was a third of the server's work
 on a part's COPY (bench/README.md «3.12.2026 (evening)»).
 
 The change of type rewrites every period's partition, in the migration's transaction (on the

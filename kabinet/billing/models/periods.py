@@ -19,7 +19,7 @@ class TextJSONField(models.JSONField):
     indexes that query inside it. A billing run writes two such columns on each of a month's
     lines (7 200 000 at 1 000 000 accounts) and nothing queries inside them: they are read
     whole, for «Как рассчитано» and the payment document. Stored as ``json`` they are only
-    checked, and a part's COPY costs the server a quarter less (bench/README.md «3.12.2026
+    checked, and a part's COPY costs the server a third less (bench/README.md «3.12.2026
     (evening)»). ``json`` has no equality: no DISTINCT, GROUP BY or UNION over whole rows."""
 
     def db_type(self, connection):

@@ -101,9 +101,10 @@ def _charge_format(period_id: int) -> dict:
         # ``row`` as COPY's text: every value a number, a date, a basis from ChargeBasis or
         # ``spans_json``'s text, none of them with a character COPY escapes; the inputs' JSON
         # text may have one, and then a backslash, which JSON writes before any other (a tab or
-        # a line break in a meter's number is ``\t``, ``\n``): looked for alone, at a tenth of
-        # the cost of ``copy_text``'s search. Each value as ``!s``: a Decimal's ``format`` (an
-        # f-string's default) is the same text at twice the cost of its ``str``.
+        # a line break in a meter's number is ``\t``, ``\n``): looked for alone, for a fraction
+        # of ``copy_text``'s search (38 against 161 ns for an area's inputs, 48 against 867 ns
+        # for a meter's). Each value as ``!s``: a Decimal's ``format`` (an f-string's default)
+        # is the same text at twice the cost of its ``str``.
         coefficient = r"\N" if line.coefficient is None else line.coefficient
         spans = spans_json(line.split) if line.split else r"\N"
         inputs = line.inputs

@@ -1,6 +1,7 @@
 import shutil
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from kabinet.demo.data import load_demo
@@ -22,6 +23,27 @@ def browser_type_launch_args(browser_type_launch_args):
     if executable is None:
         pytest.fail("Chromium is not installed: run `make browser` (Debian package chromium).")
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, whose screenshot is tried again once when headless Chromium has
+    no frame to capture yet («Unable to capture screenshot», seen in CI right after a page
+    opened on a busy machine): the screenshots are for people to look at, not what a test
+    checks."""
+    take = page.screenshot
+
+    def screenshot(**options):
+        try:
+            return take(**options)
+        except PlaywrightError as error:
+            if "Unable to capture screenshot" not in str(error):
+                raise
+            page.wait_for_timeout(500)
+            return take(**options)
+
+    page.screenshot = screenshot
+    return page
 
 
 @pytest.fixture

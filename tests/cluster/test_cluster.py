@@ -38,6 +38,7 @@ import requests
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from PIL import Image
 
+from kabinet.billing.billed import PART_ACCOUNTS
 from tests.cluster import hosts
 
 pytestmark = pytest.mark.cluster
@@ -51,8 +52,8 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BUCKET = "kabinet-media"
 S3_KEYS = {"STORAGE_S3_ACCESS_KEY_ID": "cluster", "STORAGE_S3_SECRET_ACCESS_KEY": "cluster-secret"}
 # The large organisation's run must last long enough to be killed in the middle: 4–6 s here
-# under load in four parts of 5 000 accounts, against a tenth of a second between two looks
-# at its page.
+# under load in two parts of ``PART_ACCOUNTS`` (10 000) accounts, against a tenth of a second
+# between two looks at its page.
 LARGE_ACCOUNTS = 20_000
 WORKER_ID = "worker/kabinet-worker"  # %l/%N of the worker unit on the host «worker»
 START_TIMEOUT = 90  # seconds for a server to answer after its start
@@ -484,7 +485,7 @@ def start_billing_run(accountant: Browser, period_id: int) -> str:
 
 def billing_tasks(cluster: Cluster, job_url: str) -> list[tuple[str, list[str]]]:
     """(status, worker ids) of the queued tasks of the parts of the run whose page is
-    ``job_url`` (``billing.tasks.run_billing_part``, a part of 5 000 accounts each)."""
+    ``job_url`` (``billing.tasks.run_billing_part``, a part of ``PART_ACCOUNTS`` each)."""
     job_id = int(re.search(r"/jobs/(\d+)/$", job_url).group(1))
     return cluster.sql(
         "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult "
@@ -603,7 +604,7 @@ def test_a_web_host_killed_under_load_fails_no_request_but_those_in_flight(clust
 def test_a_worker_killed_mid_run_is_restarted_and_the_run_finishes_once(cluster, accountant):
     period = cluster.world["large_period"]
     job = start_billing_run(accountant, period)
-    # The run is shared by tasks, a part of 5 000 accounts each (about a second here), and the
+    # The run is shared by tasks, a part of ``PART_ACCOUNTS`` each (a second or two here), and the
     # last part's task writes all the lines. Killed as soon as the page counts a part done: the
     # worker is in the task of a part, or writing the run, and nothing of it is written yet.
     _, done, total = wait_for_job(
@@ -631,7 +632,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_run_finishes_once(cluster,
     wait_for_job(accountant, job, lambda status, *_: status == "выполнено", 180)
 
     tasks = billing_tasks(cluster, job)
-    assert len(tasks) == LARGE_ACCOUNTS // 5000
+    assert len(tasks) == LARGE_ACCOUNTS // PART_ACCOUNTS
     assert {status for status, _ in tasks} == {"SUCCESSFUL"}
     # the killed part's task ran twice, the others once
     assert sorted(len(workers) for _, workers in tasks) == [1] * (len(tasks) - 1) + [2]

@@ -192,7 +192,7 @@ def test_the_lines_table_keeps_only_the_indexes_its_lookups_need():
 @pytest.mark.django_db
 def test_the_lines_json_columns_are_stored_as_written_where_the_database_can():
     # billing 0033: PostgreSQL keeps ``inputs`` and ``tariff_spans`` as ``json`` (checked, not
-    # parsed into ``jsonb``: a quarter of a part's COPY); SQLite has JSON as text anyway.
+    # parsed into ``jsonb``: a third of a part's COPY); SQLite has JSON as text anyway.
     with connection.cursor() as cursor:
         columns = {
             column.name: column.type_code

@@ -31,6 +31,13 @@ from kabinet.jobs.services import fail_job
 REPLACED = "Расчёт прерван: начат новый расчёт этого периода."
 CLOSED = "Расчёт прерван: период закрыт, его начисления не изменились."
 
+# A house's figures as a part keeps them (``_figures_row``) and the run writes them.
+FIGURES = [
+    field.attname
+    for field in HouseFigures._meta.concrete_fields
+    if field.attname not in ("id", "period_id")
+]
+
 
 def start_run(period, job=None) -> BillingRun:
     """A new run of ``period`` with its parts planned, shown by ``job``; an earlier run of the
@@ -184,14 +191,6 @@ def fail_run(run_id: int) -> None:
     BillingRunPart.objects.filter(run=run_id).delete()
     if partitioned():
         drop_stage(run_stage(run_id))
-
-
-# A house's figures as a part keeps them (``_figures_row``) and the run writes them.
-FIGURES = [
-    field.attname
-    for field in HouseFigures._meta.concrete_fields
-    if field.attname not in ("id", "period_id")
-]
 
 
 def _figures_row(figures: HouseFigures) -> dict:
